@@ -1,0 +1,61 @@
+//! The audit trail: an append-only record of who did what, for which institution.
+
+use serde_json::Value;
+use sqlx::{Any, Executor};
+
+use crate::db::now_millis;
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditEvent {
+    pub action: String,
+    pub actor: Option<String>,
+    pub institution_id: Option<String>,
+    pub target: Option<String>,
+    pub details: Value,
+    pub client_addr: Option<String>,
+}
+
+impl AuditEvent {
+    pub fn new(action: impl Into<String>) -> Self {
+        Self {
+            action: action.into(),
+            details: Value::Object(Default::default()),
+            ..Self::default()
+        }
+    }
+}
+
+/// Appends `event` in the caller's transaction (or on a pool), so that the record and the change
+/// it describes commit together.
+pub async fn record<'e, E>(executor: E, event: &AuditEvent) -> Result<String, sqlx::Error>
+where
+    E: Executor<'e, Database = Any>,
+{
+    let id = uuid::Uuid::new_v4().to_string();
+    sqlx::query(
+        "INSERT INTO audit_log (id, at, action, actor, institution_id, target, details, client_addr) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&id)
+    .bind(now_millis())
+    .bind(&event.action)
+    .bind(event.actor.as_deref())
+    .bind(event.institution_id.as_deref())
+    .bind(event.target.as_deref())
+    .bind(event.details.to_string())
+    .bind(event.client_addr.as_deref())
+    .execute(executor)
+    .await?;
+    Ok(id)
+}
+
+/// How many records of `action` exist (used by health checks and tests).
+pub async fn count<'e, E>(executor: E, action: &str) -> Result<i64, sqlx::Error>
+where
+    E: Executor<'e, Database = Any>,
+{
+    sqlx::query_scalar::<_, i64>("SELECT count(*) FROM audit_log WHERE action = $1")
+        .bind(action)
+        .fetch_one(executor)
+        .await
+}

@@ -1,0 +1,340 @@
+//! The database handle: SQLite (a file, WAL, one writer) or PostgreSQL, from one code base.
+//!
+//! SQL is written once with `$1`-style placeholders, which both engines accept, and portable
+//! column types (TEXT ids, BIGINT timestamps in milliseconds, BOOLEAN). Migrations live in one
+//! folder per dialect and run at start.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{Any, AnyPool, Connection, Executor, Transaction};
+
+use crate::config::DatabaseSettings;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// Readers (every query that does not write).
+    read: AnyPool,
+    /// Writers: on SQLite a single connection, so writes queue here instead of failing with
+    /// SQLITE_BUSY; on PostgreSQL the same pool as `read`.
+    write: AnyPool,
+    dialect: Dialect,
+    description: String,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may hold a password: show only what is safe.
+        f.debug_struct("Db")
+            .field("dialect", &self.inner.dialect)
+            .field("database", &self.inner.description)
+            .finish()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("unsupported database URL `{0}`: use sqlite://<file> or postgres://<user>@<host>/<db>")]
+    UnsupportedUrl(String),
+    #[error("cannot create the directory {path}: {source}")]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot open the database {database}: {reason}")]
+    Open { database: String, reason: String },
+    #[error("cannot migrate the database {database}: {reason}")]
+    Migrate { database: String, reason: String },
+    #[error(transparent)]
+    Query(#[from] sqlx::Error),
+}
+
+/// What the URL names, with any password removed.
+fn describe_url(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => match rest.rsplit_once('@') {
+            Some((_, host)) => format!("{scheme}://…@{host}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+/// The path of an `sqlite:` URL (`sqlite://data/x.db`, `sqlite:///abs/x.db`, `sqlite:x.db`).
+pub fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    if path.is_empty() {
+        None
+    } else {
+        Some(PathBuf::from(path))
+    }
+}
+
+impl Db {
+    /// Opens (and for SQLite creates when missing) the database. Does not migrate.
+    pub async fn connect(url: &str, settings: &DatabaseSettings) -> Result<Db, DbError> {
+        sqlx::any::install_default_drivers();
+        let acquire = Duration::from_secs(settings.acquire_timeout_secs.max(1));
+        if let Some(path) = sqlite_path(url) {
+            Self::connect_sqlite(&path, settings.max_connections, acquire).await
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self::connect_postgres(url, settings.max_connections, acquire).await
+        } else {
+            Err(DbError::UnsupportedUrl(describe_url(url)))
+        }
+    }
+
+    async fn connect_sqlite(
+        path: &Path,
+        max_connections: u32,
+        acquire: Duration,
+    ) -> Result<Db, DbError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| DbError::CreateDir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let description = path.display().to_string();
+        let open_error = |e: sqlx::Error| DbError::Open {
+            database: description.clone(),
+            reason: sqlite_reason(&e),
+        };
+        if path.is_dir() {
+            return Err(DbError::Open {
+                database: description,
+                reason: "it is a directory, not a file".into(),
+            });
+        }
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let options: AnyConnectOptions = url.parse().map_err(open_error)?;
+        // One connection first, so that a bad file is reported as such (a pool would only
+        // retry until its timeout and report that).
+        let mut probe = sqlx::AnyConnection::connect_with(&options)
+            .await
+            .map_err(open_error)?;
+        sqlite_setup(&mut probe).await.map_err(open_error)?;
+        sqlx::query("SELECT count(*) FROM sqlite_master")
+            .execute(&mut probe)
+            .await
+            .map_err(open_error)?;
+        let _ = probe.close().await;
+        let write = AnyPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(acquire)
+            .after_connect(|conn, _| Box::pin(sqlite_setup(conn)))
+            .connect_with(options.clone())
+            .await
+            .map_err(open_error)?;
+        let read = AnyPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(acquire)
+            .after_connect(|conn, _| Box::pin(sqlite_setup(conn)))
+            .connect_with(options)
+            .await
+            .map_err(open_error)?;
+        Ok(Db {
+            inner: Arc::new(Inner {
+                read,
+                write,
+                dialect: Dialect::Sqlite,
+                description,
+            }),
+        })
+    }
+
+    async fn connect_postgres(
+        url: &str,
+        max_connections: u32,
+        acquire: Duration,
+    ) -> Result<Db, DbError> {
+        let description = describe_url(url);
+        let open_error = |e: sqlx::Error| DbError::Open {
+            database: description.clone(),
+            reason: e.to_string(),
+        };
+        let options: AnyConnectOptions = url.parse().map_err(open_error)?;
+        let probe = sqlx::AnyConnection::connect_with(&options)
+            .await
+            .map_err(open_error)?;
+        let _ = probe.close().await;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections.max(2))
+            .acquire_timeout(acquire)
+            .connect_with(options)
+            .await
+            .map_err(open_error)?;
+        Ok(Db {
+            inner: Arc::new(Inner {
+                read: pool.clone(),
+                write: pool,
+                dialect: Dialect::Postgres,
+                description,
+            }),
+        })
+    }
+
+    /// Brings the schema up to date. Safe to run from several instances at once (PostgreSQL
+    /// takes an advisory lock; SQLite has one writer).
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        let migrator = match self.inner.dialect {
+            Dialect::Sqlite => &SQLITE_MIGRATIONS,
+            Dialect::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator
+            .run(&self.inner.write)
+            .await
+            .map_err(|e| DbError::Migrate {
+                database: self.inner.description.clone(),
+                reason: e.to_string(),
+            })
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.inner.dialect
+    }
+
+    /// The pool for reads.
+    pub fn reader(&self) -> &AnyPool {
+        &self.inner.read
+    }
+
+    /// The pool for single-statement writes outside a transaction.
+    pub fn writer(&self) -> &AnyPool {
+        &self.inner.write
+    }
+
+    /// Starts a write transaction.
+    pub async fn begin(&self) -> Result<Transaction<'static, Any>, DbError> {
+        Ok(self.inner.write.begin().await?)
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        sqlx::query("SELECT 1").execute(&self.inner.read).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.inner.read.close().await;
+        self.inner.write.close().await;
+    }
+}
+
+/// Every SQLite connection: WAL lets readers work beside the writer; FULL makes every commit
+/// durable; a busy wait instead of an immediate SQLITE_BUSY.
+async fn sqlite_setup(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
+    conn.execute(sqlx::raw_sql(
+        "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+         PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+    ))
+    .await?;
+    Ok(())
+}
+
+fn sqlite_reason(e: &sqlx::Error) -> String {
+    let text = e.to_string();
+    if text.contains("not a database") || text.contains("malformed") {
+        format!("the file is not a SQLite database or is corrupt ({text})")
+    } else if text.contains("unable to open") || text.contains("readonly") {
+        format!("the file cannot be opened for reading and writing ({text})")
+    } else {
+        text
+    }
+}
+
+/// Milliseconds since the Unix epoch: the portable timestamp of every table.
+pub fn now_millis() -> i64 {
+    let now = time::OffsetDateTime::now_utc();
+    (now.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_name_their_file() {
+        assert_eq!(
+            sqlite_path("sqlite://data/x.db"),
+            Some(PathBuf::from("data/x.db"))
+        );
+        assert_eq!(
+            sqlite_path("sqlite:///abs/x.db?mode=rwc"),
+            Some(PathBuf::from("/abs/x.db"))
+        );
+        assert_eq!(sqlite_path("sqlite:x.db"), Some(PathBuf::from("x.db")));
+        assert_eq!(sqlite_path("postgres://h/db"), None);
+    }
+
+    #[test]
+    fn described_urls_hide_passwords() {
+        assert_eq!(
+            describe_url("postgres://u:secret@h:5432/db"),
+            "postgres://…@h:5432/db"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_corrupt_file_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.db");
+        std::fs::write(&path, vec![0x42u8; 8192]).unwrap();
+        let err = Db::connect(
+            &format!("sqlite://{}", path.display()),
+            &DatabaseSettings::default(),
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("not a SQLite database"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_directory_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Db::connect(
+            &format!("sqlite://{}", dir.path().display()),
+            &DatabaseSettings::default(),
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("directory"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_missing_file_is_created_and_migrated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/new.db");
+        let db = Db::connect(
+            &format!("sqlite://{}", path.display()),
+            &DatabaseSettings::default(),
+        )
+        .await
+        .unwrap();
+        db.migrate().await.unwrap();
+        db.migrate().await.unwrap();
+        db.ping().await.unwrap();
+        assert!(path.is_file());
+    }
+}

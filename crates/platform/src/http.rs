@@ -1,0 +1,147 @@
+//! The HTTP plumbing around the contexts' routers: the platform's own routes, metrics by route,
+//! the body limit, security headers, request ids, panics turned into 500s, request logs.
+
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::layout::{self, LayoutInfo};
+use crate::{Platform, Problem, health, metrics};
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The Content-Security-Policy of every answer that does not set its own.
+pub const CSP: &str = "default-src 'self'; base-uri 'none'; object-src 'none'; \
+    frame-ancestors 'none'; form-action 'self'; img-src 'self' data:; \
+    script-src 'self'; style-src 'self'";
+
+/// The platform's own routes: health, readiness, metrics, JWKS, assets, language switch.
+fn platform_routes(platform: &Platform) -> Router {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/.well-known/jwks.json", get(health::jwks))
+        .route("/static/selfcare.css", get(layout::css))
+        .route("/static/selfcare.js", get(layout::js))
+        .route("/lang", post(layout::switch_language))
+        .with_state(platform.clone())
+        .merge(
+            Router::new()
+                .route("/metrics", get(metrics::endpoint))
+                .with_state(platform.metrics.clone()),
+        )
+}
+
+/// Wraps the contexts' routes (already merged into `routes`) with everything they share.
+pub fn finish(routes: Router, platform: &Platform, layout: LayoutInfo) -> Router {
+    let limit = platform.http.body_limit_bytes;
+    let https = platform.public_url.starts_with("https://");
+    let fallback_metrics = platform.metrics.clone();
+    routes
+        .merge(platform_routes(platform))
+        .route_layer(middleware::from_fn_with_state(
+            platform.metrics.clone(),
+            metrics::track,
+        ))
+        .fallback(move |request: Request| {
+            let metrics = fallback_metrics.clone();
+            async move {
+                let method = request.method().as_str().to_owned();
+                let (parts, _) = request.into_parts();
+                let response = layout::not_found(parts).await;
+                metrics.observe(
+                    &method,
+                    metrics::UNMATCHED_ROUTE,
+                    response.status().as_u16(),
+                    0.0,
+                );
+                response
+            }
+        })
+        .layer(Extension(layout))
+        .layer(Extension(platform.trusted_proxies.clone()))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(RequestBodyLimitLayer::new(limit))
+        .layer(middleware::from_fn(move |req, next| {
+            reject_declared_oversize(limit, req, next)
+        }))
+        .layer(middleware::from_fn(move |req, next| {
+            security_headers(https, req, next)
+        }))
+        .layer(CatchPanicLayer::custom(|_| {
+            Problem::internal(&"a request handler panicked").into_response()
+        }))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request| {
+                    // The path only: query strings are never logged.
+                    tracing::debug_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                        id = request
+                            .headers()
+                            .get(&REQUEST_ID)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or(""),
+                    )
+                })
+                .on_request(())
+                .on_response(
+                    |response: &Response, latency: Duration, _span: &tracing::Span| {
+                        tracing::debug!(status = response.status().as_u16(), ?latency, "answered");
+                    },
+                ),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// A body declared larger than the limit is refused before it is read.
+async fn reject_declared_oversize(limit: usize, request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(n) if n > limit as u64 => Problem::payload_too_large(limit).into_response(),
+        _ => next.run(request).await,
+    }
+}
+
+async fn security_headers(https: bool, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let defaults: [(HeaderName, &'static str); 5] = [
+        (header::CONTENT_SECURITY_POLICY, CSP),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ),
+    ];
+    for (name, value) in defaults {
+        if !headers.contains_key(&name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    if https && !headers.contains_key(header::STRICT_TRANSPORT_SECURITY) {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    response
+}

@@ -1,0 +1,240 @@
+//! The HTML layout every page shares: header with the product name and the logged-in user, the
+//! language switch, the footer, the stylesheet. Templates of every context extend
+//! `base.html` (their `askama.toml` lists `../platform/templates`) and hold a [`Page`].
+
+use std::convert::Infallible;
+use std::sync::{Arc, LazyLock};
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use crate::Problem;
+use crate::i18n::{Catalogue, LANG_COOKIE, Lang};
+
+pub const CSS: &str = include_str!("../static/selfcare.css");
+pub const JS: &str = include_str!("../static/selfcare.js");
+
+/// A short content hash, so that the asset URLs change when the files do and can be cached.
+static ASSET_VERSION: LazyLock<String> = LazyLock::new(|| {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, format!("{CSS}{JS}").as_bytes());
+    d.as_ref()[..6].iter().map(|b| format!("{b:02x}")).collect()
+});
+
+/// What the layout needs from the running app, added to every request as an extension.
+#[derive(Debug, Clone)]
+pub struct LayoutInfo {
+    pub catalogue: Arc<Catalogue>,
+    /// A message key shown as a banner on every page (e.g. the test identity provider is on).
+    pub banner: Option<&'static str>,
+}
+
+/// The logged-in person as the header shows them.
+#[derive(Debug, Clone)]
+pub struct UserBadge {
+    pub display_name: String,
+}
+
+/// Everything the base layout shows; built per request.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub lang: Lang,
+    pub catalogue: Arc<Catalogue>,
+    pub banner: Option<&'static str>,
+    pub user: Option<UserBadge>,
+    /// Path and query of this page, where the language switch comes back to.
+    pub path: String,
+    /// The CSRF token forms carry, once sessions exist.
+    pub csrf: Option<String>,
+}
+
+impl Page {
+    pub fn t<'a>(&'a self, key: &'a str) -> &'a str {
+        self.catalogue.get(self.lang, key)
+    }
+
+    pub fn css_url(&self) -> String {
+        format!("/static/selfcare.css?v={}", ASSET_VERSION.as_str())
+    }
+
+    pub fn js_url(&self) -> String {
+        format!("/static/selfcare.js?v={}", ASSET_VERSION.as_str())
+    }
+
+    pub fn from_parts(parts: &Parts) -> Page {
+        let (catalogue, banner) = match parts.extensions.get::<LayoutInfo>() {
+            Some(info) => (info.catalogue.clone(), info.banner),
+            None => (Arc::new(Catalogue::default()), None),
+        };
+        Page {
+            lang: Lang::from_parts(parts),
+            catalogue,
+            banner,
+            user: None,
+            path: parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_else(|| "/".into()),
+            csrf: None,
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Page {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Page::from_parts(parts))
+    }
+}
+
+/// A page that says what went wrong, in the user's language.
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub page: Page,
+    pub status: u16,
+    pub title_key: &'static str,
+    pub message_key: &'static str,
+}
+
+pub fn error_page(
+    page: Page,
+    status: StatusCode,
+    title_key: &'static str,
+    message_key: &'static str,
+) -> Response {
+    let mut response = ErrorPage {
+        page,
+        status: status.as_u16(),
+        title_key,
+        message_key,
+    }
+    .into_response();
+    *response.status_mut() = status;
+    response
+}
+
+/// Whether the caller wants JSON rather than a page: API paths, or an Accept header that asks
+/// for JSON and not HTML.
+pub fn wants_json(parts_path: &str, headers: &HeaderMap) -> bool {
+    if parts_path.starts_with("/api/") || parts_path.contains("/api/") {
+        return true;
+    }
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    accept.contains("json") && !accept.contains("text/html")
+}
+
+/// The fallback for paths that match no route.
+pub async fn not_found(parts: Parts) -> Response {
+    if wants_json(parts.uri.path(), &parts.headers) {
+        return Problem::not_found()
+            .with_detail(format!("no resource at {}", parts.uri.path()))
+            .into_response();
+    }
+    error_page(
+        Page::from_parts(&parts),
+        StatusCode::NOT_FOUND,
+        "error.not_found.title",
+        "error.not_found.message",
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LangForm {
+    lang: String,
+    #[serde(default)]
+    back: String,
+}
+
+/// `POST /lang`: remembers the chosen language and goes back to the page it came from.
+pub async fn switch_language(Form(form): Form<LangForm>) -> Response {
+    let Some(lang) = Lang::parse(&form.lang) else {
+        return Problem::bad_request("invalid_language", "lang must be `it` or `en`")
+            .with_invalid_param("lang", "must be `it` or `en`")
+            .into_response();
+    };
+    let cookie = format!(
+        "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly",
+        lang.code()
+    );
+    let mut response = Redirect::to(&safe_local_path(&form.back)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// A path on this site to redirect to; anything else (another host, a scheme) becomes `/`.
+pub fn safe_local_path(candidate: &str) -> String {
+    let ok = candidate.starts_with('/')
+        && !candidate.starts_with("//")
+        && !candidate.starts_with("/\\")
+        && !candidate.chars().any(|c| c.is_control());
+    if ok {
+        candidate.to_string()
+    } else {
+        "/".to_string()
+    }
+}
+
+fn asset(body: &'static str, content_type: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            // The URL carries the content hash, so it may be cached for long.
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=31536000, immutable"),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+pub async fn css() -> Response {
+    asset(CSS, "text/css; charset=utf-8")
+}
+
+pub async fn js() -> Response {
+    asset(JS, "text/javascript; charset=utf-8")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_redirect_targets() {
+        assert_eq!(safe_local_path("/dashboard?x=1"), "/dashboard?x=1");
+        assert_eq!(safe_local_path("//evil.example"), "/");
+        assert_eq!(safe_local_path("/\\evil.example"), "/");
+        assert_eq!(safe_local_path("https://evil.example"), "/");
+        assert_eq!(safe_local_path(""), "/");
+        assert_eq!(safe_local_path("/a\r\nSet-Cookie: x"), "/");
+    }
+
+    #[test]
+    fn api_paths_and_json_accept_want_json() {
+        let mut h = HeaderMap::new();
+        assert!(wants_json("/api/v1/x", &h));
+        assert!(!wants_json("/x", &h));
+        h.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        assert!(wants_json("/x", &h));
+        h.insert(
+            header::ACCEPT,
+            HeaderValue::from_static("text/html,application/json"),
+        );
+        assert!(!wants_json("/x", &h));
+    }
+}

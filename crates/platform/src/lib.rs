@@ -1,0 +1,23 @@
+//! Plumbing every selfcare context uses: the database handle, configuration, errors mapped to
+//! HTTP, the HTTP server and its middleware, metrics, signing keys, the HTML layout with its
+//! message catalogues, and the validated value types shared by all contexts.
+
+pub mod audit;
+pub mod client_addr;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod health;
+pub mod http;
+pub mod i18n;
+pub mod keys;
+pub mod layout;
+pub mod metrics;
+pub mod server;
+pub mod telemetry;
+pub mod types;
+
+mod state;
+
+pub use error::Problem;
+pub use state::{Platform, PlatformInner};

@@ -1,0 +1,52 @@
+use std::ops::Deref;
+use std::sync::Arc;
+
+use crate::client_addr::TrustedProxies;
+use crate::config::HttpSettings;
+use crate::db::Db;
+use crate::i18n::Catalogue;
+use crate::keys::SigningKeys;
+use crate::metrics::Metrics;
+
+/// What every context is given: the database, the HTTP settings, the signing keys, metrics and
+/// the message catalogue. Cheap to clone.
+#[derive(Clone)]
+pub struct Platform {
+    inner: Arc<PlatformInner>,
+}
+
+pub struct PlatformInner {
+    pub db: Db,
+    pub http: HttpSettings,
+    /// `http.public_url` without a trailing slash: the issuer of the tokens this server signs.
+    pub public_url: String,
+    pub trusted_proxies: TrustedProxies,
+    pub keys: SigningKeys,
+    pub metrics: Metrics,
+    pub catalogue: Arc<Catalogue>,
+}
+
+impl Platform {
+    pub fn new(inner: PlatformInner) -> Self {
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+}
+
+impl Deref for Platform {
+    type Target = PlatformInner;
+
+    fn deref(&self) -> &PlatformInner {
+        &self.inner
+    }
+}
+
+impl std::fmt::Debug for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Platform")
+            .field("db", &self.inner.db)
+            .field("public_url", &self.inner.public_url)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,219 @@
+//! Wiring: opens the database, loads the keys and messages, mounts every context's routes
+//! behind the shared HTTP plumbing, and serves them.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use platform::Platform;
+use platform::PlatformInner;
+use platform::audit::{self, AuditEvent};
+use platform::client_addr::TrustedProxies;
+use platform::config::ConfigError;
+use platform::db::{Db, DbError};
+use platform::i18n::{Catalogue, I18nError, PLATFORM_MESSAGES};
+use platform::keys::{self, KeyError, SigningKeys};
+use platform::layout::LayoutInfo;
+use platform::metrics::Metrics;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::settings::{Mode, Settings};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+    #[error("message catalogue: {0}")]
+    I18n(#[from] I18nError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("metrics: {0}")]
+    Metrics(#[from] prometheus_error::Error),
+    #[error("cannot record the start in the audit log: {0}")]
+    Audit(sqlx::Error),
+}
+
+// `prometheus` is a dependency of `platform`; its error type is reached through there.
+mod prometheus_error {
+    pub type Error = platform::metrics::MetricsError;
+}
+
+/// A running app.
+pub struct App {
+    addr: SocketAddr,
+    platform: Platform,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+/// The file names `demo` keeps under its data directory.
+pub fn demo_database_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("selfcare.db")
+}
+
+pub fn demo_signing_key_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("keys").join("signing-1.pem")
+}
+
+/// Fills in what `demo` may make itself: a SQLite file and a signing key under the data
+/// directory, made once and reused at every later start.
+fn prepare_demo(settings: &mut Settings, data_dir: &Path) -> Result<(), StartError> {
+    if settings.database.url.is_none() {
+        settings.database.url = Some(format!(
+            "sqlite://{}",
+            demo_database_path(data_dir).display()
+        ));
+    }
+    if settings.signing.key_files.is_empty() {
+        let path = demo_signing_key_path(data_dir);
+        if !path.exists() {
+            keys::generate_pem_file(&path)?;
+            tracing::info!(path = %path.display(), "generated a signing key for the demo");
+        }
+        settings.signing.key_files = vec![path];
+    }
+    Ok(())
+}
+
+impl App {
+    pub async fn start(settings: Settings, mode: Mode) -> Result<App, StartError> {
+        Self::start_with_routes(settings, mode, Router::new()).await
+    }
+
+    /// Starts with `extra` routes mounted beside the contexts' (tests use this to observe the
+    /// plumbing from inside a handler).
+    pub async fn start_with_routes(
+        mut settings: Settings,
+        mode: Mode,
+        extra: Router,
+    ) -> Result<App, StartError> {
+        match &mode {
+            Mode::Serve => settings.require_for_serve()?,
+            Mode::Demo { data_dir } => prepare_demo(&mut settings, data_dir)?,
+        }
+        let database_url = settings.database.url.clone().ok_or(ConfigError::Missing {
+            key: "database.url",
+            hint: "pass --database-url",
+        })?;
+
+        let db = Db::connect(&database_url, &settings.database).await?;
+        db.migrate().await?;
+        let keys = SigningKeys::load(&settings.signing.key_files)?;
+        let catalogue = Arc::new(Catalogue::build(&[
+            PLATFORM_MESSAGES,
+            reserved_area::MESSAGES,
+        ])?);
+        let metrics = Metrics::new()?;
+
+        let listen = settings.http.listen;
+        let listener = TcpListener::bind(listen)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: listen,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: listen,
+            source,
+        })?;
+        let public_url = match &settings.http.public_url {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            None => format!("http://{addr}"),
+        };
+
+        let platform = Platform::new(PlatformInner {
+            db: db.clone(),
+            trusted_proxies: TrustedProxies::new(settings.http.trusted_proxies.clone()),
+            http: settings.http.clone(),
+            public_url,
+            keys,
+            metrics,
+            catalogue: catalogue.clone(),
+        });
+
+        let routes = Router::new()
+            .merge(reserved_area::router(platform.clone()))
+            .merge(io::router(platform.clone()))
+            .merge(devportal::router(platform.clone()))
+            .merge(interop::router(platform.clone(), &settings.interop))
+            .merge(extra);
+        let layout = LayoutInfo {
+            catalogue,
+            banner: None,
+        };
+        let router = platform::http::finish(routes, &platform, layout);
+
+        let mut started = AuditEvent::new("system.started");
+        started.details = serde_json::json!({
+            "version": env!("CARGO_PKG_VERSION"),
+            "addr": addr.to_string(),
+            "pid": std::process::id(),
+        });
+        audit::record(db.writer(), &started)
+            .await
+            .map_err(StartError::Audit)?;
+
+        let (tx, rx) = oneshot::channel::<()>();
+        let grace = Duration::from_secs(settings.http.shutdown_timeout_secs);
+        let task = tokio::spawn(platform::server::serve(
+            listener,
+            router,
+            async move {
+                let _ = rx.await;
+            },
+            grace,
+        ));
+        tracing::info!(%addr, "listening");
+        Ok(App {
+            addr,
+            platform,
+            shutdown: Some(tx),
+            task,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.platform.public_url
+    }
+
+    pub fn platform(&self) -> &Platform {
+        &self.platform
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish, closes the database.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let result = match (&mut self.task).await {
+            Ok(r) => r,
+            Err(e) => Err(std::io::Error::other(e)),
+        };
+        self.platform.db.close().await;
+        result
+    }
+
+    /// Serves until `signal` resolves, then stops gracefully.
+    pub async fn run_until(
+        self,
+        signal: impl std::future::Future<Output = ()>,
+    ) -> std::io::Result<()> {
+        signal.await;
+        self.stop().await
+    }
+}

@@ -1,0 +1,76 @@
+//! The whole configuration: each section is defined by the part of the code that uses it.
+
+use std::path::{Path, PathBuf};
+
+use platform::config::{
+    ConfigError, DatabaseSettings, HttpSettings, Loader, LogSettings, SigningSettings,
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub http: HttpSettings,
+    pub database: DatabaseSettings,
+    pub log: LogSettings,
+    pub signing: SigningSettings,
+    pub interop: interop::Settings,
+}
+
+/// How the app is started: `serve` needs everything configured; `demo` makes what is missing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    Serve,
+    Demo { data_dir: PathBuf },
+}
+
+/// Command-line values that override every other source.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub listen: Option<String>,
+    pub database_url: Option<String>,
+}
+
+impl Settings {
+    /// Defaults < file < `SELFCARE_*` environment < command line.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Settings, ConfigError> {
+        let mut loader = Loader::new(&Settings::default());
+        if let Some(file) = file {
+            loader = loader.file(file)?;
+        }
+        loader = loader.env();
+        if let Some(listen) = &overrides.listen {
+            loader = loader.set("http.listen", listen);
+        }
+        if let Some(url) = &overrides.database_url {
+            loader = loader.set("database.url", url);
+        }
+        loader.extract()
+    }
+
+    /// Checks what `serve` cannot start without; `demo` fills these in itself.
+    pub fn require_for_serve(&self) -> Result<(), ConfigError> {
+        if self.database.url.is_none() {
+            return Err(ConfigError::Missing {
+                key: "database.url",
+                hint: "pass --database-url sqlite://<file> or postgres://..., or set SELFCARE_DATABASE__URL",
+            });
+        }
+        if self.signing.key_files.is_empty() {
+            return Err(ConfigError::Missing {
+                key: "signing.key_files",
+                hint: "list PEM files of RSA-2048 private keys (generate one with \
+                       `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048`), \
+                       or set SELFCARE_SIGNING__KEY_FILES",
+            });
+        }
+        if self.http.public_url.is_none() {
+            return Err(ConfigError::Missing {
+                key: "http.public_url",
+                hint: "the URL users reach this server at (the issuer of its tokens), \
+                       e.g. https://selfcare.example.it; or set SELFCARE_HTTP__PUBLIC_URL",
+            });
+        }
+        Ok(())
+    }
+}
