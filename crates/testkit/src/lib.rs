@@ -1,1 +1,429 @@
+//! Test support: the real selfcare app on 127.0.0.1, port 0, with a fresh database.
+//!
+//! - [`TestDb`]: a temporary SQLite file, or — when `SELFCARE_TEST_DATABASE_URL` points at a
+//!   PostgreSQL server — a freshly created database, dropped afterwards.
+//! - [`TestApp`]: the app in this process, with an HTTP client that keeps cookies.
+//! - [`AppProcess`]: the built `selfcare` binary as a child process attached to a given
+//!   database, to SIGKILL and restart it or run two instances side by side.
+//! - [`outside_program`]: whether a test that needs an outside program runs or is skipped.
 
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use axum::Router;
+use selfcare::{App, Mode, Settings};
+use sqlx::{Connection, Executor};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// Set to a PostgreSQL URL (user with CREATEDB) to run every test on PostgreSQL.
+pub const DATABASE_URL_VAR: &str = "SELFCARE_TEST_DATABASE_URL";
+/// Set to 1 to make every test that needs an outside program mandatory.
+pub const E2E_VAR: &str = "SELFCARE_E2E";
+
+/// Whether tests needing outside programs must run (CI) rather than be skipped.
+pub fn e2e_required() -> bool {
+    std::env::var(E2E_VAR).is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
+}
+
+/// Finds `program` (a path or a name on PATH). When it is missing the test is skipped with a
+/// clear message — or fails, when `SELFCARE_E2E=1` says it must run.
+pub fn outside_program(program: &str, test: &str, install_hint: &str) -> Option<PathBuf> {
+    let found = if program.contains('/') {
+        Some(PathBuf::from(program)).filter(|p| p.is_file())
+    } else {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join(program))
+                .find(|p| p.is_file())
+        })
+    };
+    if found.is_none() {
+        if e2e_required() {
+            panic!("{test}: `{program}` is required ({E2E_VAR}=1) but not installed; {install_hint}");
+        }
+        eprintln!("SKIPPED {test}: `{program}` is not installed ({install_hint}); set {E2E_VAR}=1 to make this a failure");
+    }
+    found
+}
+
+/// One RSA signing key for every app this test process starts (generating one per test would
+/// cost more than the test).
+pub fn test_signing_key() -> PathBuf {
+    static KEY: OnceLock<PathBuf> = OnceLock::new();
+    KEY.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("selfcare-testkit-{}", std::process::id()));
+        let path = dir.join("signing.pem");
+        platform::keys::generate_pem_file(&path).expect("generate the test signing key");
+        path
+    })
+    .clone()
+}
+
+enum DbKind {
+    Sqlite { _dir: tempfile::TempDir },
+    Postgres { admin_url: String, name: String },
+}
+
+/// A database of its own for one test.
+pub struct TestDb {
+    url: String,
+    kind: DbKind,
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        match std::env::var(DATABASE_URL_VAR) {
+            Ok(admin_url) if !admin_url.trim().is_empty() => Self::postgres(admin_url).await,
+            _ => Self::sqlite(),
+        }
+    }
+
+    fn sqlite() -> TestDb {
+        let dir = tempfile::Builder::new()
+            .prefix("selfcare-test-")
+            .tempdir()
+            .expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("selfcare.db").display());
+        TestDb {
+            url,
+            kind: DbKind::Sqlite { _dir: dir },
+        }
+    }
+
+    async fn postgres(admin_url: String) -> TestDb {
+        sqlx::any::install_default_drivers();
+        let name = format!("selfcare_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = sqlx::AnyConnection::connect(&admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("{DATABASE_URL_VAR} is set but PostgreSQL does not answer: {e}"));
+        conn.execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .expect("create the test database");
+        let _ = conn.close().await;
+        TestDb {
+            url: with_database(&admin_url, &name),
+            kind: DbKind::Postgres { admin_url, name },
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.kind, DbKind::Postgres { .. })
+    }
+
+    /// The SQLite file, for tests that damage it on purpose.
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
+        platform::db::sqlite_path(&self.url)
+    }
+
+    /// A connection of the test's own, to look at what the app stored.
+    pub async fn connect(&self) -> platform::db::Db {
+        platform::db::Db::connect(&self.url, &Default::default())
+            .await
+            .expect("connect to the test database")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let DbKind::Postgres { admin_url, name } = &self.kind {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs outside any runtime guarantee: use a thread with its own.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                rt.block_on(async {
+                    if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin_url).await {
+                        let _ = conn
+                            .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                            .await;
+                        let _ = conn.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// `postgres://u@h:5432/anything?x=y` with the database replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_and_path = &base[scheme_end..];
+    let host = host_and_path.split('/').next().unwrap_or(host_and_path);
+    let mut out = format!("{}{}/{}", &base[..scheme_end], host, name);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// Settings for a test app on `db`: port 0, the shared test key, quiet logs.
+pub fn test_settings(db: &TestDb) -> Settings {
+    let mut settings = Settings::default();
+    settings.http.listen = "127.0.0.1:0".parse().expect("addr");
+    settings.database.url = Some(db.url().to_string());
+    settings.database.max_connections = 4;
+    settings.signing.key_files = vec![test_signing_key()];
+    settings.http.shutdown_timeout_secs = 5;
+    settings
+}
+
+fn init_logs() {
+    // Logs only when asked, so that test output stays readable.
+    if let Ok(level) = std::env::var("SELFCARE_TEST_LOG") {
+        let _ = platform::telemetry::init(&platform::config::LogSettings {
+            level,
+            ..Default::default()
+        });
+    }
+}
+
+/// The app running in this process.
+pub struct TestApp {
+    app: Option<App>,
+    /// `http://127.0.0.1:<port>`
+    pub url: String,
+    /// Keeps cookies, follows no redirects.
+    pub client: reqwest::Client,
+    pub db: TestDb,
+    data_dir: tempfile::TempDir,
+}
+
+/// Choices for [`TestApp::spawn_with`].
+#[derive(Default)]
+pub struct Options {
+    /// Changes to the settings before start.
+    pub settings: Option<Box<dyn FnOnce(&mut Settings) + Send>>,
+    /// Routes mounted beside the app's, to observe the plumbing from inside a handler.
+    pub routes: Option<Router>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(Options::default()).await
+    }
+
+    pub async fn spawn_with(options: Options) -> TestApp {
+        init_logs();
+        let db = TestDb::new().await;
+        let data_dir = tempfile::Builder::new()
+            .prefix("selfcare-data-")
+            .tempdir()
+            .expect("temp dir");
+        let mut settings = test_settings(&db);
+        if let Some(change) = options.settings {
+            change(&mut settings);
+        }
+        let app = App::start_with_routes(
+            settings,
+            Mode::Demo {
+                data_dir: data_dir.path().to_path_buf(),
+            },
+            options.routes.unwrap_or_default(),
+        )
+        .await
+        .expect("start the app");
+        let url = format!("http://{}", app.addr());
+        TestApp {
+            app: Some(app),
+            url,
+            client: client(),
+            db,
+            data_dir,
+        }
+    }
+
+    pub fn app(&self) -> &App {
+        self.app.as_ref().expect("app running")
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.data_dir.path()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.url, path)
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.get(self.url(path))
+    }
+
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.post(self.url(path))
+    }
+
+    /// Stops the app gracefully (the database stays until the `TestApp` is dropped).
+    pub async fn stop(&mut self) {
+        if let Some(app) = self.app.take() {
+            app.stop().await.expect("graceful stop");
+        }
+    }
+}
+
+/// An HTTP client that keeps cookies and follows no redirects.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("http client")
+}
+
+/// The `selfcare` binary as a child process.
+pub struct AppProcess {
+    child: Child,
+    /// `http://127.0.0.1:<port>`
+    pub url: String,
+    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl AppProcess {
+    /// Runs `selfcare serve` on `database_url`, with the test key and any `env`; waits until
+    /// it listens.
+    pub async fn serve(bin: &Path, database_url: &str, env: &[(&str, &str)]) -> AppProcess {
+        let key = test_signing_key();
+        let key = key.display().to_string();
+        let mut all_env: Vec<(&str, &str)> = vec![
+            ("SELFCARE_SIGNING__KEY_FILES", key.as_str()),
+            ("SELFCARE_HTTP__PUBLIC_URL", "http://127.0.0.1"),
+            ("SELFCARE_HTTP__SHUTDOWN_TIMEOUT_SECS", "10"),
+            ("SELFCARE_LOG__LEVEL", "warn"),
+        ];
+        all_env.extend_from_slice(env);
+        Self::start(
+            bin,
+            &["serve", "--database-url", database_url, "--listen", "127.0.0.1:0"],
+            &all_env,
+        )
+        .await
+    }
+
+    /// Runs the binary with `args` and waits for its `listening on http://...` line.
+    pub async fn start(bin: &Path, args: &[&str], env: &[(&str, &str)]) -> AppProcess {
+        let mut command = Command::new(bin);
+        command
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("spawn selfcare");
+        let stdout = child.stdout.take().expect("stdout");
+        let stderr = child.stderr.take().expect("stderr");
+        let collected = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let sink = collected.clone();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                sink.lock().unwrap().push_str(&(line + "\n"));
+            }
+        });
+        let mut lines = BufReader::new(stdout).lines();
+        let url = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(url) = line.strip_prefix("listening on ") {
+                    return Some(url.trim().to_string());
+                }
+            }
+            None
+        })
+        .await
+        .ok()
+        .flatten();
+        // Keep draining stdout so that the child never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let Some(url) = url else {
+            let _ = child.kill().await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            panic!(
+                "selfcare {args:?} did not start; stderr:\n{}",
+                collected.lock().unwrap()
+            );
+        };
+        AppProcess {
+            child,
+            url,
+            stderr: collected,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.url, path)
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.id().expect("running") as i32
+    }
+
+    /// SIGKILL: no chance to clean up, as when the machine dies.
+    pub async fn kill(mut self) {
+        self.child.kill().await.expect("SIGKILL");
+    }
+
+    /// SIGTERM: the orderly stop a service manager asks for.
+    pub fn terminate(&self) {
+        // SAFETY: kill(2) on our own child's pid has no memory effects.
+        let rc = unsafe { libc::kill(self.pid(), libc::SIGTERM) };
+        assert_eq!(rc, 0, "SIGTERM failed");
+    }
+
+    /// Waits for the process to exit and returns its exit status.
+    pub async fn wait(mut self, timeout: Duration) -> std::process::ExitStatus {
+        tokio::time::timeout(timeout, self.child.wait())
+            .await
+            .expect("selfcare did not exit in time")
+            .expect("wait")
+    }
+
+    /// What the process has written to stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+}
+
+/// Runs the binary to completion (for commands that should fail at start).
+pub async fn run_binary(bin: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut command = Command::new(bin);
+    command.args(args).stdin(Stdio::null()).kill_on_drop(true);
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    tokio::time::timeout(Duration::from_secs(60), command.output())
+        .await
+        .expect("selfcare did not finish in time")
+        .expect("run selfcare")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_names_are_replaced_in_urls() {
+        assert_eq!(
+            super::with_database("postgres://postgres@127.0.0.1:5432/postgres", "t1"),
+            "postgres://postgres@127.0.0.1:5432/t1"
+        );
+        assert_eq!(
+            super::with_database("postgres://u:p@h?sslmode=disable", "t1"),
+            "postgres://u:p@h/t1?sslmode=disable"
+        );
+    }
+}
