@@ -7,6 +7,8 @@
 //!   database, to SIGKILL and restart it or run two instances side by side.
 //! - [`outside_program`]: whether a test that needs an outside program runs or is skipped.
 
+pub mod browser;
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::OnceLock;
@@ -42,11 +44,25 @@ pub fn outside_program(program: &str, test: &str, install_hint: &str) -> Option<
     };
     if found.is_none() {
         if e2e_required() {
-            panic!("{test}: `{program}` is required ({E2E_VAR}=1) but not installed; {install_hint}");
+            panic!(
+                "{test}: `{program}` is required ({E2E_VAR}=1) but not installed; {install_hint}"
+            );
         }
-        eprintln!("SKIPPED {test}: `{program}` is not installed ({install_hint}); set {E2E_VAR}=1 to make this a failure");
+        skipped(
+            test,
+            &format!(
+                "`{program}` is not installed ({install_hint}); set {E2E_VAR}=1 to make this a failure"
+            ),
+        );
     }
     found
+}
+
+/// Says that `test` was skipped and why, on the terminal: libtest captures `eprintln!` of
+/// passing tests, but not direct writes to stderr.
+pub fn skipped(test: &str, why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "SKIPPED {test}: {why}");
 }
 
 /// One RSA signing key for every app this test process starts (generating one per test would
@@ -98,7 +114,9 @@ impl TestDb {
         let name = format!("selfcare_test_{}", uuid::Uuid::new_v4().simple());
         let mut conn = sqlx::AnyConnection::connect(&admin_url)
             .await
-            .unwrap_or_else(|e| panic!("{DATABASE_URL_VAR} is set but PostgreSQL does not answer: {e}"));
+            .unwrap_or_else(|e| {
+                panic!("{DATABASE_URL_VAR} is set but PostgreSQL does not answer: {e}")
+            });
         conn.execute(format!("CREATE DATABASE {name}").as_str())
             .await
             .expect("create the test database");
@@ -143,7 +161,9 @@ impl Drop for TestDb {
                 rt.block_on(async {
                     if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin_url).await {
                         let _ = conn
-                            .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                            .execute(
+                                format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str(),
+                            )
                             .await;
                         let _ = conn.close().await;
                     }
@@ -203,11 +223,14 @@ pub struct TestApp {
     data_dir: tempfile::TempDir,
 }
 
+/// A change to the settings of a test app.
+pub type SettingsChange = Box<dyn FnOnce(&mut Settings) + Send>;
+
 /// Choices for [`TestApp::spawn_with`].
 #[derive(Default)]
 pub struct Options {
     /// Changes to the settings before start.
-    pub settings: Option<Box<dyn FnOnce(&mut Settings) + Send>>,
+    pub settings: Option<SettingsChange>,
     /// Routes mounted beside the app's, to observe the plumbing from inside a handler.
     pub routes: Option<Router>,
 }
@@ -308,7 +331,13 @@ impl AppProcess {
         all_env.extend_from_slice(env);
         Self::start(
             bin,
-            &["serve", "--database-url", database_url, "--listen", "127.0.0.1:0"],
+            &[
+                "serve",
+                "--database-url",
+                database_url,
+                "--listen",
+                "127.0.0.1:0",
+            ],
             &all_env,
         )
         .await

@@ -42,7 +42,10 @@ async fn without_trusted_proxies_a_forged_forwarded_for_is_ignored() {
 #[tokio::test]
 async fn an_untrusted_peer_is_the_client_even_when_other_proxies_are_trusted() {
     let app = spawn(&["10.0.0.0/8"]).await;
-    assert_eq!(addr(&app, Some("10.0.0.1, 198.51.100.9")).await, "127.0.0.1");
+    assert_eq!(
+        addr(&app, Some("10.0.0.1, 198.51.100.9")).await,
+        "127.0.0.1"
+    );
 }
 
 #[tokio::test]

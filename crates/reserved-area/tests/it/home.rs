@@ -1,0 +1,28 @@
+use reqwest::StatusCode;
+use testkit::TestApp;
+
+#[tokio::test]
+async fn the_home_page_speaks_italian_by_default_and_english_on_request() {
+    let app = TestApp::spawn().await;
+    let r = app.get("/").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let it = r.text().await.unwrap();
+    assert!(it.contains("<title>Area Riservata"), "{it}");
+    assert!(it.contains("Interoperabilità"));
+    assert!(it.contains("Premi «Gestisci»"));
+
+    app.post("/lang")
+        .form(&[("lang", "en"), ("back", "/")])
+        .send()
+        .await
+        .unwrap();
+    let en = app.get("/").send().await.unwrap().text().await.unwrap();
+    assert!(en.contains("<title>Reserved Area"), "{en}");
+    assert!(en.contains("Press “Manage”"), "{en}");
+}

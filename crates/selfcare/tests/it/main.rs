@@ -1,0 +1,16 @@
+//! The `selfcare` binary as a process (kill, restart, signals, start-up errors), its command
+//! line, and the browser tests.
+
+// Test code: failing loudly is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod browser;
+mod cli;
+mod process;
+
+use std::path::Path;
+
+/// The binary cargo built for these tests.
+pub fn bin() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_selfcare"))
+}
