@@ -10,6 +10,7 @@ pub mod error;
 pub mod health;
 pub mod http;
 pub mod i18n;
+pub mod jwt;
 pub mod keys;
 pub mod layout;
 pub mod metrics;

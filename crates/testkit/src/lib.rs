@@ -423,6 +423,11 @@ impl AppProcess {
             .expect("wait")
     }
 
+    /// The stderr collected so far and from now on (still readable after [`Self::wait`]).
+    pub fn stderr_handle(&self) -> std::sync::Arc<std::sync::Mutex<String>> {
+        self.stderr.clone()
+    }
+
     /// What the process has written to stderr so far.
     pub fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()

@@ -231,3 +231,28 @@ async fn a_corrupt_or_unreadable_database_is_a_clear_error_at_start() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("not a PEM RSA private key"), "{err}");
 }
+
+#[tokio::test]
+async fn logs_are_json_lines_when_configured() {
+    let db = TestDb::new().await;
+    let app = AppProcess::serve(
+        bin(),
+        db.url(),
+        &[
+            ("SELFCARE_LOG__FORMAT", "json"),
+            ("SELFCARE_LOG__LEVEL", "info"),
+        ],
+    )
+    .await;
+    app.terminate();
+    let stderr_handle = app.stderr_handle();
+    assert!(app.wait(Duration::from_secs(15)).await.success());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let logs = stderr_handle.lock().unwrap().clone();
+    let lines: Vec<Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(lines.iter().any(|l| l["message"] == "listening"), "{logs}");
+    assert!(lines.iter().all(|l| l.get("level").is_some()), "{logs}");
+}
