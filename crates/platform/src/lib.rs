@@ -10,11 +10,14 @@ pub mod error;
 pub mod health;
 pub mod http;
 pub mod i18n;
+pub mod identity;
 pub mod jwt;
 pub mod keys;
 pub mod layout;
 pub mod metrics;
+pub mod revocation;
 pub mod server;
+pub mod session;
 pub mod telemetry;
 pub mod types;
 

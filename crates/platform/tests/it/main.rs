@@ -7,3 +7,5 @@
 mod client_addr;
 mod db;
 mod http;
+mod identity;
+mod session;
