@@ -40,6 +40,10 @@ pub enum StartError {
     },
     #[error("metrics: {0}")]
     Metrics(#[from] prometheus_error::Error),
+    #[error("reserved area: {0}")]
+    ReservedArea(#[from] reserved_area::StartError),
+    #[error("cannot write the demo data: {0}")]
+    Demo(sqlx::Error),
     #[error("cannot record the start in the audit log: {0}")]
     Audit(sqlx::Error),
 }
@@ -69,6 +73,8 @@ pub fn demo_signing_key_path(data_dir: &Path) -> PathBuf {
 /// Fills in what `demo` may make itself: a SQLite file and a signing key under the data
 /// directory, made once and reused at every later start.
 fn prepare_demo(settings: &mut Settings, data_dir: &Path) -> Result<(), StartError> {
+    // The demo logs in through the built-in test identity provider.
+    settings.reserved_area.test_idp.enabled = true;
     if settings.database.url.is_none() {
         settings.database.url = Some(format!(
             "sqlite://{}",
@@ -132,25 +138,44 @@ impl App {
             None => format!("http://{addr}"),
         };
 
+        let mut http = settings.http.clone();
+        http.listen = addr;
         let platform = Platform::new(PlatformInner {
             db: db.clone(),
             trusted_proxies: TrustedProxies::new(settings.http.trusted_proxies.clone()),
-            http: settings.http.clone(),
+            http,
             public_url,
             keys,
             metrics,
             catalogue: catalogue.clone(),
         });
 
+        let demo = matches!(mode, Mode::Demo { .. });
+        if demo {
+            crate::demo::seed(&db).await.map_err(StartError::Demo)?;
+        }
+        let identities = if demo {
+            crate::demo::identities()
+        } else {
+            Vec::new()
+        };
         let routes = Router::new()
-            .merge(reserved_area::router(platform.clone()))
+            .merge(reserved_area::router(
+                platform.clone(),
+                &settings.reserved_area,
+                identities,
+            )?)
             .merge(io::router(platform.clone()))
             .merge(devportal::router(platform.clone()))
             .merge(interop::router(platform.clone(), &settings.interop))
             .merge(extra);
         let layout = LayoutInfo {
             catalogue,
-            banner: None,
+            banner: settings
+                .reserved_area
+                .test_idp
+                .enabled
+                .then_some("ra.test_idp.banner"),
         };
         let router = platform::http::finish(routes, &platform, layout);
 

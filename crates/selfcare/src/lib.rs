@@ -4,6 +4,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod app;
+pub mod demo;
 pub mod settings;
 
 pub use app::{App, StartError};

@@ -14,6 +14,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub log: LogSettings,
     pub signing: SigningSettings,
+    pub reserved_area: reserved_area::Settings,
     pub interop: interop::Settings,
 }
 

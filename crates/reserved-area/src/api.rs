@@ -1,0 +1,206 @@
+//! The JSON API (`/v2/...`), shaped as the real platform's.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use platform::i18n::Lang;
+use serde::{Deserialize, Serialize};
+
+use crate::access;
+use crate::auth::ApiUser;
+use crate::error::RaError;
+use crate::exchange;
+use crate::model::{EnvChoice, OnboardingStatus};
+use crate::state::RaState;
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstitutionSummary {
+    pub id: String,
+    pub name: String,
+    pub user_role: String,
+    pub status: String,
+}
+
+/// `GET /v2/institutions`: the institutions the caller may enter.
+pub async fn institutions(
+    State(state): State<RaState>,
+    user: ApiUser,
+) -> Result<Json<Vec<InstitutionSummary>>, RaError> {
+    let list = access::institutions(&state, &user.session).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|(i, authority)| InstitutionSummary {
+                id: i.id,
+                name: i.description,
+                user_role: authority.as_str().to_string(),
+                status: "ACTIVE".into(),
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstitutionDetail {
+    pub id: String,
+    pub description: String,
+    pub tax_code: String,
+    pub ipa_code: String,
+    pub origin: String,
+    pub origin_id: String,
+    pub institution_type: String,
+    pub digital_address: String,
+    pub address: String,
+    pub zip_code: String,
+    pub city: String,
+    pub county: String,
+    pub user_role: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+fn rfc3339(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+/// `GET /v2/institutions/{id}`
+pub async fn institution(
+    State(state): State<RaState>,
+    user: ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<InstitutionDetail>, RaError> {
+    let a = access::load(&state, &user.session, &id).await?;
+    let i = a.institution;
+    Ok(Json(InstitutionDetail {
+        ipa_code: i.origin_id.clone(),
+        id: i.id,
+        description: i.description,
+        tax_code: i.tax_code,
+        origin: i.origin,
+        origin_id: i.origin_id,
+        institution_type: i.institution_type,
+        digital_address: i.digital_address,
+        address: i.address,
+        zip_code: i.zip_code,
+        city: i.city,
+        county: i.county,
+        user_role: a.authority.as_str().to_string(),
+        created_at: rfc3339(i.created_at),
+        updated_at: rfc3339(i.updated_at),
+    }))
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductView {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub product_on_board_status: String,
+    pub authorized: bool,
+    pub user_role: Option<String>,
+    pub url_bo: String,
+    /// Environments the caller may enter (products with test environments).
+    pub environments: Vec<EnvironmentView>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvironmentView {
+    pub environment: &'static str,
+    pub product_id: String,
+}
+
+/// `GET /v2/institutions/{id}/products`: the active products (cards) and the others.
+pub async fn products(
+    State(state): State<RaState>,
+    user: ApiUser,
+    Path(id): Path<String>,
+    lang: Lang,
+) -> Result<Json<Vec<ProductView>>, RaError> {
+    let a = access::load(&state, &user.session, &id).await?;
+    let (cards, available) =
+        crate::model::dashboard_cards(&a.active_products(), &a.grants, &state.catalogue);
+    let mut out = Vec::new();
+    for card in cards {
+        let Some(product) = state.catalogue.get(&card.product_id) else {
+            continue;
+        };
+        out.push(ProductView {
+            id: card.product_id.clone(),
+            title: card.title(lang).to_string(),
+            description: card.description(lang).to_string(),
+            product_on_board_status: OnboardingStatus::Active.as_str().into(),
+            authorized: card.can_enter,
+            user_role: crate::model::authority_on(&a.grants, &card.product_id, &state.catalogue)
+                .map(|a| a.as_str().to_string()),
+            url_bo: product.url_bo.clone(),
+            environments: card
+                .environments
+                .iter()
+                .map(|e| match e {
+                    EnvChoice::Production => EnvironmentView {
+                        environment: "Produzione",
+                        product_id: card.product_id.clone(),
+                    },
+                    EnvChoice::Test { product_id } => EnvironmentView {
+                        environment: "Collaudo",
+                        product_id: product_id.clone(),
+                    },
+                })
+                .collect(),
+        });
+    }
+    for id in available {
+        let Some(product) = state.catalogue.get(&id) else {
+            continue;
+        };
+        out.push(ProductView {
+            id: product.id.clone(),
+            title: product.title(lang).to_string(),
+            description: product.description(lang).to_string(),
+            product_on_board_status: a
+                .onboarding(&product.id)
+                .map(|s| s.as_str())
+                .unwrap_or("NOT_ONBOARDED")
+                .into(),
+            authorized: false,
+            user_role: None,
+            url_bo: product.url_bo.clone(),
+            environments: Vec::new(),
+        });
+    }
+    Ok(Json(out))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExchangeQuery {
+    pub institution_id: String,
+    pub product_id: String,
+    #[serde(default)]
+    pub environment: Option<String>,
+}
+
+/// `GET /v2/token/exchange?institutionId=&productId=[&environment=]` → `{"token"}`.
+pub async fn token_exchange(
+    State(state): State<RaState>,
+    user: ApiUser,
+    Query(q): Query<ExchangeQuery>,
+) -> Result<Json<serde_json::Value>, RaError> {
+    let done = exchange::exchange(
+        &state,
+        &user.session,
+        &q.institution_id,
+        &q.product_id,
+        q.environment.as_deref().filter(|e| !e.is_empty()),
+    )
+    .await?;
+    Ok(Json(serde_json::json!({ "token": done.token })))
+}

@@ -1,0 +1,253 @@
+//! The demo's data: institutions, onboardings and people with valid fiscal codes, made once
+//! (every step is an upsert, so restarting the demo changes nothing).
+
+use platform::db::Db;
+use reserved_area::TestIdentity;
+use reserved_area::store::{self, NewInstitution};
+
+/// `(product, party role, product role)`
+pub struct DemoRole(pub &'static str, pub &'static str, pub &'static str);
+
+/// A person's roles and work email on one institution (by tax code).
+pub struct Membership {
+    pub institution: &'static str,
+    pub email: &'static str,
+    pub roles: &'static [DemoRole],
+}
+
+pub struct DemoInstitution {
+    pub tax_code: &'static str,
+    pub name: &'static str,
+    pub ipa_code: &'static str,
+    pub kind: &'static str,
+    pub pec: &'static str,
+    pub address: &'static str,
+    pub zip_code: &'static str,
+    pub city: &'static str,
+    pub county: &'static str,
+    /// Products with an ACTIVE onboarding.
+    pub products: &'static [&'static str],
+}
+
+pub struct DemoPerson {
+    pub fiscal_code: &'static str,
+    pub name: &'static str,
+    pub family_name: &'static str,
+    pub description: &'static str,
+    pub memberships: &'static [Membership],
+    pub operator: bool,
+}
+
+const COMUNE: &str = "00123456782";
+const REGIONE: &str = "80001234568";
+const PAGOPA: &str = "15376371009";
+
+pub const INSTITUTIONS: &[DemoInstitution] = &[
+    DemoInstitution {
+        tax_code: COMUNE,
+        name: "Comune di Roccabella",
+        ipa_code: "c_r001",
+        kind: "PA",
+        pec: "protocollo@pec.comune.roccabella.it",
+        address: "Piazza del Municipio 1",
+        zip_code: "00010",
+        city: "Roccabella",
+        county: "RM",
+        products: &[
+            "prod-io",
+            "prod-interop",
+            "prod-interop-coll",
+            "prod-pagopa",
+        ],
+    },
+    DemoInstitution {
+        tax_code: REGIONE,
+        name: "Regione Valdoro",
+        ipa_code: "r_valdoro",
+        kind: "PA",
+        pec: "protocollo@pec.regione.valdoro.it",
+        address: "Via della Regione 10",
+        zip_code: "06100",
+        city: "Valdoro",
+        county: "PG",
+        products: &["prod-io", "prod-pagopa", "prod-pn"],
+    },
+    DemoInstitution {
+        tax_code: PAGOPA,
+        name: "PagoPA S.p.A.",
+        ipa_code: "5n2tr557",
+        kind: "PT",
+        pec: "selfcare@pec.pagopa.it",
+        address: "Piazza Colonna 370",
+        zip_code: "00187",
+        city: "Roma",
+        county: "RM",
+        products: &["prod-interop", "prod-interop-coll"],
+    },
+];
+
+pub const PEOPLE: &[DemoPerson] = &[
+    DemoPerson {
+        fiscal_code: "RSSMRA85T10A562S",
+        name: "Mario",
+        family_name: "Rossi",
+        description: "Amministratore del Comune di Roccabella (App IO, Interoperabilità, pagoPA) e operatore della Regione Valdoro (App IO)",
+        memberships: &[
+            Membership {
+                institution: COMUNE,
+                email: "mario.rossi@comune.roccabella.it",
+                roles: &[
+                    DemoRole("prod-io", "MANAGER", "admin"),
+                    DemoRole("prod-interop", "MANAGER", "admin"),
+                    DemoRole("prod-pagopa", "MANAGER", "admin"),
+                ],
+            },
+            Membership {
+                institution: REGIONE,
+                email: "mario.rossi@regione.valdoro.it",
+                roles: &[DemoRole("prod-io", "OPERATOR", "operator")],
+            },
+        ],
+        operator: false,
+    },
+    DemoPerson {
+        fiscal_code: "BNCNNA90A41H501T",
+        name: "Anna",
+        family_name: "Bianchi",
+        description: "Operatrice del Comune di Roccabella su App IO",
+        memberships: &[Membership {
+            institution: COMUNE,
+            email: "anna.bianchi@comune.roccabella.it",
+            roles: &[DemoRole("prod-io", "OPERATOR", "operator")],
+        }],
+        operator: false,
+    },
+    DemoPerson {
+        fiscal_code: "VRDGLI78M50F205U",
+        name: "Giulia",
+        family_name: "Verdi",
+        description: "Amministratrice della Regione Valdoro (App IO, pagoPA, SEND)",
+        memberships: &[Membership {
+            institution: REGIONE,
+            email: "giulia.verdi@regione.valdoro.it",
+            roles: &[
+                DemoRole("prod-io", "DELEGATE", "admin"),
+                DemoRole("prod-pagopa", "DELEGATE", "admin"),
+                DemoRole("prod-pn", "DELEGATE", "admin"),
+            ],
+        }],
+        operator: false,
+    },
+    DemoPerson {
+        fiscal_code: "NRELCU92C15L219G",
+        name: "Luca",
+        family_name: "Neri",
+        description: "Tecnico del Comune di Roccabella, ancora senza ruoli: un amministratore gli darà Interoperabilità Collaudo",
+        memberships: &[],
+        operator: false,
+    },
+    DemoPerson {
+        fiscal_code: "SPSPLA80E12F839K",
+        name: "Paolo",
+        family_name: "Esposito",
+        description: "Amministratore di PagoPA S.p.A. su Interoperabilità (produttore di SEND - UAT in Collaudo) e operatore della piattaforma",
+        memberships: &[Membership {
+            institution: PAGOPA,
+            email: "paolo.esposito@pagopa.it",
+            roles: &[
+                DemoRole("prod-interop", "MANAGER", "admin"),
+                DemoRole("prod-interop-coll", "MANAGER", "admin"),
+            ],
+        }],
+        operator: true,
+    },
+];
+
+/// The people the test identity provider lists.
+pub fn identities() -> Vec<TestIdentity> {
+    PEOPLE
+        .iter()
+        .map(|p| TestIdentity {
+            fiscal_number: p.fiscal_code.into(),
+            name: p.name.into(),
+            family_name: p.family_name.into(),
+            description: p.description.into(),
+        })
+        .collect()
+}
+
+/// Writes the demo data; running it again changes nothing.
+pub async fn seed(db: &Db) -> Result<(), sqlx::Error> {
+    let mut tx = db
+        .begin()
+        .await
+        .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+    let mut ids = std::collections::HashMap::new();
+    for i in INSTITUTIONS {
+        let institution = store::upsert_institution(
+            &mut tx,
+            &NewInstitution {
+                description: i.name.into(),
+                tax_code: i.tax_code.into(),
+                origin: "IPA".into(),
+                origin_id: i.ipa_code.into(),
+                institution_type: i.kind.into(),
+                digital_address: i.pec.into(),
+                address: i.address.into(),
+                zip_code: i.zip_code.into(),
+                city: i.city.into(),
+                county: i.county.into(),
+            },
+        )
+        .await?;
+        for product in i.products {
+            store::set_onboarding(&mut tx, &institution.id, product, "ACTIVE").await?;
+        }
+        ids.insert(i.tax_code, institution.id);
+    }
+    for person in PEOPLE {
+        let user = store::upsert_user(&mut tx, person.fiscal_code, person.name, person.family_name)
+            .await?;
+        for m in person.memberships {
+            let Some(institution_id) = ids.get(m.institution) else {
+                continue;
+            };
+            store::set_email(&mut tx, &user.id, institution_id, m.email).await?;
+            for DemoRole(product, party_role, product_role) in m.roles {
+                store::add_role(
+                    &mut tx,
+                    &user.id,
+                    institution_id,
+                    product,
+                    party_role,
+                    product_role,
+                )
+                .await?;
+            }
+        }
+        if person.operator {
+            store::grant_operator(&mut tx, &user.id).await?;
+        }
+    }
+    tx.commit().await
+}
+
+#[cfg(test)]
+mod tests {
+    use platform::types::{FiscalCode, OrgTaxCode};
+
+    #[test]
+    fn demo_codes_are_valid_and_match_the_people() {
+        for p in super::PEOPLE {
+            let code = FiscalCode::parse(p.fiscal_code).unwrap();
+            assert!(
+                code.matches_person(p.family_name, p.name),
+                "{}",
+                p.fiscal_code
+            );
+        }
+        for i in super::INSTITUTIONS {
+            OrgTaxCode::parse(i.tax_code).unwrap();
+        }
+    }
+}
