@@ -14,6 +14,7 @@ use crate::auth::PageUser;
 use crate::error::RaError;
 use crate::exchange;
 use crate::model::{self, EnvChoice, ProductCard};
+use crate::page_error::{OnPage, PageError};
 use crate::state::RaState;
 use crate::store::Institution;
 
@@ -61,9 +62,11 @@ pub async fn institutions(
     user: PageUser,
     page: Page,
     Query(q): Query<PickerQuery>,
-) -> Result<Response, RaError> {
+) -> Result<Response, PageError> {
     let page = page_for(page, &user);
-    let list = access::institutions(&state, &user.session).await?;
+    let list = access::institutions(&state, &user.session)
+        .await
+        .on_page(&page)?;
     if list.is_empty() {
         let mut response = NoAccessPage { page }.into_response();
         *response.status_mut() = StatusCode::FORBIDDEN;
@@ -110,9 +113,11 @@ pub async fn institution(
     user: PageUser,
     page: Page,
     Path(institution_id): Path<String>,
-) -> Result<Response, RaError> {
+) -> Result<Response, PageError> {
     let page = page_for(page, &user);
-    let a = access::load(&state, &user.session, &institution_id).await?;
+    let a = access::load(&state, &user.session, &institution_id)
+        .await
+        .on_page(&page)?;
     let (cards, available) =
         model::dashboard_cards(&a.active_products(), &a.grants, &state.catalogue);
     let available = available
@@ -125,7 +130,11 @@ pub async fn institution(
             )
         })
         .collect();
-    let multiple = access::institutions(&state, &user.session).await?.len() > 1;
+    let multiple = access::institutions(&state, &user.session)
+        .await
+        .on_page(&page)?
+        .len()
+        > 1;
     Ok(InstitutionPage {
         page,
         role_key: role_key(a.authority),
@@ -154,16 +163,19 @@ pub async fn manage(
     user: PageUser,
     page: Page,
     Path((institution_id, product_id)): Path<(String, String)>,
-) -> Result<Response, RaError> {
+) -> Result<Response, PageError> {
     let page = page_for(page, &user);
-    let a = access::load(&state, &user.session, &institution_id).await?;
+    let a = access::load(&state, &user.session, &institution_id)
+        .await
+        .on_page(&page)?;
     let (cards, _) = model::dashboard_cards(&a.active_products(), &a.grants, &state.catalogue);
     let card = cards
         .into_iter()
         .find(|c| c.product_id == product_id)
-        .ok_or(RaError::NotFound)?;
+        .ok_or(RaError::NotFound)
+        .on_page(&page)?;
     if !card.can_enter {
-        return Err(RaError::Forbidden);
+        return Err(RaError::Forbidden).on_page(&page);
     }
     if card.environments.is_empty() {
         return Ok(
@@ -212,7 +224,7 @@ pub async fn enter(
     page: Page,
     Path((institution_id, product_id)): Path<(String, String)>,
     Query(q): Query<EnterQuery>,
-) -> Result<Response, RaError> {
+) -> Result<Response, PageError> {
     let page = page_for(page, &user);
     let done = exchange::exchange(
         &state,
@@ -221,7 +233,8 @@ pub async fn enter(
         &product_id,
         q.environment.as_deref().filter(|e| !e.is_empty()),
     )
-    .await?;
+    .await
+    .on_page(&page)?;
     if done.url.starts_with('/') {
         let mut response = HandoffPage {
             page,

@@ -11,6 +11,7 @@ mod error;
 mod exchange;
 mod login;
 pub mod model;
+mod page_error;
 mod pages;
 pub mod settings;
 mod state;

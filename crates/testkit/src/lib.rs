@@ -233,6 +233,9 @@ pub struct Options {
     pub settings: Option<SettingsChange>,
     /// Routes mounted beside the app's, to observe the plumbing from inside a handler.
     pub routes: Option<Router>,
+    /// Start as `serve` does (no demo data, no test identity provider unless configured)
+    /// instead of as `demo`.
+    pub serve: bool,
 }
 
 impl TestApp {
@@ -251,15 +254,20 @@ impl TestApp {
         if let Some(change) = options.settings {
             change(&mut settings);
         }
-        let app = App::start_with_routes(
-            settings,
+        let mode = if options.serve {
+            settings
+                .http
+                .public_url
+                .get_or_insert_with(|| "http://127.0.0.1".into());
+            Mode::Serve
+        } else {
             Mode::Demo {
                 data_dir: data_dir.path().to_path_buf(),
-            },
-            options.routes.unwrap_or_default(),
-        )
-        .await
-        .expect("start the app");
+            }
+        };
+        let app = App::start_with_routes(settings, mode, options.routes.unwrap_or_default())
+            .await
+            .expect("start the app");
         let url = format!("http://{}", app.addr());
         TestApp {
             app: Some(app),

@@ -14,15 +14,14 @@ fn echo() -> Router {
 async fn spawn(trusted: &'static [&'static str]) -> TestApp {
     TestApp::spawn_with(Options {
         settings: Some(Box::new(move |s| {
-            // Test apps run the demo's test identity provider, which refuses proxies unless
-            // forced; these tests are about the proxies.
-            s.reserved_area.test_idp.unsafe_allow_non_loopback = true;
             s.http.trusted_proxies = trusted
                 .iter()
                 .map(|t| platform::config::parse_ip_net(t).unwrap())
                 .collect();
         })),
         routes: Some(echo()),
+        // As `serve`: the demo's test identity provider refuses to run behind proxies.
+        serve: true,
     })
     .await
 }

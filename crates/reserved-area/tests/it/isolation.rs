@@ -1,0 +1,246 @@
+//! Tenant isolation, for every route the Reserved Area declares: an anonymous caller, a person
+//! of another institution and a person without a role are refused, and nothing of the other
+//! institution leaks. A route added without a case here fails `every_declared_route_has_a_case`.
+
+use reqwest::StatusCode;
+use reserved_area::{Access, declared_routes};
+use testkit::TestApp;
+
+use crate::{ANNA, COMUNE, GIULIA, LUCA, MARIO, PAGOPA, PAOLO, REGIONE, browser, institution_id};
+
+/// The request to make for a route against `institution` and `product`.
+fn request_path(path: &str, institution: &str, product: &str) -> String {
+    match path {
+        "/v2/token/exchange" => {
+            format!("/v2/token/exchange?institutionId={institution}&productId={product}")
+        }
+        other => {
+            assert!(
+                other.contains("{institution_id}"),
+                "add a case for {other} in request_path"
+            );
+            other
+                .replace("{institution_id}", institution)
+                .replace("{product_id}", product)
+        }
+    }
+}
+
+async fn call(
+    client: &reqwest::Client,
+    app: &TestApp,
+    method: &str,
+    path: &str,
+) -> reqwest::Response {
+    match method {
+        "GET" => client.get(app.url(path)).send().await.unwrap(),
+        "POST" => client
+            .post(app.url(path))
+            .form(&[("x", "y")])
+            .send()
+            .await
+            .unwrap(),
+        other => panic!("add {other} to call()"),
+    }
+}
+
+fn refused(status: StatusCode) -> bool {
+    matches!(
+        status,
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
+    )
+}
+
+#[tokio::test]
+async fn every_declared_route_has_a_case() {
+    for route in declared_routes() {
+        if route.access == Access::Institution {
+            let _ = request_path(route.path, "i", "p");
+        }
+        assert!(["GET", "POST"].contains(&route.method), "{}", route.method);
+    }
+}
+
+#[tokio::test]
+async fn institution_routes_refuse_strangers_and_leak_nothing() {
+    let app = TestApp::spawn().await;
+    let pagopa = institution_id(&app, PAGOPA).await;
+    let anonymous = testkit::client();
+    // Giulia is ADMIN of another institution; Luca has no role anywhere.
+    let giulia = browser(&app, GIULIA).await;
+    let luca = browser(&app, LUCA).await;
+    // What only PagoPA S.p.A.'s own people may read (its name is also the portal's owner in
+    // every page header, so it proves nothing).
+    let secrets = [
+        PAGOPA,
+        "5n2tr557",
+        "selfcare@pec.pagopa.it",
+        "Piazza Colonna",
+    ];
+
+    for route in declared_routes()
+        .into_iter()
+        .filter(|r| r.access == Access::Institution)
+    {
+        let path = request_path(route.path, &pagopa, "prod-interop");
+        let r = call(&anonymous, &app, route.method, &path).await;
+        let status = r.status();
+        if path.starts_with("/v2/") {
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "anonymous {path}");
+        } else {
+            assert_eq!(status, StatusCode::SEE_OTHER, "anonymous {path}");
+            assert_eq!(r.headers()["location"], "/login", "anonymous {path}");
+        }
+        for (who, client) in [("giulia", &giulia), ("luca", &luca)] {
+            let r = call(client, &app, route.method, &path).await;
+            let status = r.status();
+            let body = r.text().await.unwrap();
+            assert!(refused(status), "{who} {} {path}: {status}", route.method);
+            for secret in secrets {
+                assert!(
+                    !body.contains(secret),
+                    "{who} {path} leaks {secret}: {body}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn session_routes_answer_only_about_the_caller() {
+    let app = TestApp::spawn().await;
+    let anonymous = testkit::client();
+    for route in declared_routes()
+        .into_iter()
+        .filter(|r| r.access == Access::Session)
+    {
+        let r = call(&anonymous, &app, route.method, route.path).await;
+        assert!(
+            matches!(r.status(), StatusCode::UNAUTHORIZED | StatusCode::SEE_OTHER),
+            "anonymous {} {}: {}",
+            route.method,
+            route.path,
+            r.status()
+        );
+    }
+    let luca = browser(&app, LUCA).await;
+    let list = luca
+        .get(app.url("/v2/institutions"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(list, "[]");
+    let giulia = browser(&app, GIULIA).await;
+    let list = giulia
+        .get(app.url("/v2/institutions"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        list.contains("Regione Valdoro") && !list.contains("Roccabella"),
+        "{list}"
+    );
+}
+
+#[tokio::test]
+async fn tokens_are_exchanged_only_with_an_active_role_on_that_very_product() {
+    let app = TestApp::spawn().await;
+    let comune = institution_id(&app, COMUNE).await;
+    let regione = institution_id(&app, REGIONE).await;
+    let pagopa = institution_id(&app, PAGOPA).await;
+    let mario = browser(&app, MARIO).await;
+    let anna = browser(&app, ANNA).await;
+    let paolo = browser(&app, PAOLO).await;
+    let exchange = |client: &reqwest::Client, institution: &str, product: &str| {
+        client
+            .get(app.url(&format!(
+                "/v2/token/exchange?institutionId={institution}&productId={product}"
+            )))
+            .send()
+    };
+    // Allowed.
+    assert_eq!(
+        exchange(&mario, &comune, "prod-io").await.unwrap().status(),
+        200
+    );
+    assert_eq!(
+        exchange(&mario, &comune, "prod-interop")
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        exchange(&paolo, &pagopa, "prod-interop-coll")
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    // Onboarded, but no role on that product (the Collaudo product is a product of its own,
+    // and a role on Produzione does not open it).
+    assert_eq!(
+        exchange(&mario, &comune, "prod-interop-coll")
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    assert_eq!(
+        exchange(&anna, &comune, "prod-interop")
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    assert_eq!(
+        exchange(&mario, &regione, "prod-pagopa")
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    // A role, but the institution is not onboarded to that product.
+    assert_eq!(
+        exchange(&anna, &comune, "prod-pn").await.unwrap().status(),
+        403
+    );
+    // Unknown product, unknown environment.
+    assert_eq!(
+        exchange(&mario, &comune, "prod-nope")
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let r = mario
+        .get(app.url(&format!(
+            "/v2/token/exchange?institutionId={comune}&productId=prod-io&environment=Marte"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+
+    // A suspended role opens nothing.
+    let db = app.db.connect().await;
+    sqlx::query(
+        "UPDATE product_roles SET status = 'SUSPENDED' WHERE product_id = 'prod-io' \
+         AND user_id = (SELECT id FROM users WHERE fiscal_code = $1)",
+    )
+    .bind(ANNA)
+    .execute(db.writer())
+    .await
+    .unwrap();
+    db.close().await;
+    assert_eq!(
+        exchange(&anna, &comune, "prod-io").await.unwrap().status(),
+        404
+    );
+}
