@@ -49,3 +49,168 @@ async fn browser_home_page_has_its_title_and_styles() {
     browser.screenshot("home-en").await;
     browser.close().await;
 }
+
+/// A stand-in for the Interoperability back-office's entry point, mounted on the app itself:
+/// verifies the posted identity token with the platform's verifier (the issuer's JWKS fetched
+/// over HTTP; the issuer is this very server, known from the Host header) and greets the
+/// person.
+fn interop_entry(db: platform::db::Db) -> axum::Router {
+    use axum::http::HeaderMap;
+    use axum::response::Html;
+    use platform::identity::IdentityVerifier;
+    let verifier: std::sync::Arc<tokio::sync::OnceCell<IdentityVerifier>> = Default::default();
+    axum::Router::new().route(
+        "/interop/produzione/session",
+        axum::routing::post(
+            move |headers: HeaderMap,
+                  axum::Form(form): axum::Form<std::collections::HashMap<String, String>>| {
+                let (verifier, db) = (verifier.clone(), db.clone());
+                async move {
+                    let host = headers["host"].to_str().unwrap().to_string();
+                    let issuer = format!("http://{host}");
+                    let verifier = verifier
+                        .get_or_init(|| async {
+                            IdentityVerifier::new(
+                                db,
+                                &issuer,
+                                "interop.selfcare.local",
+                                &format!("{issuer}/.well-known/jwks.json"),
+                            )
+                        })
+                        .await;
+                    let token = form.get("identity_token").cloned().unwrap_or_default();
+                    match verifier.verify(&token).await {
+                        Ok(c) => Html(format!(
+                            "<html><head><title>Back-office</title></head><body>\
+                             <p id=who>{} {} — {} — {}</p></body></html>",
+                            c.name,
+                            c.family_name,
+                            c.organization.map(|o| o.name).unwrap_or_default(),
+                            c.aud
+                        )),
+                        Err(e) => Html(format!("<p id=who>refused: {e}</p>")),
+                    }
+                }
+            },
+        ),
+    )
+}
+
+#[tokio::test]
+async fn browser_login_pick_institution_and_enter_interoperability() {
+    let test = "browser_login_pick_institution_and_enter_interoperability";
+    let Some(browser) = Browser::start(test).await else {
+        return;
+    };
+    // The stand-in back-office keeps its used token ids in a database of its own.
+    let side = testkit::TestDb::new().await;
+    let side_db = side.connect().await;
+    side_db.migrate().await.unwrap();
+    let app = TestApp::spawn_with(testkit::Options {
+        routes: Some(interop_entry(side_db)),
+        ..Default::default()
+    })
+    .await;
+    let c = &browser.client;
+    use fantoccini::Locator::Css;
+
+    c.goto(&app.url("/")).await.unwrap();
+    c.find(Css("main a[href='/dashboard']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // Not logged in: the login page, then the test identity provider.
+    c.find(Css("a[href='/auth/test-idp']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Css("button[data-testid='login-RSSMRA85T10A562S']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // Two institutions: the picker.
+    c.wait().for_element(Css("ul.cards")).await.unwrap();
+    let text = c.find(Css("main")).await.unwrap().text().await.unwrap();
+    assert!(text.contains("Seleziona il tuo ente"), "{text}");
+    browser.screenshot("picker").await;
+    // Comune di Roccabella comes first (by name).
+    c.find(Css("ul.cards a.btn-primary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Css("li[data-product='prod-interop']"))
+        .await
+        .unwrap();
+    let user = c
+        .find(Css("[data-testid=user]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(user, "Mario Rossi");
+    browser.screenshot("institution").await;
+    c.find(Css("li[data-product='prod-interop'] a.btn-primary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // The environment chooser: Mario holds a role on Produzione only.
+    c.wait()
+        .for_element(Css("a[data-env='production']"))
+        .await
+        .unwrap();
+    let h1 = c.find(Css("main h1")).await.unwrap().text().await.unwrap();
+    assert_eq!(h1, "In quale ambiente vuoi entrare?");
+    assert!(c.find(Css("a[data-env='test']")).await.is_err());
+    browser.screenshot("environments").await;
+
+    // Gestisci posts the identity token to the product's entry point (by script).
+    c.find(Css("a[data-env='production']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait().for_element(Css("#who")).await.unwrap();
+    let url = c.current_url().await.unwrap();
+    assert_eq!(url.path(), "/interop/produzione/session");
+    let who = c.find(Css("#who")).await.unwrap().text().await.unwrap();
+    assert_eq!(
+        who,
+        "Mario Rossi — Comune di Roccabella — interop.selfcare.local"
+    );
+
+    // Paolo (PagoPA S.p.A.) holds roles on both environments: both are offered.
+    c.goto(&app.url("/auth/test-idp")).await.unwrap();
+    c.find(Css("button[data-testid='login-SPSPLA80E12F839K']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Css("li[data-product='prod-interop'] a.btn-primary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Css("a[data-env='test']"))
+        .await
+        .unwrap();
+    assert!(c.find(Css("a[data-env='production']")).await.is_ok());
+    browser.screenshot("environments-both").await;
+    browser.close().await;
+}
