@@ -9,13 +9,14 @@ use serde::Serialize;
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// One invalid field of a request.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct InvalidParam {
     pub name: String,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// An error answer (RFC 9457), `application/problem+json`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     #[serde(rename = "type")]
     pub kind: String,

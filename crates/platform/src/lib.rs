@@ -3,6 +3,7 @@
 //! message catalogues, and the validated value types shared by all contexts.
 
 pub mod audit;
+pub mod backoffice;
 pub mod client_addr;
 pub mod config;
 pub mod db;

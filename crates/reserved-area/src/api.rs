@@ -12,7 +12,7 @@ use crate::exchange;
 use crate::model::{EnvChoice, OnboardingStatus};
 use crate::state::RaState;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InstitutionSummary {
     pub id: String,
@@ -21,7 +21,13 @@ pub struct InstitutionSummary {
     pub status: String,
 }
 
-/// `GET /v2/institutions`: the institutions the caller may enter.
+/// The institutions the caller may enter, with their role there.
+#[utoipa::path(get, path = "/v2/institutions", tag = "institutions",
+    security(("sessionToken" = []), ("sessionCookie" = [])),
+    responses(
+        (status = 200, body = Vec<InstitutionSummary>),
+        (status = 401, body = platform::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn institutions(
     State(state): State<RaState>,
     user: ApiUser,
@@ -39,7 +45,7 @@ pub async fn institutions(
     ))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InstitutionDetail {
     pub id: String,
@@ -69,7 +75,16 @@ fn rfc3339(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-/// `GET /v2/institutions/{id}`
+/// One institution the caller has an ACTIVE role on.
+#[utoipa::path(get, path = "/v2/institutions/{institution_id}", tag = "institutions",
+    params(("institution_id" = String, Path, description = "The institution's id")),
+    security(("sessionToken" = []), ("sessionCookie" = [])),
+    responses(
+        (status = 200, body = InstitutionDetail),
+        (status = 401, body = platform::Problem, content_type = "application/problem+json"),
+        (status = 404, body = platform::Problem, content_type = "application/problem+json",
+         description = "No such institution, or none the caller has a role on"),
+    ))]
 pub async fn institution(
     State(state): State<RaState>,
     user: ApiUser,
@@ -96,7 +111,7 @@ pub async fn institution(
     }))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProductView {
     pub id: String,
@@ -110,14 +125,23 @@ pub struct ProductView {
     pub environments: Vec<EnvironmentView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EnvironmentView {
     pub environment: &'static str,
     pub product_id: String,
 }
 
-/// `GET /v2/institutions/{id}/products`: the active products (cards) and the others.
+/// The institution's products: the active ones (with whether the caller may enter them and
+/// in which environments) and the others.
+#[utoipa::path(get, path = "/v2/institutions/{institution_id}/products", tag = "institutions",
+    params(("institution_id" = String, Path, description = "The institution's id")),
+    security(("sessionToken" = []), ("sessionCookie" = [])),
+    responses(
+        (status = 200, body = Vec<ProductView>),
+        (status = 401, body = platform::Problem, content_type = "application/problem+json"),
+        (status = 404, body = platform::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn products(
     State(state): State<RaState>,
     user: ApiUser,
@@ -179,8 +203,9 @@ pub async fn products(
     Ok(Json(out))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct ExchangeQuery {
     pub institution_id: String,
     pub product_id: String,
@@ -188,7 +213,25 @@ pub struct ExchangeQuery {
     pub environment: Option<String>,
 }
 
-/// `GET /v2/token/exchange?institutionId=&productId=[&environment=]` → `{"token"}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TokenResponse {
+    /// An RS256 identity token (`typ: "ID"`) for the product's back-office.
+    pub token: String,
+}
+
+/// Exchanges the session for an identity token for one product of one institution (Collaudo
+/// is `productId=prod-interop-coll`; `environment` selects a product's extra back-office
+/// environments). Only while the onboarding and the caller's role are both ACTIVE.
+#[utoipa::path(get, path = "/v2/token/exchange", tag = "token",
+    params(ExchangeQuery),
+    security(("sessionToken" = []), ("sessionCookie" = [])),
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 400, body = platform::Problem, content_type = "application/problem+json"),
+        (status = 401, body = platform::Problem, content_type = "application/problem+json"),
+        (status = 403, body = platform::Problem, content_type = "application/problem+json"),
+        (status = 404, body = platform::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn token_exchange(
     State(state): State<RaState>,
     user: ApiUser,

@@ -40,12 +40,14 @@ pub struct PickerItem {
 pub struct InstitutionsPage {
     page: Page,
     items: Vec<PickerItem>,
+    operator: bool,
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "no_access.html")]
 pub struct NoAccessPage {
     page: Page,
+    operator: bool,
 }
 
 fn role_key(authority: model::Authority) -> &'static str {
@@ -67,16 +69,22 @@ pub async fn institutions(
     let list = access::institutions(&state, &user.session)
         .await
         .on_page(&page)?;
+    let operator =
+        crate::store::is_platform_operator(&state.platform.db, &user.session.identity.user_id)
+            .await
+            .map_err(RaError::from)
+            .on_page(&page)?;
     if list.is_empty() {
-        let mut response = NoAccessPage { page }.into_response();
+        let mut response = NoAccessPage { page, operator }.into_response();
         *response.status_mut() = StatusCode::FORBIDDEN;
         return Ok(response);
     }
-    if list.len() == 1 && !q.choose {
+    if list.len() == 1 && !q.choose && !operator {
         return Ok(Redirect::to(&format!("/dashboard/{}", list[0].0.id)).into_response());
     }
     Ok(InstitutionsPage {
         page,
+        operator,
         items: list
             .into_iter()
             .map(|(institution, a)| PickerItem {
@@ -209,6 +217,23 @@ pub struct HandoffPage {
     token: String,
 }
 
+impl HandoffPage {
+    /// The page that posts `token` to `action`; it holds a token, so it is never cached.
+    pub fn response(page: Page, action: String, token: String) -> Response {
+        let mut response = HandoffPage {
+            page,
+            action,
+            token,
+        }
+        .into_response();
+        response.headers_mut().insert(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
+        response
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub struct EnterQuery {
     #[serde(default)]
@@ -236,18 +261,7 @@ pub async fn enter(
     .await
     .on_page(&page)?;
     if done.url.starts_with('/') {
-        let mut response = HandoffPage {
-            page,
-            action: done.url,
-            token: done.token,
-        }
-        .into_response();
-        // The page holds a token: never cached.
-        response.headers_mut().insert(
-            axum::http::header::CACHE_CONTROL,
-            axum::http::HeaderValue::from_static("no-store"),
-        );
-        return Ok(response);
+        return Ok(HandoffPage::response(page, done.url, done.token));
     }
     // External back-offices take the token in the URL fragment, as on the real platform (a
     // fragment never reaches a server or a log).

@@ -4,6 +4,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod access;
+pub mod admin;
 mod api;
 mod auth;
 mod dashboard;
@@ -11,6 +12,8 @@ mod error;
 mod exchange;
 mod login;
 pub mod model;
+mod oidc;
+mod operator;
 mod page_error;
 mod pages;
 pub mod settings;
@@ -48,6 +51,8 @@ pub enum Access {
     /// A logged-in person with an ACTIVE role on `{institution_id}` (and, where the path
     /// names it, on `{product_id}`).
     Institution,
+    /// A logged-in platform operator.
+    Operator,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -69,9 +74,17 @@ fn routes() -> Vec<(RouteDecl, MethodRouter<RaState>)> {
             handler,
         )
     };
+    let provider = oidc::Oidc::default();
     vec![
         r("GET", "/", Public, get(pages::home)),
         r("GET", "/login", Public, get(login::login_page)),
+        r("GET", "/auth/oidc/login", Public, provider.login_route()),
+        r(
+            "GET",
+            "/auth/oidc/callback",
+            Public,
+            provider.callback_route(),
+        ),
         r("GET", "/auth/test-idp", TestIdp, get(login::test_idp_page)),
         r(
             "POST",
@@ -130,7 +143,66 @@ fn routes() -> Vec<(RouteDecl, MethodRouter<RaState>)> {
             Institution,
             get(api::token_exchange),
         ),
+        r("GET", "/operator", Operator, get(operator::area)),
+        r(
+            "GET",
+            "/operator/enter/{product_id}",
+            Operator,
+            get(operator::enter),
+        ),
+        r(
+            "GET",
+            "/v2/token/exchange/back-office/admin",
+            Operator,
+            get(operator::exchange_api),
+        ),
     ]
+}
+
+/// The OpenAPI description of this context's JSON API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi;
+    use utoipa::openapi::security::{
+        ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+    };
+
+    #[derive(OpenApi)]
+    #[openapi(
+        paths(
+            api::institutions,
+            api::institution,
+            api::products,
+            api::token_exchange,
+            operator::exchange_api,
+            login::test_idp_identities,
+            login::test_idp_token,
+        ),
+        tags(
+            (name = "institutions", description = "The institutions and products of the caller"),
+            (name = "token", description = "Identity tokens for the product back-offices"),
+            (name = "test identity provider", description = "Demo and test logins"),
+        )
+    )]
+    struct Doc;
+
+    let mut doc = Doc::openapi();
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "sessionToken",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .build(),
+        ),
+    );
+    components.add_security_scheme(
+        "sessionCookie",
+        SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+            platform::session::SESSION_COOKIE,
+        ))),
+    );
+    doc
 }
 
 /// The routes and who may call them.
@@ -146,16 +218,8 @@ pub enum StartError {
     Settings(#[from] settings::SettingsError),
 }
 
-pub fn router(
-    platform: Platform,
-    settings: &Settings,
-    test_identities: Vec<TestIdentity>,
-) -> Result<Router, StartError> {
-    settings.check(
-        platform.http.listen,
-        &platform.public_url,
-        !platform.trusted_proxies.is_empty(),
-    )?;
+/// The product catalogue: the configured file, or the shipped one.
+pub fn load_catalogue(settings: &Settings) -> Result<model::Catalogue, StartError> {
     let (path, text) = match &settings.products_file {
         Some(path) => (
             path.display().to_string(),
@@ -166,10 +230,23 @@ pub fn router(
         ),
         None => ("(shipped)".to_string(), model::DEFAULT_PRODUCTS.to_string()),
     };
-    let catalogue = model::Catalogue::parse(&text).map_err(|e| StartError::Catalogue {
+    model::Catalogue::parse(&text).map_err(|e| StartError::Catalogue {
         path,
         reason: e.to_string(),
-    })?;
+    })
+}
+
+pub fn router(
+    platform: Platform,
+    settings: &Settings,
+    test_identities: Vec<TestIdentity>,
+) -> Result<Router, StartError> {
+    settings.check(
+        platform.http.listen,
+        &platform.public_url,
+        !platform.trusted_proxies.is_empty(),
+    )?;
+    let catalogue = load_catalogue(settings)?;
     let state = RaState::new(Inner {
         secure_cookies: platform.public_url.starts_with("https://"),
         platform,

@@ -11,7 +11,7 @@ use platform::audit::{self, AuditEvent};
 use platform::layout::Page;
 use platform::session::{self, Identity, Session, SessionSecret};
 use platform::types::FiscalCode;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::auth::{self, PageUser};
@@ -139,7 +139,7 @@ pub async fn test_idp_page(State(state): State<RaState>, page: Page) -> Result<R
     .into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct PersonInput {
     pub fiscal_number: String,
     #[serde(default)]
@@ -231,13 +231,33 @@ pub async fn test_idp_login(
     }
 }
 
-/// `GET /auth/test-idp/identities`: the demo identities, for scripts.
+/// The demo identities of the test identity provider (404 when it is off).
+#[utoipa::path(get, path = "/auth/test-idp/identities", tag = "test identity provider",
+    responses(
+        (status = 200, body = Vec<crate::state::TestIdentity>),
+        (status = 404, body = platform::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn test_idp_identities(State(state): State<RaState>) -> Result<Response, RaError> {
     require_test_idp(&state)?;
     Ok(Json(&state.test_identities).into_response())
 }
 
-/// `POST /auth/test-idp/token`: logs in and answers `{"sessionToken"}`, for scripts.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionTokenResponse {
+    /// The session token (RS256) for `Authorization: Bearer`.
+    pub session_token: String,
+}
+
+/// Logs in through the test identity provider: a listed identity by its fiscal code, or any
+/// person with a valid fiscal code, name and family name (404 when it is off).
+#[utoipa::path(post, path = "/auth/test-idp/token", tag = "test identity provider",
+    request_body = PersonInput,
+    responses(
+        (status = 200, body = SessionTokenResponse),
+        (status = 400, body = platform::Problem, content_type = "application/problem+json"),
+        (status = 404, body = platform::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn test_idp_token(
     State(state): State<RaState>,
     Json(input): Json<PersonInput>,
@@ -270,7 +290,10 @@ pub async fn test_idp_token(
     })?;
     let (_, session) = complete_login(&state, &who, None, "test-idp").await?;
     let token = auth::session_token(&state, &session)?;
-    Ok(Json(json!({ "sessionToken": token })).into_response())
+    Ok(Json(SessionTokenResponse {
+        session_token: token,
+    })
+    .into_response())
 }
 
 #[derive(Debug, Deserialize)]

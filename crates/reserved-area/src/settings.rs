@@ -45,8 +45,8 @@ pub struct TestIdpSettings {
 }
 
 /// `reserved_area.oidc.*`: login through an OpenID provider (SPID/CIE OIDC, a broker,
-/// Keycloak). Off while `issuer_url` is empty.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// Keycloak). Off while `issuer_url` is empty. `Debug` hides the client secret.
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OidcSettings {
     pub issuer_url: String,
@@ -71,6 +71,27 @@ impl Default for OidcSettings {
             family_name_claim: "family_name".into(),
             scopes: vec!["profile".into()],
         }
+    }
+}
+
+impl std::fmt::Debug for OidcSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcSettings")
+            .field("issuer_url", &self.issuer_url)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &if self.client_secret.is_empty() {
+                    ""
+                } else {
+                    "[redacted]"
+                },
+            )
+            .field("fiscal_number_claim", &self.fiscal_number_claim)
+            .field("name_claim", &self.name_claim)
+            .field("family_name_claim", &self.family_name_claim)
+            .field("scopes", &self.scopes)
+            .finish()
     }
 }
 
@@ -143,6 +164,15 @@ fn is_loopback_url(url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_hides_the_oidc_client_secret() {
+        let mut s = Settings::default();
+        s.oidc.client_secret = "s3cr3t-value".into();
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("s3cr3t-value"), "{shown}");
+        assert!(shown.contains("[redacted]"), "{shown}");
+    }
 
     fn on() -> Settings {
         let mut s = Settings::default();

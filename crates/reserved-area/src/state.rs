@@ -8,7 +8,7 @@ use crate::model::Catalogue;
 use crate::settings::Settings;
 
 /// A person the test identity provider lists (demo data).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TestIdentity {
     pub fiscal_number: String,
     pub name: String,

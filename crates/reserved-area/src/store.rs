@@ -342,3 +342,14 @@ pub async fn grant_operator(
     .await?;
     Ok(())
 }
+
+pub async fn revoke_operator(
+    tx: &mut Transaction<'static, Any>,
+    user_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM platform_operators WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

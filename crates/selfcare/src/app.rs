@@ -92,6 +92,35 @@ fn prepare_demo(settings: &mut Settings, data_dir: &Path) -> Result<(), StartErr
     Ok(())
 }
 
+/// The OpenAPI document of every context at `/openapi.json`, browsable at `/docs`.
+fn api_docs() -> Router {
+    let mut doc = reserved_area::openapi();
+    doc.info.title = "selfcare".into();
+    doc.info.version = env!("CARGO_PKG_VERSION").into();
+    doc.info.description = Some(
+        "The JSON API of the Reserved Area. Errors are application/problem+json with a stable \
+         `code`."
+            .into(),
+    );
+    let ui: Router = utoipa_swagger_ui::SwaggerUi::new("/docs")
+        .url("/openapi.json", doc)
+        .into();
+    // Swagger UI sets inline styles; its pages alone relax the style policy.
+    ui.layer(axum::middleware::map_response(
+        |mut response: axum::response::Response| async move {
+            response.headers_mut().insert(
+                axum::http::header::CONTENT_SECURITY_POLICY,
+                axum::http::HeaderValue::from_static(
+                    "default-src 'self'; base-uri 'none'; object-src 'none'; \
+                     frame-ancestors 'none'; form-action 'self'; img-src 'self' data:; \
+                     script-src 'self'; style-src 'self' 'unsafe-inline'",
+                ),
+            );
+            response
+        },
+    ))
+}
+
 impl App {
     pub async fn start(settings: Settings, mode: Mode) -> Result<App, StartError> {
         Self::start_with_routes(settings, mode, Router::new()).await
@@ -168,6 +197,7 @@ impl App {
             .merge(io::router(platform.clone()))
             .merge(devportal::router(platform.clone()))
             .merge(interop::router(platform.clone(), &settings.interop))
+            .merge(api_docs())
             .merge(extra);
         let layout = LayoutInfo {
             catalogue,

@@ -55,6 +55,34 @@ enum Command {
         #[arg(long, short = 'c', value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// Platform operators: add an institution.
+    Institution {
+        #[command(subcommand)]
+        action: InstitutionCommand,
+    },
+    /// Platform operators: onboard an institution to a product (ACTIVE) with its first
+    /// administrator.
+    Onboard {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The institution's tax code (or id).
+        #[arg(long)]
+        institution: String,
+        /// A product id of the catalogue, e.g. prod-io.
+        #[arg(long)]
+        product: String,
+        /// The first administrator: "<fiscal code>,<name>,<surname>,<email>".
+        #[arg(long, value_name = "CF,NAME,SURNAME,EMAIL")]
+        admin: String,
+        /// MANAGER (legal representative) or DELEGATE.
+        #[arg(long, default_value = "MANAGER")]
+        admin_role: String,
+    },
+    /// Platform operators: grant or revoke the platform-operator flag of a person.
+    Operator {
+        #[command(subcommand)]
+        action: OperatorCommand,
+    },
     /// Bring a database's schema up to date and exit.
     Migrate {
         /// A TOML configuration file.
@@ -64,6 +92,85 @@ enum Command {
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
     },
+}
+
+/// Where the database is (the commands that work on it directly).
+#[derive(clap::Args)]
+struct DbArgs {
+    /// A TOML configuration file.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// sqlite://<file> or postgres://<user>@<host>/<database> (the demo's is
+    /// sqlite://data/selfcare.db).
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum InstitutionCommand {
+    /// Add an institution (or show the one with the same tax code).
+    Add {
+        #[command(flatten)]
+        db: DbArgs,
+        /// 11-digit codice fiscale of the institution.
+        #[arg(long)]
+        tax_code: String,
+        #[arg(long)]
+        name: String,
+        /// The IPA code.
+        #[arg(long)]
+        ipa_code: String,
+        /// PA, GSP, PT, SCP, PSP, PG, SA, AS, ...
+        #[arg(long = "type", default_value = "PA")]
+        institution_type: String,
+        /// The institution's PEC address.
+        #[arg(long)]
+        pec: String,
+        #[arg(long, default_value = "")]
+        address: String,
+        #[arg(long, default_value = "")]
+        zip_code: String,
+        #[arg(long, default_value = "")]
+        city: String,
+        #[arg(long, default_value = "")]
+        county: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum OperatorCommand {
+    /// Make a person a platform operator.
+    Grant {
+        fiscal_code: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Take the platform-operator flag away.
+    Revoke {
+        fiscal_code: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+/// Loads the settings and opens (and migrates) the database a command works on.
+async fn open_db(args: &DbArgs) -> Result<(Settings, Db), Box<dyn std::error::Error>> {
+    let settings = Settings::load(
+        args.config.as_deref(),
+        &Overrides {
+            listen: None,
+            database_url: args.database_url.clone(),
+        },
+    )?;
+    platform::telemetry::init(&settings.log)?;
+    let url = settings
+        .database
+        .url
+        .clone()
+        .ok_or("missing required setting `database.url`: pass --database-url")?;
+    let db = Db::connect(&url, &settings.database).await?;
+    db.migrate().await?;
+    Ok((settings, db))
 }
 
 fn main() -> ExitCode {
@@ -117,6 +224,92 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             )?;
             start(settings, Mode::Demo { data_dir }).await
         }
+        Command::Institution {
+            action:
+                InstitutionCommand::Add {
+                    db,
+                    tax_code,
+                    name,
+                    ipa_code,
+                    institution_type,
+                    pec,
+                    address,
+                    zip_code,
+                    city,
+                    county,
+                },
+        } => {
+            let (_, db) = open_db(&db).await?;
+            let added = reserved_area::admin::add_institution(
+                &db,
+                &reserved_area::admin::InstitutionInput {
+                    tax_code,
+                    name,
+                    ipa_code,
+                    institution_type,
+                    pec,
+                    address,
+                    zip_code,
+                    city,
+                    county,
+                },
+            )
+            .await;
+            db.close().await;
+            let institution = added?;
+            println!(
+                "{}\t{}\t{}",
+                institution.id, institution.tax_code, institution.description
+            );
+            Ok(())
+        }
+        Command::Onboard {
+            db,
+            institution,
+            product,
+            admin,
+            admin_role,
+        } => {
+            let (settings, db) = open_db(&db).await?;
+            let catalogue = reserved_area::load_catalogue(&settings.reserved_area)?;
+            let parts: Vec<&str> = admin.split(',').map(str::trim).collect();
+            let [fiscal_code, name, family_name, email] = parts.as_slice() else {
+                return Err("--admin must be \"<fiscal code>,<name>,<surname>,<email>\"".into());
+            };
+            let done = reserved_area::admin::onboard(
+                &db,
+                &catalogue,
+                &institution,
+                &product,
+                &reserved_area::admin::AdminInput {
+                    fiscal_code: (*fiscal_code).into(),
+                    name: (*name).into(),
+                    family_name: (*family_name).into(),
+                    email: (*email).into(),
+                    party_role: admin_role,
+                },
+            )
+            .await;
+            db.close().await;
+            done?;
+            println!("onboarded {institution} to {product}");
+            Ok(())
+        }
+        Command::Operator { action } => {
+            let (grant, fiscal_code, db) = match action {
+                OperatorCommand::Grant { fiscal_code, db } => (true, fiscal_code, db),
+                OperatorCommand::Revoke { fiscal_code, db } => (false, fiscal_code, db),
+            };
+            let (_, db) = open_db(&db).await?;
+            let done = reserved_area::admin::set_operator(&db, &fiscal_code, grant).await;
+            db.close().await;
+            done?;
+            println!(
+                "{fiscal_code} {} a platform operator",
+                if grant { "is now" } else { "is no longer" }
+            );
+            Ok(())
+        }
         Command::Migrate {
             config,
             database_url,
@@ -154,10 +347,19 @@ async fn start(settings: Settings, mode: Mode) -> Result<(), Box<dyn std::error:
         println!();
         println!("selfcare demo is running:");
         println!("  Reserved Area   {base}/");
+        println!("  Log in (test)   {base}/auth/test-idp");
         println!("  Health          {base}/healthz");
         println!("  Readiness       {base}/readyz");
         println!("  Metrics         {base}/metrics");
         println!("  Public keys     {base}/.well-known/jwks.json");
+        println!();
+        println!("Demo identities (log in with the test identity provider):");
+        for person in selfcare::demo::PEOPLE {
+            println!(
+                "  {}  {} {}: {}",
+                person.fiscal_code, person.name, person.family_name, person.description
+            );
+        }
         println!();
         println!("Press Ctrl-C to stop.");
     }

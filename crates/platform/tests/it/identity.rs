@@ -155,3 +155,53 @@ async fn a_session_token_or_an_unknown_key_is_refused() {
         VerifyError::Token(_)
     ));
 }
+
+#[tokio::test]
+async fn rotated_keys_keep_verifying_tokens_of_the_retired_key() {
+    // The retired key signs a token; then the server starts with a new key first and the old
+    // one kept for verification.
+    let dir = tempfile::tempdir().unwrap();
+    let (new_key, old_key) = (dir.path().join("new.pem"), dir.path().join("old.pem"));
+    generate_pem_file(&new_key).unwrap();
+    generate_pem_file(&old_key).unwrap();
+    let old = SigningKeys::load(std::slice::from_ref(&old_key)).unwrap();
+    let keys = vec![new_key, old_key];
+    let app = TestApp::spawn_with(testkit::Options {
+        settings: Some(Box::new(move |s| s.signing.key_files = keys)),
+        ..Default::default()
+    })
+    .await;
+    let jwks: serde_json::Value = app
+        .get("/.well-known/jwks.json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    let active = app
+        .app()
+        .platform()
+        .keys
+        .active()
+        .unwrap()
+        .kid()
+        .to_string();
+    let retired = old.active().unwrap().kid().to_string();
+    assert_eq!(kids, vec![active.as_str(), retired.as_str()]);
+
+    let from_retired = issue(&old, &claims(&app)).unwrap();
+    assert_eq!(
+        jwt::Unverified::parse(&from_retired).unwrap().kid(),
+        Some(retired.as_str())
+    );
+    verifier(&app).verify(&from_retired).await.unwrap();
+    let from_active = issue(&app.app().platform().keys, &claims(&app)).unwrap();
+    verifier(&app).verify(&from_active).await.unwrap();
+}

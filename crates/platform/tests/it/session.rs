@@ -153,3 +153,137 @@ async fn role_revocations_apply_to_back_office_sessions_opened_before_them() {
     );
     db.close().await;
 }
+
+mod backoffice {
+    use platform::backoffice;
+    use platform::identity::{IdentityClaims, OrgRole, Organization};
+    use platform::jwt::now_secs;
+    use platform::revocation::{self, Revocation};
+    use platform::session;
+    use testkit::TestDb;
+
+    fn claims(sid: &str, desired_exp: i64) -> IdentityClaims {
+        IdentityClaims {
+            jti: "j".into(),
+            iss: "http://127.0.0.1".into(),
+            sub: "user-1".into(),
+            aud: "api.io.selfcare.local".into(),
+            iat: now_secs(),
+            exp: now_secs() + 60,
+            desired_exp,
+            typ: "ID".into(),
+            fiscal_number: "RSSMRA85T10A562S".into(),
+            name: "Mario".into(),
+            family_name: "Rossi".into(),
+            email: None,
+            spid_level: "L2".into(),
+            organization: Some(Organization {
+                id: "inst-1".into(),
+                name: "Comune".into(),
+                fiscal_code: "00123456782".into(),
+                ipa_code: "c_r001".into(),
+                roles: vec![OrgRole {
+                    party_role: "MANAGER".into(),
+                    role: "admin".into(),
+                }],
+                groups: vec![],
+                sub_unit_code: None,
+                sub_unit_type: None,
+                root_parent: None,
+            }),
+            sid: sid.into(),
+            platform_operator: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_back_office_session_ends_with_the_reserved_area_session_and_its_revocations() {
+        let test_db = TestDb::new().await;
+        let db = test_db.connect().await;
+        db.migrate().await.unwrap();
+
+        let (secret, s) =
+            backoffice::open(&db, "io", "prod-io", &claims("sid-1", now_secs() + 3600))
+                .await
+                .unwrap();
+        assert_eq!(s.expires_at, (now_secs() + 3600) * 1000);
+        assert!(
+            backoffice::find(&db, "io", &secret)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        // Another back-office does not know it.
+        assert!(
+            backoffice::find(&db, "interop-collaudo", &secret)
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        // Logout of the Reserved Area session ends it.
+        session::end(&db, "sid-1", "logout").await.unwrap();
+        assert!(
+            backoffice::find(&db, "io", &secret)
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        // A role suspended on that product and institution ends it.
+        let (secret, _) =
+            backoffice::open(&db, "io", "prod-io", &claims("sid-2", now_secs() + 3600))
+                .await
+                .unwrap();
+        revocation::record(
+            db.writer(),
+            &Revocation {
+                user_id: Some("user-1".into()),
+                institution_id: Some("inst-1".into()),
+                product_id: Some("prod-interop".into()),
+                reason: "suspended".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(
+            backoffice::find(&db, "io", &secret)
+                .await
+                .unwrap()
+                .is_some(),
+            "other product"
+        );
+        revocation::record(
+            db.writer(),
+            &Revocation {
+                user_id: Some("user-1".into()),
+                institution_id: Some("inst-1".into()),
+                product_id: Some("prod-io".into()),
+                reason: "suspended".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(
+            backoffice::find(&db, "io", &secret)
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        // Never beyond desired_exp.
+        let (secret, _) = backoffice::open(&db, "io", "prod-io", &claims("sid-3", now_secs() - 1))
+            .await
+            .unwrap();
+        assert!(
+            backoffice::find(&db, "io", &secret)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(backoffice::purge_expired(&db).await.unwrap() >= 1);
+        db.close().await;
+    }
+}

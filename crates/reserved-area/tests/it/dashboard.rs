@@ -294,3 +294,55 @@ async fn the_api_lists_institutions_and_products_with_the_callers_role() {
     assert_eq!(interop["authorized"], true);
     assert_eq!(interop["environments"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn operators_get_a_token_without_organization_for_the_operator_pages() {
+    let app = TestApp::spawn().await;
+    let paolo = browser(&app, PAOLO).await;
+    let picker = paolo
+        .get(app.url("/dashboard"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(picker.contains("href=\"/operator\""), "{picker}");
+    let area = paolo
+        .get(app.url("/operator"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(area.contains("Area operatore") && area.contains("/operator/enter/prod-io"));
+    let handoff = paolo
+        .get(app.url("/operator/enter/prod-io"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(handoff.contains("action=\"/io/session\""));
+
+    let token = session_token(&app, PAOLO).await;
+    let r: Value = app
+        .get("/v2/token/exchange/back-office/admin?productId=prod-io")
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let parsed = platform::jwt::Unverified::parse(r["token"].as_str().unwrap()).unwrap();
+    let key = app.app().platform().keys.active().unwrap();
+    let (n, e) = platform::jwt::rsa_components(key.jwk()).unwrap();
+    let claims: Value = parsed.verify(&n, &e).unwrap();
+    assert_eq!(claims["platform_operator"], true);
+    assert!(claims.get("organization").is_none());
+    assert_eq!(claims["aud"], "api.io.selfcare.local");
+    assert_eq!(claims["typ"], "ID");
+}

@@ -54,8 +54,11 @@ fn refused(status: StatusCode) -> bool {
 #[tokio::test]
 async fn every_declared_route_has_a_case() {
     for route in declared_routes() {
-        if route.access == Access::Institution {
-            let _ = request_path(route.path, "i", "p");
+        match route.access {
+            Access::Institution => {
+                let _ = request_path(route.path, "i", "p");
+            }
+            Access::Public | Access::TestIdp | Access::Session | Access::Operator => {}
         }
         assert!(["GET", "POST"].contains(&route.method), "{}", route.method);
     }
@@ -243,4 +246,33 @@ async fn tokens_are_exchanged_only_with_an_active_role_on_that_very_product() {
         exchange(&anna, &comune, "prod-io").await.unwrap().status(),
         404
     );
+}
+
+#[tokio::test]
+async fn operator_routes_are_for_platform_operators_only() {
+    let app = TestApp::spawn().await;
+    let anonymous = testkit::client();
+    let mario = browser(&app, MARIO).await; // an ADMIN, not an operator
+    let paolo = browser(&app, PAOLO).await; // a platform operator
+    for route in declared_routes()
+        .into_iter()
+        .filter(|r| r.access == Access::Operator)
+    {
+        let path = match route.path {
+            "/v2/token/exchange/back-office/admin" => {
+                "/v2/token/exchange/back-office/admin?productId=prod-io".to_string()
+            }
+            other => other.replace("{product_id}", "prod-io"),
+        };
+        assert!(!path.contains('{'), "add a case for {}", route.path);
+        let r = call(&anonymous, &app, route.method, &path).await;
+        assert!(
+            matches!(r.status(), StatusCode::UNAUTHORIZED | StatusCode::SEE_OTHER),
+            "anonymous {path}"
+        );
+        let r = call(&mario, &app, route.method, &path).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "mario {path}");
+        let r = call(&paolo, &app, route.method, &path).await;
+        assert_eq!(r.status(), StatusCode::OK, "paolo {path}");
+    }
 }

@@ -3,10 +3,12 @@
 // Test code: failing loudly is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod api_doc;
 mod dashboard;
 mod home;
 mod isolation;
 mod login;
+mod oidc;
 
 use testkit::TestApp;
 

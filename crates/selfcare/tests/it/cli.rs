@@ -84,3 +84,147 @@ async fn migrate_brings_a_database_up_to_date() {
     assert_eq!(n, 0);
     conn.close().await;
 }
+
+#[tokio::test]
+async fn operators_add_and_onboard_institutions_and_grant_the_operator_flag() {
+    let db = TestDb::new().await;
+    let url = db.url();
+    let ok = |out: &std::process::Output| {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    let out = run_binary(
+        bin(),
+        &[
+            "institution",
+            "add",
+            "--database-url",
+            url,
+            "--tax-code",
+            "00123456782",
+            "--name",
+            "Comune di Prova",
+            "--ipa-code",
+            "c_p001",
+            "--type",
+            "PA",
+            "--pec",
+            "protocollo@pec.comune.prova.it",
+        ],
+        &[],
+    )
+    .await;
+    ok(&out);
+    let out = run_binary(
+        bin(),
+        &[
+            "onboard",
+            "--database-url",
+            url,
+            "--institution",
+            "00123456782",
+            "--product",
+            "prod-io",
+            "--admin",
+            "RSSMRA85T10A562S,Mario,Rossi,mario.rossi@comune.prova.it",
+        ],
+        &[],
+    )
+    .await;
+    ok(&out);
+    let out = run_binary(
+        bin(),
+        &[
+            "operator",
+            "grant",
+            "RSSMRA85T10A562S",
+            "--database-url",
+            url,
+        ],
+        &[],
+    )
+    .await;
+    ok(&out);
+
+    let conn = db.connect().await;
+    let (status,): (String,) = sqlx::query_as(
+        "SELECT o.status FROM onboardings o JOIN institutions i ON i.id = o.institution_id \
+         WHERE i.tax_code = '00123456782' AND o.product_id = 'prod-io'",
+    )
+    .fetch_one(conn.reader())
+    .await
+    .unwrap();
+    assert_eq!(status, "ACTIVE");
+    let (party, role): (String, String) = sqlx::query_as(
+        "SELECT party_role, product_role FROM product_roles r JOIN users u ON u.id = r.user_id \
+         WHERE u.fiscal_code = 'RSSMRA85T10A562S'",
+    )
+    .fetch_one(conn.reader())
+    .await
+    .unwrap();
+    assert_eq!((party.as_str(), role.as_str()), ("MANAGER", "admin"));
+    let operators: i64 = sqlx::query_scalar("SELECT count(*) FROM platform_operators")
+        .fetch_one(conn.reader())
+        .await
+        .unwrap();
+    assert_eq!(operators, 1);
+    conn.close().await;
+
+    // Refusals say why.
+    let out = run_binary(
+        bin(),
+        &[
+            "institution",
+            "add",
+            "--database-url",
+            url,
+            "--tax-code",
+            "00123456783",
+            "--name",
+            "X",
+            "--ipa-code",
+            "x",
+            "--pec",
+            "a@pec.x.it",
+        ],
+        &[],
+    )
+    .await;
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid tax code"));
+    let out = run_binary(
+        bin(),
+        &[
+            "onboard",
+            "--database-url",
+            url,
+            "--institution",
+            "00123456782",
+            "--product",
+            "prod-io",
+            "--admin",
+            "RSSMRA85T10A562S,Marco,Rossi,mario.rossi@comune.prova.it",
+        ],
+        &[],
+    )
+    .await;
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not matching the fiscal code"));
+    let out = run_binary(
+        bin(),
+        &[
+            "operator",
+            "grant",
+            "BNCNNA90A41H501T",
+            "--database-url",
+            url,
+        ],
+        &[],
+    )
+    .await;
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no person with fiscal code"));
+}
