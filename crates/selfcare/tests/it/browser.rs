@@ -205,7 +205,12 @@ async fn browser_login_pick_institution_and_enter_interoperability() {
         .for_element(Css("a[href='/operator']"))
         .await
         .unwrap();
-    c.find(Css("ul.cards a.btn-primary")).await.unwrap().click().await.unwrap();
+    c.find(Css("ul.cards a.btn-primary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     c.wait()
         .for_element(Css("li[data-product='prod-interop'] a.btn-primary"))
         .await
