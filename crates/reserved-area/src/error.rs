@@ -23,6 +23,8 @@ pub enum RaError {
     },
     #[error("{0}")]
     NotAllowed(String),
+    #[error("{0}")]
+    Conflict(String),
     #[error(transparent)]
     Sql(#[from] sqlx::Error),
     #[error(transparent)]
@@ -55,6 +57,7 @@ impl IntoResponse for RaError {
                     .with_detail(detail)
                     .into_response()
             }
+            RaError::Conflict(detail) => Problem::conflict("conflict", detail).into_response(),
             RaError::Sql(e) => Problem::internal(&e).into_response(),
             RaError::Db(e) => Problem::internal(&e).into_response(),
             RaError::Token(e) => Problem::internal(&e).into_response(),

@@ -19,9 +19,10 @@ mod pages;
 pub mod settings;
 mod state;
 pub mod store;
+mod users_api;
 
 use axum::Router;
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, delete, get, post};
 use platform::Platform;
 use platform::i18n::Sources;
 
@@ -156,6 +157,49 @@ fn routes() -> Vec<(RouteDecl, MethodRouter<RaState>)> {
             Operator,
             get(operator::exchange_api),
         ),
+        r(
+            "POST",
+            "/v2/institutions/{institution_id}/products/{product_id}/users",
+            Institution,
+            post(users_api::add_user),
+        ),
+        r(
+            "GET",
+            "/v2/users/institution/{institution_id}",
+            Institution,
+            get(users_api::list_users),
+        ),
+        r(
+            "GET",
+            "/v2/institutions/{institution_id}/users/{user_id}",
+            Institution,
+            get(users_api::get_user),
+        ),
+        r(
+            "POST",
+            "/v2/institutions/{institution_id}/product/{product_id}/check-user",
+            Institution,
+            post(users_api::check_user),
+        ),
+        r("POST", "/v2/users/search", Session, post(users_api::search)),
+        r(
+            "POST",
+            "/v2/users/{user_id}/suspend",
+            Institution,
+            post(users_api::suspend),
+        ),
+        r(
+            "POST",
+            "/v2/users/{user_id}/activate",
+            Institution,
+            post(users_api::activate),
+        ),
+        r(
+            "DELETE",
+            "/v2/users/{user_id}",
+            Institution,
+            delete(users_api::remove),
+        ),
     ]
 }
 
@@ -176,10 +220,19 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
             operator::exchange_api,
             login::test_idp_identities,
             login::test_idp_token,
+            users_api::add_user,
+            users_api::list_users,
+            users_api::get_user,
+            users_api::check_user,
+            users_api::search,
+            users_api::suspend,
+            users_api::activate,
+            users_api::remove,
         ),
         tags(
             (name = "institutions", description = "The institutions and products of the caller"),
             (name = "token", description = "Identity tokens for the product back-offices"),
+            (name = "users", description = "People of an institution and their product roles"),
             (name = "test identity provider", description = "Demo and test logins"),
         )
     )]
@@ -267,6 +320,14 @@ mod tests {
     #[test]
     fn catalogues_have_the_same_keys() {
         super::MESSAGES.parse().unwrap();
+    }
+
+    #[test]
+    fn every_users_message_is_in_both_catalogues() {
+        let [it, en] = super::MESSAGES.parse().unwrap();
+        for key in super::model::users::MESSAGE_KEYS {
+            assert!(it.contains_key(*key) && en.contains_key(*key), "{key}");
+        }
     }
 
     #[test]

@@ -298,6 +298,10 @@ impl TestApp {
         self.client.post(self.url(path))
     }
 
+    pub fn delete(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.delete(self.url(path))
+    }
+
     /// Stops the app gracefully (the database stays until the `TestApp` is dropped).
     pub async fn stop(&mut self) {
         if let Some(app) = self.app.take() {

@@ -8,11 +8,14 @@ use testkit::TestApp;
 
 use crate::{ANNA, COMUNE, GIULIA, LUCA, MARIO, PAGOPA, PAOLO, REGIONE, browser, institution_id};
 
-/// The request to make for a route against `institution` and `product`.
-fn request_path(path: &str, institution: &str, product: &str) -> String {
+/// The request to make for a route against `institution`, `product` and `user` (a person of
+/// that institution).
+fn request_path(path: &str, institution: &str, product: &str, user: &str) -> String {
+    let q = format!("institutionId={institution}&productId={product}");
     match path {
-        "/v2/token/exchange" => {
-            format!("/v2/token/exchange?institutionId={institution}&productId={product}")
+        "/v2/token/exchange" => format!("/v2/token/exchange?{q}"),
+        "/v2/users/{user_id}/suspend" | "/v2/users/{user_id}/activate" | "/v2/users/{user_id}" => {
+            format!("{}?{q}", path.replace("{user_id}", user))
         }
         other => {
             assert!(
@@ -22,26 +25,75 @@ fn request_path(path: &str, institution: &str, product: &str) -> String {
             other
                 .replace("{institution_id}", institution)
                 .replace("{product_id}", product)
+                .replace("{user_id}", user)
         }
     }
 }
 
+/// A valid body for the routes that take one, so that only the caller's rights are tested.
+fn body(path: &str) -> Option<serde_json::Value> {
+    if path.ends_with("/users") {
+        Some(serde_json::json!({
+            "name": "Luca", "surname": "Neri", "taxCode": LUCA, "email": "luca.neri@example.it",
+            "role": "OPERATOR", "productRoles": ["api"]
+        }))
+    } else if path.ends_with("/check-user") || path == "/v2/users/search" {
+        Some(serde_json::json!({ "fiscalCode": LUCA }))
+    } else {
+        None
+    }
+}
+
+/// A caller: a browser (cookie) for pages, a session token for the JSON API.
+struct Caller {
+    browser: reqwest::Client,
+    token: Option<String>,
+}
+
+async fn caller(app: &TestApp, fiscal_code: Option<&str>) -> Caller {
+    match fiscal_code {
+        None => Caller {
+            browser: testkit::client(),
+            token: None,
+        },
+        Some(fc) => Caller {
+            browser: browser(app, fc).await,
+            token: Some(crate::session_token(app, fc).await),
+        },
+    }
+}
+
 async fn call(
-    client: &reqwest::Client,
+    who: &Caller,
     app: &TestApp,
     method: &str,
+    route: &str,
     path: &str,
 ) -> reqwest::Response {
-    match method {
-        "GET" => client.get(app.url(path)).send().await.unwrap(),
-        "POST" => client
-            .post(app.url(path))
-            .form(&[("x", "y")])
-            .send()
-            .await
-            .unwrap(),
+    let url = app.url(path);
+    let api = path.starts_with("/v2/");
+    let client = if api {
+        testkit::client()
+    } else {
+        who.browser.clone()
+    };
+    let mut request = match method {
+        "GET" => client.get(url),
+        "POST" => client.post(url),
+        "DELETE" => client.delete(url),
         other => panic!("add {other} to call()"),
+    };
+    if api && let Some(token) = &who.token {
+        request = request.bearer_auth(token);
     }
+    match body(route) {
+        Some(json) => request.json(&json),
+        None if method == "POST" && !api => request.form(&[("x", "y")]),
+        None => request,
+    }
+    .send()
+    .await
+    .unwrap()
 }
 
 fn refused(status: StatusCode) -> bool {
@@ -56,11 +108,15 @@ async fn every_declared_route_has_a_case() {
     for route in declared_routes() {
         match route.access {
             Access::Institution => {
-                let _ = request_path(route.path, "i", "p");
+                let _ = request_path(route.path, "i", "p", "u");
             }
             Access::Public | Access::TestIdp | Access::Session | Access::Operator => {}
         }
-        assert!(["GET", "POST"].contains(&route.method), "{}", route.method);
+        assert!(
+            ["GET", "POST", "DELETE"].contains(&route.method),
+            "{}",
+            route.method
+        );
     }
 }
 
@@ -68,10 +124,13 @@ async fn every_declared_route_has_a_case() {
 async fn institution_routes_refuse_strangers_and_leak_nothing() {
     let app = TestApp::spawn().await;
     let pagopa = institution_id(&app, PAGOPA).await;
-    let anonymous = testkit::client();
+    let paolo_id = user_id(&app, PAOLO).await;
+    let anonymous = caller(&app, None).await;
     // Giulia is ADMIN of another institution; Luca has no role anywhere.
-    let giulia = browser(&app, GIULIA).await;
-    let luca = browser(&app, LUCA).await;
+    let strangers = [
+        ("giulia", caller(&app, Some(GIULIA)).await),
+        ("luca", caller(&app, Some(LUCA)).await),
+    ];
     // What only PagoPA S.p.A.'s own people may read (its name is also the portal's owner in
     // every page header, so it proves nothing).
     let secrets = [
@@ -79,14 +138,15 @@ async fn institution_routes_refuse_strangers_and_leak_nothing() {
         "5n2tr557",
         "selfcare@pec.pagopa.it",
         "Piazza Colonna",
+        PAOLO,
     ];
 
     for route in declared_routes()
         .into_iter()
         .filter(|r| r.access == Access::Institution)
     {
-        let path = request_path(route.path, &pagopa, "prod-interop");
-        let r = call(&anonymous, &app, route.method, &path).await;
+        let path = request_path(route.path, &pagopa, "prod-interop", &paolo_id);
+        let r = call(&anonymous, &app, route.method, route.path, &path).await;
         let status = r.status();
         if path.starts_with("/v2/") {
             assert_eq!(status, StatusCode::UNAUTHORIZED, "anonymous {path}");
@@ -94,11 +154,15 @@ async fn institution_routes_refuse_strangers_and_leak_nothing() {
             assert_eq!(status, StatusCode::SEE_OTHER, "anonymous {path}");
             assert_eq!(r.headers()["location"], "/login", "anonymous {path}");
         }
-        for (who, client) in [("giulia", &giulia), ("luca", &luca)] {
-            let r = call(client, &app, route.method, &path).await;
+        for (who, caller) in &strangers {
+            let r = call(caller, &app, route.method, route.path, &path).await;
             let status = r.status();
             let body = r.text().await.unwrap();
-            assert!(refused(status), "{who} {} {path}: {status}", route.method);
+            assert!(
+                refused(status),
+                "{who} {} {path}: {status} {body}",
+                route.method
+            );
             for secret in secrets {
                 assert!(
                     !body.contains(secret),
@@ -107,17 +171,59 @@ async fn institution_routes_refuse_strangers_and_leak_nothing() {
             }
         }
     }
+    // Nothing was changed by the refused calls.
+    let db = app.db.connect().await;
+    let changed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM product_roles WHERE institution_id = $1 AND status <> 'ACTIVE'",
+    )
+    .bind(&pagopa)
+    .fetch_one(db.reader())
+    .await
+    .unwrap();
+    assert_eq!(changed, 0);
+    db.close().await;
+}
+
+#[tokio::test]
+async fn limited_users_cannot_manage_users() {
+    let app = TestApp::spawn().await;
+    let comune = institution_id(&app, COMUNE).await;
+    let mario_id = user_id(&app, MARIO).await;
+    let anna = caller(&app, Some(ANNA)).await; // LIMITED on the Comune
+    for route in declared_routes().into_iter().filter(|r| {
+        r.access == Access::Institution && (r.path.contains("user") || r.method != "GET")
+    }) {
+        let path = request_path(route.path, &comune, "prod-io", &mario_id);
+        let r = call(&anna, &app, route.method, route.path, &path).await;
+        assert_eq!(
+            r.status(),
+            StatusCode::FORBIDDEN,
+            "anna {} {path}",
+            route.method
+        );
+    }
+}
+
+async fn user_id(app: &TestApp, fiscal_code: &str) -> String {
+    let db = app.db.connect().await;
+    let id: String = sqlx::query_scalar("SELECT id FROM users WHERE fiscal_code = $1")
+        .bind(fiscal_code)
+        .fetch_one(db.reader())
+        .await
+        .unwrap();
+    db.close().await;
+    id
 }
 
 #[tokio::test]
 async fn session_routes_answer_only_about_the_caller() {
     let app = TestApp::spawn().await;
-    let anonymous = testkit::client();
+    let anonymous = caller(&app, None).await;
     for route in declared_routes()
         .into_iter()
         .filter(|r| r.access == Access::Session)
     {
-        let r = call(&anonymous, &app, route.method, route.path).await;
+        let r = call(&anonymous, &app, route.method, route.path, route.path).await;
         assert!(
             matches!(r.status(), StatusCode::UNAUTHORIZED | StatusCode::SEE_OTHER),
             "anonymous {} {}: {}",
@@ -251,9 +357,9 @@ async fn tokens_are_exchanged_only_with_an_active_role_on_that_very_product() {
 #[tokio::test]
 async fn operator_routes_are_for_platform_operators_only() {
     let app = TestApp::spawn().await;
-    let anonymous = testkit::client();
-    let mario = browser(&app, MARIO).await; // an ADMIN, not an operator
-    let paolo = browser(&app, PAOLO).await; // a platform operator
+    let anonymous = caller(&app, None).await;
+    let mario = caller(&app, Some(MARIO)).await; // an ADMIN, not an operator
+    let paolo = caller(&app, Some(PAOLO)).await; // a platform operator
     for route in declared_routes()
         .into_iter()
         .filter(|r| r.access == Access::Operator)
@@ -265,14 +371,14 @@ async fn operator_routes_are_for_platform_operators_only() {
             other => other.replace("{product_id}", "prod-io"),
         };
         assert!(!path.contains('{'), "add a case for {}", route.path);
-        let r = call(&anonymous, &app, route.method, &path).await;
+        let r = call(&anonymous, &app, route.method, route.path, &path).await;
         assert!(
             matches!(r.status(), StatusCode::UNAUTHORIZED | StatusCode::SEE_OTHER),
             "anonymous {path}"
         );
-        let r = call(&mario, &app, route.method, &path).await;
+        let r = call(&mario, &app, route.method, route.path, &path).await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "mario {path}");
-        let r = call(&paolo, &app, route.method, &path).await;
+        let r = call(&paolo, &app, route.method, route.path, &path).await;
         assert_eq!(r.status(), StatusCode::OK, "paolo {path}");
     }
 }

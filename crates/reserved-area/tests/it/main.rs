@@ -9,6 +9,7 @@ mod home;
 mod isolation;
 mod login;
 mod oidc;
+mod users;
 
 use testkit::TestApp;
 

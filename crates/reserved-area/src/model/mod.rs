@@ -9,8 +9,10 @@ use std::str::FromStr;
 use platform::i18n::Lang;
 use serde::{Deserialize, Serialize};
 
+pub mod users;
+
 /// The catalogue shipped with the server; operators may load another file instead.
-pub const DEFAULT_PRODUCTS: &str = include_str!("../products.toml");
+pub const DEFAULT_PRODUCTS: &str = include_str!("../../products.toml");
 
 /// A code that names no variant of one of the enums below.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

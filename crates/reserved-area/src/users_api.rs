@@ -1,0 +1,511 @@
+//! Users and roles of an institution, as JSON (paths as the real platform's).
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use platform::audit::{self, AuditEvent};
+use platform::client_addr::ClientAddr;
+use platform::revocation::{self, Revocation};
+use platform::types::FiscalCode;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::access::{self, InstitutionAccess};
+use crate::auth::ApiUser;
+use crate::error::RaError;
+use crate::model::users::{self, NewUserInput, RoleChange, RoleChangeError, UserRuleError};
+use crate::model::{self, Authority, Grant};
+use crate::state::RaState;
+use crate::store::{self, Member};
+
+/// Who may manage the users of `product_id`: an ADMIN of that product, or — for a
+/// test-environment product such as Interoperabilità Collaudo — of its main product (the
+/// institution's administrators name the technicians of the test environment).
+pub fn may_manage_users(state: &RaState, access: &InstitutionAccess, product_id: &str) -> bool {
+    let admin_on = |p: &str| {
+        model::authority_on(&access.grants, p, &state.catalogue) == Some(Authority::Admin)
+    };
+    admin_on(product_id)
+        || state
+            .catalogue
+            .main_product_of_test_env(product_id)
+            .is_some_and(|main| admin_on(&main.id))
+}
+
+fn first_problem(errors: Vec<UserRuleError>) -> RaError {
+    match errors.into_iter().next() {
+        Some(e) => RaError::BadRequest {
+            code: e.code(),
+            field: e.field().api_name(),
+            detail: e.to_string(),
+        },
+        None => RaError::BadRequest {
+            code: "invalid_user",
+            field: "taxCode",
+            detail: "invalid user".into(),
+        },
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AddUserBody {
+    pub name: String,
+    pub surname: String,
+    pub tax_code: String,
+    pub email: String,
+    /// SUB_DELEGATE (Amministratore) or OPERATOR (Operatore).
+    pub role: String,
+    pub product_roles: Vec<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CreatedId {
+    pub id: String,
+}
+
+/// Adds a person (new or known) with roles on one product of the institution (ADMIN only).
+#[utoipa::path(post, path = "/v2/institutions/{institution_id}/products/{product_id}/users", tag = "users",
+    params(("institution_id" = String, Path), ("product_id" = String, Path)),
+    request_body = AddUserBody, security(("sessionToken" = []), ("sessionCookie" = [])),
+    responses((status = 201, body = CreatedId), (status = 400, body = platform::Problem, content_type = "application/problem+json"),
+        (status = 401, body = platform::Problem, content_type = "application/problem+json"), (status = 403, body = platform::Problem, content_type = "application/problem+json"), (status = 404, body = platform::Problem, content_type = "application/problem+json")))]
+pub async fn add_user(
+    State(state): State<RaState>,
+    user: ApiUser,
+    ClientAddr(addr): ClientAddr,
+    Path((institution_id, product_id)): Path<(String, String)>,
+    Json(body): Json<AddUserBody>,
+) -> Result<Response, RaError> {
+    let access = access::load(&state, &user.session, &institution_id).await?;
+    if !may_manage_users(&state, &access, &product_id) {
+        return Err(RaError::Forbidden);
+    }
+    let db = &state.platform.db;
+    let code = FiscalCode::parse(&body.tax_code).ok();
+    let known = match &code {
+        Some(code) => store::user_by_fiscal_code(db.reader(), code.as_str()).await?,
+        None => None,
+    };
+    let rows = match &known {
+        Some(person) => store::roles_of_user(db, &person.id).await?,
+        None => Vec::new(),
+    };
+    let person_grants = access::grants_of(&rows, &institution_id);
+    let members = store::members(db, &institution_id).await?;
+    let (admins, person_is_admin) =
+        admins_of(&members, &product_id, known.as_ref().map(|p| p.id.as_str()));
+    let valid = users::validate_new_user(
+        &NewUserInput {
+            fiscal_code: body.tax_code.clone(),
+            name: body.name.clone(),
+            family_name: body.surname.clone(),
+            email: body.email.clone(),
+            email_confirm: None,
+            product_id: product_id.clone(),
+            role: body.role.clone(),
+            product_roles: body.product_roles.clone(),
+        },
+        &state.catalogue,
+        &access.active_products(),
+        &person_grants,
+        admins,
+        person_is_admin,
+    )
+    .map_err(first_problem)?;
+
+    let mut tx = db.begin().await?;
+    let person = store::upsert_user(
+        &mut tx,
+        valid.fiscal_code.as_str(),
+        &valid.name,
+        &valid.family_name,
+    )
+    .await?;
+    store::set_email(&mut tx, &person.id, &institution_id, valid.email.as_str()).await?;
+    for product_role in &valid.product_roles {
+        store::add_role(
+            &mut tx,
+            &person.id,
+            &institution_id,
+            &valid.product_id,
+            valid.party_role.as_str(),
+            product_role,
+        )
+        .await?;
+    }
+    let mut event = AuditEvent::new("user.role.added");
+    event.actor = Some(user.session.identity.user_id.clone());
+    event.institution_id = Some(institution_id.clone());
+    event.target = Some(person.id.clone());
+    event.client_addr = Some(addr.to_string());
+    event.details = json!({
+        "productId": valid.product_id,
+        "role": valid.party_role.as_str(),
+        "productRoles": valid.product_roles,
+    });
+    audit::record(&mut *tx, &event).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(CreatedId { id: person.id })).into_response())
+}
+
+/// How many people are ACTIVE or SUSPENDED admins of `product_id`, and whether `person` is one.
+fn admins_of(members: &[Member], product_id: &str, person: Option<&str>) -> (usize, bool) {
+    let is_admin = |m: &Member| {
+        m.roles.iter().any(|r| {
+            r.product_id == product_id
+                && (r.status == "ACTIVE" || r.status == "SUSPENDED")
+                && r.party_role
+                    .parse::<model::PartyRole>()
+                    .is_ok_and(|p| p.authority() == Authority::Admin)
+        })
+    };
+    let admins = members.iter().filter(|m| is_admin(m)).count();
+    let person_is_admin =
+        person.is_some_and(|id| members.iter().any(|m| m.user.id == id && is_admin(m)));
+    (admins, person_is_admin)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct RoleChangeQuery {
+    pub institution_id: String,
+    pub product_id: String,
+    #[serde(default)]
+    pub product_role: Option<String>,
+}
+
+/// Suspends, reactivates or removes a person's roles on a product; suspension and removal are
+/// recorded as revocations so that open back-office sessions end at their next request.
+async fn change_role(
+    state: &RaState,
+    user: &ApiUser,
+    addr: std::net::IpAddr,
+    user_id: &str,
+    q: &RoleChangeQuery,
+    change: RoleChange,
+) -> Result<Response, RaError> {
+    let access = access::load(state, &user.session, &q.institution_id).await?;
+    if !may_manage_users(state, &access, &q.product_id) {
+        return Err(RaError::Forbidden);
+    }
+    let db = &state.platform.db;
+    let mut tx = db.begin().await?;
+    // Read inside the write transaction: two admins removing each other at once see each
+    // other's change (one writer on SQLite; row locks on PostgreSQL below).
+    let rows = store::roles_in_tx(&mut tx, &q.institution_id, &q.product_id).await?;
+    let person: Vec<Grant> = grants_for(&rows, user_id);
+    if person.is_empty() {
+        return Err(RaError::NotFound);
+    }
+    // Who else keeps the product manageable: its other ACTIVE admins and, for a test
+    // environment, the ACTIVE admins of its main product (they manage its users).
+    let mut managers = rows.clone();
+    if let Some(main) = state.catalogue.main_product_of_test_env(&q.product_id) {
+        managers.extend(store::roles_in_tx(&mut tx, &q.institution_id, &main.id).await?);
+    }
+    let other_active_admins = managers
+        .iter()
+        .filter(|(uid, _)| uid != user_id)
+        .filter(|(_, g)| g.is_active() && g.party_role.authority() == Authority::Admin)
+        .map(|(uid, _)| uid.clone())
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    let changing = users::plan_role_change(
+        change,
+        &person,
+        q.product_role.as_deref(),
+        other_active_admins,
+    )
+    .map_err(|e| match e {
+        RoleChangeError::NothingToChange => RaError::NotFound,
+        other => RaError::Conflict(other.to_string()),
+    })?;
+    // `changing` holds the grants as they become; they change from every status the change
+    // applies to.
+    let from: Vec<&str> = model::RoleStatus::ALL
+        .iter()
+        .filter(|s| change.applies_to(**s))
+        .map(|s| s.as_str())
+        .collect();
+    for grant in &changing {
+        store::set_role_status(
+            &mut tx,
+            user_id,
+            &q.institution_id,
+            &q.product_id,
+            Some(&grant.product_role),
+            &from,
+            change.target_status().as_str(),
+        )
+        .await?;
+    }
+    if matches!(change, RoleChange::Suspend | RoleChange::Remove) {
+        revocation::record(
+            &mut *tx,
+            &Revocation {
+                user_id: Some(user_id.to_string()),
+                institution_id: Some(q.institution_id.clone()),
+                product_id: Some(q.product_id.clone()),
+                reason: audit_action(change).to_string(),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    let mut event = AuditEvent::new(audit_action(change));
+    event.actor = Some(user.session.identity.user_id.clone());
+    event.institution_id = Some(q.institution_id.clone());
+    event.target = Some(user_id.to_string());
+    event.client_addr = Some(addr.to_string());
+    event.details = json!({
+        "productId": q.product_id,
+        "productRoles": changing.iter().map(|g| g.product_role.clone()).collect::<Vec<_>>(),
+    });
+    audit::record(&mut *tx, &event).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+fn audit_action(change: RoleChange) -> &'static str {
+    match change {
+        RoleChange::Suspend => "user.role.suspended",
+        RoleChange::Activate => "user.role.activated",
+        RoleChange::Remove => "user.role.removed",
+    }
+}
+
+fn grants_for(rows: &[(String, Grant)], user_id: &str) -> Vec<Grant> {
+    rows.iter()
+        .filter(|(uid, _)| uid == user_id)
+        .map(|(_, g)| g.clone())
+        .collect()
+}
+
+/// Suspends the person's roles on the product (all, or `productRole`).
+#[utoipa::path(post, path = "/v2/users/{user_id}/suspend", tag = "users",
+    params(("user_id" = String, Path), RoleChangeQuery), security(("sessionToken" = []), ("sessionCookie" = [])),
+    responses((status = 204), (status = 401, body = platform::Problem, content_type = "application/problem+json"), (status = 403, body = platform::Problem, content_type = "application/problem+json"),
+        (status = 404, body = platform::Problem, content_type = "application/problem+json"), (status = 409, body = platform::Problem, content_type = "application/problem+json", description = "The institution would be left without an active administrator")))]
+pub async fn suspend(
+    State(state): State<RaState>,
+    user: ApiUser,
+    ClientAddr(addr): ClientAddr,
+    Path(user_id): Path<String>,
+    Query(q): Query<RoleChangeQuery>,
+) -> Result<Response, RaError> {
+    change_role(&state, &user, addr, &user_id, &q, RoleChange::Suspend).await
+}
+
+/// Reactivates the person's suspended roles on the product.
+#[utoipa::path(post, path = "/v2/users/{user_id}/activate", tag = "users",
+    params(("user_id" = String, Path), RoleChangeQuery), security(("sessionToken" = []), ("sessionCookie" = [])),
+    responses((status = 204), (status = 401, body = platform::Problem, content_type = "application/problem+json"), (status = 403, body = platform::Problem, content_type = "application/problem+json"), (status = 404, body = platform::Problem, content_type = "application/problem+json")))]
+pub async fn activate(
+    State(state): State<RaState>,
+    user: ApiUser,
+    ClientAddr(addr): ClientAddr,
+    Path(user_id): Path<String>,
+    Query(q): Query<RoleChangeQuery>,
+) -> Result<Response, RaError> {
+    change_role(&state, &user, addr, &user_id, &q, RoleChange::Activate).await
+}
+
+/// Removes the person's roles on the product (logically: DELETED).
+#[utoipa::path(delete, path = "/v2/users/{user_id}", tag = "users",
+    params(("user_id" = String, Path), RoleChangeQuery), security(("sessionToken" = []), ("sessionCookie" = [])),
+    responses((status = 204), (status = 401, body = platform::Problem, content_type = "application/problem+json"), (status = 403, body = platform::Problem, content_type = "application/problem+json"),
+        (status = 404, body = platform::Problem, content_type = "application/problem+json"), (status = 409, body = platform::Problem, content_type = "application/problem+json")))]
+pub async fn remove(
+    State(state): State<RaState>,
+    user: ApiUser,
+    ClientAddr(addr): ClientAddr,
+    Path(user_id): Path<String>,
+    Query(q): Query<RoleChangeQuery>,
+) -> Result<Response, RaError> {
+    change_role(&state, &user, addr, &user_id, &q, RoleChange::Remove).await
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductRoleView {
+    pub product_id: String,
+    pub role: String,
+    pub product_role: String,
+    pub status: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserView {
+    pub id: String,
+    pub name: String,
+    pub surname: String,
+    pub tax_code: String,
+    pub email: String,
+    pub products: Vec<ProductRoleView>,
+}
+
+fn view(m: Member, keep: impl Fn(&store::RoleRow) -> bool) -> UserView {
+    UserView {
+        id: m.user.id,
+        name: m.user.name,
+        surname: m.user.family_name,
+        tax_code: m.user.fiscal_code,
+        email: m.email,
+        products: m
+            .roles
+            .into_iter()
+            .filter(|r| keep(r))
+            .map(|r| ProductRoleView {
+                product_id: r.product_id,
+                role: r.party_role,
+                product_role: r.product_role,
+                status: r.status,
+            })
+            .collect(),
+    }
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct UsersQuery {
+    #[serde(default)]
+    pub product_id: Option<String>,
+    /// Party roles, comma-separated (MANAGER, DELEGATE, SUB_DELEGATE, OPERATOR).
+    #[serde(default)]
+    pub roles: Option<String>,
+    /// Product roles, comma-separated (admin, operator, api, security).
+    #[serde(default)]
+    pub product_roles: Option<String>,
+}
+
+fn list(s: &Option<String>) -> Vec<String> {
+    s.as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The institution's users with their roles, filtered (ADMIN only).
+#[utoipa::path(get, path = "/v2/users/institution/{institution_id}", tag = "users",
+    params(("institution_id" = String, Path), UsersQuery), security(("sessionToken" = []), ("sessionCookie" = [])),
+    responses((status = 200, body = Vec<UserView>), (status = 401, body = platform::Problem, content_type = "application/problem+json"), (status = 403, body = platform::Problem, content_type = "application/problem+json"), (status = 404, body = platform::Problem, content_type = "application/problem+json")))]
+pub async fn list_users(
+    State(state): State<RaState>,
+    user: ApiUser,
+    Path(institution_id): Path<String>,
+    Query(q): Query<UsersQuery>,
+) -> Result<Json<Vec<UserView>>, RaError> {
+    let access = access::load(&state, &user.session, &institution_id).await?;
+    if !access.authority.can(model::Action::ListProductUsers) {
+        return Err(RaError::Forbidden);
+    }
+    let (roles, product_roles) = (list(&q.roles), list(&q.product_roles));
+    let keep = |r: &store::RoleRow| {
+        q.product_id.as_deref().is_none_or(|p| r.product_id == p)
+            && (roles.is_empty() || roles.contains(&r.party_role))
+            && (product_roles.is_empty() || product_roles.contains(&r.product_role))
+    };
+    let members = store::members(&state.platform.db, &institution_id).await?;
+    Ok(Json(
+        members
+            .into_iter()
+            .map(|m| view(m, keep))
+            .filter(|v| !v.products.is_empty())
+            .collect(),
+    ))
+}
+
+/// One user of the institution (ADMIN, or the person themselves).
+#[utoipa::path(get, path = "/v2/institutions/{institution_id}/users/{user_id}", tag = "users",
+    params(("institution_id" = String, Path), ("user_id" = String, Path)), security(("sessionToken" = []), ("sessionCookie" = [])),
+    responses((status = 200, body = UserView), (status = 401, body = platform::Problem, content_type = "application/problem+json"), (status = 403, body = platform::Problem, content_type = "application/problem+json"), (status = 404, body = platform::Problem, content_type = "application/problem+json")))]
+pub async fn get_user(
+    State(state): State<RaState>,
+    user: ApiUser,
+    Path((institution_id, user_id)): Path<(String, String)>,
+) -> Result<Json<UserView>, RaError> {
+    let access = access::load(&state, &user.session, &institution_id).await?;
+    let own = user.session.identity.user_id == user_id;
+    if !own && !access.authority.can(model::Action::ListProductUsers) {
+        return Err(RaError::Forbidden);
+    }
+    let members = store::members(&state.platform.db, &institution_id).await?;
+    members
+        .into_iter()
+        .find(|m| m.user.id == user_id)
+        .map(|m| Json(view(m, |_| true)))
+        .ok_or(RaError::NotFound)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FiscalCodeBody {
+    pub fiscal_code: String,
+}
+
+/// Whether the person already has a role on the product of the institution.
+#[utoipa::path(post, path = "/v2/institutions/{institution_id}/product/{product_id}/check-user", tag = "users",
+    params(("institution_id" = String, Path), ("product_id" = String, Path)),
+    request_body = FiscalCodeBody, security(("sessionToken" = []), ("sessionCookie" = [])),
+    responses((status = 200, description = "`{\"isUserOnboarded\": bool}`"), (status = 400, body = platform::Problem, content_type = "application/problem+json"),
+        (status = 401, body = platform::Problem, content_type = "application/problem+json"), (status = 403, body = platform::Problem, content_type = "application/problem+json"), (status = 404, body = platform::Problem, content_type = "application/problem+json")))]
+pub async fn check_user(
+    State(state): State<RaState>,
+    user: ApiUser,
+    Path((institution_id, product_id)): Path<(String, String)>,
+    Json(body): Json<FiscalCodeBody>,
+) -> Result<Json<serde_json::Value>, RaError> {
+    let access = access::load(&state, &user.session, &institution_id).await?;
+    if !may_manage_users(&state, &access, &product_id) {
+        return Err(RaError::Forbidden);
+    }
+    let code = FiscalCode::parse(&body.fiscal_code).map_err(|e| RaError::BadRequest {
+        code: e.code(),
+        field: "fiscalCode",
+        detail: e.to_string(),
+    })?;
+    let members = store::members(&state.platform.db, &institution_id).await?;
+    let onboarded = members.iter().any(|m| {
+        m.user.fiscal_code == code.as_str() && m.roles.iter().any(|r| r.product_id == product_id)
+    });
+    Ok(Json(json!({ "isUserOnboarded": onboarded })))
+}
+
+/// A known person by fiscal code (so the form can pre-fill name and surname); for admins.
+#[utoipa::path(post, path = "/v2/users/search", tag = "users",
+    request_body = FiscalCodeBody, security(("sessionToken" = []), ("sessionCookie" = [])),
+    responses((status = 200, description = "`{id, name, surname, fiscalCode}`"), (status = 400, body = platform::Problem, content_type = "application/problem+json"),
+        (status = 401, body = platform::Problem, content_type = "application/problem+json"), (status = 403, body = platform::Problem, content_type = "application/problem+json"), (status = 404, body = platform::Problem, content_type = "application/problem+json")))]
+pub async fn search(
+    State(state): State<RaState>,
+    user: ApiUser,
+    Json(body): Json<FiscalCodeBody>,
+) -> Result<Json<serde_json::Value>, RaError> {
+    // Only people who administer users somewhere may look others up.
+    let institutions = access::institutions(&state, &user.session).await?;
+    if !institutions.iter().any(|(_, a)| *a == Authority::Admin) {
+        return Err(RaError::Forbidden);
+    }
+    let code = FiscalCode::parse(&body.fiscal_code).map_err(|e| RaError::BadRequest {
+        code: e.code(),
+        field: "fiscalCode",
+        detail: e.to_string(),
+    })?;
+    let person = store::user_by_fiscal_code(state.platform.db.reader(), code.as_str())
+        .await?
+        .ok_or(RaError::NotFound)?;
+    Ok(Json(json!({
+        "id": person.id,
+        "name": person.name,
+        "surname": person.family_name,
+        "fiscalCode": person.fiscal_code,
+    })))
+}

@@ -1,0 +1,451 @@
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use testkit::TestApp;
+
+use crate::{ANNA, COMUNE, GIULIA, LUCA, MARIO, institution_id, session_token};
+
+fn luca_collaudo_admin() -> Value {
+    json!({
+        "name": "Luca", "surname": "Neri", "taxCode": LUCA,
+        "email": "luca.neri@comune.roccabella.it",
+        "role": "SUB_DELEGATE", "productRoles": ["admin"]
+    })
+}
+
+async fn add(
+    app: &TestApp,
+    token: &str,
+    iid: &str,
+    product: &str,
+    body: &Value,
+) -> reqwest::Response {
+    app.post(&format!("/v2/institutions/{iid}/products/{product}/users"))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn exchange_status(app: &TestApp, token: &str, iid: &str, product: &str) -> StatusCode {
+    app.get(&format!(
+        "/v2/token/exchange?institutionId={iid}&productId={product}"
+    ))
+    .bearer_auth(token)
+    .send()
+    .await
+    .unwrap()
+    .status()
+}
+
+#[tokio::test]
+async fn an_admin_creates_the_technician_with_interoperabilita_collaudo() {
+    let app = TestApp::spawn().await;
+    let comune = institution_id(&app, COMUNE).await;
+    let mario = session_token(&app, MARIO).await;
+    let r = add(
+        &app,
+        &mario,
+        &comune,
+        "prod-interop-coll",
+        &luca_collaudo_admin(),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let luca = session_token(&app, LUCA).await;
+    assert_eq!(
+        exchange_status(&app, &luca, &comune, "prod-interop-coll").await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        exchange_status(&app, &luca, &comune, "prod-interop").await,
+        StatusCode::FORBIDDEN
+    );
+    let products: Value = app
+        .get(&format!("/v2/institutions/{comune}/products"))
+        .bearer_auth(&luca)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let interop = products
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "prod-interop")
+        .unwrap();
+    assert_eq!(
+        interop["environments"],
+        json!([{"environment": "Collaudo", "productId": "prod-interop-coll"}])
+    );
+
+    // The person, their email there, their roles.
+    let detail: Value = app
+        .get(&format!("/v2/institutions/{comune}/users/{id}"))
+        .bearer_auth(&mario)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["taxCode"], LUCA);
+    assert_eq!(detail["email"], "luca.neri@comune.roccabella.it");
+    assert_eq!(
+        detail["products"],
+        json!([{"productId": "prod-interop-coll", "role": "SUB_DELEGATE", "productRole": "admin", "status": "ACTIVE"}])
+    );
+
+    // Suspended: no more tokens, also from the session already open; a revocation is recorded.
+    let r = app
+        .post(&format!(
+            "/v2/users/{id}/suspend?institutionId={comune}&productId=prod-interop-coll"
+        ))
+        .bearer_auth(&mario)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_ne!(
+        exchange_status(&app, &luca, &comune, "prod-interop-coll").await,
+        StatusCode::OK
+    );
+    let db = app.db.connect().await;
+    assert!(
+        platform::revocation::is_revoked(&db, "-", &id, &comune, "prod-interop-coll", 0)
+            .await
+            .unwrap()
+    );
+    let audit: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE action = 'user.role.suspended' AND target = $1",
+    )
+    .bind(&id)
+    .fetch_one(db.reader())
+    .await
+    .unwrap();
+    assert_eq!(audit, 1);
+    db.close().await;
+
+    // Reactivated, then removed.
+    let q = format!("institutionId={comune}&productId=prod-interop-coll");
+    let r = app
+        .post(&format!("/v2/users/{id}/activate?{q}"))
+        .bearer_auth(&mario)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        exchange_status(&app, &luca, &comune, "prod-interop-coll").await,
+        StatusCode::OK
+    );
+    let r = app
+        .delete(&format!("/v2/users/{id}?{q}"))
+        .bearer_auth(&mario)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_ne!(
+        exchange_status(&app, &luca, &comune, "prod-interop-coll").await,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn each_rule_of_the_form_answers_its_own_4xx() {
+    let app = TestApp::spawn().await;
+    let comune = institution_id(&app, COMUNE).await;
+    let mario = session_token(&app, MARIO).await;
+    let base = luca_collaudo_admin();
+    let with = |k: &str, v: Value| {
+        let mut b = base.clone();
+        b[k] = v;
+        b
+    };
+    let cases = [
+        (
+            "prod-interop-coll",
+            with("taxCode", json!("NRELCU92C15L219X")),
+            "taxCode",
+        ),
+        ("prod-interop-coll", with("name", json!("Marco")), "name"),
+        (
+            "prod-interop-coll",
+            with("email", json!("luca.neri@pec.comune.roccabella.it")),
+            "email",
+        ),
+        ("prod-pagopa", base.clone(), "productId"),
+        (
+            "prod-interop-coll",
+            with("productRoles", json!(["operator"])),
+            "productRoles",
+        ),
+        ("prod-interop-coll", with("role", json!("MANAGER")), "role"),
+        (
+            "prod-interop-coll",
+            with("productRoles", json!([])),
+            "productRoles",
+        ),
+    ];
+    // pagoPA's onboarding suspended: Mario is still its admin, but no user can be added.
+    let db = app.db.connect().await;
+    sqlx::query(
+        "UPDATE onboardings SET status = 'SUSPENDED' WHERE institution_id = $1 AND product_id = 'prod-pagopa'",
+    )
+    .bind(&comune)
+    .execute(db.writer())
+    .await
+    .unwrap();
+    db.close().await;
+    let mut codes = std::collections::HashSet::new();
+    for (product, body, field) in cases {
+        let r = add(&app, &mario, &comune, product, &body).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{body}");
+        let p: Value = r.json().await.unwrap();
+        assert_eq!(p["invalidParams"][0]["name"], field, "{p}");
+        assert!(codes.insert(p["code"].as_str().unwrap().to_string()), "{p}");
+    }
+    // Duplicate role, different party role.
+    assert_eq!(
+        add(&app, &mario, &comune, "prod-interop-coll", &base)
+            .await
+            .status(),
+        201
+    );
+    let r = add(&app, &mario, &comune, "prod-interop-coll", &base).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let dup: Value = r.json().await.unwrap();
+    let r = add(
+        &app,
+        &mario,
+        &comune,
+        "prod-interop-coll",
+        &with("role", json!("OPERATOR"))
+            .as_object()
+            .map(|o| {
+                let mut o = o.clone();
+                o.insert("productRoles".into(), json!(["api"]));
+                Value::Object(o)
+            })
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let different: Value = r.json().await.unwrap();
+    assert_ne!(dup["code"], different["code"]);
+    assert!(codes.insert(dup["code"].as_str().unwrap().into()));
+    assert!(codes.insert(different["code"].as_str().unwrap().into()));
+}
+
+#[tokio::test]
+async fn limited_users_and_other_institutions_cannot_manage_users() {
+    let app = TestApp::spawn().await;
+    let comune = institution_id(&app, COMUNE).await;
+    let anna = session_token(&app, ANNA).await; // LIMITED on the Comune
+    let giulia = session_token(&app, GIULIA).await; // another institution
+    let body = luca_collaudo_admin();
+    assert_eq!(
+        add(&app, &anna, &comune, "prod-io", &body).await.status(),
+        403
+    );
+    assert_eq!(
+        add(&app, &giulia, &comune, "prod-io", &body).await.status(),
+        404
+    );
+    let r = app
+        .get(&format!("/v2/users/institution/{comune}"))
+        .bearer_auth(&anna)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}
+
+#[tokio::test]
+async fn concurrent_identical_adds_create_one_role() {
+    let app = TestApp::spawn().await;
+    let comune = institution_id(&app, COMUNE).await;
+    let mario = session_token(&app, MARIO).await;
+    let body = luca_collaudo_admin();
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        tasks.push(add(&app, &mario, &comune, "prod-interop-coll", &body));
+    }
+    // All in flight together.
+    let statuses: Vec<StatusCode> = futures::future::join_all(tasks)
+        .await
+        .iter()
+        .map(|r| r.status())
+        .collect();
+    assert!(statuses.contains(&StatusCode::CREATED), "{statuses:?}");
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::CREATED || *s == StatusCode::BAD_REQUEST)
+    );
+    let db = app.db.connect().await;
+    let n: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM product_roles r JOIN users u ON u.id = r.user_id \
+         WHERE u.fiscal_code = $1",
+    )
+    .bind(LUCA)
+    .fetch_one(db.reader())
+    .await
+    .unwrap();
+    assert_eq!(n, 1);
+    let people: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE fiscal_code = $1")
+        .bind(LUCA)
+        .fetch_one(db.reader())
+        .await
+        .unwrap();
+    assert_eq!(people, 1);
+    db.close().await;
+}
+
+#[tokio::test]
+async fn the_last_active_admin_cannot_be_suspended_even_by_two_admins_at_once() {
+    let app = TestApp::spawn().await;
+    let comune = institution_id(&app, COMUNE).await;
+    let mario = session_token(&app, MARIO).await;
+    let mario_id: String = {
+        let db = app.db.connect().await;
+        let id = sqlx::query_scalar("SELECT id FROM users WHERE fiscal_code = $1")
+            .bind(MARIO)
+            .fetch_one(db.reader())
+            .await
+            .unwrap();
+        db.close().await;
+        id
+    };
+    // Mario is the only admin of App IO at the Comune.
+    let q = format!("institutionId={comune}&productId=prod-io");
+    let r = app
+        .post(&format!("/v2/users/{mario_id}/suspend?{q}"))
+        .bearer_auth(&mario)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let p: Value = r.json().await.unwrap();
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("without an active administrator"),
+        "{p}"
+    );
+
+    // A second admin; then each removes the other at the same moment: one stays.
+    let body = json!({
+        "name": "Luca", "surname": "Neri", "taxCode": LUCA,
+        "email": "luca.neri@comune.roccabella.it", "role": "SUB_DELEGATE", "productRoles": ["admin"]
+    });
+    let r = add(&app, &mario, &comune, "prod-io", &body).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let luca_id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let luca = session_token(&app, LUCA).await;
+    let a = app
+        .delete(&format!("/v2/users/{luca_id}?{q}"))
+        .bearer_auth(&mario)
+        .send();
+    let b = app
+        .delete(&format!("/v2/users/{mario_id}?{q}"))
+        .bearer_auth(&luca)
+        .send();
+    let (a, b) = tokio::join!(a, b);
+    let (a, b) = (a.unwrap().status(), b.unwrap().status());
+    let ok = [a, b]
+        .iter()
+        .filter(|s| **s == StatusCode::NO_CONTENT)
+        .count();
+    assert_eq!(ok, 1, "{a} {b}");
+    let db = app.db.connect().await;
+    let admins: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM product_roles WHERE institution_id = $1 AND product_id = 'prod-io' \
+         AND status = 'ACTIVE' AND party_role IN ('MANAGER', 'DELEGATE', 'SUB_DELEGATE')",
+    )
+    .bind(&comune)
+    .fetch_one(db.reader())
+    .await
+    .unwrap();
+    assert_eq!(admins, 1);
+    db.close().await;
+}
+
+#[tokio::test]
+async fn lists_filters_check_user_and_search() {
+    let app = TestApp::spawn().await;
+    let comune = institution_id(&app, COMUNE).await;
+    let mario = session_token(&app, MARIO).await;
+    let get = |path: String| {
+        let t = mario.clone();
+        let app = &app;
+        async move {
+            app.get(&path)
+                .bearer_auth(t)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let all = get(format!("/v2/users/institution/{comune}")).await;
+    assert_eq!(all.as_array().unwrap().len(), 2); // Mario, Anna
+    let operators = get(format!(
+        "/v2/users/institution/{comune}?productId=prod-io&roles=OPERATOR"
+    ))
+    .await;
+    assert_eq!(operators.as_array().unwrap().len(), 1);
+    assert_eq!(operators[0]["taxCode"], ANNA);
+    let admins = get(format!("/v2/users/institution/{comune}?productRoles=admin")).await;
+    assert_eq!(admins.as_array().unwrap().len(), 1);
+    assert_eq!(admins[0]["taxCode"], MARIO);
+
+    let check = |fc: &str| {
+        app.post(&format!(
+            "/v2/institutions/{comune}/product/prod-io/check-user"
+        ))
+        .bearer_auth(&mario)
+        .json(&json!({"fiscalCode": fc}))
+        .send()
+    };
+    let r: Value = check(ANNA).await.unwrap().json().await.unwrap();
+    assert_eq!(r["isUserOnboarded"], true);
+    let r: Value = check(LUCA).await.unwrap().json().await.unwrap();
+    assert_eq!(r["isUserOnboarded"], false);
+
+    let r = app
+        .post("/v2/users/search")
+        .bearer_auth(&mario)
+        .json(&json!({"fiscalCode": LUCA}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let found: Value = r.json().await.unwrap();
+    assert_eq!(
+        (found["name"].as_str(), found["surname"].as_str()),
+        (Some("Luca"), Some("Neri"))
+    );
+    let r = app
+        .post("/v2/users/search")
+        .bearer_auth(&mario)
+        .json(&json!({"fiscalCode": "CLMFNC75R55G273E"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
