@@ -15,6 +15,7 @@ pub mod identity;
 pub mod jwt;
 pub mod keys;
 pub mod layout;
+pub mod mail;
 pub mod metrics;
 pub mod revocation;
 pub mod server;

@@ -6,10 +6,11 @@ use crate::config::HttpSettings;
 use crate::db::Db;
 use crate::i18n::Catalogue;
 use crate::keys::SigningKeys;
+use crate::mail::Mailer;
 use crate::metrics::Metrics;
 
-/// What every context is given: the database, the HTTP settings, the signing keys, metrics and
-/// the message catalogue. Cheap to clone.
+/// What every context is given: the database, the HTTP settings, the signing keys, metrics,
+/// the message catalogue and the mail worker's wake-up handle. Cheap to clone.
 #[derive(Clone)]
 pub struct Platform {
     inner: Arc<PlatformInner>,
@@ -24,6 +25,9 @@ pub struct PlatformInner {
     pub keys: SigningKeys,
     pub metrics: Metrics,
     pub catalogue: Arc<Catalogue>,
+    /// Wakes the mail worker: call `mail.wake()` after committing a transaction that queued
+    /// emails with `platform::mail::enqueue`.
+    pub mail: Mailer,
 }
 
 impl Platform {

@@ -9,3 +9,38 @@ document.addEventListener("DOMContentLoaded", function () {
     form.submit();
   });
 });
+
+// "Aggiungi utente": show only the roles of the chosen product, and pre-fill the name of a
+// person the platform already knows.
+document.addEventListener("DOMContentLoaded", function () {
+  var form = document.querySelector("form[data-user-form]");
+  if (!form) return;
+  var product = form.querySelector("#product_id");
+  var groups = form.querySelectorAll(".role-group");
+  function showRoles() {
+    groups.forEach(function (g) {
+      var on = g.getAttribute("data-product") === product.value;
+      g.hidden = !on;
+      if (!on) g.querySelectorAll("input").forEach(function (i) { i.checked = false; });
+    });
+  }
+  product.addEventListener("change", showRoles);
+  showRoles();
+  var code = form.querySelector("#fiscal_code");
+  var csrf = form.querySelector("input[name=csrf]").value;
+  code.addEventListener("change", function () {
+    var value = code.value.trim().toUpperCase();
+    if (value.length !== 16) return;
+    fetch("/v2/users/search", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify({ fiscalCode: value }),
+      credentials: "same-origin"
+    }).then(function (r) { return r.ok ? r.json() : null; }).then(function (p) {
+      if (!p) return;
+      var name = form.querySelector("#name"), surname = form.querySelector("#family_name");
+      if (!name.value) name.value = p.name;
+      if (!surname.value) surname.value = p.surname;
+    }).catch(function () {});
+  });
+});

@@ -20,6 +20,7 @@ pub mod settings;
 mod state;
 pub mod store;
 mod users_api;
+mod users_pages;
 
 use axum::Router;
 use axum::routing::{MethodRouter, delete, get, post};
@@ -199,6 +200,36 @@ fn routes() -> Vec<(RouteDecl, MethodRouter<RaState>)> {
             "/v2/users/{user_id}",
             Institution,
             delete(users_api::remove),
+        ),
+        r(
+            "GET",
+            "/dashboard/{institution_id}/users",
+            Institution,
+            get(users_pages::list),
+        ),
+        r(
+            "GET",
+            "/dashboard/{institution_id}/users/new",
+            Institution,
+            get(users_pages::new_form),
+        ),
+        r(
+            "POST",
+            "/dashboard/{institution_id}/users/new",
+            Institution,
+            post(users_pages::create),
+        ),
+        r(
+            "GET",
+            "/dashboard/{institution_id}/users/{user_id}",
+            Institution,
+            get(users_pages::detail),
+        ),
+        r(
+            "POST",
+            "/dashboard/{institution_id}/users/{user_id}/roles",
+            Institution,
+            post(users_pages::change_roles),
         ),
     ]
 }

@@ -310,6 +310,9 @@ pub async fn logout(
 ) -> Result<Response, RaError> {
     auth::check_form_csrf(&user, &form.csrf)?;
     session::end(&state.platform.db, &user.session.sid, "logout").await?;
+    let mut event = AuditEvent::new("auth.logout");
+    event.actor = Some(user.session.identity.user_id.clone());
+    audit::record(state.platform.db.writer(), &event).await?;
     let mut response = Redirect::to("/").into_response();
     if let Ok(v) = HeaderValue::from_str(&session::clear_cookie(state.secure_cookies)) {
         response.headers_mut().append(header::SET_COOKIE, v);

@@ -65,6 +65,145 @@ pub struct CreatedId {
     pub id: String,
 }
 
+/// The email that tells a person about a change of their roles, queued in the transaction of
+/// the change (sent by the outbox worker; a failed send never undoes the change).
+async fn notify(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    state: &RaState,
+    to: &str,
+    subject_key: &str,
+    product_id: &str,
+    institution: &str,
+) -> Result<(), RaError> {
+    let Ok(to) = platform::types::Email::parse(to) else {
+        // No valid work email recorded: nothing to send, the change still stands.
+        return Ok(());
+    };
+    let subject = users::MAIL_SUBJECTS
+        .iter()
+        .find(|(key, _, _)| *key == subject_key)
+        .map(|(_, it, _)| *it)
+        .unwrap_or("Area Riservata");
+    let product = state
+        .catalogue
+        .get(product_id)
+        .map(|p| p.title.as_str())
+        .unwrap_or(product_id);
+    let text = format!(
+        "Gentile utente,\n\n{subject}: prodotto {product}, ente {institution}.\n\n\
+         Accedi all'Area Riservata per i dettagli: {}/\n",
+        state.platform.public_url
+    );
+    platform::mail::enqueue(
+        &mut **tx,
+        &platform::mail::OutgoingEmail {
+            to,
+            subject: subject.to_string(),
+            text,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Why a person could not be added.
+pub enum AddError {
+    /// The form's rules: every error, each for its field.
+    Rules(Vec<UserRuleError>),
+    Other(RaError),
+}
+
+impl<E: Into<RaError>> From<E> for AddError {
+    fn from(e: E) -> Self {
+        AddError::Other(e.into())
+    }
+}
+
+/// Adds a person (new or known) with roles on one product of the institution: the rules, then
+/// one transaction (person, work email, roles, audit record, the email to the person).
+pub async fn add_member(
+    state: &RaState,
+    session: &platform::session::Session,
+    addr: std::net::IpAddr,
+    institution_id: &str,
+    input: &NewUserInput,
+) -> Result<String, AddError> {
+    let access = access::load(state, session, institution_id).await?;
+    if !may_manage_users(state, &access, &input.product_id) {
+        return Err(AddError::Other(RaError::Forbidden));
+    }
+    let db = &state.platform.db;
+    let code = FiscalCode::parse(&input.fiscal_code).ok();
+    let known = match &code {
+        Some(code) => store::user_by_fiscal_code(db.reader(), code.as_str()).await?,
+        None => None,
+    };
+    let rows = match &known {
+        Some(person) => store::roles_of_user(db, &person.id).await?,
+        None => Vec::new(),
+    };
+    let person_grants = access::grants_of(&rows, institution_id);
+    let members = store::members(db, institution_id).await?;
+    let (admins, person_is_admin) = admins_of(
+        &members,
+        &input.product_id,
+        known.as_ref().map(|p| p.id.as_str()),
+    );
+    let valid = users::validate_new_user(
+        input,
+        &state.catalogue,
+        &access.active_products(),
+        &person_grants,
+        admins,
+        person_is_admin,
+    )
+    .map_err(AddError::Rules)?;
+
+    let mut tx = db.begin().await?;
+    let person = store::upsert_user(
+        &mut tx,
+        valid.fiscal_code.as_str(),
+        &valid.name,
+        &valid.family_name,
+    )
+    .await?;
+    store::set_email(&mut tx, &person.id, institution_id, valid.email.as_str()).await?;
+    for product_role in &valid.product_roles {
+        store::add_role(
+            &mut tx,
+            &person.id,
+            institution_id,
+            &valid.product_id,
+            valid.party_role.as_str(),
+            product_role,
+        )
+        .await?;
+    }
+    let mut event = AuditEvent::new("user.role.added");
+    event.actor = Some(session.identity.user_id.clone());
+    event.institution_id = Some(institution_id.to_string());
+    event.target = Some(person.id.clone());
+    event.client_addr = Some(addr.to_string());
+    event.details = json!({
+        "productId": valid.product_id,
+        "role": valid.party_role.as_str(),
+        "productRoles": valid.product_roles,
+    });
+    audit::record(&mut *tx, &event).await?;
+    notify(
+        &mut tx,
+        state,
+        valid.email.as_str(),
+        users::ADD_SUBJECT_KEY,
+        &valid.product_id,
+        &access.institution.description,
+    )
+    .await?;
+    tx.commit().await?;
+    state.platform.mail.wake();
+    Ok(person.id)
+}
+
 /// Adds a person (new or known) with roles on one product of the institution (ADMIN only).
 #[utoipa::path(post, path = "/v2/institutions/{institution_id}/products/{product_id}/users", tag = "users",
     params(("institution_id" = String, Path), ("product_id" = String, Path)),
@@ -78,76 +217,21 @@ pub async fn add_user(
     Path((institution_id, product_id)): Path<(String, String)>,
     Json(body): Json<AddUserBody>,
 ) -> Result<Response, RaError> {
-    let access = access::load(&state, &user.session, &institution_id).await?;
-    if !may_manage_users(&state, &access, &product_id) {
-        return Err(RaError::Forbidden);
-    }
-    let db = &state.platform.db;
-    let code = FiscalCode::parse(&body.tax_code).ok();
-    let known = match &code {
-        Some(code) => store::user_by_fiscal_code(db.reader(), code.as_str()).await?,
-        None => None,
+    let input = NewUserInput {
+        fiscal_code: body.tax_code,
+        name: body.name,
+        family_name: body.surname,
+        email: body.email,
+        email_confirm: None,
+        product_id,
+        role: body.role,
+        product_roles: body.product_roles,
     };
-    let rows = match &known {
-        Some(person) => store::roles_of_user(db, &person.id).await?,
-        None => Vec::new(),
-    };
-    let person_grants = access::grants_of(&rows, &institution_id);
-    let members = store::members(db, &institution_id).await?;
-    let (admins, person_is_admin) =
-        admins_of(&members, &product_id, known.as_ref().map(|p| p.id.as_str()));
-    let valid = users::validate_new_user(
-        &NewUserInput {
-            fiscal_code: body.tax_code.clone(),
-            name: body.name.clone(),
-            family_name: body.surname.clone(),
-            email: body.email.clone(),
-            email_confirm: None,
-            product_id: product_id.clone(),
-            role: body.role.clone(),
-            product_roles: body.product_roles.clone(),
-        },
-        &state.catalogue,
-        &access.active_products(),
-        &person_grants,
-        admins,
-        person_is_admin,
-    )
-    .map_err(first_problem)?;
-
-    let mut tx = db.begin().await?;
-    let person = store::upsert_user(
-        &mut tx,
-        valid.fiscal_code.as_str(),
-        &valid.name,
-        &valid.family_name,
-    )
-    .await?;
-    store::set_email(&mut tx, &person.id, &institution_id, valid.email.as_str()).await?;
-    for product_role in &valid.product_roles {
-        store::add_role(
-            &mut tx,
-            &person.id,
-            &institution_id,
-            &valid.product_id,
-            valid.party_role.as_str(),
-            product_role,
-        )
-        .await?;
+    match add_member(&state, &user.session, addr, &institution_id, &input).await {
+        Ok(id) => Ok((StatusCode::CREATED, Json(CreatedId { id })).into_response()),
+        Err(AddError::Rules(errors)) => Err(first_problem(errors)),
+        Err(AddError::Other(e)) => Err(e),
     }
-    let mut event = AuditEvent::new("user.role.added");
-    event.actor = Some(user.session.identity.user_id.clone());
-    event.institution_id = Some(institution_id.clone());
-    event.target = Some(person.id.clone());
-    event.client_addr = Some(addr.to_string());
-    event.details = json!({
-        "productId": valid.product_id,
-        "role": valid.party_role.as_str(),
-        "productRoles": valid.product_roles,
-    });
-    audit::record(&mut *tx, &event).await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(CreatedId { id: person.id })).into_response())
 }
 
 /// How many people are ACTIVE or SUSPENDED admins of `product_id`, and whether `person` is one.
@@ -179,19 +263,20 @@ pub struct RoleChangeQuery {
 
 /// Suspends, reactivates or removes a person's roles on a product; suspension and removal are
 /// recorded as revocations so that open back-office sessions end at their next request.
-async fn change_role(
+pub async fn change_role(
     state: &RaState,
-    user: &ApiUser,
+    session: &platform::session::Session,
     addr: std::net::IpAddr,
     user_id: &str,
     q: &RoleChangeQuery,
     change: RoleChange,
 ) -> Result<Response, RaError> {
-    let access = access::load(state, &user.session, &q.institution_id).await?;
+    let access = access::load(state, session, &q.institution_id).await?;
     if !may_manage_users(state, &access, &q.product_id) {
         return Err(RaError::Forbidden);
     }
     let db = &state.platform.db;
+    let email = store::email_of(db, user_id, &q.institution_id).await?;
     let mut tx = db.begin().await?;
     // Read inside the write transaction: two admins removing each other at once see each
     // other's change (one writer on SQLite; row locks on PostgreSQL below).
@@ -256,7 +341,7 @@ async fn change_role(
         .await?;
     }
     let mut event = AuditEvent::new(audit_action(change));
-    event.actor = Some(user.session.identity.user_id.clone());
+    event.actor = Some(session.identity.user_id.clone());
     event.institution_id = Some(q.institution_id.clone());
     event.target = Some(user_id.to_string());
     event.client_addr = Some(addr.to_string());
@@ -265,11 +350,24 @@ async fn change_role(
         "productRoles": changing.iter().map(|g| g.product_role.clone()).collect::<Vec<_>>(),
     });
     audit::record(&mut *tx, &event).await?;
+    if let Some(email) = email {
+        notify(
+            &mut tx,
+            state,
+            &email,
+            change.subject_key(),
+            &q.product_id,
+            &access.institution.description,
+        )
+        .await?;
+    }
     tx.commit().await?;
+    state.platform.mail.wake();
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-fn audit_action(change: RoleChange) -> &'static str {
+/// The audit action of a role change.
+pub fn audit_action(change: RoleChange) -> &'static str {
     match change {
         RoleChange::Suspend => "user.role.suspended",
         RoleChange::Activate => "user.role.activated",
@@ -296,7 +394,15 @@ pub async fn suspend(
     Path(user_id): Path<String>,
     Query(q): Query<RoleChangeQuery>,
 ) -> Result<Response, RaError> {
-    change_role(&state, &user, addr, &user_id, &q, RoleChange::Suspend).await
+    change_role(
+        &state,
+        &user.session,
+        addr,
+        &user_id,
+        &q,
+        RoleChange::Suspend,
+    )
+    .await
 }
 
 /// Reactivates the person's suspended roles on the product.
@@ -310,7 +416,15 @@ pub async fn activate(
     Path(user_id): Path<String>,
     Query(q): Query<RoleChangeQuery>,
 ) -> Result<Response, RaError> {
-    change_role(&state, &user, addr, &user_id, &q, RoleChange::Activate).await
+    change_role(
+        &state,
+        &user.session,
+        addr,
+        &user_id,
+        &q,
+        RoleChange::Activate,
+    )
+    .await
 }
 
 /// Removes the person's roles on the product (logically: DELETED).
@@ -325,7 +439,15 @@ pub async fn remove(
     Path(user_id): Path<String>,
     Query(q): Query<RoleChangeQuery>,
 ) -> Result<Response, RaError> {
-    change_role(&state, &user, addr, &user_id, &q, RoleChange::Remove).await
+    change_role(
+        &state,
+        &user.session,
+        addr,
+        &user_id,
+        &q,
+        RoleChange::Remove,
+    )
+    .await
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -16,6 +16,7 @@ use platform::db::{Db, DbError};
 use platform::i18n::{Catalogue, I18nError, PLATFORM_MESSAGES};
 use platform::keys::{self, KeyError, SigningKeys};
 use platform::layout::LayoutInfo;
+use platform::mail::{self, MailError, Mailer, Transport, Worker};
 use platform::metrics::Metrics;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -46,6 +47,8 @@ pub enum StartError {
     Demo(sqlx::Error),
     #[error("cannot record the start in the audit log: {0}")]
     Audit(sqlx::Error),
+    #[error("mail: {0}")]
+    Mail(#[from] MailError),
 }
 
 // `prometheus` is a dependency of `platform`; its error type is reached through there.
@@ -59,6 +62,7 @@ pub struct App {
     platform: Platform,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
+    mail_worker: Option<Worker>,
 }
 
 /// The file names `demo` keeps under its data directory.
@@ -68,6 +72,11 @@ pub fn demo_database_path(data_dir: &Path) -> PathBuf {
 
 pub fn demo_signing_key_path(data_dir: &Path) -> PathBuf {
     data_dir.join("keys").join("signing-1.pem")
+}
+
+/// Where the demo's `log` mailer writes its `.eml` files.
+pub fn demo_mail_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("mail")
 }
 
 /// Fills in what `demo` may make itself: a SQLite file and a signing key under the data
@@ -88,6 +97,9 @@ fn prepare_demo(settings: &mut Settings, data_dir: &Path) -> Result<(), StartErr
             tracing::info!(path = %path.display(), "generated a signing key for the demo");
         }
         settings.signing.key_files = vec![path];
+    }
+    if settings.mail.log_dir.is_none() {
+        settings.mail.log_dir = Some(demo_mail_dir(data_dir));
     }
     Ok(())
 }
@@ -141,6 +153,19 @@ impl App {
             key: "database.url",
             hint: "pass --database-url",
         })?;
+        let mail_transport = Transport::from_settings(&settings.mail).map_err(|e| match e {
+            MailError::Config(e) => StartError::Config(e),
+            e => StartError::Mail(e),
+        })?;
+        if mail_transport.is_log() && mode == Mode::Serve {
+            tracing::warn!(
+                mailer = %mail_transport.describe(),
+                "emails are written to files, not sent: set mail.mailer = \"smtp\" and \
+                 mail.smtp.* to send them"
+            );
+        } else {
+            tracing::info!(mailer = %mail_transport.describe(), "mail");
+        }
 
         let db = Db::connect(&database_url, &settings.database).await?;
         db.migrate().await?;
@@ -177,6 +202,7 @@ impl App {
             keys,
             metrics,
             catalogue: catalogue.clone(),
+            mail: Mailer::new(),
         });
 
         let demo = matches!(mode, Mode::Demo { .. });
@@ -218,6 +244,10 @@ impl App {
         audit::record(db.writer(), &started)
             .await
             .map_err(StartError::Audit)?;
+        // Emails queued before this start (by an earlier run, another instance or a CLI
+        // command) go out now too.
+        let mail_worker =
+            mail::Worker::spawn(db.clone(), &settings.mail, mail_transport, &platform.mail);
 
         let (tx, rx) = oneshot::channel::<()>();
         let grace = Duration::from_secs(settings.http.shutdown_timeout_secs);
@@ -235,6 +265,7 @@ impl App {
             platform,
             shutdown: Some(tx),
             task,
+            mail_worker: Some(mail_worker),
         })
     }
 
@@ -250,7 +281,8 @@ impl App {
         &self.platform
     }
 
-    /// Stops accepting connections, lets in-flight requests finish, closes the database.
+    /// Stops accepting connections, lets in-flight requests finish, lets the mail worker finish
+    /// the email it is sending, closes the database.
     pub async fn stop(mut self) -> std::io::Result<()> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
@@ -259,6 +291,9 @@ impl App {
             Ok(r) => r,
             Err(e) => Err(std::io::Error::other(e)),
         };
+        if let Some(worker) = self.mail_worker.take() {
+            worker.stop().await;
+        }
         self.platform.db.close().await;
         result
     }

@@ -339,6 +339,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
 async fn start(settings: Settings, mode: Mode) -> Result<(), Box<dyn std::error::Error>> {
     platform::telemetry::init(&settings.log)?;
     let demo = matches!(mode, Mode::Demo { .. });
+    let stop = platform::server::shutdown_signal()?;
     let app = App::start(settings, mode).await?;
     let base = app.public_url().to_string();
     // The first line is for people and for the tests that start this binary.
@@ -363,6 +364,6 @@ async fn start(settings: Settings, mode: Mode) -> Result<(), Box<dyn std::error:
         println!();
         println!("Press Ctrl-C to stop.");
     }
-    app.run_until(platform::server::shutdown_signal()).await?;
+    app.run_until(stop).await?;
     Ok(())
 }

@@ -16,6 +16,7 @@ pub struct Settings {
     pub signing: SigningSettings,
     pub reserved_area: reserved_area::Settings,
     pub interop: interop::Settings,
+    pub mail: platform::mail::MailSettings,
 }
 
 /// How the app is started: `serve` needs everything configured; `demo` makes what is missing.

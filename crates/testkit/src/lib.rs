@@ -78,6 +78,14 @@ pub fn test_signing_key() -> PathBuf {
     .clone()
 }
 
+/// Where app processes started by [`AppProcess::serve`] write their emails (`log` mailer),
+/// unless the test sets `SELFCARE_MAIL__LOG_DIR` itself.
+pub fn test_mail_dir() -> PathBuf {
+    std::env::temp_dir()
+        .join(format!("selfcare-testkit-{}", std::process::id()))
+        .join("mail")
+}
+
 enum DbKind {
     Sqlite { _dir: tempfile::TempDir },
     Postgres { admin_url: String, name: String },
@@ -259,6 +267,10 @@ impl TestApp {
                 .http
                 .public_url
                 .get_or_insert_with(|| "http://127.0.0.1".into());
+            settings
+                .mail
+                .log_dir
+                .get_or_insert_with(|| selfcare::app::demo_mail_dir(data_dir.path()));
             Mode::Serve
         } else {
             Mode::Demo {
@@ -334,8 +346,10 @@ impl AppProcess {
     pub async fn serve(bin: &Path, database_url: &str, env: &[(&str, &str)]) -> AppProcess {
         let key = test_signing_key();
         let key = key.display().to_string();
+        let mail_dir = test_mail_dir().display().to_string();
         let mut all_env: Vec<(&str, &str)> = vec![
             ("SELFCARE_SIGNING__KEY_FILES", key.as_str()),
+            ("SELFCARE_MAIL__LOG_DIR", mail_dir.as_str()),
             ("SELFCARE_HTTP__PUBLIC_URL", "http://127.0.0.1"),
             ("SELFCARE_HTTP__SHUTDOWN_TIMEOUT_SECS", "10"),
             ("SELFCARE_LOG__LEVEL", "warn"),

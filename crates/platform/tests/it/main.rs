@@ -8,4 +8,5 @@ mod client_addr;
 mod db;
 mod http;
 mod identity;
+mod mail;
 mod session;

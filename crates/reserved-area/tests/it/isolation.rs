@@ -44,9 +44,11 @@ fn body(path: &str) -> Option<serde_json::Value> {
     }
 }
 
-/// A caller: a browser (cookie) for pages, a session token for the JSON API.
+/// A caller: a browser (cookie, with its session's CSRF token) for pages, a session token for
+/// the JSON API.
 struct Caller {
     browser: reqwest::Client,
+    csrf: String,
     token: Option<String>,
 }
 
@@ -54,12 +56,25 @@ async fn caller(app: &TestApp, fiscal_code: Option<&str>) -> Caller {
     match fiscal_code {
         None => Caller {
             browser: testkit::client(),
+            csrf: String::new(),
             token: None,
         },
-        Some(fc) => Caller {
-            browser: browser(app, fc).await,
-            token: Some(crate::session_token(app, fc).await),
-        },
+        Some(fc) => {
+            let browser = browser(app, fc).await;
+            let page = browser
+                .get(app.url("/dashboard?choose=true"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            Caller {
+                csrf: crate::hidden_field(&page, "csrf").unwrap_or_default(),
+                browser,
+                token: Some(crate::session_token(app, fc).await),
+            }
+        }
     }
 }
 
@@ -87,9 +102,22 @@ async fn call(
         request = request.bearer_auth(token);
     }
     match body(route) {
-        Some(json) => request.json(&json),
-        None if method == "POST" && !api => request.form(&[("x", "y")]),
-        None => request,
+        Some(json) if api => request.json(&json),
+        // Page forms: valid fields and the caller's own CSRF token, so that only their rights
+        // decide.
+        _ if method == "POST" && !api => request.form(&[
+            ("csrf", who.csrf.as_str()),
+            ("action", "suspend"),
+            ("product_id", "prod-interop"),
+            ("product_role", ""),
+            ("fiscal_code", LUCA),
+            ("name", "Luca"),
+            ("family_name", "Neri"),
+            ("email", "luca.neri@example.it"),
+            ("email_confirm", "luca.neri@example.it"),
+            ("product_roles", "LIMITED:api"),
+        ]),
+        _ => request,
     }
     .send()
     .await

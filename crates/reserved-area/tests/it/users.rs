@@ -131,6 +131,35 @@ async fn an_admin_creates_the_technician_with_interoperabilita_collaudo() {
     .await
     .unwrap();
     assert_eq!(audit, 1);
+    // Luca is told, by email at his work address, through the outbox.
+    let mut sent = Vec::new();
+    for _ in 0..100 {
+        sent = sqlx::query_as::<_, (String, String)>(
+            "SELECT subject, status FROM outbox WHERE to_address = $1 ORDER BY created_at",
+        )
+        .bind("luca.neri@comune.roccabella.it")
+        .fetch_all(db.reader())
+        .await
+        .unwrap();
+        if sent.len() == 2 && sent.iter().all(|(_, s)| s == "SENT") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        sent,
+        vec![
+            (
+                "Hai un nuovo ruolo per un prodotto PagoPA".to_string(),
+                "SENT".to_string()
+            ),
+            ("Il tuo ruolo è sospeso".to_string(), "SENT".to_string()),
+        ]
+    );
+    let files = std::fs::read_dir(app.data_dir().join("mail"))
+        .unwrap()
+        .count();
+    assert!(files >= 2, "{files} emails written");
     db.close().await;
 
     // Reactivated, then removed.
@@ -448,4 +477,153 @@ async fn lists_filters_check_user_and_search() {
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
+}
+
+mod pages {
+    use reqwest::StatusCode;
+    use testkit::TestApp;
+
+    use crate::{ANNA, COMUNE, LUCA, MARIO, browser, hidden_field, institution_id};
+
+    #[tokio::test]
+    async fn the_form_shows_each_error_next_to_its_field_and_creates_the_user() {
+        let app = TestApp::spawn().await;
+        let comune = institution_id(&app, COMUNE).await;
+        let mario = browser(&app, MARIO).await;
+        let form = mario
+            .get(app.url(&format!("/dashboard/{comune}/users/new")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(form.contains("Aggiungi utente") && form.contains("Conferma e-mail"));
+        // Interoperabilità Collaudo is offered (the Comune is onboarded to it).
+        assert!(form.contains("value=\"prod-interop-coll\""), "{form}");
+        let csrf = hidden_field(&form, "csrf").unwrap();
+
+        let bad = mario
+            .post(app.url(&format!("/dashboard/{comune}/users/new")))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("fiscal_code", LUCA),
+                ("name", "Marco"),
+                ("family_name", "Neri"),
+                ("email", "luca.neri@pec.comune.roccabella.it"),
+                ("email_confirm", "altro@comune.roccabella.it"),
+                ("product_id", "prod-interop-coll"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let page = bad.text().await.unwrap();
+        for (id, message) in [
+            (
+                "name-error",
+                "Nome/Cognome non corretto o diverso dal Codice Fiscale",
+            ),
+            (
+                "email-error",
+                "Inserisci un indirizzo e-mail personale, non una PEC",
+            ),
+            ("product_roles-error", "Scegli almeno un ruolo"),
+        ] {
+            let at = page
+                .find(&format!("id=\"{id}\""))
+                .unwrap_or_else(|| panic!("no {id} in {page}"));
+            assert!(
+                page[at..].starts_with(&format!("id=\"{id}\">{message}")),
+                "{id}: {}",
+                &page[at..at + 120]
+            );
+        }
+        // What was typed stays.
+        assert!(page.contains("value=\"Marco\""));
+
+        let ok = mario
+            .post(app.url(&format!("/dashboard/{comune}/users/new")))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("fiscal_code", LUCA),
+                ("name", "Luca"),
+                ("family_name", "Neri"),
+                ("email", "luca.neri@comune.roccabella.it"),
+                ("email_confirm", "Luca.Neri@comune.roccabella.it"),
+                ("product_id", "prod-interop-coll"),
+                ("product_roles", "ADMIN:admin"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+        let detail_url = ok.headers()["location"].to_str().unwrap().to_string();
+        assert!(detail_url.ends_with("?done=added"));
+        let detail = mario
+            .get(app.url(&detail_url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            detail.contains("Luca Neri")
+                && detail.contains("data-product=\"prod-interop-coll\" data-status=\"ACTIVE\"")
+        );
+
+        // Suspend from the page.
+        let path = detail_url.split('?').next().unwrap().to_string();
+        let r = mario
+            .post(app.url(&format!("{path}/roles")))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("action", "suspend"),
+                ("product_id", "prod-interop-coll"),
+                ("product_role", "admin"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let detail = mario
+            .get(app.url(&path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(detail.contains("data-status=\"SUSPENDED\""), "{detail}");
+
+        // The list, filtered.
+        let list = mario
+            .get(app.url(&format!(
+                "/dashboard/{comune}/users?product=prod-io&role=LIMITED"
+            )))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(list.contains(&format!("data-user=\"{ANNA}\"")));
+        assert!(!list.contains(&format!("data-user=\"{MARIO}\"")));
+    }
+
+    #[tokio::test]
+    async fn limited_users_do_not_see_the_users_pages() {
+        let app = TestApp::spawn().await;
+        let comune = institution_id(&app, COMUNE).await;
+        let anna = browser(&app, ANNA).await;
+        for path in ["users", "users/new"] {
+            let r = anna
+                .get(app.url(&format!("/dashboard/{comune}/{path}")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
+        }
+    }
 }

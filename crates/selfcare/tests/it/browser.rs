@@ -226,3 +226,194 @@ async fn browser_login_pick_institution_and_enter_interoperability() {
     browser.screenshot("environments-both").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn browser_admin_creates_the_technician_who_enters_collaudo_until_suspended() {
+    let test = "browser_admin_creates_the_technician_who_enters_collaudo_until_suspended";
+    let Some(browser) = Browser::start(test).await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let c = &browser.client;
+    use fantoccini::Locator::Css;
+
+    // Mario, admin of the Comune, opens the users of the Comune and adds the technician.
+    c.goto(&app.url("/auth/test-idp")).await.unwrap();
+    c.find(Css("button[data-testid='login-RSSMRA85T10A562S']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Css("ul.cards a.btn-primary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Css("a[href$='/users']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Css("a[href$='/users/new']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Css("form[data-user-form]"))
+        .await
+        .unwrap();
+    for (field, value) in [
+        ("#fiscal_code", "NRELCU92C15L219G"),
+        ("#email", "luca.neri@comune.roccabella.it"),
+        ("#email_confirm", "luca.neri@comune.roccabella.it"),
+    ] {
+        c.find(Css(field))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    // The known person's name and surname are filled in by the page.
+    c.find(Css("#email")).await.unwrap().click().await.unwrap();
+    c.wait()
+        .for_element(Css("#name[value], #name"))
+        .await
+        .unwrap();
+    let mut filled = String::new();
+    for _ in 0..50 {
+        filled = c
+            .execute("return document.querySelector('#name').value", vec![])
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        if !filled.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(filled, "Luca");
+    c.find(Css("#product_id option[value='prod-interop-coll']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Css(
+        "input[value='ADMIN:admin'][data-product='prod-interop-coll']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    browser.screenshot("add-user").await;
+    c.find(Css("form[data-user-form] button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait().for_element(Css(".alert-success")).await.unwrap();
+    let detail_url = c.current_url().await.unwrap();
+    browser.screenshot("user-added").await;
+
+    // Luca logs in, opens Interoperabilità: only Collaudo is offered.
+    c.goto(&app.url("/auth/test-idp")).await.unwrap();
+    c.find(Css("button[data-testid='login-NRELCU92C15L219G']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Css("li[data-product='prod-interop'] a.btn-primary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Css("a[data-env='test']"))
+        .await
+        .unwrap();
+    assert!(c.find(Css("a[data-env='production']")).await.is_err());
+    let enter = c
+        .find(Css("a[data-env='test']"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    browser.screenshot("technician-environments").await;
+
+    // Mario suspends the role; Luca's open session can no longer enter Collaudo.
+    let luca_cookie = c.get_named_cookie("sc_session").await.unwrap();
+    let mario = testkit::client();
+    let r = mario
+        .post(app.url("/auth/test-idp/login"))
+        .form(&[("fiscal_number", "RSSMRA85T10A562S")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let detail = mario
+        .get(detail_url.as_str())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = {
+        let marker = "name=\"csrf\" value=\"";
+        let at = detail.find(marker).unwrap() + marker.len();
+        detail[at..]
+            .chars()
+            .take_while(|c| *c != '"')
+            .collect::<String>()
+    };
+    let r = mario
+        .post(format!(
+            "{}/roles",
+            detail_url.as_str().split('?').next().unwrap()
+        ))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("action", "suspend"),
+            ("product_id", "prod-interop-coll"),
+            ("product_role", "admin"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(luca_cookie.value().len(), 43);
+    c.goto(&app.url(&enter)).await.unwrap();
+    let text = c.find(Css("main")).await.unwrap().text().await.unwrap();
+    assert!(
+        text.contains("Pagina non trovata") || text.contains("Accesso negato"),
+        "{text}"
+    );
+    let db = app.db.connect().await;
+    let revoked: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM revocations WHERE product_id = 'prod-interop-coll' AND reason = 'user.role.suspended'",
+    )
+    .fetch_one(db.reader())
+    .await
+    .unwrap();
+    assert_eq!(revoked, 1);
+    db.close().await;
+    browser.close().await;
+}
