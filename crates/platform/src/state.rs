@@ -28,6 +28,8 @@ pub struct PlatformInner {
     /// Wakes the mail worker: call `mail.wake()` after committing a transaction that queued
     /// emails with `platform::mail::enqueue`.
     pub mail: Mailer,
+    /// The audit trail for hot paths: each record durable before the answer, in group commits.
+    pub audit: crate::audit::GroupWriter,
 }
 
 impl Platform {

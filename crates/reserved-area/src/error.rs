@@ -25,6 +25,8 @@ pub enum RaError {
     NotAllowed(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Sql(#[from] sqlx::Error),
     #[error(transparent)]
@@ -58,6 +60,10 @@ impl IntoResponse for RaError {
                     .into_response()
             }
             RaError::Conflict(detail) => Problem::conflict("conflict", detail).into_response(),
+            RaError::Unavailable(detail) => {
+                tracing::error!(%detail, "unavailable");
+                Problem::unavailable("unavailable", "try again shortly").into_response()
+            }
             RaError::Sql(e) => Problem::internal(&e).into_response(),
             RaError::Db(e) => Problem::internal(&e).into_response(),
             RaError::Token(e) => Problem::internal(&e).into_response(),

@@ -99,6 +99,17 @@ pub async fn exchange(
         platform_operator: false,
     };
     let token = identity::issue(&state.platform.keys, &claims)?;
+    // On record before the token leaves (group-committed: one flush serves many exchanges).
+    let mut event = platform::audit::AuditEvent::new("token.exchanged");
+    event.actor = Some(session.identity.user_id.clone());
+    event.institution_id = Some(institution_id.to_string());
+    event.target = Some(product.id.clone());
+    event.details = serde_json::json!({ "jti": claims.jti, "aud": claims.aud });
+    if !state.platform.audit.record(event).await {
+        return Err(RaError::Unavailable(
+            "the audit trail cannot be written".into(),
+        ));
+    }
     Ok(Exchanged {
         token,
         url: url.to_string(),

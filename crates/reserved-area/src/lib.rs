@@ -6,6 +6,7 @@
 mod access;
 pub mod admin;
 mod api;
+mod audit_page;
 mod auth;
 mod dashboard;
 mod error;
@@ -230,6 +231,12 @@ fn routes() -> Vec<(RouteDecl, MethodRouter<RaState>)> {
             "/dashboard/{institution_id}/users/{user_id}/roles",
             Institution,
             post(users_pages::change_roles),
+        ),
+        r(
+            "GET",
+            "/dashboard/{institution_id}/audit",
+            Institution,
+            get(audit_page::audit),
         ),
     ]
 }

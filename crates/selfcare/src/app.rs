@@ -202,6 +202,7 @@ impl App {
             keys,
             metrics,
             catalogue: catalogue.clone(),
+            audit: platform::audit::GroupWriter::spawn(db.clone()),
             mail: Mailer::new(),
         });
 

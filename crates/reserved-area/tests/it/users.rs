@@ -627,3 +627,82 @@ mod pages {
         }
     }
 }
+
+mod audit {
+    use reqwest::StatusCode;
+    use testkit::TestApp;
+
+    use crate::{ANNA, COMUNE, MARIO, browser, institution_id, session_token};
+
+    #[tokio::test]
+    async fn admins_read_their_institutions_trail_filtered_and_in_pages() {
+        let app = TestApp::spawn().await;
+        let comune = institution_id(&app, COMUNE).await;
+        let token = session_token(&app, MARIO).await;
+        // 21 token exchanges and one user added.
+        for _ in 0..21 {
+            let r = app
+                .get(&format!(
+                    "/v2/token/exchange?institutionId={comune}&productId=prod-io"
+                ))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+        }
+        let r = app
+            .post(&format!("/v2/institutions/{comune}/products/prod-io/users"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({
+                "name": "Luca", "surname": "Neri", "taxCode": crate::LUCA,
+                "email": "luca.neri@comune.roccabella.it", "role": "OPERATOR",
+                "productRoles": ["operator"]
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+
+        let mario = browser(&app, MARIO).await;
+        let first = mario
+            .get(app.url(&format!("/dashboard/{comune}/audit")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(first.matches("<tr data-action=").count(), 20);
+        assert!(first.contains("data-action=\"user.role.added\""));
+        assert!(first.contains("Mario Rossi") && first.contains("Luca Neri"));
+        assert!(first.contains("rel=\"next\""));
+        let second = mario
+            .get(app.url(&format!("/dashboard/{comune}/audit?page=1")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(second.matches("data-action=\"token.exchanged\"").count(), 2);
+        assert!(!second.contains("rel=\"next\""));
+        let users_only = mario
+            .get(app.url(&format!("/dashboard/{comune}/audit?kind=user.")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(users_only.matches("<tr data-action=").count(), 1);
+
+        let anna = browser(&app, ANNA).await;
+        let r = anna
+            .get(app.url(&format!("/dashboard/{comune}/audit")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    }
+}
