@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use platform::audit::{self, AuditEvent};
+use platform::client_addr::ClientAddr;
 use platform::layout::Page;
 use platform::session::{self, Identity, Session, SessionSecret};
 use platform::types::FiscalCode;
@@ -38,6 +39,7 @@ pub async fn complete_login(
     who: &LoginIdentity,
     previous: Option<&SessionSecret>,
     provider: &str,
+    parts: &axum::http::request::Parts,
 ) -> Result<(SessionSecret, Session), RaError> {
     let mut tx = state.platform.db.begin().await?;
     let user = store::upsert_user(
@@ -50,6 +52,7 @@ pub async fn complete_login(
     let mut event = AuditEvent::new("auth.login");
     event.actor = Some(user.id.clone());
     event.details = json!({ "provider": provider });
+    event.client_addr = ClientAddr::from_parts(parts).map(|a| a.0.to_string());
     audit::record(&mut *tx, &event).await?;
     tx.commit().await?;
     let identity = Identity {
@@ -212,7 +215,8 @@ pub async fn test_idp_login(
     match test_person(&state, &input) {
         Ok(who) => {
             let previous = auth::cookie_secret(&parts);
-            let (secret, _) = complete_login(&state, &who, previous.as_ref(), "test-idp").await?;
+            let (secret, _) =
+                complete_login(&state, &who, previous.as_ref(), "test-idp", &parts).await?;
             Ok(logged_in_response(&state, &secret))
         }
         Err(errors) => {
@@ -260,6 +264,7 @@ pub struct SessionTokenResponse {
     ))]
 pub async fn test_idp_token(
     State(state): State<RaState>,
+    parts: axum::http::request::Parts,
     Json(input): Json<PersonInput>,
 ) -> Result<Response, RaError> {
     require_test_idp(&state)?;
@@ -288,7 +293,7 @@ pub async fn test_idp_token(
             detail: detail.into(),
         }
     })?;
-    let (_, session) = complete_login(&state, &who, None, "test-idp").await?;
+    let (_, session) = complete_login(&state, &who, None, "test-idp", &parts).await?;
     let token = auth::session_token(&state, &session)?;
     Ok(Json(SessionTokenResponse {
         session_token: token,
@@ -306,12 +311,14 @@ pub struct CsrfForm {
 pub async fn logout(
     State(state): State<RaState>,
     user: PageUser,
+    ClientAddr(addr): ClientAddr,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, RaError> {
     auth::check_form_csrf(&user, &form.csrf)?;
     session::end(&state.platform.db, &user.session.sid, "logout").await?;
     let mut event = AuditEvent::new("auth.logout");
     event.actor = Some(user.session.identity.user_id.clone());
+    event.client_addr = Some(addr.to_string());
     audit::record(state.platform.db.writer(), &event).await?;
     let mut response = Redirect::to("/").into_response();
     if let Ok(v) = HeaderValue::from_str(&session::clear_cookie(state.secure_cookies)) {

@@ -648,7 +648,7 @@ async fn finish(oidc: &Oidc, state: &RaState, parts: &Parts) -> Result<Response,
         spid_level,
     };
     let previous = auth::cookie_secret(parts);
-    let (secret, _) = login::complete_login(state, &who, previous.as_ref(), "oidc").await?;
+    let (secret, _) = login::complete_login(state, &who, previous.as_ref(), "oidc", parts).await?;
     Ok(login::logged_in_response(state, &secret))
 }
 

@@ -528,6 +528,7 @@ mod pages {
                 "email-error",
                 "Inserisci un indirizzo e-mail personale, non una PEC",
             ),
+            ("email_confirm-error", "Gli indirizzi e-mail non coincidono"),
             ("product_roles-error", "Scegli almeno un ruolo"),
         ] {
             let at = page
