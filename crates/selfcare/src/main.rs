@@ -85,12 +85,8 @@ enum Command {
     },
     /// Bring a database's schema up to date and exit.
     Migrate {
-        /// A TOML configuration file.
-        #[arg(long, short = 'c', value_name = "FILE")]
-        config: Option<PathBuf>,
-        /// sqlite://<file> or postgres://<user>@<host>/<database>.
-        #[arg(long, value_name = "URL")]
-        database_url: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
     },
 }
 
@@ -310,25 +306,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             );
             Ok(())
         }
-        Command::Migrate {
-            config,
-            database_url,
-        } => {
-            let settings = Settings::load(
-                config.as_deref(),
-                &Overrides {
-                    listen: None,
-                    database_url,
-                },
-            )?;
-            platform::telemetry::init(&settings.log)?;
-            let url = settings
-                .database
-                .url
-                .clone()
-                .ok_or("missing required setting `database.url`: pass --database-url")?;
-            let db = Db::connect(&url, &settings.database).await?;
-            db.migrate().await?;
+        Command::Migrate { db } => {
+            let (_, db) = open_db(&db).await?;
             db.close().await;
             println!("database is up to date");
             Ok(())

@@ -50,6 +50,19 @@ async fn browser_home_page_has_its_title_and_styles() {
     browser.close().await;
 }
 
+/// Logs in through the test identity provider's page as the demo person `fiscal_code`.
+async fn login_as(c: &fantoccini::Client, app: &TestApp, fiscal_code: &str) {
+    c.goto(&app.url("/auth/test-idp")).await.unwrap();
+    c.find(fantoccini::Locator::Css(&format!(
+        "button[data-testid='login-{fiscal_code}']"
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+}
+
 /// A stand-in for the Interoperability back-office's entry point, mounted on the app itself:
 /// verifies the posted identity token with the platform's verifier (the issuer's JWKS fetched
 /// over HTTP; the issuer is this very server, known from the Host header) and greets the
@@ -192,13 +205,7 @@ async fn browser_login_pick_institution_and_enter_interoperability() {
     );
 
     // Paolo (PagoPA S.p.A.) holds roles on both environments: both are offered.
-    c.goto(&app.url("/auth/test-idp")).await.unwrap();
-    c.find(Css("button[data-testid='login-SPSPLA80E12F839K']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    login_as(c, &app, "SPSPLA80E12F839K").await;
     // A platform operator sees the picker (with the "Area operatore") even with one
     // institution.
     c.wait()
@@ -238,13 +245,7 @@ async fn browser_admin_creates_the_technician_who_enters_collaudo_until_suspende
     use fantoccini::Locator::Css;
 
     // Mario, admin of the Comune, opens the users of the Comune and adds the technician.
-    c.goto(&app.url("/auth/test-idp")).await.unwrap();
-    c.find(Css("button[data-testid='login-RSSMRA85T10A562S']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    login_as(c, &app, "RSSMRA85T10A562S").await;
     c.wait()
         .for_element(Css("ul.cards a.btn-primary"))
         .await
@@ -329,13 +330,7 @@ async fn browser_admin_creates_the_technician_who_enters_collaudo_until_suspende
     browser.screenshot("user-added").await;
 
     // Luca logs in, opens Interoperabilità: only Collaudo is offered.
-    c.goto(&app.url("/auth/test-idp")).await.unwrap();
-    c.find(Css("button[data-testid='login-NRELCU92C15L219G']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    login_as(c, &app, "NRELCU92C15L219G").await;
     c.wait()
         .for_element(Css("li[data-product='prod-interop'] a.btn-primary"))
         .await
