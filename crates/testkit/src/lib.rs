@@ -322,6 +322,23 @@ impl TestApp {
     }
 }
 
+/// Sends a request and reads its body, failing the test on a transport error.
+#[allow(async_fn_in_trait)]
+pub trait Fetch {
+    async fn fetch_text(self) -> String;
+    async fn fetch_json(self) -> serde_json::Value;
+}
+
+impl Fetch for reqwest::RequestBuilder {
+    async fn fetch_text(self) -> String {
+        self.send().await.unwrap().text().await.unwrap()
+    }
+
+    async fn fetch_json(self) -> serde_json::Value {
+        self.send().await.unwrap().json().await.unwrap()
+    }
+}
+
 /// An HTTP client that keeps cookies and follows no redirects.
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()

@@ -1,6 +1,7 @@
 use axum::Router;
 use axum::routing::get;
 use platform::client_addr::ClientAddr;
+use testkit::Fetch;
 use testkit::{Options, TestApp};
 
 /// A route that answers with the address the plumbing resolved.
@@ -31,7 +32,7 @@ async fn addr(app: &TestApp, xff: Option<&str>) -> String {
     if let Some(xff) = xff {
         request = request.header("x-forwarded-for", xff);
     }
-    request.send().await.unwrap().text().await.unwrap()
+    request.fetch_text().await
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 use reqwest::StatusCode;
 use serde_json::Value;
+use testkit::Fetch;
 use testkit::TestApp;
 
 #[tokio::test]
@@ -54,14 +55,7 @@ async fn metrics_count_requests_by_route_template() {
         app.get("/healthz").send().await.unwrap();
     }
     app.get("/does/not/exist/123").send().await.unwrap();
-    let text = app
-        .get("/metrics")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.get("/metrics").fetch_text().await;
     assert!(
         text.contains(
             r#"selfcare_http_requests_total{method="GET",route="/healthz",status="200"} 3"#
@@ -144,7 +138,7 @@ async fn bodies_over_the_limit_are_refused_with_413() {
 #[tokio::test]
 async fn the_language_switch_remembers_the_choice_and_goes_back() {
     let app = TestApp::spawn().await;
-    let home = app.get("/").send().await.unwrap().text().await.unwrap();
+    let home = app.get("/").fetch_text().await;
     assert!(home.contains(r#"<html lang="it">"#));
     assert!(home.contains("Area Riservata"));
 
@@ -160,7 +154,7 @@ async fn the_language_switch_remembers_the_choice_and_goes_back() {
     assert!(cookie.starts_with("lang=en;"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
 
-    let home = app.get("/").send().await.unwrap().text().await.unwrap();
+    let home = app.get("/").fetch_text().await;
     assert!(home.contains(r#"<html lang="en">"#));
     assert!(home.contains("Reserved Area"));
 
@@ -186,7 +180,7 @@ async fn the_language_switch_remembers_the_choice_and_goes_back() {
 #[tokio::test]
 async fn css_and_script_are_served_with_long_caching() {
     let app = TestApp::spawn().await;
-    let home = app.get("/").send().await.unwrap().text().await.unwrap();
+    let home = app.get("/").fetch_text().await;
     let start = home
         .find("/static/selfcare.css?v=")
         .expect("stylesheet link");
@@ -213,14 +207,7 @@ async fn css_and_script_are_served_with_long_caching() {
 #[tokio::test]
 async fn jwks_publishes_the_signing_keys() {
     let app = TestApp::spawn().await;
-    let jwks: Value = app
-        .get("/.well-known/jwks.json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = app.get("/.well-known/jwks.json").fetch_json().await;
     let keys = jwks["keys"].as_array().unwrap();
     assert_eq!(keys.len(), 1);
     assert_eq!(keys[0]["kty"], "RSA");

@@ -4,6 +4,7 @@ use platform::identity::{
 use platform::jwt::{self, JwtError, now_secs};
 use platform::keys::{SigningKeys, generate_pem_file};
 use serde_json::json;
+use testkit::Fetch;
 use testkit::TestApp;
 
 const AUD: &str = "interop.selfcare.local";
@@ -171,14 +172,7 @@ async fn rotated_keys_keep_verifying_tokens_of_the_retired_key() {
         ..Default::default()
     })
     .await;
-    let jwks: serde_json::Value = app
-        .get("/.well-known/jwks.json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: serde_json::Value = app.get("/.well-known/jwks.json").fetch_json().await;
     let kids: Vec<&str> = jwks["keys"]
         .as_array()
         .unwrap()

@@ -1,19 +1,13 @@
 use reqwest::StatusCode;
 use reserved_area::declared_routes;
 use serde_json::Value;
+use testkit::Fetch;
 use testkit::TestApp;
 
 #[tokio::test]
 async fn every_json_route_is_in_the_openapi_document_and_the_docs_are_served() {
     let app = TestApp::spawn().await;
-    let doc: Value = app
-        .get("/openapi.json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = app.get("/openapi.json").fetch_json().await;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
     for route in declared_routes() {

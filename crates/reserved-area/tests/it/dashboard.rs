@@ -3,6 +3,7 @@ use axum::routing::post;
 use platform::identity::IdentityVerifier;
 use reqwest::StatusCode;
 use serde_json::Value;
+use testkit::Fetch;
 use testkit::{Options, TestApp};
 
 use crate::{
@@ -20,14 +21,7 @@ async fn one_institution_goes_straight_in_several_are_listed() {
     assert_eq!(r.headers()["location"], format!("/dashboard/{comune}"));
 
     let mario = browser(&app, MARIO).await;
-    let page = mario
-        .get(app.url("/dashboard"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = mario.get(app.url("/dashboard")).fetch_text().await;
     assert!(page.contains("Seleziona il tuo ente"));
     assert!(page.contains("Comune di Roccabella") && page.contains("Regione Valdoro"));
     let pagopa = institution_id(&app, PAGOPA).await;
@@ -41,12 +35,8 @@ async fn the_institution_page_shows_cards_data_and_the_other_products() {
     let anna = browser(&app, ANNA).await;
     let page = anna
         .get(app.url(&format!("/dashboard/{comune}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .fetch_text()
+        .await;
     // Active products as cards: Anna (operator on App IO) may enter App IO only.
     assert!(page.contains("data-product=\"prod-io\""));
     assert!(page.contains(&format!("href=\"/dashboard/{comune}/products/prod-io\"")));
@@ -86,12 +76,8 @@ async fn the_environment_chooser_offers_only_the_environments_of_the_roles_held(
     let mario = browser(&app, MARIO).await;
     let page = mario
         .get(app.url(&format!("/dashboard/{comune}/products/prod-interop")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .fetch_text()
+        .await;
     assert!(page.contains("In quale ambiente vuoi entrare?"));
     assert!(page.contains("Ambiente di Produzione"));
     assert!(!page.contains("Ambiente di Collaudo"));
@@ -100,12 +86,8 @@ async fn the_environment_chooser_offers_only_the_environments_of_the_roles_held(
     let paolo = browser(&app, PAOLO).await;
     let page = paolo
         .get(app.url(&format!("/dashboard/{pagopa}/products/prod-interop")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .fetch_text()
+        .await;
     assert!(page.contains("Ambiente di Produzione") && page.contains("Ambiente di Collaudo"));
     assert!(page.contains(&format!("/dashboard/{pagopa}/enter/prod-interop-coll")));
 
@@ -206,12 +188,8 @@ async fn a_back_office_accepts_the_token_once() {
             "/v2/token/exchange?institutionId={pagopa}&productId=prod-interop-coll"
         ))
         .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let identity = exchanged["token"].as_str().unwrap().to_string();
     // Another app plays the Collaudo back-office: it verifies through the issuer's JWKS over
     // HTTP and records used token ids in the shared database.
@@ -246,12 +224,8 @@ async fn the_api_lists_institutions_and_products_with_the_callers_role() {
     let list: Value = app
         .get("/v2/institutions")
         .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let list = list.as_array().unwrap();
     assert_eq!(list.len(), 2);
     let comune = institution_id(&app, COMUNE).await;
@@ -267,24 +241,16 @@ async fn the_api_lists_institutions_and_products_with_the_callers_role() {
     let detail: Value = app
         .get(&format!("/v2/institutions/{comune}"))
         .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(detail["taxCode"], COMUNE);
     assert_eq!(detail["ipaCode"], "c_r001");
 
     let products: Value = app
         .get(&format!("/v2/institutions/{comune}/products"))
         .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let interop = products
         .as_array()
         .unwrap()
@@ -299,44 +265,22 @@ async fn the_api_lists_institutions_and_products_with_the_callers_role() {
 async fn operators_get_a_token_without_organization_for_the_operator_pages() {
     let app = TestApp::spawn().await;
     let paolo = browser(&app, PAOLO).await;
-    let picker = paolo
-        .get(app.url("/dashboard"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let picker = paolo.get(app.url("/dashboard")).fetch_text().await;
     assert!(picker.contains("href=\"/operator\""), "{picker}");
-    let area = paolo
-        .get(app.url("/operator"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let area = paolo.get(app.url("/operator")).fetch_text().await;
     assert!(area.contains("Area operatore") && area.contains("/operator/enter/prod-io"));
     let handoff = paolo
         .get(app.url("/operator/enter/prod-io"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .fetch_text()
+        .await;
     assert!(handoff.contains("action=\"/io/session\""));
 
     let token = session_token(&app, PAOLO).await;
     let r: Value = app
         .get("/v2/token/exchange/back-office/admin?productId=prod-io")
         .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let parsed = platform::jwt::Unverified::parse(r["token"].as_str().unwrap()).unwrap();
     let key = app.app().platform().keys.active().unwrap();
     let (n, e) = platform::jwt::rsa_components(key.jwk()).unwrap();

@@ -1,4 +1,5 @@
 use reqwest::StatusCode;
+use testkit::Fetch;
 use testkit::TestApp;
 
 #[tokio::test]
@@ -22,7 +23,7 @@ async fn the_home_page_speaks_italian_by_default_and_english_on_request() {
         .send()
         .await
         .unwrap();
-    let en = app.get("/").send().await.unwrap().text().await.unwrap();
+    let en = app.get("/").fetch_text().await;
     assert!(en.contains("<title>Reserved Area"), "{en}");
     assert!(en.contains("Press “Manage”"), "{en}");
 }

@@ -4,6 +4,7 @@
 
 use reqwest::StatusCode;
 use reserved_area::{Access, declared_routes};
+use testkit::Fetch;
 use testkit::TestApp;
 
 use crate::{ANNA, COMUNE, GIULIA, LUCA, MARIO, PAGOPA, PAOLO, REGIONE, browser, institution_id};
@@ -63,12 +64,8 @@ async fn caller(app: &TestApp, fiscal_code: Option<&str>) -> Caller {
             let browser = browser(app, fc).await;
             let page = browser
                 .get(app.url("/dashboard?choose=true"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+                .fetch_text()
+                .await;
             Caller {
                 csrf: crate::hidden_field(&page, "csrf").unwrap_or_default(),
                 browser,
@@ -261,24 +258,10 @@ async fn session_routes_answer_only_about_the_caller() {
         );
     }
     let luca = browser(&app, LUCA).await;
-    let list = luca
-        .get(app.url("/v2/institutions"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let list = luca.get(app.url("/v2/institutions")).fetch_text().await;
     assert_eq!(list, "[]");
     let giulia = browser(&app, GIULIA).await;
-    let list = giulia
-        .get(app.url("/v2/institutions"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let list = giulia.get(app.url("/v2/institutions")).fetch_text().await;
     assert!(
         list.contains("Regione Valdoro") && !list.contains("Roccabella"),
         "{list}"

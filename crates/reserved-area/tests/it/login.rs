@@ -1,5 +1,6 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use testkit::Fetch;
 use testkit::{Options, TestApp};
 
 use crate::{ANNA, MARIO, browser, hidden_field, session_token};
@@ -7,18 +8,11 @@ use crate::{ANNA, MARIO, browser, hidden_field, session_token};
 #[tokio::test]
 async fn the_test_idp_lists_demo_identities_and_logs_in_by_form() {
     let app = TestApp::spawn().await;
-    let page = app
-        .get("/auth/test-idp")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.get("/auth/test-idp").fetch_text().await;
     assert!(page.contains(MARIO), "{page}");
     assert!(page.contains("Mario Rossi"), "{page}");
     // Every page says the test identity provider is on.
-    let home = app.get("/").send().await.unwrap().text().await.unwrap();
+    let home = app.get("/").fetch_text().await;
     assert!(home.contains("Identity provider di test attivo"), "{home}");
 
     let r = app
@@ -37,14 +31,7 @@ async fn the_test_idp_lists_demo_identities_and_logs_in_by_form() {
     );
     assert!(!cookie.contains("Secure"), "plain http: {cookie}");
 
-    let json: Value = app
-        .get("/auth/test-idp/identities")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let json: Value = app.get("/auth/test-idp/identities").fetch_json().await;
     let list = json.as_array().unwrap();
     assert!(list.len() >= 5);
     assert!(list.iter().all(|i| i["fiscal_number"].is_string()
@@ -146,16 +133,9 @@ async fn the_test_idp_answers_404_when_off() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    let login = app
-        .get("/login")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let login = app.get("/login").fetch_text().await;
     assert!(!login.contains("/auth/test-idp"), "{login}");
-    let home = app.get("/").send().await.unwrap().text().await.unwrap();
+    let home = app.get("/").fetch_text().await;
     assert!(!home.contains("Identity provider di test attivo"));
 }
 
@@ -195,12 +175,8 @@ async fn the_session_id_rotates_at_login_and_logout_ends_cookie_and_token() {
     // Logout needs the CSRF token.
     let html = client
         .get(app.url("/dashboard?choose=true"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .fetch_text()
+        .await;
     let csrf = hidden_field(&html, "csrf").unwrap();
     let r = client
         .post(app.url("/logout"))
@@ -258,12 +234,8 @@ async fn an_identity_token_is_not_a_session_token() {
             "/v2/token/exchange?institutionId={comune}&productId=prod-io"
         ))
         .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let identity = exchanged["token"].as_str().unwrap();
     let r = app
         .get("/v2/institutions")

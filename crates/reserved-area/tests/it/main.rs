@@ -11,6 +11,7 @@ mod login;
 mod oidc;
 mod users;
 
+use testkit::Fetch;
 use testkit::TestApp;
 
 pub const MARIO: &str = "RSSMRA85T10A562S"; // Comune ADMIN (io, interop, pagopa), Regione LIMITED (io)
@@ -41,12 +42,8 @@ pub async fn session_token(app: &TestApp, fiscal_code: &str) -> String {
     let r: serde_json::Value = app
         .post("/auth/test-idp/token")
         .json(&serde_json::json!({ "fiscal_number": fiscal_code }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     r["sessionToken"].as_str().unwrap().to_string()
 }
 

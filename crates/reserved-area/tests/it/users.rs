@@ -1,5 +1,6 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use testkit::Fetch;
 use testkit::TestApp;
 
 use crate::{ANNA, COMUNE, GIULIA, LUCA, MARIO, institution_id, session_token};
@@ -69,12 +70,8 @@ async fn an_admin_creates_the_technician_with_interoperabilita_collaudo() {
     let products: Value = app
         .get(&format!("/v2/institutions/{comune}/products"))
         .bearer_auth(&luca)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let interop = products
         .as_array()
         .unwrap()
@@ -90,12 +87,8 @@ async fn an_admin_creates_the_technician_with_interoperabilita_collaudo() {
     let detail: Value = app
         .get(&format!("/v2/institutions/{comune}/users/{id}"))
         .bearer_auth(&mario)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(detail["taxCode"], LUCA);
     assert_eq!(detail["email"], "luca.neri@comune.roccabella.it");
     assert_eq!(
@@ -481,6 +474,7 @@ async fn lists_filters_check_user_and_search() {
 
 mod pages {
     use reqwest::StatusCode;
+    use testkit::Fetch;
     use testkit::TestApp;
 
     use crate::{ANNA, COMUNE, LUCA, MARIO, browser, hidden_field, institution_id};
@@ -492,12 +486,8 @@ mod pages {
         let mario = browser(&app, MARIO).await;
         let form = mario
             .get(app.url(&format!("/dashboard/{comune}/users/new")))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+            .fetch_text()
+            .await;
         assert!(form.contains("Aggiungi utente") && form.contains("Conferma e-mail"));
         // Interoperabilità Collaudo is offered (the Comune is onboarded to it).
         assert!(form.contains("value=\"prod-interop-coll\""), "{form}");
@@ -561,14 +551,7 @@ mod pages {
         assert_eq!(ok.status(), StatusCode::SEE_OTHER);
         let detail_url = ok.headers()["location"].to_str().unwrap().to_string();
         assert!(detail_url.ends_with("?done=added"));
-        let detail = mario
-            .get(app.url(&detail_url))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let detail = mario.get(app.url(&detail_url)).fetch_text().await;
         assert!(
             detail.contains("Luca Neri")
                 && detail.contains("data-product=\"prod-interop-coll\" data-status=\"ACTIVE\"")
@@ -588,14 +571,7 @@ mod pages {
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
-        let detail = mario
-            .get(app.url(&path))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let detail = mario.get(app.url(&path)).fetch_text().await;
         assert!(detail.contains("data-status=\"SUSPENDED\""), "{detail}");
 
         // The list, filtered.
@@ -603,12 +579,8 @@ mod pages {
             .get(app.url(&format!(
                 "/dashboard/{comune}/users?product=prod-io&role=LIMITED"
             )))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+            .fetch_text()
+            .await;
         assert!(list.contains(&format!("data-user=\"{ANNA}\"")));
         assert!(!list.contains(&format!("data-user=\"{MARIO}\"")));
     }
@@ -631,6 +603,7 @@ mod pages {
 
 mod audit {
     use reqwest::StatusCode;
+    use testkit::Fetch;
     use testkit::TestApp;
 
     use crate::{ANNA, COMUNE, MARIO, browser, institution_id, session_token};
@@ -668,34 +641,22 @@ mod audit {
         let mario = browser(&app, MARIO).await;
         let first = mario
             .get(app.url(&format!("/dashboard/{comune}/audit")))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+            .fetch_text()
+            .await;
         assert_eq!(first.matches("<tr data-action=").count(), 20);
         assert!(first.contains("data-action=\"user.role.added\""));
         assert!(first.contains("Mario Rossi") && first.contains("Luca Neri"));
         assert!(first.contains("rel=\"next\""));
         let second = mario
             .get(app.url(&format!("/dashboard/{comune}/audit?page=1")))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+            .fetch_text()
+            .await;
         assert_eq!(second.matches("data-action=\"token.exchanged\"").count(), 2);
         assert!(!second.contains("rel=\"next\""));
         let users_only = mario
             .get(app.url(&format!("/dashboard/{comune}/audit?kind=user.")))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+            .fetch_text()
+            .await;
         assert_eq!(users_only.matches("<tr data-action=").count(), 1);
 
         let anna = browser(&app, ANNA).await;

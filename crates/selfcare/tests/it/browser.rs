@@ -1,3 +1,4 @@
+use testkit::Fetch;
 use testkit::TestApp;
 use testkit::browser::Browser;
 
@@ -363,14 +364,7 @@ async fn browser_admin_creates_the_technician_who_enters_collaudo_until_suspende
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    let detail = mario
-        .get(detail_url.as_str())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let detail = mario.get(detail_url.as_str()).fetch_text().await;
     let csrf = {
         let marker = "name=\"csrf\" value=\"";
         let at = detail.find(marker).unwrap() + marker.len();

@@ -1,4 +1,5 @@
 use std::time::Duration;
+use testkit::Fetch;
 
 use platform::audit;
 use reqwest::StatusCode;
@@ -151,12 +152,8 @@ async fn demo(data_dir: &std::path::Path) -> AppProcess {
 async fn kid(app: &AppProcess) -> String {
     let jwks: Value = client()
         .get(app.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     jwks["keys"][0]["kid"].as_str().unwrap().to_string()
 }
 
