@@ -49,6 +49,10 @@ pub enum StartError {
     Audit(sqlx::Error),
     #[error("mail: {0}")]
     Mail(#[from] MailError),
+    #[error(transparent)]
+    Io(#[from] io::StartError),
+    #[error("io: {0}")]
+    IoSecret(#[from] io::secrets::SecretError),
 }
 
 // `prometheus` is a dependency of `platform`; its error type is reached through there.
@@ -74,6 +78,11 @@ pub fn demo_signing_key_path(data_dir: &Path) -> PathBuf {
     data_dir.join("keys").join("signing-1.pem")
 }
 
+/// The master key that encrypts the demo's API keys.
+pub fn demo_master_key_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("keys").join("master-1.key")
+}
+
 /// Where the demo's `log` mailer writes its `.eml` files.
 pub fn demo_mail_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("mail")
@@ -97,6 +106,14 @@ fn prepare_demo(settings: &mut Settings, data_dir: &Path) -> Result<(), StartErr
             tracing::info!(path = %path.display(), "generated a signing key for the demo");
         }
         settings.signing.key_files = vec![path];
+    }
+    if settings.io.master_key_files.is_empty() {
+        let path = demo_master_key_path(data_dir);
+        if !path.exists() {
+            io::secrets::KeyRing::generate_file(&path)?;
+            tracing::info!(path = %path.display(), "generated a master key for the demo's API keys");
+        }
+        settings.io.master_key_files = vec![path];
     }
     if settings.mail.log_dir.is_none() {
         settings.mail.log_dir = Some(demo_mail_dir(data_dir));
@@ -173,6 +190,7 @@ impl App {
         let catalogue = Arc::new(Catalogue::build(&[
             PLATFORM_MESSAGES,
             reserved_area::MESSAGES,
+            io::MESSAGES,
         ])?);
         let metrics = Metrics::new()?;
 
@@ -221,7 +239,7 @@ impl App {
                 &settings.reserved_area,
                 identities,
             )?)
-            .merge(io::router(platform.clone()))
+            .merge(io::router(platform.clone(), &settings.io)?)
             .merge(devportal::router(platform.clone()))
             .merge(interop::router(platform.clone(), &settings.interop))
             .merge(api_docs())

@@ -83,6 +83,11 @@ enum Command {
         #[command(subcommand)]
         action: OperatorCommand,
     },
+    /// The App IO back-office's API keys at rest.
+    Io {
+        #[command(subcommand)]
+        action: IoCommand,
+    },
     /// Bring a database's schema up to date and exit.
     Migrate {
         #[command(flatten)]
@@ -130,6 +135,18 @@ enum InstitutionCommand {
         city: String,
         #[arg(long, default_value = "")]
         county: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum IoCommand {
+    /// Write a new master key (32 random bytes, base64) to FILE; add it last to
+    /// io.master_key_files, then run `selfcare io rekey`.
+    NewMasterKey { file: PathBuf },
+    /// Re-encrypt every stored API key under the newest master key of io.master_key_files.
+    Rekey {
+        #[command(flatten)]
+        db: DbArgs,
     },
 }
 
@@ -306,6 +323,23 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             );
             Ok(())
         }
+        Command::Io {
+            action: IoCommand::NewMasterKey { file },
+        } => {
+            io::secrets::KeyRing::generate_file(&file)?;
+            println!("wrote a new master key to {}", file.display());
+            Ok(())
+        }
+        Command::Io {
+            action: IoCommand::Rekey { db },
+        } => {
+            let (settings, db) = open_db(&db).await?;
+            let done = io::rekey(&db, &settings.io).await;
+            db.close().await;
+            let changed = done?;
+            println!("re-encrypted {changed} keys under the newest master key");
+            Ok(())
+        }
         Command::Migrate { db } => {
             let (_, db) = open_db(&db).await?;
             db.close().await;
@@ -328,6 +362,7 @@ async fn start(settings: Settings, mode: Mode) -> Result<(), Box<dyn std::error:
         println!("selfcare demo is running:");
         println!("  Reserved Area   {base}/");
         println!("  Log in (test)   {base}/auth/test-idp");
+        println!("  Manage API      {base}/api/v1/manage (key: Ocp-Apim-Subscription-Key)");
         println!("  Health          {base}/healthz");
         println!("  Readiness       {base}/readyz");
         println!("  Metrics         {base}/metrics");

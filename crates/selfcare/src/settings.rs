@@ -15,6 +15,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub signing: SigningSettings,
     pub reserved_area: reserved_area::Settings,
+    pub io: io::Settings,
     pub interop: interop::Settings,
     pub mail: platform::mail::MailSettings,
 }
@@ -64,6 +65,14 @@ impl Settings {
                 hint: "list PEM files of RSA-2048 private keys (generate one with \
                        `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048`), \
                        or set SELFCARE_SIGNING__KEY_FILES",
+            });
+        }
+        if self.io.master_key_files.is_empty() {
+            return Err(ConfigError::Missing {
+                key: "io.master_key_files",
+                hint: "list files of 32 random bytes in base64 that encrypt the API keys at rest \
+                       (make one with `selfcare io new-master-key <file>`; back it up with the \
+                       database), or set SELFCARE_IO__MASTER_KEY_FILES",
             });
         }
         if self.http.public_url.is_none() {

@@ -78,6 +78,20 @@ pub fn test_signing_key() -> PathBuf {
     .clone()
 }
 
+/// One master key (for the API keys at rest) for every app this test process starts.
+pub fn test_master_key() -> PathBuf {
+    static KEY: OnceLock<PathBuf> = OnceLock::new();
+    KEY.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("selfcare-testkit-{}", std::process::id()));
+        let path = dir.join("master-test.key");
+        if !path.exists() {
+            io::secrets::KeyRing::generate_file(&path).expect("generate the test master key");
+        }
+        path
+    })
+    .clone()
+}
+
 /// Where app processes started by [`AppProcess::serve`] write their emails (`log` mailer),
 /// unless the test sets `SELFCARE_MAIL__LOG_DIR` itself.
 pub fn test_mail_dir() -> PathBuf {
@@ -206,6 +220,7 @@ pub fn test_settings(db: &TestDb) -> Settings {
     settings.database.url = Some(db.url().to_string());
     settings.database.max_connections = 4;
     settings.signing.key_files = vec![test_signing_key()];
+    settings.io.master_key_files = vec![test_master_key()];
     settings.http.shutdown_timeout_secs = 5;
     settings
 }
@@ -364,8 +379,10 @@ impl AppProcess {
         let key = test_signing_key();
         let key = key.display().to_string();
         let mail_dir = test_mail_dir().display().to_string();
+        let master = test_master_key().display().to_string();
         let mut all_env: Vec<(&str, &str)> = vec![
             ("SELFCARE_SIGNING__KEY_FILES", key.as_str()),
+            ("SELFCARE_IO__MASTER_KEY_FILES", master.as_str()),
             ("SELFCARE_MAIL__LOG_DIR", mail_dir.as_str()),
             ("SELFCARE_HTTP__PUBLIC_URL", "http://127.0.0.1"),
             ("SELFCARE_HTTP__SHUTDOWN_TIMEOUT_SECS", "10"),
