@@ -45,6 +45,8 @@ pub enum StartError {
     ReservedArea(#[from] reserved_area::StartError),
     #[error("cannot write the demo data: {0}")]
     Demo(sqlx::Error),
+    #[error("cannot write the App IO demo data: {0}")]
+    DemoIo(String),
     #[error("cannot record the start in the audit log: {0}")]
     Audit(sqlx::Error),
     #[error("mail: {0}")]
@@ -227,6 +229,10 @@ impl App {
         let demo = matches!(mode, Mode::Demo { .. });
         if demo {
             crate::demo::seed(&db).await.map_err(StartError::Demo)?;
+            let ring = io::secrets::KeyRing::load(&settings.io.master_key_files)?;
+            crate::demo::seed_io(&db, &ring)
+                .await
+                .map_err(|e| StartError::DemoIo(e.to_string()))?;
         }
         let identities = if demo {
             crate::demo::identities()

@@ -232,6 +232,105 @@ pub async fn seed(db: &Db) -> Result<(), sqlx::Error> {
     tx.commit().await
 }
 
+/// A demo service of the Comune and the state the demo leaves it in.
+struct DemoService {
+    name: &'static str,
+    description: &'static str,
+    topic_id: i64,
+    state: DemoState,
+}
+
+enum DemoState {
+    Draft,
+    /// Waiting in the review queue.
+    Submitted,
+    Rejected(&'static str),
+    Published,
+}
+
+const IO_SERVICES: &[DemoService] = &[
+    DemoService {
+        name: "Tassa sui rifiuti (TARI)",
+        description: "Avvisi di pagamento e scadenze della tassa sui rifiuti.",
+        topic_id: 15,
+        state: DemoState::Published,
+    },
+    DemoService {
+        name: "Mensa scolastica",
+        description: "Iscrizioni, menù e pagamenti della mensa delle scuole comunali.",
+        topic_id: 6,
+        state: DemoState::Submitted,
+    },
+    DemoService {
+        name: "Permessi ZTL",
+        description: "Rilascio e rinnovo dei permessi di accesso alla zona a traffico limitato.",
+        topic_id: 9,
+        state: DemoState::Rejected(
+            "La descrizione non spiega a chi si rivolge il servizio: indicate i destinatari.",
+        ),
+    },
+    DemoService {
+        name: "Servizi demografici",
+        description: "Certificati anagrafici e di stato civile.",
+        topic_id: 11,
+        state: DemoState::Draft,
+    },
+];
+
+/// The App IO back-office's demo data: a few services of the Comune in different states, and
+/// its manage key pair. Made once: nothing is added when the Comune already has services.
+pub async fn seed_io(db: &Db, ring: &io::secrets::KeyRing) -> Result<(), io::IoError> {
+    let Some(institution_id): Option<String> =
+        sqlx::query_scalar("SELECT id FROM institutions WHERE tax_code = $1")
+            .bind(COMUNE)
+            .fetch_optional(db.reader())
+            .await?
+    else {
+        return Ok(());
+    };
+    let tenant = io::store::Tenant {
+        institution_id,
+        name: "Comune di Roccabella".into(),
+        fiscal_code: COMUNE.into(),
+    };
+    io::store::upsert_institution(db, &tenant).await?;
+    io::store::ensure_manage_subscription(db, ring, &tenant.institution_id).await?;
+    let (_, count) = io::store::list_services(db, &tenant.institution_id, 1, 0).await?;
+    if count > 0 {
+        return Ok(());
+    }
+    let actor = "demo";
+    for s in IO_SERVICES {
+        let payload = serde_json::json!({
+            "name": s.name,
+            "description": s.description,
+            "metadata": {
+                "scope": "LOCAL",
+                "topic_id": s.topic_id,
+                "privacy_url": "https://www.comune.roccabella.it/privacy",
+                "web_url": "https://www.comune.roccabella.it",
+                "email": "servizi@comune.roccabella.it",
+                "phone": "06 1234567",
+            },
+        });
+        let data = io::model::parse_service(&payload, io::model::PayloadKind::Create)
+            .map_err(io::IoError::Invalid)?;
+        let row = io::store::create_service(db, ring, &tenant, &data, actor).await?;
+        let publish = matches!(s.state, DemoState::Published);
+        if !matches!(s.state, DemoState::Draft) {
+            io::store::submit(db, &tenant, &row.id, publish, actor).await?;
+        }
+        match s.state {
+            DemoState::Published => io::store::approve(db, &row.id, "operator:demo").await?,
+            DemoState::Rejected(reason) => {
+                io::store::reject(db, &row.id, reason, "operator:demo").await?
+            }
+            DemoState::Draft | DemoState::Submitted => {}
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use platform::types::{FiscalCode, OrgTaxCode};
