@@ -10,6 +10,7 @@ pub struct Settings {
     /// Master key files (32 random bytes in base64 each), oldest first: the last one encrypts
     /// new API keys, the others still decrypt. Back them up with the database: losing them
     /// loses every stored key.
+    #[serde(deserialize_with = "platform::config::list_or_comma_separated")]
     pub master_key_files: Vec<PathBuf>,
     /// The audience of the identity tokens of `prod-io`.
     pub identity_token_audience: String,

@@ -205,7 +205,7 @@ pub struct SigningSettings {
 }
 
 /// Accepts a list, or (from an environment variable) one comma-separated string.
-fn list_or_comma_separated<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+pub fn list_or_comma_separated<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: std::str::FromStr,

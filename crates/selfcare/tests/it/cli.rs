@@ -228,3 +228,96 @@ async fn operators_add_and_onboard_institutions_and_grant_the_operator_flag() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no person with fiscal code"));
 }
+
+#[tokio::test]
+async fn io_master_keys_are_made_once_and_rekey_moves_every_key_to_the_newest() {
+    let dir = tempfile::tempdir().unwrap();
+    let (m1, m2) = (dir.path().join("m1.key"), dir.path().join("m2.key"));
+    for path in [&m1, &m2] {
+        let out = run_binary(
+            bin(),
+            &["io", "new-master-key", path.to_str().unwrap()],
+            &[],
+        )
+        .await;
+        assert!(out.status.success(), "{out:?}");
+    }
+    // Never overwrites a master key.
+    let out = run_binary(bin(), &["io", "new-master-key", m1.to_str().unwrap()], &[]).await;
+    assert!(!out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+
+    // A service and a manage key pair stored under m1.
+    let test_db = TestDb::new().await;
+    let db = test_db.connect().await;
+    db.migrate().await.unwrap();
+    let old = io::secrets::KeyRing::load(std::slice::from_ref(&m1)).unwrap();
+    let tenant = io::store::Tenant {
+        institution_id: "inst-1".into(),
+        name: "Comune di Prova".into(),
+        fiscal_code: "00123456782".into(),
+    };
+    io::store::upsert_institution(&db, &tenant).await.unwrap();
+    io::store::ensure_manage_subscription(&db, &old, "inst-1")
+        .await
+        .unwrap();
+    let data = io::model::parse_service(
+        &serde_json::json!({"name": "Servizio", "description": "Descrizione",
+            "metadata": {"scope": "LOCAL", "topic_id": 0}}),
+        io::model::PayloadKind::Create,
+    )
+    .unwrap();
+    let service = io::store::create_service(&db, &old, &tenant, &data, "test")
+        .await
+        .unwrap();
+    let before = io::store::keys(&db, &old, &service.id).await.unwrap();
+    let manage = io::model::manage_subscription_id("inst-1");
+    let manage_before = io::store::keys(&db, &old, &manage).await.unwrap();
+
+    let both = format!("{},{}", m1.display(), m2.display());
+    let out = run_binary(
+        bin(),
+        &["io", "rekey", "--database-url", test_db.url()],
+        &[("SELFCARE_IO__MASTER_KEY_FILES", both.as_str())],
+    )
+    .await;
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("re-encrypted 4 keys"),
+        "{out:?}"
+    );
+    // The newest key alone now reads every key, unchanged; the old one alone reads none.
+    let new = io::secrets::KeyRing::load(std::slice::from_ref(&m2)).unwrap();
+    let after = io::store::keys(&db, &new, &service.id).await.unwrap();
+    assert_eq!(after.primary, before.primary);
+    assert_eq!(after.secondary, before.secondary);
+    let manage_after = io::store::keys(&db, &new, &manage).await.unwrap();
+    assert_eq!(manage_after.primary, manage_before.primary);
+    assert!(io::store::keys(&db, &old, &service.id).await.is_err());
+    // Keys are found by hash, not by their encryption: lookups still work.
+    let owner = io::store::key_owner(&db, &after.primary)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(owner.subscription.id, service.id);
+    db.close().await;
+}
+
+#[tokio::test]
+async fn serve_without_master_keys_names_the_setting() {
+    let db = TestDb::new().await;
+    let key = testkit::test_signing_key();
+    let out = run_binary(
+        bin(),
+        &["serve", "--database-url", db.url()],
+        &[
+            ("SELFCARE_SIGNING__KEY_FILES", key.to_str().unwrap()),
+            ("SELFCARE_HTTP__PUBLIC_URL", "http://127.0.0.1"),
+        ],
+    )
+    .await;
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("`io.master_key_files`"), "{err}");
+    assert!(err.contains("io new-master-key"), "{err}");
+}
