@@ -444,12 +444,14 @@ pub async fn open_session(
     })))
 }
 
-/// `POST /io/api/logout`: ends the back-office session presented.
+/// `POST /io/api/logout`: ends the back-office session presented (401 when none is: the
+/// route is for sessions; one already ended answers 204 again).
 pub async fn close_session(
     State(state): State<IoState>,
     parts: Parts,
 ) -> Result<StatusCode, IoError> {
-    auth::close_session(&state, auth::presented_secret(&parts)).await?;
+    let secret = auth::presented_secret(&parts).ok_or(IoError::Unauthenticated)?;
+    auth::close_session(&state, Some(secret)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

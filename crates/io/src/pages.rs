@@ -1,33 +1,568 @@
-//! The back-office pages.
+//! The back-office pages: server-rendered HTML that works without JavaScript. Every page of an
+//! institution shares one layout (institution and person at the top, "Panoramica / Servizi /
+//! Chiavi API" on the left); platform operators see the review queue only.
+//!
+//! Errors are pages too ([`PageError`]): an ended session says so and points back to the
+//! Reserved Area, a refusal names its reason, a state conflict is shown on the service's page.
 
+mod form;
+mod home;
+mod keys;
+mod review;
+mod services;
+mod view;
+
+use std::collections::HashMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::State;
-use axum::http::header;
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::post;
-use serde::Deserialize;
+use axum::routing::{get, post};
+use platform::backoffice;
+use platform::i18n::{self, Lang};
+use platform::layout::{Page, UserBadge};
+use platform::session::SessionSecret;
 
-use crate::auth;
+use crate::auth::{self, BoUser, ReviewOperator, Role, Via};
 use crate::error::IoError;
 use crate::state::IoState;
 use crate::{Access, Route, r};
 
 pub fn routes() -> Vec<Route> {
-    vec![r("POST", "/io/session", Access::Entry, post(enter))]
+    use Access::*;
+    vec![
+        r("POST", "/io/session", Entry, post(enter)),
+        r("POST", "/io/logout", AnySession, post(logout)),
+        r("GET", "/io", Member, get(home::overview)),
+        r("GET", "/io/services", Member, get(services::list)),
+        r("GET", "/io/services/new", Member, get(services::new_form)),
+        r("POST", "/io/services/new", Member, post(services::create)),
+        r(
+            "GET",
+            "/io/services/{service_id}",
+            Member,
+            get(services::detail),
+        ),
+        r(
+            "GET",
+            "/io/services/{service_id}/edit",
+            Member,
+            get(services::edit_form),
+        ),
+        r(
+            "POST",
+            "/io/services/{service_id}/edit",
+            Member,
+            post(services::update),
+        ),
+        r(
+            "POST",
+            "/io/services/{service_id}/action",
+            Member,
+            post(services::action),
+        ),
+        r(
+            "GET",
+            "/io/services/{service_id}/delete",
+            Member,
+            get(services::confirm_delete),
+        ),
+        r(
+            "GET",
+            "/io/services/{service_id}/keys/{key_type}/regenerate",
+            Admin,
+            get(services::confirm_regenerate),
+        ),
+        r(
+            "POST",
+            "/io/services/{service_id}/keys/{key_type}/regenerate",
+            Admin,
+            post(services::regenerate),
+        ),
+        r("GET", "/io/keys", Member, get(keys::page)),
+        r(
+            "GET",
+            "/io/keys/{key_type}/regenerate",
+            Admin,
+            get(keys::confirm_regenerate),
+        ),
+        r(
+            "POST",
+            "/io/keys/{key_type}/regenerate",
+            Admin,
+            post(keys::regenerate),
+        ),
+        r("POST", "/io/keys/cidrs", Admin, post(keys::set_cidrs)),
+        r("GET", "/io/review", Operator, get(review::queue)),
+        r(
+            "GET",
+            "/io/review/{service_id}",
+            Operator,
+            get(review::detail),
+        ),
+        r(
+            "POST",
+            "/io/review/{service_id}",
+            Operator,
+            post(review::decide),
+        ),
+    ]
 }
 
-#[derive(Debug, Deserialize)]
-pub struct EntryForm {
-    #[serde(default)]
-    identity_token: String,
+// ---- layout ----
+
+/// One entry of the left column.
+#[derive(Debug, Clone)]
+pub struct NavItem {
+    pub href: &'static str,
+    pub key: &'static str,
+    pub current: bool,
 }
+
+/// What the back-office layout shows around a page: who is there, for which institution, and
+/// the left column. Empty when there is no (valid) session.
+#[derive(Debug, Clone, Default)]
+pub struct Shell {
+    pub institution: Option<String>,
+    pub user: Option<String>,
+    pub role_key: Option<&'static str>,
+    /// The back-office session's CSRF token (its own logout form).
+    pub csrf: Option<String>,
+    pub nav: Vec<NavItem>,
+}
+
+fn nav(path: &str, items: &[(&'static str, &'static str)]) -> Vec<NavItem> {
+    // The longest matching prefix is the current item ("/io" matches everything).
+    let current = items
+        .iter()
+        .filter(|(href, _)| path == *href || path.starts_with(&format!("{href}/")))
+        .map(|(href, _)| *href)
+        .max_by_key(|href| href.len());
+    items
+        .iter()
+        .map(|(href, key)| NavItem {
+            href,
+            key,
+            current: Some(*href) == current,
+        })
+        .collect()
+}
+
+impl Shell {
+    fn for_user(user: &BoUser, path: &str) -> Shell {
+        Shell {
+            institution: Some(user.tenant.name.clone()),
+            user: Some(user.display_name()),
+            role_key: Some(match user.role {
+                Role::Admin => "io.roles.admin",
+                Role::Operator => "io.roles.operator",
+            }),
+            csrf: Some(user.session.csrf.clone()),
+            nav: nav(
+                path,
+                &[
+                    ("/io", "io.nav.overview"),
+                    ("/io/services", "io.nav.services"),
+                    ("/io/keys", "io.nav.keys"),
+                ],
+            ),
+        }
+    }
+
+    fn for_operator(op: &ReviewOperator, path: &str) -> Shell {
+        Shell {
+            institution: None,
+            user: Some(op.display_name()),
+            role_key: Some("io.roles.platform_operator"),
+            csrf: Some(op.session.csrf.clone()),
+            nav: nav(path, &[("/io/review", "io.nav.review")]),
+        }
+    }
+}
+
+fn page_of(parts: &Parts, user: Option<String>) -> Page {
+    let mut page = Page::from_parts(parts);
+    page.user = user.map(|display_name| UserBadge { display_name });
+    // The Reserved Area's logout form in the header needs the Reserved Area's token; the
+    // back-office renders its own logout instead.
+    page.csrf = None;
+    page
+}
+
+/// A person of an institution on a back-office page (admin or operator of `prod-io`).
+pub struct Bo {
+    pub user: BoUser,
+    pub page: Page,
+    pub shell: Shell,
+}
+
+impl Bo {
+    pub fn fail(&self, error: IoError) -> PageError {
+        PageError::new(&self.page, &self.shell, error)
+    }
+
+    /// A form posted with the session cookie must carry the session's CSRF token; a bearer
+    /// token cannot be sent by another site, so it needs none (as on the JSON API).
+    pub fn check_csrf(&self, submitted: &str) -> Result<(), PageError> {
+        if self.user.via == Via::Bearer || auth::csrf_matches(&self.user.session, submitted) {
+            Ok(())
+        } else {
+            Err(self.fail(IoError::Csrf))
+        }
+    }
+
+    pub fn require_admin(&self) -> Result<(), PageError> {
+        if self.user.is_admin() {
+            Ok(())
+        } else {
+            Err(PageError::message(
+                &self.page,
+                &self.shell,
+                StatusCode::FORBIDDEN,
+                "io.errors.forbidden_title",
+                self.page.t("io.errors.admin_only").to_string(),
+                None,
+            ))
+        }
+    }
+
+    pub fn t(&self, key: &'static str) -> String {
+        self.page.t(key).to_string()
+    }
+}
+
+impl FromRequestParts<IoState> for Bo {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &IoState) -> Result<Self, PageError> {
+        let path = parts.uri.path().to_string();
+        match BoUser::from_request_parts(parts, state).await {
+            Ok(user) => {
+                let page = page_of(parts, Some(user.display_name()));
+                let shell = Shell::for_user(&user, &path);
+                Ok(Bo { user, page, shell })
+            }
+            Err(IoError::Forbidden(why)) => {
+                // A platform operator has the review queue only: say where it is.
+                if let Ok(op) = ReviewOperator::from_request_parts(parts, state).await {
+                    let page = page_of(parts, Some(op.display_name()));
+                    let shell = Shell::for_operator(&op, &path);
+                    let message = page.t("io.errors.operator_only").to_string();
+                    return Err(PageError::message(
+                        &page,
+                        &shell,
+                        StatusCode::FORBIDDEN,
+                        "io.errors.forbidden_title",
+                        message,
+                        Some(("/io/review".into(), "io.nav.review")),
+                    ));
+                }
+                let page = page_of(parts, None);
+                Err(PageError::new(
+                    &page,
+                    &Shell::default(),
+                    IoError::Forbidden(why),
+                ))
+            }
+            Err(e) => Err(PageError::new(&page_of(parts, None), &Shell::default(), e)),
+        }
+    }
+}
+
+/// A platform operator on a review page.
+pub struct Op {
+    pub op: ReviewOperator,
+    pub page: Page,
+    pub shell: Shell,
+}
+
+impl Op {
+    pub fn fail(&self, error: IoError) -> PageError {
+        PageError::new(&self.page, &self.shell, error)
+    }
+
+    pub fn check_csrf(&self, submitted: &str) -> Result<(), PageError> {
+        if self.op.via == Via::Bearer || auth::csrf_matches(&self.op.session, submitted) {
+            Ok(())
+        } else {
+            Err(self.fail(IoError::Csrf))
+        }
+    }
+}
+
+impl FromRequestParts<IoState> for Op {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &IoState) -> Result<Self, PageError> {
+        let path = parts.uri.path().to_string();
+        match ReviewOperator::from_request_parts(parts, state).await {
+            Ok(op) => {
+                let page = page_of(parts, Some(op.display_name()));
+                let shell = Shell::for_operator(&op, &path);
+                Ok(Op { op, page, shell })
+            }
+            Err(IoError::Forbidden(why)) => {
+                if let Ok(user) = BoUser::from_request_parts(parts, state).await {
+                    let page = page_of(parts, Some(user.display_name()));
+                    let shell = Shell::for_user(&user, &path);
+                    let message = page.t("io.errors.review_only").to_string();
+                    return Err(PageError::message(
+                        &page,
+                        &shell,
+                        StatusCode::FORBIDDEN,
+                        "io.errors.forbidden_title",
+                        message,
+                        Some(("/io".into(), "io.nav.overview")),
+                    ));
+                }
+                let page = page_of(parts, None);
+                Err(PageError::new(
+                    &page,
+                    &Shell::default(),
+                    IoError::Forbidden(why),
+                ))
+            }
+            Err(e) => Err(PageError::new(&page_of(parts, None), &Shell::default(), e)),
+        }
+    }
+}
+
+// ---- responses ----
+
+/// Back-office pages show keys and personal data: never stored by a browser or a proxy.
+pub fn render(template: impl IntoResponse, status: StatusCode) -> Response {
+    let mut response = template.into_response();
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// `303 See Other` to a page of the back-office.
+pub fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+// ---- errors ----
+
+#[derive(Template, WebTemplate)]
+#[template(path = "page_error.html")]
+pub struct ErrorTemplate {
+    page: Page,
+    shell: Shell,
+    status: u16,
+    title_key: &'static str,
+    message: String,
+    /// Where to go from here: address and label key.
+    link: Option<(String, &'static str)>,
+}
+
+/// An error of a page, shown as a page in the person's language.
+pub struct PageError(Box<ErrorTemplate>, StatusCode);
+
+impl PageError {
+    /// A page with a message already in the person's language.
+    pub fn message(
+        page: &Page,
+        shell: &Shell,
+        status: StatusCode,
+        title_key: &'static str,
+        message: String,
+        link: Option<(String, &'static str)>,
+    ) -> PageError {
+        let mut page = page.clone();
+        // The language switch comes back to the work area, not to the refused address (a
+        // form's, or one that names what the person may not see).
+        page.path = shell.nav.first().map_or("/", |n| n.href).to_string();
+        PageError(
+            Box::new(ErrorTemplate {
+                page,
+                shell: shell.clone(),
+                status: status.as_u16(),
+                title_key,
+                message,
+                link,
+            }),
+            status,
+        )
+    }
+
+    pub fn new(page: &Page, shell: &Shell, error: IoError) -> PageError {
+        let t = |key: &'static str| page.t(key).to_string();
+        let status = error.status();
+        let (title_key, message, link): (_, _, Option<(String, &'static str)>) = match &error {
+            IoError::Unauthenticated => {
+                // No session: nothing of the back-office layout is shown.
+                return PageError::message(
+                    page,
+                    &Shell::default(),
+                    StatusCode::UNAUTHORIZED,
+                    "io.errors.session_title",
+                    t("io.errors.session_message"),
+                    Some(("/dashboard".into(), "io.errors.to_reserved_area")),
+                );
+            }
+            IoError::Token(why) => {
+                let message = form::tr(page.t("io.errors.token_message"), &[("reason", why)]);
+                return PageError::message(
+                    page,
+                    &Shell::default(),
+                    StatusCode::UNAUTHORIZED,
+                    "io.errors.token_title",
+                    message,
+                    Some(("/dashboard".into(), "io.errors.to_reserved_area")),
+                );
+            }
+            IoError::Forbidden(why) => (
+                "io.errors.forbidden_title",
+                forbidden_message(page, why),
+                None,
+            ),
+            IoError::AddressNotAllowed => (
+                "io.errors.forbidden_title",
+                t("io.errors.forbidden_message"),
+                None,
+            ),
+            IoError::Csrf => ("error.csrf.title", t("error.csrf.message"), None),
+            IoError::NotFound => (
+                "io.errors.not_found_title",
+                t("io.errors.not_found_message"),
+                None,
+            ),
+            IoError::Invalid(errors) => (
+                "error.bad_request.title",
+                errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, form::localize(page, &e.message)))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                None,
+            ),
+            IoError::Conflict(why) => (
+                "io.errors.conflict_title",
+                form::localize_conflict(page, why),
+                None,
+            ),
+            IoError::Unavailable(why) => {
+                tracing::error!(detail = %why, "unavailable");
+                (
+                    "io.errors.unavailable_title",
+                    t("io.errors.unavailable_message"),
+                    None,
+                )
+            }
+            IoError::Sql(_) | IoError::Db(_) | IoError::Secret(_) => {
+                tracing::error!(error = %error, "back-office page failed");
+                (
+                    "io.errors.internal_title",
+                    t("io.errors.internal_message"),
+                    None,
+                )
+            }
+        };
+        // Back to the work area, when there is one.
+        let link = link.or_else(|| {
+            shell
+                .nav
+                .first()
+                .map(|n| (n.href.to_string(), "io.errors.back"))
+        });
+        PageError::message(page, shell, status, title_key, message, link)
+    }
+}
+
+/// The known refusals of the extractors and of the handlers, in the person's language.
+fn forbidden_message(page: &Page, why: &str) -> String {
+    let key = match why {
+        "platform operators work on the review queue only" => "io.errors.operator_only",
+        "the review queue is for platform operators" => "io.errors.review_only",
+        "no role on prod-io" => "io.errors.no_role",
+        w if w.starts_with("only the institution's administrators") => "io.errors.admin_only",
+        _ => "io.errors.forbidden_message",
+    };
+    page.t(key).to_string()
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let PageError(template, status) = self;
+        render(*template, status)
+    }
+}
+
+// ---- request helpers ----
+
+/// The query string as a map; a malformed one is treated as empty.
+pub fn query(q: Result<Query<HashMap<String, String>>, QueryRejection>) -> HashMap<String, String> {
+    q.map(|Query(q)| q).unwrap_or_default()
+}
+
+/// The posted form as name/value pairs (checkboxes and repeated names kept in order).
+pub type Pairs = Vec<(String, String)>;
+
+/// Reads a posted form; anything that is not a form is a 400 page.
+pub fn pairs(
+    form: Result<Form<Pairs>, FormRejection>,
+    page: &Page,
+    shell: &Shell,
+) -> Result<Pairs, PageError> {
+    form.map(|Form(p)| p).map_err(|_| {
+        PageError::message(
+            page,
+            shell,
+            StatusCode::BAD_REQUEST,
+            "error.bad_request.title",
+            page.t("error.bad_request.message").to_string(),
+            None,
+        )
+    })
+}
+
+/// The first value of `name` in a form, or "".
+pub fn value<'a>(pairs: &'a Pairs, name: &str) -> &'a str {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("")
+}
+
+/// A date and time as people of `lang` write it (UTC).
+pub fn when(lang: Lang, ms: i64) -> String {
+    let Ok(t) = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000) else {
+        return String::new();
+    };
+    let formatted = match lang {
+        Lang::It => t.format(time::macros::format_description!(
+            "[day]/[month]/[year] [hour]:[minute] UTC"
+        )),
+        Lang::En => t.format(time::macros::format_description!(
+            "[year]-[month]-[day] [hour]:[minute] UTC"
+        )),
+    };
+    formatted.unwrap_or_default()
+}
+
+// ---- entry and exit ----
 
 /// `POST /io/session`: the Reserved Area's "Gestisci" posts the identity token here.
 pub async fn enter(
     State(state): State<IoState>,
-    Form(form): Form<EntryForm>,
-) -> Result<Response, IoError> {
-    let (secret, session) = auth::open_session(&state, &form.identity_token).await?;
+    parts: Parts,
+    form: Result<Form<Pairs>, FormRejection>,
+) -> Result<Response, PageError> {
+    let page = page_of(&parts, None);
+    let shell = Shell::default();
+    let form = pairs(form, &page, &shell)?;
+    let (secret, session) = auth::open_session(&state, value(&form, "identity_token"))
+        .await
+        .map_err(|e| PageError::new(&page, &shell, e))?;
     let secure = state.platform.public_url.starts_with("https://");
     let max_age = (session.expires_at - platform::db::now_millis()) / 1000;
     let to = if session.claims.platform_operator {
@@ -43,4 +578,117 @@ pub async fn enter(
         Redirect::to(to),
     )
         .into_response())
+}
+
+/// `POST /io/logout`: ends the back-office session (never the Reserved Area's) and goes home.
+pub async fn logout(
+    State(state): State<IoState>,
+    parts: Parts,
+    form: Result<Form<Pairs>, FormRejection>,
+) -> Result<Response, PageError> {
+    let page = page_of(&parts, None);
+    let shell = Shell::default();
+    let form = pairs(form, &page, &shell)?;
+    // The page's session is the cookie's; a bearer token (scripts) is ended when it is the only
+    // one presented, and needs no CSRF token since no other site can send it.
+    let cookie = i18n::cookie(&parts, auth::COOKIE).and_then(SessionSecret::from_cookie);
+    let from_cookie = cookie.is_some();
+    let secret = cookie.or_else(|| auth::presented_secret(&parts));
+    if let Some(secret) = &secret
+        && from_cookie
+    {
+        let session = backoffice::find(&state.platform.db, auth::BACK_OFFICE, secret)
+            .await
+            .map_err(|e| PageError::new(&page, &shell, IoError::Sql(e)))?;
+        // A live session ends only from its own form; an ended one just loses its cookie.
+        if let Some(session) = session
+            && !auth::csrf_matches(&session, value(&form, "csrf"))
+        {
+            return Err(PageError::new(&page, &shell, IoError::Csrf));
+        }
+    }
+    auth::close_session(&state, secret)
+        .await
+        .map_err(|e| PageError::new(&page, &shell, e))?;
+    let secure = state.platform.public_url.starts_with("https://");
+    Ok((
+        [(header::SET_COOKIE, auth::clear_cookie(secure))],
+        Redirect::to("/"),
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_current_item_is_the_longest_matching_prefix() {
+        let items = [("/io", "o"), ("/io/services", "s"), ("/io/keys", "k")];
+        let current = |path: &str| {
+            nav(path, &items)
+                .into_iter()
+                .filter(|n| n.current)
+                .map(|n| n.href)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(current("/io"), ["/io"]);
+        assert_eq!(current("/io/services"), ["/io/services"]);
+        assert_eq!(current("/io/services/01ABC/edit"), ["/io/services"]);
+        assert_eq!(current("/io/keys/primary/regenerate"), ["/io/keys"]);
+        assert_eq!(current("/io/servicesx"), ["/io"]);
+        assert!(current("/elsewhere").is_empty());
+    }
+
+    /// Every message key the pages name (in templates and code) is in both catalogues.
+    #[test]
+    fn every_key_the_pages_use_is_in_the_catalogue() {
+        let [it, en] = crate::MESSAGES.parse().unwrap();
+        let [pit, _] = platform::i18n::PLATFORM_MESSAGES.parse().unwrap();
+        let sources = [
+            include_str!("pages.rs"),
+            include_str!("pages/form.rs"),
+            include_str!("pages/home.rs"),
+            include_str!("pages/keys.rs"),
+            include_str!("pages/review.rs"),
+            include_str!("pages/services.rs"),
+            include_str!("pages/view.rs"),
+            include_str!("../templates/layout.html"),
+            include_str!("../templates/page_error.html"),
+            include_str!("../templates/overview.html"),
+            include_str!("../templates/services.html"),
+            include_str!("../templates/service_form.html"),
+            include_str!("../templates/service_detail.html"),
+            include_str!("../templates/service_data.html"),
+            include_str!("../templates/key_table.html"),
+            include_str!("../templates/confirm.html"),
+            include_str!("../templates/keys.html"),
+            include_str!("../templates/review_queue.html"),
+            include_str!("../templates/review_detail.html"),
+        ];
+        let mut seen = 0;
+        for text in sources {
+            for piece in text.split('"').skip(1).step_by(2) {
+                let ours = piece.starts_with("io.") && piece.len() > 3;
+                let platform = piece.starts_with("error.");
+                if !(ours || platform) || piece.contains(' ') || piece.ends_with('.') {
+                    continue;
+                }
+                seen += 1;
+                if ours {
+                    assert!(it.contains_key(piece), "{piece} missing in it.toml");
+                    assert!(en.contains_key(piece), "{piece} missing in en.toml");
+                } else {
+                    assert!(pit.contains_key(piece), "{piece} missing in the platform's");
+                }
+            }
+        }
+        assert!(seen > 200, "{seen}");
+    }
+
+    #[test]
+    fn dates_follow_the_language() {
+        assert_eq!(when(Lang::It, 1_674_345_600_123), "22/01/2023 00:00 UTC");
+        assert_eq!(when(Lang::En, 1_674_345_600_123), "2023-01-22 00:00 UTC");
+    }
 }

@@ -151,6 +151,7 @@ pub async fn institution(db: &Db, id: &str) -> Result<Option<Tenant>, IoError> {
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn insert_history(
     tx: &mut Transaction<'static, Any>,
     service_id: &str,
@@ -411,6 +412,37 @@ pub async fn list_services(
     Ok((services, count))
 }
 
+/// How many services of an institution are in each lifecycle state (deleted ones excluded),
+/// and how many of them are published (the overview page).
+pub async fn status_counts(
+    db: &Db,
+    institution_id: &str,
+) -> Result<(Vec<(Lifecycle, i64)>, i64), IoError> {
+    let rows = sqlx::query(
+        "SELECT status, COUNT(*) AS n FROM io_services \
+         WHERE institution_id = $1 AND status <> 'deleted' GROUP BY status",
+    )
+    .bind(institution_id)
+    .fetch_all(db.reader())
+    .await?;
+    let mut counts = Vec::new();
+    for r in &rows {
+        let status: String = r.try_get("status")?;
+        let n: i64 = r.try_get("n")?;
+        if let Some(l) = Lifecycle::parse(&status) {
+            counts.push((l, n));
+        }
+    }
+    let published: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM io_services WHERE institution_id = $1 AND status <> 'deleted' \
+         AND publication = 'published'",
+    )
+    .bind(institution_id)
+    .fetch_one(db.reader())
+    .await?;
+    Ok((counts, published))
+}
+
 /// A service of `institution_id` (not deleted). Another institution's service is "not found".
 pub async fn get_service(
     db: &Db,
@@ -520,6 +552,7 @@ async fn set_lifecycle(
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn set_publication(
     tx: &mut Transaction<'static, Any>,
     service_id: &str,
@@ -569,7 +602,7 @@ pub async fn update_service(
 ) -> Result<ServiceRow, IoError> {
     let mut tx = db.begin().await?;
     let (row, now) = locked(db, &mut tx, Scope::Institution(&tenant.institution_id), id).await?;
-    let out: Result<_, IoError> = async {
+    let out: Result<(), IoError> = async {
         let tx = &mut tx;
         let to = model::next(row.status, Action::Edit)?;
         let mut data = data.clone();
@@ -578,9 +611,8 @@ pub async fn update_service(
         set_lifecycle(tx, &row, to, None, &data, row.version + 1, actor, now).await
     }
     .await;
-    let out = out?;
+    out?;
     tx.commit().await?;
-    let () = out;
     get_service(db, &tenant.institution_id, id)
         .await?
         .ok_or(IoError::NotFound)
@@ -597,7 +629,7 @@ pub async fn submit(
 ) -> Result<(), IoError> {
     let mut tx = db.begin().await?;
     let (row, now) = locked(db, &mut tx, Scope::Institution(&tenant.institution_id), id).await?;
-    let out: Result<_, IoError> = async {
+    let out: Result<(), IoError> = async {
         let tx = &mut tx;
         model::next(row.status, Action::Submit)?;
         let duplicate: Option<String> = sqlx::query_scalar(
@@ -677,31 +709,31 @@ pub async fn submit(
         Ok(())
     }
     .await;
-    let out = out?;
+    out?;
     tx.commit().await?;
-    Ok(out)
+    Ok(())
 }
 
 /// Withdraws a submission: back to draft.
 pub async fn abort(db: &Db, tenant: &Tenant, id: &str, actor: &str) -> Result<(), IoError> {
     let mut tx = db.begin().await?;
     let (row, now) = locked(db, &mut tx, Scope::Institution(&tenant.institution_id), id).await?;
-    let out: Result<_, IoError> = async {
+    let out: Result<(), IoError> = async {
         let tx = &mut tx;
         let to = model::next(row.status, Action::Abort)?;
         set_lifecycle(tx, &row, to, None, &row.data, row.version + 1, actor, now).await
     }
     .await;
-    let out = out?;
+    out?;
     tx.commit().await?;
-    Ok(out)
+    Ok(())
 }
 
 /// A platform operator approves a submitted service (published at once if it asked to be).
 pub async fn approve(db: &Db, id: &str, actor: &str) -> Result<(), IoError> {
     let mut tx = db.begin().await?;
     let (row, now) = locked(db, &mut tx, Scope::Any, id).await?;
-    let out: Result<_, IoError> = async {
+    let out: Result<(), IoError> = async {
         let tx = &mut tx;
         let to = model::next(row.status, Action::Approve)?;
         let version = row.version + 1;
@@ -722,9 +754,9 @@ pub async fn approve(db: &Db, id: &str, actor: &str) -> Result<(), IoError> {
         Ok(())
     }
     .await;
-    let out = out?;
+    out?;
     tx.commit().await?;
-    Ok(out)
+    Ok(())
 }
 
 /// A platform operator rejects a submitted service, with the reason the institution sees.
@@ -744,7 +776,7 @@ pub async fn reject(db: &Db, id: &str, reason: &str, actor: &str) -> Result<(), 
     }
     let mut tx = db.begin().await?;
     let (row, now) = locked(db, &mut tx, Scope::Any, id).await?;
-    let out: Result<_, IoError> = async {
+    let out: Result<(), IoError> = async {
         let tx = &mut tx;
         let to = model::next(row.status, Action::Reject)?;
         set_lifecycle(
@@ -760,9 +792,9 @@ pub async fn reject(db: &Db, id: &str, reason: &str, actor: &str) -> Result<(), 
         .await
     }
     .await;
-    let out = out?;
+    out?;
     tx.commit().await?;
-    Ok(out)
+    Ok(())
 }
 
 /// Deletes a service (and takes it off the app if it was published).
@@ -774,7 +806,7 @@ pub async fn delete_service(
 ) -> Result<(), IoError> {
     let mut tx = db.begin().await?;
     let (row, now) = locked(db, &mut tx, Scope::Institution(&tenant.institution_id), id).await?;
-    let out: Result<_, IoError> = async {
+    let out: Result<(), IoError> = async {
         let tx = &mut tx;
         let to = model::next(row.status, Action::Delete)?;
         let mut version = row.version;
@@ -803,16 +835,16 @@ pub async fn delete_service(
         Ok(())
     }
     .await;
-    let out = out?;
+    out?;
     tx.commit().await?;
-    Ok(out)
+    Ok(())
 }
 
 /// Publishes the last approved version.
 pub async fn release(db: &Db, tenant: &Tenant, id: &str, actor: &str) -> Result<(), IoError> {
     let mut tx = db.begin().await?;
     let (row, now) = locked(db, &mut tx, Scope::Institution(&tenant.institution_id), id).await?;
-    let out: Result<_, IoError> = async {
+    let out: Result<(), IoError> = async {
         let tx = &mut tx;
         model::release(&row.publication_state())?;
         let (Some(data), Some(av)) = (&row.approved_data, row.approved_version) else {
@@ -833,16 +865,16 @@ pub async fn release(db: &Db, tenant: &Tenant, id: &str, actor: &str) -> Result<
         .await
     }
     .await;
-    let out = out?;
+    out?;
     tx.commit().await?;
-    Ok(out)
+    Ok(())
 }
 
 /// Takes the service off the app.
 pub async fn unpublish(db: &Db, tenant: &Tenant, id: &str, actor: &str) -> Result<(), IoError> {
     let mut tx = db.begin().await?;
     let (row, now) = locked(db, &mut tx, Scope::Institution(&tenant.institution_id), id).await?;
-    let out: Result<_, IoError> = async {
+    let out: Result<(), IoError> = async {
         let tx = &mut tx;
         model::unpublish(&row.publication_state())?;
         let (Some(data), Some(pv)) = (&row.published_data, row.published_version) else {
@@ -861,9 +893,9 @@ pub async fn unpublish(db: &Db, tenant: &Tenant, id: &str, actor: &str) -> Resul
         .await
     }
     .await;
-    let out = out?;
+    out?;
     tx.commit().await?;
-    Ok(out)
+    Ok(())
 }
 
 /// The institution's note to the reviewer (while submitted or rejected).
@@ -880,7 +912,7 @@ pub async fn explain(db: &Db, tenant: &Tenant, id: &str, comment: &str) -> Resul
     }
     let mut tx = db.begin().await?;
     let (row, now) = locked(db, &mut tx, Scope::Institution(&tenant.institution_id), id).await?;
-    let out: Result<_, IoError> = async {
+    let out: Result<(), IoError> = async {
         let tx = &mut tx;
         if !matches!(row.status, Lifecycle::Submitted | Lifecycle::Rejected) {
             return Err(IoError::Conflict(format!(
@@ -897,9 +929,9 @@ pub async fn explain(db: &Db, tenant: &Tenant, id: &str, comment: &str) -> Resul
         Ok(())
     }
     .await;
-    let out = out?;
+    out?;
     tx.commit().await?;
-    Ok(out)
+    Ok(())
 }
 
 /// Stores a (checked) logo.
@@ -908,7 +940,7 @@ pub async fn set_logo(db: &Db, tenant: &Tenant, id: &str, png: &[u8]) -> Result<
     let encoded = base64::engine::general_purpose::STANDARD.encode(png);
     let mut tx = db.begin().await?;
     let (row, now) = locked(db, &mut tx, Scope::Institution(&tenant.institution_id), id).await?;
-    let out: Result<_, IoError> = async {
+    let out: Result<(), IoError> = async {
         let tx = &mut tx;
         sqlx::query("DELETE FROM io_service_logos WHERE service_id = $1")
             .bind(&row.id)
@@ -925,9 +957,9 @@ pub async fn set_logo(db: &Db, tenant: &Tenant, id: &str, png: &[u8]) -> Result<
         Ok(())
     }
     .await;
-    let out = out?;
+    out?;
     tx.commit().await?;
-    Ok(out)
+    Ok(())
 }
 
 pub async fn logo(db: &Db, id: &str) -> Result<Option<Vec<u8>>, IoError> {

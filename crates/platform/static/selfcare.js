@@ -44,3 +44,43 @@ document.addEventListener("DOMContentLoaded", function () {
     }).catch(function () {});
   });
 });
+
+// "Copia": a button with data-copy="<element id>" copies that element's text. Without script
+// the button stays hidden and the text can be selected by hand.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("button[data-copy]").forEach(function (button) {
+    var target = document.getElementById(button.getAttribute("data-copy"));
+    if (!target) return;
+    button.hidden = false;
+    var status = document.querySelector(".copy-status");
+    function done() {
+      var message = button.getAttribute("data-copied");
+      if (status && message) status.textContent = message;
+      button.classList.add("copied");
+      setTimeout(function () {
+        button.classList.remove("copied");
+        if (status) status.textContent = "";
+      }, 2500);
+    }
+    function fallback(text) {
+      // Pages served without TLS have no clipboard API: select the text and copy it.
+      var range = document.createRange();
+      range.selectNodeContents(target);
+      var selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+      try {
+        if (document.execCommand("copy")) done();
+      } catch (e) { /* the text stays selected for a manual copy */ }
+      return text;
+    }
+    button.addEventListener("click", function () {
+      var text = target.textContent.trim();
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(text).then(done, function () { fallback(text); });
+      } else {
+        fallback(text);
+      }
+    });
+  });
+});

@@ -406,3 +406,257 @@ async fn browser_admin_creates_the_technician_who_enters_collaudo_until_suspende
     db.close().await;
     browser.close().await;
 }
+
+/// Logs in as `fiscal_code`, opens Comune di Roccabella (or the only institution) and enters
+/// App IO with Gestisci; waits for the back-office.
+async fn enter_app_io(c: &fantoccini::Client, app: &TestApp, fiscal_code: &str) {
+    use fantoccini::Locator::Css;
+    login_as(c, app, fiscal_code).await;
+    // The picker (several institutions) or straight the institution's products.
+    let product = Css("li[data-product='prod-io'] a.btn-primary");
+    if c.wait()
+        .for_element(Css("ul.cards, li[data-product]"))
+        .await
+        .is_ok()
+        && c.find(product).await.is_err()
+    {
+        c.find(Css("ul.cards a.btn-primary"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+    c.wait()
+        .for_element(product)
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // Gestisci posts the identity token to /io/session, which opens the back-office.
+    c.wait()
+        .for_element(Css("nav a[href='/io/services']"))
+        .await
+        .unwrap();
+    assert_eq!(c.current_url().await.unwrap().path(), "/io");
+}
+
+async fn text_of(c: &fantoccini::Client, css: &str) -> String {
+    c.wait()
+        .for_element(fantoccini::Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn browser_io_service_created_submitted_approved_published_and_isolated() {
+    let test = "browser_io_service_created_submitted_approved_published_and_isolated";
+    let Some(browser) = Browser::start(test).await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let c = &browser.client;
+    use fantoccini::Locator::Css;
+
+    // Mario, admin of the Comune, enters App IO and creates a service.
+    enter_app_io(c, &app, "RSSMRA85T10A562S").await;
+    let main = text_of(c, "main").await;
+    assert!(main.contains("Comune di Roccabella"), "{main}");
+    assert!(main.contains("Panoramica"), "{main}");
+    assert!(main.contains("Chiavi API"), "{main}");
+    browser.screenshot("io-overview").await;
+    c.find(Css("nav a[href='/io/services']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Css("a[href='/io/services/new']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait().for_element(Css("#name")).await.unwrap();
+    // First without a name: the message stands next to the field.
+    c.find(Css("#description"))
+        .await
+        .unwrap()
+        .send_keys("Prenotazione degli appuntamenti allo sportello anagrafe.")
+        .await
+        .unwrap();
+    c.find(Css("form.service-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let error = text_of(c, "#name-error").await;
+    assert!(!error.is_empty());
+    browser.screenshot("io-form-error").await;
+    c.find(Css("#name"))
+        .await
+        .unwrap()
+        .send_keys("Prenota sportello")
+        .await
+        .unwrap();
+    c.find(Css("#scope option[value='LOCAL']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Css("#topic_id option[value='11']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Css("#privacy_url"))
+        .await
+        .unwrap()
+        .send_keys("https://www.comune.roccabella.it/privacy")
+        .await
+        .unwrap();
+    c.find(Css("#email"))
+        .await
+        .unwrap()
+        .send_keys("anagrafe@comune.roccabella.it")
+        .await
+        .unwrap();
+    c.find(Css("form.service-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Css("[data-testid=submit-form]"))
+        .await
+        .unwrap();
+    let detail_path = c.current_url().await.unwrap().path().to_string();
+    let service_id = detail_path.rsplit('/').next().unwrap().to_string();
+    assert_eq!(service_id.len(), 26, "a ULID: {detail_path}");
+    assert_eq!(text_of(c, "[data-testid=status]").await, "Bozza");
+
+    // Submitted with "pubblica automaticamente".
+    c.find(Css("[data-testid=submit-form] input[name=auto_publish]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Css("[data-testid=submit-form] button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Css("[data-testid=under-review]"))
+        .await
+        .unwrap();
+    assert_eq!(text_of(c, "[data-testid=status]").await, "In revisione");
+    browser.screenshot("io-submitted").await;
+
+    // Paolo, platform operator, approves it from the review queue.
+    login_as(c, &app, "SPSPLA80E12F839K").await;
+    c.wait()
+        .for_element(Css("a[href='/operator']"))
+        .await
+        .unwrap();
+    c.goto(&app.url("/operator/enter/prod-io")).await.unwrap();
+    c.wait()
+        .for_element(Css("[data-testid=queue]"))
+        .await
+        .unwrap();
+    assert_eq!(c.current_url().await.unwrap().path(), "/io/review");
+    let queue = text_of(c, "[data-testid=queue]").await;
+    assert!(queue.contains("Prenota sportello"), "{queue}");
+    assert!(queue.contains("Comune di Roccabella"), "{queue}");
+    browser.screenshot("io-review-queue").await;
+    c.find(Css(&format!("a[href='/io/review/{service_id}']")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Css("form input[name=action][value=approve]"))
+        .await
+        .unwrap();
+    c.find(Css("form:has(input[value=approve]) button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Css("[data-testid=flash]"))
+        .await
+        .unwrap();
+    // Operators see nothing else of the back-office.
+    c.goto(&app.url("/io/services")).await.unwrap();
+    let body = text_of(c, "main").await;
+    assert!(!body.contains("Tassa sui rifiuti"), "{body}");
+
+    // Back as Mario: approved and published.
+    enter_app_io(c, &app, "RSSMRA85T10A562S").await;
+    c.goto(&app.url(&detail_path)).await.unwrap();
+    assert_eq!(text_of(c, "[data-testid=status]").await, "Approvato");
+    assert_eq!(text_of(c, "[data-testid=visibility]").await, "Pubblicato");
+    browser.screenshot("io-published").await;
+
+    // Anna, operator of the same Comune, sees it in "Servizi".
+    enter_app_io(c, &app, "BNCNNA90A41H501T").await;
+    c.goto(&app.url("/io/services")).await.unwrap();
+    let list = text_of(c, "[data-testid=services]").await;
+    assert!(list.contains("Prenota sportello"), "{list}");
+    assert!(list.contains(&service_id), "{list}");
+
+    // Giulia, of Regione Valdoro, cannot reach it by URL.
+    enter_app_io(c, &app, "VRDGLI78M50F205U").await;
+    c.goto(&app.url(&detail_path)).await.unwrap();
+    let body = text_of(c, "main").await;
+    assert!(!body.contains("Prenota sportello"), "{body}");
+    let status = c
+        .execute(
+            "return performance.getEntriesByType('navigation')[0].responseStatus",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status.as_i64(), Some(404), "{body}");
+
+    // Mario logs out of the Reserved Area: the back-office page no longer opens.
+    enter_app_io(c, &app, "RSSMRA85T10A562S").await;
+    c.goto(&app.url(&detail_path)).await.unwrap();
+    assert_eq!(text_of(c, "[data-testid=status]").await, "Approvato");
+    c.goto(&app.url("/dashboard")).await.unwrap();
+    c.wait()
+        .for_element(Css("form.logout button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait().for_element(Css("main")).await.unwrap();
+    c.goto(&app.url(&detail_path)).await.unwrap();
+    let body = text_of(c, "main").await;
+    assert!(!body.contains("Prenota sportello"), "{body}");
+    let status = c
+        .execute(
+            "return performance.getEntriesByType('navigation')[0].responseStatus",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status.as_i64(), Some(401), "{body}");
+    browser.screenshot("io-after-logout").await;
+    browser.close().await;
+}

@@ -1,0 +1,235 @@
+//! The review queue of platform operators: the submitted services of every institution, each
+//! approved or rejected with a reason.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use platform::layout::Page;
+
+use super::form::{localize, localize_conflict};
+use super::view::{ServiceView, page_of_pages};
+use super::{Op, PageError, Pairs, Shell, pairs, query, render, see_other, value, when};
+use crate::error::IoError;
+use crate::model::{self, Lifecycle};
+use crate::state::IoState;
+use crate::store::{self, ServiceRow};
+
+const PAGE_SIZE: i64 = 20;
+
+pub struct QueueLine {
+    pub id: String,
+    pub institution: String,
+    pub name: String,
+    pub submitted_at: String,
+    pub auto_publish: bool,
+    pub review_comment: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "review_queue.html")]
+pub struct QueuePage {
+    page: Page,
+    shell: Shell,
+    lines: Vec<QueueLine>,
+    count: i64,
+    number: i64,
+    pages: i64,
+    position: String,
+    flash: Option<&'static str>,
+}
+
+/// `GET /io/review?page=N`
+pub async fn queue(
+    State(state): State<IoState>,
+    op: Op,
+    q: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Response, PageError> {
+    let q = query(q);
+    let asked = q
+        .get("page")
+        .and_then(|p| p.trim().parse::<i64>().ok())
+        .filter(|p| (1..=1_000_000).contains(p))
+        .unwrap_or(1);
+    let db = &state.platform.db;
+    let (mut rows, count) = store::review_queue(db, PAGE_SIZE, (asked - 1) * PAGE_SIZE)
+        .await
+        .map_err(|e| op.fail(e))?;
+    let pages = ((count + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let number = asked.min(pages);
+    if number != asked {
+        rows = store::review_queue(db, PAGE_SIZE, (number - 1) * PAGE_SIZE)
+            .await
+            .map_err(|e| op.fail(e))?
+            .0;
+    }
+    let flash = match q.get("done").map(String::as_str) {
+        Some("approved") => Some("io.flash.approved"),
+        Some("rejected") => Some("io.flash.rejected"),
+        _ => None,
+    };
+    let lang = op.page.lang;
+    let position = page_of_pages(op.page.t("io.services.position"), number, pages);
+    let Op { page, shell, .. } = op;
+    Ok(render(
+        QueuePage {
+            lines: rows
+                .iter()
+                .map(|r| QueueLine {
+                    id: r.id.clone(),
+                    institution: r.tenant.name.clone(),
+                    name: r.data.name.clone(),
+                    submitted_at: r.submitted_at.map(|t| when(lang, t)).unwrap_or_default(),
+                    auto_publish: r.auto_publish,
+                    review_comment: r.review_comment.clone(),
+                })
+                .collect(),
+            count,
+            number,
+            pages,
+            position,
+            flash,
+            page,
+            shell,
+        },
+        StatusCode::OK,
+    ))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "review_detail.html")]
+pub struct ReviewPage {
+    page: Page,
+    shell: Shell,
+    svc: ServiceView,
+    csrf: String,
+    reason: String,
+    reason_error: Option<String>,
+    /// Why the decision was refused (the service is no longer under review, ...).
+    error: Option<String>,
+}
+
+async fn service(state: &IoState, op: &Op, id: &str) -> Result<ServiceRow, PageError> {
+    if !model::service_id_shape(id) {
+        return Err(op.fail(IoError::NotFound));
+    }
+    match store::find_service(&state.platform.db, id)
+        .await
+        .map_err(|e| op.fail(e))?
+    {
+        Some(row) if row.status != Lifecycle::Deleted => Ok(row),
+        _ => Err(op.fail(IoError::NotFound)),
+    }
+}
+
+fn review_page(
+    op: Op,
+    row: &ServiceRow,
+    reason: String,
+    reason_error: Option<String>,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let svc = ServiceView::of(row, op.page.lang);
+    let csrf = op.op.session.csrf.clone();
+    let Op { page, shell, .. } = op;
+    render(
+        ReviewPage {
+            page,
+            shell,
+            svc,
+            csrf,
+            reason,
+            reason_error,
+            error,
+        },
+        status,
+    )
+}
+
+/// `GET /io/review/{id}`
+pub async fn detail(
+    State(state): State<IoState>,
+    op: Op,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let row = service(&state, &op, &id).await?;
+    Ok(review_page(
+        op,
+        &row,
+        String::new(),
+        None,
+        None,
+        StatusCode::OK,
+    ))
+}
+
+/// `POST /io/review/{id}`: `action` = approve, or reject with a `reason`.
+pub async fn decide(
+    State(state): State<IoState>,
+    op: Op,
+    Path(id): Path<String>,
+    form: Result<Form<Pairs>, FormRejection>,
+) -> Result<Response, PageError> {
+    let pairs = pairs(form, &op.page, &op.shell)?;
+    op.check_csrf(value(&pairs, "csrf"))?;
+    let row = service(&state, &op, &id).await?;
+    let actor = format!("operator:{}", op.op.user_id());
+    let reason = value(&pairs, "reason").to_string();
+    let db = &state.platform.db;
+    let (result, done) = match value(&pairs, "action") {
+        "approve" => (store::approve(db, &row.id, &actor).await, "approved"),
+        "reject" => (
+            store::reject(db, &row.id, &reason, &actor).await,
+            "rejected",
+        ),
+        _ => {
+            let message = op.page.t("io.errors.unknown_action").to_string();
+            return Err(PageError::message(
+                &op.page,
+                &op.shell,
+                StatusCode::BAD_REQUEST,
+                "error.bad_request.title",
+                message,
+                Some((format!("/io/review/{}", row.id), "io.errors.back")),
+            ));
+        }
+    };
+    match result {
+        Ok(()) => Ok(see_other(&format!("/io/review?done={done}"))),
+        Err(IoError::Invalid(errors)) => {
+            let message = errors
+                .iter()
+                .map(|e| localize(&op.page, &e.message))
+                .collect::<Vec<_>>()
+                .join(" ");
+            Ok(review_page(
+                op,
+                &row,
+                reason,
+                Some(message),
+                None,
+                StatusCode::BAD_REQUEST,
+            ))
+        }
+        Err(IoError::Conflict(why)) => {
+            let message = localize_conflict(&op.page, &why);
+            // The page shows the service as it is now.
+            let now = service(&state, &op, &id).await?;
+            Ok(review_page(
+                op,
+                &now,
+                reason,
+                None,
+                Some(message),
+                StatusCode::CONFLICT,
+            ))
+        }
+        Err(e) => Err(op.fail(e)),
+    }
+}
