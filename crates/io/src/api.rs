@@ -30,6 +30,15 @@ pub fn json_body(body: &Bytes) -> Result<Value, IoError> {
         .map_err(|e| IoError::invalid("body", format!("not valid JSON: {e}")))
 }
 
+/// A required string field of a JSON body, or a 400 naming it.
+fn required_str(payload: &Value, field: &str, wrong_type: &str) -> Result<String, IoError> {
+    match payload.get(field) {
+        Some(Value::String(s)) => Ok(s.clone()),
+        None | Some(Value::Null) => Err(IoError::invalid(field, "is required")),
+        Some(_) => Err(IoError::invalid(field, wrong_type)),
+    }
+}
+
 fn organization_json(t: &Tenant, d: &ServiceData) -> Value {
     let mut org = json!({ "name": t.name, "fiscal_code": t.fiscal_code });
     if let Some(dep) = &d.department_name {
@@ -303,11 +312,7 @@ pub async fn explain_service<C: Caller>(
 ) -> Result<StatusCode, IoError> {
     own_service(&state, &c, &id).await?;
     let payload = json_body(&body)?;
-    let comment = match payload.get("comment") {
-        Some(Value::String(s)) => s.clone(),
-        None => return Err(IoError::invalid("comment", "is required")),
-        Some(_) => return Err(IoError::invalid("comment", "must be a string")),
-    };
+    let comment = required_str(&payload, "comment", "must be a string")?;
     store::explain(&state.platform.db, c.tenant(), &id, &comment).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -408,11 +413,7 @@ pub async fn upload_logo<C: Caller>(
 ) -> Result<StatusCode, IoError> {
     own_service(&state, &c, &id).await?;
     let payload = json_body(&body)?;
-    let logo = match payload.get("logo") {
-        Some(Value::String(s)) => s.clone(),
-        None => return Err(IoError::invalid("logo", "is required")),
-        Some(_) => return Err(IoError::invalid("logo", "must be a base64 string")),
-    };
+    let logo = required_str(&payload, "logo", "must be a base64 string")?;
     let png = model::check_logo(&logo)?;
     store::set_logo(&state.platform.db, c.tenant(), &id, &png).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -605,11 +606,7 @@ pub async fn reject(
     body: Bytes,
 ) -> Result<StatusCode, IoError> {
     let payload = json_body(&body)?;
-    let reason = match payload.get("reason") {
-        Some(Value::String(s)) => s.clone(),
-        None => return Err(IoError::invalid("reason", "is required")),
-        Some(_) => return Err(IoError::invalid("reason", "must be a string")),
-    };
+    let reason = required_str(&payload, "reason", "must be a string")?;
     store::reject(
         &state.platform.db,
         service_id(&id)?,

@@ -420,12 +420,7 @@ async fn enter_app_io(c: &fantoccini::Client, app: &TestApp, fiscal_code: &str) 
         .is_ok()
         && c.find(product).await.is_err()
     {
-        c.find(Css("ul.cards a.btn-primary"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(c, "ul.cards a.btn-primary").await;
     }
     c.wait()
         .for_element(product)
@@ -440,6 +435,25 @@ async fn enter_app_io(c: &fantoccini::Client, app: &TestApp, fiscal_code: &str) 
         .await
         .unwrap();
     assert_eq!(c.current_url().await.unwrap().path(), "/io");
+}
+
+/// Clicks the element `css` (failing the test when it is not there).
+async fn click(c: &fantoccini::Client, css: &str) {
+    c.find(fantoccini::Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn type_into(c: &fantoccini::Client, css: &str, text: &str) {
+    c.find(fantoccini::Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .send_keys(text)
+        .await
+        .unwrap();
 }
 
 async fn text_of(c: &fantoccini::Client, css: &str) -> String {
@@ -469,12 +483,7 @@ async fn browser_io_service_created_submitted_approved_published_and_isolated() 
     assert!(main.contains("Panoramica"), "{main}");
     assert!(main.contains("Chiavi API"), "{main}");
     browser.screenshot("io-overview").await;
-    c.find(Css("nav a[href='/io/services']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "nav a[href='/io/services']").await;
     c.wait()
         .for_element(Css("a[href='/io/services/new']"))
         .await
@@ -484,57 +493,27 @@ async fn browser_io_service_created_submitted_approved_published_and_isolated() 
         .unwrap();
     c.wait().for_element(Css("#name")).await.unwrap();
     // First without a name: the message stands next to the field.
-    c.find(Css("#description"))
-        .await
-        .unwrap()
-        .send_keys("Prenotazione degli appuntamenti allo sportello anagrafe.")
-        .await
-        .unwrap();
-    c.find(Css("form.service-form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(
+        c,
+        "#description",
+        "Prenotazione degli appuntamenti allo sportello anagrafe.",
+    )
+    .await;
+    click(c, "form.service-form button[type=submit]").await;
     let error = text_of(c, "#name-error").await;
     assert!(!error.is_empty());
     browser.screenshot("io-form-error").await;
-    c.find(Css("#name"))
-        .await
-        .unwrap()
-        .send_keys("Prenota sportello")
-        .await
-        .unwrap();
-    c.find(Css("#scope option[value='LOCAL']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Css("#topic_id option[value='11']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Css("#privacy_url"))
-        .await
-        .unwrap()
-        .send_keys("https://www.comune.roccabella.it/privacy")
-        .await
-        .unwrap();
-    c.find(Css("#email"))
-        .await
-        .unwrap()
-        .send_keys("anagrafe@comune.roccabella.it")
-        .await
-        .unwrap();
-    c.find(Css("form.service-form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(c, "#name", "Prenota sportello").await;
+    click(c, "#scope option[value='LOCAL']").await;
+    click(c, "#topic_id option[value='11']").await;
+    type_into(
+        c,
+        "#privacy_url",
+        "https://www.comune.roccabella.it/privacy",
+    )
+    .await;
+    type_into(c, "#email", "anagrafe@comune.roccabella.it").await;
+    click(c, "form.service-form button[type=submit]").await;
     c.wait()
         .for_element(Css("[data-testid=submit-form]"))
         .await
@@ -545,18 +524,8 @@ async fn browser_io_service_created_submitted_approved_published_and_isolated() 
     assert_eq!(text_of(c, "[data-testid=status]").await, "Bozza");
 
     // Submitted with "pubblica automaticamente".
-    c.find(Css("[data-testid=submit-form] input[name=auto_publish]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Css("[data-testid=submit-form] button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "[data-testid=submit-form] input[name=auto_publish]").await;
+    click(c, "[data-testid=submit-form] button[type=submit]").await;
     c.wait()
         .for_element(Css("[data-testid=under-review]"))
         .await
@@ -580,22 +549,12 @@ async fn browser_io_service_created_submitted_approved_published_and_isolated() 
     assert!(queue.contains("Prenota sportello"), "{queue}");
     assert!(queue.contains("Comune di Roccabella"), "{queue}");
     browser.screenshot("io-review-queue").await;
-    c.find(Css(&format!("a[href='/io/review/{service_id}']")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, &format!("a[href='/io/review/{service_id}']")).await;
     c.wait()
         .for_element(Css("form input[name=action][value=approve]"))
         .await
         .unwrap();
-    c.find(Css("form:has(input[value=approve]) button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "form:has(input[value=approve]) button[type=submit]").await;
     c.wait()
         .for_element(Css("[data-testid=flash]"))
         .await
