@@ -1,0 +1,218 @@
+//! A back-office session never outlives what opened it: a suspended role or a logout in the
+//! Reserved Area ends it at the next request.
+
+use serde_json::json;
+use testkit::{Fetch, TestApp};
+
+use crate::{
+    ANNA, BO, COMUNE, MARIO, Who, bo, call, expect, institution_id, open_session, session_token,
+    user_id,
+};
+
+#[tokio::test]
+async fn a_suspended_operator_is_out_at_the_next_request() {
+    let app = TestApp::spawn().await;
+    let anna = bo(&app, ANNA, COMUNE).await;
+    let mario_ra = session_token(&app, MARIO).await;
+    let services = format!("{BO}/services");
+    expect(&app, &anna, "GET", &services, None, 200).await;
+    let me = expect(&app, &anna, "GET", "/io/api/me", None, 200).await;
+    assert_eq!(me["role"], "operator");
+
+    let comune = institution_id(&app, COMUNE).await;
+    let anna_id = user_id(&app, ANNA).await;
+    let r = app
+        .post(&format!(
+            "/v2/users/{anna_id}/suspend?institutionId={comune}&productId=prod-io"
+        ))
+        .bearer_auth(&mario_ra)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+
+    for path in [services.as_str(), "/io/api/me"] {
+        let (s, v) = call(&app, &anna, "GET", path, None).await;
+        assert_eq!(s, 401, "{path}: {v}");
+    }
+    // Nor can she open a new one.
+    let anna_ra = session_token(&app, ANNA).await;
+    let r = app
+        .get(&format!(
+            "/v2/token/exchange?institutionId={comune}&productId=prod-io"
+        ))
+        .bearer_auth(&anna_ra)
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(r.status(), 200);
+
+    // Reactivated, a new session works again (the old one stays closed).
+    let r = app
+        .post(&format!(
+            "/v2/users/{anna_id}/activate?institutionId={comune}&productId=prod-io"
+        ))
+        .bearer_auth(&mario_ra)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let again = bo(&app, ANNA, COMUNE).await;
+    expect(&app, &again, "GET", &services, None, 200).await;
+    let (s, _) = call(&app, &anna, "GET", &services, None).await;
+    assert_eq!(s, 401);
+}
+
+#[tokio::test]
+async fn logging_out_of_the_reserved_area_ends_the_back_office_session() {
+    let app = TestApp::spawn().await;
+    let comune = institution_id(&app, COMUNE).await;
+    // Mario in a browser: his Reserved Area session cookie gets the identity token.
+    let browser = testkit::client();
+    let r = browser
+        .post(app.url("/auth/test-idp/login"))
+        .form(&[("fiscal_number", MARIO)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let exchanged: serde_json::Value = browser
+        .get(app.url(&format!(
+            "/v2/token/exchange?institutionId={comune}&productId=prod-io"
+        )))
+        .fetch_json()
+        .await;
+    let mario = Who::Session(open_session(&app, exchanged["token"].as_str().unwrap()).await);
+    // And a second session of his, by script, which the logout must leave alone.
+    let other = bo(&app, MARIO, COMUNE).await;
+    let services = format!("{BO}/services");
+    expect(&app, &mario, "GET", &services, None, 200).await;
+
+    let page = browser
+        .get(app.url("/dashboard?choose=true"))
+        .fetch_text()
+        .await;
+    let marker = "name=\"csrf\" value=\"";
+    let start = page.find(marker).expect("logout form with csrf") + marker.len();
+    let csrf: String = page[start..].chars().take_while(|c| *c != '"').collect();
+    let r = browser
+        .post(app.url("/logout"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+
+    let (s, v) = call(&app, &mario, "GET", &services, None).await;
+    assert_eq!(s, 401, "{v}");
+    let (s, _) = call(
+        &app,
+        &mario,
+        "POST",
+        &services,
+        Some(&crate::service_payload("Dopo il logout")),
+    )
+    .await;
+    assert_eq!(s, 401);
+    expect(&app, &other, "GET", &services, None, 200).await;
+
+    // The back-office's own logout ends only the session presented.
+    expect(&app, &other, "POST", "/io/api/logout", None, 204).await;
+    let (s, _) = call(&app, &other, "GET", &services, None).await;
+    assert_eq!(s, 401);
+
+    // An identity token opens one session only, and only of the product it was made for.
+    let mario_ra = session_token(&app, MARIO).await;
+    let identity = crate::identity_token(&app, &mario_ra, COMUNE).await;
+    open_session(&app, &identity).await;
+    let v = expect(
+        &app,
+        &Who::Anonymous,
+        "POST",
+        "/io/api/session",
+        Some(&json!({ "identity_token": identity })),
+        401,
+    )
+    .await;
+    assert_eq!(v["status"], 401);
+    let interop: serde_json::Value = app
+        .get(&format!(
+            "/v2/token/exchange?institutionId={comune}&productId=prod-interop"
+        ))
+        .bearer_auth(&mario_ra)
+        .fetch_json()
+        .await;
+    expect(
+        &app,
+        &Who::Anonymous,
+        "POST",
+        "/io/api/session",
+        Some(&json!({ "identity_token": interop["token"].as_str().unwrap() })),
+        401,
+    )
+    .await;
+
+    // A bad identity token opens nothing.
+    let v = expect(
+        &app,
+        &Who::Anonymous,
+        "POST",
+        "/io/api/session",
+        Some(&json!({ "identity_token": "not.a.token" })),
+        401,
+    )
+    .await;
+    assert_eq!(v["status"], 401);
+}
+
+#[tokio::test]
+async fn a_cookie_session_needs_its_csrf_token_to_change_anything() {
+    let app = TestApp::spawn().await;
+    let session = session_token(&app, MARIO).await;
+    let identity = crate::identity_token(&app, &session, COMUNE).await;
+    let browser = testkit::client();
+    let r = browser
+        .post(app.url("/io/session"))
+        .form(&[("identity_token", identity.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let services = app.url(&format!("{BO}/services"));
+    // Reading needs no token.
+    let r = browser.get(&services).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    // Changing does: none, or a wrong one, is refused and changes nothing.
+    let payload = crate::service_payload("Dal browser");
+    let r = browser.post(&services).json(&payload).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let r = browser
+        .post(&services)
+        .header("X-CSRF-Token", "forged")
+        .json(&payload)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let list: serde_json::Value = browser.get(&services).fetch_json().await;
+    assert!(!list.to_string().contains("Dal browser"));
+    // With the session's own token (the pages carry it), it goes through.
+    let declared = io::declared_routes();
+    if declared
+        .iter()
+        .any(|r| r.method == "GET" && r.path == "/io")
+    {
+        let html = browser.get(app.url("/io")).fetch_text().await;
+        let marker = "name=\"csrf\" value=\"";
+        let start = html.find(marker).expect("the page carries the CSRF token") + marker.len();
+        let csrf: String = html[start..].chars().take_while(|c| *c != '"').collect();
+        let r = browser
+            .post(&services)
+            .header("X-CSRF-Token", &csrf)
+            .json(&payload)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+    }
+}
