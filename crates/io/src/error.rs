@@ -31,6 +31,9 @@ pub enum IoError {
     Token(String),
     #[error("{0}")]
     Unavailable(String),
+    /// The legacy Developer Portal failed or did not answer.
+    #[error("{0}")]
+    Upstream(String),
     #[error(transparent)]
     Sql(#[from] sqlx::Error),
     #[error(transparent)]
@@ -66,6 +69,7 @@ impl IoError {
             IoError::Invalid(_) => StatusCode::BAD_REQUEST,
             IoError::Conflict(_) => StatusCode::CONFLICT,
             IoError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            IoError::Upstream(_) => StatusCode::BAD_GATEWAY,
             IoError::Sql(_) | IoError::Db(_) | IoError::Secret(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -102,6 +106,12 @@ impl IoError {
                 tracing::error!(detail = %why, "unavailable");
                 Problem::unavailable("unavailable", "try again shortly")
             }
+            IoError::Upstream(why) => Problem::new(
+                StatusCode::BAD_GATEWAY,
+                "devportal_unavailable",
+                "Bad Gateway",
+            )
+            .with_detail(why.clone()),
             IoError::Sql(e) => Problem::internal(e),
             IoError::Db(e) => Problem::internal(e),
             IoError::Secret(e) => Problem::internal(e),

@@ -5,6 +5,7 @@
 mod api;
 pub mod auth;
 mod error;
+pub mod import;
 pub mod model;
 mod pages;
 pub mod secrets;
@@ -187,6 +188,53 @@ where
     ]
 }
 
+/// The import from the legacy Developer Portal: its JSON API and its pages.
+fn import_routes() -> Vec<Route> {
+    use Access::Admin;
+    use import::{api, pages};
+    vec![
+        r(
+            "GET",
+            "/io/api/services/migrations/delegates",
+            Admin,
+            get(api::delegates),
+        ),
+        r(
+            "GET",
+            "/io/api/services/migrations/ownership-claims/latest",
+            Admin,
+            get(api::latest),
+        ),
+        r(
+            "POST",
+            "/io/api/services/migrations/ownership-claims/{delegate_id}",
+            Admin,
+            post(api::claim),
+        ),
+        r(
+            "GET",
+            "/io/api/services/migrations/ownership-claims/{delegate_id}",
+            Admin,
+            get(api::claim_status),
+        ),
+        r("GET", "/io/import", Admin, get(pages::open)),
+        r("POST", "/io/import", Admin, post(pages::start)),
+        r("GET", "/io/import/status", Admin, get(pages::status)),
+        r(
+            "GET",
+            "/io/import/regenerate-keys",
+            Admin,
+            get(pages::confirm_rekey),
+        ),
+        r(
+            "POST",
+            "/io/import/regenerate-keys",
+            Admin,
+            post(pages::rekey),
+        ),
+    ]
+}
+
 fn routes() -> Vec<Route> {
     use Access::*;
     use api::*;
@@ -247,6 +295,7 @@ fn routes() -> Vec<Route> {
             post(reject),
         ),
     ];
+    all.extend(import_routes());
     all.extend(service_routes::<auth::ManageKey>(
         "/api/v1/manage",
         Access::ManageKey,
@@ -265,15 +314,27 @@ pub fn declared_routes() -> Vec<RouteDecl> {
 pub enum StartError {
     #[error("io: {0}")]
     Secret(#[from] SecretError),
+    #[error("io: {0}")]
+    Import(#[from] import::client::PortalConfigError),
 }
 
-/// The IO back-office's routes.
-pub fn router(platform: Platform, settings: &Settings) -> Result<Router, StartError> {
+/// The IO back-office, ready to serve: its routes and the import's workers (started).
+pub struct Started {
+    pub router: Router,
+    pub workers: import::Workers,
+}
+
+/// The IO back-office's routes, and the import's workers.
+pub fn start(platform: Platform, settings: &Settings) -> Result<Started, StartError> {
     let ring = KeyRing::load(&settings.master_key_files)?;
-    Ok(router_with_ring(platform, settings, ring))
+    start_with_ring(platform, settings, ring)
 }
 
-pub fn router_with_ring(platform: Platform, settings: &Settings, ring: KeyRing) -> Router {
+pub fn start_with_ring(
+    platform: Platform,
+    settings: &Settings,
+    ring: KeyRing,
+) -> Result<Started, StartError> {
     let jwks_url = settings.jwks_url.clone().unwrap_or_else(|| {
         let mut addr = platform.http.listen;
         if addr.ip().is_unspecified() {
@@ -287,10 +348,14 @@ pub fn router_with_ring(platform: Platform, settings: &Settings, ring: KeyRing) 
         &settings.identity_token_audience,
         &jwks_url,
     );
+    let ring = std::sync::Arc::new(ring);
+    let importer = import::Importer::new(platform.db.clone(), ring.clone(), &settings.import)?;
+    let workers = importer.spawn_workers();
     let state = IoState::new(Inner {
         platform,
         ring,
         verifier,
+        importer,
     });
     let mut router: Router<IoState> = Router::new();
     let mut by_path: Vec<(&'static str, MethodRouter<IoState>)> = Vec::new();
@@ -306,7 +371,10 @@ pub fn router_with_ring(platform: Platform, settings: &Settings, ring: KeyRing) 
     for (path, handler) in by_path {
         router = router.route(path, handler);
     }
-    router.with_state(state)
+    Ok(Started {
+        router: router.with_state(state),
+        workers,
+    })
 }
 
 /// Re-encrypts every stored key under the newest master key (`selfcare io rekey`).

@@ -9,7 +9,7 @@ mod form;
 mod home;
 mod keys;
 mod review;
-mod services;
+pub(crate) mod services;
 mod view;
 
 use std::collections::HashMap;
@@ -454,6 +454,14 @@ impl PageError {
                 (
                     "io.errors.unavailable_title",
                     t("io.errors.unavailable_message"),
+                    None,
+                )
+            }
+            IoError::Upstream(why) => {
+                tracing::warn!(detail = %why, "the Developer Portal failed");
+                (
+                    "io.import.unavailable_title",
+                    t("io.import.unavailable_message"),
                     None,
                 )
             }

@@ -12,8 +12,9 @@ pub struct IoState(Arc<Inner>);
 
 pub struct Inner {
     pub platform: Platform,
-    pub ring: KeyRing,
+    pub ring: Arc<KeyRing>,
     pub verifier: IdentityVerifier,
+    pub importer: crate::import::Importer,
 }
 
 impl IoState {

@@ -196,9 +196,20 @@ impl Db {
     /// Brings the schema up to date. Safe to run from several instances at once (PostgreSQL
     /// takes an advisory lock; SQLite has one writer).
     pub async fn migrate(&self) -> Result<(), DbError> {
+        self.migrate_with(&SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS)
+            .await
+    }
+
+    /// Brings the schema of another set of migrations up to date (a context with a database of
+    /// its own, such as the legacy Developer Portal).
+    pub async fn migrate_with(
+        &self,
+        sqlite: &Migrator,
+        postgres: &Migrator,
+    ) -> Result<(), DbError> {
         let migrator = match self.inner.dialect {
-            Dialect::Sqlite => &SQLITE_MIGRATIONS,
-            Dialect::Postgres => &POSTGRES_MIGRATIONS,
+            Dialect::Sqlite => sqlite,
+            Dialect::Postgres => postgres,
         };
         migrator
             .run(&self.inner.write)

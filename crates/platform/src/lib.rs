@@ -12,6 +12,7 @@ pub mod health;
 pub mod http;
 pub mod i18n;
 pub mod identity;
+pub mod ids;
 pub mod jwt;
 pub mod keys;
 pub mod layout;

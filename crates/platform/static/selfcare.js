@@ -84,3 +84,29 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+
+// A part of a page with data-refresh="<url>" shows work in progress: fetch it again every
+// data-refresh-ms until the new copy no longer asks to be refreshed. Without script the person
+// reloads the page.
+document.addEventListener("DOMContentLoaded", function () {
+  function watch(el) {
+    var url = el.getAttribute("data-refresh");
+    if (!url) return;
+    var every = parseInt(el.getAttribute("data-refresh-ms"), 10) || 2000;
+    setTimeout(function () {
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (!html) { watch(el); return; }
+          var holder = document.createElement("div");
+          holder.innerHTML = html;
+          var fresh = holder.querySelector("#" + el.id);
+          if (!fresh) { watch(el); return; }
+          el.replaceWith(fresh);
+          watch(fresh);
+        })
+        .catch(function () { watch(el); });
+    }, every);
+  }
+  document.querySelectorAll("[data-refresh]").forEach(watch);
+});

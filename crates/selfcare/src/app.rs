@@ -55,6 +55,8 @@ pub enum StartError {
     Io(#[from] io::StartError),
     #[error("io: {0}")]
     IoSecret(#[from] io::secrets::SecretError),
+    #[error("the demo's Developer Portal: {0}")]
+    Devportal(String),
 }
 
 // `prometheus` is a dependency of `platform`; its error type is reached through there.
@@ -69,6 +71,9 @@ pub struct App {
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
     mail_worker: Option<Worker>,
+    import_workers: Option<io::import::Workers>,
+    /// The legacy Developer Portal the demo runs beside the main server.
+    devportal: Option<devportal::DevPortal>,
 }
 
 /// The file names `demo` keeps under its data directory.
@@ -83,6 +88,49 @@ pub fn demo_signing_key_path(data_dir: &Path) -> PathBuf {
 /// The master key that encrypts the demo's API keys.
 pub fn demo_master_key_path(data_dir: &Path) -> PathBuf {
     data_dir.join("keys").join("master-1.key")
+}
+
+/// The demo Developer Portal's own database.
+pub fn demo_devportal_database_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("devportal.db")
+}
+
+/// Starts the legacy Developer Portal beside the demo (its own database and listener, its
+/// demo delegates) and points the import at it — unless `io.import.devportal_url` already
+/// names a portal elsewhere.
+async fn start_demo_devportal(
+    settings: &mut Settings,
+    data_dir: &Path,
+) -> Result<Option<devportal::DevPortal>, StartError> {
+    if settings.io.import.devportal_url.is_some() {
+        return Ok(None);
+    }
+    let failed = |e: &dyn std::fmt::Display| StartError::Devportal(e.to_string());
+    let mut portal = settings.devportal.clone();
+    let url = portal.database_url.clone().unwrap_or_else(|| {
+        format!(
+            "sqlite://{}",
+            demo_devportal_database_path(data_dir).display()
+        )
+    });
+    // A fresh shared secret at each start: both ends live in this process.
+    let key = match portal.migration_api_key.clone() {
+        Some(k) => k,
+        None => platform::session::random_token().map_err(|e| failed(&e))?,
+    };
+    portal.migration_api_key = Some(key.clone());
+    let db = devportal::open_db(&url, &settings.database)
+        .await
+        .map_err(|e| failed(&e))?;
+    crate::demo_devportal::seed(&db)
+        .await
+        .map_err(|e| failed(&e))?;
+    let running = devportal::DevPortal::start(&portal, db)
+        .await
+        .map_err(|e| failed(&e))?;
+    settings.io.import.devportal_url = Some(running.url());
+    settings.io.import.devportal_api_key = Some(key);
+    Ok(Some(running))
 }
 
 /// Where the demo's `log` mailer writes its `.eml` files.
@@ -186,6 +234,10 @@ impl App {
             tracing::info!(mailer = %mail_transport.describe(), "mail");
         }
 
+        let devportal = match &mode {
+            Mode::Demo { data_dir } => start_demo_devportal(&mut settings, data_dir).await?,
+            Mode::Serve => None,
+        };
         let db = Db::connect(&database_url, &settings.database).await?;
         db.migrate().await?;
         let keys = SigningKeys::load(&settings.signing.key_files)?;
@@ -239,14 +291,14 @@ impl App {
         } else {
             Vec::new()
         };
+        let io = io::start(platform.clone(), &settings.io)?;
         let routes = Router::new()
             .merge(reserved_area::router(
                 platform.clone(),
                 &settings.reserved_area,
                 identities,
             )?)
-            .merge(io::router(platform.clone(), &settings.io)?)
-            .merge(devportal::router(platform.clone()))
+            .merge(io.router)
             .merge(interop::router(platform.clone(), &settings.interop))
             .merge(api_docs())
             .merge(extra);
@@ -291,6 +343,8 @@ impl App {
             shutdown: Some(tx),
             task,
             mail_worker: Some(mail_worker),
+            import_workers: Some(io.workers),
+            devportal,
         })
     }
 
@@ -306,6 +360,11 @@ impl App {
         &self.platform
     }
 
+    /// The Developer Portal started beside the demo, if any.
+    pub fn devportal(&self) -> Option<&devportal::DevPortal> {
+        self.devportal.as_ref()
+    }
+
     /// Stops accepting connections, lets in-flight requests finish, lets the mail worker finish
     /// the email it is sending, closes the database.
     pub async fn stop(mut self) -> std::io::Result<()> {
@@ -318,6 +377,14 @@ impl App {
         };
         if let Some(worker) = self.mail_worker.take() {
             worker.stop().await;
+        }
+        if let Some(workers) = self.import_workers.take() {
+            workers.stop().await;
+        }
+        if let Some(portal) = self.devportal.take() {
+            let db = portal.db().clone();
+            portal.stop().await;
+            db.close().await;
         }
         self.platform.db.close().await;
         result

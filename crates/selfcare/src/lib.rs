@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod demo;
+pub mod demo_devportal;
 pub mod settings;
 
 pub use app::{App, StartError};

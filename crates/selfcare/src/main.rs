@@ -88,6 +88,20 @@ enum Command {
         #[command(subcommand)]
         action: IoCommand,
     },
+    /// Run the legacy IO Developer Portal on its own, with its own database (settings
+    /// `devportal.*`).
+    Devportal {
+        /// A TOML configuration file.
+        #[arg(long, short = 'c', value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Address and port to listen on (setting `devportal.listen`).
+        #[arg(long, value_name = "ADDR:PORT")]
+        listen: Option<std::net::SocketAddr>,
+        /// The portal's own database: sqlite://<file> or postgres://... (setting
+        /// `devportal.database_url`; never the main server's).
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
     /// Bring a database's schema up to date and exit.
     Migrate {
         #[command(flatten)]
@@ -340,6 +354,11 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             println!("re-encrypted {changed} keys under the newest master key");
             Ok(())
         }
+        Command::Devportal {
+            config,
+            listen,
+            database_url,
+        } => run_devportal(config, listen, database_url).await,
         Command::Migrate { db } => {
             let (_, db) = open_db(&db).await?;
             db.close().await;
@@ -379,5 +398,49 @@ async fn start(settings: Settings, mode: Mode) -> Result<(), Box<dyn std::error:
         println!("Press Ctrl-C to stop.");
     }
     app.run_until(stop).await?;
+    Ok(())
+}
+
+/// `selfcare devportal`: the legacy Developer Portal as a service of its own.
+async fn run_devportal(
+    config: Option<PathBuf>,
+    listen: Option<std::net::SocketAddr>,
+    database_url: Option<String>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut settings = Settings::load(config.as_deref(), &Overrides::default())?;
+    if let Some(listen) = listen {
+        settings.devportal.listen = listen;
+    }
+    if database_url.is_some() {
+        settings.devportal.database_url = database_url;
+    }
+    platform::telemetry::init(&settings.log)?;
+    let url = settings.devportal.database_url.clone().ok_or(
+        "missing required setting `devportal.database_url`: pass --database-url \
+         sqlite://<file> or postgres://... (the portal's own database, never the main one), \
+         or set SELFCARE_DEVPORTAL__DATABASE_URL",
+    )?;
+    if settings.devportal.migration_api_key.is_none() {
+        return Err(
+            "missing required setting `devportal.migration_api_key`: the shared secret \
+                    the IO back-office sends in X-Functions-Key (at least 16 characters); set \
+                    SELFCARE_DEVPORTAL__MIGRATION_API_KEY"
+                .into(),
+        );
+    }
+    let db = devportal::open_db(&url, &settings.database).await?;
+    let stop = platform::server::shutdown_signal()?;
+    let portal = match devportal::DevPortal::start(&settings.devportal, db.clone()).await {
+        Ok(portal) => portal,
+        Err(e) => {
+            db.close().await;
+            return Err(e.into());
+        }
+    };
+    // The first line is for people and for the tests that start this binary.
+    println!("listening on {}", portal.url());
+    stop.await;
+    portal.stop().await;
+    db.close().await;
     Ok(())
 }

@@ -16,6 +16,7 @@ pub struct Settings {
     pub signing: SigningSettings,
     pub reserved_area: reserved_area::Settings,
     pub io: io::Settings,
+    pub devportal: devportal::Settings,
     pub interop: interop::Settings,
     pub mail: platform::mail::MailSettings,
 }

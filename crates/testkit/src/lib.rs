@@ -222,6 +222,13 @@ pub fn test_settings(db: &TestDb) -> Settings {
     settings.signing.key_files = vec![test_signing_key()];
     settings.io.master_key_files = vec![test_master_key()];
     settings.http.shutdown_timeout_secs = 5;
+    // The demo's Developer Portal on a port of its own; the import's delays short.
+    settings.devportal.listen = "127.0.0.1:0".parse().expect("addr");
+    settings.io.import.poll_interval_ms = 100;
+    settings.io.import.retry_base_ms = 100;
+    settings.io.import.retry_max_ms = 1_000;
+    settings.io.import.lease_ms = 5_000;
+    settings.io.import.request_timeout_ms = 5_000;
     settings
 }
 

@@ -2,13 +2,17 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::State;
+use std::collections::HashMap;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use platform::layout::Page;
 
 use super::view::{status_badge, status_key};
-use super::{Bo, PageError, Shell, render};
+use super::{Bo, PageError, Shell, query, render};
+use crate::import::pages::{self as import, ImportBox};
 use crate::model::Lifecycle;
 use crate::state::IoState;
 use crate::store;
@@ -32,10 +36,31 @@ pub struct OverviewPage {
     total: i64,
     counts: Vec<Count>,
     published: i64,
+    /// The import from the Developer Portal (administrators).
+    import_box: Option<ImportBox>,
+    flash: Option<&'static str>,
 }
 
 /// `GET /io`
-pub async fn overview(State(state): State<IoState>, bo: Bo) -> Result<Response, PageError> {
+pub async fn overview(
+    State(state): State<IoState>,
+    bo: Bo,
+    q: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Response, PageError> {
+    let flash = match query(q).get("import").map(String::as_str) {
+        Some("started") => Some("io.import.started"),
+        Some("rekeyed") => Some("io.import.rekeyed"),
+        _ => None,
+    };
+    let import_box = if bo.user.is_admin() {
+        Some(
+            import::import_box(&state, &bo)
+                .await
+                .map_err(|e| bo.fail(e))?,
+        )
+    } else {
+        None
+    };
     let (by_status, published) =
         store::status_counts(&state.platform.db, &bo.user.tenant.institution_id)
             .await
@@ -66,6 +91,8 @@ pub async fn overview(State(state): State<IoState>, bo: Bo) -> Result<Response, 
             total: counts.iter().map(|c| c.n).sum(),
             counts,
             published,
+            import_box,
+            flash,
             page,
             shell,
         },

@@ -26,7 +26,9 @@ fn request_path(path: &str, ids: &Ids) -> String {
     let filled = path
         .replace("{service_id}", &ids.service)
         .replace("{subscription_id}", &ids.subscription)
-        .replace("{key_type}", "primary");
+        .replace("{key_type}", "primary")
+        // A delegate of the legacy portal: nobody's here.
+        .replace("{delegate_id}", "01DELEGATEOFNOBODY");
     assert!(
         !filled.contains('{'),
         "add a case for the placeholders of {path} in request_path"
@@ -61,6 +63,7 @@ fn api_body(method: &str, path: &str) -> Option<Value> {
         }
         ("PUT", "/io/api/subscriptions/{subscription_id}/keys/{key_type}", _) => None,
         ("POST", "/io/api/review/{service_id}/approve", _) => None,
+        ("POST", "/io/api/services/migrations/ownership-claims/{delegate_id}", _) => None,
         ("POST", "/io/api/review/{service_id}/reject", _) => {
             Some(json!({ "reason": "Rifiutato da un estraneo." }))
         }

@@ -619,3 +619,166 @@ async fn browser_io_service_created_submitted_approved_published_and_isolated() 
     browser.screenshot("io-after-logout").await;
     browser.close().await;
 }
+
+/// Logs into the legacy Developer Portal as a demo delegate.
+async fn portal_login(c: &fantoccini::Client, portal: &str, email: &str) {
+    c.goto(&format!("{portal}/login")).await.unwrap();
+    type_into(c, "#email", email).await;
+    type_into(c, "#password", selfcare::demo_devportal::PASSWORD).await;
+    click(c, "form[action='/login'] button[type=submit]").await;
+    c.wait()
+        .for_element(fantoccini::Locator::Css("h1"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn browser_import_from_the_developer_portal() {
+    let test = "browser_import_from_the_developer_portal";
+    let Some(browser) = Browser::start(test).await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let portal = app.app().devportal().expect("the demo's portal").url();
+    let c = &browser.client;
+    use fantoccini::Locator::Css;
+
+    // Before: Giovanni Verdi, delegate on the old portal, sees his services and their keys.
+    portal_login(c, &portal, "giovanni.verdi@example.it").await;
+    let list = text_of(c, "[data-testid=services]").await;
+    assert!(list.contains("Tari - Tassa sui rifiuti"), "{list}");
+    assert!(list.contains("Mensa scolastica (deleted)"), "{list}");
+    browser.screenshot("devportal-before").await;
+    let rows = c.find_all(Css("tr[data-service-id]")).await.unwrap();
+    let mut tari = None;
+    for row in rows {
+        if row
+            .text()
+            .await
+            .unwrap()
+            .contains("Tari - Tassa sui rifiuti")
+        {
+            let id = row.attr("data-service-id").await.unwrap().unwrap();
+            let key = row
+                .find(Css("code.api-key"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            tari = Some((id, key));
+        }
+    }
+    let (tari_id, tari_key) = tari.expect("Tari on the old portal");
+
+    // Mario, admin of the Comune, opens App IO: the box on "Panoramica".
+    enter_app_io(c, &app, "RSSMRA85T10A562S").await;
+    let import_box = text_of(c, "[data-testid=import-box]").await;
+    assert!(
+        import_box.contains("Importa i servizi dal Developer Portal"),
+        "{import_box}"
+    );
+    click(c, "[data-testid=import-open]").await;
+    c.wait()
+        .for_element(Css("[data-testid=import-window]"))
+        .await
+        .unwrap();
+    // Exactly the delegates the rules give: Giovanni (3 services, not the "deleted" one) and
+    // Laura (her Comune service only); not Franco.
+    let mut names = Vec::new();
+    for n in c
+        .find_all(Css("[data-testid=delegate-name]"))
+        .await
+        .unwrap()
+    {
+        names.push(n.text().await.unwrap());
+    }
+    assert_eq!(names, vec!["Neri Laura", "Verdi Giovanni"]);
+    let window = text_of(c, "[data-testid=import-window]").await;
+    assert!(window.contains("giovanni.verdi@example.it"), "{window}");
+    assert!(window.contains("Tari - Tassa sui rifiuti"), "{window}");
+    assert!(
+        window.contains("Polizia locale - Contravvenzioni"),
+        "{window}"
+    );
+    assert!(!window.contains("deleted"), "{window}");
+    assert!(!window.contains("Bollo auto"), "{window}");
+    assert!(!window.contains("Gialli"), "{window}");
+    browser.screenshot("io-import-window").await;
+    for cb in c
+        .find_all(Css("[data-testid=delegate-row] input[type=checkbox]"))
+        .await
+        .unwrap()
+    {
+        cb.click().await.unwrap();
+    }
+    click(c, "[data-testid=import-start]").await;
+    c.wait()
+        .for_element(Css("[data-testid=import-status]"))
+        .await
+        .unwrap();
+    assert_eq!(c.current_url().await.unwrap().path(), "/io");
+
+    // The status refreshes itself until both reach "Completato".
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let mut states = Vec::new();
+        for s in c.find_all(Css("[data-testid=import-state]")).await.unwrap() {
+            states.push(s.text().await.unwrap_or_default());
+        }
+        if states.len() == 2 && states.iter().all(|s| s == "Completato") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{states:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    // The page was not reloaded: the script refreshed the table.
+    assert_eq!(
+        c.current_url().await.unwrap().query(),
+        Some("import=started")
+    );
+    let rekey = text_of(c, "[data-testid=import-rekey]").await;
+    assert!(rekey.contains("Tari - Tassa sui rifiuti"), "{rekey}");
+    browser.screenshot("io-import-completed").await;
+
+    // The services are under "Servizi", for Mario and for Anna (operator of the Comune).
+    click(c, "nav a[href='/io/services']").await;
+    let list = text_of(c, "[data-testid=services]").await;
+    for name in [
+        "Tari - Tassa sui rifiuti",
+        "Servizi demografici",
+        "Prenotazione sale comunali",
+        "Polizia locale - Contravvenzioni",
+    ] {
+        assert!(list.contains(name), "{name}: {list}");
+    }
+    assert!(!list.contains("deleted"), "{list}");
+    enter_app_io(c, &app, "BNCNNA90A41H501T").await;
+    c.goto(&app.url("/io/services")).await.unwrap();
+    let list = text_of(c, "[data-testid=services]").await;
+    assert!(list.contains("Tari - Tassa sui rifiuti"), "{list}");
+    assert!(list.contains(&tari_id), "{list}");
+    // Operators have no import box.
+    c.goto(&app.url("/io")).await.unwrap();
+    assert!(c.find(Css("[data-testid=import-box]")).await.is_err());
+
+    // Giovanni, back on the old portal, no longer finds them; the "deleted" one stays.
+    portal_login(c, &portal, "giovanni.verdi@example.it").await;
+    let list = text_of(c, "main").await;
+    assert!(!list.contains("Tari - Tassa sui rifiuti"), "{list}");
+    assert!(!list.contains("Servizi demografici"), "{list}");
+    assert!(list.contains("Mensa scolastica (deleted)"), "{list}");
+    browser.screenshot("devportal-after").await;
+
+    // The key read on the old portal still works on the IO API.
+    let read = testkit::client()
+        .get(app.url(&format!("/api/v1/services/{tari_id}")))
+        .header("Ocp-Apim-Subscription-Key", &tari_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200);
+    let body: serde_json::Value = read.json().await.unwrap();
+    assert_eq!(body["name"], "Tari - Tassa sui rifiuti", "{body}");
+    browser.close().await;
+}

@@ -6,6 +6,7 @@
 
 mod browser;
 mod cli;
+mod import;
 mod process;
 
 use std::path::Path;

@@ -1,0 +1,859 @@
+//! The old portal's rules, without IO: what a service holds and which values it accepts, who
+//! may import what, and how the migration API sums it up.
+
+use platform::types::{Cidr, Email};
+use serde::{Deserialize, Serialize};
+
+pub const NAME_MAX: usize = 100;
+pub const DESCRIPTION_MAX: usize = 1000;
+pub const TEXT_MAX: usize = 200;
+pub const ADDRESS_MAX: usize = 500;
+pub const CTA_MAX: usize = 5000;
+pub const URL_MAX: usize = 500;
+pub const CIDRS_MAX: usize = 100;
+pub const RECIPIENTS_MAX: usize = 1000;
+pub const MAX_PAYMENT_AMOUNT: i64 = 9_999_999_999;
+pub const TOPIC_MAX: i64 = 99;
+
+/// Whether the app shows the service: decided by the platform's review, never by the delegate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    Visible,
+    VisibleOnce,
+    NeverVisible,
+}
+
+impl Visibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Visible => "visible",
+            Visibility::VisibleOnce => "visible_once",
+            Visibility::NeverVisible => "never_visible",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Visibility> {
+        match s {
+            "visible" => Some(Visibility::Visible),
+            "visible_once" => Some(Visibility::VisibleOnce),
+            "never_visible" => Some(Visibility::NeverVisible),
+            _ => None,
+        }
+    }
+
+    /// What the delegate reads.
+    pub fn label(self) -> &'static str {
+        match self {
+            Visibility::Visible => "Visibile",
+            Visibility::VisibleOnce => "Non più visibile",
+            Visibility::NeverVisible => "Mai visibile",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Scope {
+    National,
+    Local,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::National => "NATIONAL",
+            Scope::Local => "LOCAL",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Scope> {
+        match s.trim() {
+            "NATIONAL" => Some(Scope::National),
+            "LOCAL" => Some(Scope::Local),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organization {
+    pub name: String,
+    pub fiscal_code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Metadata {
+    pub scope: Scope,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privacy_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tos_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pec: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub support_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_ios: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_android: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cta: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_name: Option<String>,
+}
+
+impl Metadata {
+    /// Only the scope: every other field is optional.
+    pub fn new(scope: Scope) -> Metadata {
+        Metadata {
+            scope,
+            topic_id: None,
+            web_url: None,
+            privacy_url: None,
+            tos_url: None,
+            email: None,
+            pec: None,
+            phone: None,
+            address: None,
+            support_url: None,
+            app_ios: None,
+            app_android: None,
+            cta: None,
+            token_name: None,
+        }
+    }
+}
+
+/// A service as the old portal keeps it (stored as JSON, and sent as such by the freeze).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegacyService {
+    pub name: String,
+    pub description: String,
+    pub organization: Organization,
+    #[serde(default)]
+    pub require_secure_channel: bool,
+    #[serde(default)]
+    pub authorized_recipients: Vec<String>,
+    #[serde(default)]
+    pub authorized_cidrs: Vec<String>,
+    #[serde(default)]
+    pub max_allowed_payment_amount: i64,
+    pub metadata: Metadata,
+}
+
+/// One invalid field, named as in the form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, message: impl Into<String>) -> FieldError {
+        FieldError {
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+impl LegacyService {
+    /// The service with every rule checked and its values in canonical form (trimmed, CIDRs and
+    /// emails normalised, recipients upper-case, empty optionals as none), or every problem.
+    pub fn checked(self) -> Result<LegacyService, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let name = required("name", &self.name, NAME_MAX, &mut errors);
+        let description = required(
+            "description",
+            &self.description,
+            DESCRIPTION_MAX,
+            &mut errors,
+        );
+        let organization_name = required(
+            "organization_name",
+            &self.organization.name,
+            TEXT_MAX,
+            &mut errors,
+        );
+        let fiscal_code = self.organization.fiscal_code.trim().to_string();
+        if !is_org_fiscal_code(&fiscal_code) {
+            errors.push(FieldError::new(
+                "organization_fiscal_code",
+                "Il codice fiscale dell'ente deve essere di 11 cifre",
+            ));
+        }
+        let department_name = optional_text(
+            "department_name",
+            self.organization.department_name,
+            TEXT_MAX,
+            &mut errors,
+        );
+        let m = self.metadata;
+        if let Some(topic) = m.topic_id
+            && !(1..=TOPIC_MAX).contains(&topic)
+        {
+            errors.push(FieldError::new(
+                "topic_id",
+                format!("L'argomento deve essere un numero da 1 a {TOPIC_MAX}"),
+            ));
+        }
+        let metadata = Metadata {
+            scope: m.scope,
+            topic_id: m.topic_id,
+            web_url: optional_url("web_url", m.web_url, &mut errors),
+            privacy_url: optional_url("privacy_url", m.privacy_url, &mut errors),
+            tos_url: optional_url("tos_url", m.tos_url, &mut errors),
+            email: optional_email("email", m.email, &mut errors),
+            pec: optional_email("pec", m.pec, &mut errors),
+            phone: optional_phone(m.phone, &mut errors),
+            address: optional_text("address", m.address, ADDRESS_MAX, &mut errors),
+            support_url: optional_url("support_url", m.support_url, &mut errors),
+            app_ios: optional_url("app_ios", m.app_ios, &mut errors),
+            app_android: optional_url("app_android", m.app_android, &mut errors),
+            cta: optional_text("cta", m.cta, CTA_MAX, &mut errors),
+            token_name: optional_text("token_name", m.token_name, NAME_MAX, &mut errors),
+        };
+        let authorized_cidrs = check_cidrs(&self.authorized_cidrs, &mut errors);
+        let authorized_recipients = check_recipients(&self.authorized_recipients, &mut errors);
+        if !(0..=MAX_PAYMENT_AMOUNT).contains(&self.max_allowed_payment_amount) {
+            errors.push(payment_error());
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(LegacyService {
+            name,
+            description,
+            organization: Organization {
+                name: organization_name,
+                fiscal_code,
+                department_name,
+            },
+            require_secure_channel: self.require_secure_channel,
+            authorized_recipients,
+            authorized_cidrs,
+            max_allowed_payment_amount: self.max_allowed_payment_amount,
+            metadata,
+        })
+    }
+}
+
+fn payment_error() -> FieldError {
+    FieldError::new(
+        "max_allowed_payment_amount",
+        format!("L'importo massimo deve essere un numero intero da 0 a {MAX_PAYMENT_AMOUNT}"),
+    )
+}
+
+fn required(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) -> String {
+    let value = value.trim();
+    if value.is_empty() {
+        errors.push(FieldError::new(field, "Campo obbligatorio"));
+    } else if value.chars().count() > max {
+        errors.push(FieldError::new(
+            field,
+            format!("Al massimo {max} caratteri"),
+        ));
+    }
+    value.to_string()
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+fn optional_text(
+    field: &str,
+    value: Option<String>,
+    max: usize,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
+    let value = non_empty(value)?;
+    if value.chars().count() > max {
+        errors.push(FieldError::new(
+            field,
+            format!("Al massimo {max} caratteri"),
+        ));
+    }
+    Some(value)
+}
+
+/// Whether `url` is an http(s) address as the old portal accepted them.
+pub fn is_url(url: &str) -> bool {
+    let lower = url.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https:")
+        .or_else(|| lower.strip_prefix("http:"));
+    rest.is_some_and(|r| !r.is_empty())
+        && url.chars().count() <= URL_MAX
+        && !url.chars().any(char::is_whitespace)
+}
+
+fn optional_url(
+    field: &str,
+    value: Option<String>,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
+    let value = non_empty(value)?;
+    if !is_url(&value) {
+        errors.push(FieldError::new(
+            field,
+            format!(
+                "Indirizzo non valido: deve iniziare con http: o https:, senza spazi, al massimo {URL_MAX} caratteri"
+            ),
+        ));
+    }
+    Some(value)
+}
+
+fn optional_email(
+    field: &str,
+    value: Option<String>,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
+    let value = non_empty(value)?;
+    match Email::parse(&value) {
+        Ok(email) => Some(email.as_str().to_string()),
+        Err(e) => {
+            errors.push(FieldError::new(
+                field,
+                format!("Indirizzo email non valido ({e})"),
+            ));
+            Some(value)
+        }
+    }
+}
+
+/// Digits with spaces, dots, dashes or slashes, an optional leading +, 6 to 20 characters.
+pub fn is_phone(phone: &str) -> bool {
+    let body = phone.strip_prefix('+').unwrap_or(phone);
+    (6..=20).contains(&phone.chars().count())
+        && body.chars().any(|c| c.is_ascii_digit())
+        && body
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '.' | '-' | '/'))
+}
+
+fn optional_phone(value: Option<String>, errors: &mut Vec<FieldError>) -> Option<String> {
+    let value = non_empty(value)?;
+    if !is_phone(&value) {
+        errors.push(FieldError::new(
+            "phone",
+            "Numero non valido: cifre, spazi, . - / e un + iniziale facoltativo, da 6 a 20 caratteri",
+        ));
+    }
+    Some(value)
+}
+
+fn check_cidrs(list: &[String], errors: &mut Vec<FieldError>) -> Vec<String> {
+    let mut out = Vec::new();
+    for raw in list.iter().map(|c| c.trim()).filter(|c| !c.is_empty()) {
+        match Cidr::parse(raw) {
+            Ok(cidr) => out.push(cidr.as_str().to_string()),
+            Err(e) => {
+                errors.push(FieldError::new(
+                    "authorized_cidrs",
+                    format!("«{raw}» non è un indirizzo IPv4 o una rete CIDR valida ({e})"),
+                ));
+                return out;
+            }
+        }
+    }
+    if out.len() > CIDRS_MAX {
+        errors.push(FieldError::new(
+            "authorized_cidrs",
+            format!("Al massimo {CIDRS_MAX} reti"),
+        ));
+    }
+    out
+}
+
+/// A recipient looks like a person's fiscal code: 16 letters and digits.
+pub fn is_recipient(s: &str) -> bool {
+    s.len() == 16 && s.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+fn check_recipients(list: &[String], errors: &mut Vec<FieldError>) -> Vec<String> {
+    let mut out = Vec::new();
+    for raw in list.iter().map(|c| c.trim()).filter(|c| !c.is_empty()) {
+        if !is_recipient(raw) {
+            errors.push(FieldError::new(
+                "authorized_recipients",
+                format!("«{raw}» non è un codice fiscale (16 lettere e cifre)"),
+            ));
+            return out;
+        }
+        out.push(raw.to_ascii_uppercase());
+    }
+    if out.len() > RECIPIENTS_MAX {
+        errors.push(FieldError::new(
+            "authorized_recipients",
+            format!("Al massimo {RECIPIENTS_MAX} destinatari"),
+        ));
+    }
+    out
+}
+
+/// An institution's fiscal code as the old portal knew it: 11 digits.
+pub fn is_org_fiscal_code(s: &str) -> bool {
+    s.len() == 11 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Whether the import may take the service into the institution `fc`: it belongs to that
+/// organization and was not marked deleted (the old portal marked deletions in the name).
+pub fn is_importable(name: &str, organization_fiscal_code: &str, fc: &str) -> bool {
+    organization_fiscal_code == fc && !name.to_lowercase().contains("deleted")
+}
+
+/// Delegates log in by email, whatever its case.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Whether a login must wait: too many failures for the email or from the address.
+pub fn login_blocked(failures_for_email: i64, failures_from_client: i64, max: u32) -> bool {
+    let max = i64::from(max);
+    failures_for_email >= max || failures_from_client >= max
+}
+
+/// Which of a service's two keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    Primary,
+    Secondary,
+}
+
+impl KeyKind {
+    pub fn parse(s: &str) -> Option<KeyKind> {
+        match s {
+            "primary" => Some(KeyKind::Primary),
+            "secondary" => Some(KeyKind::Secondary),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            KeyKind::Primary => "primaria",
+            KeyKind::Secondary => "secondaria",
+        }
+    }
+}
+
+/// The service form as typed (every field a string), kept to show it again with its errors.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct ServiceForm {
+    pub name: String,
+    pub description: String,
+    pub organization_name: String,
+    pub organization_fiscal_code: String,
+    pub department_name: String,
+    pub scope: String,
+    pub topic_id: String,
+    pub web_url: String,
+    pub privacy_url: String,
+    pub tos_url: String,
+    pub email: String,
+    pub pec: String,
+    pub phone: String,
+    pub address: String,
+    /// One CIDR per line.
+    pub authorized_cidrs: String,
+    /// Fiscal codes, one per line (commas and spaces separate too).
+    pub authorized_recipients: String,
+    pub max_allowed_payment_amount: String,
+}
+
+fn opt(s: &str) -> Option<String> {
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+impl ServiceForm {
+    /// The form showing a stored service.
+    pub fn from_service(s: &LegacyService) -> ServiceForm {
+        let m = &s.metadata;
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        ServiceForm {
+            name: s.name.clone(),
+            description: s.description.clone(),
+            organization_name: s.organization.name.clone(),
+            organization_fiscal_code: s.organization.fiscal_code.clone(),
+            department_name: text(&s.organization.department_name),
+            scope: m.scope.as_str().to_string(),
+            topic_id: m.topic_id.map(|t| t.to_string()).unwrap_or_default(),
+            web_url: text(&m.web_url),
+            privacy_url: text(&m.privacy_url),
+            tos_url: text(&m.tos_url),
+            email: text(&m.email),
+            pec: text(&m.pec),
+            phone: text(&m.phone),
+            address: text(&m.address),
+            authorized_cidrs: s.authorized_cidrs.join("\n"),
+            authorized_recipients: s.authorized_recipients.join("\n"),
+            max_allowed_payment_amount: s.max_allowed_payment_amount.to_string(),
+        }
+    }
+
+    /// The service the form describes. `base` is the stored service when editing: the fields
+    /// the form does not show (support URL, apps, call to action, ...) keep its values.
+    pub fn to_service(
+        &self,
+        base: Option<&LegacyService>,
+    ) -> Result<LegacyService, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let scope = Scope::parse(&self.scope).unwrap_or_else(|| {
+            errors.push(FieldError::new(
+                "scope",
+                "Scegli l'ambito: nazionale (NATIONAL) o locale (LOCAL)",
+            ));
+            Scope::Local
+        });
+        let topic_id = match opt(&self.topic_id) {
+            None => None,
+            Some(t) => match t.parse::<i64>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    errors.push(FieldError::new(
+                        "topic_id",
+                        format!("L'argomento deve essere un numero da 1 a {TOPIC_MAX}"),
+                    ));
+                    None
+                }
+            },
+        };
+        let max_allowed_payment_amount = match opt(&self.max_allowed_payment_amount) {
+            None => 0,
+            Some(a) => a.parse::<i64>().unwrap_or_else(|_| {
+                errors.push(payment_error());
+                0
+            }),
+        };
+        let mut metadata = base
+            .map(|b| b.metadata.clone())
+            .unwrap_or_else(|| Metadata::new(scope));
+        metadata.scope = scope;
+        metadata.topic_id = topic_id;
+        metadata.web_url = opt(&self.web_url);
+        metadata.privacy_url = opt(&self.privacy_url);
+        metadata.tos_url = opt(&self.tos_url);
+        metadata.email = opt(&self.email);
+        metadata.pec = opt(&self.pec);
+        metadata.phone = opt(&self.phone);
+        metadata.address = opt(&self.address);
+        let service = LegacyService {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            organization: Organization {
+                name: self.organization_name.clone(),
+                fiscal_code: self.organization_fiscal_code.clone(),
+                department_name: opt(&self.department_name),
+            },
+            require_secure_channel: base.is_some_and(|b| b.require_secure_channel),
+            authorized_recipients: split_list(&self.authorized_recipients),
+            authorized_cidrs: split_list(&self.authorized_cidrs),
+            max_allowed_payment_amount,
+            metadata,
+        };
+        match service.checked() {
+            Ok(service) if errors.is_empty() => Ok(service),
+            Ok(_) => Err(errors),
+            Err(more) => {
+                // A field that could not even be parsed reports that, not a later rule.
+                for e in more {
+                    if !errors.iter().any(|x| x.field == e.field) {
+                        errors.push(e);
+                    }
+                }
+                Err(errors)
+            }
+        }
+    }
+}
+
+/// Entries of a textarea: one per line, commas and blanks separate too.
+fn split_list(text: &str) -> Vec<String> {
+    text.split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// A service of an institution as the migration API sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgService {
+    pub id: String,
+    pub name: String,
+    pub organization_fiscal_code: String,
+    pub visibility: Visibility,
+    pub frozen: bool,
+    pub transferred: bool,
+    pub delegate: Delegate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delegate {
+    pub id: String,
+    pub name: String,
+    pub surname: String,
+    pub email: String,
+}
+
+/// A delegate with the number of their services still to import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DelegateCount {
+    pub delegate: Delegate,
+    pub pending: usize,
+}
+
+fn delegate_order(a: &Delegate, b: &Delegate) -> std::cmp::Ordering {
+    (&a.surname, &a.name, &a.id).cmp(&(&b.surname, &b.name, &b.id))
+}
+
+/// Every delegate owning an importable service of `fc` (transferred or not), with the number
+/// of their pending ones (importable, not transferred); by surname, name, id.
+pub fn importable_delegates(fc: &str, services: &[OrgService]) -> Vec<DelegateCount> {
+    let mut out: Vec<DelegateCount> = Vec::new();
+    for s in services
+        .iter()
+        .filter(|s| is_importable(&s.name, &s.organization_fiscal_code, fc))
+    {
+        let pending = usize::from(!s.transferred);
+        match out.iter_mut().find(|d| d.delegate.id == s.delegate.id) {
+            Some(d) => d.pending += pending,
+            None => out.push(DelegateCount {
+                delegate: s.delegate.clone(),
+                pending,
+            }),
+        }
+    }
+    out.sort_by(|a, b| delegate_order(&a.delegate, &b.delegate));
+    out
+}
+
+/// The pending services of `fc` (of one delegate, when given); by delegate, then name, id.
+pub fn pending_services<'a>(
+    fc: &str,
+    delegate_id: Option<&str>,
+    services: &'a [OrgService],
+) -> Vec<&'a OrgService> {
+    let mut out: Vec<&OrgService> = services
+        .iter()
+        .filter(|s| is_importable(&s.name, &s.organization_fiscal_code, fc) && !s.transferred)
+        .filter(|s| delegate_id.is_none_or(|d| s.delegate.id == d))
+        .collect();
+    out.sort_by(|a, b| {
+        delegate_order(&a.delegate, &b.delegate)
+            .then_with(|| (&a.name, &a.id).cmp(&(&b.name, &b.id)))
+    });
+    out
+}
+
+/// A stored time (milliseconds since the epoch) as RFC 3339, UTC.
+pub fn rfc3339(millis: i64) -> String {
+    use time::format_description::well_known::Rfc3339;
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service() -> LegacyService {
+        LegacyService {
+            name: " Tari ".into(),
+            description: "Tassa sui rifiuti".into(),
+            organization: Organization {
+                name: "Comune di Roccabella".into(),
+                fiscal_code: "00123456782".into(),
+                department_name: Some("  ".into()),
+            },
+            require_secure_channel: false,
+            authorized_recipients: vec!["rssmra85t10a562s".into()],
+            authorized_cidrs: vec!["10.0.0.1/32".into()],
+            max_allowed_payment_amount: 100,
+            metadata: Metadata {
+                email: Some("Tributi@Comune.Roccabella.IT".into()),
+                privacy_url: Some("https://comune.example.it/privacy".into()),
+                phone: Some("+39 06.123-456/7".into()),
+                topic_id: Some(3),
+                ..Metadata::new(Scope::Local)
+            },
+        }
+    }
+
+    fn fields(e: Vec<FieldError>) -> Vec<String> {
+        e.into_iter().map(|e| e.field).collect()
+    }
+
+    #[test]
+    fn a_valid_service_is_normalised() {
+        let s = service().checked().unwrap();
+        assert_eq!(s.name, "Tari");
+        assert_eq!(s.organization.department_name, None);
+        assert_eq!(s.authorized_recipients, vec!["RSSMRA85T10A562S"]);
+        assert_eq!(
+            s.metadata.email.as_deref(),
+            Some("Tributi@comune.roccabella.it")
+        );
+    }
+
+    #[test]
+    fn each_rule_names_its_field() {
+        let mut s = service();
+        s.name = "x".repeat(101);
+        s.description = "".into();
+        s.organization.fiscal_code = "0012345678".into();
+        s.metadata.web_url = Some("ftp://x".into());
+        s.metadata.tos_url = Some("https://a b".into());
+        s.metadata.pec = Some("nope".into());
+        s.metadata.phone = Some("12ab56".into());
+        s.metadata.topic_id = Some(100);
+        s.authorized_cidrs = vec!["10.0.0.300/8".into()];
+        s.authorized_recipients = vec!["ABC".into()];
+        s.max_allowed_payment_amount = MAX_PAYMENT_AMOUNT + 1;
+        let got = fields(s.checked().unwrap_err());
+        for f in [
+            "name",
+            "description",
+            "organization_fiscal_code",
+            "web_url",
+            "tos_url",
+            "pec",
+            "phone",
+            "topic_id",
+            "authorized_cidrs",
+            "authorized_recipients",
+            "max_allowed_payment_amount",
+        ] {
+            assert!(got.contains(&f.to_string()), "{f} missing in {got:?}");
+        }
+    }
+
+    #[test]
+    fn urls_phones_recipients() {
+        assert!(is_url("https://x.it/a?b=c"));
+        assert!(is_url("HTTP://x.it"));
+        assert!(!is_url("https:"));
+        assert!(!is_url("javascript:alert(1)"));
+        assert!(!is_url(&format!("https://{}", "a".repeat(URL_MAX))));
+        assert!(is_phone("+39 0123 456789"));
+        assert!(is_phone("06-123.456/7"));
+        assert!(!is_phone("12345"));
+        assert!(!is_phone("+39 0123 456789 123456"));
+        assert!(!is_phone("39+123456"));
+        assert!(!is_phone("++123456"));
+        assert!(is_recipient("RSSMRA85T10A562S"));
+        assert!(!is_recipient("RSSMRA85T10A562"));
+        assert!(is_org_fiscal_code("00123456782"));
+        assert!(!is_org_fiscal_code("0012345678a"));
+    }
+
+    #[test]
+    fn the_form_keeps_what_it_does_not_show_and_reports_parse_errors() {
+        let mut base = service().checked().unwrap();
+        base.metadata.support_url = Some("https://help.example.it".into());
+        base.require_secure_channel = true;
+        let mut form = ServiceForm::from_service(&base);
+        form.authorized_cidrs = "10.0.0.1/32\n192.168.1.0/24\n".into();
+        let s = form.to_service(Some(&base)).unwrap();
+        assert_eq!(s.metadata.support_url, base.metadata.support_url);
+        assert!(s.require_secure_channel);
+        assert_eq!(s.authorized_cidrs, vec!["10.0.0.1/32", "192.168.1.0/24"]);
+        form.max_allowed_payment_amount = "dieci".into();
+        form.topic_id = "x".into();
+        form.scope = "WORLD".into();
+        let got = fields(form.to_service(None).unwrap_err());
+        assert_eq!(got, vec!["scope", "topic_id", "max_allowed_payment_amount"]);
+        let empty = fields(ServiceForm::default().to_service(None).unwrap_err());
+        assert!(empty.contains(&"name".to_string()));
+        assert!(empty.contains(&"organization_name".to_string()));
+    }
+
+    fn org(
+        id: &str,
+        delegate: &str,
+        surname: &str,
+        name: &str,
+        fc: &str,
+        transferred: bool,
+    ) -> OrgService {
+        OrgService {
+            id: id.into(),
+            name: name.into(),
+            organization_fiscal_code: fc.into(),
+            visibility: Visibility::Visible,
+            frozen: transferred,
+            transferred,
+            delegate: Delegate {
+                id: delegate.into(),
+                name: "N".into(),
+                surname: surname.into(),
+                email: format!("{delegate}@example.it"),
+            },
+        }
+    }
+
+    #[test]
+    fn importable_delegates_count_pending_only() {
+        let fc = "00123456782";
+        let list = vec![
+            org("s1", "d1", "Verdi", "Tari", fc, false),
+            org("s2", "d1", "Verdi", "Mensa (DELETED)", fc, false),
+            org("s3", "d1", "Verdi", "Anagrafe", fc, true),
+            org("s4", "d2", "Neri", "Polizia", fc, true),
+            org("s5", "d3", "Bianchi", "Altro", "80001234568", false),
+            org("s6", "d4", "Rossi", "Solo deleted", fc, false),
+        ];
+        let got: Vec<(String, usize)> = importable_delegates(fc, &list)
+            .into_iter()
+            .map(|d| (d.delegate.id, d.pending))
+            .collect();
+        assert_eq!(got, vec![("d2".into(), 0), ("d1".into(), 1)]);
+        let pending: Vec<&str> = pending_services(fc, None, &list)
+            .iter()
+            .map(|s| s.id.as_str())
+            .collect();
+        assert_eq!(pending, vec!["s1"]);
+        assert!(pending_services(fc, Some("d2"), &list).is_empty());
+    }
+
+    #[test]
+    fn rules_for_visibility_login_and_times() {
+        for v in [
+            Visibility::Visible,
+            Visibility::VisibleOnce,
+            Visibility::NeverVisible,
+        ] {
+            assert_eq!(Visibility::parse(v.as_str()), Some(v));
+        }
+        assert!(!login_blocked(4, 0, 5));
+        assert!(login_blocked(5, 0, 5));
+        assert!(login_blocked(0, 5, 5));
+        assert_eq!(normalize_email(" Mario@Example.IT "), "mario@example.it");
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_500), "1970-01-01T00:00:01.5Z");
+        assert!(is_importable("Tari", "1", "1"));
+        assert!(!is_importable("Tari [Deleted]", "1", "1"));
+        assert!(!is_importable("Tari", "1", "2"));
+    }
+}

@@ -1,0 +1,341 @@
+//! The legacy Developer Portal through its real HTTP server: delegates' login and pages, and
+//! the migration API of the IO back-office. On SQLite, and on PostgreSQL too when
+//! `SELFCARE_TEST_DATABASE_URL` points at a server (each test gets a database of its own).
+
+// Test code: failing loudly is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod login;
+mod migration;
+mod services;
+
+use devportal::model::{LegacyService, Metadata, Organization, Scope, Visibility};
+use devportal::{DevPortal, Settings, StartError, store};
+use platform::db::Db;
+use reqwest::StatusCode;
+use serde_json::Value;
+use sqlx::{Connection, Executor};
+
+pub const KEY: &str = "migration-key-for-the-tests-0123";
+pub const PASSWORD: &str = "password-di-prova-1";
+pub const COMUNE: &str = "00123456782";
+pub const REGIONE: &str = "80001234568";
+pub const ALTRO: &str = "01234567897";
+
+const DATABASE_URL_VAR: &str = "SELFCARE_TEST_DATABASE_URL";
+
+/// A database of its own: a temporary SQLite file, or a new PostgreSQL database dropped at
+/// the end.
+pub enum TestDb {
+    Sqlite {
+        url: String,
+        _dir: tempfile::TempDir,
+    },
+    Postgres {
+        url: String,
+        admin_url: String,
+        name: String,
+    },
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        sqlx::any::install_default_drivers();
+        match std::env::var(DATABASE_URL_VAR) {
+            Ok(admin_url) if !admin_url.trim().is_empty() => {
+                let name = format!("devportal_test_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = sqlx::AnyConnection::connect(&admin_url)
+                    .await
+                    .unwrap_or_else(|e| {
+                        panic!("{DATABASE_URL_VAR} is set but PostgreSQL does not answer: {e}")
+                    });
+                conn.execute(format!("CREATE DATABASE {name}").as_str())
+                    .await
+                    .unwrap();
+                let _ = conn.close().await;
+                let (base, query) = match admin_url.split_once('?') {
+                    Some((b, q)) => (b, format!("?{q}")),
+                    None => (admin_url.as_str(), String::new()),
+                };
+                let prefix = base.rsplit_once('/').map(|(p, _)| p).unwrap_or(base);
+                TestDb::Postgres {
+                    url: format!("{prefix}/{name}{query}"),
+                    admin_url,
+                    name,
+                }
+            }
+            _ => {
+                let dir = tempfile::Builder::new()
+                    .prefix("devportal-test-")
+                    .tempdir()
+                    .unwrap();
+                TestDb::Sqlite {
+                    url: format!("sqlite://{}", dir.path().join("devportal.db").display()),
+                    _dir: dir,
+                }
+            }
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        match self {
+            TestDb::Sqlite { url, .. } | TestDb::Postgres { url, .. } => url,
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let TestDb::Postgres {
+            admin_url, name, ..
+        } = self
+        {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin_url).await {
+                        let _ = conn
+                            .execute(
+                                format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str(),
+                            )
+                            .await;
+                        let _ = conn.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+pub fn settings() -> Settings {
+    Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        migration_api_key: Some(KEY.into()),
+        ..Settings::default()
+    }
+}
+
+/// A running portal on a fresh database, and a client for the migration API.
+pub struct Portal {
+    pub portal: DevPortal,
+    pub db: Db,
+    pub api: reqwest::Client,
+    _testdb: TestDb,
+}
+
+impl Portal {
+    pub async fn start() -> Portal {
+        Self::start_with(settings()).await
+    }
+
+    pub async fn start_with(settings: Settings) -> Portal {
+        let testdb = TestDb::new().await;
+        let db = devportal::open_db(testdb.url(), &Default::default())
+            .await
+            .unwrap();
+        let portal = DevPortal::start(&settings, db.clone()).await.unwrap();
+        Portal {
+            portal,
+            db,
+            api: reqwest::Client::new(),
+            _testdb: testdb,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.portal.url())
+    }
+
+    /// A delegate whose password is [`PASSWORD`].
+    pub async fn delegate(&self, email: &str, name: &str, surname: &str) -> String {
+        let hash = store::hash_password(PASSWORD).await.unwrap();
+        store::add_delegate(&self.db, email, name, surname, &hash)
+            .await
+            .unwrap()
+    }
+
+    pub async fn service(
+        &self,
+        delegate: &str,
+        name: &str,
+        fc: &str,
+        visibility: Visibility,
+    ) -> String {
+        store::add_service(&self.db, delegate, &sample(name, fc), visibility)
+            .await
+            .unwrap()
+    }
+
+    /// A browser: keeps cookies, follows redirects.
+    pub fn browser(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap()
+    }
+
+    /// A browser logged in as `email`.
+    pub async fn logged_in(&self, email: &str) -> reqwest::Client {
+        let browser = self.browser();
+        let r = self.login(&browser, email, PASSWORD).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.url().path().ends_with("/services"), "{}", r.url());
+        browser
+    }
+
+    pub async fn login(
+        &self,
+        browser: &reqwest::Client,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        browser
+            .post(self.url("/login"))
+            .form(&[("email", email), ("password", password)])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// GET a page: status and body.
+    pub async fn page(&self, browser: &reqwest::Client, path: &str) -> (StatusCode, String) {
+        let r = browser.get(self.url(path)).send().await.unwrap();
+        (r.status(), r.text().await.unwrap())
+    }
+
+    /// POST a form: status and body (after redirects).
+    pub async fn post_form(
+        &self,
+        browser: &reqwest::Client,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, String) {
+        let r = browser
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.text().await.unwrap())
+    }
+
+    /// The CSRF token of the logged-in browser (from any page's logout form).
+    pub async fn csrf(&self, browser: &reqwest::Client) -> String {
+        let (status, body) = self.page(browser, "/services").await;
+        assert_eq!(status, StatusCode::OK);
+        csrf_of(&body)
+    }
+
+    /// A migration API call with the right key: status and JSON (`Null` when not JSON).
+    pub async fn api(&self, method: &str, path: &str) -> (StatusCode, Value) {
+        self.api_as(Some(KEY), method, path).await
+    }
+
+    pub async fn api_as(&self, key: Option<&str>, method: &str, path: &str) -> (StatusCode, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut r = self
+            .api
+            .request(method, self.url(&format!("/api/v1{path}")));
+        if let Some(key) = key {
+            r = r.header("X-Functions-Key", key);
+        }
+        let r = r.send().await.unwrap();
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub async fn freeze(&self, fc: &str, delegate: &str, service: &str) -> (StatusCode, Value) {
+        self.api(
+            "POST",
+            &format!("/organizations/{fc}/delegates/{delegate}/services/{service}/freeze"),
+        )
+        .await
+    }
+
+    pub async fn transfer(&self, fc: &str, delegate: &str, service: &str) -> (StatusCode, Value) {
+        self.api(
+            "POST",
+            &format!("/organizations/{fc}/delegates/{delegate}/services/{service}/transfer"),
+        )
+        .await
+    }
+}
+
+/// A page's text as read, with the entities askama writes turned back into characters.
+pub fn unescape(html: &str) -> String {
+    html.replace("&#39;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+pub fn csrf_of(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("a csrf field") + marker.len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+/// A valid service of the organization `fc`.
+pub fn sample(name: &str, fc: &str) -> LegacyService {
+    LegacyService {
+        name: name.into(),
+        description: format!("Il servizio «{name}» del Comune."),
+        organization: Organization {
+            name: "Comune di Roccabella".into(),
+            fiscal_code: fc.into(),
+            department_name: None,
+        },
+        require_secure_channel: false,
+        authorized_recipients: vec![],
+        authorized_cidrs: vec![],
+        max_allowed_payment_amount: 0,
+        metadata: Metadata {
+            topic_id: Some(3),
+            privacy_url: Some("https://www.comune.roccabella.it/privacy".into()),
+            email: Some("servizi@comune.roccabella.it".into()),
+            ..Metadata::new(Scope::Local)
+        },
+    }
+}
+
+#[tokio::test]
+async fn start_requires_a_long_enough_migration_key() {
+    let testdb = TestDb::new().await;
+    let db = devportal::open_db(testdb.url(), &Default::default())
+        .await
+        .unwrap();
+    // Opening twice migrates nothing more.
+    devportal::open_db(testdb.url(), &Default::default())
+        .await
+        .unwrap();
+    let mut s = settings();
+    s.migration_api_key = None;
+    let err = DevPortal::start(&s, db.clone()).await.unwrap_err();
+    assert!(matches!(err, StartError::MissingMigrationKey), "{err}");
+    assert!(
+        err.to_string()
+            .contains("SELFCARE_DEVPORTAL__MIGRATION_API_KEY")
+    );
+    s.migration_api_key = Some("too-short".into());
+    let err = DevPortal::start(&s, db.clone()).await.unwrap_err();
+    assert!(matches!(err, StartError::ShortMigrationKey { .. }), "{err}");
+    // The Debug of the settings never shows the key.
+    assert!(!format!("{:?}", settings()).contains(KEY));
+    let portal = DevPortal::start(&settings(), db.clone()).await.unwrap();
+    let r = reqwest::get(format!("{}/healthz", portal.url()))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["x-frame-options"], "DENY");
+    assert!(r.headers().contains_key("content-security-policy"));
+    portal.stop().await;
+    // Stopping does not close the database it was given.
+    db.ping().await.unwrap();
+}

@@ -1,0 +1,134 @@
+//! The import's JSON API under `/io/api/services/migrations` (administrators of the
+//! institution): the delegates, starting an import per delegate ("ownership claim") and its
+//! status.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use super::client::{Delegate, PendingService};
+use super::model::{Counts, StepError};
+use super::store::{self, DelegateImport};
+use crate::auth::BoUser;
+use crate::error::IoError;
+use crate::model::{service_id_shape, timestamp};
+use crate::state::IoState;
+
+pub fn upstream(e: StepError) -> IoError {
+    IoError::Upstream(e.message().to_string())
+}
+
+/// The delegates of the caller's institution with services on the portal.
+pub async fn portal_delegates(s: &IoState, user: &BoUser) -> Result<Vec<Delegate>, IoError> {
+    s.importer
+        .portal()?
+        .delegates(&user.tenant.fiscal_code)
+        .await
+        .map_err(upstream)
+}
+
+/// The services of the caller's institution still on the portal.
+pub async fn portal_services(s: &IoState, user: &BoUser) -> Result<Vec<PendingService>, IoError> {
+    s.importer
+        .portal()?
+        .pending_services(&user.tenant.fiscal_code)
+        .await
+        .map_err(upstream)
+}
+
+/// Starts (or resumes) the import of a delegate's services: records an item per service still
+/// on the portal and wakes the workers. Asking again while it runs adds nothing.
+pub async fn start_import(s: &IoState, user: &BoUser, delegate_id: &str) -> Result<(), IoError> {
+    user.require_admin()?;
+    if !service_id_shape(delegate_id) {
+        return Err(IoError::invalid("delegateId", "is not a delegate id"));
+    }
+    let portal = s.importer.portal()?;
+    let fc = &user.tenant.fiscal_code;
+    let delegate = portal
+        .delegates(fc)
+        .await
+        .map_err(upstream)?
+        .into_iter()
+        .find(|d| d.source_id == delegate_id)
+        .ok_or(IoError::NotFound)?;
+    let services = portal
+        .delegate_services(fc, delegate_id)
+        .await
+        .map_err(upstream)?;
+    store::request(
+        &s.platform.db,
+        &user.tenant,
+        &delegate,
+        &services,
+        user.user_id(),
+    )
+    .await?;
+    s.importer.wake();
+    Ok(())
+}
+
+/// `GET /io/api/services/migrations/delegates`
+pub async fn delegates(State(s): State<IoState>, user: BoUser) -> Result<Json<Value>, IoError> {
+    user.require_admin()?;
+    let delegates = portal_delegates(&s, &user).await?;
+    Ok(Json(json!({ "delegates": delegates })))
+}
+
+/// `POST /io/api/services/migrations/ownership-claims/{delegateId}` → 202
+pub async fn claim(
+    State(s): State<IoState>,
+    user: BoUser,
+    Path(delegate_id): Path<String>,
+) -> Result<StatusCode, IoError> {
+    start_import(&s, &user, &delegate_id).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+fn status_json(c: &Counts) -> Value {
+    json!({
+        "initial": c.initial,
+        "processing": c.processing,
+        "failed": c.failed,
+        "completed": c.completed,
+    })
+}
+
+fn item_json(d: &DelegateImport) -> Value {
+    json!({
+        "delegate": {
+            "sourceId": d.delegate.source_id,
+            "sourceName": d.delegate.source_name,
+            "sourceSurname": d.delegate.source_surname,
+            "sourceEmail": d.delegate.source_email,
+        },
+        "lastUpdate": timestamp(d.updated_at),
+        "status": status_json(&d.counts),
+    })
+}
+
+/// `GET /io/api/services/migrations/ownership-claims/{delegateId}`
+pub async fn claim_status(
+    State(s): State<IoState>,
+    user: BoUser,
+    Path(delegate_id): Path<String>,
+) -> Result<Json<Value>, IoError> {
+    user.require_admin()?;
+    let d = store::delegate(&s.platform.db, &user.tenant.institution_id, &delegate_id)
+        .await?
+        .ok_or(IoError::NotFound)?;
+    Ok(Json(json!({
+        "lastUpdate": timestamp(d.updated_at),
+        "status": status_json(&d.counts),
+    })))
+}
+
+/// `GET /io/api/services/migrations/ownership-claims/latest`
+pub async fn latest(State(s): State<IoState>, user: BoUser) -> Result<Json<Value>, IoError> {
+    user.require_admin()?;
+    let items = store::latest(&s.platform.db, &user.tenant.institution_id).await?;
+    Ok(Json(json!({
+        "items": items.iter().map(item_json).collect::<Vec<_>>(),
+    })))
+}
