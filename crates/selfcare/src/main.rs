@@ -54,6 +54,10 @@ enum Command {
         /// A TOML configuration file, for settings beyond the demo's.
         #[arg(long, short = 'c', value_name = "FILE")]
         config: Option<PathBuf>,
+        /// Where the legacy Developer Portal started beside the demo listens [default:
+        /// 127.0.0.1:8081] (setting `devportal.listen`).
+        #[arg(long, value_name = "ADDR:PORT")]
+        devportal_listen: Option<std::net::SocketAddr>,
     },
     /// Platform operators: add an institution.
     Institution {
@@ -241,14 +245,18 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             listen,
             data_dir,
             config,
+            devportal_listen,
         } => {
-            let settings = Settings::load(
+            let mut settings = Settings::load(
                 config.as_deref(),
                 &Overrides {
                     listen,
                     database_url: None,
                 },
             )?;
+            if let Some(addr) = devportal_listen {
+                settings.devportal.listen = addr;
+            }
             start(settings, Mode::Demo { data_dir }).await
         }
         Command::Institution {
@@ -385,6 +393,9 @@ async fn start(settings: Settings, mode: Mode) -> Result<(), Box<dyn std::error:
         println!("  Health          {base}/healthz");
         println!("  Readiness       {base}/readyz");
         println!("  Metrics         {base}/metrics");
+        if let Some(portal) = app.devportal() {
+            println!("  Developer Portal {}/ (legacy)", portal.url());
+        }
         println!("  Public keys     {base}/.well-known/jwks.json");
         println!();
         println!("Demo identities (log in with the test identity provider):");
@@ -393,6 +404,16 @@ async fn start(settings: Settings, mode: Mode) -> Result<(), Box<dyn std::error:
                 "  {}  {} {}: {}",
                 person.fiscal_code, person.name, person.family_name, person.description
             );
+        }
+        if app.devportal().is_some() {
+            println!();
+            println!(
+                "Delegates of the legacy Developer Portal (password {}):",
+                selfcare::demo_devportal::PASSWORD
+            );
+            for d in selfcare::demo_devportal::DELEGATES {
+                println!("  {}  {} {}: {}", d.email, d.name, d.surname, d.description);
+            }
         }
         println!();
         println!("Press Ctrl-C to stop.");

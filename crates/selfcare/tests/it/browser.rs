@@ -779,6 +779,6 @@ async fn browser_import_from_the_developer_portal() {
         .unwrap();
     assert_eq!(read.status(), 200);
     let body: serde_json::Value = read.json().await.unwrap();
-    assert_eq!(body["name"], "Tari - Tassa sui rifiuti", "{body}");
+    assert_eq!(body["service_name"], "Tari - Tassa sui rifiuti", "{body}");
     browser.close().await;
 }

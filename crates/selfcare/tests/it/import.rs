@@ -525,16 +525,31 @@ async fn import_lists_by_the_rules_maps_states_keeps_keys_and_runs_once() {
     let release = |svc: &Value| {
         let id = svc["id"].as_str().unwrap().to_string();
         let (base, admin) = (app.url.clone(), admin.clone());
-        async move { call(&base, &admin, "GET", &format!("/io/api/services/{id}/release")).await }
+        async move {
+            call(
+                &base,
+                &admin,
+                "GET",
+                &format!("/io/api/services/{id}/release"),
+            )
+            .await
+        }
     };
     let tari = by_name("Tari - Tassa sui rifiuti");
     assert_eq!(tari["status"]["value"], "approved");
     let (status, published) = release(&tari).await;
-    assert_eq!((status, &published["status"]), (200, &json!("published")), "{published}");
+    assert_eq!(
+        (status, &published["status"]),
+        (200, &json!("published")),
+        "{published}"
+    );
     let demografici = by_name("Servizi demografici");
     assert_eq!(demografici["status"]["value"], "approved");
     let (status, unpublished) = release(&demografici).await;
-    assert_eq!((status, &unpublished["status"]), (200, &json!("unpublished")));
+    assert_eq!(
+        (status, &unpublished["status"]),
+        (200, &json!("unpublished"))
+    );
     let sale = by_name("Prenotazione sale comunali");
     assert_eq!(sale["status"]["value"], "draft");
     assert_eq!(release(&sale).await.0, 404, "never published");
