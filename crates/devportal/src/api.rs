@@ -17,6 +17,7 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/organizations/{fc}/delegates", get(delegates))
         .route("/organizations/{fc}/services", get(services))
+        .route("/organizations/{fc}/delegates/{delegate_id}", get(delegate))
         .route(
             "/organizations/{fc}/delegates/{delegate_id}/services",
             get(delegate_services),
@@ -60,7 +61,7 @@ async fn delegates(
     Path(fc): Path<String>,
 ) -> Result<Json<DelegatesBody>, DevportalError> {
     check_fc(&fc)?;
-    let all = store::organization_services(&state.db, &fc).await?;
+    let all = store::organization_services(&state.db, &fc, None).await?;
     let delegates = model::importable_delegates(&fc, &all)
         .into_iter()
         .map(|d| DelegateEntry {
@@ -72,6 +73,30 @@ async fn delegates(
         })
         .collect();
     Ok(Json(DelegatesBody { delegates }))
+}
+
+/// One delegate with importable services of the organization, as in the list; 404 when they
+/// have none.
+async fn delegate(
+    _: MigrationCaller,
+    State(state): State<AppState>,
+    Path((fc, delegate_id)): Path<(String, String)>,
+) -> Result<Json<DelegateEntry>, DevportalError> {
+    check_fc(&fc)?;
+    let theirs = store::organization_services(&state.db, &fc, Some(&delegate_id)).await?;
+    model::importable_delegates(&fc, &theirs)
+        .into_iter()
+        .next()
+        .map(|d| {
+            Json(DelegateEntry {
+                source_id: d.delegate.id,
+                source_name: d.delegate.name,
+                source_surname: d.delegate.surname,
+                source_email: d.delegate.email,
+                subscription_counter: d.pending,
+            })
+        })
+        .ok_or(DevportalError::NotFound)
 }
 
 #[derive(Serialize)]
@@ -110,7 +135,7 @@ async fn services(
     Path(fc): Path<String>,
 ) -> Result<Json<ServicesBody>, DevportalError> {
     check_fc(&fc)?;
-    let all = store::organization_services(&state.db, &fc).await?;
+    let all = store::organization_services(&state.db, &fc, None).await?;
     Ok(Json(services_body(model::pending_services(
         &fc, None, &all,
     ))))
@@ -122,11 +147,11 @@ async fn delegate_services(
     Path((fc, delegate_id)): Path<(String, String)>,
 ) -> Result<Json<ServicesBody>, DevportalError> {
     check_fc(&fc)?;
-    let all = store::organization_services(&state.db, &fc).await?;
+    let theirs = store::organization_services(&state.db, &fc, Some(&delegate_id)).await?;
     Ok(Json(services_body(model::pending_services(
         &fc,
         Some(&delegate_id),
-        &all,
+        &theirs,
     ))))
 }
 

@@ -629,20 +629,22 @@ fn delegate_order(a: &Delegate, b: &Delegate) -> std::cmp::Ordering {
 /// Every delegate owning an importable service of `fc` (transferred or not), with the number
 /// of their pending ones (importable, not transferred); by surname, name, id.
 pub fn importable_delegates(fc: &str, services: &[OrgService]) -> Vec<DelegateCount> {
-    let mut out: Vec<DelegateCount> = Vec::new();
+    let mut by_id: std::collections::HashMap<&str, DelegateCount> =
+        std::collections::HashMap::new();
     for s in services
         .iter()
         .filter(|s| is_importable(&s.name, &s.organization_fiscal_code, fc))
     {
         let pending = usize::from(!s.transferred);
-        match out.iter_mut().find(|d| d.delegate.id == s.delegate.id) {
-            Some(d) => d.pending += pending,
-            None => out.push(DelegateCount {
+        by_id
+            .entry(s.delegate.id.as_str())
+            .or_insert_with(|| DelegateCount {
                 delegate: s.delegate.clone(),
-                pending,
-            }),
-        }
+                pending: 0,
+            })
+            .pending += pending;
     }
+    let mut out: Vec<DelegateCount> = by_id.into_values().collect();
     out.sort_by(|a, b| delegate_order(&a.delegate, &b.delegate));
     out
 }

@@ -551,21 +551,31 @@ pub async fn regenerate_key(
 // ---------------------------------------------------------------------------------------------
 // The migration API
 
-/// Every service of the organization `fc`, with its delegate (the rules pick from these).
+/// Every service of the organization `fc` (of one delegate, when given), with its delegate
+/// (the rules pick from these).
 pub(crate) async fn organization_services(
     db: &Db,
     fc: &str,
+    delegate_id: Option<&str>,
 ) -> Result<Vec<OrgService>, DevportalError> {
-    let rows = sqlx::query(
+    // One delegate's services are an indexed read, not the whole organization.
+    let sql = format!(
         "SELECT s.id, s.name, s.organization_fiscal_code, s.visibility, s.frozen_at, \
          s.transferred_at, d.id AS d_id, d.name AS d_name, d.surname AS d_surname, \
          d.email AS d_email \
          FROM dp_services s JOIN dp_delegates d ON d.id = s.delegate_id \
-         WHERE s.organization_fiscal_code = $1",
-    )
-    .bind(fc)
-    .fetch_all(db.reader())
-    .await?;
+         WHERE s.organization_fiscal_code = $1{}",
+        if delegate_id.is_some() {
+            " AND s.delegate_id = $2"
+        } else {
+            ""
+        }
+    );
+    let mut query = sqlx::query(&sql).bind(fc);
+    if let Some(id) = delegate_id {
+        query = query.bind(id);
+    }
+    let rows = query.fetch_all(db.reader()).await?;
     rows.iter()
         .map(|r| {
             let id: String = r.try_get("id")?;

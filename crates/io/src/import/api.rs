@@ -47,11 +47,9 @@ pub async fn start_import(s: &IoState, user: &BoUser, delegate_id: &str) -> Resu
     let portal = s.importer.portal()?;
     let fc = &user.tenant.fiscal_code;
     let delegate = portal
-        .delegates(fc)
+        .delegate(fc, delegate_id)
         .await
         .map_err(upstream)?
-        .into_iter()
-        .find(|d| d.source_id == delegate_id)
         .ok_or(IoError::NotFound)?;
     let services = portal
         .delegate_services(fc, delegate_id)

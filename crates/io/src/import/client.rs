@@ -160,6 +160,22 @@ impl Portal {
         Ok(r.delegates)
     }
 
+    /// One delegate with importable services of the institution (`None`: they have none).
+    pub async fn delegate(
+        &self,
+        fiscal_code: &str,
+        delegate_id: &str,
+    ) -> Result<Option<Delegate>, StepError> {
+        match self
+            .call(Method::GET, self.url(fiscal_code, &["delegates", delegate_id]))
+            .await
+        {
+            Ok(d) => Ok(Some(d)),
+            Err(StepError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Every service of the institution still on the portal.
     pub async fn pending_services(
         &self,

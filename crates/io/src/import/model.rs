@@ -167,12 +167,14 @@ pub enum StepError {
     Transient(String),
     /// Trying again gives the same answer: the item fails now.
     Permanent(String),
+    /// The portal does not know it (any more): permanent too.
+    NotFound(String),
 }
 
 impl StepError {
     pub fn message(&self) -> &str {
         match self {
-            Self::Transient(m) | Self::Permanent(m) => m,
+            Self::Transient(m) | Self::Permanent(m) | Self::NotFound(m) => m,
         }
     }
 }
@@ -186,6 +188,7 @@ pub fn classify_status(status: u16, detail: &str) -> StepError {
     };
     match status {
         408 | 425 | 429 | 500..=599 => StepError::Transient(text),
+        404 => StepError::NotFound(text),
         _ => StepError::Permanent(text),
     }
 }

@@ -191,53 +191,66 @@ pub async fn failed(db: &Db, institution_id: &str) -> Result<Vec<FailedItem>, Io
         .collect()
 }
 
-/// Claims the next due item: waiting, or processing with its lease run out (its worker died).
-/// PostgreSQL skips rows other instances are claiming; SQLite has one writer.
-pub async fn claim(db: &Db, lease_ms: u64, worker: &str) -> Result<Option<Item>, IoError> {
+/// Claims up to `n` due items: waiting, or processing with their lease run out (their worker
+/// died). PostgreSQL skips rows other instances are claiming; SQLite has one writer.
+pub async fn claim(
+    db: &Db,
+    lease_ms: u64,
+    worker: &str,
+    n: i64,
+) -> Result<Vec<Item>, IoError> {
     let now = now_millis();
     let skip_locked = match db.dialect() {
         Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
         Dialect::Sqlite => "",
     };
-    let row = sqlx::query(&format!(
+    let rows = sqlx::query(&format!(
         "UPDATE io_import_items SET status = 'processing', lease_until = $1, \
          attempts = attempts + 1, updated_at = $2, claimed_by = $3 \
-         WHERE id = (SELECT id FROM io_import_items \
+         WHERE id IN (SELECT id FROM io_import_items \
             WHERE status IN ('initial', 'processing') AND next_attempt_at <= $2 \
             AND (lease_until IS NULL OR lease_until < $2) \
-            ORDER BY next_attempt_at, id LIMIT 1{skip_locked}) \
+            ORDER BY next_attempt_at, id LIMIT $4{skip_locked}) \
          RETURNING id, institution_id, fiscal_code, delegate_id, service_id, attempts"
     ))
     .bind(now.saturating_add(i64::try_from(lease_ms).unwrap_or(i64::MAX)))
     .bind(now)
     .bind(worker)
-    .fetch_optional(db.writer())
+    .bind(n.max(1))
+    .fetch_all(db.writer())
     .await?;
-    row.map(|r| {
-        Ok::<_, sqlx::Error>(Item {
-            id: r.try_get("id")?,
-            institution_id: r.try_get("institution_id")?,
-            fiscal_code: r.try_get("fiscal_code")?,
-            delegate_id: r.try_get("delegate_id")?,
-            service_id: r.try_get("service_id")?,
-            attempts: r.try_get("attempts")?,
+    rows.iter()
+        .map(|r| {
+            Ok::<_, sqlx::Error>(Item {
+                id: r.try_get("id")?,
+                institution_id: r.try_get("institution_id")?,
+                fiscal_code: r.try_get("fiscal_code")?,
+                delegate_id: r.try_get("delegate_id")?,
+                service_id: r.try_get("service_id")?,
+                attempts: r.try_get("attempts")?,
+            })
         })
-    })
-    .transpose()
-    .map_err(IoError::from)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(IoError::from)
 }
 
-/// The item is done. Another worker that ran it too (after a lease ran out) completes it the
-/// same way, since every step is idempotent.
-pub async fn complete(db: &Db, item: &Item) -> Result<(), IoError> {
-    sqlx::query(
+/// The items are done, in one write. Another worker that ran one too (after a lease ran out)
+/// completes it the same way, since every step is idempotent.
+pub async fn complete(db: &Db, items: &[&Item]) -> Result<(), IoError> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let placeholders: Vec<String> = (0..items.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
         "UPDATE io_import_items SET status = 'completed', lease_until = NULL, error = NULL, \
-         updated_at = $1 WHERE id = $2 AND status <> 'completed'",
-    )
-    .bind(now_millis())
-    .bind(&item.id)
-    .execute(db.writer())
-    .await?;
+         updated_at = $1 WHERE status <> 'completed' AND id IN ({})",
+        placeholders.join(", ")
+    );
+    let mut q = sqlx::query(&sql).bind(now_millis());
+    for item in items {
+        q = q.bind(&item.id);
+    }
+    q.execute(db.writer()).await?;
     Ok(())
 }
 
