@@ -53,7 +53,7 @@ impl Default for ImportSettings {
         Self {
             devportal_url: None,
             devportal_api_key: None,
-            workers: 16,
+            workers: 32,
             request_timeout_ms: 10_000,
             retry_base_ms: 1_000,
             retry_max_ms: 60_000,

@@ -30,7 +30,7 @@ enum Scenario {
         #[arg(long, default_value_t = 10)]
         services: usize,
         /// Import workers of the back-office (`io.import.workers`).
-        #[arg(long, default_value_t = 16)]
+        #[arg(long, default_value_t = 32)]
         workers: usize,
         /// The back-office's database (default: SQLite in a temporary directory); the portal
         /// always uses SQLite.
