@@ -13,7 +13,10 @@ use serde_json::{Value, json};
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 #[derive(Parser)]
-#[command(name = "loadgen", about = "Benchmarks of selfcare, with a same-run reference")]
+#[command(
+    name = "loadgen",
+    about = "Benchmarks of selfcare, with a same-run reference"
+)]
 struct Cli {
     #[command(subcommand)]
     scenario: Scenario,
@@ -137,7 +140,11 @@ async fn admin_token(http: &reqwest::Client, base: &str) -> Result<String, Error
     )
     .await?;
     let session = r["sessionToken"].as_str().ok_or("no session token")?;
-    let list = json_of(http.get(format!("{base}/v2/institutions")).bearer_auth(session)).await?;
+    let list = json_of(
+        http.get(format!("{base}/v2/institutions"))
+            .bearer_auth(session),
+    )
+    .await?;
     let id = list
         .as_array()
         .and_then(|l| l.iter().find(|i| i["name"] == "Comune di Roccabella"))
@@ -155,7 +162,10 @@ async fn admin_token(http: &reqwest::Client, base: &str) -> Result<String, Error
             .json(&json!({ "identity_token": r["token"] })),
     )
     .await?;
-    Ok(r["token"].as_str().ok_or("no back-office token")?.to_string())
+    Ok(r["token"]
+        .as_str()
+        .ok_or("no back-office token")?
+        .to_string())
 }
 
 async fn import(

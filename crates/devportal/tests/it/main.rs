@@ -14,103 +14,13 @@ use devportal::{DevPortal, Settings, StartError, store};
 use platform::db::Db;
 use reqwest::StatusCode;
 use serde_json::Value;
-use sqlx::{Connection, Executor};
+use testkit::TestDb;
 
 pub const KEY: &str = "migration-key-for-the-tests-0123";
 pub const PASSWORD: &str = "password-di-prova-1";
 pub const COMUNE: &str = "00123456782";
 pub const REGIONE: &str = "80001234568";
 pub const ALTRO: &str = "01234567897";
-
-const DATABASE_URL_VAR: &str = "SELFCARE_TEST_DATABASE_URL";
-
-/// A database of its own: a temporary SQLite file, or a new PostgreSQL database dropped at
-/// the end.
-pub enum TestDb {
-    Sqlite {
-        url: String,
-        _dir: tempfile::TempDir,
-    },
-    Postgres {
-        url: String,
-        admin_url: String,
-        name: String,
-    },
-}
-
-impl TestDb {
-    pub async fn new() -> TestDb {
-        sqlx::any::install_default_drivers();
-        match std::env::var(DATABASE_URL_VAR) {
-            Ok(admin_url) if !admin_url.trim().is_empty() => {
-                let name = format!("devportal_test_{}", uuid::Uuid::new_v4().simple());
-                let mut conn = sqlx::AnyConnection::connect(&admin_url)
-                    .await
-                    .unwrap_or_else(|e| {
-                        panic!("{DATABASE_URL_VAR} is set but PostgreSQL does not answer: {e}")
-                    });
-                conn.execute(format!("CREATE DATABASE {name}").as_str())
-                    .await
-                    .unwrap();
-                let _ = conn.close().await;
-                let (base, query) = match admin_url.split_once('?') {
-                    Some((b, q)) => (b, format!("?{q}")),
-                    None => (admin_url.as_str(), String::new()),
-                };
-                let prefix = base.rsplit_once('/').map(|(p, _)| p).unwrap_or(base);
-                TestDb::Postgres {
-                    url: format!("{prefix}/{name}{query}"),
-                    admin_url,
-                    name,
-                }
-            }
-            _ => {
-                let dir = tempfile::Builder::new()
-                    .prefix("devportal-test-")
-                    .tempdir()
-                    .unwrap();
-                TestDb::Sqlite {
-                    url: format!("sqlite://{}", dir.path().join("devportal.db").display()),
-                    _dir: dir,
-                }
-            }
-        }
-    }
-
-    pub fn url(&self) -> &str {
-        match self {
-            TestDb::Sqlite { url, .. } | TestDb::Postgres { url, .. } => url,
-        }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let TestDb::Postgres {
-            admin_url, name, ..
-        } = self
-        {
-            let (admin_url, name) = (admin_url.clone(), name.clone());
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async {
-                    if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin_url).await {
-                        let _ = conn
-                            .execute(
-                                format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str(),
-                            )
-                            .await;
-                        let _ = conn.close().await;
-                    }
-                });
-            })
-            .join();
-        }
-    }
-}
 
 pub fn settings() -> Settings {
     Settings {

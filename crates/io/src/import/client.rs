@@ -167,7 +167,10 @@ impl Portal {
         delegate_id: &str,
     ) -> Result<Option<Delegate>, StepError> {
         match self
-            .call(Method::GET, self.url(fiscal_code, &["delegates", delegate_id]))
+            .call(
+                Method::GET,
+                self.url(fiscal_code, &["delegates", delegate_id]),
+            )
             .await
         {
             Ok(d) => Ok(Some(d)),

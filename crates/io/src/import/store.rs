@@ -193,12 +193,7 @@ pub async fn failed(db: &Db, institution_id: &str) -> Result<Vec<FailedItem>, Io
 
 /// Claims up to `n` due items: waiting, or processing with their lease run out (their worker
 /// died). PostgreSQL skips rows other instances are claiming; SQLite has one writer.
-pub async fn claim(
-    db: &Db,
-    lease_ms: u64,
-    worker: &str,
-    n: i64,
-) -> Result<Vec<Item>, IoError> {
+pub async fn claim(db: &Db, lease_ms: u64, worker: &str, n: i64) -> Result<Vec<Item>, IoError> {
     let now = now_millis();
     let skip_locked = match db.dialect() {
         Dialect::Postgres => " FOR UPDATE SKIP LOCKED",

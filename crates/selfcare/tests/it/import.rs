@@ -109,17 +109,18 @@ pub async fn call_with(
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+/// Like [`call`], asserting the status; the body.
+pub async fn expect(base: &str, token: &str, method: &str, path: &str, status: u16) -> Value {
+    let (got, v) = call(base, token, method, path).await;
+    assert_eq!(got, status, "{method} {path}: {v}");
+    v
+}
+
+const CLAIMS: &str = "/io/api/services/migrations/ownership-claims";
+
 /// The counts of a delegate's import.
 async fn counts(base: &str, token: &str, delegate: &str) -> Value {
-    let (status, v) = call(
-        base,
-        token,
-        "GET",
-        &format!("/io/api/services/migrations/ownership-claims/{delegate}"),
-    )
-    .await;
-    assert_eq!(status, 200, "{v}");
-    v["status"].clone()
+    expect(base, token, "GET", &format!("{CLAIMS}/{delegate}"), 200).await["status"].clone()
 }
 
 /// Waits until nothing of the delegate's import is waiting or running; its final counts.
@@ -139,20 +140,19 @@ async fn settled(base: &str, token: &str, delegate: &str, within: Duration) -> V
 }
 
 async fn start(base: &str, token: &str, delegate: &str) {
-    let (status, v) = call(
-        base,
-        token,
-        "POST",
-        &format!("/io/api/services/migrations/ownership-claims/{delegate}"),
-    )
-    .await;
-    assert_eq!(status, 202, "{v}");
+    expect(base, token, "POST", &format!("{CLAIMS}/{delegate}"), 202).await;
 }
 
 /// The delegates the back-office shows the admin, by "Surname Name".
 async fn delegates(base: &str, token: &str) -> Vec<(String, String, i64)> {
-    let (status, v) = call(base, token, "GET", "/io/api/services/migrations/delegates").await;
-    assert_eq!(status, 200, "{v}");
+    let v = expect(
+        base,
+        token,
+        "GET",
+        "/io/api/services/migrations/delegates",
+        200,
+    )
+    .await;
     v["delegates"]
         .as_array()
         .unwrap()
@@ -457,44 +457,43 @@ async fn import_lists_by_the_rules_maps_states_keeps_keys_and_runs_once() {
     assert_eq!((theirs[0].0.as_str(), theirs[0].2), ("Neri Laura", 1));
     // Operators cannot import.
     let operator = bo_token(&app.url, ANNA, COMUNE).await;
-    let (status, _) = call(
+    expect(
         &app.url,
         &operator,
         "GET",
         "/io/api/services/migrations/delegates",
+        403,
     )
     .await;
-    assert_eq!(status, 403);
     let giovanni = id_of(&list, "Verdi Giovanni");
     let laura = id_of(&list, "Neri Laura");
-    let (status, _) = call(
+    expect(
         &app.url,
         &operator,
         "POST",
-        &format!("/io/api/services/migrations/ownership-claims/{giovanni}"),
+        &format!("{CLAIMS}/{giovanni}"),
+        403,
     )
     .await;
-    assert_eq!(status, 403);
     // Nothing asked yet: no status.
-    let (status, _) = call(
+    expect(
         &app.url,
         &admin,
         "GET",
-        &format!("/io/api/services/migrations/ownership-claims/{giovanni}"),
+        &format!("{CLAIMS}/{giovanni}"),
+        404,
     )
     .await;
-    assert_eq!(status, 404);
 
     // The keys as the delegate knows them, before the import.
     let before = pending_on_portal(&portal_db, COMUNE_FC).await;
     assert_eq!(before.len(), 5, "{before:?}");
 
     // Two starts at once for Giovanni (two admins, or a double click): both 202, one item each.
-    let (a, b) = tokio::join!(
+    tokio::join!(
         start(&app.url, &admin, &giovanni),
         start(&app.url, &admin, &giovanni)
     );
-    let _ = (a, b);
     let db = app.db.connect().await;
     assert_eq!(
         scalar(&db, "SELECT COUNT(*) FROM io_import_items").await,
@@ -1114,4 +1113,86 @@ async fn two_instances_on_one_postgresql_both_import_and_each_service_arrives_on
     main.close().await;
     let _ = proxy.stop().await;
     portal.stop().await;
+}
+
+#[tokio::test]
+async fn regenerating_the_imported_keys_retires_the_ones_the_delegate_knows() {
+    let app = TestApp::spawn().await;
+    let portal_db = app.app().devportal().unwrap().db().clone();
+    let admin = bo_token(&app.url, MARIO, COMUNE).await;
+    let before = pending_on_portal(&portal_db, COMUNE_FC).await;
+    let giovanni = id_of(&delegates(&app.url, &admin).await, "Verdi Giovanni");
+    start(&app.url, &admin, &giovanni).await;
+    settled(&app.url, &admin, &giovanni, Duration::from_secs(30)).await;
+    let (tari_id, _, tari_key, _) = before
+        .iter()
+        .find(|(_, n, _, _)| n.starts_with("Tari"))
+        .unwrap()
+        .clone();
+    let read = |key: String| {
+        let url = app.url(&format!("/api/v1/services/{tari_id}"));
+        async move {
+            testkit::client()
+                .get(url)
+                .header("Ocp-Apim-Subscription-Key", key)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(read(tari_key.clone()).await, 200);
+
+    // The overview suggests it; operators may not do it.
+    let page = |token: String| {
+        let url = app.url("/io");
+        async move {
+            testkit::client()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    assert!(page(admin.clone()).await.contains("import-rekey"));
+    let operator = bo_token(&app.url, ANNA, COMUNE).await;
+    let refused = testkit::client()
+        .post(app.url("/io/import/regenerate-keys"))
+        .bearer_auth(&operator)
+        .form(&[("csrf", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    assert_eq!(read(tari_key.clone()).await, 200);
+
+    let done = testkit::client()
+        .post(app.url("/io/import/regenerate-keys"))
+        .bearer_auth(&admin)
+        .form(&[("csrf", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 303);
+    // The delegate's key no longer works; the new one does; the suggestion is gone.
+    assert_eq!(read(tari_key.clone()).await, 401);
+    let keys = expect(
+        &app.url,
+        &admin,
+        "GET",
+        &format!("/io/api/services/{tari_id}/keys"),
+        200,
+    )
+    .await;
+    assert_ne!(keys["primary_key"].as_str().unwrap(), tari_key);
+    assert_eq!(
+        read(keys["primary_key"].as_str().unwrap().into()).await,
+        200
+    );
+    assert!(!page(admin.clone()).await.contains("import-rekey"));
 }
