@@ -1,43 +1,289 @@
 //! Interoperability (PDND): e-services, agreements, purposes, clients and keys, the token
-//! endpoint. One instance per environment (Produzione, Collaudo).
+//! endpoint. One instance per environment (Produzione, Collaudo), each with its own data,
+//! issuer, audiences and signing keys, mounted at `/interop/<environment>/`.
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod api;
+pub mod auth;
+mod error;
+pub mod model;
+mod pages;
+pub mod settings;
+mod state;
+pub mod store;
+
 use axum::Router;
+use axum::routing::{MethodRouter, delete, get, post, put};
 use platform::Platform;
-use serde::{Deserialize, Serialize};
+use platform::i18n::Sources;
+use platform::identity::IdentityVerifier;
+use platform::keys::{KeyError, SigningKeys};
 
-/// `interop.*`
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Settings {
-    pub produzione: EnvironmentSettings,
-    pub collaudo: EnvironmentSettings,
+pub use error::InteropError;
+pub use settings::{EnvironmentSettings, Settings};
+
+use crate::model::Environment;
+use crate::state::{EnvState, Inner};
+
+/// This context's messages, in Italian and English.
+pub const MESSAGES: Sources = Sources {
+    context: "interop",
+    it: include_str!("../i18n/it.toml"),
+    en: include_str!("../i18n/en.toml"),
+};
+
+/// Who may call a route: the tenant-isolation test reads this table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (the environment's public keys).
+    Public,
+    /// Anyone with an identity token of the environment's product (the entry points).
+    Entry,
+    /// Any session of the environment (its own logout).
+    AnySession,
+    /// A person of an institution with any role on the environment's product.
+    Member,
 }
 
-/// `interop.<environment>.*`
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EnvironmentSettings {
-    /// The `aud` every client assertion must carry (one of its values, when it is a list).
-    pub client_assertion_audience: String,
+/// A route of one environment; `path` is relative to `/interop/<environment>`.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteDecl {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub access: Access,
 }
 
-impl Default for Settings {
-    fn default() -> Self {
-        // The audiences of the real platform, so that existing clients work unchanged.
-        Self {
-            produzione: EnvironmentSettings {
-                client_assertion_audience: "auth.interop.pagopa.it/client-assertion".into(),
-            },
-            collaudo: EnvironmentSettings {
-                client_assertion_audience: "auth.uat.interop.pagopa.it/client-assertion".into(),
-            },
+type Route = (RouteDecl, MethodRouter<EnvState>);
+
+fn r(
+    method: &'static str,
+    path: &'static str,
+    access: Access,
+    handler: MethodRouter<EnvState>,
+) -> Route {
+    (
+        RouteDecl {
+            method,
+            path,
+            access,
+        },
+        handler,
+    )
+}
+
+fn routes() -> Vec<Route> {
+    use Access::*;
+    vec![
+        r("GET", "/.well-known/jwks.json", Public, get(api::jwks)),
+        r("POST", "/session", Entry, post(pages::enter)),
+        r("POST", "/logout", AnySession, post(pages::logout)),
+        r("GET", "/", Member, get(pages::home)),
+        r("POST", "/api/session", Entry, post(api::open_session)),
+        r("GET", "/api/me", Member, get(api::me)),
+        r("GET", "/api/users", Member, get(api::people)),
+        r("GET", "/api/catalog", Member, get(api::catalog)),
+        r("GET", "/api/eservices", Member, get(api::eservices)),
+        r("POST", "/api/eservices", Member, post(api::create_eservice)),
+        r("GET", "/api/eservices/{id}", Member, get(api::get_eservice)),
+        r(
+            "PUT",
+            "/api/eservices/{id}",
+            Member,
+            put(api::update_eservice),
+        ),
+        r(
+            "DELETE",
+            "/api/eservices/{id}",
+            Member,
+            delete(api::delete_eservice),
+        ),
+        r(
+            "POST",
+            "/api/eservices/{id}/descriptors",
+            Member,
+            post(api::create_descriptor),
+        ),
+        r(
+            "PUT",
+            "/api/eservices/{id}/descriptors/{descriptor_id}",
+            Member,
+            put(api::update_descriptor),
+        ),
+        r(
+            "DELETE",
+            "/api/eservices/{id}/descriptors/{descriptor_id}",
+            Member,
+            delete(api::delete_descriptor),
+        ),
+        r(
+            "POST",
+            "/api/eservices/{id}/descriptors/{descriptor_id}/publish",
+            Member,
+            post(api::publish_descriptor),
+        ),
+        r(
+            "POST",
+            "/api/eservices/{id}/descriptors/{descriptor_id}/suspend",
+            Member,
+            post(api::suspend_descriptor),
+        ),
+        r(
+            "POST",
+            "/api/eservices/{id}/descriptors/{descriptor_id}/activate",
+            Member,
+            post(api::activate_descriptor),
+        ),
+        r("GET", "/api/agreements", Member, get(api::list_agreements)),
+        r(
+            "POST",
+            "/api/agreements",
+            Member,
+            post(api::create_agreement),
+        ),
+        r(
+            "GET",
+            "/api/agreements/{id}",
+            Member,
+            get(api::get_agreement),
+        ),
+        r(
+            "DELETE",
+            "/api/agreements/{id}",
+            Member,
+            delete(api::delete_agreement),
+        ),
+        r(
+            "POST",
+            "/api/agreements/{id}/submit",
+            Member,
+            post(api::submit_agreement),
+        ),
+        r(
+            "POST",
+            "/api/agreements/{id}/approve",
+            Member,
+            post(api::approve_agreement),
+        ),
+        r(
+            "POST",
+            "/api/agreements/{id}/reject",
+            Member,
+            post(api::reject_agreement),
+        ),
+        r(
+            "POST",
+            "/api/agreements/{id}/suspend",
+            Member,
+            post(api::suspend_agreement),
+        ),
+        r(
+            "POST",
+            "/api/agreements/{id}/activate",
+            Member,
+            post(api::activate_agreement),
+        ),
+        r(
+            "POST",
+            "/api/agreements/{id}/archive",
+            Member,
+            post(api::archive_agreement),
+        ),
+        r(
+            "POST",
+            "/api/agreements/{id}/upgrade",
+            Member,
+            post(api::upgrade_agreement),
+        ),
+    ]
+}
+
+/// Every route of an environment with who may call it (the isolation test's table); the
+/// paths are relative to `/interop/<environment>`.
+pub fn declared_routes() -> Vec<RouteDecl> {
+    routes().into_iter().map(|(d, _)| d).collect()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("interop.{env}.signing_key_files: {source}")]
+    Keys { env: &'static str, source: KeyError },
+}
+
+fn environment(
+    platform: &Platform,
+    env: Environment,
+    settings: &EnvironmentSettings,
+    jwks_url: &str,
+) -> Result<Router, StartError> {
+    let keys = if settings.signing_key_files.is_empty() {
+        tracing::warn!(
+            environment = env.as_str(),
+            "interop.{}.signing_key_files is empty: this environment signs no vouchers",
+            env.as_str()
+        );
+        None
+    } else {
+        Some(
+            SigningKeys::load(&settings.signing_key_files).map_err(|source| StartError::Keys {
+                env: env.as_str(),
+                source,
+            })?,
+        )
+    };
+    let verifier = IdentityVerifier::new(
+        platform.db.clone(),
+        &platform.public_url,
+        &settings.identity_token_audience,
+        jwks_url,
+    );
+    let issuer = settings
+        .issuer
+        .clone()
+        .unwrap_or_else(|| format!("{}/interop/{}", platform.public_url, env.as_str()));
+    let state = EnvState::new(Inner {
+        platform: platform.clone(),
+        env,
+        settings: settings.clone(),
+        verifier,
+        keys,
+        issuer,
+    });
+    let mut by_path: Vec<(&'static str, MethodRouter<EnvState>)> = Vec::new();
+    for (decl, handler) in routes() {
+        match by_path.iter_mut().find(|(p, _)| *p == decl.path) {
+            Some((_, existing)) => {
+                let merged = std::mem::take(existing).merge(handler);
+                *existing = merged;
+            }
+            None => by_path.push((decl.path, handler)),
         }
     }
+    let mut router: Router<EnvState> = Router::new();
+    for (path, handler) in by_path {
+        router = router.route(path, handler);
+    }
+    Ok(router.with_state(state))
 }
 
-pub fn router(platform: Platform, settings: &Settings) -> Router {
-    let _ = (platform, settings);
-    Router::new()
+/// Both environments' routes, under `/interop/produzione` and `/interop/collaudo`.
+pub fn router(platform: Platform, settings: &Settings) -> Result<Router, StartError> {
+    let jwks_url = settings.jwks_url.clone().unwrap_or_else(|| {
+        let mut addr = platform.http.listen;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(std::net::IpAddr::from([127, 0, 0, 1]));
+        }
+        format!("http://{addr}/.well-known/jwks.json")
+    });
+    let mut all = Router::new();
+    for (env, s) in [
+        (Environment::Produzione, &settings.produzione),
+        (Environment::Collaudo, &settings.collaudo),
+    ] {
+        all = all.nest(
+            &auth::base_path(env),
+            environment(&platform, env, s, &jwks_url)?,
+        );
+    }
+    Ok(all)
 }

@@ -57,6 +57,8 @@ pub enum StartError {
     IoSecret(#[from] io::secrets::SecretError),
     #[error("the demo's Developer Portal: {0}")]
     Devportal(String),
+    #[error(transparent)]
+    Interop(#[from] interop::StartError),
 }
 
 // `prometheus` is a dependency of `platform`; its error type is reached through there.
@@ -165,6 +167,19 @@ fn prepare_demo(settings: &mut Settings, data_dir: &Path) -> Result<(), StartErr
         }
         settings.io.master_key_files = vec![path];
     }
+    for (env, s) in [
+        ("produzione", &mut settings.interop.produzione),
+        ("collaudo", &mut settings.interop.collaudo),
+    ] {
+        if s.signing_key_files.is_empty() {
+            let path = data_dir.join("keys").join(format!("interop-{env}-1.pem"));
+            if !path.exists() {
+                keys::generate_pem_file(&path)?;
+                tracing::info!(path = %path.display(), "generated a voucher key for Interoperabilità {env}");
+            }
+            s.signing_key_files = vec![path];
+        }
+    }
     if settings.mail.log_dir.is_none() {
         settings.mail.log_dir = Some(demo_mail_dir(data_dir));
     }
@@ -245,6 +260,7 @@ impl App {
             PLATFORM_MESSAGES,
             reserved_area::MESSAGES,
             io::MESSAGES,
+            interop::MESSAGES,
         ])?);
         let metrics = Metrics::new()?;
 
@@ -285,6 +301,9 @@ impl App {
             crate::demo::seed_io(&db, &ring)
                 .await
                 .map_err(|e| StartError::DemoIo(e.to_string()))?;
+            crate::demo::seed_interop(&db)
+                .await
+                .map_err(|e| StartError::DemoIo(format!("interop: {e}")))?;
         }
         let identities = if demo {
             crate::demo::identities()
@@ -299,7 +318,7 @@ impl App {
                 identities,
             )?)
             .merge(io.router)
-            .merge(interop::router(platform.clone(), &settings.interop))
+            .merge(interop::router(platform.clone(), &settings.interop)?)
             .merge(api_docs())
             .merge(extra);
         let layout = LayoutInfo {

@@ -70,7 +70,13 @@ pub const INSTITUTIONS: &[DemoInstitution] = &[
         zip_code: "06100",
         city: "Valdoro",
         county: "PG",
-        products: &["prod-io", "prod-pagopa", "prod-pn"],
+        products: &[
+            "prod-io",
+            "prod-pagopa",
+            "prod-pn",
+            "prod-interop",
+            "prod-interop-coll",
+        ],
     },
     DemoInstitution {
         tax_code: PAGOPA,
@@ -126,7 +132,7 @@ pub const PEOPLE: &[DemoPerson] = &[
         fiscal_code: "VRDGLI78M50F205U",
         name: "Giulia",
         family_name: "Verdi",
-        description: "Amministratrice della Regione Valdoro (App IO, pagoPA, SEND)",
+        description: "Amministratrice della Regione Valdoro (App IO, pagoPA, SEND, Interoperabilità: produce un e-service ad approvazione manuale in Collaudo)",
         memberships: &[Membership {
             institution: REGIONE,
             email: "giulia.verdi@regione.valdoro.it",
@@ -134,6 +140,8 @@ pub const PEOPLE: &[DemoPerson] = &[
                 DemoRole("prod-io", "DELEGATE", "admin"),
                 DemoRole("prod-pagopa", "DELEGATE", "admin"),
                 DemoRole("prod-pn", "DELEGATE", "admin"),
+                DemoRole("prod-interop", "DELEGATE", "admin"),
+                DemoRole("prod-interop-coll", "DELEGATE", "admin"),
             ],
         }],
         operator: false,
@@ -327,6 +335,91 @@ pub async fn seed_io(db: &Db, ring: &io::secrets::KeyRing) -> Result<(), io::IoE
             }
             DemoState::Draft | DemoState::Submitted => {}
         }
+    }
+    Ok(())
+}
+
+/// An e-service the demo publishes in an Interoperability environment.
+struct DemoEService {
+    env: interop::model::Environment,
+    producer: &'static str,
+    producer_name: &'static str,
+    name: &'static str,
+    description: &'static str,
+    audience: &'static str,
+    server_url: &'static str,
+    policy: &'static str,
+}
+
+const INTEROP_ESERVICES: &[DemoEService] = &[
+    DemoEService {
+        env: interop::model::Environment::Collaudo,
+        producer: PAGOPA,
+        producer_name: "PagoPA S.p.A.",
+        name: "SEND - UAT (Piattaforma Notifiche)",
+        description: "Le API di SEND, il Servizio Notifiche Digitali, nell'ambiente di collaudo: \
+                      invio e consultazione delle notifiche a valore legale.",
+        audience: "https://api.uat.notifichedigitali.it",
+        server_url: "https://api.uat.notifichedigitali.it/delivery",
+        policy: "AUTOMATIC",
+    },
+    DemoEService {
+        env: interop::model::Environment::Collaudo,
+        producer: REGIONE,
+        producer_name: "Regione Valdoro",
+        name: "Anagrafe sanitaria regionale",
+        description: "Consultazione dell'iscrizione al servizio sanitario regionale e del medico \
+                      di base degli assistiti della Regione Valdoro.",
+        audience: "https://api.collaudo.regione.valdoro.it/anagrafe-sanitaria",
+        server_url: "https://api.collaudo.regione.valdoro.it/anagrafe-sanitaria/v1",
+        policy: "MANUAL",
+    },
+];
+
+/// Interoperability's demo catalogue: published e-services in Collaudo (once).
+pub async fn seed_interop(db: &Db) -> Result<(), interop::InteropError> {
+    use interop::store::{self as s, catalogue};
+    for e in INTEROP_ESERVICES {
+        let Some(institution_id): Option<String> =
+            sqlx::query_scalar("SELECT id FROM institutions WHERE tax_code = $1")
+                .bind(e.producer)
+                .fetch_optional(db.reader())
+                .await?
+        else {
+            continue;
+        };
+        let producer = s::Tenant {
+            institution_id,
+            name: e.producer_name.into(),
+            fiscal_code: e.producer.into(),
+        };
+        s::upsert_institution(db, e.env, &producer).await?;
+        let existing = catalogue::of_producer(db, e.env, &producer.institution_id).await?;
+        if existing.iter().any(|x| x.name == e.name) {
+            continue;
+        }
+        let input = interop::model::eservice::parse_eservice(&serde_json::json!({
+            "name": e.name, "description": e.description, "technology": "REST", "mode": "DELIVER",
+        }))?;
+        let created = catalogue::create(db, e.env, &producer, &input).await?;
+        let descriptor = interop::model::descriptor::parse_descriptor(&serde_json::json!({
+            "description": "Prima versione",
+            "audience": [e.audience],
+            "voucherLifespan": 600,
+            "dailyCallsPerConsumer": 10_000,
+            "dailyCallsTotal": 1_000_000,
+            "agreementApprovalPolicy": e.policy,
+            "serverUrls": [e.server_url],
+        }))?;
+        let d = catalogue::add_descriptor(
+            db,
+            e.env,
+            &producer.institution_id,
+            &created.id,
+            &descriptor,
+        )
+        .await?;
+        catalogue::publish(db, e.env, &producer.institution_id, &created.id, &d.id).await?;
     }
     Ok(())
 }

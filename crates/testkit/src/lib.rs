@@ -78,6 +78,22 @@ pub fn test_signing_key() -> PathBuf {
     .clone()
 }
 
+/// One voucher key per Interoperability environment for every app this test process starts
+/// (each environment signs with its own).
+pub fn test_interop_key(env: &str) -> PathBuf {
+    static KEYS: OnceLock<std::sync::Mutex<Vec<(String, PathBuf)>>> = OnceLock::new();
+    let keys = KEYS.get_or_init(Default::default);
+    let mut keys = keys.lock().expect("keys");
+    if let Some((_, p)) = keys.iter().find(|(e, _)| e == env) {
+        return p.clone();
+    }
+    let dir = std::env::temp_dir().join(format!("selfcare-testkit-{}", std::process::id()));
+    let path = dir.join(format!("interop-{env}.pem"));
+    platform::keys::generate_pem_file(&path).expect("generate an interop test key");
+    keys.push((env.to_string(), path.clone()));
+    path
+}
+
 /// One master key (for the API keys at rest) for every app this test process starts.
 pub fn test_master_key() -> PathBuf {
     static KEY: OnceLock<PathBuf> = OnceLock::new();
@@ -222,6 +238,8 @@ pub fn test_settings(db: &TestDb) -> Settings {
     settings.signing.key_files = vec![test_signing_key()];
     settings.io.master_key_files = vec![test_master_key()];
     settings.http.shutdown_timeout_secs = 5;
+    settings.interop.produzione.signing_key_files = vec![test_interop_key("produzione")];
+    settings.interop.collaudo.signing_key_files = vec![test_interop_key("collaudo")];
     // The demo's Developer Portal on a port of its own; the import's delays short.
     settings.devportal.listen = "127.0.0.1:0".parse().expect("addr");
     settings.io.import.poll_interval_ms = 100;

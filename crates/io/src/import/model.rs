@@ -244,12 +244,13 @@ mod tests {
                 "{s}"
             );
         }
-        for s in [400, 401, 403, 404, 409] {
+        for s in [400, 401, 403, 409] {
             assert!(
                 matches!(classify_status(s, "x"), StepError::Permanent(_)),
                 "{s}"
             );
         }
+        assert!(matches!(classify_status(404, ""), StepError::NotFound(_)));
     }
 
     #[test]

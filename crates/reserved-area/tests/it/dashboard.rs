@@ -113,8 +113,9 @@ fn receiver(issuer: String, jwks: String, db: platform::db::Db) -> axum::Router 
         "uat.interop.selfcare.local",
         &jwks,
     ));
+    // Beside the real Collaudo entry, at a path of its own.
     axum::Router::new().route(
-        "/interop/collaudo/session",
+        "/stand-in/collaudo/session",
         post(
             move |Form(form): Form<std::collections::HashMap<String, String>>| {
                 let verifier = verifier.clone();
@@ -204,7 +205,7 @@ async fn a_back_office_accepts_the_token_once() {
     .await;
     let post = |t: String| {
         back_office
-            .post("/interop/collaudo/session")
+            .post("/stand-in/collaudo/session")
             .form(&[("identity_token", t)])
             .send()
     };

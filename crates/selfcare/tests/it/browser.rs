@@ -64,67 +64,13 @@ async fn login_as(c: &fantoccini::Client, app: &TestApp, fiscal_code: &str) {
     .unwrap();
 }
 
-/// A stand-in for the Interoperability back-office's entry point, mounted on the app itself:
-/// verifies the posted identity token with the platform's verifier (the issuer's JWKS fetched
-/// over HTTP; the issuer is this very server, known from the Host header) and greets the
-/// person.
-fn interop_entry(db: platform::db::Db) -> axum::Router {
-    use axum::http::HeaderMap;
-    use axum::response::Html;
-    use platform::identity::IdentityVerifier;
-    let verifier: std::sync::Arc<tokio::sync::OnceCell<IdentityVerifier>> = Default::default();
-    axum::Router::new().route(
-        "/interop/produzione/session",
-        axum::routing::post(
-            move |headers: HeaderMap,
-                  axum::Form(form): axum::Form<std::collections::HashMap<String, String>>| {
-                let (verifier, db) = (verifier.clone(), db.clone());
-                async move {
-                    let host = headers["host"].to_str().unwrap().to_string();
-                    let issuer = format!("http://{host}");
-                    let verifier = verifier
-                        .get_or_init(|| async {
-                            IdentityVerifier::new(
-                                db,
-                                &issuer,
-                                "interop.selfcare.local",
-                                &format!("{issuer}/.well-known/jwks.json"),
-                            )
-                        })
-                        .await;
-                    let token = form.get("identity_token").cloned().unwrap_or_default();
-                    match verifier.verify(&token).await {
-                        Ok(c) => Html(format!(
-                            "<html><head><title>Back-office</title></head><body>\
-                             <p id=who>{} {} — {} — {}</p></body></html>",
-                            c.name,
-                            c.family_name,
-                            c.organization.map(|o| o.name).unwrap_or_default(),
-                            c.aud
-                        )),
-                        Err(e) => Html(format!("<p id=who>refused: {e}</p>")),
-                    }
-                }
-            },
-        ),
-    )
-}
-
 #[tokio::test]
 async fn browser_login_pick_institution_and_enter_interoperability() {
     let test = "browser_login_pick_institution_and_enter_interoperability";
     let Some(browser) = Browser::start(test).await else {
         return;
     };
-    // The stand-in back-office keeps its used token ids in a database of its own.
-    let side = testkit::TestDb::new().await;
-    let side_db = side.connect().await;
-    side_db.migrate().await.unwrap();
-    let app = TestApp::spawn_with(testkit::Options {
-        routes: Some(interop_entry(side_db)),
-        ..Default::default()
-    })
-    .await;
+    let app = TestApp::spawn().await;
     let c = &browser.client;
     use fantoccini::Locator::Css;
 
@@ -196,14 +142,27 @@ async fn browser_login_pick_institution_and_enter_interoperability() {
         .click()
         .await
         .unwrap();
-    c.wait().for_element(Css("#who")).await.unwrap();
+    // Interoperabilità Produzione opens, and says so unmistakably.
+    c.wait()
+        .for_element(Css("[data-testid=environment]"))
+        .await
+        .unwrap();
     let url = c.current_url().await.unwrap();
-    assert_eq!(url.path(), "/interop/produzione/session");
-    let who = c.find(Css("#who")).await.unwrap().text().await.unwrap();
+    assert_eq!(url.path(), "/interop/produzione");
+    let env = c
+        .find(Css("[data-testid=environment]"))
+        .await
+        .unwrap()
+        .attr("data-environment")
+        .await
+        .unwrap();
+    assert_eq!(env.as_deref(), Some("produzione"));
     assert_eq!(
-        who,
-        "Mario Rossi — Comune di Roccabella — interop.selfcare.local"
+        text_of(c, "[data-testid=institution]").await,
+        "Comune di Roccabella"
     );
+    assert_eq!(text_of(c, "[data-testid=bo-user]").await, "Mario Rossi");
+    browser.screenshot("interop-produzione").await;
 
     // Paolo (PagoPA S.p.A.) holds roles on both environments: both are offered.
     login_as(c, &app, "SPSPLA80E12F839K").await;

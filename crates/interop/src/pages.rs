@@ -1,0 +1,304 @@
+//! The pages of an environment: the entry from the Reserved Area, the home with the environment
+//! shown unmistakably (Collaudo in another colour), and the errors.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use platform::layout::{Page, UserBadge};
+
+use crate::auth::{self, Member, Via};
+use crate::error::InteropError;
+use crate::model::Environment;
+use crate::state::EnvState;
+
+/// A posted form as name/value pairs.
+pub type Pairs = Vec<(String, String)>;
+
+pub fn value<'a>(pairs: &'a Pairs, name: &str) -> &'a str {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("")
+}
+
+/// One entry of the left column.
+pub struct NavItem {
+    pub href: String,
+    pub key: &'static str,
+    pub current: bool,
+}
+
+/// What every page of an environment shows around its work: the environment, the institution,
+/// the person, the left column.
+pub struct Shell {
+    pub env: Environment,
+    pub env_key: &'static str,
+    pub env_class: &'static str,
+    pub institution: Option<String>,
+    pub user: Option<String>,
+    pub roles: Vec<&'static str>,
+    pub csrf: Option<String>,
+    pub nav: Vec<NavItem>,
+    pub base: String,
+}
+
+impl Shell {
+    pub fn new(env: Environment, member: Option<&Member>, path: &str) -> Shell {
+        let base = auth::base_path(env);
+        let items: [(&str, &'static str); 1] = [("", "interop.nav.home")];
+        let nav = match member {
+            Some(_) => items
+                .iter()
+                .map(|(suffix, key)| {
+                    let href = format!("{base}{suffix}");
+                    NavItem {
+                        current: path == href,
+                        href,
+                        key,
+                    }
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        Shell {
+            env,
+            env_key: match env {
+                Environment::Produzione => "interop.env.produzione",
+                Environment::Collaudo => "interop.env.collaudo",
+            },
+            env_class: match env {
+                Environment::Produzione => "env-produzione",
+                Environment::Collaudo => "env-collaudo",
+            },
+            institution: member.map(|m| m.tenant.name.clone()),
+            user: member.map(Member::display_name),
+            roles: member.map_or_else(Vec::new, |m| {
+                m.roles
+                    .iter()
+                    .map(|r| match r.as_str() {
+                        "admin" => "interop.roles.admin",
+                        "api" => "interop.roles.api",
+                        _ => "interop.roles.security",
+                    })
+                    .collect()
+            }),
+            csrf: member.map(|m| m.session.csrf.clone()),
+            nav,
+            base,
+        }
+    }
+}
+
+fn page_of(parts: &Parts, user: Option<String>) -> Page {
+    let mut page = Page::from_parts(parts);
+    page.user = user.map(|display_name| UserBadge { display_name });
+    // The Reserved Area's logout needs its own token; the environment renders its own.
+    page.csrf = None;
+    page
+}
+
+fn render(template: impl IntoResponse, status: StatusCode) -> Response {
+    let mut response = template.into_response();
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "interop_error.html")]
+pub struct ErrorTemplate {
+    page: Page,
+    shell: Shell,
+    title: String,
+    message: String,
+}
+
+/// An error shown as a page of the environment.
+pub struct PageError(Box<ErrorTemplate>, StatusCode);
+
+impl PageError {
+    pub fn new(page: &Page, shell: Shell, error: InteropError) -> PageError {
+        let status = error.status();
+        let t = |k: &str| page.t(k).to_string();
+        let (title, message) = match &error {
+            InteropError::Unauthenticated => (
+                t("interop.errors.unauthenticated_title"),
+                t("interop.errors.unauthenticated_message"),
+            ),
+            InteropError::Token(why) => (
+                t("interop.errors.unauthenticated_title"),
+                format!("{} ({why})", t("interop.errors.token_message")),
+            ),
+            InteropError::Forbidden(why) => (t("interop.errors.forbidden_title"), why.clone()),
+            InteropError::NotFound => (
+                t("interop.errors.not_found_title"),
+                t("interop.errors.not_found_message"),
+            ),
+            InteropError::Csrf => (t("error.csrf.title"), t("error.csrf.message")),
+            InteropError::Invalid(_) | InteropError::Conflict(..) => {
+                (t("interop.errors.refused_title"), error.to_string())
+            }
+            InteropError::Unavailable(_) | InteropError::Sql(_) | InteropError::Db(_) => {
+                tracing::error!(error = %error, "interop page failed");
+                (
+                    t("interop.errors.internal_title"),
+                    t("interop.errors.internal_message"),
+                )
+            }
+        };
+        PageError(
+            Box::new(ErrorTemplate {
+                page: page.clone(),
+                shell,
+                title,
+                message,
+            }),
+            status,
+        )
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        render(*self.0, self.1)
+    }
+}
+
+/// A person on a page of the environment.
+pub struct On {
+    pub member: Member,
+    pub page: Page,
+    pub shell: Shell,
+}
+
+impl FromRequestParts<EnvState> for On {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &EnvState) -> Result<Self, PageError> {
+        let path = parts.uri.path().to_string();
+        match Member::from_request_parts(parts, state).await {
+            Ok(member) => {
+                let page = page_of(parts, Some(member.display_name()));
+                let shell = Shell::new(state.env, Some(&member), &path);
+                Ok(On {
+                    member,
+                    page,
+                    shell,
+                })
+            }
+            Err(e) => {
+                let page = page_of(parts, None);
+                Err(PageError::new(&page, Shell::new(state.env, None, &path), e))
+            }
+        }
+    }
+}
+
+/// `POST /session`: the Reserved Area posts the identity token here.
+pub async fn enter(
+    State(state): State<EnvState>,
+    parts: Parts,
+    form: Result<Form<Pairs>, FormRejection>,
+) -> Result<Response, PageError> {
+    let page = page_of(&parts, None);
+    let shell = || Shell::new(state.env, None, parts.uri.path());
+    let form = form
+        .map(|Form(f)| f)
+        .map_err(|_| PageError::new(&page, shell(), InteropError::invalid("form", "not a form")))?;
+    let (secret, session) = auth::open_session(&state, value(&form, "identity_token"))
+        .await
+        .map_err(|e| PageError::new(&page, shell(), e))?;
+    let secure = state.platform.public_url.starts_with("https://");
+    let max_age = (session.expires_at - platform::db::now_millis()) / 1000;
+    Ok((
+        [(
+            header::SET_COOKIE,
+            auth::session_cookie(state.env, &secret, secure, max_age),
+        )],
+        Redirect::to(&auth::base_path(state.env)),
+    )
+        .into_response())
+}
+
+/// `POST /logout`: ends this environment's session (never the Reserved Area's).
+pub async fn logout(
+    State(state): State<EnvState>,
+    parts: Parts,
+    form: Result<Form<Pairs>, FormRejection>,
+) -> Result<Response, PageError> {
+    let secure = state.platform.public_url.starts_with("https://");
+    let form = form.map(|Form(f)| f).unwrap_or_default();
+    if let Some((secret, via)) = auth::presented_secret(&parts, state.env) {
+        let session =
+            platform::backoffice::find(&state.platform.db, auth::back_office(state.env), &secret)
+                .await
+                .map_err(|e| {
+                    PageError::new(
+                        &page_of(&parts, None),
+                        Shell::new(state.env, None, parts.uri.path()),
+                        InteropError::Sql(e),
+                    )
+                })?;
+        match session {
+            Some(s) if via == Via::Bearer || auth::csrf_matches(&s, value(&form, "csrf")) => {
+                platform::backoffice::close(&state.platform.db, &secret)
+                    .await
+                    .map_err(|e| {
+                        PageError::new(
+                            &page_of(&parts, None),
+                            Shell::new(state.env, None, parts.uri.path()),
+                            InteropError::Sql(e),
+                        )
+                    })?;
+            }
+            Some(_) => {
+                return Err(PageError::new(
+                    &page_of(&parts, None),
+                    Shell::new(state.env, None, parts.uri.path()),
+                    InteropError::Csrf,
+                ));
+            }
+            None => {}
+        }
+    }
+    Ok((
+        [(header::SET_COOKIE, auth::clear_cookie(state.env, secure))],
+        Redirect::to("/dashboard"),
+    )
+        .into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "interop_home.html")]
+pub struct HomePage {
+    page: Page,
+    shell: Shell,
+    name: String,
+    fiscal_code: String,
+}
+
+/// `GET /` (the environment's home).
+pub async fn home(on: On) -> Response {
+    let On {
+        member,
+        page,
+        shell,
+    } = on;
+    render(
+        HomePage {
+            name: member.session.claims.name.clone(),
+            fiscal_code: member.tenant.fiscal_code.clone(),
+            page,
+            shell,
+        },
+        StatusCode::OK,
+    )
+}

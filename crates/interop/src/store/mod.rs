@@ -1,0 +1,162 @@
+//! Interoperability's SQL. Every query names its environment: nothing of one environment is
+//! read or written by the other.
+
+use platform::backoffice::BackOfficeSession;
+use platform::db::{Db, now_millis};
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::error::InteropError;
+use crate::model::{Environment, Role};
+
+pub mod agreements;
+pub mod catalogue;
+
+/// A new id: a random UUID, as on the real platform (purposes and clients are named by UUIDs in
+/// client assertions).
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+pub(crate) fn corrupt(what: &str) -> sqlx::Error {
+    sqlx::Error::Protocol(format!("interop: stored {what} cannot be read"))
+}
+
+pub(crate) fn lock(db: &Db, alias: &str) -> String {
+    match db.dialect() {
+        platform::db::Dialect::Postgres => format!(" FOR UPDATE OF {alias}"),
+        platform::db::Dialect::Sqlite => String::new(),
+    }
+}
+
+/// The institution a caller works for, as its identity token says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tenant {
+    pub institution_id: String,
+    pub name: String,
+    pub fiscal_code: String,
+}
+
+/// A person who entered the environment for an institution, with the roles of their latest
+/// entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Person {
+    pub user_id: String,
+    pub name: String,
+    pub family_name: String,
+    pub roles: Vec<String>,
+    pub entered_at: i64,
+}
+
+/// Records the person and their institution at each entry (roles as of this entry).
+pub async fn record_entry(
+    db: &Db,
+    env: Environment,
+    tenant: &Tenant,
+    session: &BackOfficeSession,
+    roles: &[Role],
+) -> Result<(), InteropError> {
+    let now = now_millis();
+    let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "INSERT INTO interop_institutions (env, id, name, fiscal_code, updated_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (env, id) DO UPDATE SET name = excluded.name, \
+         fiscal_code = excluded.fiscal_code, updated_at = excluded.updated_at",
+    )
+    .bind(env.as_str())
+    .bind(&tenant.institution_id)
+    .bind(&tenant.name)
+    .bind(&tenant.fiscal_code)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO interop_people (env, institution_id, user_id, name, family_name, roles, \
+         entered_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (env, institution_id, user_id) DO UPDATE SET name = excluded.name, \
+         family_name = excluded.family_name, roles = excluded.roles, \
+         entered_at = excluded.entered_at",
+    )
+    .bind(env.as_str())
+    .bind(&tenant.institution_id)
+    .bind(&session.claims.sub)
+    .bind(&session.claims.name)
+    .bind(&session.claims.family_name)
+    .bind(roles.join(","))
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Records (or refreshes) an institution of the environment, as its token (or the demo) names
+/// it.
+pub async fn upsert_institution(
+    db: &Db,
+    env: Environment,
+    tenant: &Tenant,
+) -> Result<(), InteropError> {
+    sqlx::query(
+        "INSERT INTO interop_institutions (env, id, name, fiscal_code, updated_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (env, id) DO UPDATE SET name = excluded.name, \
+         fiscal_code = excluded.fiscal_code, updated_at = excluded.updated_at",
+    )
+    .bind(env.as_str())
+    .bind(&tenant.institution_id)
+    .bind(&tenant.name)
+    .bind(&tenant.fiscal_code)
+    .bind(now_millis())
+    .execute(db.writer())
+    .await?;
+    Ok(())
+}
+
+/// The people who entered the environment for the institution, by name.
+pub async fn people(
+    db: &Db,
+    env: Environment,
+    institution_id: &str,
+) -> Result<Vec<Person>, InteropError> {
+    let rows = sqlx::query(
+        "SELECT user_id, name, family_name, roles, entered_at FROM interop_people \
+         WHERE env = $1 AND institution_id = $2 ORDER BY family_name, name, user_id",
+    )
+    .bind(env.as_str())
+    .bind(institution_id)
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let roles: String = r.try_get("roles")?;
+            Ok(Person {
+                user_id: r.try_get("user_id")?,
+                name: r.try_get("name")?,
+                family_name: r.try_get("family_name")?,
+                roles: roles
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                entered_at: r.try_get("entered_at")?,
+            })
+        })
+        .collect()
+}
+
+/// An institution's name in the environment (producers shown in the catalogue).
+pub async fn institution_name(
+    db: &Db,
+    env: Environment,
+    id: &str,
+) -> Result<Option<String>, InteropError> {
+    Ok(
+        sqlx::query_scalar("SELECT name FROM interop_institutions WHERE env = $1 AND id = $2")
+            .bind(env.as_str())
+            .bind(id)
+            .fetch_optional(db.reader())
+            .await?,
+    )
+}

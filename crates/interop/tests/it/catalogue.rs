@@ -1,0 +1,311 @@
+//! E-services and their versions: the producer's rules, the catalogue, the roles.
+
+use serde_json::{Value, json};
+use testkit::TestApp;
+
+use crate::{
+    ANNA, COLL, COMUNE, LUCA, PAGOPA, PAOLO, PROD, call, expect, give_anna_collaudo,
+    give_luca_collaudo, member,
+};
+
+fn version(audience: &[&str], per_consumer: i64, total: i64) -> Value {
+    json!({
+        "description": "Una versione",
+        "audience": audience,
+        "voucherLifespan": 3600,
+        "dailyCallsPerConsumer": per_consumer,
+        "dailyCallsTotal": total,
+        "agreementApprovalPolicy": "AUTOMATIC",
+        "serverUrls": ["https://api.example.it/v1"],
+    })
+}
+
+#[tokio::test]
+async fn descriptors_follow_their_state_machine_and_the_catalogue_shows_only_published() {
+    let app = TestApp::spawn().await;
+    let paolo = member(&app, PAOLO, PAGOPA, "prod-interop-coll").await;
+    let base = format!("{COLL}/api/eservices");
+
+    // Bad input names its fields.
+    let (s, v) = call(
+        &app,
+        &paolo,
+        "POST",
+        &base,
+        Some(&json!({"name": "abc", "description": "short", "technology": "GRPC"})),
+    )
+    .await;
+    assert_eq!(s, 400, "{v}");
+    let fields: Vec<&str> = v["invalidParams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&"name")
+            && fields.contains(&"description")
+            && fields.contains(&"technology"),
+        "{v}"
+    );
+
+    let e = expect(
+        &app,
+        &paolo,
+        "POST",
+        &base,
+        Some(&json!({"name": "Registro delle prove", "description": "Un e-service di prova per i test.", "technology": "REST"})),
+        201,
+    )
+    .await;
+    let id = e["id"].as_str().unwrap();
+    // One name per producer.
+    let (s, v) = call(&app, &paolo, "POST", &base, Some(&json!({"name": "registro delle prove", "description": "Un altro con lo stesso nome.", "technology": "REST"}))).await;
+    assert_eq!(s, 409, "{v}");
+
+    // A draft; a second one is refused; per-consumer above total is bad input.
+    let (s, v) = call(
+        &app,
+        &paolo,
+        "POST",
+        &format!("{base}/{id}/descriptors"),
+        Some(&version(&[], 10, 5)),
+    )
+    .await;
+    assert_eq!(s, 400, "{v}");
+    let d1 = expect(
+        &app,
+        &paolo,
+        "POST",
+        &format!("{base}/{id}/descriptors"),
+        Some(&version(&[], 10, 100)),
+        201,
+    )
+    .await;
+    let d1 = d1["id"].as_str().unwrap().to_string();
+    let (s, v) = call(
+        &app,
+        &paolo,
+        "POST",
+        &format!("{base}/{id}/descriptors"),
+        Some(&version(&["a"], 10, 100)),
+    )
+    .await;
+    assert_eq!(
+        (s.as_u16(), v["code"].as_str()),
+        (409, Some("draft_already_exists")),
+        "{v}"
+    );
+    // Not in the catalogue while a draft; another institution does not see it.
+    give_luca_collaudo(&app, "admin").await;
+    let luca = member(&app, LUCA, COMUNE, "prod-interop-coll").await;
+    let cat = expect(
+        &app,
+        &luca,
+        "GET",
+        &format!("{COLL}/api/catalog?q=registro"),
+        None,
+        200,
+    )
+    .await;
+    assert_eq!(cat["results"], json!([]));
+    assert_eq!(
+        call(&app, &luca, "GET", &format!("{base}/{id}"), None)
+            .await
+            .0,
+        404
+    );
+
+    // Publishing needs an audience.
+    let publish = format!("{base}/{id}/descriptors/{d1}/publish");
+    let (s, v) = call(&app, &paolo, "POST", &publish, None).await;
+    assert_eq!(
+        (s.as_u16(), v["code"].as_str()),
+        (409, Some("descriptor_audience_missing")),
+        "{v}"
+    );
+    expect(
+        &app,
+        &paolo,
+        "PUT",
+        &format!("{base}/{id}/descriptors/{d1}"),
+        Some(&version(&["https://api.example.it"], 10, 100)),
+        200,
+    )
+    .await;
+    let d = expect(&app, &paolo, "POST", &publish, None, 200).await;
+    assert_eq!(d["state"], "PUBLISHED");
+    assert_eq!(d["version"], "1");
+    // Published: in the catalogue, the e-service is frozen, the version is not a draft.
+    let cat = expect(
+        &app,
+        &luca,
+        "GET",
+        &format!("{COLL}/api/catalog?q=REGISTRO"),
+        None,
+        200,
+    )
+    .await;
+    assert_eq!(cat["results"].as_array().unwrap().len(), 1, "{cat}");
+    assert_eq!(cat["results"][0]["producerName"], "PagoPA S.p.A.");
+    let (s, v) = call(&app, &paolo, "PUT", &format!("{base}/{id}"), Some(&json!({"name": "Registro nuovo", "description": "Un e-service di prova per i test.", "technology": "REST"}))).await;
+    assert_eq!(
+        (s.as_u16(), v["code"].as_str()),
+        (409, Some("eservice_already_published"))
+    );
+    assert_eq!(
+        call(&app, &paolo, "DELETE", &format!("{base}/{id}"), None)
+            .await
+            .0,
+        409
+    );
+    assert_eq!(call(&app, &paolo, "POST", &publish, None).await.0, 409);
+    assert_eq!(
+        call(
+            &app,
+            &paolo,
+            "PUT",
+            &format!("{base}/{id}/descriptors/{d1}"),
+            Some(&version(&["x"], 1, 2))
+        )
+        .await
+        .0,
+        409
+    );
+
+    // Suspend and reactivate; twice is refused.
+    let suspend = format!("{base}/{id}/descriptors/{d1}/suspend");
+    let activate = format!("{base}/{id}/descriptors/{d1}/activate");
+    assert_eq!(call(&app, &paolo, "POST", &activate, None).await.0, 409);
+    assert_eq!(
+        expect(&app, &paolo, "POST", &suspend, None, 200).await["state"],
+        "SUSPENDED"
+    );
+    assert_eq!(call(&app, &paolo, "POST", &suspend, None).await.0, 409);
+    let cat = expect(
+        &app,
+        &luca,
+        "GET",
+        &format!("{COLL}/api/catalog?q=registro"),
+        None,
+        200,
+    )
+    .await;
+    assert_eq!(
+        cat["results"],
+        json!([]),
+        "a suspended version is not offered"
+    );
+    assert_eq!(
+        expect(&app, &paolo, "POST", &activate, None, 200).await["state"],
+        "PUBLISHED"
+    );
+
+    // Version 2 replaces it: no agreements, so version 1 is archived.
+    let d2 = expect(
+        &app,
+        &paolo,
+        "POST",
+        &format!("{base}/{id}/descriptors"),
+        Some(&version(&["https://api.example.it"], 10, 100)),
+        201,
+    )
+    .await;
+    let d2 = d2["id"].as_str().unwrap().to_string();
+    assert_eq!(d2.len(), 36);
+    expect(
+        &app,
+        &paolo,
+        "POST",
+        &format!("{base}/{id}/descriptors/{d2}/publish"),
+        None,
+        200,
+    )
+    .await;
+    let e = expect(&app, &paolo, "GET", &format!("{base}/{id}"), None, 200).await;
+    let states: Vec<&str> = e["descriptors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, vec!["ARCHIVED", "PUBLISHED"]);
+
+    // Another institution cannot touch it; the consumer's admin is not its producer.
+    assert_eq!(
+        call(&app, &luca, "POST", &suspend.replace(&d1, &d2), None)
+            .await
+            .0,
+        404
+    );
+    assert_eq!(call(&app, &luca, "PUT", &format!("{base}/{id}"), Some(&json!({"name": "Preso da altri", "description": "Un e-service di prova per i test.", "technology": "REST"}))).await.0, 404);
+
+    // Nothing of it exists in Produzione.
+    let paolo_prod = member(&app, PAOLO, PAGOPA, "prod-interop").await;
+    assert_eq!(
+        call(
+            &app,
+            &paolo_prod,
+            "GET",
+            &format!("{PROD}/api/eservices/{id}"),
+            None
+        )
+        .await
+        .0,
+        404
+    );
+    let prod = expect(
+        &app,
+        &paolo_prod,
+        "GET",
+        &format!("{PROD}/api/catalog"),
+        None,
+        200,
+    )
+    .await;
+    assert!(!prod.to_string().contains("Registro delle prove"));
+}
+
+#[tokio::test]
+async fn api_operators_manage_e_services_and_security_operators_do_not() {
+    let app = TestApp::spawn().await;
+    give_anna_collaudo(&app, &["api"]).await;
+    let anna = member(&app, ANNA, COMUNE, "prod-interop-coll").await;
+    let body = json!({"name": "Servizio del Comune", "description": "Un e-service del Comune.", "technology": "SOAP", "mode": "RECEIVE"});
+    expect(
+        &app,
+        &anna,
+        "POST",
+        &format!("{COLL}/api/eservices"),
+        Some(&body),
+        201,
+    )
+    .await;
+
+    let app = TestApp::spawn().await;
+    give_anna_collaudo(&app, &["security"]).await;
+    let anna = member(&app, ANNA, COMUNE, "prod-interop-coll").await;
+    let (s, v) = call(
+        &app,
+        &anna,
+        "POST",
+        &format!("{COLL}/api/eservices"),
+        Some(&body),
+    )
+    .await;
+    assert_eq!(s, 403, "{v}");
+    // Everyone browses the catalogue.
+    let cat = expect(
+        &app,
+        &anna,
+        "GET",
+        &format!("{COLL}/api/catalog?q=send"),
+        None,
+        200,
+    )
+    .await;
+    assert_eq!(
+        cat["results"][0]["name"],
+        "SEND - UAT (Piattaforma Notifiche)"
+    );
+}

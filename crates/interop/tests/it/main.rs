@@ -1,0 +1,205 @@
+//! Interoperability through the real HTTP server: entry into each environment, sessions that end
+//! with the Reserved Area's, environments that share nothing.
+
+// Test code: failing loudly is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod agreements;
+mod catalogue;
+mod sessions;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use testkit::{Fetch, TestApp};
+
+pub const MARIO: &str = "RSSMRA85T10A562S"; // Comune ADMIN, prod-interop admin
+pub const LUCA: &str = "NRELCU92C15L219G"; // no role until Mario gives him Collaudo
+pub const PAOLO: &str = "SPSPLA80E12F839K"; // PagoPA admin on both environments
+
+pub const COMUNE: &str = "00123456782";
+pub const PAGOPA: &str = "15376371009";
+
+pub const COLL: &str = "/interop/collaudo";
+pub const PROD: &str = "/interop/produzione";
+
+/// A Reserved Area session token for scripts.
+pub async fn session_token(app: &TestApp, fiscal_code: &str) -> String {
+    let r: Value = app
+        .post("/auth/test-idp/token")
+        .json(&json!({ "fiscal_number": fiscal_code }))
+        .fetch_json()
+        .await;
+    r["sessionToken"].as_str().unwrap().to_string()
+}
+
+/// The id of the demo institution with this tax code.
+pub async fn institution_id(app: &TestApp, tax_code: &str) -> String {
+    let db = app.db.connect().await;
+    let id: String = sqlx::query_scalar("SELECT id FROM institutions WHERE tax_code = $1")
+        .bind(tax_code)
+        .fetch_one(db.reader())
+        .await
+        .unwrap();
+    db.close().await;
+    id
+}
+
+/// The identity token of `product` for the institution, or the exchange's refusal status.
+pub async fn identity_token(
+    app: &TestApp,
+    session: &str,
+    institution: &str,
+    product: &str,
+) -> Result<String, StatusCode> {
+    let r = app
+        .get(&format!(
+            "/v2/token/exchange?institutionId={institution}&productId={product}"
+        ))
+        .bearer_auth(session)
+        .send()
+        .await
+        .unwrap();
+    if r.status() != StatusCode::OK {
+        return Err(r.status());
+    }
+    let v: Value = r.json().await.unwrap();
+    Ok(v["token"].as_str().unwrap().to_string())
+}
+
+/// Opens a session of the environment at `base` with an identity token: the status and the
+/// bearer token.
+pub async fn enter(app: &TestApp, base: &str, identity: &str) -> (StatusCode, Option<String>) {
+    let r = app
+        .post(&format!("{base}/api/session"))
+        .json(&json!({ "identity_token": identity }))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let v: Value = r.json().await.unwrap_or(Value::Null);
+    (status, v["token"].as_str().map(str::to_owned))
+}
+
+/// A bearer session of `fiscal_code` for the institution `tax_code` in the environment of
+/// `product` (`prod-interop` or `prod-interop-coll`).
+pub async fn member(app: &TestApp, fiscal_code: &str, tax_code: &str, product: &str) -> String {
+    let session = session_token(app, fiscal_code).await;
+    let iid = institution_id(app, tax_code).await;
+    let identity = identity_token(app, &session, &iid, product).await.unwrap();
+    let base = if product == "prod-interop" {
+        PROD
+    } else {
+        COLL
+    };
+    let (status, token) = enter(app, base, &identity).await;
+    assert_eq!(status, StatusCode::OK);
+    token.unwrap()
+}
+
+/// `method path` with a bearer token: the status and the JSON body (`Null` when none).
+pub async fn call(
+    app: &TestApp,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> (StatusCode, Value) {
+    let mut r = app
+        .client
+        .request(
+            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+            app.url(path),
+        )
+        .bearer_auth(token);
+    if let Some(b) = body {
+        r = r.json(b);
+    }
+    let response = r.send().await.unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// Like [`call`], asserting the status; the body.
+pub async fn expect(
+    app: &TestApp,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+    status: u16,
+) -> Value {
+    let (got, v) = call(app, token, method, path, body).await;
+    assert_eq!(got.as_u16(), status, "{method} {path}: {v}");
+    v
+}
+
+pub const ANNA: &str = "BNCNNA90A41H501T"; // Comune operator of App IO
+pub const GIULIA: &str = "VRDGLI78M50F205U"; // Regione admin (both environments)
+pub const REGIONE: &str = "80001234568";
+
+/// Mario (Comune admin) gives Anna the roles `roles` on Interoperabilità Collaudo.
+pub async fn give_anna_collaudo(app: &TestApp, roles: &[&str]) {
+    let mario = session_token(app, MARIO).await;
+    let comune = institution_id(app, COMUNE).await;
+    let r = app
+        .post(&format!(
+            "/v2/institutions/{comune}/products/prod-interop-coll/users"
+        ))
+        .bearer_auth(&mario)
+        .json(&json!({
+            "name": "Anna", "surname": "Bianchi", "taxCode": ANNA,
+            "email": "anna.bianchi@comune.roccabella.it",
+            "role": "OPERATOR", "productRoles": roles
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+}
+
+/// The catalogue entry named `name` in the environment at `base`: its id and the id of its
+/// published version.
+pub async fn find(app: &TestApp, token: &str, base: &str, name: &str) -> (String, String) {
+    let q = name.split_whitespace().next().unwrap_or(name);
+    let v = expect(
+        app,
+        token,
+        "GET",
+        &format!("{base}/api/catalog?q={q}"),
+        None,
+        200,
+    )
+    .await;
+    let e = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == name)
+        .unwrap_or_else(|| panic!("{name} not in the catalogue: {v}"));
+    (
+        e["id"].as_str().unwrap().to_string(),
+        e["activeDescriptor"]["id"].as_str().unwrap().to_string(),
+    )
+}
+
+/// Mario (Comune admin) gives Luca the role `role` on Interoperabilità Collaudo.
+pub async fn give_luca_collaudo(app: &TestApp, role: &str) {
+    let mario = session_token(app, MARIO).await;
+    let comune = institution_id(app, COMUNE).await;
+    let r = app
+        .post(&format!(
+            "/v2/institutions/{comune}/products/prod-interop-coll/users"
+        ))
+        .bearer_auth(&mario)
+        .json(&json!({
+            "name": "Luca", "surname": "Neri", "taxCode": LUCA,
+            "email": "luca.neri@comune.roccabella.it",
+            "role": if role == "admin" { "SUB_DELEGATE" } else { "OPERATOR" },
+            "productRoles": [role]
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+}

@@ -1,0 +1,209 @@
+//! Entering an environment, and leaving it when the Reserved Area says so.
+
+use reqwest::StatusCode;
+use serde_json::json;
+use testkit::TestApp;
+
+use crate::{
+    COLL, COMUNE, LUCA, MARIO, PAGOPA, PAOLO, PROD, call, enter, expect, give_luca_collaudo,
+    identity_token, institution_id, member, session_token,
+};
+
+#[tokio::test]
+async fn each_environment_is_entered_with_its_own_product_and_shares_nothing() {
+    let app = TestApp::spawn().await;
+    let paolo_coll = member(&app, PAOLO, PAGOPA, "prod-interop-coll").await;
+    let me = expect(
+        &app,
+        &paolo_coll,
+        "GET",
+        &format!("{COLL}/api/me"),
+        None,
+        200,
+    )
+    .await;
+    assert_eq!(me["environment"], "collaudo");
+    assert_eq!(me["roles"], json!(["admin"]));
+    assert_eq!(me["institution"]["fiscalCode"], PAGOPA);
+
+    // A Collaudo session opens nothing of Produzione, and the reverse.
+    let (status, _) = call(&app, &paolo_coll, "GET", &format!("{PROD}/api/me"), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let paolo_prod = member(&app, PAOLO, PAGOPA, "prod-interop").await;
+    let (status, _) = call(&app, &paolo_prod, "GET", &format!("{COLL}/api/me"), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // A Collaudo identity token does not open Produzione (its audience is another).
+    let session = session_token(&app, PAOLO).await;
+    let pagopa = institution_id(&app, PAGOPA).await;
+    let coll_token = identity_token(&app, &session, &pagopa, "prod-interop-coll")
+        .await
+        .unwrap();
+    let (status, _) = enter(&app, PROD, &coll_token).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Nor an IO token, nor garbage.
+    let comune = institution_id(&app, COMUNE).await;
+    let mario = session_token(&app, MARIO).await;
+    let io_token = identity_token(&app, &mario, &comune, "prod-io")
+        .await
+        .unwrap();
+    assert_eq!(
+        enter(&app, COLL, &io_token).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        enter(&app, COLL, "not a token").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // The people who entered, per environment and institution.
+    let users = expect(
+        &app,
+        &paolo_coll,
+        "GET",
+        &format!("{COLL}/api/users"),
+        None,
+        200,
+    )
+    .await;
+    let users = users["users"].as_array().unwrap();
+    assert_eq!(users.len(), 1, "{users:?}");
+    assert_eq!(users[0]["familyName"], "Esposito");
+    assert_eq!(users[0]["roles"], json!(["admin"]));
+
+    // Each environment publishes its own voucher keys.
+    let coll: serde_json::Value = app
+        .get(&format!("{COLL}/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let prod: serde_json::Value = app
+        .get(&format!("{PROD}/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(coll["keys"].as_array().unwrap().len(), 1);
+    assert_ne!(coll["keys"][0]["kid"], prod["keys"][0]["kid"]);
+}
+
+#[tokio::test]
+async fn the_technician_enters_collaudo_only_and_leaves_when_suspended_or_logged_out() {
+    let app = TestApp::spawn().await;
+    let comune = institution_id(&app, COMUNE).await;
+    // Without a role, no token for Collaudo.
+    let luca = session_token(&app, LUCA).await;
+    assert!(
+        identity_token(&app, &luca, &comune, "prod-interop-coll")
+            .await
+            .is_err()
+    );
+    give_luca_collaudo(&app, "admin").await;
+    let luca = session_token(&app, LUCA).await;
+    let token = member(&app, LUCA, COMUNE, "prod-interop-coll").await;
+    expect(&app, &token, "GET", &format!("{COLL}/api/me"), None, 200).await;
+    // Produzione stays closed to him.
+    assert!(
+        identity_token(&app, &luca, &comune, "prod-interop")
+            .await
+            .is_err()
+    );
+
+    // Mario suspends Luca's Collaudo role: the session ends at its next request.
+    let mario = session_token(&app, MARIO).await;
+    let luca_id: String = {
+        let db = app.db.connect().await;
+        let id = sqlx::query_scalar("SELECT id FROM users WHERE fiscal_code = $1")
+            .bind(LUCA)
+            .fetch_one(db.reader())
+            .await
+            .unwrap();
+        db.close().await;
+        id
+    };
+    let r = app
+        .post(&format!(
+            "/v2/users/{luca_id}/suspend?institutionId={comune}&productId=prod-interop-coll"
+        ))
+        .bearer_auth(&mario)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let (status, _) = call(&app, &token, "GET", &format!("{COLL}/api/me"), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // Reactivated, he enters again; then his Reserved Area logout ends that session too.
+    let r = app
+        .post(&format!(
+            "/v2/users/{luca_id}/activate?institutionId={comune}&productId=prod-interop-coll"
+        ))
+        .bearer_auth(&mario)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let browser = testkit::client();
+    let r = browser
+        .post(app.url("/auth/test-idp/login"))
+        .form(&[("fiscal_number", LUCA)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let page = browser
+        .get(app.url(&format!("/dashboard/{comune}/enter/prod-interop-coll")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let identity = page
+        .split("name=\"identity_token\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("the entry form carries the identity token")
+        .to_string();
+    let r = browser
+        .post(app.url(&format!("{COLL}/session")))
+        .form(&[("identity_token", identity.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let home = browser.get(app.url(COLL)).send().await.unwrap();
+    assert_eq!(home.status(), 200);
+    let html = home.text().await.unwrap();
+    assert!(html.contains("data-environment=\"collaudo\""), "{html}");
+    assert!(html.contains("env-collaudo"));
+    // Logout of the Reserved Area.
+    let dashboard = browser
+        .get(app.url("/dashboard?choose=true"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = dashboard
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    let r = browser
+        .post(app.url("/logout"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let home = browser.get(app.url(COLL)).send().await.unwrap();
+    assert_eq!(home.status(), 401);
+}
