@@ -494,3 +494,170 @@ pub async fn delete_agreement(
     agreements::delete(db, state.env, &m.tenant.institution_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+// ---- purposes ("finalità") ----
+
+use crate::model::{purpose as purpose_rules, risk_analysis};
+use crate::store::purposes::{self, VersionAction};
+
+/// `GET /api/purposes/riskAnalysis/form`: the current risk-analysis form, as data.
+pub async fn risk_analysis_form(_m: Member) -> Json<risk_analysis::RiskAnalysisForm> {
+    Json(risk_analysis::current_form())
+}
+
+/// `GET /api/purposes?role=consumer|producer`
+pub async fn list_purposes(
+    State(state): State<EnvState>,
+    m: Member,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, InteropError> {
+    let as_producer = match q.get("role").map(String::as_str) {
+        None | Some("consumer") => false,
+        Some("producer") => true,
+        Some(_) => {
+            return Err(InteropError::invalid(
+                "role",
+                "must be consumer or producer",
+            ));
+        }
+    };
+    let list = purposes::list(
+        &state.platform.db,
+        state.env,
+        &m.tenant.institution_id,
+        as_producer,
+    )
+    .await?;
+    Ok(Json(json!({ "results": list })))
+}
+
+/// `POST /api/purposes`
+pub async fn create_purpose(
+    State(state): State<EnvState>,
+    m: Member,
+    body: Bytes,
+) -> Result<(StatusCode, Json<purposes::Purpose>), InteropError> {
+    consumer_admin(&m)?;
+    let input = purpose_rules::parse_purpose(&json_body(&body)?)?;
+    let p = purposes::create(&state.platform.db, state.env, &m.tenant, &input).await?;
+    Ok((StatusCode::CREATED, Json(p)))
+}
+
+/// `GET /api/purposes/{id}`
+pub async fn get_purpose(
+    State(state): State<EnvState>,
+    m: Member,
+    Path(id): Path<String>,
+) -> Result<Json<purposes::Purpose>, InteropError> {
+    Ok(Json(
+        purposes::get(&state.platform.db, state.env, &m.tenant.institution_id, &id).await?,
+    ))
+}
+
+/// The role a party needs on a purpose: the consumer's admin, or the producer's admin or api
+/// operator.
+async fn purpose_party(state: &EnvState, m: &Member, id: &str) -> Result<(), InteropError> {
+    let p = purposes::get(&state.platform.db, state.env, &m.tenant.institution_id, id).await?;
+    if p.consumer_id == m.tenant.institution_id {
+        consumer_admin(m)
+    } else {
+        producer(m)
+    }
+}
+
+/// `DELETE /api/purposes/{id}`
+pub async fn delete_purpose(
+    State(state): State<EnvState>,
+    m: Member,
+    Path(id): Path<String>,
+) -> Result<StatusCode, InteropError> {
+    purpose_party(&state, &m, &id).await?;
+    purposes::delete(&state.platform.db, state.env, &m.tenant.institution_id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/purposes/{id}/versions` `{"dailyCalls": n}`
+pub async fn new_purpose_version(
+    State(state): State<EnvState>,
+    m: Member,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<purposes::Purpose>, InteropError> {
+    purpose_party(&state, &m, &id).await?;
+    let calls = purpose_rules::parse_new_version(&json_body(&body)?)?;
+    Ok(Json(
+        purposes::new_version(
+            &state.platform.db,
+            state.env,
+            &m.tenant.institution_id,
+            &id,
+            calls,
+        )
+        .await?,
+    ))
+}
+
+async fn version_act(
+    state: &EnvState,
+    m: &Member,
+    id: &str,
+    version_id: &str,
+    action: VersionAction,
+) -> Result<Json<purposes::Purpose>, InteropError> {
+    purpose_party(state, m, id).await?;
+    Ok(Json(
+        purposes::act(
+            &state.platform.db,
+            state.env,
+            &m.tenant.institution_id,
+            id,
+            version_id,
+            action,
+        )
+        .await?,
+    ))
+}
+
+/// `POST /api/purposes/{id}/versions/{versionId}/activate`
+pub async fn activate_purpose_version(
+    State(state): State<EnvState>,
+    m: Member,
+    Path((id, version_id)): Path<(String, String)>,
+) -> Result<Json<purposes::Purpose>, InteropError> {
+    version_act(&state, &m, &id, &version_id, VersionAction::Activate).await
+}
+
+/// `POST /api/purposes/{id}/versions/{versionId}/suspend`
+pub async fn suspend_purpose_version(
+    State(state): State<EnvState>,
+    m: Member,
+    Path((id, version_id)): Path<(String, String)>,
+) -> Result<Json<purposes::Purpose>, InteropError> {
+    version_act(&state, &m, &id, &version_id, VersionAction::Suspend).await
+}
+
+/// `POST /api/purposes/{id}/versions/{versionId}/archive`
+pub async fn archive_purpose_version(
+    State(state): State<EnvState>,
+    m: Member,
+    Path((id, version_id)): Path<(String, String)>,
+) -> Result<Json<purposes::Purpose>, InteropError> {
+    version_act(&state, &m, &id, &version_id, VersionAction::Archive).await
+}
+
+/// `POST /api/purposes/{id}/versions/{versionId}/reject` `{"rejectionReason": ...}`
+pub async fn reject_purpose_version(
+    State(state): State<EnvState>,
+    m: Member,
+    Path((id, version_id)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Json<purposes::Purpose>, InteropError> {
+    let payload = json_body(&body)?;
+    let raw = payload
+        .get("rejectionReason")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let reason = RejectionReason::parse("rejectionReason", raw)
+        .map_err(|e| InteropError::Invalid(vec![e]))?;
+    version_act(&state, &m, &id, &version_id, VersionAction::Reject(reason)).await
+}

@@ -195,6 +195,51 @@ fn routes() -> Vec<Route> {
             Member,
             post(api::upgrade_agreement),
         ),
+        r(
+            "GET",
+            "/api/purposes/riskAnalysis/form",
+            Member,
+            get(api::risk_analysis_form),
+        ),
+        r("GET", "/api/purposes", Member, get(api::list_purposes)),
+        r("POST", "/api/purposes", Member, post(api::create_purpose)),
+        r("GET", "/api/purposes/{id}", Member, get(api::get_purpose)),
+        r(
+            "DELETE",
+            "/api/purposes/{id}",
+            Member,
+            delete(api::delete_purpose),
+        ),
+        r(
+            "POST",
+            "/api/purposes/{id}/versions",
+            Member,
+            post(api::new_purpose_version),
+        ),
+        r(
+            "POST",
+            "/api/purposes/{id}/versions/{version_id}/activate",
+            Member,
+            post(api::activate_purpose_version),
+        ),
+        r(
+            "POST",
+            "/api/purposes/{id}/versions/{version_id}/suspend",
+            Member,
+            post(api::suspend_purpose_version),
+        ),
+        r(
+            "POST",
+            "/api/purposes/{id}/versions/{version_id}/archive",
+            Member,
+            post(api::archive_purpose_version),
+        ),
+        r(
+            "POST",
+            "/api/purposes/{id}/versions/{version_id}/reject",
+            Member,
+            post(api::reject_purpose_version),
+        ),
     ]
 }
 

@@ -11,6 +11,7 @@ use crate::model::{Environment, Role};
 
 pub mod agreements;
 pub mod catalogue;
+pub mod purposes;
 
 /// A new id: a random UUID, as on the real platform (purposes and clients are named by UUIDs in
 /// client assertions).

@@ -6,6 +6,7 @@
 
 mod agreements;
 mod catalogue;
+mod purposes;
 mod sessions;
 
 use reqwest::StatusCode;

@@ -1,0 +1,447 @@
+//! Purposes: created on an ACTIVE agreement, with a risk analysis validated against the form
+//! as data; activation by the quota rule at its exact boundary; new versions; the sides.
+
+use serde_json::{Map, Value, json};
+use testkit::TestApp;
+
+use crate::{
+    COLL, COMUNE, GIULIA, LUCA, PAGOPA, PAOLO, REGIONE, call, expect, find, give_luca_collaudo,
+    member,
+};
+
+const SEND: &str = "SEND - UAT (Piattaforma Notifiche)";
+
+/// Answers that satisfy the current form: the first choice of every question that applies,
+/// a sentence for texts.
+async fn valid_answers(app: &TestApp, token: &str) -> Value {
+    let form = expect(
+        app,
+        token,
+        "GET",
+        &format!("{COLL}/api/purposes/riskAnalysis/form"),
+        None,
+        200,
+    )
+    .await;
+    let mut answers = Map::new();
+    for q in form["questions"].as_array().unwrap() {
+        if let Some(dep) = q.get("dependsOn") {
+            let given = answers
+                .get(dep["question"].as_str().unwrap())
+                .and_then(|v: &Value| v.as_array())
+                .is_some_and(|a| a.iter().any(|x| x == &dep["value"]));
+            if !given {
+                continue;
+            }
+        }
+        let value = match q["kind"].as_str().unwrap() {
+            "TEXT" => json!(["Notifiche degli atti del Comune ai cittadini."]),
+            _ => json!([q["options"][0]["value"]]),
+        };
+        answers.insert(q["id"].as_str().unwrap().to_string(), value);
+    }
+    json!({ "version": form["version"], "answers": answers })
+}
+
+fn body(eservice: &str, title: &str, calls: i64, risk: Option<&Value>) -> Value {
+    let mut b = json!({
+        "eserviceId": eservice,
+        "title": title,
+        "description": "Invio delle notifiche degli atti del Comune.",
+        "isFreeOfCharge": false,
+        "dailyCalls": calls,
+    });
+    if let Some(r) = risk {
+        b["riskAnalysisForm"] = r.clone();
+    }
+    b
+}
+
+struct Setup {
+    app: TestApp,
+    luca: String,
+    paolo: String,
+    send: String,
+    risk: Value,
+}
+
+/// Luca (Comune) with an ACTIVE agreement on SEND - UAT (10,000 calls a day per consumer).
+async fn setup() -> Setup {
+    let app = TestApp::spawn().await;
+    give_luca_collaudo(&app, "admin").await;
+    let luca = member(&app, LUCA, COMUNE, "prod-interop-coll").await;
+    let paolo = member(&app, PAOLO, PAGOPA, "prod-interop-coll").await;
+    let (send, v1) = find(&app, &luca, COLL, SEND).await;
+    let a = expect(
+        &app,
+        &luca,
+        "POST",
+        &format!("{COLL}/api/agreements"),
+        Some(&json!({"eserviceId": send, "descriptorId": v1})),
+        201,
+    )
+    .await;
+    let id = a["id"].as_str().unwrap();
+    expect(
+        &app,
+        &luca,
+        "POST",
+        &format!("{COLL}/api/agreements/{id}/submit"),
+        None,
+        200,
+    )
+    .await;
+    let risk = valid_answers(&app, &luca).await;
+    Setup {
+        app,
+        luca,
+        paolo,
+        send,
+        risk,
+    }
+}
+
+/// Creates a purpose and activates its draft: the purpose and its first version's state.
+async fn activated(s: &Setup, title: &str, calls: i64) -> (Value, String) {
+    let p = expect(
+        &s.app,
+        &s.luca,
+        "POST",
+        &format!("{COLL}/api/purposes"),
+        Some(&body(&s.send, title, calls, Some(&s.risk))),
+        201,
+    )
+    .await;
+    assert_eq!(p["versions"][0]["state"], "DRAFT");
+    let id = p["id"].as_str().unwrap();
+    let v = p["versions"][0]["id"].as_str().unwrap();
+    let p = expect(
+        &s.app,
+        &s.luca,
+        "POST",
+        &format!("{COLL}/api/purposes/{id}/versions/{v}/activate"),
+        None,
+        200,
+    )
+    .await;
+    let state = p["versions"][0]["state"].as_str().unwrap().to_string();
+    (p, state)
+}
+
+fn current(p: &Value) -> (String, String) {
+    let v = p["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|v| matches!(v["state"].as_str(), Some("ACTIVE" | "SUSPENDED")))
+        .unwrap();
+    (
+        v["id"].as_str().unwrap().to_string(),
+        v["state"].as_str().unwrap().to_string(),
+    )
+}
+
+#[tokio::test]
+async fn the_quota_rule_at_its_exact_boundary() {
+    let s = setup().await;
+    // 6,000 + 4,000 = 10,000: exactly the quota, both ACTIVE.
+    let (first, state) = activated(&s, "Notifiche dei tributi", 6_000).await;
+    assert_eq!(state, "ACTIVE");
+    let (_, state) = activated(&s, "Notifiche delle multe", 4_000).await;
+    assert_eq!(state, "ACTIVE");
+    // One more call a day is over: the producer decides.
+    let (third, state) = activated(&s, "Notifiche anagrafiche", 1).await;
+    assert_eq!(state, "WAITING_FOR_APPROVAL");
+    let third_id = third["id"].as_str().unwrap();
+    let third_v = third["versions"][0]["id"].as_str().unwrap();
+    // Only the producer approves it; the producer of another e-service is not told it exists.
+    let giulia = member(&s.app, GIULIA, REGIONE, "prod-interop-coll").await;
+    assert_eq!(
+        call(
+            &s.app,
+            &giulia,
+            "GET",
+            &format!("{COLL}/api/purposes/{third_id}"),
+            None
+        )
+        .await
+        .0,
+        404
+    );
+    let activate = format!("{COLL}/api/purposes/{third_id}/versions/{third_v}/activate");
+    assert_eq!(call(&s.app, &s.luca, "POST", &activate, None).await.0, 403);
+    let received = expect(
+        &s.app,
+        &s.paolo,
+        "GET",
+        &format!("{COLL}/api/purposes?role=producer"),
+        None,
+        200,
+    )
+    .await;
+    assert_eq!(received["results"].as_array().unwrap().len(), 3);
+    let p = expect(&s.app, &s.paolo, "POST", &activate, None, 200).await;
+    assert_eq!(p["versions"][0]["state"], "ACTIVE");
+
+    // A new version of the first one: the others now use 4,001, so 5,999 fits exactly and
+    // takes over at once; 6,000 would not.
+    let first_id = first["id"].as_str().unwrap();
+    let p = expect(
+        &s.app,
+        &s.luca,
+        "POST",
+        &format!("{COLL}/api/purposes/{first_id}/versions"),
+        Some(&json!({"dailyCalls": 5_999})),
+        200,
+    )
+    .await;
+    let states: Vec<&str> = p["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, vec!["ARCHIVED", "ACTIVE"]);
+    let p = expect(
+        &s.app,
+        &s.luca,
+        "POST",
+        &format!("{COLL}/api/purposes/{first_id}/versions"),
+        Some(&json!({"dailyCalls": 6_000})),
+        200,
+    )
+    .await;
+    let states: Vec<&str> = p["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, vec!["ARCHIVED", "ACTIVE", "WAITING_FOR_APPROVAL"]);
+    // One waiting version at a time; the same calls are refused.
+    let (st, v) = call(
+        &s.app,
+        &s.luca,
+        "POST",
+        &format!("{COLL}/api/purposes/{first_id}/versions"),
+        Some(&json!({"dailyCalls": 7_000})),
+    )
+    .await;
+    assert_eq!(
+        (st.as_u16(), v["code"].as_str()),
+        (409, Some("purpose_version_waiting"))
+    );
+    // The producer rejects it with a reason.
+    let waiting = p["versions"][2]["id"].as_str().unwrap();
+    let reject = format!("{COLL}/api/purposes/{first_id}/versions/{waiting}/reject");
+    assert_eq!(
+        call(&s.app, &s.paolo, "POST", &reject, Some(&json!({})))
+            .await
+            .0,
+        400
+    );
+    let p = expect(
+        &s.app,
+        &s.paolo,
+        "POST",
+        &reject,
+        Some(&json!({"rejectionReason": "Quota giornaliera esaurita."})),
+        200,
+    )
+    .await;
+    assert_eq!(p["versions"][2]["state"], "REJECTED");
+    assert_eq!(p["versions"][1]["state"], "ACTIVE");
+    let (st, v) = call(
+        &s.app,
+        &s.luca,
+        "POST",
+        &format!("{COLL}/api/purposes/{first_id}/versions"),
+        Some(&json!({"dailyCalls": 5_999})),
+    )
+    .await;
+    assert_eq!(
+        (st.as_u16(), v["code"].as_str()),
+        (409, Some("purpose_daily_calls_unchanged"))
+    );
+}
+
+#[tokio::test]
+async fn purposes_need_an_active_agreement_a_risk_analysis_and_the_right_side() {
+    let s = setup().await;
+    // No agreement on the MANUAL e-service: no purpose.
+    let (manual, _) = find(&s.app, &s.luca, COLL, "Anagrafe sanitaria regionale").await;
+    let (st, v) = call(
+        &s.app,
+        &s.luca,
+        "POST",
+        &format!("{COLL}/api/purposes"),
+        Some(&body(&manual, "Verifica iscrizione", 10, Some(&s.risk))),
+    )
+    .await;
+    assert_eq!(
+        (st.as_u16(), v["code"].as_str()),
+        (409, Some("agreement_not_active")),
+        "{v}"
+    );
+    // The producer has no agreement of its own.
+    let (st, _) = call(
+        &s.app,
+        &s.paolo,
+        "POST",
+        &format!("{COLL}/api/purposes"),
+        Some(&body(&s.send, "Del produttore", 10, None)),
+    )
+    .await;
+    assert_eq!(st, 409);
+
+    // Bad input names its fields; bad answers too.
+    let (st, v) = call(&s.app, &s.luca, "POST", &format!("{COLL}/api/purposes"), Some(&json!({"eserviceId": s.send, "title": "abc", "description": "x", "isFreeOfCharge": true, "dailyCalls": 0}))).await;
+    assert_eq!(st, 400, "{v}");
+    let names: Vec<&str> = v["invalidParams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for f in ["title", "description", "freeOfChargeReason", "dailyCalls"] {
+        assert!(names.contains(&f), "{f}: {v}");
+    }
+    let mut wrong = s.risk.clone();
+    let first_q = wrong["answers"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    wrong["answers"]["nonexistent"] = json!(["x"]);
+    wrong["answers"].as_object_mut().unwrap().remove(&first_q);
+    let (st, v) = call(
+        &s.app,
+        &s.luca,
+        "POST",
+        &format!("{COLL}/api/purposes"),
+        Some(&body(&s.send, "Con risposte sbagliate", 10, Some(&wrong))),
+    )
+    .await;
+    assert_eq!(st, 400, "{v}");
+    assert!(v.to_string().contains("nonexistent"), "{v}");
+
+    // Without the risk analysis a draft cannot be activated.
+    let p = expect(
+        &s.app,
+        &s.luca,
+        "POST",
+        &format!("{COLL}/api/purposes"),
+        Some(&body(&s.send, "Senza analisi del rischio", 10, None)),
+        201,
+    )
+    .await;
+    let (id, v) = (
+        p["id"].as_str().unwrap(),
+        p["versions"][0]["id"].as_str().unwrap(),
+    );
+    let (st, body_) = call(
+        &s.app,
+        &s.luca,
+        "POST",
+        &format!("{COLL}/api/purposes/{id}/versions/{v}/activate"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (st.as_u16(), body_["code"].as_str()),
+        (409, Some("risk_analysis_missing"))
+    );
+    // The producer cannot activate the consumer's draft; the title is unique per e-service.
+    assert_eq!(
+        call(
+            &s.app,
+            &s.paolo,
+            "POST",
+            &format!("{COLL}/api/purposes/{id}/versions/{v}/activate"),
+            None
+        )
+        .await
+        .0,
+        403
+    );
+    let (st, _) = call(
+        &s.app,
+        &s.luca,
+        "POST",
+        &format!("{COLL}/api/purposes"),
+        Some(&body(&s.send, "senza analisi del rischio", 10, None)),
+    )
+    .await;
+    assert_eq!(st, 409);
+    // A draft is deleted.
+    assert_eq!(
+        call(
+            &s.app,
+            &s.paolo,
+            "DELETE",
+            &format!("{COLL}/api/purposes/{id}"),
+            None
+        )
+        .await
+        .0,
+        403
+    );
+    assert_eq!(
+        call(
+            &s.app,
+            &s.luca,
+            "DELETE",
+            &format!("{COLL}/api/purposes/{id}"),
+            None
+        )
+        .await
+        .0,
+        204
+    );
+
+    // Suspend by each side with its own flag; archive; an active one is not deleted.
+    let (p, state) = activated(&s, "Notifiche dei tributi", 100).await;
+    assert_eq!(state, "ACTIVE");
+    let id = p["id"].as_str().unwrap();
+    let (v, _) = current(&p);
+    let url = |action: &str| format!("{COLL}/api/purposes/{id}/versions/{v}/{action}");
+    let p = expect(&s.app, &s.paolo, "POST", &url("suspend"), None, 200).await;
+    assert_eq!(
+        (current(&p).1.as_str(), &p["suspendedByProducer"]),
+        ("SUSPENDED", &json!(true))
+    );
+    let (st, b) = call(&s.app, &s.luca, "POST", &url("activate"), None).await;
+    assert_eq!(
+        (st.as_u16(), b["code"].as_str()),
+        (409, Some("purpose_suspended_by_other_side"))
+    );
+    let p = expect(&s.app, &s.paolo, "POST", &url("activate"), None, 200).await;
+    assert_eq!(current(&p).1, "ACTIVE");
+    assert_eq!(
+        call(
+            &s.app,
+            &s.luca,
+            "DELETE",
+            &format!("{COLL}/api/purposes/{id}"),
+            None
+        )
+        .await
+        .0,
+        409
+    );
+    assert_eq!(
+        call(&s.app, &s.paolo, "POST", &url("archive"), None)
+            .await
+            .0,
+        403
+    );
+    let p = expect(&s.app, &s.luca, "POST", &url("archive"), None, 200).await;
+    assert_eq!(p["versions"][0]["state"], "ARCHIVED");
+    assert_eq!(
+        call(&s.app, &s.luca, "POST", &url("suspend"), None).await.0,
+        409
+    );
+}
