@@ -8,6 +8,7 @@ mod api;
 pub mod auth;
 mod error;
 pub mod model;
+pub mod openapi;
 mod pages;
 pub mod settings;
 mod state;
@@ -79,6 +80,8 @@ fn routes() -> Vec<Route> {
         r("POST", "/session", Entry, post(pages::enter)),
         r("POST", "/logout", AnySession, post(pages::logout)),
         r("GET", "/", Member, get(pages::home)),
+        // ---- pages (HTML) ----
+        // ---- end of pages ----
         r("POST", "/api/session", Entry, post(api::open_session)),
         r("GET", "/api/me", Member, get(api::me)),
         r("GET", "/api/users", Member, get(api::people)),

@@ -6,6 +6,7 @@
 
 mod agreements;
 mod catalogue;
+mod isolation;
 mod purposes;
 mod sessions;
 

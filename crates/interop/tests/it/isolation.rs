@@ -1,0 +1,277 @@
+//! Tenant and environment isolation, table-driven over every declared route of both
+//! environments: anonymous callers, sessions of the other environment and sessions of another
+//! institution are refused, and nothing of the target leaks.
+
+use interop::{Access, declared_routes};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use testkit::TestApp;
+
+use crate::{
+    COLL, COMUNE, GIULIA, LUCA, PAGOPA, PAOLO, PROD, REGIONE, expect, find, give_luca_collaudo,
+    member,
+};
+
+/// The ids a route's placeholders stand for: things of the Comune (consumer) and PagoPA
+/// (producer) in Collaudo.
+struct Ids {
+    eservice: String,
+    descriptor: String,
+    agreement: String,
+    purpose: String,
+    version: String,
+}
+
+fn fill(path: &str, ids: &Ids) -> String {
+    // `{id}` names the kind of thing by the segment before it.
+    let mut out = Vec::new();
+    let segments: Vec<&str> = path.split('/').collect();
+    for (i, s) in segments.iter().enumerate() {
+        let before = if i > 0 { segments[i - 1] } else { "" };
+        out.push(match *s {
+            "{id}" => match before {
+                "eservices" | "catalog" => ids.eservice.clone(),
+                "agreements" => ids.agreement.clone(),
+                "purposes" => ids.purpose.clone(),
+                other => panic!("add a case for {{id}} after {other:?} in isolation.rs"),
+            },
+            "{descriptor_id}" => ids.descriptor.clone(),
+            "{version_id}" => ids.version.clone(),
+            s if s.starts_with('{') => panic!("add a case for {s} in isolation.rs"),
+            s => s.to_string(),
+        });
+    }
+    out.join("/")
+}
+
+/// A body that passes validation, so that only the caller's rights decide.
+fn body(method: &str, path: &str, ids: &Ids) -> Option<Value> {
+    match (method, path) {
+        ("POST", "/api/session") => Some(json!({ "identity_token": "x" })),
+        ("POST", "/api/eservices") | ("PUT", "/api/eservices/{id}") => Some(json!({
+            "name": "Servizio di un estraneo", "description": "Scritto da chi non dovrebbe.",
+            "technology": "REST",
+        })),
+        ("POST", "/api/eservices/{id}/descriptors")
+        | ("PUT", "/api/eservices/{id}/descriptors/{descriptor_id}") => Some(json!({
+            "audience": ["x"], "voucherLifespan": 600, "dailyCallsPerConsumer": 1,
+            "dailyCallsTotal": 1, "agreementApprovalPolicy": "AUTOMATIC", "serverUrls": [],
+        })),
+        ("POST", "/api/agreements") => Some(json!({
+            "eserviceId": ids.eservice, "descriptorId": ids.descriptor,
+        })),
+        ("POST", "/api/agreements/{id}/reject") => Some(json!({ "reason": "Da un estraneo." })),
+        ("POST", "/api/purposes") => Some(json!({
+            "eserviceId": ids.eservice, "title": "Finalità estranea",
+            "description": "Scritta da chi non dovrebbe.", "isFreeOfCharge": false,
+            "dailyCalls": 1,
+        })),
+        ("POST", "/api/purposes/{id}/versions") => Some(json!({ "dailyCalls": 2 })),
+        ("POST", "/api/purposes/{id}/versions/{version_id}/reject") => {
+            Some(json!({ "rejectionReason": "Da un estraneo." }))
+        }
+        _ => None,
+    }
+}
+
+async fn send(
+    app: &TestApp,
+    token: Option<&str>,
+    method: &str,
+    url: &str,
+    body: Option<&Value>,
+) -> (StatusCode, String) {
+    let mut r = app.client.request(
+        reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+        app.url(url),
+    );
+    if let Some(t) = token {
+        r = r.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        r = r.json(b);
+    }
+    let response = r.send().await.unwrap();
+    let status = response.status();
+    (status, response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn every_route_refuses_other_environments_other_institutions_and_anonymous_callers() {
+    let app = TestApp::spawn().await;
+    give_luca_collaudo(&app, "admin").await;
+    let luca = member(&app, LUCA, COMUNE, "prod-interop-coll").await;
+    let paolo = member(&app, PAOLO, PAGOPA, "prod-interop-coll").await;
+    // The target: Comune's agreement on SEND - UAT and a purpose with a draft version.
+    let (eservice, descriptor) =
+        find(&app, &luca, COLL, "SEND - UAT (Piattaforma Notifiche)").await;
+    let a = expect(
+        &app,
+        &luca,
+        "POST",
+        &format!("{COLL}/api/agreements"),
+        Some(&json!({"eserviceId": eservice, "descriptorId": descriptor})),
+        201,
+    )
+    .await;
+    let agreement = a["id"].as_str().unwrap().to_string();
+    expect(
+        &app,
+        &luca,
+        "POST",
+        &format!("{COLL}/api/agreements/{agreement}/submit"),
+        None,
+        200,
+    )
+    .await;
+    let p = expect(
+        &app,
+        &luca,
+        "POST",
+        &format!("{COLL}/api/purposes"),
+        Some(&json!({
+            "eserviceId": eservice, "title": "Notifiche riservate del Comune",
+            "description": "Invio delle notifiche degli atti del Comune.", "isFreeOfCharge": false,
+            "dailyCalls": 10,
+        })),
+        201,
+    )
+    .await;
+    let ids = Ids {
+        eservice,
+        descriptor,
+        agreement,
+        purpose: p["id"].as_str().unwrap().to_string(),
+        version: p["versions"][0]["id"].as_str().unwrap().to_string(),
+    };
+    let secret = "Notifiche riservate del Comune";
+
+    // Callers: nobody; the right people but of the other environment; another institution
+    // (Regione Valdoro) in the same environment.
+    let paolo_prod = member(&app, PAOLO, PAGOPA, "prod-interop").await;
+    let giulia = member(&app, GIULIA, REGIONE, "prod-interop-coll").await;
+    let _ = paolo;
+
+    let routes = declared_routes();
+    assert!(routes.len() > 30, "{} routes", routes.len());
+    for route in &routes {
+        // The home is the environment's own path, without a trailing slash.
+        let path = if route.path == "/" {
+            String::new()
+        } else {
+            fill(route.path, &ids)
+        };
+        let body = body(route.method, route.path, &ids);
+        let coll = format!("{COLL}{path}");
+        let prod = format!("{PROD}{path}");
+        match route.access {
+            Access::Public => {
+                let (s, _) = send(&app, None, route.method, &coll, None).await;
+                assert_eq!(s, 200, "{coll}");
+            }
+            Access::Entry => {
+                let (s, _) = send(&app, None, route.method, &coll, body.as_ref()).await;
+                assert!(
+                    matches!(s.as_u16(), 400 | 401),
+                    "{} {coll}: {s}",
+                    route.method
+                );
+            }
+            Access::AnySession => {
+                let (s, _) = send(&app, None, route.method, &coll, None).await;
+                assert!(
+                    matches!(s.as_u16(), 303 | 401),
+                    "{} {coll}: {s}",
+                    route.method
+                );
+            }
+            Access::Member => {
+                let (s, text) = send(&app, None, route.method, &coll, body.as_ref()).await;
+                assert_eq!(s, 401, "anonymous {} {coll}: {text}", route.method);
+                // A Produzione session opens nothing of Collaudo.
+                let (s, text) =
+                    send(&app, Some(&paolo_prod), route.method, &coll, body.as_ref()).await;
+                assert_eq!(
+                    s, 401,
+                    "produzione session on {} {coll}: {text}",
+                    route.method
+                );
+                // Another institution: never a success on the Comune's things, never a leak.
+                let (s, text) = send(&app, Some(&giulia), route.method, &coll, body.as_ref()).await;
+                let names_target = route.path.contains("{id}")
+                    && !route.path.starts_with("/api/eservices")
+                    && !route.path.starts_with("/catalog");
+                if names_target {
+                    assert!(
+                        matches!(s.as_u16(), 403 | 404),
+                        "giulia {} {coll}: {s} {text}",
+                        route.method
+                    );
+                }
+                assert!(
+                    !s.is_server_error(),
+                    "giulia {} {coll}: {s} {text}",
+                    route.method
+                );
+                assert!(
+                    !text.contains(secret),
+                    "giulia {} {coll} leaks the purpose",
+                    route.method
+                );
+                assert!(
+                    !text.contains(&ids.purpose) || !names_target,
+                    "giulia {} {coll} leaks the purpose id",
+                    route.method
+                );
+                // The same ids in Produzione name nothing.
+                let (s, text) =
+                    send(&app, Some(&paolo_prod), route.method, &prod, body.as_ref()).await;
+                if names_target {
+                    assert!(
+                        matches!(s.as_u16(), 403 | 404),
+                        "produzione {} {prod}: {s} {text}",
+                        route.method
+                    );
+                }
+                assert!(
+                    !s.is_server_error(),
+                    "produzione {} {prod}: {s} {text}",
+                    route.method
+                );
+                assert!(
+                    !text.contains(secret),
+                    "produzione {} {prod} leaks",
+                    route.method
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_json_route_of_both_environments() {
+    let app = TestApp::spawn().await;
+    let doc: Value = app
+        .get("/openapi.json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for route in declared_routes()
+        .iter()
+        .filter(|r| r.path.starts_with("/api/"))
+    {
+        for env in ["produzione", "collaudo"] {
+            let path = format!("/interop/{env}{}", route.path);
+            let op = &doc["paths"][&path][route.method.to_lowercase()];
+            assert!(
+                op.is_object(),
+                "{} {path} is not in /openapi.json",
+                route.method
+            );
+            assert!(op["summary"].as_str().is_some_and(|s| !s.is_empty()));
+        }
+    }
+}
