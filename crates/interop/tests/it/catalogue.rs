@@ -201,6 +201,42 @@ async fn descriptors_follow_their_state_machine_and_the_catalogue_shows_only_pub
         "PUBLISHED"
     );
 
+    // A draft can be deleted; a published version cannot.
+    let scratch = expect(
+        &app,
+        &paolo,
+        "POST",
+        &format!("{base}/{id}/descriptors"),
+        Some(&version(&["https://api.example.it"], 10, 100)),
+        201,
+    )
+    .await;
+    let scratch = scratch["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        call(
+            &app,
+            &paolo,
+            "DELETE",
+            &format!("{base}/{id}/descriptors/{d1}"),
+            None
+        )
+        .await
+        .0,
+        409
+    );
+    assert_eq!(
+        call(
+            &app,
+            &paolo,
+            "DELETE",
+            &format!("{base}/{id}/descriptors/{scratch}"),
+            None
+        )
+        .await
+        .0,
+        204
+    );
+
     // Version 2 replaces it: no agreements, so version 1 is archived.
     let d2 = expect(
         &app,
