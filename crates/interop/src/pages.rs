@@ -1,5 +1,13 @@
 //! The pages of an environment: the entry from the Reserved Area, the home with the environment
-//! shown unmistakably (Collaudo in another colour), and the errors.
+//! shown unmistakably (Collaudo in another colour), and the errors; the catalogue, agreements,
+//! purposes and the producer's e-services live in their own modules, calling the same store
+//! functions and model rules as the JSON API.
+
+pub mod agreements;
+pub mod catalog;
+pub mod eservices;
+pub mod purposes;
+pub mod view;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -28,6 +36,7 @@ pub fn value<'a>(pairs: &'a Pairs, name: &str) -> &'a str {
 }
 
 /// One entry of the left column.
+#[derive(Clone)]
 pub struct NavItem {
     pub href: String,
     pub key: &'static str,
@@ -36,6 +45,7 @@ pub struct NavItem {
 
 /// What every page of an environment shows around its work: the environment, the institution,
 /// the person, the left column.
+#[derive(Clone)]
 pub struct Shell {
     pub env: Environment,
     pub env_key: &'static str,
@@ -51,19 +61,8 @@ pub struct Shell {
 impl Shell {
     pub fn new(env: Environment, member: Option<&Member>, path: &str) -> Shell {
         let base = auth::base_path(env);
-        let items: [(&str, &'static str); 1] = [("", "interop.nav.home")];
         let nav = match member {
-            Some(_) => items
-                .iter()
-                .map(|(suffix, key)| {
-                    let href = format!("{base}{suffix}");
-                    NavItem {
-                        current: path == href,
-                        href,
-                        key,
-                    }
-                })
-                .collect(),
+            Some(m) => nav(&base, m, path),
             None => Vec::new(),
         };
         Shell {
@@ -95,6 +94,42 @@ impl Shell {
     }
 }
 
+/// The left column: everyone sees the catalogue, their requests and purposes; producers
+/// (admin or api) also the requests they received and their e-services. The current entry is
+/// the longest one the path falls under (`/agreements/received/...` is not "Le mie richieste").
+fn nav(base: &str, member: &Member, path: &str) -> Vec<NavItem> {
+    let producer = crate::model::may_manage_eservices(&member.roles);
+    let mut items: Vec<(&str, &'static str)> = vec![
+        ("", "interop.nav.home"),
+        ("/catalog", "interop.nav.catalog"),
+        ("/agreements", "interop.nav.agreements"),
+    ];
+    if producer {
+        items.push(("/agreements/received", "interop.nav.received"));
+    }
+    items.push(("/purposes", "interop.nav.purposes"));
+    if producer {
+        items.push(("/eservices", "interop.nav.eservices"));
+    }
+    let under = |href: &str| path == href || path.starts_with(&format!("{href}/"));
+    let current = items
+        .iter()
+        .map(|(suffix, _)| format!("{base}{suffix}"))
+        .filter(|href| under(href))
+        .max_by_key(String::len);
+    items
+        .into_iter()
+        .map(|(suffix, key)| {
+            let href = format!("{base}{suffix}");
+            NavItem {
+                current: current.as_deref() == Some(href.as_str()),
+                href,
+                key,
+            }
+        })
+        .collect()
+}
+
 fn page_of(parts: &Parts, user: Option<String>) -> Page {
     let mut page = Page::from_parts(parts);
     page.user = user.map(|display_name| UserBadge { display_name });
@@ -110,6 +145,11 @@ fn render(template: impl IntoResponse, status: StatusCode) -> Response {
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+/// The answer to a POST that worked: 303 to the page that shows its outcome.
+pub fn see_other(to: &str) -> Response {
+    render(Redirect::to(to), StatusCode::SEE_OTHER)
 }
 
 #[derive(Template, WebTemplate)]
@@ -154,9 +194,13 @@ impl PageError {
                 )
             }
         };
+        // The language switch returns to the environment's home: the failed address may be
+        // a form's (POST only) or name something the person may not see.
+        let mut page = page.clone();
+        page.path = shell.base.clone();
         PageError(
             Box::new(ErrorTemplate {
-                page: page.clone(),
+                page,
                 shell,
                 title,
                 message,
@@ -177,6 +221,45 @@ pub struct On {
     pub member: Member,
     pub page: Page,
     pub shell: Shell,
+}
+
+impl On {
+    /// The error as a page of the environment.
+    pub fn fail(&self, error: InteropError) -> PageError {
+        PageError::new(&self.page, self.shell.clone(), error)
+    }
+
+    /// A form posted with the session cookie must carry the session's CSRF token; a bearer
+    /// token cannot be sent by another site, so it needs none (as on the JSON API).
+    pub fn check_csrf(&self, submitted: &str) -> Result<(), PageError> {
+        if self.member.via == Via::Bearer || auth::csrf_matches(&self.member.session, submitted) {
+            Ok(())
+        } else {
+            Err(self.fail(InteropError::Csrf))
+        }
+    }
+
+    /// Reads a posted form (checking its CSRF token); anything that is not a form is a 400.
+    pub fn form(&self, form: Result<Form<Pairs>, FormRejection>) -> Result<Pairs, PageError> {
+        let pairs = form
+            .map(|Form(p)| p)
+            .map_err(|_| self.fail(InteropError::invalid("form", "not a form")))?;
+        self.check_csrf(value(&pairs, "csrf"))?;
+        Ok(pairs)
+    }
+
+    pub fn institution(&self) -> &str {
+        &self.member.tenant.institution_id
+    }
+
+    /// `path` under this environment (`/catalog` → `/interop/collaudo/catalog`).
+    pub fn href(&self, path: &str) -> String {
+        format!("{}{path}", self.shell.base)
+    }
+
+    pub fn csrf(&self) -> String {
+        self.member.session.csrf.clone()
+    }
 }
 
 impl FromRequestParts<EnvState> for On {

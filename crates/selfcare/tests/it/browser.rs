@@ -741,3 +741,366 @@ async fn browser_import_from_the_developer_portal() {
     assert_eq!(body["service_name"], "Tari - Tassa sui rifiuti", "{body}");
     browser.close().await;
 }
+
+/// Mario (admin of Comune di Roccabella) adds Luca Neri as a user with "Interoperabilità
+/// Collaudo" / "Amministratore" through the pages (the steps of
+/// `browser_admin_creates_the_technician_who_enters_collaudo_until_suspended`).
+async fn mario_adds_the_technician(c: &fantoccini::Client, app: &TestApp, browser: &Browser) {
+    use fantoccini::Locator::Css;
+    login_as(c, app, "RSSMRA85T10A562S").await;
+    c.wait()
+        .for_element(Css("ul.cards a.btn-primary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Css("a[href$='/users']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Css("a[href$='/users/new']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Css("form[data-user-form]"))
+        .await
+        .unwrap();
+    type_into(c, "#fiscal_code", "NRELCU92C15L219G").await;
+    type_into(c, "#email", "luca.neri@comune.roccabella.it").await;
+    type_into(c, "#email_confirm", "luca.neri@comune.roccabella.it").await;
+    // The known person's name is filled in by the page.
+    click(c, "#email").await;
+    let mut filled = String::new();
+    for _ in 0..50 {
+        filled = c
+            .execute("return document.querySelector('#name').value", vec![])
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        if !filled.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(filled, "Luca");
+    click(c, "#product_id option[value='prod-interop-coll']").await;
+    click(
+        c,
+        "input[value='ADMIN:admin'][data-product='prod-interop-coll']",
+    )
+    .await;
+    click(c, "form[data-user-form] button[type=submit]").await;
+    c.wait().for_element(Css(".alert-success")).await.unwrap();
+    browser.screenshot("interop-seed-user-added").await;
+}
+
+/// Waits until the text of `css` is `expected` (pages reload after a form's POST).
+async fn wait_for_text(c: &fantoccini::Client, css: &str, expected: &str) {
+    let mut last = String::new();
+    for _ in 0..100 {
+        if let Ok(e) = c.find(fantoccini::Locator::Css(css)).await
+            && let Ok(t) = e.text().await
+        {
+            if t == expected {
+                return;
+            }
+            last = t;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{css}: expected {expected:?}, last seen {last:?}");
+}
+
+#[tokio::test]
+async fn browser_technician_requests_send_uat_and_activates_a_purpose() {
+    let test = "browser_technician_requests_send_uat_and_activates_a_purpose";
+    let Some(browser) = Browser::start(test).await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let c = &browser.client;
+    use fantoccini::Locator::Css;
+    const SEND: &str = "SEND - UAT (Piattaforma Notifiche)";
+
+    // 1) The institution creates the technician's user: Interoperabilità Collaudo, admin.
+    mario_adds_the_technician(c, &app, &browser).await;
+
+    // 2-3) Luca logs in, picks the card "Interoperabilità" and chooses "Collaudo".
+    login_as(c, &app, "NRELCU92C15L219G").await;
+    click_when_ready(c, "li[data-product='prod-interop'] a.btn-primary").await;
+    c.wait()
+        .for_element(Css("a[data-env='test']"))
+        .await
+        .unwrap();
+    let chooser = c.current_url().await.unwrap();
+    assert!(c.find(Css("a[data-env='production']")).await.is_err());
+    click(c, "a[data-env='test']").await;
+    c.wait()
+        .for_element(Css("[data-testid=environment]"))
+        .await
+        .unwrap();
+    assert_eq!(c.current_url().await.unwrap().path(), "/interop/collaudo");
+    let env = c
+        .find(Css("[data-testid=environment]"))
+        .await
+        .unwrap()
+        .attr("data-environment")
+        .await
+        .unwrap();
+    assert_eq!(env.as_deref(), Some("collaudo"));
+    assert_eq!(text_of(c, "[data-testid=bo-user]").await, "Luca Neri");
+    assert_eq!(
+        text_of(c, "[data-testid=institution]").await,
+        "Comune di Roccabella"
+    );
+    browser.screenshot("interop-seed-collaudo-home").await;
+
+    // The catalogue: SEND - UAT is there, found by the search box.
+    click(c, "nav a[href='/interop/collaudo/catalog']").await;
+    c.wait()
+        .for_element(Css("[data-testid=catalog]"))
+        .await
+        .unwrap();
+    type_into(c, "#q", "send").await;
+    click(c, "[data-testid=catalog-search] button[type=submit]").await;
+    c.wait()
+        .for_element(Css("input#q[value='send']"))
+        .await
+        .unwrap();
+    let cards = c
+        .find_all(Css("[data-testid=catalog] li.card h2 a"))
+        .await
+        .unwrap();
+    let mut names = Vec::new();
+    for a in &cards {
+        names.push(a.text().await.unwrap());
+    }
+    assert_eq!(names, vec![SEND.to_string()], "the search keeps only SEND");
+    let card = text_of(c, "[data-testid=catalog] li.card").await;
+    assert!(card.contains("PagoPA S.p.A."), "{card}");
+    browser.screenshot("interop-seed-catalog").await;
+    cards[0].clone().click().await.unwrap();
+
+    // The e-service's page: its active version, AUTOMATIC approval; "Iscriviti".
+    assert_eq!(text_of(c, "[data-testid=eservice-name]").await, SEND);
+    let policy = c
+        .find(Css("[data-testid=policy]"))
+        .await
+        .unwrap()
+        .attr("data-policy")
+        .await
+        .unwrap();
+    assert_eq!(policy.as_deref(), Some("AUTOMATIC"));
+    type_into(
+        c,
+        "#consumerNotes",
+        "Collaudo dell'invio delle notifiche del Comune.",
+    )
+    .await;
+    browser.screenshot("interop-seed-eservice").await;
+    click(c, "[data-testid=subscribe]").await;
+
+    // The richiesta di fruizione, a draft; "Inoltra la richiesta" makes it ACTIVE at once.
+    wait_for_text(c, "[data-testid=agreement-state]", "DRAFT").await;
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .path()
+            .starts_with("/interop/collaudo/agreements/")
+    );
+    let label = text_of(c, "[data-testid=agreement-state-label]").await;
+    assert_eq!(label, "Bozza");
+    browser.screenshot("interop-seed-agreement-draft").await;
+    click(c, "[data-testid=action-submit]").await;
+    wait_for_text(c, "[data-testid=agreement-state]", "ACTIVE").await;
+    assert_eq!(
+        text_of(c, "[data-testid=agreement-state-label]").await,
+        "Attiva"
+    );
+    assert!(c.find(Css("[data-testid=action-submit]")).await.is_err());
+    browser.screenshot("interop-seed-agreement-active").await;
+
+    // "Le mie richieste" lists it as active.
+    click(c, "nav a[href='/interop/collaudo/agreements']").await;
+    let row = text_of(c, "[data-testid=agreements] tr[data-state='ACTIVE']").await;
+    assert!(row.contains(SEND) && row.contains("Attiva"), "{row}");
+    c.back().await.unwrap();
+
+    // A purpose on it: the form shows the risk analysis from the form as data.
+    click_when_ready(c, "[data-testid=new-purpose]").await;
+    c.wait()
+        .for_element(Css("[data-testid=purpose-form]"))
+        .await
+        .unwrap();
+    let chosen = c
+        .execute(
+            "const s = document.querySelector('#eserviceId'); return s.options[s.selectedIndex].text",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(chosen.as_str(), Some(SEND));
+    let kinds = c
+        .execute(
+            "return Array.from(document.querySelectorAll('[data-question]')).map(q => q.dataset.kind).join(',')",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let kinds = kinds.as_str().unwrap_or("").to_string();
+    assert!(
+        kinds.contains("SINGLE") && kinds.contains("MULTI") && kinds.contains("TEXT"),
+        "{kinds}"
+    );
+    type_into(c, "#title", "Notifiche atti del Comune").await;
+    type_into(
+        c,
+        "#description",
+        "Invio a valore legale degli atti del Comune ai cittadini.",
+    )
+    .await;
+    type_into(c, "#dailyCalls", "1000").await;
+    type_into(
+        c,
+        "#ra-purpose",
+        "Notificare ai cittadini gli atti del Comune con valore legale.",
+    )
+    .await;
+    click(c, "#ra-usesPersonalData-YES").await;
+    click(c, "#ra-personalDataTypes-COMMON").await;
+    click(c, "#ra-legalBasis-LEGAL_OBLIGATION").await;
+    click(c, "#ra-legalBasis-PUBLIC_INTEREST").await;
+    type_into(
+        c,
+        "#ra-publicInterestReference",
+        "D.L. 76/2020, art. 26 (piattaforma per le notifiche digitali)",
+    )
+    .await;
+    click(c, "#ra-dataRetention-PURPOSE_DURATION").await;
+    click(c, "#ra-sharedWithThirdParties-NO").await;
+    // Typed in a question that does not apply (third parties: NO): not taken into account.
+    type_into(c, "#ra-thirdParties", "Nessuno").await;
+    click(c, "#ra-securityMeasures-ACCESS_CONTROL").await;
+    click(c, "#ra-securityMeasures-LOGGING").await;
+    click(c, "#ra-dpia-NOT_REQUIRED").await;
+    // The declaration is left out: the server says so next to it, keeping what was typed.
+    click(c, "[data-testid=create-purpose]").await;
+    let error = text_of(c, "[data-testid='error-ra.confirmation']").await;
+    assert!(error.contains("obbligatorio"), "{error}");
+    assert!(c.find(Css("[data-testid=form-errors]")).await.is_ok());
+    let kept = c
+        .execute("return document.querySelector('#title').value", vec![])
+        .await
+        .unwrap();
+    assert_eq!(kept.as_str(), Some("Notifiche atti del Comune"));
+    assert!(
+        c.find(Css("#ra-legalBasis-PUBLIC_INTEREST:checked"))
+            .await
+            .is_ok()
+    );
+    scroll_to(c, "#q-confirmation").await;
+    browser.screenshot("interop-seed-purpose-form-error").await;
+    click(c, "#ra-confirmation-CONFIRMED").await;
+    click(c, "[data-testid=create-purpose]").await;
+
+    // The purpose, a draft; "Attiva" (1000 calls, within SEND's 10,000 a day): ACTIVE.
+    wait_for_text(c, "[data-testid=purpose-state]", "DRAFT").await;
+    let answers = text_of(c, "[data-testid=risk-answers]").await;
+    assert!(
+        answers.contains("Adempimento di un obbligo legale"),
+        "{answers}"
+    );
+    assert!(!answers.contains("Nessuno"), "{answers}");
+    browser.screenshot("interop-seed-purpose-draft").await;
+    click(c, "[data-testid=action-activate]").await;
+    wait_for_text(c, "[data-testid=purpose-state]", "ACTIVE").await;
+    assert_eq!(
+        text_of(c, "[data-testid=purpose-state-label]").await,
+        "Attiva"
+    );
+    assert_eq!(text_of(c, "[data-testid=daily-calls]").await, "1.000");
+    browser.screenshot("interop-seed-purpose-active").await;
+    scroll_to(c, "[data-testid=versions]").await;
+    browser.screenshot("interop-seed-purpose-versions").await;
+    click(c, "nav a[href='/interop/collaudo/purposes']").await;
+    let purposes = text_of(c, "[data-testid=purposes]").await;
+    assert!(
+        purposes.contains("Notifiche atti del Comune") && purposes.contains("Attiva"),
+        "{purposes}"
+    );
+
+    // Nothing in Produzione, and no way in: the chooser offers Collaudo only, and
+    // /interop/produzione answers 401 to Luca's browser.
+    c.goto(chooser.as_str()).await.unwrap();
+    c.wait()
+        .for_element(Css("a[data-env='test']"))
+        .await
+        .unwrap();
+    assert!(c.find(Css("a[data-env='production']")).await.is_err());
+    browser
+        .screenshot("interop-seed-chooser-collaudo-only")
+        .await;
+    let status = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             fetch('/interop/produzione', {credentials: 'same-origin'}).then(r => done(r.status), () => done(0));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status.as_i64(), Some(401));
+    c.goto(&app.url("/interop/produzione/catalog"))
+        .await
+        .unwrap();
+    let message = text_of(c, "[data-testid=error-message]").await;
+    assert!(message.contains("entra di nuovo"), "{message}");
+    let db = app.db.connect().await;
+    for (env, expected) in [("produzione", 0), ("collaudo", 1)] {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM interop_agreements WHERE env = $1")
+            .bind(env)
+            .fetch_one(db.reader())
+            .await
+            .unwrap();
+        assert_eq!(n, expected, "agreements in {env}");
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM interop_purposes WHERE env = $1")
+            .bind(env)
+            .fetch_one(db.reader())
+            .await
+            .unwrap();
+        assert_eq!(n, expected, "purposes in {env}");
+    }
+    db.close().await;
+    browser.close().await;
+}
+
+/// Scrolls the element `css` to the middle of the window (for a screenshot of it).
+async fn scroll_to(c: &fantoccini::Client, css: &str) {
+    c.execute(
+        "document.querySelector(arguments[0]).scrollIntoView({block: 'center'})",
+        vec![serde_json::json!(css)],
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{css}: {e}"));
+}
+
+/// Waits for the element `css`, then clicks it.
+async fn click_when_ready(c: &fantoccini::Client, css: &str) {
+    c.wait()
+        .for_element(fantoccini::Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}

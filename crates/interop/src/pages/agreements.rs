@@ -1,0 +1,388 @@
+//! "Le mie richieste" (consumer side), "Richieste ricevute" (producer side) and an agreement's
+//! page with the actions this person may take, each a POST form; a refusal is shown on the
+//! page.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use platform::layout::Page;
+
+use super::view::{
+    StateView, agreement_state, flash, localize_error, localize_field, policy_key, query,
+    shown_in_place, when,
+};
+use super::{On, PageError, Pairs, Shell, render, see_other, value};
+use crate::error::InteropError;
+use crate::model::{self as rules, AgreementApprovalPolicy, RejectionReason, agreement};
+use crate::state::EnvState;
+use crate::store::agreements::{self, Action, Agreement};
+use crate::store::catalogue;
+
+/// One row of a table of agreements.
+pub struct AgreementLine {
+    pub href: String,
+    pub eservice: String,
+    pub version: String,
+    /// The other party: the producer in "Le mie richieste", the consumer in "Ricevute".
+    pub party: String,
+    pub state: StateView,
+    pub updated: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "interop_agreements.html")]
+pub struct AgreementsPage {
+    page: Page,
+    shell: Shell,
+    received: bool,
+    lines: Vec<AgreementLine>,
+    flash: Option<String>,
+    catalog_href: String,
+}
+
+async fn list(
+    state: &EnvState,
+    on: On,
+    received: bool,
+    q: HashMap<String, String>,
+) -> Result<Response, PageError> {
+    let rows = agreements::list(&state.platform.db, state.env, on.institution(), received)
+        .await
+        .map_err(|e| on.fail(e))?;
+    let lang = on.page.lang;
+    let lines = rows
+        .iter()
+        .map(|a| AgreementLine {
+            href: on.href(&format!("/agreements/{}", a.id)),
+            eservice: a.eservice_name.clone(),
+            version: a.descriptor_version.clone(),
+            party: if received {
+                a.consumer_name.clone()
+            } else {
+                a.producer_name.clone()
+            },
+            state: agreement_state(a.state_value),
+            updated: when(lang, a.updated_at),
+        })
+        .collect();
+    let flash = flash(&on.page, &q);
+    let catalog_href = on.href("/catalog");
+    let On { page, shell, .. } = on;
+    Ok(render(
+        AgreementsPage {
+            page,
+            shell,
+            received,
+            lines,
+            flash,
+            catalog_href,
+        },
+        StatusCode::OK,
+    ))
+}
+
+/// `GET /agreements`: "Le mie richieste".
+pub async fn mine(
+    State(state): State<EnvState>,
+    on: On,
+    q: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Response, PageError> {
+    list(&state, on, false, query(q)).await
+}
+
+/// `GET /agreements/received`: "Richieste ricevute".
+pub async fn received(
+    State(state): State<EnvState>,
+    on: On,
+    q: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Response, PageError> {
+    list(&state, on, true, query(q)).await
+}
+
+/// What this person may do to the agreement (the same rules the actions apply).
+#[derive(Default)]
+pub struct Allowed {
+    pub submit: bool,
+    pub delete: bool,
+    pub suspend: bool,
+    pub activate: bool,
+    pub archive: bool,
+    /// The newer version the agreement can move to.
+    pub upgrade: Option<String>,
+    pub approve: bool,
+    pub reject: bool,
+}
+
+impl Allowed {
+    pub fn any(&self) -> bool {
+        self.submit
+            || self.delete
+            || self.suspend
+            || self.activate
+            || self.archive
+            || self.upgrade.is_some()
+            || self.approve
+            || self.reject
+    }
+}
+
+/// The role a person needs on this agreement: the consumer's admin, or the producer's admin or
+/// api operator (as the API's `may_act`).
+fn may_act(on: &On, a: &Agreement) -> bool {
+    if a.consumer_id == on.institution() {
+        rules::may_act_as_consumer(&on.member.roles)
+    } else {
+        rules::may_manage_eservices(&on.member.roles)
+    }
+}
+
+fn allowed(on: &On, a: &Agreement, newest: Option<(u32, String)>) -> Allowed {
+    if !may_act(on, a) {
+        return Allowed::default();
+    }
+    let caller = on.institution();
+    let facts = a.facts();
+    let consumer = caller == a.consumer_id;
+    let producer = caller == a.producer_id;
+    let Some(side) = rules::side_of(caller, &a.consumer_id, &a.producer_id) else {
+        return Allowed::default();
+    };
+    let current: u32 = a.descriptor_version.parse().unwrap_or(0);
+    Allowed {
+        submit: consumer
+            && agreement::submit(&facts, AgreementApprovalPolicy::Manual, false).is_ok(),
+        delete: consumer && agreement::delete_allowed(&facts).is_ok(),
+        suspend: agreement::suspend(&facts, side).is_ok(),
+        activate: agreement::activate(&facts, side).is_ok(),
+        archive: consumer && agreement::archive(&facts).is_ok(),
+        upgrade: newest
+            .filter(|(n, _)| consumer && agreement::upgrade(&facts, current, Some(*n)).is_ok())
+            .map(|(_, v)| v),
+        approve: producer && agreement::approve(&facts).is_ok(),
+        reject: producer && facts.state == rules::AgreementState::Pending,
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "interop_agreement.html")]
+pub struct AgreementPage {
+    page: Page,
+    shell: Shell,
+    csrf: String,
+    action: String,
+    id: String,
+    eservice: String,
+    eservice_href: String,
+    version: String,
+    producer: String,
+    consumer: String,
+    policy_key: Option<&'static str>,
+    state: StateView,
+    suspended_by_consumer: bool,
+    suspended_by_producer: bool,
+    consumer_notes: Option<String>,
+    rejection_reason: Option<String>,
+    created: String,
+    updated: String,
+    /// The person's institution is the consumer (else the producer).
+    as_consumer: bool,
+    allowed: Allowed,
+    purpose_href: Option<String>,
+    flash: Option<String>,
+    error: Option<String>,
+    reason: String,
+    reason_error: Option<String>,
+}
+
+/// What a failed action leaves on the page.
+#[derive(Default)]
+struct Outcome {
+    error: Option<String>,
+    reason: String,
+    reason_error: Option<String>,
+}
+
+async fn detail(
+    state: &EnvState,
+    on: On,
+    id: &str,
+    q: HashMap<String, String>,
+    outcome: Outcome,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let db = &state.platform.db;
+    let a = agreements::get(db, state.env, on.institution(), id)
+        .await
+        .map_err(|e| on.fail(e))?;
+    let e = catalogue::eservice(db, state.env, &a.eservice_id)
+        .await
+        .map_err(|e| on.fail(e))?;
+    let newest = e.as_ref().and_then(|e| {
+        e.latest_published().and_then(|d| {
+            u32::try_from(d.version_n)
+                .ok()
+                .map(|n| (n, d.version.clone()))
+        })
+    });
+    let policy = e
+        .as_ref()
+        .and_then(|e| e.descriptor(&a.descriptor_id))
+        .map(|d| policy_key(d.agreement_approval_policy));
+    let allowed = allowed(&on, &a, newest);
+    let as_consumer = a.consumer_id == on.institution();
+    let purpose_href = (as_consumer && a.state_value == rules::AgreementState::Active)
+        .then(|| on.href(&format!("/purposes/new?eserviceId={}", a.eservice_id)));
+    let lang = on.page.lang;
+    let flash = flash(&on.page, &q);
+    let csrf = on.csrf();
+    let action = on.href(&format!("/agreements/{}", a.id));
+    let eservice_href = on.href(&format!("/catalog/{}", a.eservice_id));
+    let On { page, shell, .. } = on;
+    Ok(render(
+        AgreementPage {
+            page,
+            shell,
+            csrf,
+            action,
+            eservice_href,
+            eservice: a.eservice_name.clone(),
+            version: a.descriptor_version.clone(),
+            producer: a.producer_name.clone(),
+            consumer: a.consumer_name.clone(),
+            policy_key: policy,
+            state: agreement_state(a.state_value),
+            suspended_by_consumer: a.suspended_by_consumer,
+            suspended_by_producer: a.suspended_by_producer,
+            consumer_notes: a.consumer_notes.clone(),
+            rejection_reason: a.rejection_reason.clone(),
+            created: when(lang, a.created_at),
+            updated: when(lang, a.updated_at),
+            id: a.id,
+            as_consumer,
+            allowed,
+            purpose_href,
+            flash,
+            error: outcome.error,
+            reason: outcome.reason,
+            reason_error: outcome.reason_error,
+        },
+        status,
+    ))
+}
+
+/// `GET /agreements/{id}`
+pub async fn show(
+    State(state): State<EnvState>,
+    on: On,
+    Path(id): Path<String>,
+    q: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Response, PageError> {
+    detail(
+        &state,
+        on,
+        &id,
+        query(q),
+        Outcome::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// `POST /agreements/{id}` with `action` = submit, approve, reject (with `reason`), suspend,
+/// activate, archive, upgrade or delete.
+pub async fn act(
+    State(state): State<EnvState>,
+    on: On,
+    Path(id): Path<String>,
+    form: Result<Form<Pairs>, FormRejection>,
+) -> Result<Response, PageError> {
+    let db = &state.platform.db;
+    let caller = on.institution().to_string();
+    // Someone else's agreement is not found, whatever was posted.
+    let a = agreements::get(db, state.env, &caller, &id)
+        .await
+        .map_err(|e| on.fail(e))?;
+    let pairs = on.form(form)?;
+    let kind = value(&pairs, "action").to_string();
+    let reason_raw = value(&pairs, "reason").to_string();
+    if !may_act(&on, &a) {
+        let message = on.page.t("interop.agreement.not_allowed").to_string();
+        let outcome = Outcome {
+            error: Some(message),
+            ..Outcome::default()
+        };
+        return detail(
+            &state,
+            on,
+            &id,
+            HashMap::new(),
+            outcome,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    }
+    let result: Result<String, InteropError> = match kind.as_str() {
+        "delete" => agreements::delete(db, state.env, &caller, &id)
+            .await
+            .map(|()| on.href("/agreements?done=agreement_deleted")),
+        "upgrade" => agreements::upgrade(db, state.env, &caller, &id)
+            .await
+            .map(|n| on.href(&format!("/agreements/{}?done=agreement_upgraded", n.id))),
+        "reject" => match RejectionReason::parse("reason", &reason_raw) {
+            Ok(reason) => agreements::act(db, state.env, &caller, &id, Action::Reject(reason))
+                .await
+                .map(|_| on.href(&format!("/agreements/{id}?done=agreement_rejected"))),
+            Err(e) => {
+                let outcome = Outcome {
+                    reason_error: Some(localize_field(&on.page, &e.message)),
+                    reason: reason_raw,
+                    error: None,
+                };
+                return detail(
+                    &state,
+                    on,
+                    &id,
+                    HashMap::new(),
+                    outcome,
+                    StatusCode::BAD_REQUEST,
+                )
+                .await;
+            }
+        },
+        other => {
+            let action = match other {
+                "submit" => Some((Action::Submit, "agreement_submitted")),
+                "approve" => Some((Action::Approve, "agreement_approved")),
+                "suspend" => Some((Action::Suspend, "agreement_suspended")),
+                "activate" => Some((Action::Activate, "agreement_activated")),
+                "archive" => Some((Action::Archive, "agreement_archived")),
+                _ => None,
+            };
+            match action {
+                Some((action, done)) => agreements::act(db, state.env, &caller, &id, action)
+                    .await
+                    .map(|_| on.href(&format!("/agreements/{id}?done={done}"))),
+                None => Err(InteropError::invalid("action", "unknown action")),
+            }
+        }
+    };
+    match result {
+        Ok(to) => Ok(see_other(&to)),
+        Err(e) if shown_in_place(&e) => {
+            let status = e.status();
+            let outcome = Outcome {
+                error: Some(localize_error(&on.page, &e)),
+                reason: reason_raw,
+                reason_error: None,
+            };
+            detail(&state, on, &id, HashMap::new(), outcome, status).await
+        }
+        Err(e) => Err(on.fail(e)),
+    }
+}

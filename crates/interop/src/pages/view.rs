@@ -1,0 +1,341 @@
+//! What the pages show, ready for the templates: dates, state labels and badges, errors in the
+//! person's language next to their fields.
+
+use std::collections::{BTreeMap, HashMap};
+
+use axum::extract::Query;
+use axum::extract::rejection::QueryRejection;
+use platform::i18n::Lang;
+use platform::layout::Page;
+
+use crate::error::InteropError;
+use crate::model::{AgreementState, DescriptorState, FieldError, PurposeVersionState};
+
+/// A date and time as people read it (UTC, said so).
+pub fn when(lang: Lang, ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rest = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    let (hh, mm) = (rest / 3600, (rest % 3600) / 60);
+    match lang {
+        Lang::It => format!("{d:02}/{m:02}/{y} {hh:02}:{mm:02} UTC"),
+        Lang::En => format!("{y}-{m:02}-{d:02} {hh:02}:{mm:02} UTC"),
+    }
+}
+
+/// A whole number with its thousands grouped as people write it (10.000 / 10,000).
+pub fn grouped(lang: Lang, n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let sep = match lang {
+        Lang::It => '.',
+        Lang::En => ',',
+    };
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(sep);
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+/// The proleptic Gregorian date of a count of days since 1970-01-01 (H. Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// A state as shown: its label key, its badge class and its raw value.
+#[derive(Clone, Copy)]
+pub struct StateView {
+    pub key: &'static str,
+    pub badge: &'static str,
+    pub raw: &'static str,
+}
+
+pub fn agreement_state(s: AgreementState) -> StateView {
+    let (key, badge) = match s {
+        AgreementState::Draft => ("interop.agreement_state.draft", "badge"),
+        AgreementState::Pending => ("interop.agreement_state.pending", "badge badge-warning"),
+        AgreementState::Active => ("interop.agreement_state.active", "badge badge-success"),
+        AgreementState::Suspended => ("interop.agreement_state.suspended", "badge badge-warning"),
+        AgreementState::Archived => ("interop.agreement_state.archived", "badge"),
+        AgreementState::Rejected => ("interop.agreement_state.rejected", "badge badge-danger"),
+        AgreementState::MissingCertifiedAttributes => (
+            "interop.agreement_state.missing_attributes",
+            "badge badge-danger",
+        ),
+    };
+    StateView {
+        key,
+        badge,
+        raw: s.as_str(),
+    }
+}
+
+pub fn purpose_state(s: PurposeVersionState) -> StateView {
+    let (key, badge) = match s {
+        PurposeVersionState::Draft => ("interop.purpose_state.draft", "badge"),
+        PurposeVersionState::Active => ("interop.purpose_state.active", "badge badge-success"),
+        PurposeVersionState::Suspended => {
+            ("interop.purpose_state.suspended", "badge badge-warning")
+        }
+        PurposeVersionState::Archived => ("interop.purpose_state.archived", "badge"),
+        PurposeVersionState::WaitingForApproval => {
+            ("interop.purpose_state.waiting", "badge badge-warning")
+        }
+        PurposeVersionState::Rejected => ("interop.purpose_state.rejected", "badge badge-danger"),
+    };
+    StateView {
+        key,
+        badge,
+        raw: s.as_str(),
+    }
+}
+
+pub fn descriptor_state(s: DescriptorState) -> StateView {
+    let (key, badge) = match s {
+        DescriptorState::Draft => ("interop.descriptor_state.draft", "badge"),
+        DescriptorState::Published => ("interop.descriptor_state.published", "badge badge-success"),
+        DescriptorState::Suspended => ("interop.descriptor_state.suspended", "badge badge-warning"),
+        DescriptorState::Deprecated => ("interop.descriptor_state.deprecated", "badge"),
+        DescriptorState::Archived => ("interop.descriptor_state.archived", "badge"),
+    };
+    StateView {
+        key,
+        badge,
+        raw: s.as_str(),
+    }
+}
+
+pub fn policy_key(raw: &str) -> &'static str {
+    if raw == "AUTOMATIC" {
+        "interop.policy.automatic"
+    } else {
+        "interop.policy.manual"
+    }
+}
+
+/// `{name}` placeholders of a message replaced by their values.
+pub fn tr(template: &str, args: &[(&str, &str)]) -> String {
+    let mut out = template.to_string();
+    for (name, value) in args {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
+
+/// The values of the `{}` holes of `pattern` in `text`, when `text` has its shape.
+fn capture(pattern: &str, text: &str) -> Option<Vec<String>> {
+    let pieces: Vec<&str> = pattern.split("{}").collect();
+    let mut rest = text.strip_prefix(pieces.first()?)?;
+    let mut out = Vec::new();
+    for (i, literal) in pieces.iter().enumerate().skip(1) {
+        let last = i == pieces.len() - 1;
+        let end = if last && literal.is_empty() {
+            rest.len()
+        } else {
+            rest.find(literal)?
+        };
+        out.push(rest[..end].to_string());
+        rest = &rest[end + literal.len()..];
+    }
+    rest.is_empty().then_some(out)
+}
+
+/// A model's field message in the person's language (the message as it is when it has no
+/// translation).
+pub fn localize_field(page: &Page, message: &str) -> String {
+    let m = message.trim();
+    let simple: &[(&str, &str)] = &[
+        ("is required", "interop.field.required"),
+        ("is required (true or false)", "interop.field.required"),
+        ("must not be empty", "interop.field.required"),
+        ("must be a number", "interop.field.whole_number"),
+        ("must be a whole number", "interop.field.whole_number"),
+        (
+            "is required when the purpose is free of charge",
+            "interop.field.free_reason_required",
+        ),
+        (
+            "must not be given unless isFreeOfCharge is true",
+            "interop.field.free_reason_refused",
+        ),
+        (
+            "must be the id (a UUID) of an e-service",
+            "interop.field.eservice_required",
+        ),
+        ("unknown action", "interop.field.unknown_action"),
+    ];
+    if let Some((_, key)) = simple.iter().find(|(text, _)| *text == m) {
+        return page.t(key).to_string();
+    }
+    let patterns: &[(&str, &str, &[&str])] = &[
+        (
+            "must be {} to {} characters (it has {})",
+            "interop.field.length",
+            &["min", "max", "n"],
+        ),
+        (
+            "must be between {} and {} (it is {})",
+            "interop.field.range",
+            &["min", "max", "n"],
+        ),
+        (
+            "must have exactly one value (it has {})",
+            "interop.field.one_value",
+            &["n"],
+        ),
+    ];
+    for (pattern, key, names) in patterns {
+        if let Some(values) = capture(pattern, m) {
+            let args: Vec<(&str, &str)> = names
+                .iter()
+                .zip(values.iter())
+                .map(|(n, v)| (*n, v.as_str()))
+                .collect();
+            return tr(page.t(key), &args);
+        }
+    }
+    m.to_string()
+}
+
+/// A refusal (409 and its kin) in the person's language: the code's message when the
+/// catalogue has one, else the model's.
+pub fn localize_error(page: &Page, error: &InteropError) -> String {
+    match error {
+        InteropError::Conflict(code, message) => {
+            let key = format!("interop.refusals.{code}");
+            if page.catalogue.contains(&key) {
+                page.t(&key).to_string()
+            } else {
+                message.clone()
+            }
+        }
+        InteropError::Invalid(errors) => errors
+            .iter()
+            .map(|e| localize_field(page, &e.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        InteropError::Forbidden(why) => {
+            format!("{} ({why})", page.t("interop.errors.forbidden_title"))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Whether an error is shown on the page it happened on (a refusal, bad input, a missing
+/// right) rather than as an error page.
+pub fn shown_in_place(error: &InteropError) -> bool {
+    matches!(
+        error,
+        InteropError::Conflict(..) | InteropError::Invalid(_) | InteropError::Forbidden(_)
+    )
+}
+
+/// Errors of a form, by the name of the form's field, in the person's language.
+#[derive(Default, Clone)]
+pub struct FormErrors {
+    pub by_field: BTreeMap<String, Vec<String>>,
+    /// Errors that belong to no field of the form.
+    pub general: Vec<String>,
+}
+
+impl FormErrors {
+    /// Places the model's errors: `field_of` names the form field of a JSON path (or `None`
+    /// when the form has none).
+    pub fn place(
+        page: &Page,
+        errors: &[FieldError],
+        field_of: impl Fn(&str) -> Option<String>,
+    ) -> FormErrors {
+        let mut out = FormErrors::default();
+        for e in errors {
+            let message = localize_field(page, &e.message);
+            match field_of(&e.field) {
+                Some(f) => out.by_field.entry(f).or_default().push(message),
+                None => out.general.push(format!("{}: {message}", e.field)),
+            }
+        }
+        out
+    }
+
+    pub fn add(&mut self, field: &str, message: String) {
+        self.by_field
+            .entry(field.to_string())
+            .or_default()
+            .push(message);
+    }
+
+    pub fn of(&self, field: &str) -> Option<String> {
+        self.by_field.get(field).map(|m| m.join("; "))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_field.is_empty() && self.general.is_empty()
+    }
+
+    pub fn count(&self) -> usize {
+        self.by_field.len() + self.general.len()
+    }
+}
+
+pub fn query(q: Result<Query<HashMap<String, String>>, QueryRejection>) -> HashMap<String, String> {
+    q.map(|Query(q)| q).unwrap_or_default()
+}
+
+/// The message of `?done=<what>` after an action, when the catalogue has one.
+pub fn flash(page: &Page, q: &HashMap<String, String>) -> Option<String> {
+    let done = q.get("done")?;
+    if !done.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+        return None;
+    }
+    let key = format!("interop.flash.{done}");
+    page.catalogue
+        .contains(&key)
+        .then(|| page.t(&key).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_civil() {
+        assert_eq!(when(Lang::It, 0), "01/01/1970 00:00 UTC");
+        // 2024-02-29 13:05 UTC
+        assert_eq!(when(Lang::En, 1_709_211_900_000), "2024-02-29 13:05 UTC");
+        assert_eq!(when(Lang::It, 1_709_211_900_000), "29/02/2024 13:05 UTC");
+    }
+
+    #[test]
+    fn numbers_are_grouped() {
+        assert_eq!(grouped(Lang::It, 1_000_000), "1.000.000");
+        assert_eq!(grouped(Lang::En, 10_000), "10,000");
+        assert_eq!(grouped(Lang::It, 600), "600");
+        assert_eq!(grouped(Lang::It, -1000), "-1.000");
+    }
+
+    #[test]
+    fn patterns_capture_their_holes() {
+        assert_eq!(
+            capture(
+                "must be {} to {} characters (it has {})",
+                "must be 5 to 60 characters (it has 3)"
+            ),
+            Some(vec!["5".into(), "60".into(), "3".into()])
+        );
+        assert_eq!(capture("must be {} to {}", "must not"), None);
+        assert_eq!(capture("is required", "is required"), Some(vec![]));
+    }
+}
