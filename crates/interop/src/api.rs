@@ -333,22 +333,25 @@ fn required_text(payload: &Value, field: &str) -> Result<String, InteropError> {
     }
 }
 
+/// `?role=consumer` (the default) or `?role=producer`: which side's list.
+fn as_producer(q: &HashMap<String, String>) -> Result<bool, InteropError> {
+    match q.get("role").map(String::as_str) {
+        None | Some("consumer") => Ok(false),
+        Some("producer") => Ok(true),
+        Some(_) => Err(InteropError::invalid(
+            "role",
+            "must be consumer or producer",
+        )),
+    }
+}
+
 /// `GET /api/agreements?role=consumer|producer`
 pub async fn list_agreements(
     State(state): State<EnvState>,
     m: Member,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, InteropError> {
-    let as_producer = match q.get("role").map(String::as_str) {
-        None | Some("consumer") => false,
-        Some("producer") => true,
-        Some(_) => {
-            return Err(InteropError::invalid(
-                "role",
-                "must be consumer or producer",
-            ));
-        }
-    };
+    let as_producer = as_producer(&q)?;
     let list = agreements::list(
         &state.platform.db,
         state.env,
@@ -511,16 +514,7 @@ pub async fn list_purposes(
     m: Member,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, InteropError> {
-    let as_producer = match q.get("role").map(String::as_str) {
-        None | Some("consumer") => false,
-        Some("producer") => true,
-        Some(_) => {
-            return Err(InteropError::invalid(
-                "role",
-                "must be consumer or producer",
-            ));
-        }
-    };
+    let as_producer = as_producer(&q)?;
     let list = purposes::list(
         &state.platform.db,
         state.env,

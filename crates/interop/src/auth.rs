@@ -4,8 +4,8 @@
 //! suspended role ends the session at once.
 
 use axum::extract::FromRequestParts;
+use axum::http::Method;
 use axum::http::request::Parts;
-use axum::http::{Method, header};
 use platform::backoffice::{self, BackOfficeSession};
 use platform::i18n;
 use platform::session::SessionSecret;
@@ -106,12 +106,7 @@ pub fn tenant_of(session: &BackOfficeSession) -> Option<Tenant> {
 }
 
 fn bearer(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
+    platform::session::bearer_token(&parts.headers)
 }
 
 /// The session secret a request carries (bearer first, then this environment's cookie).
@@ -125,8 +120,7 @@ pub fn presented_secret(parts: &Parts, env: Environment) -> Option<(SessionSecre
 
 /// Constant-time comparison of a submitted CSRF token.
 pub fn csrf_matches(session: &BackOfficeSession, submitted: &str) -> bool {
-    let (a, b) = (session.csrf.as_bytes(), submitted.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    backoffice::csrf_matches(session, submitted)
 }
 
 impl FromRequestParts<EnvState> for Member {

@@ -5,8 +5,8 @@
 use std::net::IpAddr;
 
 use axum::extract::FromRequestParts;
+use axum::http::Method;
 use axum::http::request::Parts;
-use axum::http::{Method, header};
 use platform::backoffice::{self, BackOfficeSession};
 use platform::client_addr::ClientAddr;
 use platform::i18n;
@@ -127,12 +127,7 @@ pub fn tenant_of(session: &BackOfficeSession) -> Option<Tenant> {
 }
 
 fn bearer(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
+    platform::session::bearer_token(&parts.headers)
 }
 
 /// The live back-office session of a request (cookie or bearer).
@@ -172,8 +167,7 @@ fn check_csrf(parts: &Parts, session: &BackOfficeSession, via: Via) -> Result<()
 
 /// Constant-time comparison of a submitted CSRF token.
 pub fn csrf_matches(session: &BackOfficeSession, submitted: &str) -> bool {
-    let (a, b) = (session.csrf.as_bytes(), submitted.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    backoffice::csrf_matches(session, submitted)
 }
 
 impl FromRequestParts<IoState> for BoUser {

@@ -10,6 +10,11 @@ use crate::identity::IdentityClaims;
 use crate::revocation;
 use crate::session::{SessionSecret, random_token};
 
+/// Compares a submitted CSRF token with the back-office session's in constant time.
+pub fn csrf_matches(session: &BackOfficeSession, submitted: &str) -> bool {
+    crate::session::token_matches(&session.csrf, submitted)
+}
+
 #[derive(Debug, Clone)]
 pub struct BackOfficeSession {
     pub claims: IdentityClaims,

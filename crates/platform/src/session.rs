@@ -278,6 +278,20 @@ pub fn clear_cookie(secure: bool) -> String {
 
 /// Compares a submitted CSRF token with the session's in constant time.
 pub fn csrf_matches(session: &Session, submitted: &str) -> bool {
-    let (a, b) = (session.csrf.as_bytes(), submitted.as_bytes());
+    token_matches(&session.csrf, submitted)
+}
+
+/// Compares a submitted token with the expected one in constant time (for equal lengths).
+pub fn token_matches(expected: &str, submitted: &str) -> bool {
+    let (a, b) = (expected.as_bytes(), submitted.as_bytes());
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The token of an `Authorization: Bearer <token>` header, if any.
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
 }

@@ -333,6 +333,30 @@ fn list_json(v: &[String]) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
 }
 
+/// Locks the producer's e-service row for the transaction (two changes of its versions never
+/// interleave); another institution's e-service is not found.
+async fn lock_own(
+    db: &Db,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    env: Environment,
+    producer_id: &str,
+    eservice_id: &str,
+) -> Result<(), InteropError> {
+    let owner: Option<String> = sqlx::query_scalar(&format!(
+        "SELECT e.producer_id FROM interop_eservices e WHERE e.id = $1 AND e.env = $2{}",
+        lock(db, "e")
+    ))
+    .bind(eservice_id)
+    .bind(env.as_str())
+    .fetch_optional(&mut **tx)
+    .await?;
+    if owner.as_deref() == Some(producer_id) {
+        Ok(())
+    } else {
+        Err(InteropError::NotFound)
+    }
+}
+
 /// Adds a draft version (only one draft at a time).
 pub async fn add_descriptor(
     db: &Db,
@@ -343,17 +367,7 @@ pub async fn add_descriptor(
 ) -> Result<Descriptor, InteropError> {
     let mut tx = db.begin().await?;
     // Lock the e-service so that two drafts cannot be added at once.
-    let owner: Option<String> = sqlx::query_scalar(&format!(
-        "SELECT e.producer_id FROM interop_eservices e WHERE e.id = $1 AND e.env = $2{}",
-        lock(db, "e")
-    ))
-    .bind(eservice_id)
-    .bind(env.as_str())
-    .fetch_optional(&mut *tx)
-    .await?;
-    if owner.as_deref() != Some(producer_id) {
-        return Err(InteropError::NotFound);
-    }
+    lock_own(db, &mut tx, env, producer_id, eservice_id).await?;
     let states: Vec<String> =
         sqlx::query_scalar("SELECT state FROM interop_descriptors WHERE eservice_id = $1")
             .bind(eservice_id)
@@ -450,6 +464,21 @@ pub async fn delete_descriptor(
     Ok(())
 }
 
+/// The e-service's versions, read in the transaction that locked it.
+async fn versions_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    eservice_id: &str,
+) -> Result<Vec<Descriptor>, InteropError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {DESCRIPTOR_COLUMNS} FROM interop_descriptors d WHERE d.eservice_id = $1 \
+         ORDER BY d.version"
+    ))
+    .bind(eservice_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows.iter().map(descriptor_row).collect::<Result<_, _>>()?)
+}
+
 /// Agreements that keep a version alive (PENDING, ACTIVE, SUSPENDED).
 async fn live_agreements<'e, E>(executor: E, descriptor_id: &str) -> Result<u64, sqlx::Error>
 where
@@ -475,25 +504,8 @@ pub async fn publish(
     descriptor_id: &str,
 ) -> Result<Descriptor, InteropError> {
     let mut tx = db.begin().await?;
-    let owner: Option<String> = sqlx::query_scalar(&format!(
-        "SELECT e.producer_id FROM interop_eservices e WHERE e.id = $1 AND e.env = $2{}",
-        lock(db, "e")
-    ))
-    .bind(eservice_id)
-    .bind(env.as_str())
-    .fetch_optional(&mut *tx)
-    .await?;
-    if owner.as_deref() != Some(producer_id) {
-        return Err(InteropError::NotFound);
-    }
-    let rows = sqlx::query(&format!(
-        "SELECT {DESCRIPTOR_COLUMNS} FROM interop_descriptors d WHERE d.eservice_id = $1 \
-         ORDER BY d.version"
-    ))
-    .bind(eservice_id)
-    .fetch_all(&mut *tx)
-    .await?;
-    let all: Vec<Descriptor> = rows.iter().map(descriptor_row).collect::<Result<_, _>>()?;
+    lock_own(db, &mut tx, env, producer_id, eservice_id).await?;
+    let all = versions_in(&mut tx, eservice_id).await?;
     let draft = all
         .iter()
         .find(|d| d.id == descriptor_id)
@@ -568,25 +580,8 @@ pub async fn set_suspended(
     suspend: bool,
 ) -> Result<Descriptor, InteropError> {
     let mut tx = db.begin().await?;
-    let owner: Option<String> = sqlx::query_scalar(&format!(
-        "SELECT e.producer_id FROM interop_eservices e WHERE e.id = $1 AND e.env = $2{}",
-        lock(db, "e")
-    ))
-    .bind(eservice_id)
-    .bind(env.as_str())
-    .fetch_optional(&mut *tx)
-    .await?;
-    if owner.as_deref() != Some(producer_id) {
-        return Err(InteropError::NotFound);
-    }
-    let rows = sqlx::query(&format!(
-        "SELECT {DESCRIPTOR_COLUMNS} FROM interop_descriptors d WHERE d.eservice_id = $1 \
-         ORDER BY d.version"
-    ))
-    .bind(eservice_id)
-    .fetch_all(&mut *tx)
-    .await?;
-    let all: Vec<Descriptor> = rows.iter().map(descriptor_row).collect::<Result<_, _>>()?;
+    lock_own(db, &mut tx, env, producer_id, eservice_id).await?;
+    let all = versions_in(&mut tx, eservice_id).await?;
     let d = all
         .iter()
         .find(|d| d.id == descriptor_id)

@@ -205,89 +205,8 @@ async fn browser_admin_creates_the_technician_who_enters_collaudo_until_suspende
     use fantoccini::Locator::Css;
 
     // Mario, admin of the Comune, opens the users of the Comune and adds the technician.
-    login_as(c, &app, "RSSMRA85T10A562S").await;
-    c.wait()
-        .for_element(Css("ul.cards a.btn-primary"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Css("a[href$='/users']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Css("a[href$='/users/new']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Css("form[data-user-form]"))
-        .await
-        .unwrap();
-    for (field, value) in [
-        ("#fiscal_code", "NRELCU92C15L219G"),
-        ("#email", "luca.neri@comune.roccabella.it"),
-        ("#email_confirm", "luca.neri@comune.roccabella.it"),
-    ] {
-        c.find(Css(field))
-            .await
-            .unwrap()
-            .send_keys(value)
-            .await
-            .unwrap();
-    }
-    // The known person's name and surname are filled in by the page.
-    c.find(Css("#email")).await.unwrap().click().await.unwrap();
-    c.wait()
-        .for_element(Css("#name[value], #name"))
-        .await
-        .unwrap();
-    let mut filled = String::new();
-    for _ in 0..50 {
-        filled = c
-            .execute("return document.querySelector('#name').value", vec![])
-            .await
-            .unwrap()
-            .as_str()
-            .unwrap_or("")
-            .to_string();
-        if !filled.is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert_eq!(filled, "Luca");
-    c.find(Css("#product_id option[value='prod-interop-coll']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Css(
-        "input[value='ADMIN:admin'][data-product='prod-interop-coll']",
-    ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
-    browser.screenshot("add-user").await;
-    c.find(Css("form[data-user-form] button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait().for_element(Css(".alert-success")).await.unwrap();
+    mario_adds_the_technician(c, &app, &browser).await;
     let detail_url = c.current_url().await.unwrap();
-    browser.screenshot("user-added").await;
 
     // Luca logs in, opens Interoperabilità: only Collaudo is offered.
     login_as(c, &app, "NRELCU92C15L219G").await;
@@ -743,8 +662,8 @@ async fn browser_import_from_the_developer_portal() {
 }
 
 /// Mario (admin of Comune di Roccabella) adds Luca Neri as a user with "Interoperabilità
-/// Collaudo" / "Amministratore" through the pages (the steps of
-/// `browser_admin_creates_the_technician_who_enters_collaudo_until_suspended`).
+/// Collaudo" / "Amministratore" through the pages ("Utenti", "Aggiungi utente"); the browser
+/// ends on the new user's page.
 async fn mario_adds_the_technician(c: &fantoccini::Client, app: &TestApp, browser: &Browser) {
     use fantoccini::Locator::Css;
     login_as(c, app, "RSSMRA85T10A562S").await;
