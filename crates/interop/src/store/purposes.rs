@@ -342,8 +342,9 @@ async fn over_quota(
         .await?
         .ok_or(InteropError::NotFound)?;
     let sums = sqlx::query(
-        "SELECT COALESCE(SUM(CASE WHEN p.consumer_id = $3 THEN v.daily_calls ELSE 0 END), 0) \
-         AS mine, COALESCE(SUM(v.daily_calls), 0) AS all_calls \
+        // SUM of a BIGINT is a NUMERIC on PostgreSQL: cast it back.
+        "SELECT CAST(COALESCE(SUM(CASE WHEN p.consumer_id = $3 THEN v.daily_calls ELSE 0 END), 0) \
+         AS BIGINT) AS mine, CAST(COALESCE(SUM(v.daily_calls), 0) AS BIGINT) AS all_calls \
          FROM interop_purpose_versions v JOIN interop_purposes p ON p.id = v.purpose_id \
          WHERE p.env = $1 AND p.eservice_id = $2 AND v.state = 'ACTIVE' AND p.id <> $4",
     )
