@@ -75,6 +75,8 @@ pub async fn people(State(state): State<EnvState>, m: Member) -> Result<Json<Val
     Ok(Json(json!({ "users": people })))
 }
 
+pub mod clients;
+
 // ---- catalogue: e-services and their versions ----
 
 use axum::extract::{Path, Query};

@@ -13,6 +13,7 @@ mod pages;
 pub mod settings;
 mod state;
 pub mod store;
+pub mod token;
 
 use axum::Router;
 use axum::routing::{MethodRouter, delete, get, post, put};
@@ -24,8 +25,14 @@ use platform::keys::{KeyError, SigningKeys};
 pub use error::InteropError;
 pub use settings::{EnvironmentSettings, Settings};
 
+use std::time::Duration;
+
+use platform::group_commit::GroupCommit;
+use platform::rate_limit::RateLimiter;
+
 use crate::model::Environment;
-use crate::state::{EnvState, Inner};
+use crate::model::token::Policy;
+use crate::state::{EnvState, Inner, Limits};
 
 /// This context's messages, in Italian and English.
 pub const MESSAGES: Sources = Sources {
@@ -39,6 +46,8 @@ pub const MESSAGES: Sources = Sources {
 pub enum Access {
     /// Anyone (the environment's public keys).
     Public,
+    /// Anyone with a client assertion signed by a client's key (the token endpoint).
+    Token,
     /// Anyone with an identity token of the environment's product (the entry points).
     Entry,
     /// Any session of the environment (its own logout).
@@ -77,6 +86,7 @@ fn routes() -> Vec<Route> {
     use Access::*;
     vec![
         r("GET", "/.well-known/jwks.json", Public, get(api::jwks)),
+        r("POST", "/token.oauth2", Token, post(token::token)),
         r("POST", "/session", Entry, post(pages::enter)),
         r("POST", "/logout", AnySession, post(pages::logout)),
         r("GET", "/", Member, get(pages::home)),
@@ -286,6 +296,75 @@ fn routes() -> Vec<Route> {
             Member,
             post(api::reject_purpose_version),
         ),
+        r(
+            "POST",
+            "/api/clientsConsumer",
+            Member,
+            post(api::clients::create_consumer),
+        ),
+        r("POST", "/api/clientsApi", Member, post(api::clients::create_api)),
+        r("GET", "/api/clients", Member, get(api::clients::list)),
+        r("GET", "/api/clients/{id}", Member, get(api::clients::get)),
+        r(
+            "DELETE",
+            "/api/clients/{id}",
+            Member,
+            delete(api::clients::delete),
+        ),
+        r(
+            "POST",
+            "/api/clients/{id}/users/{user_id}",
+            Member,
+            post(api::clients::add_member),
+        ),
+        r(
+            "DELETE",
+            "/api/clients/{id}/users/{user_id}",
+            Member,
+            delete(api::clients::remove_member),
+        ),
+        r(
+            "POST",
+            "/api/clients/{id}/purposes",
+            Member,
+            post(api::clients::link_purpose),
+        ),
+        r(
+            "DELETE",
+            "/api/clients/{id}/purposes/{purpose_id}",
+            Member,
+            delete(api::clients::unlink_purpose),
+        ),
+        r(
+            "GET",
+            "/api/clients/{id}/keys",
+            Member,
+            get(api::clients::list_keys),
+        ),
+        r(
+            "POST",
+            "/api/clients/{id}/keys",
+            Member,
+            post(api::clients::add_keys),
+        ),
+        r(
+            "GET",
+            "/api/clients/{id}/keys/{kid}",
+            Member,
+            get(api::clients::get_key),
+        ),
+        r(
+            "DELETE",
+            "/api/clients/{id}/keys/{kid}",
+            Member,
+            delete(api::clients::delete_key),
+        ),
+        r(
+            "POST",
+            "/api/tools/validateTokenGeneration",
+            Member,
+            post(api::clients::validate_token_generation),
+        ),
     ]
 }
 
@@ -304,9 +383,13 @@ pub enum StartError {
 fn environment(
     platform: &Platform,
     env: Environment,
-    settings: &EnvironmentSettings,
+    all: &Settings,
     jwks_url: &str,
 ) -> Result<Router, StartError> {
+    let settings = match env {
+        Environment::Produzione => &all.produzione,
+        Environment::Collaudo => &all.collaudo,
+    };
     let keys = if settings.signing_key_files.is_empty() {
         tracing::warn!(
             environment = env.as_str(),
@@ -339,7 +422,26 @@ fn environment(
         verifier,
         keys,
         issuer,
+        token: all.token.clone(),
+        policy: Policy {
+            audience: settings.client_assertion_audience.clone(),
+            strict: all.token.strict_claims,
+            max_lifetime_secs: all.token.max_assertion_lifetime_secs,
+        },
+        max_keys_per_client: all.max_keys_per_client,
+        limits: Limits {
+            by_address: RateLimiter::new(
+                all.token.rate_limit_per_address,
+                Duration::from_millis(all.token.rate_limit_interval_ms),
+            ),
+            by_consumer: RateLimiter::new(
+                all.token.rate_limit_per_consumer,
+                Duration::from_millis(all.token.rate_limit_interval_ms),
+            ),
+        },
+        vouchers: GroupCommit::spawn(platform.db.clone(), "voucher records"),
     });
+    sweep_vouchers(&state);
     let mut by_path: Vec<(&'static str, MethodRouter<EnvState>)> = Vec::new();
     for (decl, handler) in routes() {
         match by_path.iter_mut().find(|(p, _)| *p == decl.path) {
@@ -357,6 +459,33 @@ fn environment(
     Ok(router.with_state(state))
 }
 
+/// Deletes voucher records past `interop.token.voucher_retention_days` and expired `jti`s,
+/// hourly, for as long as the environment's routes exist (only produzione sweeps: the tables
+/// are shared by both environments).
+fn sweep_vouchers(state: &EnvState) {
+    if state.env != Environment::Produzione {
+        return;
+    }
+    let weak = state.downgrade();
+    tokio::spawn(async move {
+        let mut wait = Duration::from_secs(300);
+        loop {
+            tokio::time::sleep(wait).await;
+            wait = Duration::from_secs(3600);
+            let Some(state) = EnvState::upgrade(&weak) else {
+                return;
+            };
+            let now = platform::jwt::now_secs();
+            let keep = i64::from(state.token.voucher_retention_days) * 86_400;
+            match store::tokens::sweep(&state.platform.db, now - keep, now).await {
+                Ok(n) if n > 0 => tracing::info!(records = n, "old voucher records deleted"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "voucher retention sweep failed"),
+            }
+        }
+    });
+}
+
 /// Both environments' routes, under `/interop/produzione` and `/interop/collaudo`.
 pub fn router(platform: Platform, settings: &Settings) -> Result<Router, StartError> {
     let jwks_url = settings.jwks_url.clone().unwrap_or_else(|| {
@@ -367,13 +496,10 @@ pub fn router(platform: Platform, settings: &Settings) -> Result<Router, StartEr
         format!("http://{addr}/.well-known/jwks.json")
     });
     let mut all = Router::new();
-    for (env, s) in [
-        (Environment::Produzione, &settings.produzione),
-        (Environment::Collaudo, &settings.collaudo),
-    ] {
+    for env in Environment::ALL {
         all = all.nest(
             &auth::base_path(env),
-            environment(&platform, env, s, &jwks_url)?,
+            environment(&platform, env, settings, &jwks_url)?,
         );
     }
     Ok(all)

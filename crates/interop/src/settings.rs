@@ -14,6 +14,51 @@ pub struct Settings {
     /// Where the identity tokens' issuer publishes its keys; by default this server's own
     /// `/.well-known/jwks.json`, over loopback.
     pub jwks_url: Option<String>,
+    /// Keys a client holds at most.
+    pub max_keys_per_client: usize,
+    /// `interop.token.*`: the token endpoint of both environments.
+    pub token: TokenSettings,
+}
+
+/// `interop.token.*`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TokenSettings {
+    /// Refuse client assertions with claims other than iss, sub, aud, jti, iat, exp,
+    /// purposeId and digest. Off by default: existing clients send more.
+    pub strict_claims: bool,
+    /// Refuse client assertions whose `exp - iat` is longer than this. Off by default, like
+    /// the real platform (clients send `exp` 30 days ahead).
+    pub max_assertion_lifetime_secs: Option<i64>,
+    /// Refuse a client assertion whose `jti` was already used by the same client (until it
+    /// expires). Off by default, like the real platform.
+    pub jti_replay_check: bool,
+    /// Vouchers per consumer institution per interval (after validation).
+    pub rate_limit_per_consumer: u32,
+    /// Requests per client address per interval (before validation, so that floods of invalid
+    /// requests are bounded).
+    pub rate_limit_per_address: u32,
+    /// The interval of both limits, in milliseconds. Counted per instance.
+    pub rate_limit_interval_ms: u64,
+    /// The lifetime of the platform tokens of API clients, in seconds.
+    pub platform_token_lifespan_secs: i64,
+    /// Voucher records older than this are deleted (days).
+    pub voucher_retention_days: u32,
+}
+
+impl Default for TokenSettings {
+    fn default() -> Self {
+        Self {
+            strict_claims: false,
+            max_assertion_lifetime_secs: None,
+            jti_replay_check: false,
+            rate_limit_per_consumer: 2_000,
+            rate_limit_per_address: 5_000,
+            rate_limit_interval_ms: 1_000,
+            platform_token_lifespan_secs: 600,
+            voucher_retention_days: 90,
+        }
+    }
 }
 
 /// `interop.<environment>.*`
@@ -31,6 +76,8 @@ pub struct EnvironmentSettings {
     /// the demo generates one per environment.
     #[serde(deserialize_with = "platform::config::list_or_comma_separated")]
     pub signing_key_files: Vec<PathBuf>,
+    /// The `aud` of the platform tokens issued to API clients.
+    pub platform_token_audience: String,
 }
 
 impl Default for Settings {
@@ -43,14 +90,18 @@ impl Default for Settings {
                 identity_token_audience: "interop.selfcare.local".into(),
                 issuer: None,
                 signing_key_files: Vec::new(),
+                platform_token_audience: "m2m.interop.pagopa.it".into(),
             },
             collaudo: EnvironmentSettings {
                 client_assertion_audience: "auth.uat.interop.pagopa.it/client-assertion".into(),
                 identity_token_audience: "uat.interop.selfcare.local".into(),
                 issuer: None,
                 signing_key_files: Vec::new(),
+                platform_token_audience: "m2m.uat.interop.pagopa.it".into(),
             },
             jwks_url: None,
+            max_keys_per_client: 100,
+            token: TokenSettings::default(),
         }
     }
 }

@@ -5,8 +5,13 @@ use platform::Platform;
 use platform::identity::IdentityVerifier;
 use platform::keys::SigningKeys;
 
+use platform::group_commit::GroupCommit;
+use platform::rate_limit::RateLimiter;
+
 use crate::model::Environment;
-use crate::settings::EnvironmentSettings;
+use crate::model::token::Policy;
+use crate::settings::{EnvironmentSettings, TokenSettings};
+use crate::store::tokens::VoucherRecord;
 
 /// What one environment's handlers share. Cheap to clone. Each environment has its own.
 #[derive(Clone)]
@@ -22,11 +27,35 @@ pub struct Inner {
     pub keys: Option<SigningKeys>,
     /// The `iss` of this environment's tokens.
     pub issuer: String,
+    /// The token endpoint's settings (`interop.token`).
+    pub token: TokenSettings,
+    /// What the token endpoint accepts in client assertions.
+    pub policy: Policy,
+    /// Keys a client holds at most.
+    pub max_keys_per_client: usize,
+    /// The token endpoint's rate limits (counted in this process).
+    pub limits: Limits,
+    /// The voucher records, written in group commits.
+    pub vouchers: GroupCommit<VoucherRecord>,
+}
+
+pub struct Limits {
+    pub by_address: RateLimiter,
+    pub by_consumer: RateLimiter,
 }
 
 impl EnvState {
     pub fn new(inner: Inner) -> Self {
         Self(Arc::new(inner))
+    }
+
+    /// A handle that does not keep the state (and its database) alive.
+    pub fn downgrade(&self) -> std::sync::Weak<Inner> {
+        Arc::downgrade(&self.0)
+    }
+
+    pub fn upgrade(weak: &std::sync::Weak<Inner>) -> Option<Self> {
+        weak.upgrade().map(Self)
     }
 }
 

@@ -60,56 +60,21 @@ where
         .await
 }
 
-/// Appends records in group commits: every caller waits until its own record is committed
-/// (durable before the answer), but one transaction — one flush — serves all the records that
-/// arrived meanwhile. For hot paths (token exchange), where a flush per request would cost more
-/// than the request.
-#[derive(Clone)]
-pub struct GroupWriter {
-    queue: tokio::sync::mpsc::Sender<(AuditEvent, tokio::sync::oneshot::Sender<bool>)>,
-}
+/// Appends audit records in group commits (see [`crate::group_commit`]).
+pub type GroupWriter = crate::group_commit::GroupCommit<AuditEvent>;
 
-/// Records taken into one transaction at most.
-const GROUP_MAX: usize = 512;
-
-impl GroupWriter {
-    /// Starts the writer task on `db`; it ends when every handle is dropped.
-    pub fn spawn(db: crate::db::Db) -> Self {
-        let (queue, mut rx) =
-            tokio::sync::mpsc::channel::<(AuditEvent, tokio::sync::oneshot::Sender<bool>)>(4096);
-        tokio::spawn(async move {
-            let mut batch = Vec::with_capacity(GROUP_MAX);
-            while rx.recv_many(&mut batch, GROUP_MAX).await > 0 {
-                let committed = write_batch(&db, &batch).await;
-                if let Err(e) = &committed {
-                    tracing::error!(error = %e, records = batch.len(), "audit group commit failed");
-                }
-                for (_, done) in batch.drain(..) {
-                    let _ = done.send(committed.is_ok());
-                }
+impl crate::group_commit::GroupRecord for AuditEvent {
+    fn write_batch<'c>(
+        conn: &'c mut sqlx::AnyConnection,
+        _dialect: crate::db::Dialect,
+        batch: &'c [Self],
+    ) -> futures::future::BoxFuture<'c, Result<(), sqlx::Error>> {
+        Box::pin(async move {
+            for event in batch {
+                record(&mut *conn, event).await?;
             }
-        });
-        Self { queue }
-    }
-
-    /// Appends `event`; returns once it is committed (`false` if it could not be).
-    pub async fn record(&self, event: AuditEvent) -> bool {
-        let (done, committed) = tokio::sync::oneshot::channel();
-        if self.queue.send((event, done)).await.is_err() {
-            return false;
-        }
-        committed.await.unwrap_or(false)
+            Ok(())
+        })
     }
 }
 
-async fn write_batch(
-    db: &crate::db::Db,
-    batch: &[(AuditEvent, tokio::sync::oneshot::Sender<bool>)],
-) -> Result<(), crate::db::DbError> {
-    let mut tx = db.begin().await?;
-    for (event, _) in batch {
-        record(&mut *tx, event).await?;
-    }
-    tx.commit().await?;
-    Ok(())
-}

@@ -39,10 +39,22 @@ impl From<KeyError> for JwtError {
 
 /// Signs `claims` with `key`: header `{alg: RS256, typ, kid}`.
 pub fn sign<C: Serialize>(key: &SigningKey, typ: &str, claims: &C) -> Result<String, JwtError> {
-    let header = json!({"alg": "RS256", "typ": typ, "kid": key.kid()});
-    let header = serde_json::to_vec(&header).map_err(|_| JwtError::Sign)?;
+    sign_with_header(
+        key,
+        &json!({"alg": "RS256", "typ": typ, "kid": key.kid()}),
+        claims,
+    )
+}
+
+/// Signs `claims` under `header` (which must name `alg: RS256` and the key's `kid`).
+pub fn sign_with_header<C: Serialize>(
+    key: &SigningKey,
+    header: &Value,
+    claims: &C,
+) -> Result<String, JwtError> {
+    let header = serde_json::to_vec(header).map_err(|_| JwtError::Sign)?;
     let payload = serde_json::to_vec(claims).map_err(|_| JwtError::Sign)?;
-    let mut token = String::with_capacity(512);
+    let mut token = String::with_capacity(1024);
     token.push_str(&URL_SAFE_NO_PAD.encode(header));
     token.push('.');
     token.push_str(&URL_SAFE_NO_PAD.encode(payload));
@@ -97,10 +109,19 @@ impl<'a> Unverified<'a> {
         self.header.get("typ").and_then(Value::as_str)
     }
 
-    /// Verifies the RS256 signature with the RSA key (`n`, `e` big-endian) and decodes the
-    /// claims.
-    pub fn verify<C: DeserializeOwned>(&self, n: &[u8], e: &[u8]) -> Result<C, JwtError> {
-        if self.header.get("alg").and_then(Value::as_str) != Some("RS256") {
+    pub fn alg(&self) -> Option<&str> {
+        self.header.get("alg").and_then(Value::as_str)
+    }
+
+    /// The payload as sent (decoded from base64url, not yet verified).
+    pub fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+
+    /// Checks that the token is RS256 and its signature verifies with the RSA key (`n`, `e`
+    /// big-endian).
+    pub fn verify_signature(&self, n: &[u8], e: &[u8]) -> Result<(), JwtError> {
+        if self.alg() != Some("RS256") {
             return Err(JwtError::Algorithm);
         }
         RsaPublicKeyComponents { n, e }
@@ -109,7 +130,13 @@ impl<'a> Unverified<'a> {
                 self.signed.as_bytes(),
                 &self.signature,
             )
-            .map_err(|_| JwtError::Signature)?;
+            .map_err(|_| JwtError::Signature)
+    }
+
+    /// Verifies the RS256 signature with the RSA key (`n`, `e` big-endian) and decodes the
+    /// claims.
+    pub fn verify<C: DeserializeOwned>(&self, n: &[u8], e: &[u8]) -> Result<C, JwtError> {
+        self.verify_signature(n, e)?;
         serde_json::from_slice(&self.payload).map_err(|e| JwtError::Claims(e.to_string()))
     }
 }

@@ -10,11 +10,14 @@
 //! modules: `descriptor::publish`, `agreement::suspend`, `purpose::archive`.
 
 pub mod agreement;
+pub mod client;
 pub mod descriptor;
 pub mod eservice;
+pub mod key;
 pub mod purpose;
 mod read;
 pub mod risk_analysis;
+pub mod token;
 
 pub use agreement::{AgreementFacts, AgreementState, Change, Upgrade};
 pub use descriptor::{

@@ -10,8 +10,10 @@ use crate::error::InteropError;
 use crate::model::{Environment, Role};
 
 pub mod agreements;
+pub mod clients;
 pub mod catalogue;
 pub mod purposes;
+pub mod tokens;
 
 /// A new id: a random UUID, as on the real platform (purposes and clients are named by UUIDs in
 /// client assertions).

@@ -169,6 +169,14 @@ async fn every_route_refuses_other_environments_other_institutions_and_anonymous
                 let (s, _) = send(&app, None, route.method, &coll, None).await;
                 assert_eq!(s, 200, "{coll}");
             }
+            Access::Token => {
+                // Without a client assertion: the opaque refusal, in both environments.
+                for url in [&coll, &prod] {
+                    let (s, text) = send(&app, None, route.method, url, None).await;
+                    assert_eq!(s, 400, "{} {url}: {text}", route.method);
+                    assert!(text.contains("Unable to generate a token"), "{text}");
+                }
+            }
             Access::Entry => {
                 let (s, _) = send(&app, None, route.method, &coll, body.as_ref()).await;
                 assert!(

@@ -1,0 +1,404 @@
+//! `POST /interop/<environment>/token.oauth2`: client assertions in, vouchers out — the hot
+//! path of the product. One indexed read of committed state per request (no cache), the
+//! signature checked with the uploaded key, the voucher signed with the environment's parsed
+//! key, and its record committed in a group commit before the answer.
+//!
+//! Every refusal is the same opaque 400; the reason is logged with the answer's
+//! `correlationId` and shown only by the debug tool ([`diagnose`]).
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use platform::client_addr::ClientAddr;
+use platform::jwt::{now_secs, sign_with_header};
+use platform::rate_limit::Decision;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::model::client::ClientKind;
+use crate::model::token::{
+    self as rules, Assertion, Failure, Grant, KeyFacts, PlatformClaims, Step, TokenForm,
+    VoucherClaims,
+};
+use crate::state::EnvState;
+use crate::store::tokens::{self, VoucherRecord};
+
+/// The reference's error codes (`^[0-9]{3}-[0-9]{4}$`).
+const REFUSED: &str = "015-0008";
+const TOO_MANY: &str = "015-0009";
+const FAILED: &str = "015-0000";
+
+/// The problem document of the reference (`authorizationServerApi.yml`).
+#[derive(Serialize)]
+struct TokenProblem<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    status: u16,
+    title: &'a str,
+    #[serde(rename = "correlationId")]
+    correlation_id: String,
+    detail: &'a str,
+    errors: [ProblemError<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct ProblemError<'a> {
+    code: &'a str,
+    detail: &'a str,
+}
+
+fn problem(status: StatusCode, code: &str, title: &str, detail: &str) -> (String, Response) {
+    let correlation_id = uuid::Uuid::new_v4().to_string();
+    let body = TokenProblem {
+        kind: "about:blank",
+        status: status.as_u16(),
+        title,
+        correlation_id: correlation_id.clone(),
+        detail,
+        errors: [ProblemError { code, detail }],
+    };
+    let body = serde_json::to_vec(&body).unwrap_or_default();
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(platform::error::PROBLEM_JSON),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, no-store"),
+    );
+    (correlation_id, response)
+}
+
+/// The opaque refusal: the caller learns nothing of which check failed.
+fn refused(env: &str, failure: &Failure) -> Response {
+    let (correlation_id, response) = problem(
+        StatusCode::BAD_REQUEST,
+        REFUSED,
+        "The request contains bad syntax or cannot be fulfilled",
+        "Unable to generate a token for the given request",
+    );
+    tracing::info!(
+        environment = env,
+        correlation_id,
+        step = failure.step.as_str(),
+        reason = failure.code,
+        "token request refused"
+    );
+    response
+}
+
+fn rate_headers(headers: &mut HeaderMap, d: &Decision) {
+    headers.insert("x-rate-limit-limit", HeaderValue::from(d.limit));
+    headers.insert("x-rate-limit-remaining", HeaderValue::from(d.remaining));
+    headers.insert("x-rate-limit-interval", HeaderValue::from(d.interval_ms));
+}
+
+fn too_many(d: &Decision) -> Response {
+    let (_, mut response) = problem(
+        StatusCode::TOO_MANY_REQUESTS,
+        TOO_MANY,
+        "Too Many Requests",
+        "Too many requests: slow down and retry after the interval",
+    );
+    rate_headers(response.headers_mut(), d);
+    response
+}
+
+fn failed(env: &str, why: &dyn std::fmt::Display) -> Response {
+    let (correlation_id, response) = problem(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        FAILED,
+        "Internal Server Error",
+        "The token could not be issued; try again",
+    );
+    tracing::error!(environment = env, correlation_id, error = %why, "token not issued");
+    response
+}
+
+/// Everything the checks concluded: the assertion, its key and what to issue.
+pub struct Checked<'a> {
+    pub assertion: Assertion<'a>,
+    pub key: KeyFacts,
+    pub grant: Grant,
+}
+
+/// The checks of the spec in order; the debug tool runs the same function.
+pub async fn check<'a>(
+    state: &EnvState,
+    form: &'a TokenForm,
+    now: i64,
+) -> Result<Result<Checked<'a>, Failure>, sqlx::Error> {
+    let assertion = match rules::check_assertion(form, &state.policy, now) {
+        Ok(a) => a,
+        Err(f) => return Ok(Err(f)),
+    };
+    let facts = tokens::facts(
+        &state.platform.db,
+        state.env,
+        &assertion.kid,
+        assertion.purpose_id.as_deref(),
+    )
+    .await?;
+    let key = match rules::check_key(&assertion, facts.key.as_ref()) {
+        Ok(k) => k.clone(),
+        Err(f) => return Ok(Err(f)),
+    };
+    if let Err(f) = rules::check_signature(&assertion, &key) {
+        return Ok(Err(f));
+    }
+    let grant = match rules::check_states(&assertion, &key, facts.purpose.as_ref()) {
+        Ok(g) => g,
+        Err(f) => return Ok(Err(f)),
+    };
+    if state.token.jti_replay_check
+        && !tokens::use_jti(
+            &state.platform.db,
+            state.env,
+            &key.client_id,
+            &assertion.jti,
+            assertion.exp,
+        )
+        .await?
+    {
+        return Ok(Err(Failure {
+            step: Step::ClientAssertionValidation,
+            code: "jti_already_used",
+            reason: "this assertion's jti was already used: make a new assertion (a new jti) \
+                     for each request"
+                .into(),
+        }));
+    }
+    Ok(Ok(Checked {
+        assertion,
+        key,
+        grant,
+    }))
+}
+
+/// `POST /token.oauth2`
+pub async fn token(
+    State(state): State<EnvState>,
+    ClientAddr(addr): ClientAddr,
+    body: Bytes,
+) -> Response {
+    let env = state.env.as_str();
+    let by_address = state.limits.by_address.check(&addr.to_string());
+    if !by_address.allowed {
+        return too_many(&by_address);
+    }
+    let form = TokenForm::parse(&body);
+    let now = now_secs();
+    let checked = match check(&state, &form, now).await {
+        Ok(Ok(c)) => c,
+        Ok(Err(failure)) => return refused(env, &failure),
+        Err(e) => return failed(env, &e),
+    };
+    let by_consumer = state.limits.by_consumer.check(&checked.key.consumer_id);
+    if !by_consumer.allowed {
+        return too_many(&by_consumer);
+    }
+    let Some(signing) = state.keys.as_ref().and_then(|k| k.active()) else {
+        return failed(env, &"this environment has no signing key (interop.<env>.signing_key_files)");
+    };
+    let jti = uuid::Uuid::new_v4().to_string();
+    let client_id = checked.key.client_id.as_str();
+    let consumer_id = checked.key.consumer_id.as_str();
+    let header = json!({"alg": "RS256", "typ": "at+jwt", "use": "sig", "kid": signing.kid()});
+    let (signed, expires_in, record) = match &checked.grant {
+        Grant::Consumer {
+            purpose_id,
+            agreement_id,
+            eservice_id,
+            descriptor_id,
+            producer_id,
+            audience,
+            lifespan,
+        } => {
+            let claims = VoucherClaims {
+                jti: &jti,
+                iss: &state.issuer,
+                aud: audience,
+                sub: client_id,
+                client_id,
+                iat: now,
+                nbf: now,
+                exp: now + lifespan,
+                purpose_id,
+                digest: checked.assertion.digest.as_ref(),
+                producer_id,
+                consumer_id,
+                eservice_id,
+                descriptor_id,
+            };
+            let record = VoucherRecord {
+                jti: jti.clone(),
+                env: state.env,
+                kind: ClientKind::Consumer,
+                client_id: client_id.to_string(),
+                consumer_id: consumer_id.to_string(),
+                purpose_id: Some(purpose_id.clone()),
+                agreement_id: Some(agreement_id.clone()),
+                eservice_id: Some(eservice_id.clone()),
+                descriptor_id: Some(descriptor_id.clone()),
+                client_kid: checked.assertion.kid.clone(),
+                signing_kid: signing.kid().to_string(),
+                audience: audience.clone(),
+                assertion_jti: checked.assertion.jti.clone(),
+                issued_at: now,
+                expires_at: now + lifespan,
+            };
+            (sign_with_header(signing, &header, &claims), *lifespan, record)
+        }
+        Grant::Api => {
+            let lifespan = state.token.platform_token_lifespan_secs;
+            let audience = state.settings.platform_token_audience.as_str();
+            let claims = PlatformClaims {
+                jti: &jti,
+                iss: &state.issuer,
+                aud: audience,
+                sub: client_id,
+                client_id,
+                iat: now,
+                nbf: now,
+                exp: now + lifespan,
+                organization_id: consumer_id,
+                role: "m2m",
+            };
+            let record = VoucherRecord {
+                jti: jti.clone(),
+                env: state.env,
+                kind: ClientKind::Api,
+                client_id: client_id.to_string(),
+                consumer_id: consumer_id.to_string(),
+                purpose_id: None,
+                agreement_id: None,
+                eservice_id: None,
+                descriptor_id: None,
+                client_kid: checked.assertion.kid.clone(),
+                signing_kid: signing.kid().to_string(),
+                audience: audience.to_string(),
+                assertion_jti: checked.assertion.jti.clone(),
+                issued_at: now,
+                expires_at: now + lifespan,
+            };
+            (sign_with_header(signing, &header, &claims), lifespan, record)
+        }
+    };
+    let signed = match signed {
+        Ok(t) => t,
+        Err(e) => return failed(env, &e),
+    };
+    // No record, no token.
+    if !state.vouchers.record(record).await {
+        return failed(env, &"the voucher's record could not be committed");
+    }
+    let body = json!({
+        "access_token": signed,
+        "token_type": "Bearer",
+        "expires_in": expires_in,
+    });
+    let mut response = (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, no-store"),
+    );
+    rate_headers(headers, &by_consumer);
+    response
+}
+
+/// What the debug tool reports: the client's kind when known, and each step PASSED, FAILED
+/// (with the reason) or SKIPPED after a failure.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Diagnosis {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_kind: Option<ClientKind>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    pub result: &'static str,
+    pub steps: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<Failure>,
+}
+
+/// Why the debug tool will not say.
+pub enum NotYours {
+    /// The assertion names a client or key of another institution.
+    NotFound,
+}
+
+/// Runs the token endpoint's checks on `form` for an institution's technician (nothing is
+/// issued or recorded, the `jti` is not consumed). An assertion that names another
+/// institution's client or key is "not found".
+pub async fn diagnose(
+    state: &EnvState,
+    institution_id: &str,
+    form: &TokenForm,
+) -> Result<Result<Diagnosis, NotYours>, sqlx::Error> {
+    let now = now_secs();
+    let mut client_kind = None;
+    let mut client_id = None;
+    let failure = match rules::check_assertion(form, &state.policy, now) {
+        Err(f) => Some(f),
+        Ok(assertion) => {
+            let facts = tokens::facts(
+                &state.platform.db,
+                state.env,
+                &assertion.kid,
+                assertion.purpose_id.as_deref(),
+            )
+            .await?;
+            // Another institution's key or client: not found, whatever else is wrong.
+            if facts
+                .key
+                .as_ref()
+                .is_some_and(|k| k.consumer_id != institution_id)
+                || !tokens::client_is_of(&state.platform.db, state.env, &assertion.client_id, institution_id)
+                    .await?
+            {
+                return Ok(Err(NotYours::NotFound));
+            }
+            client_id = Some(assertion.client_id.clone());
+            match rules::check_key(&assertion, facts.key.as_ref()) {
+                Err(f) => Some(f),
+                Ok(key) => {
+                    client_kind = Some(key.kind);
+                    rules::check_signature(&assertion, key)
+                        .and_then(|()| {
+                            rules::check_states(&assertion, key, facts.purpose.as_ref())
+                        })
+                        .err()
+                }
+            }
+        }
+    };
+    let mut steps = serde_json::Map::new();
+    let mut seen_failure = false;
+    for step in Step::ALL {
+        let entry = match &failure {
+            Some(f) if f.step == step => {
+                seen_failure = true;
+                json!({"result": "FAILED", "failures": [{"code": f.code, "reason": f.reason}]})
+            }
+            _ if seen_failure => json!({"result": "SKIPPED", "failures": []}),
+            _ => json!({"result": "PASSED", "failures": []}),
+        };
+        steps.insert(step.as_str().to_string(), entry);
+    }
+    Ok(Ok(Diagnosis {
+        client_kind,
+        client_id,
+        result: if failure.is_some() { "FAILED" } else { "PASSED" },
+        steps: Value::Object(steps),
+        failure,
+    }))
+}
