@@ -217,6 +217,88 @@ fn describe(method: &str, path: &str) -> (&'static str, &'static str, &'static s
             "200",
             "rejectionReason (1..1000)",
         ),
+        ("POST", "/token.oauth2") => (
+            "Exchanges a client assertion for a voucher (form: client_id?, client_assertion, client_assertion_type, grant_type); every refusal is the same opaque 400",
+            "vouchers",
+            "200",
+            "",
+        ),
+        ("POST", "/api/clientsConsumer") => (
+            "Creates a CONSUMER client, which obtains e-service vouchers (admins)",
+            "clients",
+            "201",
+            "name (5..60), description? (..250), members? [user ids of people who entered the environment]",
+        ),
+        ("POST", "/api/clientsApi") => (
+            "Creates an API client, which obtains the platform token (admins)",
+            "clients",
+            "201",
+            "name (5..60), description? (..250), members? [user ids]",
+        ),
+        ("GET", "/api/clients") => (
+            "The institution's clients the caller may see (security users: those they belong to); `kind` = CONSUMER | API",
+            "clients",
+            "200",
+            "",
+        ),
+        ("GET", "/api/clients/{id}") => (
+            "One client with its members, purposes and key ids",
+            "clients",
+            "200",
+            "",
+        ),
+        ("DELETE", "/api/clients/{id}") => (
+            "Deletes a client with its keys (admins); its vouchers stop at once",
+            "clients",
+            "204",
+            "",
+        ),
+        ("POST", "/api/clients/{id}/users/{user_id}") => (
+            "Adds a member among the people who entered the environment (admins)",
+            "clients",
+            "200",
+            "",
+        ),
+        ("DELETE", "/api/clients/{id}/users/{user_id}") => {
+            ("Removes a member (admins)", "clients", "204", "")
+        }
+        ("POST", "/api/clients/{id}/purposes") => (
+            "Links a purpose with an ACTIVE or SUSPENDED version and an ACTIVE or SUSPENDED agreement (admins)",
+            "clients",
+            "200",
+            "purposeId (UUID)",
+        ),
+        ("DELETE", "/api/clients/{id}/purposes/{purpose_id}") => (
+            "Unlinks a purpose (admins); its vouchers stop at once",
+            "clients",
+            "204",
+            "",
+        ),
+        ("GET", "/api/clients/{id}/keys") => ("The client's public keys", "clients", "200", ""),
+        ("POST", "/api/clients/{id}/keys") => (
+            "Uploads public keys (members with role admin or security); kid = RFC 7638 thumbprint, unique in the environment",
+            "clients",
+            "201",
+            "[{key: base64 of a PEM RSA public key (≥ 2048 bits), use: SIG, alg: RS256, name (5..60)}]",
+        ),
+        ("GET", "/api/clients/{id}/keys/{kid}") => (
+            "One public key, with its JWK",
+            "clients",
+            "200",
+            "",
+        ),
+        ("DELETE", "/api/clients/{id}/keys/{kid}") => (
+            "Deletes a key (admins any; security users only those they uploaded); its assertions stop at once",
+            "clients",
+            "204",
+            "",
+        ),
+        ("POST", "/api/tools/validateTokenGeneration") => (
+            "Debug tool: runs the token endpoint's checks on an assertion of the institution's own client and names the first that fails (admin, security)",
+            "vouchers",
+            "200",
+            "client_id?, client_assertion, client_assertion_type, grant_type (JSON or form)",
+        ),
         _ => ("", "other", "200", ""),
     }
 }
@@ -233,7 +315,9 @@ pub fn openapi() -> OpenApi {
     let mut paths = Paths::new();
     for env in [Environment::Produzione, Environment::Collaudo] {
         for route in declared_routes() {
-            let documented = route.path.starts_with("/api/") || route.path.ends_with("jwks.json");
+            let documented = route.path.starts_with("/api/")
+                || route.path.ends_with("jwks.json")
+                || route.access == Access::Token;
             if !documented {
                 continue;
             }
@@ -291,7 +375,24 @@ pub fn openapi() -> OpenApi {
             if route.access == Access::Member {
                 op = op.security(SecurityRequirement::new("bearer", Vec::<String>::new()));
             }
-            if !body.is_empty() {
+            if route.access == Access::Token {
+                op = op
+                    .request_body(Some(
+                        RequestBodyBuilder::new()
+                            .description(Some(
+                                "client_id? (UUID), client_assertion (JWT), client_assertion_type \
+                                 (urn:ietf:params:oauth:client-assertion-type:jwt-bearer), \
+                                 grant_type (client_credentials)",
+                            ))
+                            .content(
+                                "application/x-www-form-urlencoded",
+                                ContentBuilder::new().build(),
+                            )
+                            .required(Some(Required::True))
+                            .build(),
+                    ))
+                    .response("429", problem("Rate limited: see the X-Rate-Limit-* headers"));
+            } else if !body.is_empty() {
                 op = op.request_body(Some(
                     RequestBodyBuilder::new()
                         .description(Some(format!("JSON: {body}")))
@@ -330,6 +431,8 @@ pub fn openapi() -> OpenApi {
             "e-services",
             "agreements",
             "purposes",
+            "clients",
+            "vouchers",
         ]
         .iter()
         .map(|t| Tag::new(format!("interop {t}")))

@@ -345,28 +345,34 @@ pub async fn diagnose(
     form: &TokenForm,
 ) -> Result<Result<Diagnosis, NotYours>, sqlx::Error> {
     let now = now_secs();
+    let db = &state.platform.db;
+    // Another institution's client or key: not found, whatever else is wrong.
+    let (named_client, named_kid) = rules::named(form);
+    if let Some(id) = &named_client
+        && !tokens::client_is_of(db, state.env, id, institution_id).await?
+    {
+        return Ok(Err(NotYours::NotFound));
+    }
+    if let Some(kid) = &named_kid
+        && tokens::facts(db, state.env, kid, None)
+            .await?
+            .key
+            .is_some_and(|k| k.consumer_id != institution_id)
+    {
+        return Ok(Err(NotYours::NotFound));
+    }
     let mut client_kind = None;
     let mut client_id = None;
     let failure = match rules::check_assertion(form, &state.policy, now) {
         Err(f) => Some(f),
         Ok(assertion) => {
             let facts = tokens::facts(
-                &state.platform.db,
+                db,
                 state.env,
                 &assertion.kid,
                 assertion.purpose_id.as_deref(),
             )
             .await?;
-            // Another institution's key or client: not found, whatever else is wrong.
-            if facts
-                .key
-                .as_ref()
-                .is_some_and(|k| k.consumer_id != institution_id)
-                || !tokens::client_is_of(&state.platform.db, state.env, &assertion.client_id, institution_id)
-                    .await?
-            {
-                return Ok(Err(NotYours::NotFound));
-            }
             client_id = Some(assertion.client_id.clone());
             match rules::check_key(&assertion, facts.key.as_ref()) {
                 Err(f) => Some(f),

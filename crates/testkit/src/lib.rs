@@ -355,11 +355,44 @@ impl TestApp {
         self.client.delete(self.url(path))
     }
 
+    /// A second instance of the server on the same database, started as `serve` starts it
+    /// (its own listener, pool and state; no demo data of its own).
+    pub async fn another_instance(&self) -> Instance {
+        let mut settings = test_settings(&self.db);
+        settings
+            .http
+            .public_url
+            .get_or_insert_with(|| "http://127.0.0.1".into());
+        settings.mail.log_dir = Some(selfcare::app::demo_mail_dir(self.data_dir.path()));
+        let app = App::start_with_routes(settings, Mode::Serve, Router::new())
+            .await
+            .expect("start the second instance");
+        let url = format!("http://{}", app.addr());
+        Instance { app, url }
+    }
+
     /// Stops the app gracefully (the database stays until the `TestApp` is dropped).
     pub async fn stop(&mut self) {
         if let Some(app) = self.app.take() {
             app.stop().await.expect("graceful stop");
         }
+    }
+}
+
+/// Another instance of the server beside a [`TestApp`], on its database.
+pub struct Instance {
+    app: App,
+    /// `http://127.0.0.1:<port>`
+    pub url: String,
+}
+
+impl Instance {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.url, path)
+    }
+
+    pub async fn stop(self) {
+        self.app.stop().await.expect("graceful stop");
     }
 }
 

@@ -141,9 +141,9 @@ impl fmt::Display for KeyRejection {
             ),
             KeyRejection::NotUtf8 { found } => write!(
                 f,
-                "the key decodes to {found}, not to PEM text: encode the PEM text file, the \
-                 one starting with `-----BEGIN PUBLIC KEY-----`, for example with \
-                 `base64 -w0 key.pub`"
+                "the key decodes to bytes that are not UTF-8 text ({found}): encode the PEM \
+                 text file, the one starting with `-----BEGIN PUBLIC KEY-----`, for example \
+                 with `base64 -w0 key.pub`"
             ),
             KeyRejection::NotPem { found } => write!(
                 f,
@@ -152,30 +152,27 @@ impl fmt::Display for KeyRejection {
                  whole, for example with `base64 -w0 key.pub`"
             ),
             KeyRejection::OpensshFormat { kind } => {
-                write!(
-                    f,
-                    "the key is an OpenSSH public key (`{kind}`), not a PEM one: "
-                )?;
                 if kind.starts_with("SSH2") {
                     write!(
                         f,
-                        "convert it to the OpenSSH format with `ssh-keygen -i -f key.pub > \
+                        "the key is an SSH public key in the RFC 4716 format, not a PEM one: \
+                         convert it to the OpenSSH format with `ssh-keygen -i -f key.pub > \
                          key.openssh.pub`, then to PEM with `ssh-keygen -e -m PKCS8 -f \
-                         key.openssh.pub`"
-                    )?;
-                } else {
-                    write!(f, "convert it with `ssh-keygen -e -m PKCS8 -f key.pub`")?;
-                }
-                write!(f, " and upload the base64 of the result")?;
-                if kind.contains("rsa") || kind.starts_with("SSH2") {
+                         key.openssh.pub`, and upload the base64 of the result"
+                    )
+                } else if kind == "ssh-rsa" {
                     write!(
                         f,
-                        " (only RSA keys of at least {MIN_RSA_BITS} bits are accepted)"
+                        "the key is an OpenSSH public key (`ssh-rsa AAAA...`), not a PEM one: \
+                         convert it with `ssh-keygen -e -m PKCS8 -f key.pub` and upload the \
+                         base64 of the result"
                     )
                 } else {
                     write!(
                         f,
-                        "; but only RSA keys are accepted, and this one is not: {MAKE_RSA_KEY}"
+                        "the key is an OpenSSH public key of type `{kind}`, while only RSA keys \
+                         in PEM form are accepted (an `ssh-rsa` key could be converted with \
+                         `ssh-keygen -e -m PKCS8 -f key.pub`): {MAKE_RSA_KEY}"
                     )
                 }
             }
@@ -200,7 +197,7 @@ impl fmt::Display for KeyRejection {
             KeyRejection::PrivateKey { tag } => {
                 write!(
                     f,
-                    "this is a private key (in a `{tag}` block): never share a private key, not \
+                    "this is a private key (in a `-----BEGIN {tag}-----` block): never share a private key, not \
                      even here; it must stay only with the client that signs the assertions. \
                      Upload its public key instead, "
                 )?;
@@ -222,7 +219,7 @@ impl fmt::Display for KeyRejection {
             }
             KeyRejection::Certificate { tag } => write!(
                 f,
-                "this is a certificate (a `{tag}` block), not a public key: extract its public \
+                "this is a certificate (a `-----BEGIN {tag}-----` block), not a public key: extract its public \
                  key with `openssl x509 -in cert.pem -pubkey -noout > key.pub` and upload the \
                  base64 of key.pub"
             ),
@@ -328,12 +325,12 @@ fn describe_binary(bytes: &[u8]) -> String {
     let utf16 = matches!(bytes, [0xff, 0xfe, ..] | [0xfe, 0xff, ..])
         || (bytes.len() >= 4 && bytes.iter().skip(1).step_by(2).all(|b| *b == 0));
     if utf16 {
-        "UTF-16 text (as PowerShell writes by default): save the PEM file as UTF-8 or ASCII \
-         before encoding it"
+        "UTF-16 text, as PowerShell writes by default: save the PEM file as UTF-8 or ASCII \
+         first"
             .into()
     } else if bytes.first() == Some(&0x30) {
         "binary DER data: it seems that the binary key was encoded, or that the lines between \
-         BEGIN and END were sent without the BEGIN and END lines"
+         BEGIN and END were sent alone, without the BEGIN and END lines"
             .into()
     } else {
         "binary data".into()
@@ -1178,20 +1175,16 @@ mod tests {
         assert_rejected(
             &b64(ssh_rsa),
             "openssh_format",
-            &["`ssh-rsa`", "ssh-keygen -e -m PKCS8 -f key.pub", "2048"],
+            &["`ssh-rsa AAAA...`", "ssh-keygen -e -m PKCS8 -f key.pub"],
         );
         // Pasted without the base64 step.
-        assert_rejected(ssh_rsa, "openssh_format", &["`ssh-rsa`"]);
+        assert_rejected(ssh_rsa, "openssh_format", &["`ssh-rsa AAAA...`"]);
         assert_rejected(
             &b64(
                 "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl me@pc",
             ),
             "openssh_format",
-            &[
-                "`ssh-ed25519`",
-                "only RSA keys are accepted",
-                "openssl genrsa",
-            ],
+            &["`ssh-ed25519`", "only RSA keys", "openssl genrsa"],
         );
         assert_rejected(
             &b64("ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTY= x"),
@@ -1236,7 +1229,11 @@ mod tests {
         assert_rejected(
             &upload("PRIVATE KEY", &f.pkcs8),
             "private_key",
-            &[never, "openssl rsa -in key.pem -pubout", "`PRIVATE KEY`"],
+            &[
+                never,
+                "openssl rsa -in key.pem -pubout",
+                "`-----BEGIN PRIVATE KEY-----`",
+            ],
         );
         for tag in ["RSA PRIVATE KEY", "ENCRYPTED PRIVATE KEY"] {
             assert_rejected(

@@ -372,6 +372,35 @@ pub fn check_assertion<'a>(
     })
 }
 
+/// The client and key an assertion names (`client_id`, else `sub`; `kid`), read without any
+/// check: the debug tool first makes sure they are the caller's own.
+pub fn named(form: &TokenForm) -> (Option<String>, Option<String>) {
+    let Some(token) = form
+        .client_assertion
+        .as_deref()
+        .and_then(|a| Unverified::parse(a).ok())
+    else {
+        return (
+            form.client_id
+                .clone()
+                .filter(|c| uuid_shape(c))
+                .map(|c| c.to_ascii_lowercase()),
+            None,
+        );
+    };
+    let kid = token.kid().map(str::to_owned);
+    let sub = serde_json::from_slice::<Map<String, Value>>(token.payload())
+        .ok()
+        .and_then(|c| c.get("sub").and_then(Value::as_str).map(str::to_owned));
+    let client = form
+        .client_id
+        .clone()
+        .filter(|c| uuid_shape(c))
+        .or(sub.filter(|s| uuid_shape(s)))
+        .map(|c| c.to_ascii_lowercase());
+    (client, kid)
+}
+
 fn check_digest(d: &Value) -> Result<Value, Failure> {
     let bad = || {
         invalid(

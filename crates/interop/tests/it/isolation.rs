@@ -6,6 +6,7 @@ use interop::{Access, declared_routes};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use testkit::TestApp;
+use testkit::interop::{ClientKey, assertion_claims};
 
 use crate::{
     COLL, COMUNE, GIULIA, LUCA, PAGOPA, PAOLO, PROD, REGIONE, expect, find, give_luca_collaudo,
@@ -20,6 +21,13 @@ struct Ids {
     agreement: String,
     purpose: String,
     version: String,
+    client: String,
+    kid: String,
+    user: String,
+    /// An assertion of the Comune's client, for the debug tool.
+    assertion: String,
+    /// A public key nobody uploaded yet.
+    spare_key: String,
 }
 
 fn fill(path: &str, ids: &Ids) -> String {
@@ -33,10 +41,14 @@ fn fill(path: &str, ids: &Ids) -> String {
                 "eservices" | "catalog" => ids.eservice.clone(),
                 "agreements" => ids.agreement.clone(),
                 "purposes" => ids.purpose.clone(),
+                "clients" => ids.client.clone(),
                 other => panic!("add a case for {{id}} after {other:?} in isolation.rs"),
             },
             "{descriptor_id}" => ids.descriptor.clone(),
             "{version_id}" => ids.version.clone(),
+            "{purpose_id}" => ids.purpose.clone(),
+            "{user_id}" => ids.user.clone(),
+            "{kid}" => ids.kid.clone(),
             s if s.starts_with('{') => panic!("add a case for {s} in isolation.rs"),
             s => s.to_string(),
         });
@@ -70,6 +82,18 @@ fn body(method: &str, path: &str, ids: &Ids) -> Option<Value> {
         ("POST", "/api/purposes/{id}/versions/{version_id}/reject") => {
             Some(json!({ "rejectionReason": "Da un estraneo." }))
         }
+        ("POST", "/api/clientsConsumer") | ("POST", "/api/clientsApi") => {
+            Some(json!({ "name": "Client di un estraneo" }))
+        }
+        ("POST", "/api/clients/{id}/purposes") => Some(json!({ "purposeId": ids.purpose })),
+        ("POST", "/api/clients/{id}/keys") => Some(json!([{
+            "key": ids.spare_key, "use": "SIG", "alg": "RS256", "name": "Chiave di un estraneo",
+        }])),
+        ("POST", "/api/tools/validateTokenGeneration") => Some(json!({
+            "client_assertion": ids.assertion,
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "grant_type": "client_credentials",
+        })),
         _ => None,
     }
 }
@@ -137,14 +161,48 @@ async fn every_route_refuses_other_environments_other_institutions_and_anonymous
         201,
     )
     .await;
+    let secret = "Notifiche riservate del Comune";
+    // The Comune's client (named like the secret), with Luca as member and a key.
+    let me = expect(&app, &luca, "GET", &format!("{COLL}/api/me"), None, 200).await;
+    let user = me["userId"].as_str().unwrap().to_string();
+    let c = expect(
+        &app,
+        &luca,
+        "POST",
+        &format!("{COLL}/api/clientsConsumer"),
+        Some(&json!({ "name": secret, "members": [user] })),
+        201,
+    )
+    .await;
+    let client = c["id"].as_str().unwrap().to_string();
+    let key = ClientKey::generate();
+    expect(
+        &app,
+        &luca,
+        "POST",
+        &format!("{COLL}/api/clients/{client}/keys"),
+        Some(&json!([{ "key": key.upload_b64(), "use": "SIG", "alg": "RS256", "name": "Chiave del Comune" }])),
+        201,
+    )
+    .await;
+    let purpose = p["id"].as_str().unwrap().to_string();
+    let assertion = key.assertion(&assertion_claims(
+        &client,
+        "auth.uat.interop.pagopa.it/client-assertion",
+        Some(&purpose),
+    ));
     let ids = Ids {
         eservice,
         descriptor,
         agreement,
-        purpose: p["id"].as_str().unwrap().to_string(),
+        purpose,
         version: p["versions"][0]["id"].as_str().unwrap().to_string(),
+        client,
+        kid: key.kid.clone(),
+        user,
+        assertion,
+        spare_key: ClientKey::generate().upload_b64(),
     };
-    let secret = "Notifiche riservate del Comune";
 
     // Callers: nobody; the right people but of the other environment; another institution
     // (Regione Valdoro) in the same environment.
@@ -206,9 +264,11 @@ async fn every_route_refuses_other_environments_other_institutions_and_anonymous
                 );
                 // Another institution: never a success on the Comune's things, never a leak.
                 let (s, text) = send(&app, Some(&giulia), route.method, &coll, body.as_ref()).await;
-                let names_target = route.path.contains("{id}")
+                // The debug tool names the Comune's client through the assertion.
+                let names_target = (route.path.contains("{id}")
                     && !route.path.starts_with("/api/eservices")
-                    && !route.path.starts_with("/catalog");
+                    && !route.path.starts_with("/catalog"))
+                    || route.path == "/api/tools/validateTokenGeneration";
                 if names_target {
                     assert!(
                         matches!(s.as_u16(), 403 | 404),
@@ -229,6 +289,11 @@ async fn every_route_refuses_other_environments_other_institutions_and_anonymous
                 assert!(
                     !text.contains(&ids.purpose) || !names_target,
                     "giulia {} {coll} leaks the purpose id",
+                    route.method
+                );
+                assert!(
+                    !text.contains(&ids.client) && !text.contains(&ids.kid),
+                    "giulia {} {coll} leaks the client or its key",
                     route.method
                 );
                 // The same ids in Produzione name nothing.

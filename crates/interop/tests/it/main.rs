@@ -9,6 +9,7 @@ mod catalogue;
 mod isolation;
 mod purposes;
 mod sessions;
+mod vouchers;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};

@@ -13,7 +13,7 @@ const SEND: &str = "SEND - UAT (Piattaforma Notifiche)";
 
 /// Answers that satisfy the current form: the first choice of every question that applies,
 /// a sentence for texts.
-async fn valid_answers(app: &TestApp, token: &str) -> Value {
+pub(crate) async fn valid_answers(app: &TestApp, token: &str) -> Value {
     let form = expect(
         app,
         token,

@@ -1,0 +1,258 @@
+//! Vouchers across instances and faults: a change committed through one instance is honoured
+//! by the very next token request to another instance on the same database; a voucher whose
+//! record cannot be written is never returned.
+
+use serde_json::{Value, json};
+use testkit::TestApp;
+use testkit::interop::{ClientKey, assertion_claims, token_form};
+
+use crate::purposes::valid_answers;
+use crate::{COLL, COMUNE, LUCA, expect, find, give_luca_collaudo, member};
+
+const AUDIENCE: &str = "auth.uat.interop.pagopa.it/client-assertion";
+
+/// Luca's CONSUMER client with a key and an ACTIVE purpose linked, on an ACTIVE agreement.
+pub struct Consumer {
+    pub luca: String,
+    pub client: String,
+    pub key: ClientKey,
+    pub purpose: String,
+    pub version: String,
+    pub agreement: String,
+}
+
+pub async fn consumer(app: &TestApp) -> Consumer {
+    give_luca_collaudo(app, "admin").await;
+    let luca = member(app, LUCA, COMUNE, "prod-interop-coll").await;
+    let (send, v1) = find(app, &luca, COLL, "SEND - UAT (Piattaforma Notifiche)").await;
+    let a = expect(
+        app,
+        &luca,
+        "POST",
+        &format!("{COLL}/api/agreements"),
+        Some(&json!({"eserviceId": send, "descriptorId": v1})),
+        201,
+    )
+    .await;
+    let agreement = a["id"].as_str().unwrap().to_string();
+    let a = expect(
+        app,
+        &luca,
+        "POST",
+        &format!("{COLL}/api/agreements/{agreement}/submit"),
+        None,
+        200,
+    )
+    .await;
+    assert_eq!(a["state"], "ACTIVE");
+    let risk = valid_answers(app, &luca).await;
+    let p = expect(
+        app,
+        &luca,
+        "POST",
+        &format!("{COLL}/api/purposes"),
+        Some(&json!({
+            "eserviceId": send, "title": "Notifiche degli atti",
+            "description": "Invio delle notifiche degli atti del Comune.",
+            "isFreeOfCharge": false, "dailyCalls": 100, "riskAnalysisForm": risk,
+        })),
+        201,
+    )
+    .await;
+    let purpose = p["id"].as_str().unwrap().to_string();
+    let version = p["versions"][0]["id"].as_str().unwrap().to_string();
+    let p = expect(
+        app,
+        &luca,
+        "POST",
+        &format!("{COLL}/api/purposes/{purpose}/versions/{version}/activate"),
+        None,
+        200,
+    )
+    .await;
+    assert_eq!(p["versions"][0]["state"], "ACTIVE");
+    let me = expect(app, &luca, "GET", &format!("{COLL}/api/me"), None, 200).await;
+    let c = expect(
+        app,
+        &luca,
+        "POST",
+        &format!("{COLL}/api/clientsConsumer"),
+        Some(&json!({"name": "Client notifiche", "members": [me["userId"]]})),
+        201,
+    )
+    .await;
+    let client = c["id"].as_str().unwrap().to_string();
+    let key = ClientKey::generate();
+    expect(
+        app,
+        &luca,
+        "POST",
+        &format!("{COLL}/api/clients/{client}/keys"),
+        Some(&json!([{"key": key.upload_b64(), "use": "SIG", "alg": "RS256", "name": "Chiave di produzione"}])),
+        201,
+    )
+    .await;
+    expect(
+        app,
+        &luca,
+        "POST",
+        &format!("{COLL}/api/clients/{client}/purposes"),
+        Some(&json!({"purposeId": purpose})),
+        200,
+    )
+    .await;
+    Consumer {
+        luca,
+        client,
+        key,
+        purpose,
+        version,
+        agreement,
+    }
+}
+
+impl Consumer {
+    /// A fresh, valid client assertion.
+    pub fn assertion(&self) -> String {
+        self.key
+            .assertion(&assertion_claims(&self.client, AUDIENCE, Some(&self.purpose)))
+    }
+}
+
+/// Posts a fresh assertion to the token endpoint at `base_url`: the status and the body.
+async fn voucher(base_url: &str, c: &Consumer) -> (u16, Value) {
+    let r = testkit::client()
+        .post(format!("{base_url}{COLL}/token.oauth2"))
+        .form(&token_form(Some(&c.client), &c.assertion()))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// `method path` with a bearer token on the instance at `base_url`, asserting the status.
+async fn via(base_url: &str, token: &str, method: &str, path: &str, body: Option<&Value>, status: u16) {
+    let mut r = testkit::client()
+        .request(
+            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+            format!("{base_url}{path}"),
+        )
+        .bearer_auth(token);
+    if let Some(b) = body {
+        r = r.json(b);
+    }
+    let r = r.send().await.unwrap();
+    let got = r.status().as_u16();
+    assert_eq!(got, status, "{method} {path}: {}", r.text().await.unwrap());
+}
+
+#[tokio::test]
+async fn a_change_through_one_instance_is_honoured_by_the_next_token_request_to_the_other() {
+    let a = TestApp::spawn().await;
+    let c = consumer(&a).await;
+    let b = a.another_instance().await;
+    let (a_url, b_url) = (a.url.clone(), b.url.clone());
+    let p = &c.purpose;
+    let v = &c.version;
+    let id = &c.agreement;
+    let client = &c.client;
+    // Each step: a change through one instance, then the very next request to the other.
+    let steps: Vec<(&str, &str, String, Option<Value>, u16, bool)> = vec![
+        ("A", "POST", format!("{COLL}/api/purposes/{p}/versions/{v}/suspend"), None, 200, false),
+        ("B", "POST", format!("{COLL}/api/purposes/{p}/versions/{v}/activate"), None, 200, true),
+        ("A", "POST", format!("{COLL}/api/agreements/{id}/suspend"), None, 200, false),
+        ("B", "POST", format!("{COLL}/api/agreements/{id}/activate"), None, 200, true),
+        ("B", "DELETE", format!("{COLL}/api/clients/{client}/purposes/{p}"), None, 204, false),
+        (
+            "A",
+            "POST",
+            format!("{COLL}/api/clients/{client}/purposes"),
+            Some(json!({"purposeId": p})),
+            200,
+            true,
+        ),
+        (
+            "A",
+            "DELETE",
+            format!("{COLL}/api/clients/{client}/keys/{}", c.key.kid),
+            None,
+            204,
+            false,
+        ),
+    ];
+    let (status, _) = voucher(&b_url, &c).await;
+    assert_eq!(status, 200, "the valid assertion through B");
+    for (through, method, path, body, status, works_after) in &steps {
+        let (change, other) = if *through == "A" {
+            (&a_url, &b_url)
+        } else {
+            (&b_url, &a_url)
+        };
+        via(change, &c.luca, method, path, body.as_ref(), *status).await;
+        let (got, v) = voucher(other, &c).await;
+        let want = if *works_after { 200 } else { 400 };
+        assert_eq!(
+            got, want,
+            "after {method} {path} through {through}, the other instance answered {v}"
+        );
+    }
+    b.stop().await;
+}
+
+/// A voucher whose record the database refuses is not returned: a trigger rejects the
+/// inserts into `interop_vouchers` (a real fault of the store), and the token endpoint answers
+/// 500 instead; when the trigger goes, vouchers come back.
+#[tokio::test]
+async fn no_record_no_voucher() {
+    let app = TestApp::spawn().await;
+    let c = consumer(&app).await;
+    let (status, body) = voucher(&app.url, &c).await;
+    assert_eq!(status, 200, "{body}");
+    let db = app.db.connect().await;
+    let count = |db: platform::db::Db| async move {
+        sqlx::query_scalar::<_, i64>("SELECT CAST(count(*) AS BIGINT) FROM interop_vouchers")
+            .fetch_one(db.reader())
+            .await
+            .unwrap()
+    };
+    assert_eq!(count(db.clone()).await, 1);
+    let (install, remove): (Vec<&str>, Vec<&str>) = if app.db.is_postgres() {
+        (
+            vec![
+                "CREATE FUNCTION refuse_vouchers() RETURNS trigger AS $$ \
+                 BEGIN RAISE EXCEPTION 'voucher store refuses writes'; END; $$ LANGUAGE plpgsql",
+                "CREATE TRIGGER refuse_vouchers BEFORE INSERT ON interop_vouchers \
+                 FOR EACH ROW EXECUTE FUNCTION refuse_vouchers()",
+            ],
+            vec![
+                "DROP TRIGGER refuse_vouchers ON interop_vouchers",
+                "DROP FUNCTION refuse_vouchers()",
+            ],
+        )
+    } else {
+        (
+            vec![
+                "CREATE TRIGGER refuse_vouchers BEFORE INSERT ON interop_vouchers \
+                 BEGIN SELECT RAISE(ABORT, 'voucher store refuses writes'); END",
+            ],
+            vec!["DROP TRIGGER refuse_vouchers"],
+        )
+    };
+    for sql in &install {
+        sqlx::query(sql).execute(db.writer()).await.unwrap();
+    }
+    for _ in 0..3 {
+        let (status, body) = voucher(&app.url, &c).await;
+        assert_eq!(status, 500, "a voucher without its record: {body}");
+        assert!(body.get("access_token").is_none(), "{body}");
+    }
+    assert_eq!(count(db.clone()).await, 1, "nothing recorded while refused");
+    for sql in &remove {
+        sqlx::query(sql).execute(db.writer()).await.unwrap();
+    }
+    let (status, body) = voucher(&app.url, &c).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(count(db.clone()).await, 2);
+    db.close().await;
+}
