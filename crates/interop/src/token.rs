@@ -163,19 +163,23 @@ pub async fn check<'a>(
         )
         .await?
     {
-        return Ok(Err(Failure {
-            step: Step::ClientAssertionValidation,
-            code: "jti_already_used",
-            reason: "this assertion's jti was already used: make a new assertion (a new jti) \
-                     for each request"
-                .into(),
-        }));
+        return Ok(Err(replayed()));
     }
     Ok(Ok(Checked {
         assertion,
         key,
         grant,
     }))
+}
+
+fn replayed() -> Failure {
+    Failure {
+        step: Step::ClientAssertionValidation,
+        code: "jti_already_used",
+        reason: "this assertion's jti was already used: make a new assertion (a new jti) for \
+                 each request"
+            .into(),
+    }
 }
 
 /// `POST /token.oauth2`
@@ -201,7 +205,10 @@ pub async fn token(
         return too_many(&by_consumer);
     }
     let Some(signing) = state.keys.as_ref().and_then(|k| k.active()) else {
-        return failed(env, &"this environment has no signing key (interop.<env>.signing_key_files)");
+        return failed(
+            env,
+            &"this environment has no signing key (interop.<env>.signing_key_files)",
+        );
     };
     let jti = uuid::Uuid::new_v4().to_string();
     let client_id = checked.key.client_id.as_str();
@@ -250,7 +257,11 @@ pub async fn token(
                 issued_at: now,
                 expires_at: now + lifespan,
             };
-            (sign_with_header(signing, &header, &claims), *lifespan, record)
+            (
+                sign_with_header(signing, &header, &claims),
+                *lifespan,
+                record,
+            )
         }
         Grant::Api => {
             let lifespan = state.token.platform_token_lifespan_secs;
@@ -284,7 +295,11 @@ pub async fn token(
                 issued_at: now,
                 expires_at: now + lifespan,
             };
-            (sign_with_header(signing, &header, &claims), lifespan, record)
+            (
+                sign_with_header(signing, &header, &claims),
+                lifespan,
+                record,
+            )
         }
     };
     let signed = match signed {
@@ -325,9 +340,20 @@ pub struct Diagnosis {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     pub result: &'static str,
+    /// `{<step>: {result, failures}}`, written in the order the steps run.
+    #[serde(serialize_with = "in_step_order")]
     pub steps: Value,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<Failure>,
+}
+
+/// serde_json's maps sort their keys: the steps are written in [`Step::ALL`]'s order instead.
+fn in_step_order<S: serde::Serializer>(steps: &Value, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(
+        Step::ALL
+            .iter()
+            .filter_map(|step| steps.get(step.as_str()).map(|v| (step.as_str(), v))),
+    )
 }
 
 /// Why the debug tool will not say.
@@ -378,11 +404,14 @@ pub async fn diagnose(
                 Err(f) => Some(f),
                 Ok(key) => {
                     client_kind = Some(key.kind);
-                    rules::check_signature(&assertion, key)
-                        .and_then(|()| {
-                            rules::check_states(&assertion, key, facts.purpose.as_ref())
-                        })
-                        .err()
+                    let failure = rules::check_signature(&assertion, key)
+                        .and_then(|()| rules::check_states(&assertion, key, facts.purpose.as_ref()))
+                        .err();
+                    // The replay check as the endpoint makes it, without using the jti up.
+                    let replay = failure.is_none()
+                        && state.token.jti_replay_check
+                        && tokens::jti_used(db, state.env, &key.client_id, &assertion.jti).await?;
+                    if replay { Some(replayed()) } else { failure }
                 }
             }
         }
@@ -403,7 +432,11 @@ pub async fn diagnose(
     Ok(Ok(Diagnosis {
         client_kind,
         client_id,
-        result: if failure.is_some() { "FAILED" } else { "PASSED" },
+        result: if failure.is_some() {
+            "FAILED"
+        } else {
+            "PASSED"
+        },
         steps: Value::Object(steps),
         failure,
     }))

@@ -140,6 +140,24 @@ pub async fn use_jti(
     Ok(inserted == 1)
 }
 
+/// Whether the client already used `jti` (the debug tool's look, which uses nothing up).
+pub async fn jti_used(
+    db: &Db,
+    env: Environment,
+    client_id: &str,
+    jti: &str,
+) -> Result<bool, sqlx::Error> {
+    let found: Option<String> = sqlx::query_scalar(
+        "SELECT jti FROM interop_assertion_jtis WHERE env = $1 AND client_id = $2 AND jti = $3",
+    )
+    .bind(env.as_str())
+    .bind(client_id)
+    .bind(jti)
+    .fetch_optional(db.reader())
+    .await?;
+    Ok(found.is_some())
+}
+
 /// One issued voucher, as recorded before it is returned.
 #[derive(Debug, Clone)]
 pub struct VoucherRecord {

@@ -6,9 +6,11 @@
 
 mod agreements;
 mod catalogue;
+mod clients;
 mod isolation;
 mod purposes;
 mod sessions;
+mod tokens;
 mod vouchers;
 
 use reqwest::StatusCode;
@@ -205,4 +207,100 @@ pub async fn give_luca_collaudo(app: &TestApp, role: &str) {
         .await
         .unwrap();
     assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+}
+
+// ---- shared by clients.rs and tokens.rs ----
+
+/// The user id of the session's person (as members of clients are named).
+pub async fn user_id(app: &TestApp, token: &str) -> String {
+    let me = expect(app, token, "GET", &format!("{COLL}/api/me"), None, 200).await;
+    me["userId"].as_str().unwrap().to_string()
+}
+
+/// The Reserved Area id of the person with this fiscal code (whether or not they ever entered
+/// an environment).
+pub async fn person_id(app: &TestApp, fiscal_code: &str) -> String {
+    let db = app.db.connect().await;
+    let id: String = sqlx::query_scalar("SELECT id FROM users WHERE fiscal_code = $1")
+        .bind(fiscal_code)
+        .fetch_one(db.reader())
+        .await
+        .unwrap();
+    db.close().await;
+    id
+}
+
+/// The consumer `token`'s ACTIVE agreement on SEND - UAT in Collaudo: the e-service, its
+/// version and the agreement.
+pub async fn send_agreement(app: &TestApp, token: &str) -> (String, String, String) {
+    let (send, v1) = find(app, token, COLL, "SEND - UAT (Piattaforma Notifiche)").await;
+    let a = expect(
+        app,
+        token,
+        "POST",
+        &format!("{COLL}/api/agreements"),
+        Some(&json!({"eserviceId": send, "descriptorId": v1})),
+        201,
+    )
+    .await;
+    let id = a["id"].as_str().unwrap().to_string();
+    let a = expect(
+        app,
+        token,
+        "POST",
+        &format!("{COLL}/api/agreements/{id}/submit"),
+        None,
+        200,
+    )
+    .await;
+    assert_eq!(a["state"], "ACTIVE", "{a}");
+    (send, v1, id)
+}
+
+/// A purpose on `eservice` with a valid risk analysis, activated unless `draft`: its id, its
+/// first version's id and that version's state.
+pub async fn purpose(
+    app: &TestApp,
+    token: &str,
+    eservice: &str,
+    title: &str,
+    daily_calls: i64,
+    draft: bool,
+) -> (String, String, String) {
+    let risk = purposes::valid_answers(app, token).await;
+    let p = expect(
+        app,
+        token,
+        "POST",
+        &format!("{COLL}/api/purposes"),
+        Some(&json!({
+            "eserviceId": eservice, "title": title,
+            "description": "Invio delle notifiche degli atti del Comune.",
+            "isFreeOfCharge": false, "dailyCalls": daily_calls,
+            "riskAnalysisForm": risk,
+        })),
+        201,
+    )
+    .await;
+    let id = p["id"].as_str().unwrap().to_string();
+    let version = p["versions"][0]["id"].as_str().unwrap().to_string();
+    if draft {
+        return (id, version, "DRAFT".into());
+    }
+    let p = expect(
+        app,
+        token,
+        "POST",
+        &format!("{COLL}/api/purposes/{id}/versions/{version}/activate"),
+        None,
+        200,
+    )
+    .await;
+    let state = p["versions"][0]["state"].as_str().unwrap().to_string();
+    (id, version, state)
+}
+
+/// The JSON of a key upload of one key.
+pub fn key_upload(key_b64: &str, name: &str) -> Value {
+    json!([{ "key": key_b64, "use": "SIG", "alg": "RS256", "name": name }])
 }

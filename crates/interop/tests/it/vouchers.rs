@@ -114,8 +114,11 @@ pub async fn consumer(app: &TestApp) -> Consumer {
 impl Consumer {
     /// A fresh, valid client assertion.
     pub fn assertion(&self) -> String {
-        self.key
-            .assertion(&assertion_claims(&self.client, AUDIENCE, Some(&self.purpose)))
+        self.key.assertion(&assertion_claims(
+            &self.client,
+            AUDIENCE,
+            Some(&self.purpose),
+        ))
     }
 }
 
@@ -132,7 +135,14 @@ async fn voucher(base_url: &str, c: &Consumer) -> (u16, Value) {
 }
 
 /// `method path` with a bearer token on the instance at `base_url`, asserting the status.
-async fn via(base_url: &str, token: &str, method: &str, path: &str, body: Option<&Value>, status: u16) {
+async fn via(
+    base_url: &str,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+    status: u16,
+) {
     let mut r = testkit::client()
         .request(
             reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
@@ -158,12 +168,49 @@ async fn a_change_through_one_instance_is_honoured_by_the_next_token_request_to_
     let id = &c.agreement;
     let client = &c.client;
     // Each step: a change through one instance, then the very next request to the other.
-    let steps: Vec<(&str, &str, String, Option<Value>, u16, bool)> = vec![
-        ("A", "POST", format!("{COLL}/api/purposes/{p}/versions/{v}/suspend"), None, 200, false),
-        ("B", "POST", format!("{COLL}/api/purposes/{p}/versions/{v}/activate"), None, 200, true),
-        ("A", "POST", format!("{COLL}/api/agreements/{id}/suspend"), None, 200, false),
-        ("B", "POST", format!("{COLL}/api/agreements/{id}/activate"), None, 200, true),
-        ("B", "DELETE", format!("{COLL}/api/clients/{client}/purposes/{p}"), None, 204, false),
+    // (through, method, path, body, status, vouchers after)
+    type Step<'a> = (&'a str, &'a str, String, Option<Value>, u16, bool);
+    let steps: Vec<Step> = vec![
+        (
+            "A",
+            "POST",
+            format!("{COLL}/api/purposes/{p}/versions/{v}/suspend"),
+            None,
+            200,
+            false,
+        ),
+        (
+            "B",
+            "POST",
+            format!("{COLL}/api/purposes/{p}/versions/{v}/activate"),
+            None,
+            200,
+            true,
+        ),
+        (
+            "A",
+            "POST",
+            format!("{COLL}/api/agreements/{id}/suspend"),
+            None,
+            200,
+            false,
+        ),
+        (
+            "B",
+            "POST",
+            format!("{COLL}/api/agreements/{id}/activate"),
+            None,
+            200,
+            true,
+        ),
+        (
+            "B",
+            "DELETE",
+            format!("{COLL}/api/clients/{client}/purposes/{p}"),
+            None,
+            204,
+            false,
+        ),
         (
             "A",
             "POST",
