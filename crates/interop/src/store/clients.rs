@@ -151,7 +151,11 @@ async fn visible(
     let sql = format!(
         "SELECT {CLIENT_COLUMNS} FROM interop_clients c WHERE c.env = $1 AND c.id = $2 \
          AND c.consumer_id = $3{}",
-        if for_update { lock(db, "c") } else { String::new() }
+        if for_update {
+            lock(db, "c")
+        } else {
+            String::new()
+        }
     );
     let row = sqlx::query(&sql)
         .bind(env.as_str())
@@ -165,7 +169,10 @@ async fn visible(
         .transpose()?
         .ok_or(InteropError::NotFound)?;
     fill(conn, &mut client).await?;
-    if !rules::may_see(caller.roles, client.members.iter().any(|m| m == caller.user_id)) {
+    if !rules::may_see(
+        caller.roles,
+        client.members.iter().any(|m| m == caller.user_id),
+    ) {
         return Err(InteropError::NotFound);
     }
     Ok(client)
@@ -364,17 +371,36 @@ pub async fn remove_member(
     id: &str,
     user_id: &str,
 ) -> Result<(), InteropError> {
+    unlink(
+        db,
+        env,
+        caller,
+        id,
+        "DELETE FROM interop_client_members WHERE client_id = $1 AND user_id = $2",
+        user_id,
+    )
+    .await
+}
+
+/// Deletes one row of a client's members or purposes (admins), `delete` binding the client's
+/// id and `value`; none: not found.
+async fn unlink(
+    db: &Db,
+    env: Environment,
+    caller: Caller<'_>,
+    id: &str,
+    delete: &str,
+    value: &str,
+) -> Result<(), InteropError> {
     manage(caller)?;
     let mut tx = db.begin().await?;
     let c = visible(&mut tx, db, env, caller, id, true).await?;
-    let removed = sqlx::query(
-        "DELETE FROM interop_client_members WHERE client_id = $1 AND user_id = $2",
-    )
-    .bind(&c.id)
-    .bind(user_id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    let removed = sqlx::query(delete)
+        .bind(&c.id)
+        .bind(value)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
     if removed == 0 {
         return Err(InteropError::NotFound);
     }
@@ -462,22 +488,15 @@ pub async fn unlink_purpose(
     id: &str,
     purpose_id: &str,
 ) -> Result<(), InteropError> {
-    manage(caller)?;
-    let mut tx = db.begin().await?;
-    let c = visible(&mut tx, db, env, caller, id, true).await?;
-    let removed = sqlx::query(
+    unlink(
+        db,
+        env,
+        caller,
+        id,
         "DELETE FROM interop_client_purposes WHERE client_id = $1 AND purpose_id = $2",
+        &purpose_id.to_ascii_lowercase(),
     )
-    .bind(&c.id)
-    .bind(purpose_id.to_ascii_lowercase())
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if removed == 0 {
-        return Err(InteropError::NotFound);
-    }
-    tx.commit().await?;
-    Ok(())
+    .await
 }
 
 fn kid_taken(e: sqlx::Error) -> InteropError {
