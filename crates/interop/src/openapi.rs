@@ -281,12 +281,9 @@ fn describe(method: &str, path: &str) -> (&'static str, &'static str, &'static s
             "201",
             "[{key: base64 of a PEM RSA public key (≥ 2048 bits), use: SIG, alg: RS256, name (5..60)}]",
         ),
-        ("GET", "/api/clients/{id}/keys/{kid}") => (
-            "One public key, with its JWK",
-            "clients",
-            "200",
-            "",
-        ),
+        ("GET", "/api/clients/{id}/keys/{kid}") => {
+            ("One public key, with its JWK", "clients", "200", "")
+        }
         ("DELETE", "/api/clients/{id}/keys/{kid}") => (
             "Deletes a key (admins any; security users only those they uploaded); its assertions stop at once",
             "clients",
@@ -391,7 +388,10 @@ pub fn openapi() -> OpenApi {
                             .required(Some(Required::True))
                             .build(),
                     ))
-                    .response("429", problem("Rate limited: see the X-Rate-Limit-* headers"));
+                    .response(
+                        "429",
+                        problem("Rate limited: see the X-Rate-Limit-* headers"),
+                    );
             } else if !body.is_empty() {
                 op = op.request_body(Some(
                     RequestBodyBuilder::new()

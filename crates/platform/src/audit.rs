@@ -77,4 +77,3 @@ impl crate::group_commit::GroupRecord for AuditEvent {
         })
     }
 }
-

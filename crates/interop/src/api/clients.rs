@@ -124,14 +124,16 @@ pub async fn link_purpose(
     let purpose_id = match payload.get("purposeId") {
         Some(Value::String(p)) if uuid_shape(p) => p.clone(),
         Some(Value::String(_)) => {
-            return Err(InteropError::invalid("purposeId", "must be a purpose id (UUID)"));
+            return Err(InteropError::invalid(
+                "purposeId",
+                "must be a purpose id (UUID)",
+            ));
         }
         None | Some(Value::Null) => return Err(InteropError::invalid("purposeId", "is required")),
         Some(_) => return Err(InteropError::invalid("purposeId", "must be a string")),
     };
     Ok(Json(
-        clients::link_purpose(&state.platform.db, state.env, caller(&m), &id, &purpose_id)
-            .await?,
+        clients::link_purpose(&state.platform.db, state.env, caller(&m), &id, &purpose_id).await?,
     ))
 }
 

@@ -96,7 +96,10 @@ pub fn parse_keys(value: &Value) -> Result<Vec<KeyInput>, Vec<FieldError>> {
         )]);
     };
     if items.is_empty() {
-        return Err(vec![FieldError::new("body", "at least one key is required")]);
+        return Err(vec![FieldError::new(
+            "body",
+            "at least one key is required",
+        )]);
     }
     if items.len() > KEYS_PER_REQUEST {
         return Err(vec![FieldError::new(

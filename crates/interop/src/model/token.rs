@@ -151,7 +151,9 @@ fn whole_seconds(value: Option<&Value>) -> Option<i64> {
 }
 
 fn non_empty_string(value: Option<&Value>) -> Option<&str> {
-    value.and_then(Value::as_str).filter(|s| !s.trim().is_empty())
+    value
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
 }
 
 /// The first step: the form and the assertion's header and claims, in the order the debug
@@ -431,7 +433,10 @@ pub struct KeyFacts {
 }
 
 /// The second step: the key exists in this environment and belongs to the client `sub`.
-pub fn check_key<'k>(assertion: &Assertion, key: Option<&'k KeyFacts>) -> Result<&'k KeyFacts, Failure> {
+pub fn check_key<'k>(
+    assertion: &Assertion,
+    key: Option<&'k KeyFacts>,
+) -> Result<&'k KeyFacts, Failure> {
     let Some(key) = key else {
         return Err(fail(
             Step::PublicKeyRetrieve,
@@ -462,7 +467,10 @@ pub fn check_signature(assertion: &Assertion, key: &KeyFacts) -> Result<(), Fail
     };
     let n = URL_SAFE_NO_PAD.decode(&key.n).map_err(|_| broken())?;
     let e = URL_SAFE_NO_PAD.decode(&key.e).map_err(|_| broken())?;
-    assertion.token.verify_signature(&n, &e).map_err(|_| broken())
+    assertion
+        .token
+        .verify_signature(&n, &e)
+        .map_err(|_| broken())
 }
 
 /// What the platform states check needs of the purpose named by the assertion.
@@ -625,4 +633,3 @@ pub struct PlatformClaims<'a> {
     pub organization_id: &'a str,
     pub role: &'static str,
 }
-

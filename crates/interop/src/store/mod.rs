@@ -10,8 +10,8 @@ use crate::error::InteropError;
 use crate::model::{Environment, Role};
 
 pub mod agreements;
-pub mod clients;
 pub mod catalogue;
+pub mod clients;
 pub mod purposes;
 pub mod tokens;
 
