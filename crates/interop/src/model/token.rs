@@ -633,3 +633,6 @@ pub struct PlatformClaims<'a> {
     pub organization_id: &'a str,
     pub role: &'static str,
 }
+
+#[cfg(test)]
+mod tests;
