@@ -625,4 +625,77 @@ mod tests {
             "consumerNotes"
         );
     }
+
+    #[derive(Debug, Clone, Copy)]
+    enum Action {
+        Submit(bool),
+        Approve,
+        Reject,
+        Suspend(bool),
+        Activate(bool),
+        Archive,
+    }
+
+    fn action() -> impl proptest::strategy::Strategy<Value = Action> {
+        use proptest::prelude::*;
+        prop_oneof![
+            any::<bool>().prop_map(Action::Submit),
+            Just(Action::Approve),
+            Just(Action::Reject),
+            any::<bool>().prop_map(Action::Suspend),
+            any::<bool>().prop_map(Action::Activate),
+            Just(Action::Archive),
+        ]
+    }
+
+    fn side(consumer: bool) -> Side {
+        if consumer {
+            Side::Consumer
+        } else {
+            Side::Producer
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever the sequence of actions from a draft: SUSPENDED exactly when a side's flag
+        /// is set, ACTIVE never with a flag, ARCHIVED and REJECTED final, and approve/reject
+        /// only from PENDING.
+        #[test]
+        fn any_sequence_keeps_the_flags_and_the_state_in_step(
+            actions in proptest::collection::vec(action(), 0..40)
+        ) {
+            let mut f = facts(Draft, false, false);
+            for a in actions {
+                let before = f.state;
+                let result = match a {
+                    Action::Submit(auto) => {
+                        submit(&f, if auto { Automatic } else { Manual }, false)
+                    }
+                    Action::Approve => approve(&f),
+                    Action::Reject => reject(&f, RejectionReason::parse("reason", "no").unwrap()),
+                    Action::Suspend(c) => suspend(&f, side(c)),
+                    Action::Activate(c) => activate(&f, side(c)),
+                    Action::Archive => archive(&f),
+                };
+                if matches!(before, Archived | Rejected) {
+                    proptest::prop_assert!(result.is_err(), "{before:?} changed by {a:?}");
+                }
+                if matches!(a, Action::Approve | Action::Reject) && result.is_ok() {
+                    proptest::prop_assert_eq!(before, Pending);
+                }
+                if let Ok(change) = result {
+                    f.state = change.state;
+                    f.suspended_by_consumer = change.suspended_by_consumer;
+                    f.suspended_by_producer = change.suspended_by_producer;
+                }
+                let flagged = f.suspended_by_consumer || f.suspended_by_producer;
+                if f.state == Suspended {
+                    proptest::prop_assert!(flagged, "suspended with no flag");
+                }
+                if f.state == Active {
+                    proptest::prop_assert!(!flagged, "active with a flag");
+                }
+            }
+        }
+    }
 }
