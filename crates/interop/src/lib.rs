@@ -134,6 +134,34 @@ fn routes() -> Vec<Route> {
         r("GET", "/purposes/{id}", Member, get(pages::purposes::show)),
         r("POST", "/purposes/{id}", Member, post(pages::purposes::act)),
         r("GET", "/eservices", Member, get(pages::eservices::list)),
+        r("GET", "/clients", Member, get(pages::clients::list)),
+        r("POST", "/clients", Member, post(pages::clients::create)),
+        r("GET", "/clients/{id}", Member, get(pages::clients::show)),
+        r("POST", "/clients/{id}", Member, post(pages::clients::act)),
+        r(
+            "GET",
+            "/clients/{id}/keys/{kid}/jwk",
+            Member,
+            get(pages::clients::jwk),
+        ),
+        r(
+            "GET",
+            "/clients/{id}/voucher",
+            Member,
+            get(pages::clients::voucher),
+        ),
+        r(
+            "GET",
+            "/tools/client-assertion",
+            Member,
+            get(pages::tools::debug_form),
+        ),
+        r(
+            "POST",
+            "/tools/client-assertion",
+            Member,
+            post(pages::tools::debug_check),
+        ),
         // ---- end of pages ----
         r("POST", "/api/session", Entry, post(api::open_session)),
         r("GET", "/api/me", Member, get(api::me)),
@@ -302,7 +330,12 @@ fn routes() -> Vec<Route> {
             Member,
             post(api::clients::create_consumer),
         ),
-        r("POST", "/api/clientsApi", Member, post(api::clients::create_api)),
+        r(
+            "POST",
+            "/api/clientsApi",
+            Member,
+            post(api::clients::create_api),
+        ),
         r("GET", "/api/clients", Member, get(api::clients::list)),
         r("GET", "/api/clients/{id}", Member, get(api::clients::get)),
         r(

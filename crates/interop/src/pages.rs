@@ -5,8 +5,10 @@
 
 pub mod agreements;
 pub mod catalog;
+pub mod clients;
 pub mod eservices;
 pub mod purposes;
+pub mod tools;
 pub mod view;
 
 use askama::Template;
@@ -108,15 +110,25 @@ fn nav(base: &str, member: &Member, path: &str) -> Vec<NavItem> {
         items.push(("/agreements/received", "interop.nav.received"));
     }
     items.push(("/purposes", "interop.nav.purposes"));
+    // Clients and the debug tool: admin and security users (security ones see the clients
+    // they belong to). Both lists share a path: their pages mark the right one.
+    if crate::model::may_manage_keys(&member.roles) {
+        items.push(("/clients?kind=CONSUMER", "interop.nav.clients_consumer"));
+        items.push(("/clients?kind=API", "interop.nav.clients_api"));
+        items.push(("/tools/client-assertion", "interop.nav.debug"));
+    }
     if producer {
         items.push(("/eservices", "interop.nav.eservices"));
     }
-    let under = |href: &str| path == href || path.starts_with(&format!("{href}/"));
+    let under = |href: &str| {
+        let href = href.split('?').next().unwrap_or(href);
+        path == href || path.starts_with(&format!("{href}/"))
+    };
     let current = items
         .iter()
         .map(|(suffix, _)| format!("{base}{suffix}"))
         .filter(|href| under(href))
-        .max_by_key(String::len);
+        .max_by_key(|href| href.split('?').next().unwrap_or(href).len());
     items
         .into_iter()
         .map(|(suffix, key)| {
@@ -130,8 +142,21 @@ fn nav(base: &str, member: &Member, path: &str) -> Vec<NavItem> {
         .collect()
 }
 
+/// The request's address as the browser sent it: the environment's routes are nested, and
+/// axum strips `/interop/<environment>` from what they see; the left column and the language
+/// switch need it whole.
+fn original_uri(parts: &Parts) -> axum::http::Uri {
+    parts
+        .extensions
+        .get::<axum::extract::OriginalUri>()
+        .map_or_else(|| parts.uri.clone(), |o| o.0.clone())
+}
+
 fn page_of(parts: &Parts, user: Option<String>) -> Page {
     let mut page = Page::from_parts(parts);
+    if let Some(pq) = original_uri(parts).path_and_query() {
+        page.path = pq.as_str().to_string();
+    }
     page.user = user.map(|display_name| UserBadge { display_name });
     // The Reserved Area's logout needs its own token; the environment renders its own.
     page.csrf = None;
@@ -266,7 +291,7 @@ impl FromRequestParts<EnvState> for On {
     type Rejection = PageError;
 
     async fn from_request_parts(parts: &mut Parts, state: &EnvState) -> Result<Self, PageError> {
-        let path = parts.uri.path().to_string();
+        let path = original_uri(parts).path().to_string();
         match Member::from_request_parts(parts, state).await {
             Ok(member) => {
                 let page = page_of(parts, Some(member.display_name()));

@@ -1023,3 +1023,608 @@ async fn click_when_ready(c: &fantoccini::Client, css: &str) {
         .await
         .unwrap();
 }
+
+/// A screenshot of the whole page (the window grown to the page's height, then back).
+async fn full_page_screenshot(c: &fantoccini::Client, browser: &Browser, name: &str) {
+    c.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
+    let height = c
+        .execute("return document.documentElement.scrollHeight", vec![])
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap_or(900);
+    c.set_window_size(1280, u32::try_from(height).unwrap_or(900).clamp(900, 6000))
+        .await
+        .unwrap();
+    browser.screenshot(name).await;
+    c.set_window_size(1280, 900).await.unwrap();
+}
+
+/// `method path` of the JSON API of Collaudo with a bearer token: the status and the body.
+async fn interop_call(
+    app: &TestApp,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> serde_json::Value {
+    let mut r = app
+        .client
+        .request(
+            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+            app.url(&format!("/interop/collaudo{path}")),
+        )
+        .bearer_auth(token);
+    if let Some(b) = &body {
+        r = r.json(b);
+    }
+    let response = r.send().await.unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    assert!(status.is_success(), "{method} {path}: {status} {text}");
+    serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+}
+
+/// Answers that satisfy the current risk-analysis form: the first choice of every question
+/// that applies, a sentence for texts.
+async fn risk_answers(app: &TestApp, token: &str) -> serde_json::Value {
+    use serde_json::{Map, Value, json};
+    let form = interop_call(app, token, "GET", "/api/purposes/riskAnalysis/form", None).await;
+    let mut answers = Map::new();
+    for q in form["questions"].as_array().unwrap() {
+        if let Some(dep) = q.get("dependsOn") {
+            let given = answers
+                .get(dep["question"].as_str().unwrap())
+                .and_then(|v: &Value| v.as_array())
+                .is_some_and(|a| a.iter().any(|x| x == &dep["value"]));
+            if !given {
+                continue;
+            }
+        }
+        let value = match q["kind"].as_str().unwrap() {
+            "TEXT" => json!(["Notifiche degli atti del Comune ai cittadini."]),
+            _ => json!([q["options"][0]["value"]]),
+        };
+        answers.insert(q["id"].as_str().unwrap().to_string(), value);
+    }
+    json!({ "version": form["version"], "answers": answers })
+}
+
+/// The end of the seed guide: "completare la generazione del Voucher". Luca, with an ACTIVE
+/// agreement and purpose on SEND - UAT (made through the JSON API with his own session), in
+/// the browser creates a client, uploads his public key as PEM, links the purpose and reads
+/// on "Genera voucher" what the client assertion must say; the assertion signed with exactly
+/// that gets a voucher from Collaudo (verified with Collaudo's JWKS), none from Produzione,
+/// and the debug tool passes every step.
+#[tokio::test]
+async fn browser_technician_completes_the_voucher() {
+    let test = "browser_technician_completes_the_voucher";
+    let Some(browser) = Browser::start(test).await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let c = &browser.client;
+    use fantoccini::Locator::Css;
+    use serde_json::{Value, json};
+    const SEND: &str = "SEND - UAT (Piattaforma Notifiche)";
+
+    // Mario gives Luca Interoperabilità Collaudo / Amministratore; Luca enters Collaudo.
+    mario_adds_the_technician(c, &app, &browser).await;
+    login_as(c, &app, "NRELCU92C15L219G").await;
+    click_when_ready(c, "li[data-product='prod-interop'] a.btn-primary").await;
+    click_when_ready(c, "a[data-env='test']").await;
+    c.wait()
+        .for_element(Css("[data-testid=environment]"))
+        .await
+        .unwrap();
+    // His session of Collaudo also works as a bearer token for the JSON API.
+    let luca = c
+        .get_named_cookie("interop_collaudo")
+        .await
+        .unwrap()
+        .value()
+        .to_string();
+
+    // An ACTIVE agreement and an ACTIVE purpose on SEND - UAT, quickly.
+    let catalog = interop_call(&app, &luca, "GET", "/api/catalog?q=SEND", None).await;
+    let send = catalog["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == SEND)
+        .unwrap()
+        .clone();
+    let send_id = send["id"].as_str().unwrap().to_string();
+    let a = interop_call(
+        &app,
+        &luca,
+        "POST",
+        "/api/agreements",
+        Some(json!({"eserviceId": send_id, "descriptorId": send["activeDescriptor"]["id"]})),
+    )
+    .await;
+    let a = interop_call(
+        &app,
+        &luca,
+        "POST",
+        &format!("/api/agreements/{}/submit", a["id"].as_str().unwrap()),
+        None,
+    )
+    .await;
+    assert_eq!(a["state"], "ACTIVE", "{a}");
+    let risk = risk_answers(&app, &luca).await;
+    let p = interop_call(
+        &app,
+        &luca,
+        "POST",
+        "/api/purposes",
+        Some(json!({
+            "eserviceId": send_id, "title": "Notifiche atti del Comune",
+            "description": "Invio a valore legale degli atti del Comune ai cittadini.",
+            "isFreeOfCharge": false, "dailyCalls": 1000, "riskAnalysisForm": risk,
+        })),
+    )
+    .await;
+    let purpose = p["id"].as_str().unwrap().to_string();
+    let p = interop_call(
+        &app,
+        &luca,
+        "POST",
+        &format!(
+            "/api/purposes/{purpose}/versions/{}/activate",
+            p["versions"][0]["id"].as_str().unwrap()
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(p["versions"][0]["state"], "ACTIVE", "{p}");
+
+    // "Client e-service": the list is empty; "Crea nuovo client" with Luca checked.
+    click_when_ready(c, "nav a[href='/interop/collaudo/clients?kind=CONSUMER']").await;
+    c.wait()
+        .for_element(Css("[data-testid=clients-empty]"))
+        .await
+        .unwrap();
+    let current = text_of(c, "nav a[aria-current=page]").await;
+    assert_eq!(current, "Client e-service");
+    assert!(
+        c.find(Css("input[name=members][data-me=true]:checked"))
+            .await
+            .is_ok(),
+        "the creator is a member by default"
+    );
+    // Too short a name: said next to the field, what was typed kept.
+    type_into(c, "#client-name", "SEND").await;
+    type_into(c, "#client-description", "Il gestionale delle notifiche.").await;
+    click(c, "[data-testid=create-client]").await;
+    let error = text_of(c, "[data-testid=error-name]").await;
+    assert!(error.contains("da 5 a 60"), "{error}");
+    let kept = c
+        .execute(
+            "return document.querySelector('#client-description').value",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(kept.as_str(), Some("Il gestionale delle notifiche."));
+    c.find(Css("#client-name"))
+        .await
+        .unwrap()
+        .clear()
+        .await
+        .unwrap();
+    type_into(c, "#client-name", "Gestionale notifiche SEND").await;
+    scroll_to(c, "#new-client").await;
+    browser.screenshot("interop-voucher-client-form").await;
+    click(c, "[data-testid=create-client]").await;
+
+    // The client's page.
+    wait_for_text(c, "[data-testid=flash]", "Client creato.").await;
+    assert_eq!(
+        text_of(c, "[data-testid=client-name]").await,
+        "Gestionale notifiche SEND"
+    );
+    let client_id = text_of(c, "[data-testid=client-id]").await;
+    assert_eq!(client_id.len(), 36, "{client_id}");
+    let members = text_of(c, "[data-testid=client-members]").await;
+    assert!(members.contains("Luca Neri"), "{members}");
+
+    // A private key pasted by mistake: the specific message next to the field.
+    let key = testkit::interop::ClientKey::generate();
+    c.execute(
+        "document.querySelector('#key').value = arguments[0]",
+        vec![json!(key.private_pem)],
+    )
+    .await
+    .unwrap();
+    type_into(c, "#key-name", "Chiave del gestionale").await;
+    click(c, "[data-testid=upload-key]").await;
+    let error = text_of(c, "[data-testid=error-key]").await;
+    assert!(error.contains("chiave privata"), "{error}");
+    let detail = text_of(c, "[data-testid=error-key-detail]").await;
+    assert!(
+        detail.contains("openssl rsa -in key.pem -pubout"),
+        "{detail}"
+    );
+    // The private key is not written back into the page.
+    let kept = c
+        .execute("return document.querySelector('#key').value", vec![])
+        .await
+        .unwrap();
+    assert_eq!(kept.as_str(), Some(""));
+    scroll_to(c, "[data-testid=upload-key-form]").await;
+    browser.screenshot("interop-voucher-key-refused").await;
+    // The public key, pasted as PEM.
+    c.find(Css("#key")).await.unwrap().clear().await.unwrap();
+    type_into(c, "#key", &key.public_pem).await;
+    click(c, "[data-testid=upload-key]").await;
+    wait_for_text(c, "[data-testid=flash]", "Chiave caricata.").await;
+    assert_eq!(text_of(c, "[data-testid=key-kid]").await, key.kid);
+    let row = text_of(c, "[data-testid=client-keys] tbody tr").await;
+    assert!(
+        row.contains("Chiave del gestionale") && row.contains("Luca Neri"),
+        "{row}"
+    );
+
+    // The purpose, linked.
+    let option = text_of(c, "#purposeId option").await;
+    assert!(option.contains("Notifiche atti del Comune"), "{option}");
+    click(c, "[data-testid=link-purpose]").await;
+    wait_for_text(c, "[data-testid=flash]", "Finalità associata al client.").await;
+    let row = text_of(c, &format!("tr[data-purpose='{purpose}']")).await;
+    assert!(row.contains(SEND) && row.contains("Attiva"), "{row}");
+    full_page_screenshot(c, &browser, "interop-voucher-client").await;
+    scroll_to(c, "#keys").await;
+    browser.screenshot("interop-voucher-client-keys").await;
+
+    // The key as JWK, an attachment.
+    let r = app
+        .get(&format!(
+            "/interop/collaudo/clients/{client_id}/keys/{}/jwk",
+            key.kid
+        ))
+        .bearer_auth(&luca)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/jwk+json");
+    let disposition = r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(disposition.starts_with("attachment"), "{disposition}");
+    let jwk: Value = r.json().await.unwrap();
+    assert_eq!(jwk["kid"], key.kid.as_str());
+    assert_eq!(jwk["n"], key.jwk()["n"]);
+
+    // "Genera voucher": what the client assertion must say.
+    click(
+        c,
+        &format!("tr[data-purpose='{purpose}'] [data-testid=voucher]"),
+    )
+    .await;
+    let shown_kid = text_of(c, "[data-testid=kid]").await;
+    assert_eq!(shown_kid, key.kid);
+    assert_eq!(text_of(c, "[data-testid=alg]").await, "RS256");
+    assert_eq!(text_of(c, "[data-testid=typ]").await, "JWT");
+    assert_eq!(text_of(c, "[data-testid=client-id]").await, client_id);
+    assert_eq!(text_of(c, "[data-testid=purpose-id]").await, purpose);
+    assert_eq!(text_of(c, "[data-testid=eservice]").await, SEND);
+    let audience = text_of(c, "[data-testid=audience]").await;
+    assert!(!audience.is_empty());
+    assert_eq!(text_of(c, "[data-testid=claim-aud]").await, audience);
+    assert_eq!(text_of(c, "[data-testid=claim-iss]").await, client_id);
+    assert_eq!(text_of(c, "[data-testid=claim-sub]").await, client_id);
+    let jti = text_of(c, "[data-testid=claim-jti]").await;
+    assert!(uuid::Uuid::parse_str(&jti).is_ok(), "{jti}");
+    let token_url = text_of(c, "[data-testid=token-url]").await;
+    assert_eq!(token_url, app.url("/interop/collaudo/token.oauth2"));
+    let curl = text_of(c, "[data-testid=curl]").await;
+    for field in [
+        "client_id=",
+        "client_assertion=",
+        "client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "grant_type=client_credentials",
+    ] {
+        assert!(curl.contains(field), "{field} in {curl}");
+    }
+    full_page_screenshot(c, &browser, "interop-voucher-page").await;
+    scroll_to(c, "[data-testid=payload-claims]").await;
+    browser.screenshot("interop-voucher-page-payload").await;
+    scroll_to(c, "[data-testid=curl]").await;
+    browser.screenshot("interop-voucher-page-request").await;
+
+    // The technician's software signs exactly what the page showed.
+    let now = platform::jwt::now_secs();
+    let assertion = key.sign(
+        &json!({"kid": shown_kid, "alg": "RS256", "typ": "JWT"}),
+        &json!({
+            "iss": client_id, "sub": client_id, "aud": audience, "purposeId": purpose,
+            "jti": jti, "iat": now, "exp": now + 600,
+        }),
+    );
+    let form = testkit::interop::token_form(Some(&client_id), &assertion);
+    let r = app
+        .client
+        .post(&token_url)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["token_type"], "Bearer");
+    let voucher = body["access_token"].as_str().unwrap().to_string();
+    // The voucher verifies with Collaudo's published keys, and says the right things.
+    let jwks: Value = app
+        .get("/interop/collaudo/.well-known/jwks.json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let parsed = platform::jwt::Unverified::parse(&voucher).unwrap();
+    let signing = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"].as_str() == parsed.kid())
+        .unwrap_or_else(|| panic!("the voucher's kid is not in {jwks}"));
+    let (n, e) = platform::jwt::rsa_components(signing).unwrap();
+    let claims: Value = parsed.verify(&n, &e).unwrap();
+    let db = app.db.connect().await;
+    let comune: String =
+        sqlx::query_scalar("SELECT id FROM institutions WHERE tax_code = '00123456782'")
+            .fetch_one(db.reader())
+            .await
+            .unwrap();
+    db.close().await;
+    assert_eq!(claims["purposeId"], purpose.as_str(), "{claims}");
+    assert_eq!(claims["sub"], client_id.as_str(), "{claims}");
+    assert_eq!(claims["client_id"], client_id.as_str(), "{claims}");
+    assert_eq!(claims["eserviceId"], send_id.as_str(), "{claims}");
+    assert_eq!(claims["consumerId"], comune.as_str(), "{claims}");
+    // The page's shell script and curl command, run as written (where OpenSSL and curl are
+    // installed), get a voucher too.
+    let text_content = |css: &'static str| async move {
+        c.find(Css(css))
+            .await
+            .unwrap()
+            .prop("textContent")
+            .await
+            .unwrap()
+            .unwrap_or_default()
+    };
+    let script = text_content("[data-testid=script]").await;
+    let curl = text_content("[data-testid=curl]").await;
+    let installed = |program: &str, arg: &str| {
+        std::process::Command::new(program)
+            .arg(arg)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if installed("openssl", "version") && installed("curl", "--version") {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("key.pem"), &key.private_pem).unwrap();
+        // Asynchronously: the app answering curl runs on this test's runtime.
+        let out = tokio::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!("set -e\n{script}\n{curl} --silent --max-time 30"))
+            .current_dir(dir.path())
+            .output()
+            .await
+            .unwrap();
+        let answer = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{answer} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let answer: Value =
+            serde_json::from_str(&answer).unwrap_or_else(|e| panic!("{e}: {answer}"));
+        assert_eq!(answer["token_type"], "Bearer", "{answer}");
+    } else {
+        testkit::skipped(
+            test,
+            "openssl or curl is not installed: the page's script was not run",
+        );
+    }
+    // Nothing of Collaudo exists in Produzione.
+    let r = app
+        .client
+        .post(app.url("/interop/produzione/token.oauth2"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+
+    // "Verifica client assertion": every step passed for this assertion.
+    click(c, "nav a[href='/interop/collaudo/tools/client-assertion']").await;
+    c.wait()
+        .for_element(Css("[data-testid=debug-form]"))
+        .await
+        .unwrap();
+    c.execute(
+        "document.querySelector('#client_assertion').value = arguments[0]",
+        vec![json!(assertion)],
+    )
+    .await
+    .unwrap();
+    type_into(c, "#client_id", &client_id).await;
+    click(c, "[data-testid=debug-check]").await;
+    c.wait()
+        .for_element(Css("[data-testid=verdict][data-result=PASSED]"))
+        .await
+        .unwrap();
+    assert_eq!(
+        text_of(c, "nav a[aria-current=page]").await,
+        "Verifica client assertion"
+    );
+    let results = c
+        .execute(
+            "return Array.from(document.querySelectorAll('[data-testid=steps] tr[data-step]')).map(r => r.dataset.result).join(',')",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(results.as_str(), Some("PASSED,PASSED,PASSED,PASSED"));
+    browser.screenshot("interop-voucher-debug-passed").await;
+    // Another purpose id: the states step fails, with its reason.
+    let wrong = key.sign(
+        &json!({"kid": shown_kid, "alg": "RS256", "typ": "JWT"}),
+        &json!({
+            "iss": client_id, "sub": client_id, "aud": audience,
+            "purposeId": uuid::Uuid::new_v4().to_string(),
+            "jti": uuid::Uuid::new_v4().to_string(), "iat": now, "exp": now + 600,
+        }),
+    );
+    c.execute(
+        "document.querySelector('#client_assertion').value = arguments[0]",
+        vec![json!(wrong)],
+    )
+    .await
+    .unwrap();
+    click(c, "[data-testid=debug-check]").await;
+    c.wait()
+        .for_element(Css("[data-testid=verdict][data-result=FAILED]"))
+        .await
+        .unwrap();
+    let failed = text_of(
+        c,
+        "tr[data-step=platformStatesVerification][data-result=FAILED]",
+    )
+    .await;
+    assert!(!failed.is_empty());
+    scroll_to(c, "[data-testid=steps]").await;
+    browser.screenshot("interop-voucher-debug-failed").await;
+
+    // Another institution (Giulia, Regione Valdoro, admin in Collaudo) learns nothing of the
+    // Comune's client from the debug tool.
+    let session: Value = app
+        .post("/auth/test-idp/token")
+        .json(&json!({ "fiscal_number": "VRDGLI78M50F205U" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let db = app.db.connect().await;
+    let regione: String =
+        sqlx::query_scalar("SELECT id FROM institutions WHERE tax_code = '80001234568'")
+            .fetch_one(db.reader())
+            .await
+            .unwrap();
+    db.close().await;
+    let identity: Value = app
+        .get(&format!(
+            "/v2/token/exchange?institutionId={regione}&productId=prod-interop-coll"
+        ))
+        .bearer_auth(session["sessionToken"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let giulia: Value = app
+        .post("/interop/collaudo/api/session")
+        .json(&json!({ "identity_token": identity["token"] }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r = app
+        .post("/interop/collaudo/tools/client-assertion")
+        .bearer_auth(giulia["token"].as_str().unwrap())
+        .header("accept-language", "it")
+        .form(&[("client_assertion", assertion.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Client non trovato"), "{page}");
+    assert!(!page.contains(&client_id), "the client's id leaks");
+
+    // A form posted with the session cookie but without the CSRF token changes nothing.
+    let status = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             fetch(arguments[0], {method: 'POST', credentials: 'same-origin', \
+               headers: {'Content-Type': 'application/x-www-form-urlencoded'}, \
+               body: 'action=delete'}).then(r => done(r.status), () => done(0));",
+            vec![json!(format!("/interop/collaudo/clients/{client_id}"))],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status.as_i64(), Some(403));
+    interop_call(
+        &app,
+        &luca,
+        "GET",
+        &format!("/api/clients/{client_id}"),
+        None,
+    )
+    .await;
+
+    // An API client: created by the same form, its voucher page without purposeId.
+    let r = app
+        .post("/interop/collaudo/clients")
+        .bearer_auth(&luca)
+        .form(&[("kind", "API"), ("name", "Gestionale anagrafe")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    let api_client = location
+        .trim_start_matches("/interop/collaudo/clients/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let listed = interop_call(&app, &luca, "GET", "/api/clients?kind=API", None).await;
+    assert_eq!(listed["results"][0]["id"], api_client.as_str(), "{listed}");
+    let page = app
+        .get(&format!("/interop/collaudo/clients/{api_client}/voucher"))
+        .bearer_auth(&luca)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&audience), "{page}");
+    assert!(!page.contains("purposeId"), "{page}");
+    assert!(page.contains("data-testid=\"no-keys\""), "{page}");
+
+    // The list of e-service clients shows it.
+    click(c, "nav a[href='/interop/collaudo/clients?kind=CONSUMER']").await;
+    let row = text_of(c, "[data-testid=clients] tbody tr").await;
+    assert!(row.contains("Gestionale notifiche SEND"), "{row}");
+    full_page_screenshot(c, &browser, "interop-voucher-clients-list").await;
+
+    // The same pages in English: the language switch comes back to the client's page.
+    let client_page = app.url(&format!("/interop/collaudo/clients/{client_id}"));
+    c.goto(&client_page).await.unwrap();
+    c.wait()
+        .for_element(Css("[data-testid=client-keys]"))
+        .await
+        .unwrap();
+    click(c, "button[value=en]").await;
+    c.wait().for_element(Css("html[lang=en]")).await.unwrap();
+    assert_eq!(c.current_url().await.unwrap().as_str(), client_page);
+    assert_eq!(text_of(c, "#keys-title").await, "Public keys");
+    assert_eq!(
+        text_of(c, "nav a[aria-current=page]").await,
+        "E-service clients"
+    );
+    browser.screenshot("interop-voucher-client-en").await;
+    browser.close().await;
+}
