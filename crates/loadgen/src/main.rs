@@ -10,6 +10,8 @@ use clap::{Parser, Subcommand};
 use futures::StreamExt;
 use serde_json::{Value, json};
 
+mod token;
+
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 #[derive(Parser)]
@@ -40,6 +42,29 @@ enum Scenario {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// The token endpoint: `POST /interop/collaudo/token.oauth2` with valid client assertions
+    /// of CLIENTS consumer clients, signed beforehand, over CONNECTIONS keep-alive connections:
+    /// first at full load, then at half of that rate (paced) for the latency. The server runs
+    /// on SERVER_THREADS worker threads pinned to the first CPUs, the load generator on the
+    /// last one. Reference: raw RSA-2048 signatures per second on the server's core.
+    Token {
+        /// The app's database (default: SQLite in a temporary directory).
+        #[arg(long)]
+        database_url: Option<String>,
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        /// Seconds of each measured phase (full load, then half load).
+        #[arg(long, default_value_t = 10)]
+        duration: u64,
+        #[arg(long, default_value_t = 20)]
+        clients: usize,
+        /// Worker threads of the server's runtime.
+        #[arg(long, default_value_t = 1)]
+        server_threads: usize,
+        /// The app's `database.max_connections` (default: the app's default).
+        #[arg(long)]
+        database_connections: Option<u32>,
+    },
 }
 
 const KEY: &str = "loadgen-migration-key-0123456789";
@@ -47,6 +72,32 @@ const COMUNE_FC: &str = "00123456782";
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    // The token scenario builds its own runtimes, each on its own threads and cores.
+    if let Scenario::Token {
+        database_url,
+        connections,
+        duration,
+        clients,
+        server_threads,
+        database_connections,
+    } = cli.scenario
+    {
+        let options = token::Options {
+            database_url,
+            connections: connections.max(1),
+            duration: Duration::from_secs(duration.max(1)),
+            clients: clients.max(1),
+            server_threads: server_threads.max(1),
+            database_connections,
+        };
+        return match token::run(&options) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("loadgen: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -65,6 +116,7 @@ fn main() -> std::process::ExitCode {
                 workers,
                 database_url,
             } => import(delegates, services, workers, database_url).await,
+            Scenario::Token { .. } => Ok(()),
         }
     });
     match result {
