@@ -504,6 +504,15 @@ async fn portal_login(c: &fantoccini::Client, portal: &str, email: &str) {
     type_into(c, "#email", email).await;
     type_into(c, "#password", selfcare::demo_devportal::PASSWORD).await;
     click(c, "form[action='/login'] button[type=submit]").await;
+    // The login page has an h1 too: wait until the browser has left it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while c.current_url().await.unwrap().path() == "/login" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still on the portal's login page"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     c.wait()
         .for_element(fantoccini::Locator::Css("h1"))
         .await
