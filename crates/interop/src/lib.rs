@@ -472,7 +472,7 @@ fn environment(
                 Duration::from_millis(all.token.rate_limit_interval_ms),
             ),
         },
-        vouchers: GroupCommit::spawn(platform.db.clone(), "voucher records"),
+        vouchers: GroupCommit::spawn(&platform.db, "voucher records"),
     });
     sweep_vouchers(&state);
     let mut by_path: Vec<(&'static str, MethodRouter<EnvState>)> = Vec::new();

@@ -3,6 +3,7 @@
 use serde_json::Value;
 use sqlx::{Any, Executor};
 
+use crate::db::hot::Param;
 use crate::db::now_millis;
 
 #[derive(Debug, Clone, Default)]
@@ -64,16 +65,32 @@ where
 pub type GroupWriter = crate::group_commit::GroupCommit<AuditEvent>;
 
 impl crate::group_commit::GroupRecord for AuditEvent {
-    fn write_batch<'c>(
-        conn: &'c mut sqlx::AnyConnection,
-        _dialect: crate::db::Dialect,
-        batch: &'c [Self],
-    ) -> futures::future::BoxFuture<'c, Result<(), sqlx::Error>> {
-        Box::pin(async move {
-            for event in batch {
-                record(&mut *conn, event).await?;
-            }
-            Ok(())
-        })
+    const TABLE: &'static str = "audit_log";
+    const COLUMNS: &'static [(&'static str, crate::group_commit::ColumnType)] = {
+        use crate::group_commit::ColumnType::{BigInt, Text};
+        &[
+            ("id", Text),
+            ("at", BigInt),
+            ("action", Text),
+            ("actor", Text),
+            ("institution_id", Text),
+            ("target", Text),
+            ("details", Text),
+            ("client_addr", Text),
+        ]
+    };
+
+    /// A new id and the time of writing, like [`record`].
+    fn values(&self) -> Vec<Param<'_>> {
+        vec![
+            Param::owned(uuid::Uuid::new_v4().to_string()),
+            Param::int(now_millis()),
+            Param::text(&self.action),
+            Param::opt_text(self.actor.as_deref()),
+            Param::opt_text(self.institution_id.as_deref()),
+            Param::opt_text(self.target.as_deref()),
+            Param::owned(self.details.to_string()),
+            Param::opt_text(self.client_addr.as_deref()),
+        ]
     }
 }

@@ -14,6 +14,8 @@ use sqlx::{Any, AnyPool, Connection, Executor, Transaction};
 
 use crate::config::DatabaseSettings;
 
+pub mod hot;
+
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
 
@@ -36,6 +38,8 @@ struct Inner {
     write: AnyPool,
     dialect: Dialect,
     description: String,
+    /// The native driver, for the hot paths ([`hot`]).
+    hot: hot::HotDb,
 }
 
 impl std::fmt::Debug for Db {
@@ -158,6 +162,7 @@ impl Db {
                 write,
                 dialect: Dialect::Sqlite,
                 description,
+                hot: hot::HotDb::sqlite(path.to_path_buf()),
             }),
         })
     }
@@ -183,12 +188,14 @@ impl Db {
             .connect_with(options)
             .await
             .map_err(open_error)?;
+        let hot = hot::HotDb::postgres(url, max_connections, acquire).map_err(open_error)?;
         Ok(Db {
             inner: Arc::new(Inner {
                 read: pool.clone(),
                 write: pool,
                 dialect: Dialect::Postgres,
                 description,
+                hot,
             }),
         })
     }
@@ -234,9 +241,19 @@ impl Db {
         &self.inner.write
     }
 
-    /// Starts a write transaction.
+    /// The native driver, for the few statements of the hot paths.
+    pub fn hot(&self) -> &hot::HotDb {
+        &self.inner.hot
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`): the group-commit writer is a second writer, and a deferred transaction
+    /// that read before it wrote would fail instead of waiting for it.
     pub async fn begin(&self) -> Result<Transaction<'static, Any>, DbError> {
-        Ok(self.inner.write.begin().await?)
+        Ok(match self.inner.dialect {
+            Dialect::Sqlite => self.inner.write.begin_with("BEGIN IMMEDIATE").await?,
+            Dialect::Postgres => self.inner.write.begin().await?,
+        })
     }
 
     /// Checks that the database answers.
@@ -248,6 +265,7 @@ impl Db {
     pub async fn close(&self) {
         self.inner.read.close().await;
         self.inner.write.close().await;
+        self.inner.hot.close().await;
     }
 }
 

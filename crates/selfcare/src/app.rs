@@ -292,7 +292,7 @@ impl App {
             keys,
             metrics,
             catalogue: catalogue.clone(),
-            audit: platform::audit::GroupWriter::spawn(db.clone(), "audit records"),
+            audit: platform::audit::GroupWriter::spawn(&db, "audit records"),
             mail: Mailer::new(),
         });
 

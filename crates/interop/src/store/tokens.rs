@@ -5,10 +5,12 @@
 //! No cache: every request reads committed state, so that a change made through any instance
 //! is honoured by the very next request.
 
-use futures::future::BoxFuture;
-use platform::db::{Db, Dialect};
-use platform::group_commit::GroupRecord;
-use sqlx::{AnyConnection, Row};
+use std::sync::LazyLock;
+
+use platform::db::Db;
+use platform::db::hot::{HotRow, Param, Sql};
+use platform::group_commit::{ColumnType, GroupRecord};
+use sqlx::Row;
 
 use super::corrupt;
 use crate::model::client::ClientKind;
@@ -44,42 +46,51 @@ const LOOKUP: &str = "SELECT c.id AS client_id, c.consumer_id AS client_consumer
     LEFT JOIN interop_descriptors d ON d.id = a.descriptor_id \
     WHERE k.env = $1 AND k.kid = $2";
 
-/// Reads the key `kid` with its client and, when `purpose_id` is given, the purpose's states.
+static LOOKUP_SQL: LazyLock<Sql> = LazyLock::new(|| Sql::new(LOOKUP));
+
+/// Reads the key `kid` with its client and, when `purpose_id` is given, the purpose's states:
+/// one indexed statement on the native driver, on the calling thread on SQLite.
 pub async fn facts(
     db: &Db,
     env: Environment,
     kid: &str,
     purpose_id: Option<&str>,
 ) -> Result<Facts, sqlx::Error> {
-    let row = sqlx::query(LOOKUP)
-        .bind(env.as_str())
-        .bind(kid)
-        .bind(purpose_id)
-        .fetch_optional(db.reader())
+    let params = [
+        Param::text(env.as_str()),
+        Param::text(kid),
+        Param::opt_text(purpose_id),
+    ];
+    let facts = db
+        .hot()
+        .fetch_optional(&LOOKUP_SQL, &params, decode_facts)
         .await?;
-    let Some(r) = row else {
-        return Ok(Facts::default());
-    };
-    let kind: String = r.try_get("kind")?;
+    Ok(facts.unwrap_or_default())
+}
+
+fn required<T>(value: Option<T>, what: &str) -> Result<T, sqlx::Error> {
+    value.ok_or_else(|| corrupt(what))
+}
+
+/// The row of [`LOOKUP`], by column index.
+fn decode_facts(r: &dyn HotRow) -> Result<Facts, sqlx::Error> {
+    let kind = required(r.text(2)?, "client kind")?;
     let key = KeyFacts {
-        client_id: r.try_get("client_id")?,
-        consumer_id: r.try_get("client_consumer")?,
+        client_id: required(r.text(0)?, "client id")?,
+        consumer_id: required(r.text(1)?, "client consumer")?,
         kind: ClientKind::parse(&kind).ok_or_else(|| corrupt("client kind"))?,
-        n: r.try_get("n")?,
-        e: r.try_get("e")?,
+        n: required(r.text(3)?, "key n")?,
+        e: required(r.text(4)?, "key e")?,
     };
-    let purpose_found: Option<String> = r.try_get("purpose_id")?;
-    let purpose = match purpose_found {
+    let purpose = match r.text(5)? {
         None => None,
         Some(_) => {
-            let agreement_id: Option<String> = r.try_get("agreement_id")?;
-            let agreement = match agreement_id {
+            let agreement = match r.text(12)? {
                 None => None,
                 Some(id) => {
-                    let state: String = r.try_get("agreement_state")?;
-                    let d_state: Option<String> = r.try_get("descriptor_state")?;
-                    let audience: Option<String> = r.try_get("audience")?;
-                    let audience: Vec<String> = audience
+                    let state = required(r.text(13)?, "agreement state")?;
+                    let audience: Vec<String> = r
+                        .text(16)?
                         .as_deref()
                         .map(serde_json::from_str)
                         .transpose()
@@ -89,25 +100,24 @@ pub async fn facts(
                         id,
                         state: AgreementState::parse(&state)
                             .ok_or_else(|| corrupt("agreement state"))?,
-                        descriptor_id: r.try_get("descriptor_id")?,
-                        descriptor_state: d_state
+                        descriptor_id: required(r.text(14)?, "agreement descriptor")?,
+                        descriptor_state: r
+                            .text(15)?
                             .as_deref()
                             .and_then(DescriptorState::parse)
                             .ok_or_else(|| corrupt("descriptor state"))?,
                         audience,
-                        voucher_lifespan: r
-                            .try_get::<Option<i64>, _>("voucher_lifespan")?
-                            .unwrap_or(0),
+                        voucher_lifespan: r.int(17)?.unwrap_or(0),
                     })
                 }
             };
             Some(PurposeStates {
-                consumer_id: r.try_get("purpose_consumer")?,
-                eservice_id: r.try_get("eservice_id")?,
-                producer_id: r.try_get("producer_id")?,
-                linked: r.try_get::<i64, _>("linked")? != 0,
-                active: r.try_get::<i64, _>("active")? != 0,
-                waiting_for_approval: r.try_get::<i64, _>("waiting")? != 0,
+                consumer_id: required(r.text(6)?, "purpose consumer")?,
+                eservice_id: required(r.text(7)?, "purpose e-service")?,
+                producer_id: required(r.text(8)?, "purpose producer")?,
+                linked: r.int(9)? == Some(1),
+                active: r.int(10)? == Some(1),
+                waiting_for_approval: r.int(11)? == Some(1),
                 agreement,
             })
         }
@@ -178,61 +188,44 @@ pub struct VoucherRecord {
     pub expires_at: i64,
 }
 
-const VOUCHER_COLUMNS: usize = 15;
-/// Rows per INSERT statement (SQLite's default limit is 32,766 bound values).
-const ROWS_PER_INSERT: usize = 128;
-
 impl GroupRecord for VoucherRecord {
-    fn write_batch<'c>(
-        conn: &'c mut AnyConnection,
-        _dialect: Dialect,
-        batch: &'c [Self],
-    ) -> BoxFuture<'c, Result<(), sqlx::Error>> {
-        Box::pin(async move {
-            for chunk in batch.chunks(ROWS_PER_INSERT) {
-                let mut sql = String::with_capacity(200 + chunk.len() * 80);
-                sql.push_str(
-                    "INSERT INTO interop_vouchers (jti, env, kind, client_id, consumer_id, \
-                     purpose_id, agreement_id, eservice_id, descriptor_id, client_kid, \
-                     signing_kid, audience, assertion_jti, issued_at, expires_at) VALUES ",
-                );
-                for i in 0..chunk.len() {
-                    if i > 0 {
-                        sql.push(',');
-                    }
-                    sql.push('(');
-                    for c in 0..VOUCHER_COLUMNS {
-                        if c > 0 {
-                            sql.push(',');
-                        }
-                        sql.push('$');
-                        sql.push_str(&(i * VOUCHER_COLUMNS + c + 1).to_string());
-                    }
-                    sql.push(')');
-                }
-                let mut q = sqlx::query(&sql);
-                for v in chunk {
-                    q = q
-                        .bind(&v.jti)
-                        .bind(v.env.as_str())
-                        .bind(v.kind.as_str())
-                        .bind(&v.client_id)
-                        .bind(&v.consumer_id)
-                        .bind(v.purpose_id.as_deref())
-                        .bind(v.agreement_id.as_deref())
-                        .bind(v.eservice_id.as_deref())
-                        .bind(v.descriptor_id.as_deref())
-                        .bind(&v.client_kid)
-                        .bind(&v.signing_kid)
-                        .bind(&v.audience)
-                        .bind(&v.assertion_jti)
-                        .bind(v.issued_at)
-                        .bind(v.expires_at);
-                }
-                q.execute(&mut *conn).await?;
-            }
-            Ok(())
-        })
+    const TABLE: &'static str = "interop_vouchers";
+    const COLUMNS: &'static [(&'static str, ColumnType)] = &[
+        ("jti", ColumnType::Text),
+        ("env", ColumnType::Text),
+        ("kind", ColumnType::Text),
+        ("client_id", ColumnType::Text),
+        ("consumer_id", ColumnType::Text),
+        ("purpose_id", ColumnType::Text),
+        ("agreement_id", ColumnType::Text),
+        ("eservice_id", ColumnType::Text),
+        ("descriptor_id", ColumnType::Text),
+        ("client_kid", ColumnType::Text),
+        ("signing_kid", ColumnType::Text),
+        ("audience", ColumnType::Text),
+        ("assertion_jti", ColumnType::Text),
+        ("issued_at", ColumnType::BigInt),
+        ("expires_at", ColumnType::BigInt),
+    ];
+
+    fn values(&self) -> Vec<Param<'_>> {
+        vec![
+            Param::text(&self.jti),
+            Param::text(self.env.as_str()),
+            Param::text(self.kind.as_str()),
+            Param::text(&self.client_id),
+            Param::text(&self.consumer_id),
+            Param::opt_text(self.purpose_id.as_deref()),
+            Param::opt_text(self.agreement_id.as_deref()),
+            Param::opt_text(self.eservice_id.as_deref()),
+            Param::opt_text(self.descriptor_id.as_deref()),
+            Param::text(&self.client_kid),
+            Param::text(&self.signing_kid),
+            Param::text(&self.audience),
+            Param::text(&self.assertion_jti),
+            Param::int(self.issued_at),
+            Param::int(self.expires_at),
+        ]
     }
 }
 

@@ -91,3 +91,61 @@ async fn the_app_records_its_start_in_the_audit_log() {
     );
     db.close().await;
 }
+
+/// The group-commit writer on the native driver: a lone record is committed (nothing waits
+/// for a second one), a burst is committed whole, every record carries its values, and a
+/// read-then-write transaction of the sqlx pool runs beside the writer without failing.
+#[tokio::test]
+async fn group_commits_write_lone_records_bursts_and_leave_other_writers_alone() {
+    let test_db = TestDb::new().await;
+    let db = Db::connect(test_db.url(), &Default::default())
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    let writer = audit::GroupWriter::spawn(&db, "test audit records");
+
+    let mut lone = AuditEvent::new("test.group.lone");
+    lone.actor = Some("someone".into());
+    lone.details = serde_json::json!({"n": 1});
+    let committed = tokio::time::timeout(std::time::Duration::from_secs(10), writer.record(lone))
+        .await
+        .expect("a lone record is committed without waiting for another");
+    assert!(committed);
+    let (actor, details, institution): (Option<String>, String, Option<String>) = sqlx::query_as(
+        "SELECT actor, details, institution_id FROM audit_log WHERE action = 'test.group.lone'",
+    )
+    .fetch_one(db.reader())
+    .await
+    .unwrap();
+    assert_eq!(actor.as_deref(), Some("someone"));
+    assert_eq!(details, r#"{"n":1}"#);
+    assert_eq!(institution, None);
+
+    // A burst, while a transaction of the pool reads and then writes.
+    let burst = futures::future::join_all(
+        (0..300).map(|_| writer.record(AuditEvent::new("test.group.burst"))),
+    );
+    let other = async {
+        for _ in 0..20 {
+            let mut tx = db.begin().await.unwrap();
+            let n = audit::count(&mut *tx, "test.group.burst").await.unwrap();
+            let mut event = AuditEvent::new("test.group.beside");
+            event.target = Some(n.to_string());
+            audit::record(&mut *tx, &event).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+    };
+    let (written, ()) = tokio::join!(burst, other);
+    assert!(written.iter().all(|ok| *ok));
+    assert_eq!(
+        audit::count(db.reader(), "test.group.burst").await.unwrap(),
+        300
+    );
+    assert_eq!(
+        audit::count(db.reader(), "test.group.beside")
+            .await
+            .unwrap(),
+        20
+    );
+    db.close().await;
+}

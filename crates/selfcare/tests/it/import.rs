@@ -903,7 +903,15 @@ async fn demo_process(data_dir: &std::path::Path, db: &TestDb, portal_url: &str)
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     AppProcess::start(
         bin(),
-        &["demo", "--data-dir", &data, "--listen", "127.0.0.1:0"],
+        &[
+            "demo",
+            "--data-dir",
+            &data,
+            "--listen",
+            "127.0.0.1:0",
+            "--devportal-listen",
+            "127.0.0.1:0",
+        ],
         &env,
     )
     .await

@@ -141,6 +141,9 @@ async fn demo(data_dir: &std::path::Path) -> AppProcess {
             "demo",
             "--listen",
             "127.0.0.1:0",
+            // Not the Developer Portal's default port, which other tests' demos may hold.
+            "--devportal-listen",
+            "127.0.0.1:0",
             "--data-dir",
             data_dir.to_str().unwrap(),
         ],
@@ -193,6 +196,9 @@ async fn a_corrupt_or_unreadable_database_is_a_clear_error_at_start() {
         "demo",
         "--listen",
         "127.0.0.1:0",
+        // Not the Developer Portal's default port, which other tests' demos may hold.
+        "--devportal-listen",
+        "127.0.0.1:0",
         "--data-dir",
         dir.path().to_str().unwrap(),
     ];
@@ -219,6 +225,9 @@ async fn a_corrupt_or_unreadable_database_is_a_clear_error_at_start() {
     let args = [
         "demo",
         "--listen",
+        "127.0.0.1:0",
+        // Not the Developer Portal's default port, which other tests' demos may hold.
+        "--devportal-listen",
         "127.0.0.1:0",
         "--data-dir",
         dir.path().to_str().unwrap(),
