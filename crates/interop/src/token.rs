@@ -362,28 +362,39 @@ pub enum NotYours {
     NotFound,
 }
 
+/// Who asks the debug tool: an admin looks at any client of the institution, a security user
+/// only at the clients they are a member of.
+pub struct Inspector<'a> {
+    pub institution_id: &'a str,
+    pub user_id: &'a str,
+    pub admin: bool,
+}
+
 /// Runs the token endpoint's checks on `form` for an institution's technician (nothing is
-/// issued or recorded, the `jti` is not consumed). An assertion that names another
-/// institution's client or key is "not found".
+/// issued or recorded, the `jti` is not consumed). An assertion that names a client or key
+/// the inspector may not see (another institution's, or for a security user a client they
+/// are not a member of) is "not found".
 pub async fn diagnose(
     state: &EnvState,
-    institution_id: &str,
+    inspector: &Inspector<'_>,
     form: &TokenForm,
 ) -> Result<Result<Diagnosis, NotYours>, sqlx::Error> {
     let now = now_secs();
     let db = &state.platform.db;
-    // Another institution's client or key: not found, whatever else is wrong.
+    let member = (!inspector.admin).then_some(inspector.user_id);
+    let visible = |id: String| async move {
+        tokens::client_visible(db, state.env, &id, inspector.institution_id, member).await
+    };
+    // A client or key the inspector may not see: not found, whatever else is wrong.
     let (named_client, named_kid) = rules::named(form);
-    if let Some(id) = &named_client
-        && !tokens::client_is_of(db, state.env, id, institution_id).await?
+    if let Some(id) = named_client
+        && !visible(id).await?
     {
         return Ok(Err(NotYours::NotFound));
     }
     if let Some(kid) = &named_kid
-        && tokens::facts(db, state.env, kid, None)
-            .await?
-            .key
-            .is_some_and(|k| k.consumer_id != institution_id)
+        && let Some(key) = tokens::facts(db, state.env, kid, None).await?.key
+        && !visible(key.client_id).await?
     {
         return Ok(Err(NotYours::NotFound));
     }

@@ -206,6 +206,15 @@ pub async fn delete_key(
 }
 
 /// The debug tool is for the consumer's admin and security users.
+/// The debug tool's caller.
+pub fn inspector(m: &Member) -> token::Inspector<'_> {
+    token::Inspector {
+        institution_id: &m.tenant.institution_id,
+        user_id: m.user_id(),
+        admin: m.has(Role::Admin),
+    }
+}
+
 pub fn may_debug(m: &Member) -> Result<(), InteropError> {
     m.require(
         m.has(Role::Admin) || m.has(Role::Security),
@@ -249,7 +258,7 @@ pub async fn validate_token_generation(
 ) -> Result<Json<token::Diagnosis>, InteropError> {
     may_debug(&m)?;
     let form = debug_form(&headers, &body)?;
-    match token::diagnose(&state, &m.tenant.institution_id, &form).await? {
+    match token::diagnose(&state, &inspector(&m), &form).await? {
         Ok(d) => Ok(Json(d)),
         Err(NotYours::NotFound) => Err(InteropError::NotFound),
     }

@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use super::view::FormErrors;
 use super::{On, PageError, Pairs, Shell, render, value};
-use crate::api::clients::may_debug;
+use crate::api::clients::{inspector, may_debug};
 use crate::model::client::ClientKind;
 use crate::model::token::{ASSERTION_TYPE, GRANT_TYPE, Step, TokenForm};
 use crate::state::EnvState;
@@ -213,7 +213,7 @@ pub async fn debug_check(
         client_assertion_type: optional(&typed.assertion_type),
         grant_type: optional(&typed.grant_type),
     };
-    let diagnosis = token::diagnose(&state, on.institution(), &form)
+    let diagnosis = token::diagnose(&state, &inspector(&on.member), &form)
         .await
         .map_err(|e| on.fail(e.into()))?;
     Ok(match diagnosis {

@@ -266,19 +266,24 @@ pub async fn counts_by_client(
         .collect()
 }
 
-/// Whether client `id` exists in the environment and is the institution's.
-pub async fn client_is_of(
+/// Whether client `id` exists in the environment, is the institution's and, when `member` is
+/// given, has that user among its members (what a security user may look at).
+pub async fn client_visible(
     db: &Db,
     env: Environment,
     id: &str,
     institution_id: &str,
+    member: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
     let found: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM interop_clients WHERE env = $1 AND id = $2 AND consumer_id = $3",
+        "SELECT c.id FROM interop_clients c WHERE c.env = $1 AND c.id = $2 AND c.consumer_id = $3 \
+         AND (CAST($4 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM interop_client_members m \
+         WHERE m.client_id = c.id AND m.user_id = CAST($4 AS TEXT)))",
     )
     .bind(env.as_str())
     .bind(id)
     .bind(institution_id)
+    .bind(member)
     .fetch_optional(db.reader())
     .await?;
     Ok(found.is_some())

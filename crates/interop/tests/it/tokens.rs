@@ -1022,6 +1022,33 @@ async fn a_valid_assertion_gets_its_voucher_and_every_mistake_the_same_refusal()
     let anna = member(app, ANNA, COMUNE, "prod-interop-coll").await;
     let (status, _, text) = debug(app, &anna, &s.valid()).await;
     assert_eq!(status, 403, "{text}");
+    // A security user looks only at the clients they are a member of: Anna is not one of
+    // Luca's client's, whether the assertion names it by `sub` and kid or by the kid alone.
+    give_anna_collaudo(app, &["security"]).await;
+    let anna = member(app, ANNA, COMUNE, "prod-interop-coll").await;
+    let mut claims = s.claims();
+    claims["sub"] = json!("not-a-client");
+    claims["iss"] = json!("not-a-client");
+    let kid_only = token_form(None, &s.key.assertion(&claims));
+    for form in [s.valid(), kid_only.clone()] {
+        let (status, d, _) = debug(app, &anna, &form).await;
+        assert_eq!(status, 404, "{d}");
+    }
+    let anna_id = user_id(app, &anna).await;
+    expect(
+        app,
+        &s.luca,
+        "POST",
+        &format!("{COLL}/api/clients/{}/users/{anna_id}", s.client),
+        None,
+        200,
+    )
+    .await;
+    let (status, d, _) = debug(app, &anna, &s.valid()).await;
+    assert_eq!((status, &d["result"]), (200, &json!("PASSED")), "{d}");
+    let (status, d, _) = debug(app, &anna, &kid_only).await;
+    assert_eq!(status, 200, "{d}");
+    assert_eq!(d["result"], "FAILED", "{d}");
     let (status, _, _) = debug(app, "not-a-session", &s.valid()).await;
     assert_eq!(status, 401);
     // A form, as sent to the token endpoint, is read as well.
