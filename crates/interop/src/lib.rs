@@ -473,6 +473,7 @@ fn environment(
             ),
         },
         vouchers: GroupCommit::spawn(&platform.db, "voucher records"),
+        key_memo: platform::jwt::RsaKeyMemo::new(),
     });
     sweep_vouchers(&state);
     let mut by_path: Vec<(&'static str, MethodRouter<EnvState>)> = Vec::new();

@@ -6,6 +6,7 @@ use platform::identity::IdentityVerifier;
 use platform::keys::SigningKeys;
 
 use platform::group_commit::GroupCommit;
+use platform::jwt::RsaKeyMemo;
 use platform::rate_limit::RateLimiter;
 
 use crate::model::Environment;
@@ -37,6 +38,8 @@ pub struct Inner {
     pub limits: Limits,
     /// The voucher records, written in group commits.
     pub vouchers: GroupCommit<VoucherRecord>,
+    /// The clients' public keys, parsed once by their material.
+    pub key_memo: RsaKeyMemo,
 }
 
 pub struct Limits {

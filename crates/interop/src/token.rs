@@ -146,7 +146,7 @@ pub async fn check<'a>(
         Ok(k) => k.clone(),
         Err(f) => return Ok(Err(f)),
     };
-    if let Err(f) = rules::check_signature(&assertion, &key) {
+    if let Err(f) = rules::check_signature(&assertion, &key, &state.key_memo) {
         return Ok(Err(f));
     }
     let grant = match rules::check_states(&assertion, &key, facts.purpose.as_ref()) {
@@ -415,7 +415,7 @@ pub async fn diagnose(
                 Err(f) => Some(f),
                 Ok(key) => {
                     client_kind = Some(key.kind);
-                    let failure = rules::check_signature(&assertion, key)
+                    let failure = rules::check_signature(&assertion, key, &state.key_memo)
                         .and_then(|()| rules::check_states(&assertion, key, facts.purpose.as_ref()))
                         .err();
                     // The replay check as the endpoint makes it, without using the jti up.

@@ -1,7 +1,10 @@
 //! Compact RS256 JSON Web Tokens: signing with the server's key ring, verifying against a set
 //! of RSA public keys. Claim checks (issuer, audience, expiry, type) belong to each verifier.
 
-use aws_lc_rs::signature::{RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
@@ -133,11 +136,67 @@ impl<'a> Unverified<'a> {
             .map_err(|_| JwtError::Signature)
     }
 
+    /// Checks that the token is RS256 and its signature verifies with `key` (from
+    /// [`RsaKeyMemo`]).
+    pub fn verify_signature_with(&self, key: &ParsedPublicKey) -> Result<(), JwtError> {
+        if self.alg() != Some("RS256") {
+            return Err(JwtError::Algorithm);
+        }
+        key.verify_sig(self.signed.as_bytes(), &self.signature)
+            .map_err(|_| JwtError::Signature)
+    }
+
     /// Verifies the RS256 signature with the RSA key (`n`, `e` big-endian) and decodes the
     /// claims.
     pub fn verify<C: DeserializeOwned>(&self, n: &[u8], e: &[u8]) -> Result<C, JwtError> {
         self.verify_signature(n, e)?;
         serde_json::from_slice(&self.payload).map_err(|e| JwtError::Claims(e.to_string()))
+    }
+}
+
+/// RSA public keys parsed once, by their material (`n` and `e`, base64url as stored): a key
+/// used again skips the parse and the Montgomery set-up. It remembers key material only, not
+/// which client holds a key or whether it still does (that is read where it is decided), so it
+/// cannot serve a deleted key.
+#[derive(Default)]
+pub struct RsaKeyMemo {
+    /// By `n`: `e` and the parsed key.
+    keys: Mutex<HashMap<Box<str>, (Box<str>, Arc<ParsedPublicKey>)>>,
+}
+
+/// Keys remembered at most; past that the memo starts again empty.
+const MEMO_MAX: usize = 4096;
+
+impl RsaKeyMemo {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The parsed RSA key of `n`, `e` (base64url, no padding); `None` when they are not one.
+    /// RS256's size limits (2048 to 8192 bits) are checked when it verifies.
+    pub fn key(&self, n: &str, e: &str) -> Option<Arc<ParsedPublicKey>> {
+        if let Ok(keys) = self.keys.lock()
+            && let Some((known_e, key)) = keys.get(n)
+            && &**known_e == e
+        {
+            return Some(key.clone());
+        }
+        let n_bytes = URL_SAFE_NO_PAD.decode(n).ok()?;
+        let e_bytes = URL_SAFE_NO_PAD.decode(e).ok()?;
+        let parsed = RsaPublicKeyComponents {
+            n: n_bytes.as_slice(),
+            e: e_bytes.as_slice(),
+        }
+        .to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256)
+        .ok()?;
+        let parsed = Arc::new(parsed);
+        if let Ok(mut keys) = self.keys.lock() {
+            if keys.len() >= MEMO_MAX {
+                keys.clear();
+            }
+            keys.insert(n.into(), (e.into(), parsed.clone()));
+        }
+        Some(parsed)
     }
 }
 
@@ -166,6 +225,40 @@ mod tests {
         let path = dir.path().join("k.pem");
         generate_pem_file(&path).unwrap();
         SigningKeys::load(&[path]).unwrap()
+    }
+
+    #[test]
+    fn the_key_memo_parses_once_by_material_and_refuses_what_is_not_a_key() {
+        let keys = keys();
+        let key = keys.active().unwrap();
+        let jwk = key.jwk();
+        let (n, e) = (jwk["n"].as_str().unwrap(), jwk["e"].as_str().unwrap());
+        let memo = RsaKeyMemo::new();
+        let first = memo.key(n, e).unwrap();
+        assert!(Arc::ptr_eq(&first, &memo.key(n, e).unwrap()));
+        let token = sign(key, "JWT", &json!({"sub": "u1"})).unwrap();
+        let parsed = Unverified::parse(&token).unwrap();
+        parsed.verify_signature_with(&first).unwrap();
+        // The same modulus with another exponent is another key, parsed anew (and wrong).
+        let other = memo.key(n, "Aw").unwrap();
+        assert!(!Arc::ptr_eq(&first, &other));
+        assert_eq!(
+            parsed.verify_signature_with(&other),
+            Err(JwtError::Signature)
+        );
+        // Not base64url, or not a number.
+        assert!(memo.key("not base64!", e).is_none());
+        assert!(memo.key("", e).is_none());
+        // A tampered token does not verify with the memo's key either.
+        let mut parts: Vec<&str> = token.split('.').collect();
+        let forged = URL_SAFE_NO_PAD.encode(br#"{"sub":"admin"}"#);
+        parts[1] = &forged;
+        let forged = parts.join(".");
+        let forged = Unverified::parse(&forged).unwrap();
+        assert_eq!(
+            forged.verify_signature_with(&first),
+            Err(JwtError::Signature)
+        );
     }
 
     #[test]

@@ -3,9 +3,7 @@
 //! code, and the claims of the voucher. The endpoint answers every [`Failure`] with the same
 //! opaque error; the debug tool names it.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use platform::jwt::{JwtError, Unverified};
+use platform::jwt::{JwtError, RsaKeyMemo, Unverified};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -456,7 +454,11 @@ pub fn check_key<'k>(
 }
 
 /// The third step: the signature verifies with the key.
-pub fn check_signature(assertion: &Assertion, key: &KeyFacts) -> Result<(), Failure> {
+pub fn check_signature(
+    assertion: &Assertion,
+    key: &KeyFacts,
+    memo: &RsaKeyMemo,
+) -> Result<(), Failure> {
     let broken = || {
         fail(
             Step::ClientAssertionSignatureVerification,
@@ -465,11 +467,10 @@ pub fn check_signature(assertion: &Assertion, key: &KeyFacts) -> Result<(), Fail
              key that matches it, RS256",
         )
     };
-    let n = URL_SAFE_NO_PAD.decode(&key.n).map_err(|_| broken())?;
-    let e = URL_SAFE_NO_PAD.decode(&key.e).map_err(|_| broken())?;
+    let parsed = memo.key(&key.n, &key.e).ok_or_else(broken)?;
     assertion
         .token
-        .verify_signature(&n, &e)
+        .verify_signature_with(&parsed)
         .map_err(|_| broken())
 }
 

@@ -98,7 +98,7 @@ fn run(
 ) -> Result<Grant, &'static str> {
     let a = check_assertion(form, policy, NOW).map_err(|f| f.code)?;
     let k = check_key(&a, key).map_err(|f| f.code)?;
-    check_signature(&a, k).map_err(|f| f.code)?;
+    check_signature(&a, k, &RsaKeyMemo::new()).map_err(|f| f.code)?;
     check_states(&a, k, p).map_err(|f| f.code)
 }
 
@@ -399,7 +399,7 @@ proptest! {
         let f = form(text);
         if let Ok(a) = check_assertion(&f, &policy(), NOW) {
             let k = key_facts();
-            let _ = check_signature(&a, &k);
+            let _ = check_signature(&a, &k, &RsaKeyMemo::new());
         }
     }
 
@@ -416,7 +416,7 @@ proptest! {
         let changed = String::from_utf8(bytes).unwrap();
         let f = form(changed);
         if let Ok(a) = check_assertion(&f, &policy(), NOW) {
-            prop_assert!(check_signature(&a, &key_facts()).is_err());
+            prop_assert!(check_signature(&a, &key_facts(), &RsaKeyMemo::new()).is_err());
         }
     }
 }
