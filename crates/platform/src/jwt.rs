@@ -160,9 +160,11 @@ impl<'a> Unverified<'a> {
 /// cannot serve a deleted key.
 #[derive(Default)]
 pub struct RsaKeyMemo {
-    /// By `n`: `e` and the parsed key.
-    keys: Mutex<HashMap<Box<str>, (Box<str>, Arc<ParsedPublicKey>)>>,
+    keys: Mutex<HashMap<Box<str>, Remembered>>,
 }
+
+/// By `n`: `e` and the parsed key.
+type Remembered = (Box<str>, Arc<ParsedPublicKey>);
 
 /// Keys remembered at most; past that the memo starts again empty.
 const MEMO_MAX: usize = 4096;
