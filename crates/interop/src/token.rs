@@ -210,7 +210,10 @@ pub async fn token(
             &"this environment has no signing key (interop.<env>.signing_key_files)",
         );
     };
-    let jti = uuid::Uuid::new_v4().to_string();
+    // Time-ordered (UUID v7: the millisecond, then 74 random bits): the records' primary key
+    // grows at its end instead of touching a random page of its index at every insert, which
+    // cut the writer's flushes. The time is no secret: `iat` says it.
+    let jti = uuid::Uuid::now_v7().to_string();
     let client_id = checked.key.client_id.as_str();
     let consumer_id = checked.key.consumer_id.as_str();
     let header = json!({"alg": "RS256", "typ": "at+jwt", "use": "sig", "kid": signing.kid()});

@@ -64,6 +64,9 @@ enum Scenario {
         /// The app's `database.max_connections` (default: the app's default).
         #[arg(long)]
         database_connections: Option<u32>,
+        /// The app's `database.group_commit_interval_ms` (default: the app's default).
+        #[arg(long)]
+        commit_interval_ms: Option<u64>,
     },
 }
 
@@ -80,6 +83,7 @@ fn main() -> std::process::ExitCode {
         clients,
         server_threads,
         database_connections,
+        commit_interval_ms,
     } = cli.scenario
     {
         let options = token::Options {
@@ -89,6 +93,7 @@ fn main() -> std::process::ExitCode {
             clients: clients.max(1),
             server_threads: server_threads.max(1),
             database_connections,
+            commit_interval_ms,
         };
         return match token::run(&options) {
             Ok(()) => std::process::ExitCode::SUCCESS,

@@ -21,7 +21,7 @@ use interop::model::Environment;
 use interop::model::client::ClientKind;
 use interop::store::tokens::{self, VoucherRecord};
 use platform::db::{Db, Dialect};
-use platform::group_commit::{COMMIT_INTERVAL, GroupCommit};
+use platform::group_commit::GroupCommit;
 use serde_json::{Value, json};
 
 use crate::{Error, json_of};
@@ -46,6 +46,7 @@ pub struct Options {
     pub clients: usize,
     pub server_threads: usize,
     pub database_connections: Option<u32>,
+    pub commit_interval_ms: Option<u64>,
 }
 
 // ---- cores ----
@@ -181,23 +182,33 @@ fn thread_cpu() -> std::collections::HashMap<u64, (String, u64)> {
 }
 
 /// CPU time the server's threads used between two readings of [`thread_cpu`]: all of them,
-/// and SQLite's connection threads among them.
+/// and among them sqlx's SQLite connection threads and the group-commit writers.
 fn server_cpu(
     before: &std::collections::HashMap<u64, (String, u64)>,
     after: &std::collections::HashMap<u64, (String, u64)>,
-) -> (Duration, Duration) {
-    let (mut all, mut sqlite) = (0u64, 0u64);
+) -> ServerCpu {
+    let mut cpu = ServerCpu::default();
     for (tid, (name, ns)) in after {
         if !is_server_thread(name) {
             continue;
         }
-        let used = ns.saturating_sub(before.get(tid).map_or(0, |(_, b)| *b));
-        all += used;
+        let used = Duration::from_nanos(ns.saturating_sub(before.get(tid).map_or(0, |(_, b)| *b)));
+        cpu.all += used;
         if name.starts_with("sqlx-sqlite") {
-            sqlite += used;
+            cpu.sqlite += used;
+        }
+        if name.starts_with("group-commit") {
+            cpu.writer += used;
         }
     }
-    (Duration::from_nanos(all), Duration::from_nanos(sqlite))
+    cpu
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct ServerCpu {
+    all: Duration,
+    sqlite: Duration,
+    writer: Duration,
 }
 
 /// CPU time of the calling thread so far.
@@ -714,6 +725,7 @@ struct Phase {
     /// CPU time of the server's threads, and of SQLite's among them.
     server_cpu: Duration,
     sqlite_cpu: Duration,
+    writer_cpu: Duration,
 }
 
 impl Phase {
@@ -746,7 +758,8 @@ impl Phase {
     ) {
         self.elapsed = started.elapsed();
         self.cpu = cpu_busy(cpu, &cpu_times());
-        (self.server_cpu, self.sqlite_cpu) = server_cpu(threads, &thread_cpu());
+        let cpu = server_cpu(threads, &thread_cpu());
+        (self.server_cpu, self.sqlite_cpu, self.writer_cpu) = (cpu.all, cpu.sqlite, cpu.writer);
         self.latencies.sort_unstable();
     }
 
@@ -766,9 +779,11 @@ impl Phase {
                 .sum::<f64>();
             let server = self.server_cpu.as_secs_f64() / secs;
             parts.push(format!(
-                "server {:.0}% of its CPU(s) (SQLite threads {:.0}%), other processes {:.0}%",
+                "server {:.0}% of its CPU(s) (SQLite threads {:.0}%, group-commit writer {:.0}%), \
+                 other processes {:.0}%",
                 100.0 * server / server_cpus.len() as f64,
                 100.0 * self.sqlite_cpu.as_secs_f64() / secs / server_cpus.len() as f64,
+                100.0 * self.writer_cpu.as_secs_f64() / secs / server_cpus.len() as f64,
                 100.0 * (busy - server).max(0.0) / server_cpus.len() as f64
             ));
         }
@@ -972,7 +987,7 @@ async fn probe_db(
         let mut spent = Duration::ZERO;
         for batch in batches {
             // Past the writer's pause between commits, so that it commits at once.
-            tokio::time::sleep(COMMIT_INTERVAL).await;
+            tokio::time::sleep(db.group_commit_interval()).await;
             // N records handed to the endpoint's writer at once.
             let started = Instant::now();
             let written =
@@ -1006,6 +1021,9 @@ pub fn run(options: &Options) -> Result<(), Error> {
     settings.log.level = "warn".into();
     if let Some(n) = options.database_connections {
         settings.database.max_connections = n;
+    }
+    if let Some(ms) = options.commit_interval_ms {
+        settings.database.group_commit_interval_ms = ms;
     }
     // All the load comes from one address and one institution: the limits must not count.
     settings.interop.token.rate_limit_per_address = 1_000_000_000;

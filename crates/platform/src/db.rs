@@ -40,6 +40,8 @@ struct Inner {
     description: String,
     /// The native driver, for the hot paths ([`hot`]).
     hot: hot::HotDb,
+    /// `database.group_commit_interval_ms`.
+    group_commit_interval: Duration,
 }
 
 impl std::fmt::Debug for Db {
@@ -97,21 +99,17 @@ impl Db {
     /// Opens (and for SQLite creates when missing) the database. Does not migrate.
     pub async fn connect(url: &str, settings: &DatabaseSettings) -> Result<Db, DbError> {
         sqlx::any::install_default_drivers();
-        let acquire = Duration::from_secs(settings.acquire_timeout_secs.max(1));
         if let Some(path) = sqlite_path(url) {
-            Self::connect_sqlite(&path, settings.max_connections, acquire).await
+            Self::connect_sqlite(&path, settings).await
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Self::connect_postgres(url, settings.max_connections, acquire).await
+            Self::connect_postgres(url, settings).await
         } else {
             Err(DbError::UnsupportedUrl(describe_url(url)))
         }
     }
 
-    async fn connect_sqlite(
-        path: &Path,
-        max_connections: u32,
-        acquire: Duration,
-    ) -> Result<Db, DbError> {
+    async fn connect_sqlite(path: &Path, settings: &DatabaseSettings) -> Result<Db, DbError> {
+        let (max_connections, acquire, group_commit_interval) = pool_settings(settings);
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| DbError::CreateDir {
                 path: dir.to_path_buf(),
@@ -163,15 +161,13 @@ impl Db {
                 dialect: Dialect::Sqlite,
                 description,
                 hot: hot::HotDb::sqlite(path.to_path_buf()),
+                group_commit_interval,
             }),
         })
     }
 
-    async fn connect_postgres(
-        url: &str,
-        max_connections: u32,
-        acquire: Duration,
-    ) -> Result<Db, DbError> {
+    async fn connect_postgres(url: &str, settings: &DatabaseSettings) -> Result<Db, DbError> {
+        let (max_connections, acquire, group_commit_interval) = pool_settings(settings);
         let description = describe_url(url);
         let open_error = |e: sqlx::Error| DbError::Open {
             database: description.clone(),
@@ -196,6 +192,7 @@ impl Db {
                 dialect: Dialect::Postgres,
                 description,
                 hot,
+                group_commit_interval,
             }),
         })
     }
@@ -241,6 +238,11 @@ impl Db {
         &self.inner.write
     }
 
+    /// The least time between two group commits under load.
+    pub fn group_commit_interval(&self) -> Duration {
+        self.inner.group_commit_interval
+    }
+
     /// The native driver, for the few statements of the hot paths.
     pub fn hot(&self) -> &hot::HotDb {
         &self.inner.hot
@@ -267,6 +269,15 @@ impl Db {
         self.inner.write.close().await;
         self.inner.hot.close().await;
     }
+}
+
+/// Pool size, acquire timeout and group-commit interval.
+fn pool_settings(settings: &DatabaseSettings) -> (u32, Duration, Duration) {
+    (
+        settings.max_connections,
+        Duration::from_secs(settings.acquire_timeout_secs.max(1)),
+        Duration::from_millis(settings.group_commit_interval_ms),
+    )
 }
 
 /// Every SQLite connection: WAL lets readers work beside the writer; FULL makes every commit
