@@ -16,7 +16,8 @@ use platform::rate_limit::Decision;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::model::client::ClientKind;
+use crate::model::Role;
+use crate::model::client::{ClientKind, may_see};
 use crate::model::token::{
     self as rules, Assertion, Failure, Grant, KeyFacts, PlatformClaims, Step, TokenForm,
     VoucherClaims,
@@ -365,12 +366,12 @@ pub enum NotYours {
     NotFound,
 }
 
-/// Who asks the debug tool: an admin looks at any client of the institution, a security user
-/// only at the clients they are a member of.
+/// Who asks the debug tool: they look at the clients of their institution they may see
+/// ([`crate::model::client::may_see`]: an admin any, a security user those they belong to).
 pub struct Inspector<'a> {
     pub institution_id: &'a str,
     pub user_id: &'a str,
-    pub admin: bool,
+    pub roles: &'a [Role],
 }
 
 /// Runs the token endpoint's checks on `form` for an institution's technician (nothing is
@@ -384,9 +385,18 @@ pub async fn diagnose(
 ) -> Result<Result<Diagnosis, NotYours>, sqlx::Error> {
     let now = now_secs();
     let db = &state.platform.db;
-    let member = (!inspector.admin).then_some(inspector.user_id);
     let visible = |id: String| async move {
-        tokens::client_visible(db, state.env, &id, inspector.institution_id, member).await
+        let membership = tokens::client_membership(
+            db,
+            state.env,
+            &id,
+            inspector.institution_id,
+            inspector.user_id,
+        )
+        .await?;
+        Ok::<_, sqlx::Error>(
+            membership.is_some_and(|is_member| may_see(inspector.roles, is_member)),
+        )
     };
     // A client or key the inspector may not see: not found, whatever else is wrong.
     let (named_client, named_kid) = rules::named(form);

@@ -681,15 +681,7 @@ async fn check_one(
     body: Bytes,
     purpose_id: &str,
 ) -> Result<(), Error> {
-    let r = http
-        .post(url)
-        .header(
-            reqwest::header::CONTENT_TYPE,
-            "application/x-www-form-urlencoded",
-        )
-        .body(body)
-        .send()
-        .await?;
+    let r = post_form(http, url, body).send().await?;
     let status = r.status();
     let text = r.text().await?;
     if status != 200 {
@@ -807,16 +799,20 @@ fn client(connections: usize) -> Result<reqwest::Client, Error> {
         .build()?)
 }
 
-/// One request: Ok(latency) for a 200 with a voucher, Err(what came back) otherwise.
-async fn one(http: &reqwest::Client, url: &str, body: Bytes) -> Result<Duration, String> {
-    let started = Instant::now();
-    let r = http
-        .post(url)
+/// `POST url` with a form body (a token request).
+fn post_form(http: &reqwest::Client, url: &str, body: Bytes) -> reqwest::RequestBuilder {
+    http.post(url)
         .header(
             reqwest::header::CONTENT_TYPE,
             "application/x-www-form-urlencoded",
         )
         .body(body)
+}
+
+/// One request: Ok(latency) for a 200 with a voucher, Err(what came back) otherwise.
+async fn one(http: &reqwest::Client, url: &str, body: Bytes) -> Result<Duration, String> {
+    let started = Instant::now();
+    let r = post_form(http, url, body)
         .send()
         .await
         .map_err(|e| format!("transport: {e}"))?;

@@ -211,7 +211,7 @@ pub fn inspector(m: &Member) -> token::Inspector<'_> {
     token::Inspector {
         institution_id: &m.tenant.institution_id,
         user_id: m.user_id(),
-        admin: m.has(Role::Admin),
+        roles: &m.roles,
     }
 }
 

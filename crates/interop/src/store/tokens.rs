@@ -266,25 +266,25 @@ pub async fn counts_by_client(
         .collect()
 }
 
-/// Whether client `id` exists in the environment, is the institution's and, when `member` is
-/// given, has that user among its members (what a security user may look at).
-pub async fn client_visible(
+/// Whether client `id` exists in the environment as one of the institution's (`None` if not)
+/// and whether `user_id` is among its members.
+pub async fn client_membership(
     db: &Db,
     env: Environment,
     id: &str,
     institution_id: &str,
-    member: Option<&str>,
-) -> Result<bool, sqlx::Error> {
-    let found: Option<String> = sqlx::query_scalar(
-        "SELECT c.id FROM interop_clients c WHERE c.env = $1 AND c.id = $2 AND c.consumer_id = $3 \
-         AND (CAST($4 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM interop_client_members m \
-         WHERE m.client_id = c.id AND m.user_id = CAST($4 AS TEXT)))",
+    user_id: &str,
+) -> Result<Option<bool>, sqlx::Error> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT CAST(CASE WHEN EXISTS (SELECT 1 FROM interop_client_members m \
+         WHERE m.client_id = c.id AND m.user_id = $4) THEN 1 ELSE 0 END AS BIGINT) \
+         FROM interop_clients c WHERE c.env = $1 AND c.id = $2 AND c.consumer_id = $3",
     )
     .bind(env.as_str())
     .bind(id)
     .bind(institution_id)
-    .bind(member)
+    .bind(user_id)
     .fetch_optional(db.reader())
     .await?;
-    Ok(found.is_some())
+    Ok(found.map(|member| member == 1))
 }
