@@ -27,8 +27,10 @@ pub use settings::{EnvironmentSettings, Settings};
 
 use std::time::Duration;
 
+use platform::db::{Db, DbError};
 use platform::group_commit::GroupCommit;
 use platform::rate_limit::RateLimiter;
+use sqlx::migrate::Migrator;
 
 use crate::model::Environment;
 use crate::model::token::Policy;
@@ -413,11 +415,48 @@ pub enum StartError {
     Keys { env: &'static str, source: KeyError },
 }
 
+/// The voucher records' own store on SQLite (see [`open_vouchers`]).
+static VOUCHERS_SQLITE: Migrator = sqlx::migrate!("../../migrations/interop-vouchers/sqlite");
+
+/// Where the voucher records go, and their writer: one for both environments.
+#[derive(Clone)]
+pub struct Vouchers {
+    pub store: Db,
+    writer: GroupCommit<store::tokens::VoucherRecord>,
+}
+
+/// The voucher records' store ([`Db::store_of_its_own`]: on SQLite a file of its own,
+/// `<main>.vouchers.db`; on PostgreSQL the main database), migrated. On SQLite, records an
+/// earlier version wrote into the main file move into it.
+pub async fn voucher_store(db: &Db) -> Result<Db, DbError> {
+    let store = db.store_of_its_own("vouchers", &VOUCHERS_SQLITE).await?;
+    if let Some(main) = db.sqlite_file()
+        && store.sqlite_file() != Some(main)
+    {
+        let moved = store::tokens::move_legacy_records(&store, main).await?;
+        if moved > 0 {
+            tracing::info!(
+                records = moved,
+                "voucher records moved into their own store"
+            );
+        }
+    }
+    Ok(store)
+}
+
+/// Opens the voucher records' store ([`voucher_store`]) and starts its group-commit writer.
+pub async fn open_vouchers(db: &Db) -> Result<Vouchers, DbError> {
+    let store = voucher_store(db).await?;
+    let writer = GroupCommit::spawn(&store, "voucher records");
+    Ok(Vouchers { store, writer })
+}
+
 fn environment(
     platform: &Platform,
     env: Environment,
     all: &Settings,
     jwks_url: &str,
+    vouchers: &Vouchers,
 ) -> Result<Router, StartError> {
     let settings = match env {
         Environment::Produzione => &all.produzione,
@@ -472,7 +511,8 @@ fn environment(
                 Duration::from_millis(all.token.rate_limit_interval_ms),
             ),
         },
-        vouchers: GroupCommit::spawn(&platform.db, "voucher records"),
+        vouchers: vouchers.writer.clone(),
+        voucher_store: vouchers.store.clone(),
         key_memo: platform::jwt::RsaKeyMemo::new(),
     });
     sweep_vouchers(&state);
@@ -511,7 +551,9 @@ fn sweep_vouchers(state: &EnvState) {
             };
             let now = platform::jwt::now_secs();
             let keep = i64::from(state.token.voucher_retention_days) * 86_400;
-            match store::tokens::sweep(&state.platform.db, now - keep, now).await {
+            match store::tokens::sweep(&state.platform.db, &state.voucher_store, now - keep, now)
+                .await
+            {
                 Ok(n) if n > 0 => tracing::info!(records = n, "old voucher records deleted"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "voucher retention sweep failed"),
@@ -521,7 +563,11 @@ fn sweep_vouchers(state: &EnvState) {
 }
 
 /// Both environments' routes, under `/interop/produzione` and `/interop/collaudo`.
-pub fn router(platform: Platform, settings: &Settings) -> Result<Router, StartError> {
+pub fn router(
+    platform: Platform,
+    settings: &Settings,
+    vouchers: &Vouchers,
+) -> Result<Router, StartError> {
     let jwks_url = settings.jwks_url.clone().unwrap_or_else(|| {
         let mut addr = platform.http.listen;
         if addr.ip().is_unspecified() {
@@ -533,7 +579,7 @@ pub fn router(platform: Platform, settings: &Settings) -> Result<Router, StartEr
     for env in Environment::ALL {
         all = all.nest(
             &auth::base_path(env),
-            environment(&platform, env, settings, &jwks_url)?,
+            environment(&platform, env, settings, &jwks_url, vouchers)?,
         );
     }
     Ok(all)

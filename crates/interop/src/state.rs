@@ -36,8 +36,10 @@ pub struct Inner {
     pub max_keys_per_client: usize,
     /// The token endpoint's rate limits (counted in this process).
     pub limits: Limits,
-    /// The voucher records, written in group commits.
+    /// The voucher records, written in group commits (one writer for both environments).
     pub vouchers: GroupCommit<VoucherRecord>,
+    /// Their store ([`crate::open_vouchers`]).
+    pub voucher_store: platform::db::Db,
     /// The clients' public keys, parsed once by their material.
     pub key_memo: RsaKeyMemo,
 }

@@ -6,6 +6,12 @@
 
 use std::time::{Duration, Instant};
 
+/// mimalloc: a request of the token endpoint makes a few hundred small allocations (HTTP,
+/// JSON, the lookup's strings), which glibc's allocator served in about 7% of the server's
+/// CPU time (`BENCHMARKS.md`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 use futures::StreamExt;
 use serde_json::{Value, json};

@@ -970,7 +970,8 @@ async fn probe_db(
         issued_at: platform::jwt::now_secs(),
         expires_at: platform::jwt::now_secs() + 600,
     };
-    let writer = GroupCommit::<VoucherRecord>::spawn(&db, "probe voucher records");
+    let store = interop::voucher_store(&db).await?;
+    let writer = GroupCommit::<VoucherRecord>::spawn(&store, "probe voucher records");
     let mut commits = Vec::new();
     for (size, rounds) in [(1usize, 100u32), (8, 50), (32, 50), (128, 20)] {
         let batches: Vec<Vec<VoucherRecord>> = (0..rounds)
@@ -996,7 +997,7 @@ async fn probe_db(
         commits.push((size, spent / rounds));
     }
     sqlx::query("DELETE FROM interop_vouchers WHERE jti LIKE 'probe-%'")
-        .execute(db.writer())
+        .execute(store.writer())
         .await?;
     Ok(DbProbe { lookup, commits })
 }
@@ -1126,9 +1127,10 @@ pub fn run(options: &Options) -> Result<(), Error> {
 
     let db = server.db.clone();
     let recorded: i64 = server.run(async move {
+        let store = interop::voucher_store(&db).await?;
         Ok(
             sqlx::query_scalar::<_, i64>("SELECT CAST(COUNT(*) AS BIGINT) FROM interop_vouchers")
-                .fetch_one(db.reader())
+                .fetch_one(store.reader())
                 .await?,
         )
     })?;

@@ -42,6 +42,8 @@ struct Inner {
     hot: hot::HotDb,
     /// `database.group_commit_interval_ms`.
     group_commit_interval: Duration,
+    /// What it was opened with (a store of its own opens beside it with the same).
+    settings: DatabaseSettings,
 }
 
 impl std::fmt::Debug for Db {
@@ -162,6 +164,7 @@ impl Db {
                 description,
                 hot: hot::HotDb::sqlite(path.to_path_buf()),
                 group_commit_interval,
+                settings: settings.clone(),
             }),
         })
     }
@@ -193,6 +196,7 @@ impl Db {
                 description,
                 hot,
                 group_commit_interval,
+                settings: settings.clone(),
             }),
         })
     }
@@ -222,6 +226,37 @@ impl Db {
                 database: self.inner.description.clone(),
                 reason: e.to_string(),
             })
+    }
+
+    /// A store of its own beside this database, for a high-volume table (the
+    /// interoperability voucher records):
+    /// - on **SQLite**, a file of its own next to this one, `<name>` put before the extension
+    ///   (`data/selfcare.db` → `data/selfcare.vouchers.db`), with `sqlite` as its migrations.
+    ///   SQLite has one writer per file and a reader drops its page cache whenever another
+    ///   connection commits: a flow of small group commits in the main file would take its
+    ///   write lock hundreds of times a second and make every hot read start cold;
+    /// - on **PostgreSQL**, this same database (its tables come with the main migrations; the
+    ///   server has no such lock and its readers keep their caches).
+    pub async fn store_of_its_own(&self, name: &str, sqlite: &Migrator) -> Result<Db, DbError> {
+        let Some(path) = self.inner.hot.sqlite_path() else {
+            return Ok(self.clone());
+        };
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let file = match path.extension() {
+            Some(ext) => format!("{stem}.{name}.{}", ext.to_string_lossy()),
+            None => format!("{stem}.{name}"),
+        };
+        let store = Self::connect_sqlite(&path.with_file_name(file), &self.inner.settings).await?;
+        store.migrate_with(sqlite, sqlite).await?;
+        Ok(store)
+    }
+
+    /// The SQLite file, if this is one.
+    pub fn sqlite_file(&self) -> Option<&Path> {
+        self.inner.hot.sqlite_path()
     }
 
     pub fn dialect(&self) -> Dialect {

@@ -313,6 +313,7 @@ impl App {
             Vec::new()
         };
         let io = io::start(platform.clone(), &settings.io)?;
+        let vouchers = interop::open_vouchers(&db).await?;
         let routes = Router::new()
             .merge(reserved_area::router(
                 platform.clone(),
@@ -320,7 +321,11 @@ impl App {
                 identities,
             )?)
             .merge(io.router)
-            .merge(interop::router(platform.clone(), &settings.interop)?)
+            .merge(interop::router(
+                platform.clone(),
+                &settings.interop,
+                &vouchers,
+            )?)
             .merge(api_docs())
             .merge(extra);
         let layout = LayoutInfo {

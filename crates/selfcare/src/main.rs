@@ -4,6 +4,12 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
+
+/// mimalloc: a request of the token endpoint makes a few hundred small allocations (HTTP,
+/// JSON, the lookup's strings), which glibc's allocator served in about 7% of the server's
+/// CPU time (`BENCHMARKS.md`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};

@@ -2,9 +2,12 @@
 //! client, the purpose, its link, its versions, the agreement and its version), the voucher
 //! records written in group commits, the `jti`s already used and the retention sweep.
 //!
-//! No cache: every request reads committed state, so that a change made through any instance
-//! is honoured by the very next request.
+//! Every request sees committed state, so that a change made through any instance is honoured
+//! by the very next request: on PostgreSQL the lookup is read each time; on SQLite a reader
+//! connection may answer from its earlier read, only after SQLite has told it that no other
+//! connection, of this process or another, committed since.
 
+use std::path::Path;
 use std::sync::LazyLock;
 
 use platform::db::Db;
@@ -49,7 +52,9 @@ const LOOKUP: &str = "SELECT c.id AS client_id, c.consumer_id AS client_consumer
 static LOOKUP_SQL: LazyLock<Sql> = LazyLock::new(|| Sql::new(LOOKUP));
 
 /// Reads the key `kid` with its client and, when `purpose_id` is given, the purpose's states:
-/// one indexed statement on the native driver, on the calling thread on SQLite.
+/// one indexed statement on the native driver, on the calling thread on SQLite, where the
+/// connection answers from its earlier read of the same key and purpose as long as nothing
+/// was committed to the database since ([`platform::db::hot::HotDb::fetch_optional_remembered`]).
 pub async fn facts(
     db: &Db,
     env: Environment,
@@ -63,7 +68,7 @@ pub async fn facts(
     ];
     let facts = db
         .hot()
-        .fetch_optional(&LOOKUP_SQL, &params, decode_facts)
+        .fetch_optional_remembered(&LOOKUP_SQL, &params, decode_facts)
         .await?;
     Ok(facts.unwrap_or_default())
 }
@@ -229,12 +234,12 @@ impl GroupRecord for VoucherRecord {
     }
 }
 
-/// Deletes voucher records issued before `before` (seconds) and used `jti`s expired before
-/// `now`; returns how many voucher records went.
-pub async fn sweep(db: &Db, before: i64, now: i64) -> Result<u64, sqlx::Error> {
+/// Deletes the voucher records of `vouchers` (their store) issued before `before` (seconds)
+/// and the used `jti`s expired before `now`; returns how many voucher records went.
+pub async fn sweep(db: &Db, vouchers: &Db, before: i64, now: i64) -> Result<u64, sqlx::Error> {
     let gone = sqlx::query("DELETE FROM interop_vouchers WHERE issued_at < $1")
         .bind(before)
-        .execute(db.writer())
+        .execute(vouchers.writer())
         .await?
         .rows_affected();
     sqlx::query("DELETE FROM interop_assertion_jtis WHERE expires_at < $1")
@@ -244,8 +249,44 @@ pub async fn sweep(db: &Db, before: i64, now: i64) -> Result<u64, sqlx::Error> {
     Ok(gone)
 }
 
+/// Moves the voucher records that an earlier version wrote into the main SQLite file `main`
+/// into their own store `vouchers` (idempotent: a record already there is not copied twice,
+/// so a move cut short is finished at the next start). Returns how many were copied.
+pub async fn move_legacy_records(vouchers: &Db, main: &Path) -> Result<u64, sqlx::Error> {
+    let columns = VoucherRecord::COLUMNS
+        .iter()
+        .map(|(name, _)| *name)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut conn = vouchers.writer().acquire().await?;
+    sqlx::query("ATTACH DATABASE $1 AS legacy")
+        .bind(main.to_string_lossy().into_owned())
+        .execute(&mut *conn)
+        .await?;
+    let moved = async {
+        let copied = sqlx::query(&format!(
+            "INSERT OR IGNORE INTO main.interop_vouchers ({columns}) \
+             SELECT {columns} FROM legacy.interop_vouchers"
+        ))
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        sqlx::query("DELETE FROM legacy.interop_vouchers")
+            .execute(&mut *conn)
+            .await?;
+        Ok::<_, sqlx::Error>(copied)
+    }
+    .await;
+    let detached = sqlx::query("DETACH DATABASE legacy")
+        .execute(&mut *conn)
+        .await;
+    let moved = moved?;
+    detached?;
+    Ok(moved)
+}
+
 /// Vouchers issued to an institution's clients since `since` (seconds), by client: what the
-/// admins' pages show of this store.
+/// admins' pages show of this store (`db` is the voucher records' store).
 pub async fn counts_by_client(
     db: &Db,
     env: Environment,

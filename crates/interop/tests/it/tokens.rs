@@ -425,8 +425,19 @@ async fn a_valid_assertion_gets_its_voucher_and_every_mistake_the_same_refusal()
     assert_eq!(voucher["consumerId"], s.comune.as_str());
     assert_eq!(voucher["eserviceId"], s.send.as_str());
     assert_eq!(voucher["descriptorId"], s.descriptor.as_str());
-    // Recorded before the answer.
-    let db = app.db.connect().await;
+    // Recorded before the answer, in the voucher records' own store (on SQLite a file of its
+    // own beside the main one; on PostgreSQL the main database).
+    let db = interop::voucher_store(&app.db.connect().await)
+        .await
+        .unwrap();
+    if !app.db.is_postgres() {
+        let main: Option<i64> =
+            sqlx::query_scalar("SELECT CAST(count(*) AS BIGINT) FROM interop_vouchers")
+                .fetch_optional(app.db.connect().await.reader())
+                .await
+                .unwrap();
+        assert_eq!(main, Some(0), "no voucher record in the main SQLite file");
+    }
     let row = sqlx::query(
         "SELECT kind, client_id, consumer_id, purpose_id, agreement_id, eservice_id, \
          descriptor_id, client_kid, signing_kid, audience, assertion_jti, issued_at, expires_at \

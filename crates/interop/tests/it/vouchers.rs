@@ -248,15 +248,17 @@ async fn a_change_through_one_instance_is_honoured_by_the_next_token_request_to_
 }
 
 /// A voucher whose record the database refuses is not returned: a trigger rejects the
-/// inserts into `interop_vouchers` (a real fault of the store), and the token endpoint answers
-/// 500 instead; when the trigger goes, vouchers come back.
+/// inserts into `interop_vouchers` in the voucher records' store (a real fault of the store),
+/// and the token endpoint answers 500 instead; when the trigger goes, vouchers come back.
 #[tokio::test]
 async fn no_record_no_voucher() {
     let app = TestApp::spawn().await;
     let c = consumer(&app).await;
     let (status, body) = voucher(&app.url, &c).await;
     assert_eq!(status, 200, "{body}");
-    let db = app.db.connect().await;
+    let db = interop::voucher_store(&app.db.connect().await)
+        .await
+        .unwrap();
     let count = |db: platform::db::Db| async move {
         sqlx::query_scalar::<_, i64>("SELECT CAST(count(*) AS BIGINT) FROM interop_vouchers")
             .fetch_one(db.reader())
@@ -301,5 +303,58 @@ async fn no_record_no_voucher() {
     let (status, body) = voucher(&app.url, &c).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(count(db.clone()).await, 2);
+    db.close().await;
+}
+
+/// The voucher records' own store: on SQLite a file beside the main one, into which the
+/// records an earlier version wrote in the main file move at start (once: opening it again
+/// copies nothing twice); on PostgreSQL the main database itself.
+#[tokio::test]
+async fn voucher_records_have_a_store_of_their_own() {
+    let test_db = testkit::TestDb::new().await;
+    let db = test_db.connect().await;
+    db.migrate().await.unwrap();
+    let insert = "INSERT INTO interop_vouchers (jti, env, kind, client_id, consumer_id, \
+                  client_kid, signing_kid, audience, assertion_jti, issued_at, expires_at) \
+                  VALUES ($1, 'collaudo', 'CONSUMER', 'c', 'i', 'k', 's', 'a', 'j', 1, 2)";
+    sqlx::query(insert)
+        .bind("earlier")
+        .execute(db.writer())
+        .await
+        .unwrap();
+    let count = |db: platform::db::Db| async move {
+        sqlx::query_scalar::<_, i64>("SELECT CAST(count(*) AS BIGINT) FROM interop_vouchers")
+            .fetch_one(db.reader())
+            .await
+            .unwrap()
+    };
+    let store = interop::voucher_store(&db).await.unwrap();
+    assert_eq!(
+        count(store.clone()).await,
+        1,
+        "the earlier record is in the store"
+    );
+    if test_db.is_postgres() {
+        assert_eq!(store.sqlite_file(), None);
+    } else {
+        let main = db.sqlite_file().unwrap().to_path_buf();
+        let own = store.sqlite_file().unwrap().to_path_buf();
+        assert_eq!(own.parent(), main.parent());
+        assert!(
+            own.to_string_lossy().ends_with(".vouchers.db"),
+            "{}",
+            own.display()
+        );
+        assert_eq!(count(db.clone()).await, 0, "moved out of the main file");
+        sqlx::query(insert)
+            .bind("another")
+            .execute(store.writer())
+            .await
+            .unwrap();
+        let again = interop::voucher_store(&db).await.unwrap();
+        assert_eq!(count(again.clone()).await, 2, "nothing copied twice");
+        again.close().await;
+    }
+    store.close().await;
     db.close().await;
 }

@@ -12,10 +12,14 @@
 //! The SQL is written once, with `$N` placeholders, as everywhere else; [`Sql`] keeps the
 //! SQLite spelling (`?N`, the same numbering) next to it.
 //!
-//! Nothing is cached between requests but prepared statements: every read sees what is
-//! committed.
+//! Every read sees what is committed. [`HotDb::fetch_optional_remembered`] may answer from
+//! what the same SQLite connection read before, but only after asking SQLite whether any
+//! other connection — of this process or another — committed since (`PRAGMA data_version`);
+//! if one did, everything remembered is forgotten first. On PostgreSQL it always reads.
 
+use std::any::Any;
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -138,8 +142,20 @@ enum Native {
 /// connection is out.
 struct SqliteReaders {
     path: PathBuf,
-    idle: Mutex<Vec<rusqlite::Connection>>,
+    idle: Mutex<Vec<Reader>>,
 }
+
+/// A reading connection and what it remembers of its earlier reads.
+struct Reader {
+    conn: rusqlite::Connection,
+    /// `PRAGMA data_version` when `remembered` was last known to be current.
+    version: Option<i64>,
+    /// By statement and parameters.
+    remembered: HashMap<String, Arc<dyn Any + Send + Sync>>,
+}
+
+/// Results remembered per connection at most; past that it starts again empty.
+const REMEMBERED_MAX: usize = 4096;
 
 /// Statements kept prepared per connection.
 const PREPARED: usize = 32;
@@ -247,26 +263,66 @@ impl HotDb {
             }
         }
     }
+
+    /// [`Self::fetch_optional`], for a result that stays the same as long as the database
+    /// does. On SQLite the connection first asks whether any other connection (of this
+    /// process or another) committed since its last read (`PRAGMA data_version`): if none
+    /// did, a result it read before for the same statement and parameters is returned
+    /// without reading again; if one did, it forgets everything and reads. So an answer is
+    /// always what is committed, at the price of one pragma instead of the query. On
+    /// PostgreSQL it reads every time.
+    pub async fn fetch_optional_remembered<T: Clone + Send + Sync + 'static>(
+        &self,
+        sql: &Sql,
+        params: &[Param<'_>],
+        decode: impl FnOnce(&dyn HotRow) -> Result<T, sqlx::Error>,
+    ) -> Result<Option<T>, sqlx::Error> {
+        match &*self.inner {
+            Native::Sqlite(readers) => readers.fetch_optional_remembered(sql, params, decode),
+            Native::Postgres(_) => self.fetch_optional(sql, params, decode).await,
+        }
+    }
+}
+
+/// The key of a remembered result: the statement (its `&'static` text, by address: the same
+/// text is the same statement) and its parameters, each with its length (so that no two
+/// different lists make the same key).
+fn remember_key(sql: &Sql, params: &[Param<'_>]) -> String {
+    use std::fmt::Write as _;
+    let mut key = String::with_capacity(160);
+    let _ = write!(key, "{:p}:{}", sql.postgres.as_ptr(), sql.postgres.len());
+    for p in params {
+        let _ = match p {
+            Param::Text(Some(t)) => write!(key, "|t{}:{t}", t.len()),
+            Param::Int(Some(i)) => write!(key, "|i{i}"),
+            Param::Text(None) | Param::Int(None) => write!(key, "|n"),
+        };
+    }
+    key
 }
 
 impl SqliteReaders {
-    fn take(&self) -> Result<rusqlite::Connection, sqlx::Error> {
+    fn take(&self) -> Result<Reader, sqlx::Error> {
         let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         match idle {
-            Some(conn) => Ok(conn),
+            Some(reader) => Ok(reader),
             None => {
                 let conn = open_sqlite(&self.path).map_err(sqlite_error)?;
                 // Reads only: a mistake in a hot query cannot write.
                 conn.pragma_update(None, "query_only", "ON")
                     .map_err(sqlite_error)?;
-                Ok(conn)
+                Ok(Reader {
+                    conn,
+                    version: None,
+                    remembered: HashMap::new(),
+                })
             }
         }
     }
 
-    fn give_back(&self, conn: rusqlite::Connection) {
+    fn give_back(&self, reader: Reader) {
         if let Ok(mut idle) = self.idle.lock() {
-            idle.push(conn);
+            idle.push(reader);
         }
     }
 
@@ -276,10 +332,57 @@ impl SqliteReaders {
         params: &[Param<'_>],
         decode: impl FnOnce(&dyn HotRow) -> Result<T, sqlx::Error>,
     ) -> Result<Option<T>, sqlx::Error> {
-        let conn = self.take()?;
-        let result = Self::run(&conn, sql, params, decode);
-        self.give_back(conn);
+        let reader = self.take()?;
+        let result = Self::run(&reader.conn, sql, params, decode);
+        self.give_back(reader);
         result
+    }
+
+    fn fetch_optional_remembered<T: Clone + Send + Sync + 'static>(
+        &self,
+        sql: &Sql,
+        params: &[Param<'_>],
+        decode: impl FnOnce(&dyn HotRow) -> Result<T, sqlx::Error>,
+    ) -> Result<Option<T>, sqlx::Error> {
+        let mut reader = self.take()?;
+        let result = Self::remembered(&mut reader, sql, params, decode);
+        if result.is_err() {
+            // Whatever went wrong, remember nothing of this connection's past.
+            reader.version = None;
+            reader.remembered.clear();
+        }
+        self.give_back(reader);
+        result
+    }
+
+    fn remembered<T: Clone + Send + Sync + 'static>(
+        reader: &mut Reader,
+        sql: &Sql,
+        params: &[Param<'_>],
+        decode: impl FnOnce(&dyn HotRow) -> Result<T, sqlx::Error>,
+    ) -> Result<Option<T>, sqlx::Error> {
+        let version: i64 = reader
+            .conn
+            .prepare_cached("PRAGMA data_version")
+            .and_then(|mut s| s.query_row([], |row| row.get(0)))
+            .map_err(sqlite_error)?;
+        if reader.version != Some(version) || reader.remembered.len() >= REMEMBERED_MAX {
+            reader.remembered.clear();
+            reader.version = Some(version);
+        }
+        let key = remember_key(sql, params);
+        if let Some(known) = reader
+            .remembered
+            .get(&key)
+            .and_then(|v| v.downcast_ref::<Option<T>>())
+        {
+            return Ok(known.clone());
+        }
+        let found = Self::run(&reader.conn, sql, params, decode)?;
+        // Read after the version: a commit in between changes the version again, and the
+        // next use forgets this result.
+        reader.remembered.insert(key, Arc::new(found.clone()));
+        Ok(found)
     }
 
     fn run<T>(
@@ -346,5 +449,59 @@ mod tests {
             .await
             .unwrap_err();
         assert!(err.to_string().contains("readonly"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn remembered_reads_hold_until_any_other_connection_commits() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("remembered.db");
+        let writer = rusqlite::Connection::open(&path).unwrap();
+        writer
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; CREATE TABLE t (a TEXT, b INTEGER); \
+                 INSERT INTO t VALUES ('x', 1), ('y', 2);",
+            )
+            .unwrap();
+        let hot = HotDb::sqlite(path);
+        let sql = &Sql::new("SELECT a FROM t WHERE b = $1");
+        let reads = &AtomicUsize::new(0);
+        let read = |b: i64| {
+            let hot = hot.clone();
+            async move {
+                hot.fetch_optional_remembered(sql, &[Param::int(b)], |r: &dyn HotRow| {
+                    reads.fetch_add(1, Ordering::SeqCst);
+                    r.text(0)
+                })
+                .await
+                .unwrap()
+            }
+        };
+        assert_eq!(read(1).await, Some(Some("x".into())));
+        assert_eq!(read(1).await, Some(Some("x".into())));
+        assert_eq!(
+            reads.load(Ordering::SeqCst),
+            1,
+            "the second read was remembered"
+        );
+        // Other parameters are another result; nothing found is remembered too.
+        assert_eq!(read(3).await, None);
+        assert_eq!(read(2).await, Some(Some("y".into())));
+        // A commit by another connection: the very next read sees it.
+        writer
+            .execute("UPDATE t SET a = 'z' WHERE b = 1", [])
+            .unwrap();
+        assert_eq!(read(1).await, Some(Some("z".into())));
+        writer.execute("INSERT INTO t VALUES ('w', 3)", []).unwrap();
+        assert_eq!(read(3).await, Some(Some("w".into())));
+        writer.execute("DELETE FROM t WHERE b = 2", []).unwrap();
+        assert_eq!(read(2).await, None);
+        let before = reads.load(Ordering::SeqCst);
+        assert_eq!(read(2).await, None);
+        assert_eq!(
+            reads.load(Ordering::SeqCst),
+            before,
+            "remembered again once unchanged"
+        );
     }
 }
