@@ -20,7 +20,7 @@ use crate::model::Role;
 use crate::model::client::{ClientKind, may_see};
 use crate::model::token::{
     self as rules, Assertion, Failure, Grant, KeyFacts, PlatformClaims, Step, TokenForm,
-    VoucherClaims,
+    VoucherClaims, VoucherHeader,
 };
 use crate::state::EnvState;
 use crate::store::tokens::{self, VoucherRecord};
@@ -117,6 +117,14 @@ fn failed(env: &str, why: &dyn std::fmt::Display) -> Response {
     );
     tracing::error!(environment = env, correlation_id, error = %why, "token not issued");
     response
+}
+
+/// The answer of the reference (`authorizationServerApi.yml`).
+#[derive(Serialize)]
+struct TokenResponse<'a> {
+    access_token: &'a str,
+    token_type: &'static str,
+    expires_in: i64,
 }
 
 /// Everything the checks concluded: the assertion, its key and what to issue.
@@ -217,8 +225,8 @@ pub async fn token(
     let jti = uuid::Uuid::now_v7().to_string();
     let client_id = checked.key.client_id.as_str();
     let consumer_id = checked.key.consumer_id.as_str();
-    let header = json!({"alg": "RS256", "typ": "at+jwt", "use": "sig", "kid": signing.kid()});
-    let (signed, expires_in, record) = match &checked.grant {
+    let header = VoucherHeader::new(signing.kid());
+    let (signed, lifespan, audience, consumer) = match &checked.grant {
         Grant::Consumer {
             purpose_id,
             agreement_id,
@@ -244,27 +252,12 @@ pub async fn token(
                 eservice_id,
                 descriptor_id,
             };
-            let record = VoucherRecord {
-                jti: jti.clone(),
-                env: state.env,
-                kind: ClientKind::Consumer,
-                client_id: client_id.to_string(),
-                consumer_id: consumer_id.to_string(),
-                purpose_id: Some(purpose_id.clone()),
-                agreement_id: Some(agreement_id.clone()),
-                eservice_id: Some(eservice_id.clone()),
-                descriptor_id: Some(descriptor_id.clone()),
-                client_kid: checked.assertion.kid.clone(),
-                signing_kid: signing.kid().to_string(),
-                audience: audience.clone(),
-                assertion_jti: checked.assertion.jti.clone(),
-                issued_at: now,
-                expires_at: now + lifespan,
-            };
+            let consumer = (purpose_id, agreement_id, eservice_id, descriptor_id);
             (
                 sign_with_header(signing, &header, &claims),
                 *lifespan,
-                record,
+                audience.as_str(),
+                Some(consumer),
             )
         }
         Grant::Api => {
@@ -282,29 +275,33 @@ pub async fn token(
                 organization_id: consumer_id,
                 role: "m2m",
             };
-            let record = VoucherRecord {
-                jti: jti.clone(),
-                env: state.env,
-                kind: ClientKind::Api,
-                client_id: client_id.to_string(),
-                consumer_id: consumer_id.to_string(),
-                purpose_id: None,
-                agreement_id: None,
-                eservice_id: None,
-                descriptor_id: None,
-                client_kid: checked.assertion.kid.clone(),
-                signing_kid: signing.kid().to_string(),
-                audience: audience.to_string(),
-                assertion_jti: checked.assertion.jti.clone(),
-                issued_at: now,
-                expires_at: now + lifespan,
-            };
             (
                 sign_with_header(signing, &header, &claims),
                 lifespan,
-                record,
+                audience,
+                None,
             )
         }
+    };
+    let record = VoucherRecord {
+        jti: jti.clone(),
+        env: state.env,
+        kind: match consumer {
+            Some(_) => ClientKind::Consumer,
+            None => ClientKind::Api,
+        },
+        client_id: client_id.to_string(),
+        consumer_id: consumer_id.to_string(),
+        purpose_id: consumer.map(|c| c.0.clone()),
+        agreement_id: consumer.map(|c| c.1.clone()),
+        eservice_id: consumer.map(|c| c.2.clone()),
+        descriptor_id: consumer.map(|c| c.3.clone()),
+        client_kid: checked.assertion.kid.clone(),
+        signing_kid: signing.kid().to_string(),
+        audience: audience.to_string(),
+        assertion_jti: checked.assertion.jti.clone(),
+        issued_at: now,
+        expires_at: now + lifespan,
     };
     let signed = match signed {
         Ok(t) => t,
@@ -314,15 +311,19 @@ pub async fn token(
     if !state.vouchers.record(record).await {
         return failed(env, &"the voucher's record could not be committed");
     }
-    let body = json!({
-        "access_token": signed,
-        "token_type": "Bearer",
-        "expires_in": expires_in,
-    });
+    let body = TokenResponse {
+        access_token: &signed,
+        token_type: "Bearer",
+        expires_in: lifespan,
+    };
+    let body = match serde_json::to_vec(&body) {
+        Ok(b) => b,
+        Err(e) => return failed(env, &e),
+    };
     let mut response = (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
+        body,
     )
         .into_response();
     let headers = response.headers_mut();

@@ -50,9 +50,9 @@ pub fn sign<C: Serialize>(key: &SigningKey, typ: &str, claims: &C) -> Result<Str
 }
 
 /// Signs `claims` under `header` (which must name `alg: RS256` and the key's `kid`).
-pub fn sign_with_header<C: Serialize>(
+pub fn sign_with_header<H: Serialize + ?Sized, C: Serialize>(
     key: &SigningKey,
-    header: &Value,
+    header: &H,
     claims: &C,
 ) -> Result<String, JwtError> {
     let header = serde_json::to_vec(header).map_err(|_| JwtError::Sign)?;

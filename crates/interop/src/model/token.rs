@@ -594,6 +594,28 @@ pub fn check_states(
     })
 }
 
+/// The header of vouchers and platform tokens.
+#[derive(Debug, Serialize)]
+pub struct VoucherHeader<'a> {
+    pub alg: &'static str,
+    pub typ: &'static str,
+    #[serde(rename = "use")]
+    pub key_use: &'static str,
+    pub kid: &'a str,
+}
+
+impl<'a> VoucherHeader<'a> {
+    /// `{alg: RS256, typ: at+jwt, use: sig, kid}`
+    pub fn new(kid: &'a str) -> Self {
+        Self {
+            alg: "RS256",
+            typ: "at+jwt",
+            key_use: "sig",
+            kid,
+        }
+    }
+}
+
 /// The claims of an e-service voucher, in the real platform's order.
 #[derive(Debug, Serialize)]
 pub struct VoucherClaims<'a> {
