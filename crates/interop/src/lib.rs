@@ -430,8 +430,8 @@ pub struct Vouchers {
 /// earlier version wrote into the main file move into it.
 pub async fn voucher_store(db: &Db) -> Result<Db, DbError> {
     let store = db.store_of_its_own("vouchers", &VOUCHERS_SQLITE).await?;
-    if let Some(main) = db.sqlite_file()
-        && store.sqlite_file() != Some(main)
+    if let Some(main) = db.hot().sqlite_path()
+        && store.hot().sqlite_path() != Some(main)
     {
         let moved = store::tokens::move_legacy_records(&store, main).await?;
         if moved > 0 {

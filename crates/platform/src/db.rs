@@ -254,11 +254,6 @@ impl Db {
         Ok(store)
     }
 
-    /// The SQLite file, if this is one.
-    pub fn sqlite_file(&self) -> Option<&Path> {
-        self.inner.hot.sqlite_path()
-    }
-
     pub fn dialect(&self) -> Dialect {
         self.inner.dialect
     }

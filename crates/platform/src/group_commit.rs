@@ -113,21 +113,25 @@ fn acknowledge<T>(batch: &mut Vec<Entry<T>>, committed: bool) {
     }
 }
 
+/// `c1, c2, …`: the record's columns, in order.
+pub fn column_list<T: GroupRecord>() -> String {
+    let columns: Vec<&str> = T::COLUMNS.iter().map(|(name, _)| *name).collect();
+    columns.join(", ")
+}
+
 /// `INSERT INTO table (c1, …) VALUES (?1, …)`
 pub fn sqlite_insert<T: GroupRecord>() -> String {
-    let columns: Vec<&str> = T::COLUMNS.iter().map(|(name, _)| *name).collect();
     let values: Vec<String> = (1..=T::COLUMNS.len()).map(|i| format!("?{i}")).collect();
     format!(
         "INSERT INTO {} ({}) VALUES ({})",
         T::TABLE,
-        columns.join(", "),
+        column_list::<T>(),
         values.join(", ")
     )
 }
 
 /// `INSERT INTO table (c1, …) SELECT * FROM UNNEST($1::text[], …)`
 pub fn postgres_insert<T: GroupRecord>() -> String {
-    let columns: Vec<&str> = T::COLUMNS.iter().map(|(name, _)| *name).collect();
     let arrays: Vec<String> = T::COLUMNS
         .iter()
         .enumerate()
@@ -139,7 +143,7 @@ pub fn postgres_insert<T: GroupRecord>() -> String {
     format!(
         "INSERT INTO {} ({}) SELECT * FROM UNNEST({})",
         T::TABLE,
-        columns.join(", "),
+        column_list::<T>(),
         arrays.join(", ")
     )
 }

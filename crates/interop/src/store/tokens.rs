@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 
 use platform::db::Db;
 use platform::db::hot::{HotRow, Param, Sql};
-use platform::group_commit::{ColumnType, GroupRecord};
+use platform::group_commit::{ColumnType, GroupRecord, column_list};
 use sqlx::Row;
 
 use super::corrupt;
@@ -253,11 +253,7 @@ pub async fn sweep(db: &Db, vouchers: &Db, before: i64, now: i64) -> Result<u64,
 /// into their own store `vouchers` (idempotent: a record already there is not copied twice,
 /// so a move cut short is finished at the next start). Returns how many were copied.
 pub async fn move_legacy_records(vouchers: &Db, main: &Path) -> Result<u64, sqlx::Error> {
-    let columns = VoucherRecord::COLUMNS
-        .iter()
-        .map(|(name, _)| *name)
-        .collect::<Vec<_>>()
-        .join(", ");
+    let columns = column_list::<VoucherRecord>();
     let mut conn = vouchers.writer().acquire().await?;
     sqlx::query("ATTACH DATABASE $1 AS legacy")
         .bind(main.to_string_lossy().into_owned())

@@ -247,6 +247,14 @@ async fn a_change_through_one_instance_is_honoured_by_the_next_token_request_to_
     b.stop().await;
 }
 
+/// The voucher records in `db`.
+async fn voucher_count(db: &platform::db::Db) -> i64 {
+    sqlx::query_scalar::<_, i64>("SELECT CAST(count(*) AS BIGINT) FROM interop_vouchers")
+        .fetch_one(db.reader())
+        .await
+        .unwrap()
+}
+
 /// A voucher whose record the database refuses is not returned: a trigger rejects the
 /// inserts into `interop_vouchers` in the voucher records' store (a real fault of the store),
 /// and the token endpoint answers 500 instead; when the trigger goes, vouchers come back.
@@ -259,13 +267,7 @@ async fn no_record_no_voucher() {
     let db = interop::voucher_store(&app.db.connect().await)
         .await
         .unwrap();
-    let count = |db: platform::db::Db| async move {
-        sqlx::query_scalar::<_, i64>("SELECT CAST(count(*) AS BIGINT) FROM interop_vouchers")
-            .fetch_one(db.reader())
-            .await
-            .unwrap()
-    };
-    assert_eq!(count(db.clone()).await, 1);
+    assert_eq!(voucher_count(&db).await, 1);
     let (install, remove): (Vec<&str>, Vec<&str>) = if app.db.is_postgres() {
         (
             vec![
@@ -296,13 +298,17 @@ async fn no_record_no_voucher() {
         assert_eq!(status, 500, "a voucher without its record: {body}");
         assert!(body.get("access_token").is_none(), "{body}");
     }
-    assert_eq!(count(db.clone()).await, 1, "nothing recorded while refused");
+    assert_eq!(
+        voucher_count(&db).await,
+        1,
+        "nothing recorded while refused"
+    );
     for sql in &remove {
         sqlx::query(sql).execute(db.writer()).await.unwrap();
     }
     let (status, body) = voucher(&app.url, &c).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(count(db.clone()).await, 2);
+    assert_eq!(voucher_count(&db).await, 2);
     db.close().await;
 }
 
@@ -322,37 +328,31 @@ async fn voucher_records_have_a_store_of_their_own() {
         .execute(db.writer())
         .await
         .unwrap();
-    let count = |db: platform::db::Db| async move {
-        sqlx::query_scalar::<_, i64>("SELECT CAST(count(*) AS BIGINT) FROM interop_vouchers")
-            .fetch_one(db.reader())
-            .await
-            .unwrap()
-    };
     let store = interop::voucher_store(&db).await.unwrap();
     assert_eq!(
-        count(store.clone()).await,
+        voucher_count(&store).await,
         1,
         "the earlier record is in the store"
     );
     if test_db.is_postgres() {
-        assert_eq!(store.sqlite_file(), None);
+        assert_eq!(store.hot().sqlite_path(), None);
     } else {
-        let main = db.sqlite_file().unwrap().to_path_buf();
-        let own = store.sqlite_file().unwrap().to_path_buf();
+        let main = db.hot().sqlite_path().unwrap().to_path_buf();
+        let own = store.hot().sqlite_path().unwrap().to_path_buf();
         assert_eq!(own.parent(), main.parent());
         assert!(
             own.to_string_lossy().ends_with(".vouchers.db"),
             "{}",
             own.display()
         );
-        assert_eq!(count(db.clone()).await, 0, "moved out of the main file");
+        assert_eq!(voucher_count(&db).await, 0, "moved out of the main file");
         sqlx::query(insert)
             .bind("another")
             .execute(store.writer())
             .await
             .unwrap();
         let again = interop::voucher_store(&db).await.unwrap();
-        assert_eq!(count(again.clone()).await, 2, "nothing copied twice");
+        assert_eq!(voucher_count(&again).await, 2, "nothing copied twice");
         again.close().await;
     }
     store.close().await;

@@ -419,8 +419,9 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn sqlite_reads_bind_by_number_and_see_commits() {
+    /// A WAL file with `t (a, b) = ('x', 1), ('y', 2)`: its directory, a writing connection
+    /// and the hot readers.
+    fn table_t() -> (tempfile::TempDir, rusqlite::Connection, HotDb) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("hot.db");
         let writer = rusqlite::Connection::open(&path).unwrap();
@@ -430,7 +431,12 @@ mod tests {
                  INSERT INTO t VALUES ('x', 1), ('y', 2);",
             )
             .unwrap();
-        let hot = HotDb::sqlite(path);
+        (dir, writer, HotDb::sqlite(path))
+    }
+
+    #[tokio::test]
+    async fn sqlite_reads_bind_by_number_and_see_commits() {
+        let (_dir, writer, hot) = table_t();
         let sql = Sql::new("SELECT a, b FROM t WHERE b = $2 AND a <> $1");
         let params = [Param::text("x"), Param::int(2)];
         let decode = |r: &dyn HotRow| Ok((r.text(0)?, r.int(1)?));
@@ -454,16 +460,7 @@ mod tests {
     #[tokio::test]
     async fn remembered_reads_hold_until_any_other_connection_commits() {
         use std::sync::atomic::{AtomicUsize, Ordering};
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("remembered.db");
-        let writer = rusqlite::Connection::open(&path).unwrap();
-        writer
-            .execute_batch(
-                "PRAGMA journal_mode = WAL; CREATE TABLE t (a TEXT, b INTEGER); \
-                 INSERT INTO t VALUES ('x', 1), ('y', 2);",
-            )
-            .unwrap();
-        let hot = HotDb::sqlite(path);
+        let (_dir, writer, hot) = table_t();
         let sql = &Sql::new("SELECT a FROM t WHERE b = $1");
         let reads = &AtomicUsize::new(0);
         let read = |b: i64| {
