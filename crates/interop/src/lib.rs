@@ -444,6 +444,14 @@ pub async fn voucher_store(db: &Db) -> Result<Db, DbError> {
     Ok(store)
 }
 
+impl Vouchers {
+    /// The group commits of voucher records so far (their count against the vouchers issued
+    /// gives the records per flush).
+    pub fn commits(&self) -> u64 {
+        self.writer.commits()
+    }
+}
+
 /// Opens the voucher records' store ([`voucher_store`]) and starts its group-commit writer.
 pub async fn open_vouchers(db: &Db) -> Result<Vouchers, DbError> {
     let store = voucher_store(db).await?;

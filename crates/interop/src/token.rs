@@ -225,63 +225,25 @@ pub async fn token(
     let jti = uuid::Uuid::now_v7().to_string();
     let client_id = checked.key.client_id.as_str();
     let consumer_id = checked.key.consumer_id.as_str();
-    let header = VoucherHeader::new(signing.kid());
-    let (signed, lifespan, audience, consumer) = match &checked.grant {
+    let (lifespan, audience, consumer) = match &checked.grant {
         Grant::Consumer {
             purpose_id,
             agreement_id,
             eservice_id,
             descriptor_id,
-            producer_id,
             audience,
             lifespan,
-        } => {
-            let claims = VoucherClaims {
-                jti: &jti,
-                iss: &state.issuer,
-                aud: audience,
-                sub: client_id,
-                client_id,
-                iat: now,
-                nbf: now,
-                exp: now + lifespan,
-                purpose_id,
-                digest: checked.assertion.digest.as_ref(),
-                producer_id,
-                consumer_id,
-                eservice_id,
-                descriptor_id,
-            };
-            let consumer = (purpose_id, agreement_id, eservice_id, descriptor_id);
-            (
-                sign_with_header(signing, &header, &claims),
-                *lifespan,
-                audience.as_str(),
-                Some(consumer),
-            )
-        }
-        Grant::Api => {
-            let lifespan = state.token.platform_token_lifespan_secs;
-            let audience = state.settings.platform_token_audience.as_str();
-            let claims = PlatformClaims {
-                jti: &jti,
-                iss: &state.issuer,
-                aud: audience,
-                sub: client_id,
-                client_id,
-                iat: now,
-                nbf: now,
-                exp: now + lifespan,
-                organization_id: consumer_id,
-                role: "m2m",
-            };
-            (
-                sign_with_header(signing, &header, &claims),
-                lifespan,
-                audience,
-                None,
-            )
-        }
+            ..
+        } => (
+            *lifespan,
+            audience.as_str(),
+            Some((purpose_id, agreement_id, eservice_id, descriptor_id)),
+        ),
+        Grant::Api => (
+            state.token.platform_token_lifespan_secs,
+            state.settings.platform_token_audience.as_str(),
+            None,
+        ),
     };
     let record = VoucherRecord {
         jti: jti.clone(),
@@ -303,12 +265,59 @@ pub async fn token(
         issued_at: now,
         expires_at: now + lifespan,
     };
+    // The record's commit (its flush above all) runs while the voucher is signed; the answer
+    // waits for both. No record, no token: a voucher whose record failed is not handed out. A
+    // record whose voucher then failed to sign (no such failure is known with a loaded key)
+    // stays, like that of a voucher whose answer was lost on the way.
+    let pending = state.vouchers.submit(record).await;
+    let header = VoucherHeader::new(signing.kid());
+    let signed = match &checked.grant {
+        Grant::Consumer {
+            purpose_id,
+            eservice_id,
+            descriptor_id,
+            producer_id,
+            ..
+        } => {
+            let claims = VoucherClaims {
+                jti: &jti,
+                iss: &state.issuer,
+                aud: audience,
+                sub: client_id,
+                client_id,
+                iat: now,
+                nbf: now,
+                exp: now + lifespan,
+                purpose_id,
+                digest: checked.assertion.digest.as_ref(),
+                producer_id,
+                consumer_id,
+                eservice_id,
+                descriptor_id,
+            };
+            sign_with_header(signing, &header, &claims)
+        }
+        Grant::Api => {
+            let claims = PlatformClaims {
+                jti: &jti,
+                iss: &state.issuer,
+                aud: audience,
+                sub: client_id,
+                client_id,
+                iat: now,
+                nbf: now,
+                exp: now + lifespan,
+                organization_id: consumer_id,
+                role: "m2m",
+            };
+            sign_with_header(signing, &header, &claims)
+        }
+    };
     let signed = match signed {
         Ok(t) => t,
         Err(e) => return failed(env, &e),
     };
-    // No record, no token.
-    if !state.vouchers.record(record).await {
+    if !pending.committed().await {
         return failed(env, &"the voucher's record could not be committed");
     }
     let body = TokenResponse {

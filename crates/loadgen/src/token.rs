@@ -116,8 +116,17 @@ impl Placement {
     }
 }
 
-/// Busy and total jiffies of each CPU (`/proc/stat`).
-fn cpu_times() -> Vec<(u64, u64)> {
+/// Jiffies of one CPU (`/proc/stat`).
+#[derive(Clone, Copy)]
+struct CpuTimes {
+    /// Not idle: this machine's work, and the time the hypervisor gave to others (steal).
+    busy: u64,
+    steal: u64,
+    total: u64,
+}
+
+/// The jiffies of each CPU.
+fn cpu_times() -> Vec<CpuTimes> {
     let Ok(text) = std::fs::read_to_string("/proc/stat") else {
         return Vec::new();
     };
@@ -131,18 +140,27 @@ fn cpu_times() -> Vec<(u64, u64)> {
                 .collect();
             let total: u64 = v.iter().sum();
             let idle = v.get(3).copied().unwrap_or(0) + v.get(4).copied().unwrap_or(0);
-            (total - idle, total)
+            CpuTimes {
+                busy: total - idle,
+                steal: v.get(7).copied().unwrap_or(0),
+                total,
+            }
         })
         .collect()
 }
 
-/// The busy share of each CPU between two readings of [`cpu_times`].
-fn cpu_busy(before: &[(u64, u64)], after: &[(u64, u64)]) -> Vec<f64> {
+/// The busy share of each CPU between two readings of [`cpu_times`], and the share stolen by
+/// the hypervisor (a virtual CPU that did not run: everything on it waited).
+fn cpu_busy(before: &[CpuTimes], after: &[CpuTimes]) -> Vec<(f64, f64)> {
     before
         .iter()
         .zip(after)
-        .map(|((b0, t0), (b1, t1))| {
-            b1.saturating_sub(*b0) as f64 / t1.saturating_sub(*t0).max(1) as f64
+        .map(|(b, a)| {
+            let total = a.total.saturating_sub(b.total).max(1) as f64;
+            (
+                a.busy.saturating_sub(b.busy) as f64 / total,
+                a.steal.saturating_sub(b.steal) as f64 / total,
+            )
         })
         .collect()
 }
@@ -251,6 +269,7 @@ struct Server {
     addr: std::net::SocketAddr,
     runtime: tokio::runtime::Handle,
     db: Db,
+    vouchers: interop::Vouchers,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<Result<(), Error>>>,
 }
@@ -285,18 +304,25 @@ impl Server {
                                 return Ok(());
                             }
                         };
-                    let _ = ready_tx.send(Ok((app.addr(), handle, app.platform().db.clone())));
+                    let _ = ready_tx.send(Ok((
+                        app.addr(),
+                        handle,
+                        app.platform().db.clone(),
+                        app.vouchers().clone(),
+                    )));
                     let _ = stop_rx.await;
                     app.stop().await?;
                     Ok(())
                 })
             },
         )?;
-        let (addr, runtime, db) = ready_rx.recv().map_err(|_| "the server thread ended")??;
+        let (addr, runtime, db, vouchers) =
+            ready_rx.recv().map_err(|_| "the server thread ended")??;
         Ok(Server {
             addr,
             runtime,
             db,
+            vouchers,
             stop: Some(stop_tx),
             thread: Some(thread),
         })
@@ -713,11 +739,15 @@ struct Phase {
     /// Largest delay of a paced request behind its schedule.
     max_lag: Duration,
     /// Busy share of each CPU.
-    cpu: Vec<f64>,
+    cpu: Vec<(f64, f64)>,
     /// CPU time of the server's threads, and of SQLite's among them.
     server_cpu: Duration,
     sqlite_cpu: Duration,
     writer_cpu: Duration,
+    /// Group commits of voucher records during the phase.
+    commits: u64,
+    /// Paced: the p99 latency of the requests of each second of the schedule.
+    p99_by_second: Vec<Duration>,
 }
 
 impl Phase {
@@ -745,7 +775,7 @@ impl Phase {
     fn finish(
         &mut self,
         started: Instant,
-        cpu: &[(u64, u64)],
+        cpu: &[CpuTimes],
         threads: &std::collections::HashMap<u64, (String, u64)>,
     ) {
         self.elapsed = started.elapsed();
@@ -755,19 +785,22 @@ impl Phase {
         self.latencies.sort_unstable();
     }
 
-    /// "CPU0 100% (server 87%), CPU1 35%".
+    /// "CPU0 100% (stolen 0.0%), CPU1 35% (stolen 0.0%), server 99% of its CPU(s) (…)".
     fn describe_cpu(&self, server_cpus: &[usize]) -> String {
         let secs = self.elapsed.as_secs_f64().max(1e-9);
         let mut parts: Vec<String> = self
             .cpu
             .iter()
             .enumerate()
-            .map(|(i, busy)| format!("CPU{i} {:.0}%", busy * 100.0))
+            .map(|(i, (busy, steal))| {
+                format!("CPU{i} {:.0}% (stolen {:.1}%)", busy * 100.0, steal * 100.0)
+            })
             .collect();
         if !server_cpus.is_empty() {
             let busy: f64 = server_cpus
                 .iter()
                 .filter_map(|&c| self.cpu.get(c))
+                .map(|(busy, steal)| busy - steal)
                 .sum::<f64>();
             let server = self.server_cpu.as_secs_f64() / secs;
             parts.push(format!(
@@ -783,13 +816,23 @@ impl Phase {
     }
 
     fn percentile(&self, p: f64) -> Duration {
-        if self.latencies.is_empty() {
-            return Duration::ZERO;
-        }
-        let i =
-            ((self.latencies.len() as f64 * p).ceil() as usize).clamp(1, self.latencies.len()) - 1;
-        Duration::from_micros(u64::from(self.latencies[i]))
+        sorted_percentile(&self.latencies, p)
     }
+}
+
+/// The `p` percentile of latencies in microseconds, sorted.
+fn sorted_percentile(sorted: &[u32], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    Duration::from_micros(u64::from(sorted[i]))
+}
+
+/// The `p` percentile of latencies in microseconds (sorts them).
+fn percentile(latencies: &mut [u32], p: f64) -> Duration {
+    latencies.sort_unstable();
+    sorted_percentile(latencies, p)
 }
 
 fn client(connections: usize) -> Result<reqwest::Client, Error> {
@@ -914,8 +957,19 @@ async fn paced_load(
         }));
     }
     let mut phase = Phase::default();
-    for t in tasks {
-        record(&mut phase, t.await?);
+    let mut second: Vec<u32> = Vec::new();
+    let per_second = (rate.max(1.0) as usize).max(1);
+    for (i, t) in tasks.into_iter().enumerate() {
+        let result = t.await?;
+        if let Ok(latency) = &result {
+            second.push(u32::try_from(latency.as_micros()).unwrap_or(u32::MAX));
+        }
+        // The tail of each second of the schedule: a slow episode shows as such.
+        if (i + 1) % per_second == 0 {
+            phase.p99_by_second.push(percentile(&mut second, 0.99));
+            second.clear();
+        }
+        record(&mut phase, result);
     }
     phase.finish(started, &cpu_before, &threads);
     phase.max_lag = max_lag;
@@ -1104,7 +1158,9 @@ pub fn run(options: &Options) -> Result<(), Error> {
         options.connections,
         options.duration,
     );
-    let full = on_cpus("load", &placement.load, move || full_load(u, r, n, c, d))?;
+    let commits = server.vouchers.commits();
+    let mut full = on_cpus("load", &placement.load, move || full_load(u, r, n, c, d))?;
+    full.commits = server.vouchers.commits() - commits;
     drop(requests);
     issued += warmup.ok + full.ok;
 
@@ -1117,9 +1173,11 @@ pub fn run(options: &Options) -> Result<(), Error> {
         options.duration.as_secs()
     );
     let (u, c) = (url.clone(), options.connections);
-    let half = on_cpus("load", &placement.load, move || {
+    let commits = server.vouchers.commits();
+    let mut half = on_cpus("load", &placement.load, move || {
         paced_load(u, paced, half_rate, c)
     })?;
+    half.commits = server.vouchers.commits() - commits;
     issued += half.ok;
 
     println!("token: reference again…");
@@ -1193,10 +1251,24 @@ pub fn run(options: &Options) -> Result<(), Error> {
             phase.server_cpu.as_secs_f64() * 1e6 / phase.ok.max(1) as f64,
             phase.describe_cpu(&placement.server)
         );
+        println!(
+            "             {} group commits, {:.1} records each",
+            phase.commits,
+            phase.ok as f64 / phase.commits.max(1) as f64
+        );
     }
     println!(
         "             requests sent on schedule, at most {} late",
         ms(half.max_lag)
+    );
+    let by_second: Vec<String> = half
+        .p99_by_second
+        .iter()
+        .map(|d| format!("{:.1}", d.as_secs_f64() * 1000.0))
+        .collect();
+    println!(
+        "             p99 of each second (ms): {}",
+        by_second.join(" ")
     );
     println!(
         "  reference: raw RSA-2048 signatures (aws-lc-rs, PKCS#1 SHA-256) on one core: \

@@ -157,9 +157,11 @@ pub struct DatabaseSettings {
     pub max_connections: u32,
     /// How long a request waits for a free connection, in seconds.
     pub acquire_timeout_secs: u64,
-    /// Under load, the least time between two group commits (voucher and exchange-audit
-    /// records), in milliseconds: longer makes bigger groups and fewer flushes (less CPU),
-    /// at the price of that much more latency. 0 commits as soon as the previous commit ends.
+    /// When the server is saturated, the least time between two group commits (voucher and
+    /// exchange-audit records), in milliseconds: longer makes bigger groups and fewer flushes
+    /// (more CPU left for the requests), at the price of that much more latency in a queue
+    /// that is long anyway. Below saturation a commit starts as soon as the previous one
+    /// ends, whatever this says; 0 never waits.
     pub group_commit_interval_ms: u64,
 }
 
@@ -169,7 +171,7 @@ impl Default for DatabaseSettings {
             url: None,
             max_connections: 16,
             acquire_timeout_secs: 5,
-            group_commit_interval_ms: 2,
+            group_commit_interval_ms: 10,
         }
     }
 }

@@ -98,14 +98,16 @@ pub async fn exchange(
         sid: session.sid.clone(),
         platform_operator: false,
     };
-    let token = identity::issue(&state.platform.keys, &claims)?;
-    // On record before the token leaves (group-committed: one flush serves many exchanges).
+    // On record before the token leaves (group-committed: one flush serves many exchanges);
+    // the commit runs while the token is signed.
     let mut event = platform::audit::AuditEvent::new("token.exchanged");
     event.actor = Some(session.identity.user_id.clone());
     event.institution_id = Some(institution_id.to_string());
     event.target = Some(product.id.clone());
     event.details = serde_json::json!({ "jti": claims.jti, "aud": claims.aud });
-    if !state.platform.audit.record(event).await {
+    let pending = state.platform.audit.submit(event).await;
+    let token = identity::issue(&state.platform.keys, &claims)?;
+    if !pending.committed().await {
         return Err(RaError::Unavailable(
             "the audit trail cannot be written".into(),
         ));

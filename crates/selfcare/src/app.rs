@@ -76,6 +76,7 @@ pub struct App {
     import_workers: Option<io::import::Workers>,
     /// The legacy Developer Portal the demo runs beside the main server.
     devportal: Option<devportal::DevPortal>,
+    vouchers: interop::Vouchers,
 }
 
 /// The file names `demo` keeps under its data directory.
@@ -371,6 +372,7 @@ impl App {
             mail_worker: Some(mail_worker),
             import_workers: Some(io.workers),
             devportal,
+            vouchers,
         })
     }
 
@@ -384,6 +386,11 @@ impl App {
 
     pub fn platform(&self) -> &Platform {
         &self.platform
+    }
+
+    /// The voucher records' store and writer.
+    pub fn vouchers(&self) -> &interop::Vouchers {
+        &self.vouchers
     }
 
     /// The Developer Portal started beside the demo, if any.
