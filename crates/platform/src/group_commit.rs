@@ -435,7 +435,7 @@ mod tests {
         assert_eq!(pause_share(0.5), 0.0);
         assert_eq!(pause_share(0.75), 0.0);
         assert!((pause_share(0.85) - 0.5).abs() < 1e-9);
-        assert_eq!(pause_share(0.95), 1.0);
+        assert!((pause_share(0.95) - 1.0).abs() < 1e-9);
         assert_eq!(pause_share(1.3), 1.0);
         assert_eq!(pause_share(f64::NAN), 0.0);
     }
