@@ -149,3 +149,62 @@ async fn group_commits_write_lone_records_bursts_and_leave_other_writers_alone()
     );
     db.close().await;
 }
+
+/// The writer's pacing: while the runtime has time to spare, records in a row are committed
+/// one after the other at once, however long `database.group_commit_interval_ms`; after the
+/// runtime's worker was busy all along, a commit waits that interval after the previous one
+/// started, so that the records arriving meanwhile share its flush.
+#[tokio::test]
+async fn group_commits_wait_for_more_records_only_when_the_runtime_is_saturated() {
+    use platform::config::DatabaseSettings;
+    use std::time::{Duration, Instant};
+
+    let test_db = TestDb::new().await;
+    let idle = DatabaseSettings {
+        group_commit_interval_ms: 60_000,
+        ..Default::default()
+    };
+    let db = Db::connect(test_db.url(), &idle).await.unwrap();
+    db.migrate().await.unwrap();
+    let writer = audit::GroupWriter::spawn(&db, "test audit records");
+    for _ in 0..3 {
+        let committed = tokio::time::timeout(
+            Duration::from_secs(10),
+            writer.record(AuditEvent::new("test.pace.idle")),
+        )
+        .await
+        .expect("with time to spare, a commit does not wait for the interval");
+        assert!(committed);
+    }
+    assert_eq!(writer.commits(), 3);
+    db.close().await;
+
+    let paced = DatabaseSettings {
+        group_commit_interval_ms: 400,
+        ..Default::default()
+    };
+    let db = Db::connect(test_db.url(), &paced).await.unwrap();
+    let writer = audit::GroupWriter::spawn(&db, "test audit records");
+    // The runtime's only worker busy for longer than the writer's sample, then parked for a
+    // moment (tokio publishes a worker's busy time when it parks).
+    std::thread::sleep(Duration::from_millis(900));
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    assert!(writer.record(AuditEvent::new("test.pace.busy")).await);
+    let second = Instant::now();
+    let committed = tokio::time::timeout(
+        Duration::from_secs(10),
+        writer.record(AuditEvent::new("test.pace.busy")),
+    )
+    .await
+    .unwrap();
+    assert!(committed);
+    assert!(
+        second.elapsed() >= Duration::from_millis(300),
+        "after saturation the next commit waits for company: {:?}",
+        second.elapsed()
+    );
+    assert_eq!(writer.commits(), 2);
+    let n = audit::count(db.reader(), "test.pace.busy").await.unwrap();
+    assert_eq!(n, 2);
+    db.close().await;
+}
