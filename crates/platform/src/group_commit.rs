@@ -172,8 +172,9 @@ impl Pace {
         }
     }
 
-    /// A commit is about to start: how long it should wait first, if at all.
-    fn wait(&mut self) -> Option<Duration> {
+    /// A commit is about to start: counts it, and says how long it should wait first, if at
+    /// all.
+    fn next_commit(&mut self) -> Option<Duration> {
         let now = Instant::now();
         let elapsed = now.saturating_duration_since(self.sampled_at);
         if elapsed >= SAMPLE
@@ -314,7 +315,7 @@ fn sqlite_writer<T: GroupRecord>(
     let mut conn: Option<rusqlite::Connection> = None;
     let mut batch: Vec<Entry<T>> = Vec::with_capacity(GROUP_MAX);
     while let Some(first) = rx.blocking_recv() {
-        if let Some(wait) = pace.wait() {
+        if let Some(wait) = pace.next_commit() {
             std::thread::sleep(wait);
         }
         batch.push(first);
@@ -361,7 +362,7 @@ async fn postgres_writer<T: GroupRecord>(
         let Some(first) = rx.recv().await else {
             break;
         };
-        if let Some(wait) = pace.wait() {
+        if let Some(wait) = pace.next_commit() {
             tokio::time::sleep(wait).await;
         }
         batch.push(first);
