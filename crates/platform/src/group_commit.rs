@@ -256,14 +256,19 @@ pub fn postgres_insert<T: GroupRecord>() -> String {
     )
 }
 
-/// The scheduler slice the SQLite writer thread asks for ([`ask_for_short_slice`]).
+/// The scheduler slice the SQLite writer thread asks for ([`ask_for_short_slice`]). Measured
+/// in session 8 (BENCHMARKS.md): a commit's CPU burst before its flush is 100–140 µs, longer
+/// than this slice, so the writer is often preempted mid-burst and then waits for the
+/// signatures in progress (0.85 ms on average at half load); with 1 ms that wait fell to
+/// 0.22 ms, but the runs were too noisy to change the value yet.
 pub const WRITER_SLICE: Duration = Duration::from_micros(100);
 
 /// Asks the kernel for a short scheduler slice for the calling thread (Linux 6.12 and later,
 /// `sched_setattr` with `sched_runtime` under `SCHED_OTHER`, nice unchanged). Under EEVDF a
 /// thread with a shorter slice has an earlier deadline, so a waking writer gets a CPU busy
 /// with a request (a voucher's signature is 0.3 to 1.5 ms of uninterrupted work) at once: its
-/// commit and flush then overlap that work instead of following it. A kernel that does not
+/// commit and flush then overlap that work instead of following it, as long as its burst fits
+/// in the slice (see [`WRITER_SLICE`]). A kernel that does not
 /// know the field ignores it or refuses the call; either way nothing else changes.
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
