@@ -256,12 +256,13 @@ pub fn postgres_insert<T: GroupRecord>() -> String {
     )
 }
 
-/// The scheduler slice the SQLite writer thread asks for ([`ask_for_short_slice`]). Measured
-/// in session 8 (BENCHMARKS.md): a commit's CPU burst before its flush is 100–140 µs, longer
-/// than this slice, so the writer is often preempted mid-burst and then waits for the
-/// signatures in progress (0.85 ms on average at half load); with 1 ms that wait fell to
-/// 0.22 ms, but the runs were too noisy to change the value yet.
-pub const WRITER_SLICE: Duration = Duration::from_micros(100);
+/// The scheduler slice the SQLite writer thread asks for ([`ask_for_short_slice`]): long
+/// enough for a commit's whole CPU burst before its flush (100–140 µs measured in session 8),
+/// so that the woken writer is not preempted mid-burst to wait for a signature in progress.
+/// Session 8 measured the writer's average scheduling delay at half load at 0.85 ms with a
+/// 100 µs slice and 0.22 ms with 1 ms; session 9 the half-load p99 at 13.1 ms with 100 µs
+/// against 4.1–5.2 ms with 1 ms on the same machine (BENCHMARKS.md).
+pub const WRITER_SLICE: Duration = Duration::from_millis(1);
 
 /// Asks the kernel for a short scheduler slice for the calling thread (Linux 6.12 and later,
 /// `sched_setattr` with `sched_runtime` under `SCHED_OTHER`, nice unchanged). Under EEVDF a
