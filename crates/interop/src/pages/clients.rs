@@ -99,8 +99,14 @@ pub struct ClientLine {
     pub members: usize,
     pub keys: usize,
     pub purposes: usize,
+    /// Vouchers issued to the client in the last [`VOUCHER_DAYS`] days.
+    pub vouchers: i64,
     pub created: String,
 }
+
+/// The window of the voucher counts on the clients list (the records themselves are kept for
+/// `interop.token.voucher_retention_days` in their own store, and shown only as counts).
+pub const VOUCHER_DAYS: i64 = 30;
 
 /// A person the creation form offers as a member.
 pub struct PersonOption {
@@ -159,10 +165,23 @@ async fn list_page(
     let list = clients::list(db, state.env, caller(&on.member), Some(kind))
         .await
         .map_err(|e| on.fail(e))?;
+    let since = platform::jwt::now_secs() - VOUCHER_DAYS * 86_400;
+    let counts = crate::store::tokens::counts_by_client(
+        &state.voucher_store,
+        state.env,
+        on.institution(),
+        since,
+    )
+    .await
+    .map_err(|e| on.fail(e.into()))?;
     let lang = on.page.lang;
     let lines = list
         .iter()
         .map(|c| ClientLine {
+            vouchers: counts
+                .iter()
+                .find(|(id, _)| *id == c.id)
+                .map_or(0, |(_, n)| *n),
             href: on.href(&format!("/clients/{}", c.id)),
             name: c.name.clone(),
             description: c.description.clone(),

@@ -358,3 +358,67 @@ async fn voucher_records_have_a_store_of_their_own() {
     store.close().await;
     db.close().await;
 }
+
+/// The vouchers of the institution's clients in the last 30 days, as counts on the clients
+/// list (the records themselves stay in their own store): records of other clients, older
+/// ones and those of the other environment do not count.
+#[tokio::test]
+async fn the_clients_list_counts_each_clients_vouchers_of_the_last_30_days() {
+    let app = TestApp::spawn().await;
+    let c = consumer(&app).await;
+    let me = crate::expect(&app, &c.luca, "GET", &format!("{COLL}/api/me"), None, 200).await;
+    let other = crate::expect(
+        &app,
+        &c.luca,
+        "POST",
+        &format!("{COLL}/api/clientsConsumer"),
+        Some(&json!({"name": "Client senza voucher", "members": [me["userId"]]})),
+        201,
+    )
+    .await;
+    let other = other["id"].as_str().unwrap().to_string();
+    for _ in 0..3 {
+        assert_eq!(voucher(&app.url, &c).await.0, 200);
+    }
+    // Older than the window, or of Produzione: not counted.
+    let store = app.app().vouchers().store.clone();
+    let now = platform::jwt::now_secs();
+    for (jti, env, issued) in [
+        ("old", "collaudo", now - 31 * 86_400),
+        ("prod", "produzione", now),
+    ] {
+        sqlx::query(
+            "INSERT INTO interop_vouchers (jti, env, kind, client_id, consumer_id, \
+             client_kid, signing_kid, audience, assertion_jti, issued_at, expires_at) \
+             SELECT $1, $2, 'CONSUMER', $3, consumer_id, client_kid, signing_kid, audience, \
+             'j', $4, $4 + 600 FROM interop_vouchers WHERE client_id = $3 LIMIT 1",
+        )
+        .bind(jti)
+        .bind(env)
+        .bind(&c.client)
+        .bind(issued)
+        .execute(store.writer())
+        .await
+        .unwrap();
+    }
+    assert_eq!(voucher_count(&store).await, 5);
+    let r = app
+        .get(&format!("{COLL}/clients?kind=CONSUMER"))
+        .bearer_auth(&c.luca)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Voucher (30 giorni)"), "{html}");
+    let count_of = |client: &str| {
+        let row = html
+            .split("<tr>")
+            .find(|row| row.contains(&format!("/clients/{client}\"")))
+            .unwrap_or_else(|| panic!("no row for {client} in {html}"));
+        let cell = row.split("data-testid=\"vouchers\">").nth(1).unwrap();
+        cell[..cell.find('<').unwrap()].to_string()
+    };
+    assert_eq!(count_of(&c.client), "3");
+    assert_eq!(count_of(&other), "0");
+}
