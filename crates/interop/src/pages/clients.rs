@@ -782,6 +782,10 @@ pub async fn act(
         "delete_key" => clients::delete_key(db, env, who, &c.id, value(&pairs, "kid"))
             .await
             .map(|()| href("key_deleted", "keys")),
+        // One click must not delete a client: the form carries a confirmation to tick.
+        "delete" if value(&pairs, "confirm") != "yes" => {
+            Err(InteropError::invalid("confirm", "confirm to delete"))
+        }
         "delete" => clients::delete(db, env, who, &c.id).await.map(|()| {
             on.href(&format!(
                 "/clients?kind={}&done=client_deleted",
@@ -803,7 +807,7 @@ pub async fn act(
                 }
                 InteropError::Invalid(errors) => {
                     outcome.errors = FormErrors::place(&on.page, errors, |f| match f {
-                        "purposeId" | "userId" => Some(f.to_string()),
+                        "purposeId" | "userId" | "confirm" => Some(f.to_string()),
                         _ => None,
                     });
                 }

@@ -176,6 +176,7 @@ pub fn localize_field(page: &Page, message: &str) -> String {
             "interop.field.eservice_required",
         ),
         ("unknown action", "interop.field.unknown_action"),
+        ("confirm to delete", "interop.field.confirm_delete"),
     ];
     if let Some((_, key)) = simple.iter().find(|(text, _)| *text == m) {
         return page.t(key).to_string();

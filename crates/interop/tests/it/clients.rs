@@ -815,3 +815,83 @@ async fn keys_are_rsa_public_keys_named_by_thumbprint_unique_limited_and_owned()
     )
     .await;
 }
+
+/// "Elimina il client" on the client's page asks for a ticked confirmation: without it the page
+/// comes back with the message next to the box and the client stays; with it the client goes.
+#[tokio::test]
+async fn deleting_a_client_from_its_page_takes_a_ticked_confirmation() {
+    let app = TestApp::spawn().await;
+    give_luca_collaudo(&app, "admin").await;
+    let luca = member(&app, LUCA, COMUNE, "prod-interop-coll").await;
+    let me = user_id(&app, &luca).await;
+    let c = expect(
+        &app,
+        &luca,
+        "POST",
+        &format!("{COLL}/api/clientsConsumer"),
+        Some(&json!({"name": "Client da eliminare", "members": [me]})),
+        201,
+    )
+    .await;
+    let id = c["id"].as_str().unwrap().to_string();
+    let page = format!("{COLL}/clients/{id}");
+    let html = app
+        .get(&page)
+        .bearer_auth(&luca)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(r#"data-testid="delete-confirm""#), "{html}");
+    let post = |form: &'static [(&'static str, &'static str)]| {
+        app.post(&page)
+            .bearer_auth(&luca)
+            .header("accept-language", "it")
+            .form(form)
+            .send()
+    };
+    let r = post(&[("action", "delete")]).await.unwrap();
+    assert_eq!(r.status(), 400);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains(r#"data-testid="error-confirm">Spunta la conferma per eliminare il client."#),
+        "{html}"
+    );
+    expect(
+        &app,
+        &luca,
+        "GET",
+        &format!("{COLL}/api/clients/{id}"),
+        None,
+        200,
+    )
+    .await;
+    let r = post(&[("action", "delete"), ("confirm", "no")])
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    expect(
+        &app,
+        &luca,
+        "GET",
+        &format!("{COLL}/api/clients/{id}"),
+        None,
+        200,
+    )
+    .await;
+    let r = post(&[("action", "delete"), ("confirm", "yes")])
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    expect(
+        &app,
+        &luca,
+        "GET",
+        &format!("{COLL}/api/clients/{id}"),
+        None,
+        404,
+    )
+    .await;
+}
