@@ -497,6 +497,12 @@ pub async fn act(
             rules::require_consumer(caller, &p.consumer_id)?;
             let change = purpose::archive(&facts)?;
             apply(&mut tx, &change.versions, now).await?;
+            // An archived purpose is taken off every client, as on the real platform: no
+            // client lists it or asks vouchers for it any more.
+            sqlx::query("DELETE FROM interop_client_purposes WHERE purpose_id = $1")
+                .bind(&p.id)
+                .execute(&mut *tx)
+                .await?;
         }
         VersionAction::Reject(reason) => {
             rules::require_producer(caller, &p.producer_id)?;

@@ -422,3 +422,30 @@ async fn the_clients_list_counts_each_clients_vouchers_of_the_last_30_days() {
     assert_eq!(count_of(&c.client), "3");
     assert_eq!(count_of(&other), "0");
 }
+
+/// Archiving a purpose takes it off the clients it was linked to (as on the real platform):
+/// the client no longer lists it, and its assertions for it get no voucher.
+#[tokio::test]
+async fn an_archived_purpose_leaves_its_clients() {
+    let app = TestApp::spawn().await;
+    let c = consumer(&app).await;
+    let client = format!("{COLL}/api/clients/{}", c.client);
+    let got = crate::expect(&app, &c.luca, "GET", &client, None, 200).await;
+    assert_eq!(got["purposes"], json!([c.purpose]));
+    assert_eq!(voucher(&app.url, &c).await.0, 200);
+    crate::expect(
+        &app,
+        &c.luca,
+        "POST",
+        &format!(
+            "{COLL}/api/purposes/{}/versions/{}/archive",
+            c.purpose, c.version
+        ),
+        None,
+        200,
+    )
+    .await;
+    let got = crate::expect(&app, &c.luca, "GET", &client, None, 200).await;
+    assert_eq!(got["purposes"], json!([]), "{got}");
+    assert_eq!(voucher(&app.url, &c).await.0, 400);
+}
