@@ -259,9 +259,11 @@ pub fn postgres_insert<T: GroupRecord>() -> String {
 /// The scheduler slice the SQLite writer thread asks for ([`ask_for_short_slice`]): long
 /// enough for a commit's whole CPU burst before its flush (100–140 µs measured in session 8),
 /// so that the woken writer is not preempted mid-burst to wait for a signature in progress.
-/// Session 8 measured the writer's average scheduling delay at half load at 0.85 ms with a
-/// 100 µs slice and 0.22 ms with 1 ms; session 9 the half-load p99 at 13.1 ms with 100 µs
-/// against 4.1–5.2 ms with 1 ms on the same machine (BENCHMARKS.md).
+/// It is still shorter than the kernel's default (0.75 ms times 1 + log2 of the CPUs, 1.5 ms
+/// on two), so the writer keeps the earlier deadline. Session 8 measured the writer's average
+/// scheduling delay at half load at 0.85 ms with a 100 µs slice and 0.22 ms with 1 ms; session
+/// 9 the half-load p99 at 13.1 ms with 100 µs against 4.1 ms with 1 ms in the run beside it,
+/// and 3.1–8.5 ms with 1 ms over the session's other runs (BENCHMARKS.md).
 pub const WRITER_SLICE: Duration = Duration::from_millis(1);
 
 /// Asks the kernel for a short scheduler slice for the calling thread (Linux 6.12 and later,
