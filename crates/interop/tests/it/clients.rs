@@ -835,63 +835,42 @@ async fn deleting_a_client_from_its_page_takes_a_ticked_confirmation() {
     .await;
     let id = c["id"].as_str().unwrap().to_string();
     let page = format!("{COLL}/clients/{id}");
-    let html = app
-        .get(&page)
-        .bearer_auth(&luca)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = crate::page(&app, &luca, &page).await;
     assert!(html.contains(r#"data-testid="delete-confirm""#), "{html}");
-    let post = |form: &'static [(&'static str, &'static str)]| {
-        app.post(&page)
+    // (form, answer, then GET of the client)
+    type Step = (&'static [(&'static str, &'static str)], u16, u16);
+    let steps: [Step; 3] = [
+        (&[("action", "delete")], 400, 200),
+        (&[("action", "delete"), ("confirm", "no")], 400, 200),
+        (&[("action", "delete"), ("confirm", "yes")], 303, 404),
+    ];
+    for (form, answer, after) in steps {
+        let r = app
+            .post(&page)
             .bearer_auth(&luca)
             .header("accept-language", "it")
             .form(form)
             .send()
-    };
-    let r = post(&[("action", "delete")]).await.unwrap();
-    assert_eq!(r.status(), 400);
-    let html = r.text().await.unwrap();
-    assert!(
-        html.contains(r#"data-testid="error-confirm">Spunta la conferma per eliminare il client."#),
-        "{html}"
-    );
-    expect(
-        &app,
-        &luca,
-        "GET",
-        &format!("{COLL}/api/clients/{id}"),
-        None,
-        200,
-    )
-    .await;
-    let r = post(&[("action", "delete"), ("confirm", "no")])
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 400);
-    expect(
-        &app,
-        &luca,
-        "GET",
-        &format!("{COLL}/api/clients/{id}"),
-        None,
-        200,
-    )
-    .await;
-    let r = post(&[("action", "delete"), ("confirm", "yes")])
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
-    expect(
-        &app,
-        &luca,
-        "GET",
-        &format!("{COLL}/api/clients/{id}"),
-        None,
-        404,
-    )
-    .await;
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), answer, "{form:?}");
+        let html = r.text().await.unwrap();
+        if answer == 400 {
+            assert!(
+                html.contains(
+                    r#"data-testid="error-confirm">Spunta la conferma per eliminare il client."#
+                ),
+                "{form:?}: {html}"
+            );
+        }
+        expect(
+            &app,
+            &luca,
+            "GET",
+            &format!("{COLL}/api/clients/{id}"),
+            None,
+            after,
+        )
+        .await;
+    }
 }

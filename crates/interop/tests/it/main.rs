@@ -125,6 +125,13 @@ pub async fn call(
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+/// An HTML page (`GET path`) with a bearer token, asserting a 200; its text.
+pub async fn page(app: &TestApp, token: &str, path: &str) -> String {
+    let r = app.get(path).bearer_auth(token).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "GET {path}");
+    r.text().await.unwrap()
+}
+
 /// Like [`call`], asserting the status; the body.
 pub async fn expect(
     app: &TestApp,

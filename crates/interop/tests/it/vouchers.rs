@@ -402,14 +402,7 @@ async fn the_clients_list_counts_each_clients_vouchers_of_the_last_30_days() {
         .unwrap();
     }
     assert_eq!(voucher_count(&store).await, 5);
-    let r = app
-        .get(&format!("{COLL}/clients?kind=CONSUMER"))
-        .bearer_auth(&c.luca)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let html = r.text().await.unwrap();
+    let html = crate::page(&app, &c.luca, &format!("{COLL}/clients?kind=CONSUMER")).await;
     assert!(html.contains("Voucher (30 giorni)"), "{html}");
     let count_of = |client: &str| {
         let row = html
