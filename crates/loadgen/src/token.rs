@@ -165,6 +165,17 @@ fn cpu_busy(before: &[CpuTimes], after: &[CpuTimes]) -> Vec<(f64, f64)> {
         .collect()
 }
 
+/// The CPU time stolen by the hypervisor from all CPUs between two readings of [`cpu_times`]
+/// (jiffies of 1/`USER_HZ` = 10 ms as `/proc/stat` counts them).
+fn stolen(before: &[CpuTimes], after: &[CpuTimes]) -> Duration {
+    let jiffies: u64 = before
+        .iter()
+        .zip(after)
+        .map(|(b, a)| a.steal.saturating_sub(b.steal))
+        .sum();
+    Duration::from_millis(jiffies * 10)
+}
+
 /// The server's threads: its runtime's (and any they start), SQLite's connections and the
 /// group-commit writers.
 fn is_server_thread(name: &str) -> bool {
@@ -748,6 +759,11 @@ struct Phase {
     commits: u64,
     /// Paced: the p99 latency of the requests of each second of the schedule.
     p99_by_second: Vec<Duration>,
+    /// Paced: how late the generator was at most in each second of the schedule, and the
+    /// CPU time the hypervisor stole from all CPUs in it (a stall of the whole machine shows
+    /// in both, one of the server alone in neither).
+    lag_by_second: Vec<Duration>,
+    steal_by_second: Vec<Duration>,
 }
 
 impl Phase {
@@ -939,14 +955,26 @@ async fn paced_load(
     let cpu_before = cpu_times();
     let started = Instant::now();
     let mut max_lag = Duration::ZERO;
+    let per_second = (rate.max(1.0) as usize).max(1);
+    let mut lag_by_second = Vec::new();
+    let mut steal_by_second = Vec::new();
+    let mut second_lag = Duration::ZERO;
+    let mut second_cpu = cpu_times();
     let mut tasks = Vec::with_capacity(requests.len());
     for (i, body) in requests.into_iter().enumerate() {
+        if i > 0 && i % per_second == 0 {
+            let now_cpu = cpu_times();
+            lag_by_second.push(std::mem::take(&mut second_lag));
+            steal_by_second.push(stolen(&second_cpu, &now_cpu));
+            second_cpu = now_cpu;
+        }
         let at = started + Duration::from_secs_f64(i as f64 / rate);
         let now = Instant::now();
         if now < at {
             tokio::time::sleep_until(at.into()).await;
         } else {
             max_lag = max_lag.max(now - at);
+            second_lag = second_lag.max(now - at);
         }
         let (http, url, slots) = (http.clone(), url.clone(), slots.clone());
         tasks.push(tokio::spawn(async move {
@@ -956,9 +984,14 @@ async fn paced_load(
             one(&http, &url, body).await.map(|_| queued.elapsed())
         }));
     }
-    let mut phase = Phase::default();
+    lag_by_second.push(second_lag);
+    steal_by_second.push(stolen(&second_cpu, &cpu_times()));
+    let mut phase = Phase {
+        lag_by_second,
+        steal_by_second,
+        ..Phase::default()
+    };
     let mut second: Vec<u32> = Vec::new();
-    let per_second = (rate.max(1.0) as usize).max(1);
     for (i, t) in tasks.into_iter().enumerate() {
         let result = t.await?;
         if let Ok(latency) = &result {
@@ -1269,6 +1302,21 @@ pub fn run(options: &Options) -> Result<(), Error> {
     println!(
         "             p99 of each second (ms): {}",
         by_second.join(" ")
+    );
+    let seconds = |values: &[Duration]| -> String {
+        let v: Vec<String> = values
+            .iter()
+            .map(|d| format!("{:.1}", d.as_secs_f64() * 1000.0))
+            .collect();
+        v.join(" ")
+    };
+    println!(
+        "             generator late at most, each second (ms): {}",
+        seconds(&half.lag_by_second)
+    );
+    println!(
+        "             CPU time stolen by the hypervisor, each second (ms): {}",
+        seconds(&half.steal_by_second)
     );
     println!(
         "  reference: raw RSA-2048 signatures (aws-lc-rs, PKCS#1 SHA-256) on one core: \
