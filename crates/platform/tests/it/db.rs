@@ -208,3 +208,48 @@ async fn group_commits_wait_for_more_records_only_when_the_runtime_is_saturated(
     assert_eq!(n, 2);
     db.close().await;
 }
+
+/// The writer checkpoints the WAL itself once the log has grown past
+/// `CHECKPOINT_FRAMES` (SQLite's automatic checkpoint is replaced, so that it does not run
+/// inside a commit): a long run of lone commits leaves every record in the database and, on
+/// SQLite, a log that stays near that size instead of growing with every commit.
+#[tokio::test]
+async fn a_long_run_of_group_commits_keeps_the_log_bounded() {
+    use platform::group_commit::CHECKPOINT_FRAMES;
+
+    let test_db = TestDb::new().await;
+    let db = Db::connect(test_db.url(), &Default::default())
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    let writer = audit::GroupWriter::spawn(&db, "test audit records");
+    // Each lone commit writes at least two frames (the row and its table's index pages), so
+    // this is more than twice the threshold's worth of frames.
+    let commits = CHECKPOINT_FRAMES as usize;
+    for i in 0..commits {
+        let mut event = AuditEvent::new("test.group.long");
+        event.target = Some(format!("record {i:05} of a long run of lone commits"));
+        assert!(writer.record(event).await);
+    }
+    assert_eq!(
+        audit::count(db.reader(), "test.group.long").await.unwrap(),
+        commits as i64
+    );
+    if let Some(path) = platform::db::sqlite_path(test_db.url()) {
+        let wal = std::fs::metadata(format!("{}-wal", path.display()))
+            .unwrap()
+            .len();
+        let page: i64 = sqlx::query_scalar("PRAGMA page_size")
+            .fetch_one(db.reader())
+            .await
+            .unwrap();
+        // A frame is a page and its 24-byte header; a checkpointed log is written again from
+        // its start, so its file stays about the threshold plus one commit long.
+        let bound = (CHECKPOINT_FRAMES as u64 + 64) * (page as u64 + 24);
+        assert!(
+            wal <= bound,
+            "the log is {wal} bytes after {commits} commits: never checkpointed (bound {bound})"
+        );
+    }
+    db.close().await;
+}
