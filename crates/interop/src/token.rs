@@ -127,6 +127,14 @@ struct TokenResponse<'a> {
     expires_in: i64,
 }
 
+/// The claims of what is issued: an e-service voucher or the platform's own token.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Claims<'a> {
+    Consumer(VoucherClaims<'a>),
+    Api(PlatformClaims<'a>),
+}
+
 /// Everything the checks concluded: the assertion, its key and what to issue.
 pub struct Checked<'a> {
     pub assertion: Assertion<'a>,
@@ -225,61 +233,36 @@ pub async fn token(
     let jti = uuid::Uuid::now_v7().to_string();
     let client_id = checked.key.client_id.as_str();
     let consumer_id = checked.key.consumer_id.as_str();
-    let (lifespan, audience, consumer) = match &checked.grant {
+    let record =
+        |kind, audience: &str, lifespan: i64, consumer: Option<[&String; 4]>| VoucherRecord {
+            jti: jti.clone(),
+            env: state.env,
+            kind,
+            client_id: client_id.to_string(),
+            consumer_id: consumer_id.to_string(),
+            purpose_id: consumer.map(|c| c[0].clone()),
+            agreement_id: consumer.map(|c| c[1].clone()),
+            eservice_id: consumer.map(|c| c[2].clone()),
+            descriptor_id: consumer.map(|c| c[3].clone()),
+            client_kid: checked.assertion.kid.clone(),
+            signing_kid: signing.kid().to_string(),
+            audience: audience.to_string(),
+            assertion_jti: checked.assertion.jti.clone(),
+            issued_at: now,
+            expires_at: now + lifespan,
+        };
+    // What the voucher says and what its record keeps, from the one grant.
+    let (claims, record, lifespan) = match &checked.grant {
         Grant::Consumer {
             purpose_id,
             agreement_id,
             eservice_id,
             descriptor_id,
+            producer_id,
             audience,
             lifespan,
-            ..
         } => (
-            *lifespan,
-            audience.as_str(),
-            Some((purpose_id, agreement_id, eservice_id, descriptor_id)),
-        ),
-        Grant::Api => (
-            state.token.platform_token_lifespan_secs,
-            state.settings.platform_token_audience.as_str(),
-            None,
-        ),
-    };
-    let record = VoucherRecord {
-        jti: jti.clone(),
-        env: state.env,
-        kind: match consumer {
-            Some(_) => ClientKind::Consumer,
-            None => ClientKind::Api,
-        },
-        client_id: client_id.to_string(),
-        consumer_id: consumer_id.to_string(),
-        purpose_id: consumer.map(|c| c.0.clone()),
-        agreement_id: consumer.map(|c| c.1.clone()),
-        eservice_id: consumer.map(|c| c.2.clone()),
-        descriptor_id: consumer.map(|c| c.3.clone()),
-        client_kid: checked.assertion.kid.clone(),
-        signing_kid: signing.kid().to_string(),
-        audience: audience.to_string(),
-        assertion_jti: checked.assertion.jti.clone(),
-        issued_at: now,
-        expires_at: now + lifespan,
-    };
-    // The record's commit (its flush above all) runs while the voucher is signed; the answer
-    // waits for both. No record, no token: a voucher whose record failed is not handed out. A
-    // record whose voucher then failed to sign (no such failure is known with a loaded key)
-    // stays, like that of a voucher whose answer was lost on the way.
-    let pending = state.vouchers.submit(record).await;
-    let header = VoucherHeader::new(signing.kid());
-    let signed = match &checked.grant {
-        Grant::Consumer {
-            purpose_id,
-            eservice_id,
-            descriptor_id,
-            producer_id,
-            ..
-        } => {
-            let claims = VoucherClaims {
+            Claims::Consumer(VoucherClaims {
                 jti: &jti,
                 iss: &state.issuer,
                 aud: audience,
@@ -294,25 +277,42 @@ pub async fn token(
                 consumer_id,
                 eservice_id,
                 descriptor_id,
-            };
-            sign_with_header(signing, &header, &claims)
-        }
+            }),
+            record(
+                ClientKind::Consumer,
+                audience,
+                *lifespan,
+                Some([purpose_id, agreement_id, eservice_id, descriptor_id]),
+            ),
+            *lifespan,
+        ),
         Grant::Api => {
-            let claims = PlatformClaims {
-                jti: &jti,
-                iss: &state.issuer,
-                aud: audience,
-                sub: client_id,
-                client_id,
-                iat: now,
-                nbf: now,
-                exp: now + lifespan,
-                organization_id: consumer_id,
-                role: "m2m",
-            };
-            sign_with_header(signing, &header, &claims)
+            let lifespan = state.token.platform_token_lifespan_secs;
+            let audience = state.settings.platform_token_audience.as_str();
+            (
+                Claims::Api(PlatformClaims {
+                    jti: &jti,
+                    iss: &state.issuer,
+                    aud: audience,
+                    sub: client_id,
+                    client_id,
+                    iat: now,
+                    nbf: now,
+                    exp: now + lifespan,
+                    organization_id: consumer_id,
+                    role: "m2m",
+                }),
+                record(ClientKind::Api, audience, lifespan, None),
+                lifespan,
+            )
         }
     };
+    // The record's commit (its flush above all) runs while the voucher is signed; the answer
+    // waits for both. No record, no token: a voucher whose record failed is not handed out. A
+    // record whose voucher then failed to sign (no such failure is known with a loaded key)
+    // stays, like that of a voucher whose answer was lost on the way.
+    let pending = state.vouchers.submit(record).await;
+    let signed = sign_with_header(signing, &VoucherHeader::new(signing.kid()), &claims);
     let signed = match signed {
         Ok(t) => t,
         Err(e) => return failed(env, &e),
