@@ -10,8 +10,8 @@
 use std::path::Path;
 use std::sync::LazyLock;
 
-use platform::db::Db;
 use platform::db::hot::{HotRow, Param, Sql};
+use platform::db::{Db, Dialect};
 use platform::group_commit::{ColumnType, GroupRecord, column_list};
 use sqlx::Row;
 
@@ -236,17 +236,40 @@ impl GroupRecord for VoucherRecord {
 
 /// Deletes the voucher records of `vouchers` (their store) issued before `before` (seconds)
 /// and the used `jti`s expired before `now`; returns how many voucher records went.
+///
+/// On SQLite the store has no `issued_at` index (one page less for every record's commit):
+/// the records issued before `before` are found by their key, a UUID v7 whose text starts
+/// with the millisecond in hex, so they sort before [`v7_prefix`] of `before`. Records of
+/// early versions with random (v4) `jti`s mostly sort after every v7 key until the year
+/// 10889: the second range, from a day ahead of `now`, takes them; the rare one between the
+/// two ranges goes once `before` has passed it. `issued_at` is tested all the same.
 pub async fn sweep(db: &Db, vouchers: &Db, before: i64, now: i64) -> Result<u64, sqlx::Error> {
-    let gone = sqlx::query("DELETE FROM interop_vouchers WHERE issued_at < $1")
-        .bind(before)
-        .execute(vouchers.writer())
-        .await?
-        .rows_affected();
+    let gone = match vouchers.dialect() {
+        Dialect::Sqlite => sqlx::query(
+            "DELETE FROM interop_vouchers WHERE (jti < $1 OR jti >= $2) AND issued_at < $3",
+        )
+        .bind(v7_prefix(before))
+        .bind(v7_prefix(now + 86_400))
+        .bind(before),
+        Dialect::Postgres => {
+            sqlx::query("DELETE FROM interop_vouchers WHERE issued_at < $1").bind(before)
+        }
+    }
+    .execute(vouchers.writer())
+    .await?
+    .rows_affected();
     sqlx::query("DELETE FROM interop_assertion_jtis WHERE expires_at < $1")
         .bind(now)
         .execute(db.writer())
         .await?;
     Ok(gone)
+}
+
+/// The start of the text of the UUID v7s made at `secs` (seconds): `xxxxxxxx-xxxx`, the
+/// millisecond in hex; every v7 of an earlier second sorts before it.
+pub fn v7_prefix(secs: i64) -> String {
+    let ms = u64::try_from(secs.max(0)).unwrap_or(0).saturating_mul(1000) & 0xffff_ffff_ffff;
+    format!("{:08x}-{:04x}", ms >> 16, ms & 0xffff)
 }
 
 /// Moves the voucher records that an earlier version wrote into the main SQLite file `main`
@@ -324,4 +347,25 @@ pub async fn client_membership(
     .fetch_optional(db.reader())
     .await?;
     Ok(found.map(|member| member == 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::v7_prefix;
+
+    #[test]
+    fn a_v7_jti_sorts_after_the_prefix_of_its_second_and_before_the_next() {
+        for secs in [1_700_000_000_i64, 1_764_633_600, 4_102_444_800] {
+            let ts = uuid::Timestamp::from_unix(uuid::NoContext, secs as u64, 999_000_000);
+            let jti = uuid::Uuid::new_v7(ts).to_string();
+            assert!(
+                jti.starts_with(&v7_prefix(secs)[..8]),
+                "{jti} {}",
+                v7_prefix(secs)
+            );
+            assert!(jti.as_str() >= v7_prefix(secs).as_str(), "{jti}");
+            assert!(jti.as_str() < v7_prefix(secs + 1).as_str(), "{jti}");
+        }
+        assert_eq!(v7_prefix(0), "00000000-0000");
+    }
 }

@@ -442,3 +442,87 @@ async fn an_archived_purpose_leaves_its_clients() {
     assert_eq!(got["purposes"], json!([]), "{got}");
     assert_eq!(voucher(&app.url, &c).await.0, 400);
 }
+
+/// The retention sweep deletes the voucher records issued before its limit and keeps the
+/// others: records with time-ordered (v7) `jti`s, found through their key on SQLite, and
+/// records of early versions with random (v4) ones.
+#[tokio::test]
+async fn the_retention_sweep_deletes_old_voucher_records_and_keeps_recent_ones() {
+    let test_db = testkit::TestDb::new().await;
+    let db = test_db.connect().await;
+    db.migrate().await.unwrap();
+    let store = interop::voucher_store(&db).await.unwrap();
+    let now = platform::jwt::now_secs();
+    let day = 86_400;
+    let v7 = |secs: i64| {
+        let ts = uuid::Timestamp::from_unix(uuid::NoContext, secs as u64, 0);
+        uuid::Uuid::new_v7(ts).to_string()
+    };
+    let records = [
+        (
+            "v7 of 100 days ago",
+            v7(now - 100 * day),
+            now - 100 * day,
+            false,
+        ),
+        (
+            "v7 of 91 days ago",
+            v7(now - 91 * day),
+            now - 91 * day,
+            false,
+        ),
+        (
+            "v7 of 89 days ago",
+            v7(now - 89 * day),
+            now - 89 * day,
+            true,
+        ),
+        ("v7 of now", v7(now), now, true),
+        (
+            "old v4 sorting last",
+            "f47ac10b-58cc-4372-a567-0e02b2c3d479".to_string(),
+            now - 100 * day,
+            false,
+        ),
+        (
+            "old v4 sorting first",
+            "00000001-58cc-4372-a567-0e02b2c3d479".to_string(),
+            now - 100 * day,
+            false,
+        ),
+        (
+            "recent v4",
+            "e47ac10b-58cc-4372-a567-0e02b2c3d479".to_string(),
+            now - day,
+            true,
+        ),
+    ];
+    for (_, jti, issued, _) in &records {
+        sqlx::query(
+            "INSERT INTO interop_vouchers (jti, env, kind, client_id, consumer_id, \
+             client_kid, signing_kid, audience, assertion_jti, issued_at, expires_at) \
+             VALUES ($1, 'produzione', 'CONSUMER', 'c', 'i', 'k', 's', 'a', 'j', $2, $2 + 600)",
+        )
+        .bind(jti)
+        .bind(issued)
+        .execute(store.writer())
+        .await
+        .unwrap();
+    }
+    let gone = interop::store::tokens::sweep(&db, &store, now - 90 * day, now)
+        .await
+        .unwrap();
+    assert_eq!(gone, 4);
+    for (what, jti, _, kept) in &records {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT CAST(count(*) AS BIGINT) FROM interop_vouchers WHERE jti = $1",
+        )
+        .bind(jti)
+        .fetch_one(store.reader())
+        .await
+        .unwrap();
+        assert_eq!(n == 1, *kept, "{what} ({jti})");
+    }
+    store.close().await;
+    db.close().await;
+}
