@@ -5,9 +5,7 @@ use testkit::TestDb;
 #[tokio::test]
 async fn migrations_run_once_and_again_harmlessly() {
     let test_db = TestDb::new().await;
-    let db = Db::connect(test_db.url(), &Default::default())
-        .await
-        .unwrap();
+    let db = test_db.connect().await;
     db.migrate().await.unwrap();
     db.migrate().await.unwrap();
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
@@ -21,9 +19,7 @@ async fn migrations_run_once_and_again_harmlessly() {
 #[tokio::test]
 async fn a_transaction_commits_all_or_nothing() {
     let test_db = TestDb::new().await;
-    let db = Db::connect(test_db.url(), &Default::default())
-        .await
-        .unwrap();
+    let db = test_db.connect().await;
     db.migrate().await.unwrap();
 
     let mut tx = db.begin().await.unwrap();
@@ -54,9 +50,7 @@ async fn a_transaction_commits_all_or_nothing() {
 #[tokio::test]
 async fn concurrent_writers_all_succeed() {
     let test_db = TestDb::new().await;
-    let db = Db::connect(test_db.url(), &Default::default())
-        .await
-        .unwrap();
+    let db = test_db.connect().await;
     db.migrate().await.unwrap();
     let mut tasks = Vec::new();
     for _ in 0..16 {
@@ -98,9 +92,7 @@ async fn the_app_records_its_start_in_the_audit_log() {
 #[tokio::test]
 async fn group_commits_write_lone_records_bursts_and_leave_other_writers_alone() {
     let test_db = TestDb::new().await;
-    let db = Db::connect(test_db.url(), &Default::default())
-        .await
-        .unwrap();
+    let db = test_db.connect().await;
     db.migrate().await.unwrap();
     let writer = audit::GroupWriter::spawn(&db, "test audit records");
 
@@ -218,9 +210,7 @@ async fn a_long_run_of_group_commits_keeps_the_log_bounded() {
     use platform::group_commit::CHECKPOINT_FRAMES;
 
     let test_db = TestDb::new().await;
-    let db = Db::connect(test_db.url(), &Default::default())
-        .await
-        .unwrap();
+    let db = test_db.connect().await;
     db.migrate().await.unwrap();
     let writer = audit::GroupWriter::spawn(&db, "test audit records");
     // Each lone commit writes at least two frames (the row and its table's index pages), so
