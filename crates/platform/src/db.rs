@@ -288,6 +288,25 @@ impl Db {
         })
     }
 
+    /// Runs `work` in a write transaction ([`Db::begin`]): committed when it returns `Ok`,
+    /// rolled back (by dropping it) when it returns an error, so that nothing is half-written.
+    ///
+    /// ```ignore
+    /// db.transaction(|tx| Box::pin(async move { store::insert(tx, &row).await })).await?
+    /// ```
+    pub async fn transaction<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: for<'c> FnOnce(
+            &'c mut Transaction<'static, Any>,
+        ) -> futures::future::BoxFuture<'c, Result<T, E>>,
+        E: From<DbError> + From<sqlx::Error>,
+    {
+        let mut tx = self.begin().await?;
+        let value = work(&mut tx).await?;
+        tx.commit().await?;
+        Ok(value)
+    }
+
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), DbError> {
         sqlx::query("SELECT 1").execute(&self.inner.read).await?;

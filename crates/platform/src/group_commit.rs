@@ -44,16 +44,26 @@ type Entry<T> = (T, oneshot::Sender<bool>);
 /// The handle of a writer; cheap to clone. The writer ends when every handle is dropped.
 pub struct GroupCommit<T> {
     queue: mpsc::Sender<Entry<T>>,
-    commits: Arc<AtomicU64>,
+    counts: Arc<Counts>,
 }
 
 impl<T> Clone for GroupCommit<T> {
     fn clone(&self) -> Self {
         Self {
             queue: self.queue.clone(),
-            commits: self.commits.clone(),
+            counts: self.counts.clone(),
         }
     }
+}
+
+/// What the writer has done so far.
+#[derive(Default)]
+struct Counts {
+    /// Commits (groups) started.
+    commits: AtomicU64,
+    /// Commits started while the runtime was saturated: each was given a pause after the
+    /// previous one started, to gather company ([`Pacing::next_commit`]).
+    paced: AtomicU64,
 }
 
 /// Records taken into one transaction at most.
@@ -66,8 +76,7 @@ const QUEUE: usize = 8192;
 // `database.group_commit_interval_ms` after the previous one started, so that one flush
 // serves many records (in the spirit of PostgreSQL's `commit_delay`, which waits only when
 // enough other transactions are running). A SQLite commit with `synchronous = FULL` costs
-// the writer ≈ 250 µs of CPU on the development VM (the flush above all) against ≈ 10 µs per
-// record. The load is the busy share of the runtime's workers (tokio's runtime metrics),
+// the writer far more CPU than one record (the flush above all). The load is the busy share of the runtime's workers (tokio's runtime metrics),
 // sampled at most every [`SAMPLE`].
 
 impl<T: GroupRecord> GroupCommit<T> {
@@ -75,14 +84,14 @@ impl<T: GroupRecord> GroupCommit<T> {
     /// called within a tokio runtime.
     pub fn spawn(db: &Db, what: &'static str) -> Self {
         let (queue, rx) = mpsc::channel::<Entry<T>>(QUEUE);
-        let commits = Arc::new(AtomicU64::new(0));
+        let counts = Arc::new(Counts::default());
         let hot = db.hot();
         if let Some(pool) = hot.pg() {
-            let pace = Pace::new(db.group_commit_interval(), commits.clone());
+            let pace = Pace::new(db.group_commit_interval(), counts.clone());
             tokio::spawn(postgres_writer(pool.clone(), rx, what, pace));
         } else if let Some(path) = hot.sqlite_path() {
             let path = path.to_path_buf();
-            let pace = Pace::new(db.group_commit_interval(), commits.clone());
+            let pace = Pace::new(db.group_commit_interval(), counts.clone());
             let started = std::thread::Builder::new()
                 .name(format!("group-commit {what}"))
                 .spawn(move || sqlite_writer(path, rx, what, pace));
@@ -91,12 +100,17 @@ impl<T: GroupRecord> GroupCommit<T> {
                 tracing::error!(error = %e, what, "cannot start the group-commit writer");
             }
         }
-        Self { queue, commits }
+        Self { queue, counts }
     }
 
     /// The commits (groups) the writer has started so far.
     pub fn commits(&self) -> u64 {
-        self.commits.load(Ordering::Relaxed)
+        self.counts.commits.load(Ordering::Relaxed)
+    }
+
+    /// The commits started while the runtime was saturated, each paced to gather company.
+    pub fn paced_commits(&self) -> u64 {
+        self.counts.paced.load(Ordering::Relaxed)
     }
 
     /// Appends `record`; returns once it is committed (`false` if it could not be).
@@ -145,49 +159,49 @@ pub fn pause_share(busy: f64) -> f64 {
     ((busy - 0.75) / 0.20).clamp(0.0, 1.0)
 }
 
-/// The writer's pacing: the interval, and the load of the runtime that started the writer.
-struct Pace {
+/// The pacing decision, without IO: fed the time and the runtime's busy time, it says how
+/// long a commit waits. Pure, so that its rules are tested with instants made up by the test.
+#[derive(Debug, Clone)]
+pub struct Pacing {
     interval: Duration,
-    metrics: Option<tokio::runtime::RuntimeMetrics>,
     sampled_at: Instant,
     busy_then: Duration,
     share: f64,
     last_start: Option<Instant>,
-    commits: Arc<AtomicU64>,
 }
 
-impl Pace {
-    /// Watches the runtime of the calling thread, if any (none: never waits).
-    fn new(interval: Duration, commits: Arc<AtomicU64>) -> Pace {
-        let metrics = tokio::runtime::Handle::try_current()
-            .ok()
-            .map(|h| h.metrics());
-        let busy_then = metrics.as_ref().map(busy_total).unwrap_or_default();
-        Pace {
+/// The runtime's workers' busy time so far, all together, and how many workers there are.
+#[derive(Debug, Clone, Copy)]
+pub struct Busy {
+    pub total: Duration,
+    pub workers: usize,
+}
+
+impl Pacing {
+    /// Starts at `now`, with the runtime busy `busy.total` so far (none: never waits).
+    pub fn new(interval: Duration, now: Instant, busy: Option<Busy>) -> Pacing {
+        Pacing {
             interval,
-            metrics,
-            sampled_at: Instant::now(),
-            busy_then,
+            sampled_at: now,
+            busy_then: busy.map(|b| b.total).unwrap_or_default(),
             share: 0.0,
             last_start: None,
-            commits,
         }
     }
 
-    /// A commit is about to start: counts it, and says how long it should wait first, if at
-    /// all.
-    fn next_commit(&mut self) -> Option<Duration> {
-        let now = Instant::now();
+    /// A commit is about to start at `now`, the runtime's busy time being `busy`: the pause it
+    /// waits first, if any. The load is sampled at most every [`SAMPLE`]; a commit then starts
+    /// no sooner than the interval's [`pause_share`] after the previous one started.
+    pub fn next_commit(&mut self, now: Instant, busy: Option<Busy>) -> Option<Duration> {
         let elapsed = now.saturating_duration_since(self.sampled_at);
         if elapsed >= SAMPLE
-            && let Some(metrics) = &self.metrics
+            && let Some(busy) = busy
         {
-            let busy = busy_total(metrics);
-            let workers = metrics.num_workers().max(1) as f64;
-            let ratio = busy.saturating_sub(self.busy_then).as_secs_f64()
+            let workers = busy.workers.max(1) as f64;
+            let ratio = busy.total.saturating_sub(self.busy_then).as_secs_f64()
                 / (elapsed.as_secs_f64() * workers);
             self.share = pause_share(ratio);
-            self.busy_then = busy;
+            self.busy_then = busy.total;
             self.sampled_at = now;
         }
         let pause = self.interval.mul_f64(self.share);
@@ -195,8 +209,54 @@ impl Pace {
             .last_start
             .and_then(|at| (at + pause).checked_duration_since(now));
         self.last_start = Some(now + wait.unwrap_or_default());
-        self.commits.fetch_add(1, Ordering::Relaxed);
         wait
+    }
+
+    /// Whether commits are being paced (the last sample found the runtime saturated).
+    pub fn pacing(&self) -> bool {
+        self.share > 0.0
+    }
+}
+
+/// The writer's pacing, wired to the clock and to the load of the runtime that started the
+/// writer.
+struct Pace {
+    pacing: Pacing,
+    metrics: Option<tokio::runtime::RuntimeMetrics>,
+    counts: Arc<Counts>,
+}
+
+impl Pace {
+    /// Watches the runtime of the calling thread, if any (none: never waits).
+    fn new(interval: Duration, counts: Arc<Counts>) -> Pace {
+        let metrics = tokio::runtime::Handle::try_current()
+            .ok()
+            .map(|h| h.metrics());
+        let busy = metrics.as_ref().map(busy_now);
+        Pace {
+            pacing: Pacing::new(interval, Instant::now(), busy),
+            metrics,
+            counts,
+        }
+    }
+
+    /// A commit is about to start: counts it, and says how long it should wait first, if at
+    /// all.
+    fn next_commit(&mut self) -> Option<Duration> {
+        let busy = self.metrics.as_ref().map(busy_now);
+        let wait = self.pacing.next_commit(Instant::now(), busy);
+        self.counts.commits.fetch_add(1, Ordering::Relaxed);
+        if self.pacing.pacing() {
+            self.counts.paced.fetch_add(1, Ordering::Relaxed);
+        }
+        wait
+    }
+}
+
+fn busy_now(metrics: &tokio::runtime::RuntimeMetrics) -> Busy {
+    Busy {
+        total: busy_total(metrics),
+        workers: metrics.num_workers(),
     }
 }
 
@@ -259,13 +319,10 @@ pub fn postgres_insert<T: GroupRecord>() -> String {
 }
 
 /// The scheduler slice the SQLite writer thread asks for ([`ask_for_short_slice`]): long
-/// enough for a commit's whole CPU burst before its flush (100–140 µs measured in session 8),
-/// so that the woken writer is not preempted mid-burst to wait for a signature in progress.
-/// It is still shorter than the kernel's default (0.75 ms times 1 + log2 of the CPUs, 1.5 ms
-/// on two), so the writer keeps the earlier deadline. Session 8 measured the writer's average
-/// scheduling delay at half load at 0.85 ms with a 100 µs slice and 0.22 ms with 1 ms; session
-/// 9 the half-load p99 at 13.1 ms with 100 µs against 4.1 ms with 1 ms in the run beside it,
-/// and 3.1–8.5 ms with 1 ms over the session's other runs (BENCHMARKS.md).
+/// enough for a commit's whole CPU burst before its flush, so that the woken writer is not
+/// preempted mid-burst to wait for a signature in progress, and still shorter than the
+/// kernel's default (0.75 ms times 1 + log2 of the CPUs), so that the writer keeps the
+/// earlier deadline. The measurements that chose it are in BENCHMARKS.md's history.
 pub const WRITER_SLICE: Duration = Duration::from_millis(1);
 
 /// Asks the kernel for a short scheduler slice for the calling thread (Linux 6.12 and later,
@@ -315,10 +372,8 @@ pub fn ask_for_short_slice(_slice: Duration) -> std::io::Result<()> {
 /// The size of the WAL, in frames, past which the writer copies it into the database file
 /// (SQLite's own default for its automatic checkpoint). The writer checkpoints itself, after
 /// acknowledging the commit that took the log past this size: SQLite's automatic checkpoint
-/// runs inside that commit, and its records waited for it — about one commit in 250 at half
-/// load, 1.3–2 ms each (session 9). With the checkpoint after the acknowledgement the
-/// half-load p99 was 3.5–4.3 ms in 6 runs of 6, against 3.3–10.6 ms with it inside (5 of 9
-/// under 5 ms, session 10; BENCHMARKS.md).
+/// would run inside that commit, and every record of the commit (and those queued behind it)
+/// would wait for the page copy and the flush of the database file.
 pub const CHECKPOINT_FRAMES: i32 = 1000;
 
 /// The SQLite writer's connection, with the size of its WAL after its last commit.
@@ -522,6 +577,58 @@ mod tests {
         assert!((pause_share(0.95) - 1.0).abs() < 1e-9);
         assert_eq!(pause_share(1.3), 1.0);
         assert_eq!(pause_share(f64::NAN), 0.0);
+    }
+
+    fn busy(ms: u64) -> Option<Busy> {
+        Some(Busy {
+            total: Duration::from_millis(ms),
+            workers: 1,
+        })
+    }
+
+    #[test]
+    fn an_idle_runtime_commits_at_once_and_a_saturated_one_waits_the_interval() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let interval = Duration::from_millis(400);
+        let mut pacing = Pacing::new(interval, t0, busy(0));
+        // Idle: commits in a row start at once, before and after a sample.
+        assert_eq!(pacing.next_commit(at(1), busy(0)), None);
+        assert_eq!(pacing.next_commit(at(2), busy(1)), None);
+        assert_eq!(pacing.next_commit(at(600), busy(60)), None);
+        assert!(!pacing.pacing());
+        // Busy all along for the next sample: the commit after it waits the whole interval
+        // from the start of the previous one, however long that one took.
+        assert_eq!(pacing.next_commit(at(1200), busy(660)), None);
+        assert!(pacing.pacing());
+        assert_eq!(
+            pacing.next_commit(at(1300), busy(760)),
+            Some(Duration::from_millis(300))
+        );
+        // That commit started at 1600; one asked for at 1700 waits until 2000.
+        assert_eq!(
+            pacing.next_commit(at(1700), busy(1160)),
+            Some(Duration::from_millis(300))
+        );
+        // A commit asked for after the interval has passed does not wait.
+        assert_eq!(pacing.next_commit(at(2500), busy(1960)), None);
+        assert!(pacing.pacing());
+        // Busy half of the next sample: back to committing at once.
+        assert_eq!(pacing.next_commit(at(3200), busy(2310)), None);
+        assert!(!pacing.pacing());
+        assert_eq!(pacing.next_commit(at(3201), busy(2310)), None);
+    }
+
+    #[test]
+    fn without_a_runtime_to_watch_commits_never_wait() {
+        let t0 = Instant::now();
+        let mut pacing = Pacing::new(Duration::from_secs(60), t0, None);
+        for ms in [0, 1, 600, 601, 5000] {
+            assert_eq!(
+                pacing.next_commit(t0 + Duration::from_millis(ms), None),
+                None
+            );
+        }
     }
 
     #[test]

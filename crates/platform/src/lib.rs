@@ -19,14 +19,19 @@ pub mod keys;
 pub mod layout;
 pub mod mail;
 pub mod metrics;
+pub mod openapi;
 pub mod rate_limit;
 pub mod revocation;
 pub mod server;
 pub mod session;
 pub mod telemetry;
+pub mod timestamp;
 pub mod types;
+pub mod web;
 
 mod state;
 
 pub use error::Problem;
 pub use state::{Platform, PlatformInner};
+pub use timestamp::Timestamp;
+pub use web::{Cookie, FieldError};

@@ -52,9 +52,9 @@ pub enum StartError {
     #[error("mail: {0}")]
     Mail(#[from] MailError),
     #[error(transparent)]
-    Io(#[from] io::StartError),
+    Io(#[from] io_backoffice::StartError),
     #[error("io: {0}")]
-    IoSecret(#[from] io::secrets::SecretError),
+    IoSecret(#[from] io_backoffice::secrets::SecretError),
     #[error("the demo's Developer Portal: {0}")]
     Devportal(String),
     #[error(transparent)]
@@ -73,7 +73,7 @@ pub struct App {
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
     mail_worker: Option<Worker>,
-    import_workers: Option<io::import::Workers>,
+    import_workers: Option<io_backoffice::import::Workers>,
     /// The legacy Developer Portal the demo runs beside the main server.
     devportal: Option<devportal::DevPortal>,
     vouchers: interop::Vouchers,
@@ -163,7 +163,7 @@ fn prepare_demo(settings: &mut Settings, data_dir: &Path) -> Result<(), StartErr
     if settings.io.master_key_files.is_empty() {
         let path = demo_master_key_path(data_dir);
         if !path.exists() {
-            io::secrets::KeyRing::generate_file(&path)?;
+            io_backoffice::secrets::KeyRing::generate_file(&path)?;
             tracing::info!(path = %path.display(), "generated a master key for the demo's API keys");
         }
         settings.io.master_key_files = vec![path];
@@ -262,7 +262,7 @@ impl App {
         let catalogue = Arc::new(Catalogue::build(&[
             PLATFORM_MESSAGES,
             reserved_area::MESSAGES,
-            io::MESSAGES,
+            io_backoffice::MESSAGES,
             interop::MESSAGES,
         ])?);
         let metrics = Metrics::new()?;
@@ -300,7 +300,7 @@ impl App {
         let demo = matches!(mode, Mode::Demo { .. });
         if demo {
             crate::demo::seed(&db).await.map_err(StartError::Demo)?;
-            let ring = io::secrets::KeyRing::load(&settings.io.master_key_files)?;
+            let ring = io_backoffice::secrets::KeyRing::load(&settings.io.master_key_files)?;
             crate::demo::seed_io(&db, &ring)
                 .await
                 .map_err(|e| StartError::DemoIo(e.to_string()))?;
@@ -313,7 +313,7 @@ impl App {
         } else {
             Vec::new()
         };
-        let io = io::start(platform.clone(), &settings.io)?;
+        let io = io_backoffice::start(platform.clone(), &settings.io)?;
         let vouchers = interop::open_vouchers(&db).await?;
         let routes = Router::new()
             .merge(reserved_area::router(

@@ -287,7 +287,10 @@ const IO_SERVICES: &[DemoService] = &[
 
 /// The App IO back-office's demo data: a few services of the Comune in different states, and
 /// its manage key pair. Made once: nothing is added when the Comune already has services.
-pub async fn seed_io(db: &Db, ring: &io::secrets::KeyRing) -> Result<(), io::IoError> {
+pub async fn seed_io(
+    db: &Db,
+    ring: &io_backoffice::secrets::KeyRing,
+) -> Result<(), io_backoffice::IoError> {
     let Some(institution_id): Option<String> =
         sqlx::query_scalar("SELECT id FROM institutions WHERE tax_code = $1")
             .bind(COMUNE)
@@ -296,14 +299,14 @@ pub async fn seed_io(db: &Db, ring: &io::secrets::KeyRing) -> Result<(), io::IoE
     else {
         return Ok(());
     };
-    let tenant = io::store::Tenant {
+    let tenant = io_backoffice::store::Tenant {
         institution_id,
         name: "Comune di Roccabella".into(),
         fiscal_code: COMUNE.into(),
     };
-    io::store::upsert_institution(db, &tenant).await?;
-    io::store::ensure_manage_subscription(db, ring, &tenant.institution_id).await?;
-    let (_, count) = io::store::list_services(db, &tenant.institution_id, 1, 0).await?;
+    io_backoffice::store::upsert_institution(db, &tenant).await?;
+    io_backoffice::store::ensure_manage_subscription(db, ring, &tenant.institution_id).await?;
+    let (_, count) = io_backoffice::store::list_services(db, &tenant.institution_id, 1, 0).await?;
     if count > 0 {
         return Ok(());
     }
@@ -321,17 +324,22 @@ pub async fn seed_io(db: &Db, ring: &io::secrets::KeyRing) -> Result<(), io::IoE
                 "phone": "06 1234567",
             },
         });
-        let data = io::model::parse_service(&payload, io::model::PayloadKind::Create)
-            .map_err(io::IoError::Invalid)?;
-        let row = io::store::create_service(db, ring, &tenant, &data, actor).await?;
+        let data = io_backoffice::model::parse_service(
+            &payload,
+            io_backoffice::model::PayloadKind::Create,
+        )
+        .map_err(io_backoffice::IoError::Invalid)?;
+        let row = io_backoffice::store::create_service(db, ring, &tenant, &data, actor).await?;
         let publish = matches!(s.state, DemoState::Published);
         if !matches!(s.state, DemoState::Draft) {
-            io::store::submit(db, &tenant, &row.id, publish, actor).await?;
+            io_backoffice::store::submit(db, &tenant, &row.id, publish, actor).await?;
         }
         match s.state {
-            DemoState::Published => io::store::approve(db, &row.id, "operator:demo").await?,
+            DemoState::Published => {
+                io_backoffice::store::approve(db, &row.id, "operator:demo").await?
+            }
             DemoState::Rejected(reason) => {
-                io::store::reject(db, &row.id, reason, "operator:demo").await?
+                io_backoffice::store::reject(db, &row.id, reason, "operator:demo").await?
             }
             DemoState::Draft | DemoState::Submitted => {}
         }

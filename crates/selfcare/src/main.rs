@@ -354,7 +354,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Io {
             action: IoCommand::NewMasterKey { file },
         } => {
-            io::secrets::KeyRing::generate_file(&file)?;
+            io_backoffice::secrets::KeyRing::generate_file(&file)?;
             println!("wrote a new master key to {}", file.display());
             Ok(())
         }
@@ -362,7 +362,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             action: IoCommand::Rekey { db },
         } => {
             let (settings, db) = open_db(&db).await?;
-            let done = io::rekey(&db, &settings.io).await;
+            let done = io_backoffice::rekey(&db, &settings.io).await;
             db.close().await;
             let changed = done?;
             println!("re-encrypted {changed} keys under the newest master key");

@@ -15,7 +15,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub signing: SigningSettings,
     pub reserved_area: reserved_area::Settings,
-    pub io: io::Settings,
+    pub io: io_backoffice::Settings,
     pub devportal: devportal::Settings,
     pub interop: interop::Settings,
     pub mail: platform::mail::MailSettings,

@@ -102,7 +102,8 @@ pub fn test_master_key() -> PathBuf {
         let dir = std::env::temp_dir().join(format!("selfcare-testkit-{}", std::process::id()));
         let path = dir.join("master-test.key");
         if !path.exists() {
-            io::secrets::KeyRing::generate_file(&path).expect("generate the test master key");
+            io_backoffice::secrets::KeyRing::generate_file(&path)
+                .expect("generate the test master key");
         }
         path
     })

@@ -251,28 +251,28 @@ async fn io_master_keys_are_made_once_and_rekey_moves_every_key_to_the_newest() 
     let test_db = TestDb::new().await;
     let db = test_db.connect().await;
     db.migrate().await.unwrap();
-    let old = io::secrets::KeyRing::load(std::slice::from_ref(&m1)).unwrap();
-    let tenant = io::store::Tenant {
+    let old = io_backoffice::secrets::KeyRing::load(std::slice::from_ref(&m1)).unwrap();
+    let tenant = io_backoffice::store::Tenant {
         institution_id: "inst-1".into(),
         name: "Comune di Prova".into(),
         fiscal_code: "00123456782".into(),
     };
-    io::store::upsert_institution(&db, &tenant).await.unwrap();
-    io::store::ensure_manage_subscription(&db, &old, "inst-1")
+    io_backoffice::store::upsert_institution(&db, &tenant).await.unwrap();
+    io_backoffice::store::ensure_manage_subscription(&db, &old, "inst-1")
         .await
         .unwrap();
-    let data = io::model::parse_service(
+    let data = io_backoffice::model::parse_service(
         &serde_json::json!({"name": "Servizio", "description": "Descrizione",
             "metadata": {"scope": "LOCAL", "topic_id": 0}}),
-        io::model::PayloadKind::Create,
+        io_backoffice::model::PayloadKind::Create,
     )
     .unwrap();
-    let service = io::store::create_service(&db, &old, &tenant, &data, "test")
+    let service = io_backoffice::store::create_service(&db, &old, &tenant, &data, "test")
         .await
         .unwrap();
-    let before = io::store::keys(&db, &old, &service.id).await.unwrap();
-    let manage = io::model::manage_subscription_id("inst-1");
-    let manage_before = io::store::keys(&db, &old, &manage).await.unwrap();
+    let before = io_backoffice::store::keys(&db, &old, &service.id).await.unwrap();
+    let manage = io_backoffice::model::manage_subscription_id("inst-1");
+    let manage_before = io_backoffice::store::keys(&db, &old, &manage).await.unwrap();
 
     let both = format!("{},{}", m1.display(), m2.display());
     let out = run_binary(
@@ -287,15 +287,15 @@ async fn io_master_keys_are_made_once_and_rekey_moves_every_key_to_the_newest() 
         "{out:?}"
     );
     // The newest key alone now reads every key, unchanged; the old one alone reads none.
-    let new = io::secrets::KeyRing::load(std::slice::from_ref(&m2)).unwrap();
-    let after = io::store::keys(&db, &new, &service.id).await.unwrap();
+    let new = io_backoffice::secrets::KeyRing::load(std::slice::from_ref(&m2)).unwrap();
+    let after = io_backoffice::store::keys(&db, &new, &service.id).await.unwrap();
     assert_eq!(after.primary, before.primary);
     assert_eq!(after.secondary, before.secondary);
-    let manage_after = io::store::keys(&db, &new, &manage).await.unwrap();
+    let manage_after = io_backoffice::store::keys(&db, &new, &manage).await.unwrap();
     assert_eq!(manage_after.primary, manage_before.primary);
-    assert!(io::store::keys(&db, &old, &service.id).await.is_err());
+    assert!(io_backoffice::store::keys(&db, &old, &service.id).await.is_err());
     // Keys are found by hash, not by their encryption: lookups still work.
-    let owner = io::store::key_owner(&db, &after.primary)
+    let owner = io_backoffice::store::key_owner(&db, &after.primary)
         .await
         .unwrap()
         .unwrap();

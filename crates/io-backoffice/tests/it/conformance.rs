@@ -1,4 +1,4 @@
-//! The manage API against the reference's OpenAPI (`shared/reference/io-services-cms`): every
+//! The manage API against the reference's OpenAPI (`reference/io-services-cms` in the repository): every
 //! operation with a JSON answer is called for real and its answer checked field by field —
 //! every required property present, every property emitted documented, types, enums,
 //! patterns and bounds, recursively — and the status codes of the others are the documented
@@ -12,23 +12,9 @@ use testkit::TestApp;
 
 use crate::{COMUNE, MARIO, Who, bo, call, manage_keys, operator, png_base64};
 
-/// Where the reference lives: `SELFCARE_TEST_REFERENCE_DIR` if set, else `shared/reference` beside
-/// the repository, else the workplace's `/work/shared/reference` (a clean clone elsewhere).
+/// The reference lives in the repository (`reference/io-services-cms`, see its README).
 fn reference_dir() -> PathBuf {
-    let candidates = [
-        std::env::var_os("SELFCARE_TEST_REFERENCE_DIR").map(PathBuf::from),
-        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference")),
-        Some(PathBuf::from("/work/shared/reference")),
-    ];
-    let dir = candidates
-        .iter()
-        .flatten()
-        .find(|d| d.join("io-services-cms").is_dir())
-        .cloned()
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference")
-        });
-    dir.join("io-services-cms")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../reference/io-services-cms")
 }
 
 const FILES: [&str; 3] = [
@@ -53,7 +39,7 @@ impl Reference {
             let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
                 panic!(
                     "the reference OpenAPI is needed by this test and is missing: {} ({e}); \
-                     it lives in shared/reference/io-services-cms beside the repository",
+                     it lives in reference/io-services-cms in the repository",
                     path.display()
                 )
             });

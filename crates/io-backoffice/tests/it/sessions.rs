@@ -197,7 +197,7 @@ async fn a_cookie_session_needs_its_csrf_token_to_change_anything() {
     let list: serde_json::Value = browser.get(&services).fetch_json().await;
     assert!(!list.to_string().contains("Dal browser"));
     // With the session's own token (the pages carry it), it goes through.
-    let declared = io::declared_routes();
+    let declared = io_backoffice::declared_routes();
     if declared
         .iter()
         .any(|r| r.method == "GET" && r.path == "/io")

@@ -1,11 +1,11 @@
 //! Tenant isolation and access rules, for every route the IO back-office declares
-//! (`io::declared_routes()`): anonymous callers, people and keys of another institution,
+//! (`io_backoffice::declared_routes()`): anonymous callers, people and keys of another institution,
 //! operators of the institution on admin routes, platform operators on institution routes,
 //! keys on session routes and sessions on key routes are all refused, and nothing of the other
 //! institution leaks or changes. A route added without a case fails
 //! `every_declared_route_has_a_case`.
 
-use io::{Access, RouteDecl, declared_routes};
+use io_backoffice::{Access, RouteDecl, declared_routes};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use testkit::{Fetch, TestApp};
