@@ -257,7 +257,9 @@ async fn io_master_keys_are_made_once_and_rekey_moves_every_key_to_the_newest() 
         name: "Comune di Prova".into(),
         fiscal_code: "00123456782".into(),
     };
-    io_backoffice::store::upsert_institution(&db, &tenant).await.unwrap();
+    io_backoffice::store::upsert_institution(&db, &tenant)
+        .await
+        .unwrap();
     io_backoffice::store::ensure_manage_subscription(&db, &old, "inst-1")
         .await
         .unwrap();
@@ -270,9 +272,13 @@ async fn io_master_keys_are_made_once_and_rekey_moves_every_key_to_the_newest() 
     let service = io_backoffice::store::create_service(&db, &old, &tenant, &data, "test")
         .await
         .unwrap();
-    let before = io_backoffice::store::keys(&db, &old, &service.id).await.unwrap();
+    let before = io_backoffice::store::keys(&db, &old, &service.id)
+        .await
+        .unwrap();
     let manage = io_backoffice::model::manage_subscription_id("inst-1");
-    let manage_before = io_backoffice::store::keys(&db, &old, &manage).await.unwrap();
+    let manage_before = io_backoffice::store::keys(&db, &old, &manage)
+        .await
+        .unwrap();
 
     let both = format!("{},{}", m1.display(), m2.display());
     let out = run_binary(
@@ -288,12 +294,20 @@ async fn io_master_keys_are_made_once_and_rekey_moves_every_key_to_the_newest() 
     );
     // The newest key alone now reads every key, unchanged; the old one alone reads none.
     let new = io_backoffice::secrets::KeyRing::load(std::slice::from_ref(&m2)).unwrap();
-    let after = io_backoffice::store::keys(&db, &new, &service.id).await.unwrap();
+    let after = io_backoffice::store::keys(&db, &new, &service.id)
+        .await
+        .unwrap();
     assert_eq!(after.primary, before.primary);
     assert_eq!(after.secondary, before.secondary);
-    let manage_after = io_backoffice::store::keys(&db, &new, &manage).await.unwrap();
+    let manage_after = io_backoffice::store::keys(&db, &new, &manage)
+        .await
+        .unwrap();
     assert_eq!(manage_after.primary, manage_before.primary);
-    assert!(io_backoffice::store::keys(&db, &old, &service.id).await.is_err());
+    assert!(
+        io_backoffice::store::keys(&db, &old, &service.id)
+            .await
+            .is_err()
+    );
     // Keys are found by hash, not by their encryption: lookups still work.
     let owner = io_backoffice::store::key_owner(&db, &after.primary)
         .await

@@ -973,8 +973,14 @@ async fn assert_imported_once(
         assert_eq!(
             hashes,
             vec![
-                ("primary".to_string(), io_backoffice::secrets::hash_key(primary)),
-                ("secondary".to_string(), io_backoffice::secrets::hash_key(secondary)),
+                (
+                    "primary".to_string(),
+                    io_backoffice::secrets::hash_key(primary)
+                ),
+                (
+                    "secondary".to_string(),
+                    io_backoffice::secrets::hash_key(secondary)
+                ),
             ],
             "{name}: keys unchanged"
         );
