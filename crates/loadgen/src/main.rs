@@ -7,8 +7,9 @@
 use std::time::{Duration, Instant};
 
 /// mimalloc: a request of the token endpoint makes a few hundred small allocations (HTTP,
-/// JSON, the lookup's strings), which glibc's allocator served in about 7% of the server's
-/// CPU time (`BENCHMARKS.md`).
+/// JSON, the lookup's strings), and the server runs in this process, so it allocates as the
+/// `selfcare` binary does (glibc's allocator cost it a visible share of its CPU time; the
+/// profiles are in BENCHMARKS.md's history).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -77,6 +77,7 @@ pub fn finish(routes: Router, platform: &Platform, layout: LayoutInfo) -> Router
         .layer(middleware::from_fn(move |req, next| {
             security_headers(https, req, next)
         }))
+        .layer(middleware::from_fn(problem_for_plain_refusals))
         .layer(CatchPanicLayer::custom(|_| {
             Problem::internal(&"a request handler panicked").into_response()
         }))
@@ -104,6 +105,42 @@ pub fn finish(routes: Router, platform: &Platform, layout: LayoutInfo) -> Router
                 ),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// The refusals of axum's own extractors (a path segment, a form or a body it cannot read)
+/// are plain text; an API's caller gets them as `problem+json` like every other refusal, with
+/// the extractor's reason as the detail (422 becomes 400, as the platform's own extractors
+/// answer).
+async fn problem_for_plain_refusals(request: Request, next: Next) -> Response {
+    let api = layout::wants_json(request.uri().path(), request.headers());
+    let response = next.run(request).await;
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !api || !plain || !response.status().is_client_error() {
+        return response;
+    }
+    let status = response.status();
+    let bytes = match axum::body::to_bytes(response.into_body(), 64 * 1024).await {
+        Ok(bytes) => bytes,
+        Err(e) => return Problem::internal(&e).into_response(),
+    };
+    let detail = String::from_utf8_lossy(&bytes).trim().to_string();
+    let problem = match status.as_u16() {
+        400 | 422 => Problem::bad_request(crate::web::INVALID_PAYLOAD, detail),
+        415 => Problem::new(status, "unsupported_media_type", "Unsupported Media Type")
+            .with_detail(detail),
+        405 => Problem::new(status, "method_not_allowed", "Method Not Allowed"),
+        _ => Problem::new(
+            status,
+            "refused",
+            status.canonical_reason().unwrap_or("Refused"),
+        )
+        .with_detail(detail),
+    };
+    problem.into_response()
 }
 
 /// A body declared larger than the limit is refused before it is read.

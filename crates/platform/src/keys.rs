@@ -1,8 +1,8 @@
 //! The RSA keys that sign the tokens this server issues, and their public JWKS.
 //!
-//! Parsed once at start and kept (a library that re-parses the private key per signature
-//! costs 2.5×). The first key signs; every key is published, so that tokens signed by a
-//! retired key keep verifying until they expire.
+//! Parsed once at start and kept: parsing a private key is dear, and doing it again for every
+//! signature would slow down every token issued. The first key signs; every key is published,
+//! so that tokens signed by a retired key keep verifying until they expire.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

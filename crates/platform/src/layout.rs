@@ -121,10 +121,13 @@ pub fn error_page(
     response
 }
 
-/// Whether the caller wants JSON rather than a page: API paths, or an Accept header that asks
-/// for JSON and not HTML.
+/// Whether the caller wants JSON rather than a page: API paths (`…/api/…`, the Reserved
+/// Area's `/v2/…`), or an Accept header that asks for JSON and not HTML.
 pub fn wants_json(parts_path: &str, headers: &HeaderMap) -> bool {
-    if parts_path.starts_with("/api/") || parts_path.contains("/api/") {
+    if parts_path.starts_with("/api/")
+        || parts_path.contains("/api/")
+        || parts_path.starts_with("/v2/")
+    {
         return true;
     }
     let accept = headers

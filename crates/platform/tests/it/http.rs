@@ -215,3 +215,41 @@ async fn jwks_publishes_the_signing_keys() {
     assert_eq!(keys[0]["kid"].as_str().unwrap().len(), 43);
     assert!(keys[0].get("d").is_none(), "no private part");
 }
+
+/// Whatever extractor refuses a malformed request to a JSON API (a path segment, a query
+/// string, a body that is not JSON or not of the operation's shape, a wrong content type),
+/// the caller gets a 4xx `problem+json`, never axum's plain text.
+#[tokio::test]
+async fn malformed_api_requests_are_refused_as_problem_json() {
+    let app = TestApp::spawn().await;
+    let cases: [(&str, &str, Option<(&str, &str)>); 5] = [
+        ("GET", "/v2/token/exchange", None),
+        ("GET", "/v2/token/exchange?institutionId=", None),
+        ("POST", "/v2/users/search", Some(("text/plain", "hello"))),
+        ("POST", "/v2/users/search", Some(("application/json", "{"))),
+        (
+            "POST",
+            "/io/api/session",
+            Some(("application/json", "[1, 2]")),
+        ),
+    ];
+    for (method, path, body) in cases {
+        let mut r = app.client.request(method.parse().unwrap(), app.url(path));
+        if let Some((content_type, text)) = body {
+            r = r
+                .header("content-type", content_type)
+                .body(text.to_string());
+        }
+        let r = r.send().await.unwrap();
+        let status = r.status();
+        assert!(status.is_client_error(), "{method} {path}: {status}");
+        assert_eq!(
+            r.headers()["content-type"],
+            "application/problem+json",
+            "{method} {path}"
+        );
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["status"], status.as_u16(), "{method} {path}: {v}");
+        assert!(v["code"].is_string(), "{method} {path}: {v}");
+    }
+}

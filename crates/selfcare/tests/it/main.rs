@@ -6,6 +6,7 @@
 
 mod browser;
 mod cli;
+mod config_doc;
 mod import;
 mod process;
 
