@@ -38,9 +38,17 @@ pub struct DemoPerson {
     pub operator: bool,
 }
 
-const COMUNE: &str = "00123456782";
-const REGIONE: &str = "80001234568";
-const PAGOPA: &str = "15376371009";
+/// The demo institutions' tax codes.
+pub const COMUNE: &str = "00123456782";
+pub const REGIONE: &str = "80001234568";
+pub const PAGOPA: &str = "15376371009";
+
+/// The demo people's fiscal codes (who they are: [`PEOPLE`]).
+pub const MARIO: &str = "RSSMRA85T10A562S";
+pub const ANNA: &str = "BNCNNA90A41H501T";
+pub const GIULIA: &str = "VRDGLI78M50F205U";
+pub const LUCA: &str = "NRELCU92C15L219G";
+pub const PAOLO: &str = "SPSPLA80E12F839K";
 
 pub const INSTITUTIONS: &[DemoInstitution] = &[
     DemoInstitution {
@@ -94,7 +102,7 @@ pub const INSTITUTIONS: &[DemoInstitution] = &[
 
 pub const PEOPLE: &[DemoPerson] = &[
     DemoPerson {
-        fiscal_code: "RSSMRA85T10A562S",
+        fiscal_code: MARIO,
         name: "Mario",
         family_name: "Rossi",
         description: "Amministratore del Comune di Roccabella (App IO, Interoperabilità, pagoPA) e operatore della Regione Valdoro (App IO)",
@@ -117,7 +125,7 @@ pub const PEOPLE: &[DemoPerson] = &[
         operator: false,
     },
     DemoPerson {
-        fiscal_code: "BNCNNA90A41H501T",
+        fiscal_code: ANNA,
         name: "Anna",
         family_name: "Bianchi",
         description: "Operatrice del Comune di Roccabella su App IO",
@@ -129,7 +137,7 @@ pub const PEOPLE: &[DemoPerson] = &[
         operator: false,
     },
     DemoPerson {
-        fiscal_code: "VRDGLI78M50F205U",
+        fiscal_code: GIULIA,
         name: "Giulia",
         family_name: "Verdi",
         description: "Amministratrice della Regione Valdoro (App IO, pagoPA, SEND, Interoperabilità: produce un e-service ad approvazione manuale in Collaudo)",
@@ -147,7 +155,7 @@ pub const PEOPLE: &[DemoPerson] = &[
         operator: false,
     },
     DemoPerson {
-        fiscal_code: "NRELCU92C15L219G",
+        fiscal_code: LUCA,
         name: "Luca",
         family_name: "Neri",
         description: "Tecnico del Comune di Roccabella, ancora senza ruoli: un amministratore gli darà Interoperabilità Collaudo",
@@ -155,7 +163,7 @@ pub const PEOPLE: &[DemoPerson] = &[
         operator: false,
     },
     DemoPerson {
-        fiscal_code: "SPSPLA80E12F839K",
+        fiscal_code: PAOLO,
         name: "Paolo",
         family_name: "Esposito",
         description: "Amministratore di PagoPA S.p.A. su Interoperabilità (produttore di SEND - UAT in Collaudo) e operatore della piattaforma",

@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 
 /// mimalloc: a request of the token endpoint makes a few hundred small allocations (HTTP,
-/// JSON, the lookup's strings), which glibc's allocator served in about 7% of the server's
-/// CPU time (`BENCHMARKS.md`).
+/// JSON, the lookup's strings), which glibc's allocator serves at a visible share of the
+/// server's CPU time (measured in docs/benchmarks-history.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
@@ -26,7 +26,7 @@ use selfcare::{App, Mode, Settings};
     long_about = None,
     after_help = "Every setting can also come from a SELFCARE_* environment variable, nested keys \
                   joined with `__` (http.public_url is SELFCARE_HTTP__PUBLIC_URL). \
-                  See the README for the full list."
+                  docs/configuration.md lists every setting."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -35,8 +35,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run in production: every required setting (database URL, signing keys, public URL)
-    /// must be given, by a config file, SELFCARE_* variables or flags.
+    /// Run in production: every required setting (database URL, signing keys, IO master
+    /// keys, public URL) must be given, by a config file, SELFCARE_* variables or flags.
     Serve {
         /// A TOML configuration file.
         #[arg(long, short = 'c', value_name = "FILE")]

@@ -8,6 +8,7 @@
 //! - [`outside_program`]: whether a test that needs an outside program runs or is skipped.
 
 pub mod browser;
+pub mod demo;
 pub mod interop;
 
 use std::path::{Path, PathBuf};

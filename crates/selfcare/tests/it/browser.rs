@@ -1,6 +1,7 @@
 use testkit::Fetch;
 use testkit::TestApp;
 use testkit::browser::Browser;
+use testkit::demo::{ANNA, GIULIA, LUCA, MARIO, PAOLO};
 
 #[tokio::test]
 async fn browser_home_page_has_its_title_and_styles() {
@@ -88,7 +89,7 @@ async fn browser_login_pick_institution_and_enter_interoperability() {
         .click()
         .await
         .unwrap();
-    c.find(Css("button[data-testid='login-RSSMRA85T10A562S']"))
+    c.find(Css(&format!("button[data-testid='login-{MARIO}']")))
         .await
         .unwrap()
         .click()
@@ -165,7 +166,7 @@ async fn browser_login_pick_institution_and_enter_interoperability() {
     browser.screenshot("interop-produzione").await;
 
     // Paolo (PagoPA S.p.A.) holds roles on both environments: both are offered.
-    login_as(c, &app, "SPSPLA80E12F839K").await;
+    login_as(c, &app, PAOLO).await;
     // A platform operator sees the picker (with the "Area operatore") even with one
     // institution.
     c.wait()
@@ -209,7 +210,7 @@ async fn browser_admin_creates_the_technician_who_enters_collaudo_until_suspende
     let detail_url = c.current_url().await.unwrap();
 
     // Luca logs in, opens Interoperabilità: only Collaudo is offered.
-    login_as(c, &app, "NRELCU92C15L219G").await;
+    login_as(c, &app, LUCA).await;
     c.wait()
         .for_element(Css("li[data-product='prod-interop'] a.btn-primary"))
         .await
@@ -237,7 +238,7 @@ async fn browser_admin_creates_the_technician_who_enters_collaudo_until_suspende
     let mario = testkit::client();
     let r = mario
         .post(app.url("/auth/test-idp/login"))
-        .form(&[("fiscal_number", "RSSMRA85T10A562S")])
+        .form(&[("fiscal_number", MARIO)])
         .send()
         .await
         .unwrap();
@@ -355,7 +356,7 @@ async fn browser_io_service_created_submitted_approved_published_and_isolated() 
     use fantoccini::Locator::Css;
 
     // Mario, admin of the Comune, enters App IO and creates a service.
-    enter_app_io(c, &app, "RSSMRA85T10A562S").await;
+    enter_app_io(c, &app, MARIO).await;
     let main = text_of(c, "main").await;
     assert!(main.contains("Comune di Roccabella"), "{main}");
     assert!(main.contains("Panoramica"), "{main}");
@@ -412,7 +413,7 @@ async fn browser_io_service_created_submitted_approved_published_and_isolated() 
     browser.screenshot("io-submitted").await;
 
     // Paolo, platform operator, approves it from the review queue.
-    login_as(c, &app, "SPSPLA80E12F839K").await;
+    login_as(c, &app, PAOLO).await;
     c.wait()
         .for_element(Css("a[href='/operator']"))
         .await
@@ -443,21 +444,21 @@ async fn browser_io_service_created_submitted_approved_published_and_isolated() 
     assert!(!body.contains("Tassa sui rifiuti"), "{body}");
 
     // Back as Mario: approved and published.
-    enter_app_io(c, &app, "RSSMRA85T10A562S").await;
+    enter_app_io(c, &app, MARIO).await;
     c.goto(&app.url(&detail_path)).await.unwrap();
     assert_eq!(text_of(c, "[data-testid=status]").await, "Approvato");
     assert_eq!(text_of(c, "[data-testid=visibility]").await, "Pubblicato");
     browser.screenshot("io-published").await;
 
     // Anna, operator of the same Comune, sees it in "Servizi".
-    enter_app_io(c, &app, "BNCNNA90A41H501T").await;
+    enter_app_io(c, &app, ANNA).await;
     c.goto(&app.url("/io/services")).await.unwrap();
     let list = text_of(c, "[data-testid=services]").await;
     assert!(list.contains("Prenota sportello"), "{list}");
     assert!(list.contains(&service_id), "{list}");
 
     // Giulia, of Regione Valdoro, cannot reach it by URL.
-    enter_app_io(c, &app, "VRDGLI78M50F205U").await;
+    enter_app_io(c, &app, GIULIA).await;
     c.goto(&app.url(&detail_path)).await.unwrap();
     let body = text_of(c, "main").await;
     assert!(!body.contains("Prenota sportello"), "{body}");
@@ -471,7 +472,7 @@ async fn browser_io_service_created_submitted_approved_published_and_isolated() 
     assert_eq!(status.as_i64(), Some(404), "{body}");
 
     // Mario logs out of the Reserved Area: the back-office page no longer opens.
-    enter_app_io(c, &app, "RSSMRA85T10A562S").await;
+    enter_app_io(c, &app, MARIO).await;
     c.goto(&app.url(&detail_path)).await.unwrap();
     assert_eq!(text_of(c, "[data-testid=status]").await, "Approvato");
     c.goto(&app.url("/dashboard")).await.unwrap();
@@ -559,7 +560,7 @@ async fn browser_import_from_the_developer_portal() {
     let (tari_id, tari_key) = tari.expect("Tari on the old portal");
 
     // Mario, admin of the Comune, opens App IO: the box on "Panoramica".
-    enter_app_io(c, &app, "RSSMRA85T10A562S").await;
+    enter_app_io(c, &app, MARIO).await;
     let import_box = text_of(c, "[data-testid=import-box]").await;
     assert!(
         import_box.contains("Importa i servizi dal Developer Portal"),
@@ -640,7 +641,7 @@ async fn browser_import_from_the_developer_portal() {
         assert!(list.contains(name), "{name}: {list}");
     }
     assert!(!list.contains("deleted"), "{list}");
-    enter_app_io(c, &app, "BNCNNA90A41H501T").await;
+    enter_app_io(c, &app, ANNA).await;
     c.goto(&app.url("/io/services")).await.unwrap();
     let list = text_of(c, "[data-testid=services]").await;
     assert!(list.contains("Tari - Tassa sui rifiuti"), "{list}");
@@ -675,7 +676,7 @@ async fn browser_import_from_the_developer_portal() {
 /// ends on the new user's page.
 async fn mario_adds_the_technician(c: &fantoccini::Client, app: &TestApp, browser: &Browser) {
     use fantoccini::Locator::Css;
-    login_as(c, app, "RSSMRA85T10A562S").await;
+    login_as(c, app, MARIO).await;
     c.wait()
         .for_element(Css("ul.cards a.btn-primary"))
         .await
@@ -701,7 +702,7 @@ async fn mario_adds_the_technician(c: &fantoccini::Client, app: &TestApp, browse
         .for_element(Css("form[data-user-form]"))
         .await
         .unwrap();
-    type_into(c, "#fiscal_code", "NRELCU92C15L219G").await;
+    type_into(c, "#fiscal_code", LUCA).await;
     type_into(c, "#email", "luca.neri@comune.roccabella.it").await;
     type_into(c, "#email_confirm", "luca.neri@comune.roccabella.it").await;
     // The known person's name is filled in by the page.
@@ -764,7 +765,7 @@ async fn browser_technician_requests_send_uat_and_activates_a_purpose() {
     mario_adds_the_technician(c, &app, &browser).await;
 
     // 2-3) Luca logs in, picks the card "Interoperabilità" and chooses "Collaudo".
-    login_as(c, &app, "NRELCU92C15L219G").await;
+    login_as(c, &app, LUCA).await;
     click_when_ready(c, "li[data-product='prod-interop'] a.btn-primary").await;
     c.wait()
         .for_element(Css("a[data-env='test']"))
@@ -1119,7 +1120,7 @@ async fn browser_technician_completes_the_voucher() {
 
     // Mario gives Luca Interoperabilità Collaudo / Amministratore; Luca enters Collaudo.
     mario_adds_the_technician(c, &app, &browser).await;
-    login_as(c, &app, "NRELCU92C15L219G").await;
+    login_as(c, &app, LUCA).await;
     click_when_ready(c, "li[data-product='prod-interop'] a.btn-primary").await;
     click_when_ready(c, "a[data-env='test']").await;
     c.wait()
@@ -1514,7 +1515,7 @@ async fn browser_technician_completes_the_voucher() {
     // Comune's client from the debug tool.
     let session: Value = app
         .post("/auth/test-idp/token")
-        .json(&json!({ "fiscal_number": "VRDGLI78M50F205U" }))
+        .json(&json!({ "fiscal_number": GIULIA }))
         .send()
         .await
         .unwrap()

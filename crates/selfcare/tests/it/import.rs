@@ -16,12 +16,11 @@ use testkit::{AppProcess, Options, TestApp, TestDb};
 
 use crate::bin;
 
-pub const MARIO: &str = "RSSMRA85T10A562S"; // Comune admin
-pub const ANNA: &str = "BNCNNA90A41H501T"; // Comune operator
-pub const GIULIA: &str = "VRDGLI78M50F205U"; // Regione admin
-pub const COMUNE: &str = "Comune di Roccabella";
-pub const COMUNE_FC: &str = "00123456782";
-pub const REGIONE: &str = "Regione Valdoro";
+use testkit::demo::{ANNA, GIULIA, MARIO};
+
+/// The demo institutions, as the Reserved Area names them.
+pub const COMUNE_NAME: &str = "Comune di Roccabella";
+pub const REGIONE_NAME: &str = "Regione Valdoro";
 const KEY: &str = "test-migration-key-0123456789";
 
 // ---- sessions ----
@@ -219,7 +218,7 @@ fn legacy(name: &str) -> devportal::model::LegacyService {
     serde_json::from_value(json!({
         "name": name,
         "description": "Un servizio del Comune portato dal vecchio portale.",
-        "organization": { "name": "Comune di Roccabella", "fiscal_code": COMUNE_FC },
+        "organization": { "name": "Comune di Roccabella", "fiscal_code": testkit::demo::COMUNE },
         "metadata": {
             "scope": "LOCAL",
             "privacy_url": "https://www.comune.roccabella.it/privacy",
@@ -442,7 +441,7 @@ async fn import_lists_by_the_rules_maps_states_keeps_keys_and_runs_once() {
     let app = TestApp::spawn().await;
     let portal = app.app().devportal().expect("the demo starts a portal");
     let portal_db = portal.db().clone();
-    let admin = bo_token(&app.url, MARIO, COMUNE).await;
+    let admin = bo_token(&app.url, MARIO, COMUNE_NAME).await;
 
     // The demo's delegates, as the spec's rules give them for the Comune: Giovanni Verdi (3:
     // the "deleted" service does not count) and Laura Neri (1: her Regione service does not);
@@ -451,12 +450,12 @@ async fn import_lists_by_the_rules_maps_states_keeps_keys_and_runs_once() {
     let names: Vec<(&str, i64)> = list.iter().map(|(n, _, c)| (n.as_str(), *c)).collect();
     assert_eq!(names, vec![("Neri Laura", 1), ("Verdi Giovanni", 3)]);
     // The Regione sees only Laura, for its own service.
-    let regione = bo_token(&app.url, GIULIA, REGIONE).await;
+    let regione = bo_token(&app.url, GIULIA, REGIONE_NAME).await;
     let theirs = delegates(&app.url, &regione).await;
     assert_eq!(theirs.len(), 1, "{theirs:?}");
     assert_eq!((theirs[0].0.as_str(), theirs[0].2), ("Neri Laura", 1));
     // Operators cannot import.
-    let operator = bo_token(&app.url, ANNA, COMUNE).await;
+    let operator = bo_token(&app.url, ANNA, COMUNE_NAME).await;
     expect(
         &app.url,
         &operator,
@@ -486,7 +485,7 @@ async fn import_lists_by_the_rules_maps_states_keeps_keys_and_runs_once() {
     .await;
 
     // The keys as the delegate knows them, before the import.
-    let before = pending_on_portal(&portal_db, COMUNE_FC).await;
+    let before = pending_on_portal(&portal_db, testkit::demo::COMUNE).await;
     assert_eq!(before.len(), 5, "{before:?}");
 
     // Two starts at once for Giovanni (two admins, or a double click): both 202, one item each.
@@ -590,7 +589,7 @@ async fn import_lists_by_the_rules_maps_states_keeps_keys_and_runs_once() {
     assert_eq!(read.status(), 200);
 
     // Gone from the portal, but for the "deleted" one; one audit record per import.
-    let left: Vec<String> = pending_on_portal(&portal_db, COMUNE_FC)
+    let left: Vec<String> = pending_on_portal(&portal_db, testkit::demo::COMUNE)
         .await
         .into_iter()
         .map(|(_, n, _, _)| n)
@@ -662,7 +661,7 @@ async fn import_lists_by_the_rules_maps_states_keeps_keys_and_runs_once() {
 #[tokio::test]
 async fn an_edit_in_the_back_office_survives_a_retry_of_its_import_item() {
     let app = TestApp::spawn().await;
-    let admin = bo_token(&app.url, MARIO, COMUNE).await;
+    let admin = bo_token(&app.url, MARIO, COMUNE_NAME).await;
     let giovanni = id_of(&delegates(&app.url, &admin).await, "Verdi Giovanni");
     start(&app.url, &admin, &giovanni).await;
     settled(&app.url, &admin, &giovanni, Duration::from_secs(30)).await;
@@ -728,7 +727,7 @@ async fn a_failing_portal_is_retried_and_failures_end_failed_with_their_reason()
     let portal_db = portal.db().clone();
     let proxy = Proxy::start(&portal.url(), None).await;
     let app = app_with_portal(&proxy.url, 3, 400).await;
-    let admin = bo_token(&app.url, MARIO, COMUNE).await;
+    let admin = bo_token(&app.url, MARIO, COMUNE_NAME).await;
     let delegate = id_of(&delegates(&app.url, &admin).await, "Cognome0000 Nome0");
     let db = app.db.connect().await;
 
@@ -832,7 +831,11 @@ async fn a_failing_portal_is_retried_and_failures_end_failed_with_their_reason()
         scalar(&portal_db, "SELECT COUNT(*) FROM dp_services").await,
         N as i64
     );
-    assert!(pending_on_portal(&portal_db, COMUNE_FC).await.is_empty());
+    assert!(
+        pending_on_portal(&portal_db, testkit::demo::COMUNE)
+            .await
+            .is_empty()
+    );
     assert_eq!(
         platform::audit::count(db.reader(), "io.service.imported")
             .await
@@ -851,7 +854,7 @@ async fn transient_errors_are_retried_until_the_items_complete() {
     let (_portal_db, portal) = own_portal(1, N, None).await;
     let proxy = Proxy::start(&portal.url(), None).await;
     let app = app_with_portal(&proxy.url, 8, 2_000).await;
-    let admin = bo_token(&app.url, MARIO, COMUNE).await;
+    let admin = bo_token(&app.url, MARIO, COMUNE_NAME).await;
     let delegate = id_of(&delegates(&app.url, &admin).await, "Cognome0000 Nome0");
     proxy.set(Fault::Fail500);
     start(&app.url, &admin, &delegate).await;
@@ -985,7 +988,11 @@ async fn assert_imported_once(
             "{name}: keys unchanged"
         );
     }
-    assert!(pending_on_portal(portal_db, COMUNE_FC).await.is_empty());
+    assert!(
+        pending_on_portal(portal_db, testkit::demo::COMUNE)
+            .await
+            .is_empty()
+    );
     assert_eq!(
         scalar(
             portal_db,
@@ -1005,13 +1012,13 @@ async fn sigkill_in_the_middle_of_an_import_and_restart_imports_everything_once(
     // Slow writes, so that the kill lands in the middle.
     let proxy = Proxy::start(&portal.url(), None).await;
     proxy.set(Fault::Slow(15));
-    let before = pending_on_portal(&portal_db, COMUNE_FC).await;
+    let before = pending_on_portal(&portal_db, testkit::demo::COMUNE).await;
     assert_eq!(before.len(), DELEGATES * EACH);
 
     let db = TestDb::new().await;
     let data = tempfile::tempdir().unwrap();
     let first = demo_process(data.path(), &db, &proxy.url).await;
-    let admin = bo_token(&first.url, MARIO, COMUNE).await;
+    let admin = bo_token(&first.url, MARIO, COMUNE_NAME).await;
     start_all(&first.url, &admin).await;
     let main = demo_db(data.path(), &db).await;
     // Kill it when some items are done and some are not.
@@ -1086,12 +1093,12 @@ async fn two_instances_on_one_postgresql_both_import_and_each_service_arrives_on
     let portal_db = portal.db().clone();
     let proxy = Proxy::start(&portal.url(), None).await;
     proxy.set(Fault::Slow(5));
-    let before = pending_on_portal(&portal_db, COMUNE_FC).await;
+    let before = pending_on_portal(&portal_db, testkit::demo::COMUNE).await;
     let dir_a = tempfile::tempdir().unwrap();
     let dir_b = tempfile::tempdir().unwrap();
     let a = demo_process(dir_a.path(), &db, &proxy.url).await;
     let b = demo_process(dir_b.path(), &db, &proxy.url).await;
-    let admin = bo_token(&a.url, MARIO, COMUNE).await;
+    let admin = bo_token(&a.url, MARIO, COMUNE_NAME).await;
     start_all(&a.url, &admin).await;
     let main = db.connect().await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
@@ -1133,8 +1140,8 @@ async fn two_instances_on_one_postgresql_both_import_and_each_service_arrives_on
 async fn regenerating_the_imported_keys_retires_the_ones_the_delegate_knows() {
     let app = TestApp::spawn().await;
     let portal_db = app.app().devportal().unwrap().db().clone();
-    let admin = bo_token(&app.url, MARIO, COMUNE).await;
-    let before = pending_on_portal(&portal_db, COMUNE_FC).await;
+    let admin = bo_token(&app.url, MARIO, COMUNE_NAME).await;
+    let before = pending_on_portal(&portal_db, testkit::demo::COMUNE).await;
     let giovanni = id_of(&delegates(&app.url, &admin).await, "Verdi Giovanni");
     start(&app.url, &admin, &giovanni).await;
     settled(&app.url, &admin, &giovanni, Duration::from_secs(30)).await;
@@ -1174,7 +1181,7 @@ async fn regenerating_the_imported_keys_retires_the_ones_the_delegate_knows() {
         }
     };
     assert!(page(admin.clone()).await.contains("import-rekey"));
-    let operator = bo_token(&app.url, ANNA, COMUNE).await;
+    let operator = bo_token(&app.url, ANNA, COMUNE_NAME).await;
     let refused = testkit::client()
         .post(app.url("/io/import/regenerate-keys"))
         .bearer_auth(&operator)

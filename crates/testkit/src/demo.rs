@@ -1,0 +1,88 @@
+//! The demo's people and institutions, named once (from `selfcare::demo`), and the steps a
+//! behaviour test takes to act as one of them: a Reserved Area session, an institution's id,
+//! an identity token of a product (the "Gestisci" hand-off).
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::{Fetch, TestApp};
+
+pub use selfcare::demo::{ANNA, COMUNE, GIULIA, LUCA, MARIO, PAGOPA, PAOLO, REGIONE};
+
+/// A Reserved Area session token of the person with `fiscal_code`, from the test identity
+/// provider (as scripts get one).
+pub async fn session_token(app: &TestApp, fiscal_code: &str) -> String {
+    let r: Value = app
+        .post("/auth/test-idp/token")
+        .json(&json!({ "fiscal_number": fiscal_code }))
+        .fetch_json()
+        .await;
+    r["sessionToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no session token for {fiscal_code}: {r}"))
+        .to_string()
+}
+
+/// The Reserved Area id of the institution with `tax_code`.
+pub async fn institution_id(app: &TestApp, tax_code: &str) -> String {
+    let db = app.db.connect().await;
+    let id: String = sqlx::query_scalar("SELECT id FROM institutions WHERE tax_code = $1")
+        .bind(tax_code)
+        .fetch_one(db.reader())
+        .await
+        .unwrap_or_else(|e| panic!("no institution with tax code {tax_code}: {e}"));
+    db.close().await;
+    id
+}
+
+/// The Reserved Area id of the person with `fiscal_code` (whether or not they ever logged in).
+pub async fn person_id(app: &TestApp, fiscal_code: &str) -> String {
+    let db = app.db.connect().await;
+    let id: String = sqlx::query_scalar("SELECT id FROM users WHERE fiscal_code = $1")
+        .bind(fiscal_code)
+        .fetch_one(db.reader())
+        .await
+        .unwrap_or_else(|e| panic!("no person with fiscal code {fiscal_code}: {e}"));
+    db.close().await;
+    id
+}
+
+/// The identity token of `product` for the institution with id `institution`, exchanged with a
+/// session token; or the exchange's refusal.
+pub async fn try_identity_token(
+    app: &TestApp,
+    session: &str,
+    institution: &str,
+    product: &str,
+) -> Result<String, StatusCode> {
+    let r = app
+        .get(&format!(
+            "/v2/token/exchange?institutionId={institution}&productId={product}"
+        ))
+        .bearer_auth(session)
+        .send()
+        .await
+        .unwrap();
+    if r.status() != StatusCode::OK {
+        return Err(r.status());
+    }
+    let v: Value = r.json().await.unwrap();
+    Ok(v["token"].as_str().unwrap().to_string())
+}
+
+/// The identity token of `product` for the institution with `tax_code`, of the person with
+/// `fiscal_code` (who must have a role on it).
+pub async fn identity_token(
+    app: &TestApp,
+    fiscal_code: &str,
+    tax_code: &str,
+    product: &str,
+) -> String {
+    let session = session_token(app, fiscal_code).await;
+    let institution = institution_id(app, tax_code).await;
+    try_identity_token(app, &session, &institution, product)
+        .await
+        .unwrap_or_else(|status| {
+            panic!("{fiscal_code} may not enter {product} of {tax_code}: {status}")
+        })
+}
