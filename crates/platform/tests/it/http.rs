@@ -222,7 +222,9 @@ async fn jwks_publishes_the_signing_keys() {
 #[tokio::test]
 async fn malformed_api_requests_are_refused_as_problem_json() {
     let app = TestApp::spawn().await;
-    let cases: [(&str, &str, Option<(&str, &str)>); 5] = [
+    // (method, path, content type and body)
+    type Case<'a> = (&'a str, &'a str, Option<(&'a str, &'a str)>);
+    let cases: [Case; 5] = [
         ("GET", "/v2/token/exchange", None),
         ("GET", "/v2/token/exchange?institutionId=", None),
         ("POST", "/v2/users/search", Some(("text/plain", "hello"))),
