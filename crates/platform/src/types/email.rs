@@ -1,10 +1,5 @@
 //! E-mail address, including certified (PEC) ones.
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
 /// Longest address that fits in the SMTP forward path (RFC 5321 §4.5.3.1.3).
 const MAX_LEN: usize = 254;
 /// Longest local part (RFC 5321 §4.5.3.1.1).
@@ -203,60 +198,7 @@ fn check_domain(domain: &str) -> Result<(), EmailError> {
     }
 }
 
-impl FromStr for Email {
-    type Err = EmailError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl TryFrom<String> for Email {
-    type Error = EmailError;
-
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
-    }
-}
-
-impl TryFrom<&str> for Email {
-    type Error = EmailError;
-
-    fn try_from(s: &str) -> Result<Self, Self::Error> {
-        Self::parse(s)
-    }
-}
-
-impl From<Email> for String {
-    fn from(email: Email) -> Self {
-        email.value
-    }
-}
-
-impl AsRef<str> for Email {
-    fn as_ref(&self) -> &str {
-        &self.value
-    }
-}
-
-impl fmt::Display for Email {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.value)
-    }
-}
-
-impl Serialize for Email {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.value)
-    }
-}
-
-impl<'de> Deserialize<'de> for Email {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(deserializer)?;
-        Self::parse(&raw).map_err(serde::de::Error::custom)
-    }
-}
+super::text_value!(Email, EmailError, value);
 
 #[cfg(test)]
 mod tests {

@@ -1,10 +1,5 @@
 //! Codice fiscale of a natural person (Italy).
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
 /// Length of a codice fiscale of a natural person.
 const LEN: usize = 16;
 
@@ -221,60 +216,7 @@ fn three_letters(consonants: &[char], vowels: &[char]) -> String {
         .collect()
 }
 
-impl FromStr for FiscalCode {
-    type Err = FiscalCodeError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl TryFrom<String> for FiscalCode {
-    type Error = FiscalCodeError;
-
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
-    }
-}
-
-impl TryFrom<&str> for FiscalCode {
-    type Error = FiscalCodeError;
-
-    fn try_from(s: &str) -> Result<Self, Self::Error> {
-        Self::parse(s)
-    }
-}
-
-impl From<FiscalCode> for String {
-    fn from(code: FiscalCode) -> Self {
-        code.0
-    }
-}
-
-impl AsRef<str> for FiscalCode {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for FiscalCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl Serialize for FiscalCode {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for FiscalCode {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(deserializer)?;
-        Self::parse(&raw).map_err(serde::de::Error::custom)
-    }
-}
+super::text_value!(FiscalCode, FiscalCodeError, 0);
 
 #[cfg(test)]
 mod tests {

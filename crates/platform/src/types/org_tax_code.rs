@@ -1,10 +1,5 @@
 //! Codice fiscale of a legal person, which is also its partita IVA (Italy).
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
 /// Number of digits, check digit included.
 const LEN: usize = 11;
 
@@ -91,60 +86,7 @@ impl OrgTaxCode {
     }
 }
 
-impl FromStr for OrgTaxCode {
-    type Err = OrgTaxCodeError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl TryFrom<String> for OrgTaxCode {
-    type Error = OrgTaxCodeError;
-
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
-    }
-}
-
-impl TryFrom<&str> for OrgTaxCode {
-    type Error = OrgTaxCodeError;
-
-    fn try_from(s: &str) -> Result<Self, Self::Error> {
-        Self::parse(s)
-    }
-}
-
-impl From<OrgTaxCode> for String {
-    fn from(code: OrgTaxCode) -> Self {
-        code.0
-    }
-}
-
-impl AsRef<str> for OrgTaxCode {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for OrgTaxCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl Serialize for OrgTaxCode {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for OrgTaxCode {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(deserializer)?;
-        Self::parse(&raw).map_err(serde::de::Error::custom)
-    }
-}
+super::text_value!(OrgTaxCode, OrgTaxCodeError, 0);
 
 #[cfg(test)]
 mod tests {
