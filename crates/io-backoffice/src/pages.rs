@@ -6,9 +6,9 @@
 //! Reserved Area, a refusal names its reason, a state conflict is shown on the service's page.
 
 mod form;
-mod home;
-mod keys;
-mod review;
+pub(crate) mod home;
+pub(crate) mod keys;
+pub(crate) mod review;
 pub(crate) mod services;
 mod view;
 
@@ -22,7 +22,6 @@ use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use platform::backoffice;
 use platform::i18n::{self, Lang};
 use platform::layout::{Page, UserBadge};
@@ -31,88 +30,6 @@ use platform::session::SessionSecret;
 use crate::auth::{self, BoUser, ReviewOperator, Role, Via};
 use crate::error::IoError;
 use crate::state::IoState;
-use crate::{Access, Route, r};
-
-pub fn routes() -> Vec<Route> {
-    use Access::*;
-    vec![
-        r("POST", "/io/session", Entry, post(enter)),
-        r("POST", "/io/logout", AnySession, post(logout)),
-        r("GET", "/io", Member, get(home::overview)),
-        r("GET", "/io/services", Member, get(services::list)),
-        r("GET", "/io/services/new", Member, get(services::new_form)),
-        r("POST", "/io/services/new", Member, post(services::create)),
-        r(
-            "GET",
-            "/io/services/{service_id}",
-            Member,
-            get(services::detail),
-        ),
-        r(
-            "GET",
-            "/io/services/{service_id}/edit",
-            Member,
-            get(services::edit_form),
-        ),
-        r(
-            "POST",
-            "/io/services/{service_id}/edit",
-            Member,
-            post(services::update),
-        ),
-        r(
-            "POST",
-            "/io/services/{service_id}/action",
-            Member,
-            post(services::action),
-        ),
-        r(
-            "GET",
-            "/io/services/{service_id}/delete",
-            Member,
-            get(services::confirm_delete),
-        ),
-        r(
-            "GET",
-            "/io/services/{service_id}/keys/{key_type}/regenerate",
-            Admin,
-            get(services::confirm_regenerate),
-        ),
-        r(
-            "POST",
-            "/io/services/{service_id}/keys/{key_type}/regenerate",
-            Admin,
-            post(services::regenerate),
-        ),
-        r("GET", "/io/keys", Member, get(keys::page)),
-        r(
-            "GET",
-            "/io/keys/{key_type}/regenerate",
-            Admin,
-            get(keys::confirm_regenerate),
-        ),
-        r(
-            "POST",
-            "/io/keys/{key_type}/regenerate",
-            Admin,
-            post(keys::regenerate),
-        ),
-        r("POST", "/io/keys/cidrs", Admin, post(keys::set_cidrs)),
-        r("GET", "/io/review", Operator, get(review::queue)),
-        r(
-            "GET",
-            "/io/review/{service_id}",
-            Operator,
-            get(review::detail),
-        ),
-        r(
-            "POST",
-            "/io/review/{service_id}",
-            Operator,
-            post(review::decide),
-        ),
-    ]
-}
 
 // ---- layout ----
 

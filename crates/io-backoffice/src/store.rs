@@ -15,7 +15,7 @@ use crate::model::{
 use crate::secrets::{ApiKey, KeyRing};
 
 /// The institution a caller works for, as its identity token (or its key) says.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Tenant {
     pub institution_id: String,
     pub name: String,
