@@ -262,20 +262,7 @@ pub fn name_key(name: &str) -> String {
 }
 
 /// One invalid field, named by its JSON path (`metadata.privacy_url`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
+pub use platform::FieldError;
 
 /// Which payload is being read: on create the category is forced to STANDARD.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -999,22 +986,6 @@ pub fn png_size(bytes: &[u8]) -> Option<(u32, u32)> {
     (w > 0 && h > 0).then_some((w, h))
 }
 
-/// Milliseconds since the epoch as the API's timestamps: ISO-8601, UTC, milliseconds.
-pub fn timestamp(millis: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1282,8 +1253,14 @@ mod tests {
 
     #[test]
     fn timestamps_are_iso_with_milliseconds() {
-        assert_eq!(timestamp(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(timestamp(1_674_345_600_123), "2023-01-22T00:00:00.123Z");
+        assert_eq!(
+            platform::Timestamp::from_millis(0).rfc3339_millis(),
+            "1970-01-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            platform::Timestamp::from_millis(1_674_345_600_123).rfc3339_millis(),
+            "2023-01-22T00:00:00.123Z"
+        );
     }
 
     #[test]

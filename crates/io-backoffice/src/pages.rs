@@ -23,7 +23,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use platform::backoffice;
-use platform::i18n::{self, Lang};
+use platform::i18n;
 use platform::layout::{Page, UserBadge};
 use platform::session::SessionSecret;
 
@@ -458,22 +458,6 @@ pub fn value<'a>(pairs: &'a Pairs, name: &str) -> &'a str {
         .unwrap_or("")
 }
 
-/// A date and time as people of `lang` write it (UTC).
-pub fn when(lang: Lang, ms: i64) -> String {
-    let Ok(t) = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000) else {
-        return String::new();
-    };
-    let formatted = match lang {
-        Lang::It => t.format(time::macros::format_description!(
-            "[day]/[month]/[year] [hour]:[minute] UTC"
-        )),
-        Lang::En => t.format(time::macros::format_description!(
-            "[year]-[month]-[day] [hour]:[minute] UTC"
-        )),
-    };
-    formatted.unwrap_or_default()
-}
-
 // ---- entry and exit ----
 
 /// `POST /io/session`: the Reserved Area's "Gestisci" posts the identity token here.
@@ -546,6 +530,7 @@ pub async fn logout(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use platform::i18n::Lang;
 
     #[test]
     fn the_current_item_is_the_longest_matching_prefix() {
@@ -612,8 +597,10 @@ mod tests {
     }
 
     #[test]
-    fn dates_follow_the_language() {
-        assert_eq!(when(Lang::It, 1_674_345_600_123), "22/01/2023 00:00 UTC");
-        assert_eq!(when(Lang::En, 1_674_345_600_123), "2023-01-22 00:00 UTC");
+    fn dates_are_in_local_time_for_people() {
+        // 2023-01-22 00:00 UTC is 01:00 in Rome; the same digits in both languages.
+        let t = platform::Timestamp::from_millis(1_674_345_600_123);
+        assert_eq!(t.for_people(Lang::It), "22/01/2023 01:00");
+        assert_eq!(t.for_people(Lang::En), "22/01/2023 01:00");
     }
 }
