@@ -108,3 +108,20 @@ pub async fn own_service<C: Caller>(
 pub fn key_type(raw: &str) -> Result<KeyType, IoError> {
     KeyType::parse(raw).ok_or_else(|| IoError::invalid("keyType", "must be primary or secondary"))
 }
+
+#[cfg(test)]
+mod tests {
+    use platform::Timestamp;
+
+    #[test]
+    fn timestamps_are_iso_with_milliseconds() {
+        assert_eq!(
+            Timestamp::from_millis(0).rfc3339_millis(),
+            "1970-01-01T00:00:00.000Z"
+        );
+        assert_eq!(
+            Timestamp::from_millis(1_674_345_600_123).rfc3339_millis(),
+            "2023-01-22T00:00:00.123Z"
+        );
+    }
+}
