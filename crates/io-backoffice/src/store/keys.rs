@@ -5,7 +5,7 @@ use platform::db::{Db, now_millis};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::*;
+use super::{Tenant, corrupt, is_unique_violation};
 use crate::error::IoError;
 use crate::model::{self, KeyType, SubscriptionKind};
 use crate::secrets::{ApiKey, KeyRing};

@@ -5,7 +5,8 @@
 use platform::db::{Db, now_millis};
 use sqlx::{Any, Transaction};
 
-use super::*;
+use super::services::{SERVICE_COLUMNS, SERVICE_FROM, ServiceRow, insert_history, service_row};
+use super::{Tenant, lock, to_json};
 use crate::error::IoError;
 use crate::model::{self, Action, Lifecycle, Publication, ReviewOutcome, ServiceData};
 

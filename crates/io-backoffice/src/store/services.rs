@@ -4,7 +4,9 @@ use platform::db::{Db, now_millis};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::*;
+use super::keys::insert_subscription;
+use super::lifecycle::{Scope, locked, set_lifecycle, set_publication};
+use super::{Tenant, corrupt, document, to_json};
 use crate::error::IoError;
 use crate::model::{
     self, Action, Lifecycle, Publication, PublicationState, ServiceData, SubscriptionKind,
