@@ -2,6 +2,9 @@
 //! the JSON routes, its OpenAPI operation. The table drives the router (`start`), the OpenAPI
 //! document ([`openapi`]) and the tenant-isolation test ([`declared_routes`]).
 
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
 use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use platform::openapi::{Document, Op};
 use utoipa::openapi::OpenApi;
@@ -101,6 +104,17 @@ fn page(
     }
 }
 
+/// `prefix` + `suffix`, for the program's life: each joined path is leaked once, however
+/// often the table is built (router, OpenAPI document, tests).
+fn joined(prefix: &str, suffix: &str) -> &'static str {
+    static PATHS: Mutex<BTreeMap<String, &'static str>> = Mutex::new(BTreeMap::new());
+    let path = format!("{prefix}{suffix}");
+    let mut paths = PATHS.lock().unwrap_or_else(|e| e.into_inner());
+    paths
+        .entry(path.clone())
+        .or_insert_with(|| Box::leak(path.into_boxed_str()))
+}
+
 const SERVICE_ID: &str = "The service's id";
 const KEY_TYPE: &str = "`primary` or `secondary`";
 
@@ -111,10 +125,7 @@ where
     C: auth::Caller + axum::extract::FromRequestParts<IoState, Rejection = IoError> + 'static,
 {
     use api::services::*;
-    let p = |suffix: &'static str| -> &'static str {
-        // Route paths live for the program: leak the few joined strings once, at start-up.
-        Box::leak(format!("{prefix}{suffix}").into_boxed_str())
-    };
+    let p = |suffix: &'static str| joined(prefix, suffix);
     let admin_or = |a: Access| {
         if a == Access::Member {
             Access::Admin
