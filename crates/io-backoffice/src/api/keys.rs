@@ -51,8 +51,8 @@ pub enum CidrsPayload {
     },
     #[schema(value_type = Vec<String>)]
     List(Vec<Value>),
-    /// Anything else: refused, naming `cidrs`.
-    #[schema(value_type = Vec<String>)]
+    /// Anything else: refused, naming `cidrs` (not part of the documented shape).
+    #[serde(skip_serializing)]
     Other(serde::de::IgnoredAny),
 }
 

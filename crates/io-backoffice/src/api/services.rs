@@ -26,11 +26,11 @@ use crate::store::{self, HistoryItem, ServiceRow, Tenant};
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
 pub struct ServicePayload {
     /// 1 to 100 characters.
-    #[schema(value_type = String)]
+    #[schema(required = true, value_type = String)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<Value>,
     /// 1 to 1000 characters.
-    #[schema(value_type = String)]
+    #[schema(required = true, value_type = String)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<Value>,
     /// Only `department_name` is taken: the organization is the caller's institution.
@@ -55,7 +55,7 @@ pub struct ServicePayload {
     #[schema(value_type = Option<bool>)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suitable_for_minors: Option<Value>,
-    #[schema(value_type = MetadataPayload)]
+    #[schema(required = true, value_type = MetadataPayload)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Value>,
     /// Any other field: ignored (an object is required, never a list).

@@ -113,6 +113,11 @@ fn the_openapi_document_is_the_route_tables_json_routes_with_their_schemas() {
             "{schema}"
         );
     }
+    // The service payload: what the reference requires, required.
+    assert_eq!(
+        json["components"]["schemas"]["ServicePayload"]["required"],
+        serde_json::json!(["name", "description", "metadata"])
+    );
     for scheme in ["bearer", "manage_key", "service_key"] {
         assert!(
             json["components"]["securitySchemes"][scheme].is_object(),
