@@ -5,12 +5,13 @@
 use std::net::IpAddr;
 
 use axum::extract::FromRequestParts;
-use axum::http::Method;
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method};
 use platform::backoffice::{self, BackOfficeSession};
 use platform::client_addr::ClientAddr;
 use platform::i18n;
 use platform::session::SessionSecret;
+use platform::web::Cookie;
 
 use crate::error::IoError;
 use crate::model::{self, SubscriptionKind};
@@ -303,20 +304,20 @@ impl Caller for ManageKey {
 }
 
 /// `Set-Cookie` for a back-office session (scoped to `/io`).
-pub fn session_cookie(secret: &SessionSecret, secure: bool, max_age_secs: i64) -> String {
-    format!(
-        "{COOKIE}={}; Path=/io; HttpOnly; SameSite=Lax; Max-Age={}{}",
-        secret.expose(),
-        max_age_secs.max(0),
-        if secure { "; Secure" } else { "" }
-    )
+pub fn session_cookie(secret: &SessionSecret, secure: bool, max_age_secs: i64) -> HeaderValue {
+    Cookie::new(COOKIE, secret.expose())
+        .path("/io")
+        .max_age(u64::try_from(max_age_secs).unwrap_or(0))
+        .secure(secure)
+        .to_header()
 }
 
-pub fn clear_cookie(secure: bool) -> String {
-    format!(
-        "{COOKIE}=; Path=/io; HttpOnly; SameSite=Lax; Max-Age=0{}",
-        if secure { "; Secure" } else { "" }
-    )
+/// `Set-Cookie` that ends the back-office session's cookie.
+pub fn clear_cookie(secure: bool) -> HeaderValue {
+    Cookie::removal(COOKIE)
+        .path("/io")
+        .secure(secure)
+        .to_header()
 }
 
 /// Verifies an identity token and opens a back-office session; records the institution and

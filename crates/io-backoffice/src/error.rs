@@ -94,13 +94,7 @@ impl IoError {
             IoError::NotFound => Problem::not_found(),
             IoError::Csrf => Problem::new(StatusCode::FORBIDDEN, "csrf", "Forbidden")
                 .with_detail("missing or wrong CSRF token"),
-            IoError::Invalid(errors) => {
-                let mut p = Problem::bad_request("invalid_payload", self.to_string());
-                for e in errors {
-                    p = p.with_invalid_param(e.field.clone(), e.message.clone());
-                }
-                p
-            }
+            IoError::Invalid(errors) => platform::web::invalid(errors),
             IoError::Conflict(why) => Problem::conflict("state_conflict", why.clone()),
             IoError::Unavailable(why) => {
                 tracing::error!(detail = %why, "unavailable");

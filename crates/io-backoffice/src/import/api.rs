@@ -5,14 +5,16 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde_json::{Value, json};
+use platform::Timestamp;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::client::{Delegate, PendingService};
 use super::model::{Counts, StepError};
 use super::store::{self, DelegateImport};
 use crate::auth::BoUser;
 use crate::error::IoError;
-use crate::model::{service_id_shape, timestamp};
+use crate::model::service_id_shape;
 use crate::state::IoState;
 
 pub fn upstream(e: StepError) -> IoError {
@@ -67,11 +69,85 @@ pub async fn start_import(s: &IoState, user: &BoUser, delegate_id: &str) -> Resu
     Ok(())
 }
 
+/// The delegates of the institution with services on the portal.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Delegates {
+    pub delegates: Vec<Delegate>,
+}
+
+/// How many of a delegate's services are in each state of the import.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportCounts {
+    pub initial: i64,
+    pub processing: i64,
+    pub failed: i64,
+    pub completed: i64,
+}
+
+impl From<&Counts> for ImportCounts {
+    fn from(c: &Counts) -> Self {
+        Self {
+            initial: c.initial,
+            processing: c.processing,
+            failed: c.failed,
+            completed: c.completed,
+        }
+    }
+}
+
+/// The import of a delegate's services ("ownership claim"): its state.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimStatus {
+    pub last_update: String,
+    pub status: ImportCounts,
+}
+
+/// The delegate an import is for.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimDelegate {
+    pub source_id: String,
+    pub source_name: String,
+    pub source_surname: String,
+    pub source_email: String,
+}
+
+/// One delegate's import.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Claim {
+    pub delegate: ClaimDelegate,
+    pub last_update: String,
+    pub status: ImportCounts,
+}
+
+/// The latest import of each delegate.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Claims {
+    pub items: Vec<Claim>,
+}
+
+impl From<&DelegateImport> for Claim {
+    fn from(d: &DelegateImport) -> Self {
+        Self {
+            delegate: ClaimDelegate {
+                source_id: d.delegate.source_id.clone(),
+                source_name: d.delegate.source_name.clone(),
+                source_surname: d.delegate.source_surname.clone(),
+                source_email: d.delegate.source_email.clone(),
+            },
+            last_update: Timestamp::from_millis(d.updated_at).rfc3339_millis(),
+            status: ImportCounts::from(&d.counts),
+        }
+    }
+}
+
 /// `GET /io/api/services/migrations/delegates`
-pub async fn delegates(State(s): State<IoState>, user: BoUser) -> Result<Json<Value>, IoError> {
+pub async fn delegates(State(s): State<IoState>, user: BoUser) -> Result<Json<Delegates>, IoError> {
     user.require_admin()?;
     let delegates = portal_delegates(&s, &user).await?;
-    Ok(Json(json!({ "delegates": delegates })))
+    Ok(Json(Delegates { delegates }))
 }
 
 /// `POST /io/api/services/migrations/ownership-claims/{delegateId}` → 202
@@ -84,49 +160,27 @@ pub async fn claim(
     Ok(StatusCode::ACCEPTED)
 }
 
-fn status_json(c: &Counts) -> Value {
-    json!({
-        "initial": c.initial,
-        "processing": c.processing,
-        "failed": c.failed,
-        "completed": c.completed,
-    })
-}
-
-fn item_json(d: &DelegateImport) -> Value {
-    json!({
-        "delegate": {
-            "sourceId": d.delegate.source_id,
-            "sourceName": d.delegate.source_name,
-            "sourceSurname": d.delegate.source_surname,
-            "sourceEmail": d.delegate.source_email,
-        },
-        "lastUpdate": timestamp(d.updated_at),
-        "status": status_json(&d.counts),
-    })
-}
-
 /// `GET /io/api/services/migrations/ownership-claims/{delegateId}`
 pub async fn claim_status(
     State(s): State<IoState>,
     user: BoUser,
     Path(delegate_id): Path<String>,
-) -> Result<Json<Value>, IoError> {
+) -> Result<Json<ClaimStatus>, IoError> {
     user.require_admin()?;
     let d = store::delegate(&s.platform.db, &user.tenant.institution_id, &delegate_id)
         .await?
         .ok_or(IoError::NotFound)?;
-    Ok(Json(json!({
-        "lastUpdate": timestamp(d.updated_at),
-        "status": status_json(&d.counts),
-    })))
+    Ok(Json(ClaimStatus {
+        last_update: Timestamp::from_millis(d.updated_at).rfc3339_millis(),
+        status: ImportCounts::from(&d.counts),
+    }))
 }
 
 /// `GET /io/api/services/migrations/ownership-claims/latest`
-pub async fn latest(State(s): State<IoState>, user: BoUser) -> Result<Json<Value>, IoError> {
+pub async fn latest(State(s): State<IoState>, user: BoUser) -> Result<Json<Claims>, IoError> {
     user.require_admin()?;
     let items = store::latest(&s.platform.db, &user.tenant.institution_id).await?;
-    Ok(Json(json!({
-        "items": items.iter().map(item_json).collect::<Vec<_>>(),
-    })))
+    Ok(Json(Claims {
+        items: items.iter().map(Claim::from).collect(),
+    }))
 }

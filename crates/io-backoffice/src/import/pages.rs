@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::extract::rejection::FormRejection;
 use axum::http::StatusCode;
 use axum::response::Response;
+use platform::Timestamp;
 use platform::layout::Page;
 
 use super::api::{portal_delegates, portal_services, start_import};
@@ -17,7 +18,7 @@ use super::store;
 use crate::error::IoError;
 use crate::model::KeyType;
 use crate::pages::services::ConfirmPage;
-use crate::pages::{Bo, PageError, Pairs, Shell, pairs, render, see_other, value, when};
+use crate::pages::{Bo, PageError, Pairs, Shell, pairs, render, see_other, value};
 use crate::state::IoState;
 
 /// One delegate's row in the status table.
@@ -68,7 +69,7 @@ pub async fn import_box(state: &IoState, bo: &Bo) -> Result<ImportBox, IoError> 
             email: d.delegate.source_email.clone(),
             counts: d.counts,
             state: d.counts.state(),
-            updated: when(lang, d.updated_at),
+            updated: Timestamp::from_millis(d.updated_at).for_people(lang),
         })
         .collect();
     let failed = store::failed(db, institution)

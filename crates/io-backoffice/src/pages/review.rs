@@ -14,11 +14,12 @@ use platform::layout::Page;
 
 use super::form::{localize, localize_conflict};
 use super::view::{ServiceView, page_of_pages};
-use super::{Op, PageError, Pairs, Shell, pairs, query, render, see_other, value, when};
+use super::{Op, PageError, Pairs, Shell, pairs, query, render, see_other, value};
 use crate::error::IoError;
 use crate::model::{self, Lifecycle};
 use crate::state::IoState;
 use crate::store::{self, ServiceRow};
+use platform::Timestamp;
 
 const PAGE_SIZE: i64 = 20;
 
@@ -84,7 +85,10 @@ pub async fn queue(
                     id: r.id.clone(),
                     institution: r.tenant.name.clone(),
                     name: r.data.name.clone(),
-                    submitted_at: r.submitted_at.map(|t| when(lang, t)).unwrap_or_default(),
+                    submitted_at: r
+                        .submitted_at
+                        .map(|t| Timestamp::from_millis(t).for_people(lang))
+                        .unwrap_or_default(),
                     auto_publish: r.auto_publish,
                     review_comment: r.review_comment.clone(),
                 })

@@ -3,10 +3,10 @@
 use platform::i18n::Lang;
 
 use super::form::{META_FIELDS, tr};
-use super::when;
 use crate::model::{self, KeyType, Lifecycle, Publication, Scope};
 use crate::secrets::ApiKey;
 use crate::store::{HistoryItem, KeyPair, ServiceRow};
+use platform::Timestamp;
 
 pub fn status_key(l: Lifecycle) -> &'static str {
     match l {
@@ -57,7 +57,7 @@ impl ServiceLine {
         ServiceLine {
             id: row.id.clone(),
             name: row.data.name.clone(),
-            last_update: when(lang, row.updated_at),
+            last_update: Timestamp::from_millis(row.updated_at).for_people(lang),
             status_key: status_key(row.status),
             status_badge: status_badge(row.status),
             visibility: visibility(row.publication),
@@ -142,15 +142,19 @@ impl ServiceView {
             max_allowed_payment_amount: d.max_allowed_payment_amount,
             special: m.category == model::Category::Special,
             version: row.version,
-            last_update: when(lang, row.updated_at),
+            last_update: Timestamp::from_millis(row.updated_at).for_people(lang),
             status: row.status,
             status_key: status_key(row.status),
             status_badge: status_badge(row.status),
             status_reason: row.status_reason.clone(),
             visibility: visibility(row.publication),
             published_version: row.published_version,
-            published_at: row.published_at.map(|t| when(lang, t)),
-            submitted_at: row.submitted_at.map(|t| when(lang, t)),
+            published_at: row
+                .published_at
+                .map(|t| Timestamp::from_millis(t).for_people(lang)),
+            submitted_at: row
+                .submitted_at
+                .map(|t| Timestamp::from_millis(t).for_people(lang)),
             auto_publish: row.auto_publish,
             review_comment: row.review_comment.clone(),
             may_publish: model::release(&state).is_ok(),
@@ -187,7 +191,7 @@ impl HistoryLine {
             (_, s) => Lifecycle::parse(s).map_or("io.status.unknown", status_key),
         };
         HistoryLine {
-            at: when(lang, item.at),
+            at: Timestamp::from_millis(item.at).for_people(lang),
             kind_key: if item.kind == "publication" {
                 "io.history.publication"
             } else {

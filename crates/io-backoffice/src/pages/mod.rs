@@ -6,9 +6,9 @@
 //! Reserved Area, a refusal names its reason, a state conflict is shown on the service's page.
 
 mod form;
-mod home;
-mod keys;
-mod review;
+pub(crate) mod home;
+pub(crate) mod keys;
+pub(crate) mod review;
 pub(crate) mod services;
 mod view;
 
@@ -22,97 +22,14 @@ use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use platform::backoffice;
-use platform::i18n::{self, Lang};
+use platform::i18n;
 use platform::layout::{Page, UserBadge};
 use platform::session::SessionSecret;
 
 use crate::auth::{self, BoUser, ReviewOperator, Role, Via};
 use crate::error::IoError;
 use crate::state::IoState;
-use crate::{Access, Route, r};
-
-pub fn routes() -> Vec<Route> {
-    use Access::*;
-    vec![
-        r("POST", "/io/session", Entry, post(enter)),
-        r("POST", "/io/logout", AnySession, post(logout)),
-        r("GET", "/io", Member, get(home::overview)),
-        r("GET", "/io/services", Member, get(services::list)),
-        r("GET", "/io/services/new", Member, get(services::new_form)),
-        r("POST", "/io/services/new", Member, post(services::create)),
-        r(
-            "GET",
-            "/io/services/{service_id}",
-            Member,
-            get(services::detail),
-        ),
-        r(
-            "GET",
-            "/io/services/{service_id}/edit",
-            Member,
-            get(services::edit_form),
-        ),
-        r(
-            "POST",
-            "/io/services/{service_id}/edit",
-            Member,
-            post(services::update),
-        ),
-        r(
-            "POST",
-            "/io/services/{service_id}/action",
-            Member,
-            post(services::action),
-        ),
-        r(
-            "GET",
-            "/io/services/{service_id}/delete",
-            Member,
-            get(services::confirm_delete),
-        ),
-        r(
-            "GET",
-            "/io/services/{service_id}/keys/{key_type}/regenerate",
-            Admin,
-            get(services::confirm_regenerate),
-        ),
-        r(
-            "POST",
-            "/io/services/{service_id}/keys/{key_type}/regenerate",
-            Admin,
-            post(services::regenerate),
-        ),
-        r("GET", "/io/keys", Member, get(keys::page)),
-        r(
-            "GET",
-            "/io/keys/{key_type}/regenerate",
-            Admin,
-            get(keys::confirm_regenerate),
-        ),
-        r(
-            "POST",
-            "/io/keys/{key_type}/regenerate",
-            Admin,
-            post(keys::regenerate),
-        ),
-        r("POST", "/io/keys/cidrs", Admin, post(keys::set_cidrs)),
-        r("GET", "/io/review", Operator, get(review::queue)),
-        r(
-            "GET",
-            "/io/review/{service_id}",
-            Operator,
-            get(review::detail),
-        ),
-        r(
-            "POST",
-            "/io/review/{service_id}",
-            Operator,
-            post(review::decide),
-        ),
-    ]
-}
 
 // ---- layout ----
 
@@ -541,22 +458,6 @@ pub fn value<'a>(pairs: &'a Pairs, name: &str) -> &'a str {
         .unwrap_or("")
 }
 
-/// A date and time as people of `lang` write it (UTC).
-pub fn when(lang: Lang, ms: i64) -> String {
-    let Ok(t) = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000) else {
-        return String::new();
-    };
-    let formatted = match lang {
-        Lang::It => t.format(time::macros::format_description!(
-            "[day]/[month]/[year] [hour]:[minute] UTC"
-        )),
-        Lang::En => t.format(time::macros::format_description!(
-            "[year]-[month]-[day] [hour]:[minute] UTC"
-        )),
-    };
-    formatted.unwrap_or_default()
-}
-
 // ---- entry and exit ----
 
 /// `POST /io/session`: the Reserved Area's "Gestisci" posts the identity token here.
@@ -629,6 +530,7 @@ pub async fn logout(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use platform::i18n::Lang;
 
     #[test]
     fn the_current_item_is_the_longest_matching_prefix() {
@@ -654,25 +556,25 @@ mod tests {
         let [it, en] = crate::MESSAGES.parse().unwrap();
         let [pit, _] = platform::i18n::PLATFORM_MESSAGES.parse().unwrap();
         let sources = [
-            include_str!("pages.rs"),
-            include_str!("pages/form.rs"),
-            include_str!("pages/home.rs"),
-            include_str!("pages/keys.rs"),
-            include_str!("pages/review.rs"),
-            include_str!("pages/services.rs"),
-            include_str!("pages/view.rs"),
-            include_str!("../templates/layout.html"),
-            include_str!("../templates/page_error.html"),
-            include_str!("../templates/overview.html"),
-            include_str!("../templates/services.html"),
-            include_str!("../templates/service_form.html"),
-            include_str!("../templates/service_detail.html"),
-            include_str!("../templates/service_data.html"),
-            include_str!("../templates/key_table.html"),
-            include_str!("../templates/confirm.html"),
-            include_str!("../templates/keys.html"),
-            include_str!("../templates/review_queue.html"),
-            include_str!("../templates/review_detail.html"),
+            include_str!("mod.rs"),
+            include_str!("form.rs"),
+            include_str!("home.rs"),
+            include_str!("keys.rs"),
+            include_str!("review.rs"),
+            include_str!("services.rs"),
+            include_str!("view.rs"),
+            include_str!("../../templates/layout.html"),
+            include_str!("../../templates/page_error.html"),
+            include_str!("../../templates/overview.html"),
+            include_str!("../../templates/services.html"),
+            include_str!("../../templates/service_form.html"),
+            include_str!("../../templates/service_detail.html"),
+            include_str!("../../templates/service_data.html"),
+            include_str!("../../templates/key_table.html"),
+            include_str!("../../templates/confirm.html"),
+            include_str!("../../templates/keys.html"),
+            include_str!("../../templates/review_queue.html"),
+            include_str!("../../templates/review_detail.html"),
         ];
         let mut seen = 0;
         for text in sources {
@@ -695,8 +597,10 @@ mod tests {
     }
 
     #[test]
-    fn dates_follow_the_language() {
-        assert_eq!(when(Lang::It, 1_674_345_600_123), "22/01/2023 00:00 UTC");
-        assert_eq!(when(Lang::En, 1_674_345_600_123), "2023-01-22 00:00 UTC");
+    fn dates_are_in_local_time_for_people() {
+        // 2023-01-22 00:00 UTC is 01:00 in Rome; the same digits in both languages.
+        let t = platform::Timestamp::from_millis(1_674_345_600_123);
+        assert_eq!(t.for_people(Lang::It), "22/01/2023 01:00");
+        assert_eq!(t.for_people(Lang::En), "22/01/2023 01:00");
     }
 }

@@ -1,0 +1,469 @@
+//! The services as stored: create, read, list, edit, delete, logo and history.
+
+use platform::db::{Db, now_millis};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use super::keys::insert_subscription;
+use super::lifecycle::{Scope, locked, set_lifecycle, set_publication};
+use super::{Tenant, corrupt, document, to_json};
+use crate::error::IoError;
+use crate::model::{
+    self, Action, Lifecycle, Publication, PublicationState, ServiceData, SubscriptionKind,
+};
+use crate::secrets::{ApiKey, KeyRing};
+
+/// A service as stored.
+#[derive(Debug, Clone)]
+pub struct ServiceRow {
+    pub id: String,
+    pub institution_id: String,
+    pub version: i64,
+    pub status: Lifecycle,
+    pub status_reason: Option<String>,
+    pub auto_publish: bool,
+    pub data: ServiceData,
+    pub approved_data: Option<ServiceData>,
+    pub approved_version: Option<i64>,
+    pub review_comment: Option<String>,
+    pub publication: Option<Publication>,
+    pub published_data: Option<ServiceData>,
+    pub published_version: Option<i64>,
+    pub published_at: Option<i64>,
+    pub source: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub submitted_at: Option<i64>,
+    /// The owning institution (joined in).
+    pub tenant: Tenant,
+}
+
+impl ServiceRow {
+    pub fn publication_state(&self) -> PublicationState {
+        PublicationState {
+            lifecycle: self.status,
+            approved_version: self.approved_version,
+            publication: self.publication,
+            published_version: self.published_version,
+        }
+    }
+
+    pub fn is_published(&self) -> bool {
+        self.publication == Some(Publication::Published)
+    }
+}
+
+pub(crate) const SERVICE_COLUMNS: &str = "s.id, s.institution_id, s.version, s.status, s.status_reason, \
+    s.auto_publish, s.data, s.approved_data, s.approved_version, s.review_comment, \
+    s.publication, s.published_data, s.published_version, s.published_at, s.source, \
+    s.created_at, s.updated_at, s.submitted_at, i.name AS institution_name, \
+    i.fiscal_code AS institution_fiscal_code";
+
+pub(crate) const SERVICE_FROM: &str =
+    "io_services s JOIN io_institutions i ON i.id = s.institution_id";
+
+pub(crate) fn service_row(row: &AnyRow) -> Result<ServiceRow, sqlx::Error> {
+    let status: String = row.try_get("status")?;
+    let publication: Option<String> = row.try_get("publication")?;
+    Ok(ServiceRow {
+        id: row.try_get("id")?,
+        institution_id: row.try_get("institution_id")?,
+        version: row.try_get("version")?,
+        status: Lifecycle::parse(&status).ok_or_else(|| corrupt("status"))?,
+        status_reason: row.try_get("status_reason")?,
+        auto_publish: row.try_get::<i64, _>("auto_publish")? != 0,
+        data: document(Some(row.try_get("data")?))?.ok_or_else(|| corrupt("data"))?,
+        approved_data: document(row.try_get("approved_data")?)?,
+        approved_version: row.try_get("approved_version")?,
+        review_comment: row.try_get("review_comment")?,
+        publication: publication.as_deref().and_then(Publication::parse),
+        published_data: document(row.try_get("published_data")?)?,
+        published_version: row.try_get("published_version")?,
+        published_at: row.try_get("published_at")?,
+        source: row.try_get("source")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        submitted_at: row.try_get("submitted_at")?,
+        tenant: Tenant {
+            institution_id: row.try_get("institution_id")?,
+            name: row.try_get("institution_name")?,
+            fiscal_code: row.try_get("institution_fiscal_code")?,
+        },
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn insert_history(
+    tx: &mut Transaction<'static, Any>,
+    service_id: &str,
+    kind: &str,
+    status: &str,
+    reason: Option<&str>,
+    version: i64,
+    data: &ServiceData,
+    actor: &str,
+    at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO io_service_history (service_id, kind, status, reason, version, data, actor, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(service_id)
+    .bind(kind)
+    .bind(status)
+    .bind(reason)
+    .bind(version)
+    .bind(to_json(data)?)
+    .bind(actor)
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Where a service comes from when it is not created here.
+#[derive(Debug, Clone)]
+pub struct Imported<'a> {
+    pub id: &'a str,
+    pub source: &'a str,
+    pub lifecycle: Lifecycle,
+    pub published: Option<Publication>,
+    pub keys: (&'a ApiKey, &'a ApiKey),
+}
+
+/// Creates a service (draft) with its key pair; returns it as stored.
+pub async fn create_service(
+    db: &Db,
+    ring: &KeyRing,
+    tenant: &Tenant,
+    data: &ServiceData,
+    actor: &str,
+) -> Result<ServiceRow, IoError> {
+    let mut random = [0u8; 10];
+    aws_lc_rs::rand::fill(&mut random).map_err(|_| crate::secrets::SecretError::Random)?;
+    let now = now_millis();
+    let id = model::ulid(now as u64, random);
+    let mut tx = db.begin().await?;
+    insert_service(&mut tx, ring, tenant, &id, data, actor, now, None).await?;
+    tx.commit().await?;
+    get_service(db, &tenant.institution_id, &id)
+        .await?
+        .ok_or(IoError::NotFound)
+}
+
+/// Inserts a service in `tx` (with its history and keys).
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_service(
+    tx: &mut Transaction<'static, Any>,
+    ring: &KeyRing,
+    tenant: &Tenant,
+    id: &str,
+    data: &ServiceData,
+    actor: &str,
+    now: i64,
+    imported: Option<&Imported<'_>>,
+) -> Result<(), IoError> {
+    let json = to_json(data)?;
+    let status = imported.map_or(Lifecycle::Draft, |i| i.lifecycle);
+    let approved = status == Lifecycle::Approved;
+    let publication = imported.and_then(|i| i.published);
+    let published = publication == Some(Publication::Published);
+    sqlx::query(
+        "INSERT INTO io_services (id, institution_id, version, status, data, approved_data, \
+         approved_version, publication, published_data, published_version, published_name_key, \
+         published_at, source, created_at, updated_at) \
+         VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
+    )
+    .bind(id)
+    .bind(&tenant.institution_id)
+    .bind(status.as_str())
+    .bind(&json)
+    .bind(approved.then(|| json.clone()))
+    .bind(approved.then_some(1_i64))
+    .bind(publication.map(|p| p.as_str()))
+    .bind(publication.map(|_| json.clone()))
+    .bind(publication.map(|_| 1_i64))
+    .bind(published.then(|| data.name_key()))
+    .bind(publication.map(|_| now))
+    .bind(imported.map(|i| i.source))
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    insert_history(
+        tx,
+        id,
+        "lifecycle",
+        status.as_str(),
+        None,
+        1,
+        data,
+        actor,
+        now,
+    )
+    .await?;
+    if let Some(p) = publication {
+        insert_history(tx, id, "publication", p.as_str(), None, 1, data, actor, now).await?;
+    }
+    insert_subscription(
+        tx,
+        ring,
+        id,
+        &tenant.institution_id,
+        SubscriptionKind::Service,
+        imported.map(|i| i.keys),
+        now,
+    )
+    .await
+}
+
+/// The services of an institution (deleted ones excluded), most recently changed first.
+pub async fn list_services(
+    db: &Db,
+    institution_id: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<ServiceRow>, i64), IoError> {
+    let count: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM io_services WHERE institution_id = $1 AND status <> 'deleted'",
+    )
+    .bind(institution_id)
+    .fetch_one(db.reader())
+    .await?;
+    let rows = sqlx::query(&format!(
+        "SELECT {SERVICE_COLUMNS} FROM {SERVICE_FROM} \
+         WHERE s.institution_id = $1 AND s.status <> 'deleted' \
+         ORDER BY s.updated_at DESC, s.id LIMIT $2 OFFSET $3"
+    ))
+    .bind(institution_id)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db.reader())
+    .await?;
+    let services = rows.iter().map(service_row).collect::<Result<_, _>>()?;
+    Ok((services, count))
+}
+
+/// How many services of an institution are in each lifecycle state (deleted ones excluded),
+/// and how many of them are published (the overview page).
+pub async fn status_counts(
+    db: &Db,
+    institution_id: &str,
+) -> Result<(Vec<(Lifecycle, i64)>, i64), IoError> {
+    let rows = sqlx::query(
+        "SELECT status, COUNT(*) AS n FROM io_services \
+         WHERE institution_id = $1 AND status <> 'deleted' GROUP BY status",
+    )
+    .bind(institution_id)
+    .fetch_all(db.reader())
+    .await?;
+    let mut counts = Vec::new();
+    for r in &rows {
+        let status: String = r.try_get("status")?;
+        let n: i64 = r.try_get("n")?;
+        if let Some(l) = Lifecycle::parse(&status) {
+            counts.push((l, n));
+        }
+    }
+    let published: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM io_services WHERE institution_id = $1 AND status <> 'deleted' \
+         AND publication = 'published'",
+    )
+    .bind(institution_id)
+    .fetch_one(db.reader())
+    .await?;
+    Ok((counts, published))
+}
+
+/// A service of `institution_id` (not deleted). Another institution's service is "not found".
+pub async fn get_service(
+    db: &Db,
+    institution_id: &str,
+    id: &str,
+) -> Result<Option<ServiceRow>, IoError> {
+    let row = sqlx::query(&format!(
+        "SELECT {SERVICE_COLUMNS} FROM {SERVICE_FROM} \
+         WHERE s.id = $1 AND s.institution_id = $2 AND s.status <> 'deleted'"
+    ))
+    .bind(id)
+    .bind(institution_id)
+    .fetch_optional(db.reader())
+    .await?;
+    Ok(row.as_ref().map(service_row).transpose()?)
+}
+
+/// A service of any institution, deleted ones included (review queue, imports, service API).
+pub async fn find_service(db: &Db, id: &str) -> Result<Option<ServiceRow>, IoError> {
+    let row = sqlx::query(&format!(
+        "SELECT {SERVICE_COLUMNS} FROM {SERVICE_FROM} WHERE s.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(db.reader())
+    .await?;
+    Ok(row.as_ref().map(service_row).transpose()?)
+}
+
+/// Edits a service: it goes back to draft.
+pub async fn update_service(
+    db: &Db,
+    tenant: &Tenant,
+    id: &str,
+    data: &ServiceData,
+    actor: &str,
+) -> Result<ServiceRow, IoError> {
+    let mut tx = db.begin().await?;
+    let (row, now) = locked(db, &mut tx, Scope::Institution(&tenant.institution_id), id).await?;
+    let out: Result<(), IoError> = async {
+        let tx = &mut tx;
+        let to = model::next(row.status, Action::Edit)?;
+        let mut data = data.clone();
+        // Groups are not part of an edit payload's rules yet; keep what the service has.
+        data.metadata.group_id = row.data.metadata.group_id.clone();
+        set_lifecycle(tx, &row, to, None, &data, row.version + 1, actor, now).await
+    }
+    .await;
+    out?;
+    tx.commit().await?;
+    get_service(db, &tenant.institution_id, id)
+        .await?
+        .ok_or(IoError::NotFound)
+}
+
+/// Deletes a service (and takes it off the app if it was published).
+pub async fn delete_service(
+    db: &Db,
+    tenant: &Tenant,
+    id: &str,
+    actor: &str,
+) -> Result<(), IoError> {
+    let mut tx = db.begin().await?;
+    let (row, now) = locked(db, &mut tx, Scope::Institution(&tenant.institution_id), id).await?;
+    let out: Result<(), IoError> = async {
+        let tx = &mut tx;
+        let to = model::next(row.status, Action::Delete)?;
+        let mut version = row.version;
+        if row.is_published()
+            && let (Some(p), Some(pv)) = (&row.published_data, row.published_version)
+        {
+            version += 1;
+            set_publication(
+                tx,
+                &row.id,
+                Publication::Unpublished,
+                p,
+                pv,
+                version,
+                actor,
+                now,
+            )
+            .await?;
+        }
+        set_lifecycle(tx, &row, to, None, &row.data, version + 1, actor, now).await?;
+        // Its keys stop working with it.
+        sqlx::query("DELETE FROM io_api_keys WHERE subscription_id = $1")
+            .bind(&row.id)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+    .await;
+    out?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Stores a (checked) logo.
+pub async fn set_logo(db: &Db, tenant: &Tenant, id: &str, png: &[u8]) -> Result<(), IoError> {
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(png);
+    let mut tx = db.begin().await?;
+    let (row, now) = locked(db, &mut tx, Scope::Institution(&tenant.institution_id), id).await?;
+    let out: Result<(), IoError> = async {
+        let tx = &mut tx;
+        sqlx::query("DELETE FROM io_service_logos WHERE service_id = $1")
+            .bind(&row.id)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO io_service_logos (service_id, png_base64, updated_at) VALUES ($1, $2, $3)",
+        )
+        .bind(&row.id)
+        .bind(&encoded)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+    .await;
+    out?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn logo(db: &Db, id: &str) -> Result<Option<Vec<u8>>, IoError> {
+    use base64::Engine;
+    let b64: Option<String> =
+        sqlx::query_scalar("SELECT png_base64 FROM io_service_logos WHERE service_id = $1")
+            .bind(id)
+            .fetch_optional(db.reader())
+            .await?;
+    Ok(b64.and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok()))
+}
+
+/// One history record.
+#[derive(Debug, Clone)]
+pub struct HistoryItem {
+    pub seq: i64,
+    pub kind: String,
+    pub status: String,
+    pub reason: Option<String>,
+    pub version: i64,
+    pub data: ServiceData,
+    pub actor: Option<String>,
+    pub at: i64,
+}
+
+/// A page of a service's history: `limit` records before (DESC) or after (ASC) the
+/// continuation token, and the token of the next page if there is one.
+pub async fn history(
+    db: &Db,
+    service_id: &str,
+    descending: bool,
+    limit: i64,
+    after: Option<i64>,
+) -> Result<(Vec<HistoryItem>, Option<i64>), IoError> {
+    let (cmp, order) = if descending {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
+    let bound = after.unwrap_or(if descending { i64::MAX } else { 0 });
+    let rows = sqlx::query(&format!(
+        "SELECT id, kind, status, reason, version, data, actor, at FROM io_service_history \
+         WHERE service_id = $1 AND id {cmp} $2 ORDER BY id {order} LIMIT $3"
+    ))
+    .bind(service_id)
+    .bind(bound)
+    .bind(limit + 1)
+    .fetch_all(db.reader())
+    .await?;
+    let mut items = Vec::new();
+    for r in &rows {
+        items.push(HistoryItem {
+            seq: r.try_get("id")?,
+            kind: r.try_get("kind")?,
+            status: r.try_get("status")?,
+            reason: r.try_get("reason")?,
+            version: r.try_get("version")?,
+            data: document(Some(r.try_get("data")?))?.ok_or_else(|| corrupt("history"))?,
+            actor: r.try_get("actor")?,
+            at: r.try_get("at")?,
+        });
+    }
+    let next = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|i| i.seq)
+    } else {
+        None
+    };
+    Ok((items, next))
+}
