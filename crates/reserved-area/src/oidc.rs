@@ -8,7 +8,7 @@
 //! - `GET /auth/oidc/callback` consumes the flow named by `state` (one use, 10 minutes at
 //!   most), exchanges the code with the PKCE verifier, verifies the ID token (signature,
 //!   issuer, audience, expiry, nonce, `at_hash`), reads the person from the configured claims
-//!   (or the userinfo endpoint) and ends like every login, in [`crate::login::complete_login`].
+//!   (or the userinfo endpoint) and ends like every login, in [`crate::pages::login::complete_login`].
 //!
 //! Every refusal is a 4xx page (or problem+json for callers that want JSON); a provider that
 //! cannot be reached is a 503. Nothing logged here carries the code, a token or the client
@@ -42,7 +42,7 @@ use serde_json::{Map, Value};
 
 use crate::auth;
 use crate::error::RaError;
-use crate::login::{self, LoginIdentity};
+use crate::pages::login::{self, LoginIdentity};
 use crate::state::RaState;
 
 /// How long a login may stay at the provider.

@@ -10,10 +10,10 @@ use serde::Deserialize;
 
 use crate::access;
 use crate::auth::PageUser;
-use crate::dashboard::page_for;
 use crate::error::RaError;
 use crate::model::Action;
-use crate::page_error::{OnPage, PageError};
+use crate::pages::dashboard::page_for;
+use crate::pages::error::{OnPage, PageError};
 use crate::state::RaState;
 use crate::store::{self, AuditEntry, Institution};
 
