@@ -1,6 +1,7 @@
 //! The old portal's rules, without IO: what a service holds and which values it accepts, who
 //! may import what, and how the migration API sums it up.
 
+pub use platform::FieldError;
 use platform::types::{Cidr, Email};
 use serde::{Deserialize, Serialize};
 
@@ -16,7 +17,7 @@ pub const MAX_PAYMENT_AMOUNT: i64 = 9_999_999_999;
 pub const TOPIC_MAX: i64 = 99;
 
 /// Whether the app shows the service: decided by the platform's review, never by the delegate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Visibility {
     Visible,
@@ -52,7 +53,7 @@ impl Visibility {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Scope {
     National,
@@ -76,7 +77,7 @@ impl Scope {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Organization {
     pub name: String,
     pub fiscal_code: String,
@@ -84,7 +85,7 @@ pub struct Organization {
     pub department_name: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Metadata {
     pub scope: Scope,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -138,7 +139,7 @@ impl Metadata {
 }
 
 /// A service as the old portal keeps it (stored as JSON, and sent as such by the freeze).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LegacyService {
     pub name: String,
     pub description: String,
@@ -152,22 +153,6 @@ pub struct LegacyService {
     #[serde(default)]
     pub max_allowed_payment_amount: i64,
     pub metadata: Metadata,
-}
-
-/// One invalid field, named as in the form.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: &str, message: impl Into<String>) -> FieldError {
-        FieldError {
-            field: field.to_string(),
-            message: message.into(),
-        }
-    }
 }
 
 impl LegacyService {
@@ -667,15 +652,6 @@ pub fn pending_services<'a>(
     out
 }
 
-/// A stored time (milliseconds since the epoch) as RFC 3339, UTC.
-pub fn rfc3339(millis: i64) -> String {
-    use time::format_description::well_known::Rfc3339;
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -852,8 +828,11 @@ mod tests {
         assert!(login_blocked(5, 0, 5));
         assert!(login_blocked(0, 5, 5));
         assert_eq!(normalize_email(" Mario@Example.IT "), "mario@example.it");
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_500), "1970-01-01T00:00:01.5Z");
+        assert_eq!(platform::Timestamp(0).rfc3339(), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            platform::Timestamp(1_500).rfc3339(),
+            "1970-01-01T00:00:01.5Z"
+        );
         assert!(is_importable("Tari", "1", "1"));
         assert!(!is_importable("Tari [Deleted]", "1", "1"));
         assert!(!is_importable("Tari", "1", "2"));

@@ -6,11 +6,10 @@ use std::sync::LazyLock;
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
 use platform::client_addr::ClientAddr;
 use platform::db::now_millis;
 use serde::Deserialize;
@@ -20,19 +19,6 @@ use crate::auth::{self, LoggedIn, SessionSecret};
 use crate::error::DevportalError;
 use crate::model::{self, FieldError, KeyKind, ServiceForm, Visibility};
 use crate::store::{self, SessionRow, StoredService};
-
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(home))
-        .route("/login", get(login_form).post(login))
-        .route("/logout", post(logout))
-        .route("/services", get(services).post(create))
-        .route("/services/new", get(new_form))
-        .route("/services/{id}", get(service).post(update))
-        .route("/services/{id}/keys/{which}", post(regenerate))
-        .route("/static/selfcare.css", get(platform::layout::css))
-        .route("/healthz", get(|| async { "ok" }))
-}
 
 /// The stylesheet's URL carries a hash of its content, since it is cached for long.
 static CSS_URL: LazyLock<String> = LazyLock::new(|| {
@@ -157,7 +143,7 @@ pub(crate) async fn not_found(uri: axum::http::Uri) -> Response {
     )
 }
 
-async fn home(headers: HeaderMap, State(state): State<AppState>) -> Response {
+pub(crate) async fn home(headers: HeaderMap, State(state): State<AppState>) -> Response {
     let logged_in = match SessionSecret::from_headers(&headers) {
         Some(secret) => matches!(
             store::find_session(&state.db, &secret.hash()).await,
@@ -180,7 +166,7 @@ struct LoginPage {
 }
 
 #[derive(Deserialize)]
-struct LoginForm {
+pub(crate) struct LoginForm {
     #[serde(default)]
     email: String,
     #[serde(default)]
@@ -196,7 +182,7 @@ impl std::fmt::Debug for LoginForm {
     }
 }
 
-async fn login_form() -> Response {
+pub(crate) async fn login_form() -> Response {
     LoginPage {
         layout: Layout::anonymous(),
         email: String::new(),
@@ -205,7 +191,7 @@ async fn login_form() -> Response {
     .into_response()
 }
 
-async fn login(
+pub(crate) async fn login(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
     headers: HeaderMap,
@@ -274,19 +260,19 @@ async fn try_login(
     .await?;
     tracing::info!(delegate = %delegate_id, "delegate logged in");
     let mut response = Redirect::to("/services").into_response();
-    if let Ok(v) = HeaderValue::from_str(&secret.cookie(state.session_ttl_secs)) {
-        response.headers_mut().append(header::SET_COOKIE, v);
-    }
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, secret.cookie(state.session_ttl_secs));
     Ok(response)
 }
 
 #[derive(Deserialize)]
-struct CsrfForm {
+pub(crate) struct CsrfForm {
     #[serde(default)]
     csrf: String,
 }
 
-async fn logout(
+pub(crate) async fn logout(
     State(state): State<AppState>,
     session: LoggedIn,
     Form(form): Form<CsrfForm>,
@@ -298,9 +284,9 @@ async fn logout(
         return PageError::of(&session.0, e).into_response();
     }
     let mut response = Redirect::to("/login").into_response();
-    if let Ok(v) = HeaderValue::from_str(&auth::clear_cookie()) {
-        response.headers_mut().append(header::SET_COOKIE, v);
-    }
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, auth::clear_cookie());
     response
 }
 
@@ -473,7 +459,7 @@ struct ServicesPage {
     services: Vec<ServiceView>,
 }
 
-async fn services(State(state): State<AppState>, session: LoggedIn) -> Response {
+pub(crate) async fn services(State(state): State<AppState>, session: LoggedIn) -> Response {
     match store::delegate_services(&state.db, &session.0.delegate_id).await {
         Ok(list) => ServicesPage {
             layout: Layout::of(&session.0),
@@ -502,7 +488,7 @@ fn new_page(session: &SessionRow, form: &ServiceForm, errors: &[FieldError]) -> 
     }
 }
 
-async fn new_form(session: LoggedIn) -> Response {
+pub(crate) async fn new_form(session: LoggedIn) -> Response {
     let form = ServiceForm {
         scope: "LOCAL".into(),
         max_allowed_payment_amount: "0".into(),
@@ -513,14 +499,14 @@ async fn new_form(session: LoggedIn) -> Response {
 
 /// The service form with the CSRF token.
 #[derive(Deserialize)]
-struct ServicePost {
+pub(crate) struct ServicePost {
     #[serde(default)]
     csrf: String,
     #[serde(flatten)]
     form: ServiceForm,
 }
 
-async fn create(
+pub(crate) async fn create(
     State(state): State<AppState>,
     session: LoggedIn,
     Form(post): Form<ServicePost>,
@@ -581,11 +567,11 @@ fn service_page(
 }
 
 #[derive(Deserialize)]
-struct Outcome {
+pub(crate) struct Outcome {
     ok: Option<String>,
 }
 
-async fn service(
+pub(crate) async fn service(
     State(state): State<AppState>,
     session: LoggedIn,
     Path(id): Path<String>,
@@ -607,7 +593,7 @@ async fn service(
     service_page(s, &stored, &form, &[], notice).into_response()
 }
 
-async fn update(
+pub(crate) async fn update(
     State(state): State<AppState>,
     session: LoggedIn,
     Path(id): Path<String>,
@@ -645,7 +631,7 @@ async fn update(
     }
 }
 
-async fn regenerate(
+pub(crate) async fn regenerate(
     State(state): State<AppState>,
     session: LoggedIn,
     Path((id, which)): Path<(String, String)>,
