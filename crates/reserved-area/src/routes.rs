@@ -215,7 +215,7 @@ fn table() -> Vec<Route> {
                  role are both ACTIVE.",
             )
             .query::<token::ExchangeQuery>()
-            .answer::<token::TokenResponse>(200, "The identity token")
+            .answer::<token::IdentityToken>(200, "The identity token")
             .errors(&[400, 401, 403, 404])
             .security(SESSION),
         ),
@@ -237,7 +237,7 @@ fn table() -> Vec<Route> {
             )
             .description("`platform_operator: true`, no `organization`.")
             .query::<token::OperatorExchangeQuery>()
-            .answer::<token::TokenResponse>(200, "The operator identity token")
+            .answer::<token::IdentityToken>(200, "The operator identity token")
             .errors(&[400, 401, 403, 404])
             .security(SESSION),
         ),

@@ -23,7 +23,7 @@ pub struct ExchangeQuery {
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct TokenResponse {
+pub struct IdentityToken {
     /// An RS256 identity token (`typ: "ID"`) for the product's back-office.
     pub token: String,
 }
@@ -35,7 +35,7 @@ pub async fn token_exchange(
     State(state): State<RaState>,
     user: ApiUser,
     Query(q): Query<ExchangeQuery>,
-) -> Result<Json<TokenResponse>, RaError> {
+) -> Result<Json<IdentityToken>, RaError> {
     let done = exchange::exchange(
         &state,
         &user.session,
@@ -44,7 +44,7 @@ pub async fn token_exchange(
         q.environment.as_deref().filter(|e| !e.is_empty()),
     )
     .await?;
-    Ok(Json(TokenResponse { token: done.token }))
+    Ok(Json(IdentityToken { token: done.token }))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -60,7 +60,7 @@ pub async fn operator_exchange(
     State(state): State<RaState>,
     user: ApiUser,
     Query(q): Query<OperatorExchangeQuery>,
-) -> Result<Json<TokenResponse>, RaError> {
+) -> Result<Json<IdentityToken>, RaError> {
     let (token, _) = operator_token(&state, &user.session, &q.product_id).await?;
-    Ok(Json(TokenResponse { token }))
+    Ok(Json(IdentityToken { token }))
 }

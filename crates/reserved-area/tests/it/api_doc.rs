@@ -93,3 +93,60 @@ async fn every_json_route_is_in_the_openapi_document_and_the_docs_are_served() {
     let r = app.get("/docs/swagger-ui-bundle.js").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 }
+
+/// Bodies and queries of the wrong shape are a 400 problem naming the field, never a 500 nor
+/// a bare-text rejection.
+#[tokio::test]
+async fn malformed_bodies_and_queries_are_problems_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let token = crate::session_token(&app, crate::MARIO).await;
+    let comune = crate::institution_id(&app, crate::COMUNE).await;
+    let problem = |r: reqwest::Response| async move {
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            r.headers()["content-type"].to_str().unwrap(),
+            "application/problem+json"
+        );
+        let p: Value = r.json().await.unwrap();
+        assert_eq!(p["code"], "invalid_payload", "{p}");
+        p["invalidParams"][0]["name"].as_str().unwrap().to_string()
+    };
+
+    let r = app
+        .post("/v2/users/search")
+        .bearer_auth(&token)
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(r).await, "fiscalCode");
+
+    let r = app
+        .post("/v2/users/search")
+        .bearer_auth(&token)
+        .body("not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(r).await, "body");
+
+    let r = app
+        .post(&format!("/v2/institutions/{comune}/products/prod-io/users"))
+        .bearer_auth(&token)
+        .json(
+            &serde_json::json!({"name": "Luca", "surname": "Neri", "taxCode": crate::LUCA,
+            "email": "luca.neri@example.it", "role": "OPERATOR", "productRoles": "api"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(r).await, "productRoles");
+
+    let r = app
+        .get(&format!("/v2/token/exchange?institutionId={comune}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(r).await, "productId");
+}
