@@ -10,7 +10,6 @@ mod auth;
 mod error;
 mod exchange;
 pub mod model;
-mod oidc;
 mod pages;
 mod routes;
 pub mod settings;

@@ -8,8 +8,7 @@ use platform::openapi::{Document, Op};
 use utoipa::openapi::OpenApi;
 
 use crate::api::{institutions, test_idp, token, users};
-use crate::oidc;
-use crate::pages::{audit, dashboard, home, login, operator};
+use crate::pages::{audit, dashboard, home, login, oidc, operator};
 use crate::state::RaState;
 
 /// Who may call a route: the tenant-isolation test reads this table, so a route added without

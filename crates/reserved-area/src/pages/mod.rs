@@ -5,5 +5,6 @@ pub mod dashboard;
 pub mod error;
 pub mod home;
 pub mod login;
+pub mod oidc;
 pub mod operator;
 pub mod users;
