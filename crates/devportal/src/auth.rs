@@ -2,9 +2,10 @@
 //! migration key (API).
 
 use axum::extract::FromRequestParts;
-use axum::http::HeaderMap;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
+use platform::Cookie;
 
 use crate::AppState;
 use crate::error::DevportalError;
@@ -47,17 +48,16 @@ impl SessionSecret {
     }
 
     /// `Set-Cookie` for this secret.
-    pub fn cookie(&self, max_age_secs: u64) -> String {
-        format!(
-            "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}",
-            self.0
-        )
+    pub fn cookie(&self, max_age_secs: u64) -> HeaderValue {
+        Cookie::new(SESSION_COOKIE, self.0.as_str())
+            .max_age(max_age_secs)
+            .to_header()
     }
 }
 
 /// `Set-Cookie` that removes the session cookie.
-pub(crate) fn clear_cookie() -> String {
-    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
+pub(crate) fn clear_cookie() -> HeaderValue {
+    Cookie::removal(SESSION_COOKIE).to_header()
 }
 
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

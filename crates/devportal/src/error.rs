@@ -70,30 +70,24 @@ impl DevportalError {
             DevportalError::Unauthenticated => Problem::unauthorized()
                 .with_detail("send the migration key in the X-Functions-Key header"),
             DevportalError::InvalidFiscalCode => {
-                Problem::bad_request("invalid-fiscal-code", self.to_string())
+                Problem::bad_request("invalid_fiscal_code", self.to_string())
                     .with_invalid_param("fc", "must be 11 digits")
             }
-            DevportalError::NotFound => Problem::new(status, "service-not-found", "Not Found")
+            DevportalError::NotFound => Problem::new(status, "service_not_found", "Not Found")
                 .with_detail(
                     "no importable service with this id for this delegate and organization",
                 ),
-            DevportalError::Invalid(errors) => {
-                let mut p = Problem::bad_request("invalid-payload", self.to_string());
-                for e in errors {
-                    p = p.with_invalid_param(e.field.clone(), e.message.clone());
-                }
-                p
-            }
+            DevportalError::Invalid(errors) => platform::web::invalid(errors),
             DevportalError::Frozen => Problem::conflict("frozen", self.to_string()),
-            DevportalError::NotFrozen => Problem::conflict("not-frozen", self.to_string()),
+            DevportalError::NotFrozen => Problem::conflict("not_frozen", self.to_string()),
             DevportalError::Csrf => {
                 Problem::new(status, "csrf", "Forbidden").with_detail(self.to_string())
             }
             DevportalError::BadCredentials => {
-                Problem::new(status, "bad-credentials", "Unauthorized")
+                Problem::new(status, "bad_credentials", "Unauthorized")
             }
             DevportalError::TooManyAttempts => {
-                Problem::new(status, "too-many-attempts", "Too Many Requests")
+                Problem::new(status, "too_many_attempts", "Too Many Requests")
             }
             DevportalError::Random
             | DevportalError::Hash(_)

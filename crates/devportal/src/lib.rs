@@ -8,6 +8,7 @@ mod auth;
 mod error;
 pub mod model;
 mod pages;
+mod routes;
 pub mod settings;
 pub mod store;
 
@@ -29,6 +30,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
 pub use error::{DevportalError, StartError};
+pub use routes::{RouteDecl, declared_routes, openapi};
 pub use settings::Settings;
 
 static SQLITE: Migrator = sqlx::migrate!("../../migrations/devportal/sqlite");
@@ -166,8 +168,7 @@ impl DevPortal {
 
 fn app(state: AppState) -> Router {
     Router::new()
-        .merge(pages::routes())
-        .nest("/api/v1", api::routes())
+        .merge(routes::router())
         .fallback(pages::not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -6,29 +6,22 @@
 mod access;
 pub mod admin;
 mod api;
-mod audit_page;
 mod auth;
-mod dashboard;
 mod error;
 mod exchange;
-mod login;
 pub mod model;
-mod oidc;
-mod operator;
-mod page_error;
 mod pages;
+mod routes;
 pub mod settings;
 mod state;
 pub mod store;
-mod users_api;
-mod users_pages;
 
 use axum::Router;
-use axum::routing::{MethodRouter, delete, get, post};
 use platform::Platform;
 use platform::i18n::Sources;
 
 pub use error::RaError;
+pub use routes::{Access, RouteDecl, declared_routes, openapi};
 pub use settings::Settings;
 pub use state::TestIdentity;
 
@@ -40,266 +33,6 @@ pub const MESSAGES: Sources = Sources {
     it: include_str!("../i18n/it.toml"),
     en: include_str!("../i18n/en.toml"),
 };
-
-/// Who may call a route: the tenant-isolation test reads this table, so a route added without
-/// saying it fails that test.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// Anyone.
-    Public,
-    /// Anyone, while the test identity provider is on (404 otherwise).
-    TestIdp,
-    /// A logged-in person; answers only about that person.
-    Session,
-    /// A logged-in person with an ACTIVE role on `{institution_id}` (and, where the path
-    /// names it, on `{product_id}`).
-    Institution,
-    /// A logged-in platform operator.
-    Operator,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct RouteDecl {
-    pub method: &'static str,
-    pub path: &'static str,
-    pub access: Access,
-}
-
-fn routes() -> Vec<(RouteDecl, MethodRouter<RaState>)> {
-    use Access::*;
-    let r = |method, path, access, handler| {
-        (
-            RouteDecl {
-                method,
-                path,
-                access,
-            },
-            handler,
-        )
-    };
-    let provider = oidc::Oidc::default();
-    vec![
-        r("GET", "/", Public, get(pages::home)),
-        r("GET", "/login", Public, get(login::login_page)),
-        r("GET", "/auth/oidc/login", Public, provider.login_route()),
-        r(
-            "GET",
-            "/auth/oidc/callback",
-            Public,
-            provider.callback_route(),
-        ),
-        r("GET", "/auth/test-idp", TestIdp, get(login::test_idp_page)),
-        r(
-            "POST",
-            "/auth/test-idp/login",
-            TestIdp,
-            post(login::test_idp_login),
-        ),
-        r(
-            "GET",
-            "/auth/test-idp/identities",
-            TestIdp,
-            get(login::test_idp_identities),
-        ),
-        r(
-            "POST",
-            "/auth/test-idp/token",
-            TestIdp,
-            post(login::test_idp_token),
-        ),
-        r("POST", "/logout", Session, post(login::logout)),
-        r("GET", "/dashboard", Session, get(dashboard::institutions)),
-        r(
-            "GET",
-            "/dashboard/{institution_id}",
-            Institution,
-            get(dashboard::institution),
-        ),
-        r(
-            "GET",
-            "/dashboard/{institution_id}/products/{product_id}",
-            Institution,
-            get(dashboard::manage),
-        ),
-        r(
-            "GET",
-            "/dashboard/{institution_id}/enter/{product_id}",
-            Institution,
-            get(dashboard::enter),
-        ),
-        r("GET", "/v2/institutions", Session, get(api::institutions)),
-        r(
-            "GET",
-            "/v2/institutions/{institution_id}",
-            Institution,
-            get(api::institution),
-        ),
-        r(
-            "GET",
-            "/v2/institutions/{institution_id}/products",
-            Institution,
-            get(api::products),
-        ),
-        r(
-            "GET",
-            "/v2/token/exchange",
-            Institution,
-            get(api::token_exchange),
-        ),
-        r("GET", "/operator", Operator, get(operator::area)),
-        r(
-            "GET",
-            "/operator/enter/{product_id}",
-            Operator,
-            get(operator::enter),
-        ),
-        r(
-            "GET",
-            "/v2/token/exchange/back-office/admin",
-            Operator,
-            get(operator::exchange_api),
-        ),
-        r(
-            "POST",
-            "/v2/institutions/{institution_id}/products/{product_id}/users",
-            Institution,
-            post(users_api::add_user),
-        ),
-        r(
-            "GET",
-            "/v2/users/institution/{institution_id}",
-            Institution,
-            get(users_api::list_users),
-        ),
-        r(
-            "GET",
-            "/v2/institutions/{institution_id}/users/{user_id}",
-            Institution,
-            get(users_api::get_user),
-        ),
-        r(
-            "POST",
-            "/v2/institutions/{institution_id}/product/{product_id}/check-user",
-            Institution,
-            post(users_api::check_user),
-        ),
-        r("POST", "/v2/users/search", Session, post(users_api::search)),
-        r(
-            "POST",
-            "/v2/users/{user_id}/suspend",
-            Institution,
-            post(users_api::suspend),
-        ),
-        r(
-            "POST",
-            "/v2/users/{user_id}/activate",
-            Institution,
-            post(users_api::activate),
-        ),
-        r(
-            "DELETE",
-            "/v2/users/{user_id}",
-            Institution,
-            delete(users_api::remove),
-        ),
-        r(
-            "GET",
-            "/dashboard/{institution_id}/users",
-            Institution,
-            get(users_pages::list),
-        ),
-        r(
-            "GET",
-            "/dashboard/{institution_id}/users/new",
-            Institution,
-            get(users_pages::new_form),
-        ),
-        r(
-            "POST",
-            "/dashboard/{institution_id}/users/new",
-            Institution,
-            post(users_pages::create),
-        ),
-        r(
-            "GET",
-            "/dashboard/{institution_id}/users/{user_id}",
-            Institution,
-            get(users_pages::detail),
-        ),
-        r(
-            "POST",
-            "/dashboard/{institution_id}/users/{user_id}/roles",
-            Institution,
-            post(users_pages::change_roles),
-        ),
-        r(
-            "GET",
-            "/dashboard/{institution_id}/audit",
-            Institution,
-            get(audit_page::audit),
-        ),
-    ]
-}
-
-/// The OpenAPI description of this context's JSON API.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    use utoipa::OpenApi;
-    use utoipa::openapi::security::{
-        ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
-    };
-
-    #[derive(OpenApi)]
-    #[openapi(
-        paths(
-            api::institutions,
-            api::institution,
-            api::products,
-            api::token_exchange,
-            operator::exchange_api,
-            login::test_idp_identities,
-            login::test_idp_token,
-            users_api::add_user,
-            users_api::list_users,
-            users_api::get_user,
-            users_api::check_user,
-            users_api::search,
-            users_api::suspend,
-            users_api::activate,
-            users_api::remove,
-        ),
-        tags(
-            (name = "institutions", description = "The institutions and products of the caller"),
-            (name = "token", description = "Identity tokens for the product back-offices"),
-            (name = "users", description = "People of an institution and their product roles"),
-            (name = "test identity provider", description = "Demo and test logins"),
-        )
-    )]
-    struct Doc;
-
-    let mut doc = Doc::openapi();
-    let components = doc.components.get_or_insert_with(Default::default);
-    components.add_security_scheme(
-        "sessionToken",
-        SecurityScheme::Http(
-            HttpBuilder::new()
-                .scheme(HttpAuthScheme::Bearer)
-                .bearer_format("JWT")
-                .build(),
-        ),
-    );
-    components.add_security_scheme(
-        "sessionCookie",
-        SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
-            platform::session::SESSION_COOKIE,
-        ))),
-    );
-    doc
-}
-
-/// The routes and who may call them.
-pub fn declared_routes() -> Vec<RouteDecl> {
-    routes().into_iter().map(|(d, _)| d).collect()
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -345,12 +78,7 @@ pub fn router(
         catalogue,
         test_identities,
     });
-    let router = routes()
-        .into_iter()
-        .fold(Router::new(), |router, (decl, handler)| {
-            router.route(decl.path, handler)
-        });
-    Ok(router.with_state(state))
+    Ok(routes::router().with_state(state))
 }
 
 #[cfg(test)]

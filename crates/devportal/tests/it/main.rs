@@ -5,6 +5,7 @@
 // Test code: failing loudly is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod api_doc;
 mod login;
 mod migration;
 mod services;

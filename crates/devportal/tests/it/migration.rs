@@ -82,7 +82,7 @@ async fn the_api_wants_the_migration_key_and_a_valid_fiscal_code() {
         ] {
             let (status, body) = p.api("GET", &path).await;
             assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
-            assert_eq!(body["code"], "invalid-fiscal-code");
+            assert_eq!(body["code"], "invalid_fiscal_code");
         }
         let (status, _) = p
             .api(
@@ -342,7 +342,7 @@ async fn freeze_returns_the_service_and_its_keys_the_same_every_time() {
                 StatusCode::NOT_FOUND,
                 "{step} {fc} {delegate} {service}"
             );
-            assert_eq!(body["code"], "service-not-found");
+            assert_eq!(body["code"], "service_not_found");
         }
     }
     let state = store::import_state(&p.db, &deleted).await.unwrap().unwrap();
@@ -359,7 +359,7 @@ async fn transfer_needs_the_freeze_and_happens_once() {
 
     let (status, body) = p.transfer(COMUNE, &verdi, &tari).await;
     assert_eq!(status, StatusCode::CONFLICT);
-    assert_eq!(body["code"], "not-frozen");
+    assert_eq!(body["code"], "not_frozen");
     let state = store::import_state(&p.db, &tari).await.unwrap().unwrap();
     assert_eq!(state.transferred_at, None);
 
@@ -446,7 +446,9 @@ async fn two_concurrent_imports_of_the_same_service_agree() {
         let state = store::import_state(&p.db, id).await.unwrap().unwrap();
         assert_eq!(
             Some(t1["transferredAt"].as_str().unwrap().to_string()),
-            state.transferred_at.map(devportal::model::rfc3339)
+            state
+                .transferred_at
+                .map(|t| platform::Timestamp(t).rfc3339())
         );
     }
 }

@@ -1,8 +1,64 @@
+use std::collections::BTreeSet;
+
 use reqwest::StatusCode;
-use reserved_area::declared_routes;
+use reserved_area::{declared_routes, openapi};
 use serde_json::Value;
 use testkit::Fetch;
 use testkit::TestApp;
+
+/// The POST routes that take no body (their input is the path and the query).
+const BODYLESS: [&str; 2] = [
+    "/v2/users/{user_id}/suspend",
+    "/v2/users/{user_id}/activate",
+];
+
+#[test]
+fn the_json_routes_of_the_table_are_the_operations_of_the_document() {
+    let table: BTreeSet<(String, String)> = declared_routes()
+        .into_iter()
+        .filter(|r| r.json)
+        .map(|r| (r.method.to_string(), r.path.to_string()))
+        .collect();
+    let doc = openapi();
+    let documented: BTreeSet<(String, String)> =
+        platform::openapi::operations(&doc).into_iter().collect();
+    assert_eq!(table, documented);
+    assert_eq!(table.len(), 15);
+    // Every route of the JSON API is marked as such in the table.
+    for r in declared_routes() {
+        if r.path.starts_with("/v2/") {
+            assert!(r.json, "{} {} is a JSON route", r.method, r.path);
+        }
+    }
+
+    let json = serde_json::to_value(&doc).unwrap();
+    for (method, path) in &table {
+        let op = &json["paths"][path][method.to_ascii_lowercase()];
+        let answers = op["responses"].as_object().unwrap();
+        let with_schema = |(status, answer): (&String, &Value)| {
+            let content = answer["content"].as_object();
+            let schema = content
+                .and_then(|c| c.values().next())
+                .is_some_and(|c| c["schema"].is_object());
+            (status.clone(), schema)
+        };
+        let answers: Vec<(String, bool)> = answers.iter().map(with_schema).collect();
+        assert!(
+            answers.iter().any(|(_, s)| *s),
+            "{method} {path}: no answer with a schema"
+        );
+        for (status, schema) in &answers {
+            assert!(
+                *schema || status == "204",
+                "{method} {path}: answer {status} without a schema"
+            );
+        }
+        let body = op["requestBody"]["content"]["application/json"]["schema"].is_object();
+        let takes_body = matches!(method.as_str(), "POST" | "PUT" | "PATCH")
+            && !BODYLESS.contains(&path.as_str());
+        assert_eq!(body, takes_body, "{method} {path}: request body schema");
+    }
+}
 
 #[tokio::test]
 async fn every_json_route_is_in_the_openapi_document_and_the_docs_are_served() {
@@ -14,6 +70,7 @@ async fn every_json_route_is_in_the_openapi_document_and_the_docs_are_served() {
         let json_api = route.path.starts_with("/v2/")
             || route.path.starts_with("/auth/test-idp/identities")
             || route.path.starts_with("/auth/test-idp/token");
+        assert_eq!(json_api, route.json, "{} {}", route.method, route.path);
         if json_api {
             let item = paths
                 .get(route.path)
@@ -28,10 +85,68 @@ async fn every_json_route_is_in_the_openapi_document_and_the_docs_are_served() {
     }
     assert!(doc["components"]["schemas"]["Problem"].is_object());
     assert!(doc["components"]["securitySchemes"]["sessionToken"].is_object());
+    assert!(doc["components"]["securitySchemes"]["sessionCookie"].is_object());
 
     let r = app.get("/docs/").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.text().await.unwrap().contains("swagger-ui-bundle.js"));
     let r = app.get("/docs/swagger-ui-bundle.js").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+}
+
+/// Bodies and queries of the wrong shape are a 400 problem naming the field, never a 500 nor
+/// a bare-text rejection.
+#[tokio::test]
+async fn malformed_bodies_and_queries_are_problems_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let token = crate::session_token(&app, crate::MARIO).await;
+    let comune = crate::institution_id(&app, crate::COMUNE).await;
+    let problem = |r: reqwest::Response| async move {
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            r.headers()["content-type"].to_str().unwrap(),
+            "application/problem+json"
+        );
+        let p: Value = r.json().await.unwrap();
+        assert_eq!(p["code"], "invalid_payload", "{p}");
+        p["invalidParams"][0]["name"].as_str().unwrap().to_string()
+    };
+
+    let r = app
+        .post("/v2/users/search")
+        .bearer_auth(&token)
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(r).await, "fiscalCode");
+
+    let r = app
+        .post("/v2/users/search")
+        .bearer_auth(&token)
+        .body("not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(r).await, "body");
+
+    let r = app
+        .post(&format!("/v2/institutions/{comune}/products/prod-io/users"))
+        .bearer_auth(&token)
+        .json(
+            &serde_json::json!({"name": "Luca", "surname": "Neri", "taxCode": crate::LUCA,
+            "email": "luca.neri@example.it", "role": "OPERATOR", "productRoles": "api"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(r).await, "productRoles");
+
+    let r = app
+        .get(&format!("/v2/token/exchange?institutionId={comune}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem(r).await, "productId");
 }

@@ -3,16 +3,16 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
 use platform::audit::{self, AuditEvent};
 use platform::client_addr::ClientAddr;
 use platform::layout::Page;
 use platform::session::{self, Identity, Session, SessionSecret};
 use platform::types::FiscalCode;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::{self, PageUser};
@@ -120,7 +120,7 @@ pub struct TestIdpPage {
     errors: PersonErrors,
 }
 
-fn require_test_idp(state: &RaState) -> Result<(), RaError> {
+pub(crate) fn require_test_idp(state: &RaState) -> Result<(), RaError> {
     if state.settings.test_idp.enabled {
         Ok(())
     } else {
@@ -153,7 +153,10 @@ pub struct PersonInput {
 
 /// Who the test identity provider vouches for: a listed identity by its fiscal code, or anyone
 /// whose fiscal code is valid and matches the given name and family name.
-fn test_person(state: &RaState, input: &PersonInput) -> Result<LoginIdentity, PersonErrors> {
+pub(crate) fn test_person(
+    state: &RaState,
+    input: &PersonInput,
+) -> Result<LoginIdentity, PersonErrors> {
     let mut errors = PersonErrors::default();
     let code = match FiscalCode::parse(&input.fiscal_number) {
         Ok(code) => code,
@@ -233,72 +236,6 @@ pub async fn test_idp_login(
             Ok(response)
         }
     }
-}
-
-/// The demo identities of the test identity provider (404 when it is off).
-#[utoipa::path(get, path = "/auth/test-idp/identities", tag = "test identity provider",
-    responses(
-        (status = 200, body = Vec<crate::state::TestIdentity>),
-        (status = 404, body = platform::Problem, content_type = "application/problem+json"),
-    ))]
-pub async fn test_idp_identities(State(state): State<RaState>) -> Result<Response, RaError> {
-    require_test_idp(&state)?;
-    Ok(Json(&state.test_identities).into_response())
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct SessionTokenResponse {
-    /// The session token (RS256) for `Authorization: Bearer`.
-    pub session_token: String,
-}
-
-/// Logs in through the test identity provider: a listed identity by its fiscal code, or any
-/// person with a valid fiscal code, name and family name (404 when it is off).
-#[utoipa::path(post, path = "/auth/test-idp/token", tag = "test identity provider",
-    request_body = PersonInput,
-    responses(
-        (status = 200, body = SessionTokenResponse),
-        (status = 400, body = platform::Problem, content_type = "application/problem+json"),
-        (status = 404, body = platform::Problem, content_type = "application/problem+json"),
-    ))]
-pub async fn test_idp_token(
-    State(state): State<RaState>,
-    parts: axum::http::request::Parts,
-    Json(input): Json<PersonInput>,
-) -> Result<Response, RaError> {
-    require_test_idp(&state)?;
-    let who = test_person(&state, &input).map_err(|errors| {
-        let (field, detail) = if errors.fiscal_number == Some("ra.test_idp.errors.mismatch") {
-            (
-                "fiscal_number",
-                "name/family_name do not match the fiscal code",
-            )
-        } else if errors.fiscal_number.is_some() {
-            ("fiscal_number", "not a valid fiscal code")
-        } else if errors.name.is_some() {
-            (
-                "name",
-                "name is required for a person not in the list (1..100 characters)",
-            )
-        } else {
-            (
-                "family_name",
-                "family_name is required for a person not in the list (1..100 characters)",
-            )
-        };
-        RaError::BadRequest {
-            code: "invalid_identity",
-            field,
-            detail: detail.into(),
-        }
-    })?;
-    let (_, session) = complete_login(&state, &who, None, "test-idp", &parts).await?;
-    let token = auth::session_token(&state, &session)?;
-    Ok(Json(SessionTokenResponse {
-        session_token: token,
-    })
-    .into_response())
 }
 
 #[derive(Debug, Deserialize)]

@@ -4,19 +4,17 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use platform::identity::{self, IdentityClaims};
 use platform::jwt::now_secs;
 use platform::layout::Page;
 use platform::session::Session;
-use serde::Deserialize;
 
-use crate::auth::{ApiUser, PageUser};
-use crate::dashboard::{HandoffPage, page_for};
+use crate::auth::PageUser;
 use crate::error::RaError;
-use crate::page_error::{OnPage, PageError};
+use crate::pages::dashboard::{HandoffPage, page_for};
+use crate::pages::error::{OnPage, PageError};
 use crate::state::RaState;
 use crate::store;
 
@@ -39,7 +37,7 @@ async fn require_operator(state: &RaState, session: &Session) -> Result<(), RaEr
 }
 
 /// An operator identity token for `product_id`, and where to post it.
-async fn operator_token(
+pub(crate) async fn operator_token(
     state: &RaState,
     session: &Session,
     product_id: &str,
@@ -70,32 +68,6 @@ async fn operator_token(
         identity::issue(&state.platform.keys, &claims)?,
         product.url_bo.clone(),
     ))
-}
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(rename_all = "camelCase")]
-#[into_params(parameter_in = Query)]
-pub struct OperatorExchangeQuery {
-    pub product_id: String,
-}
-
-/// A platform operator's identity token for a product's operator pages
-/// (`platform_operator: true`, no `organization`).
-#[utoipa::path(get, path = "/v2/token/exchange/back-office/admin", tag = "token",
-    params(OperatorExchangeQuery),
-    security(("sessionToken" = []), ("sessionCookie" = [])),
-    responses(
-        (status = 200, body = crate::api::TokenResponse),
-        (status = 401, body = platform::Problem, content_type = "application/problem+json"),
-        (status = 403, body = platform::Problem, content_type = "application/problem+json"),
-    ))]
-pub async fn exchange_api(
-    State(state): State<RaState>,
-    user: ApiUser,
-    Query(q): Query<OperatorExchangeQuery>,
-) -> Result<Json<serde_json::Value>, RaError> {
-    let (token, _) = operator_token(&state, &user.session, &q.product_id).await?;
-    Ok(Json(serde_json::json!({ "token": token })))
 }
 
 #[derive(Template, WebTemplate)]

@@ -1,13 +1,14 @@
 //! Users and roles of an institution, as JSON (paths as the real platform's).
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use platform::audit::{self, AuditEvent};
 use platform::client_addr::ClientAddr;
 use platform::revocation::{self, Revocation};
 use platform::types::FiscalCode;
+use platform::web::{self, Query};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -205,18 +206,13 @@ pub async fn add_member(
 }
 
 /// Adds a person (new or known) with roles on one product of the institution (ADMIN only).
-#[utoipa::path(post, path = "/v2/institutions/{institution_id}/products/{product_id}/users", tag = "users",
-    params(("institution_id" = String, Path), ("product_id" = String, Path)),
-    request_body = AddUserBody, security(("sessionToken" = []), ("sessionCookie" = [])),
-    responses((status = 201, body = CreatedId), (status = 400, body = platform::Problem, content_type = "application/problem+json"),
-        (status = 401, body = platform::Problem, content_type = "application/problem+json"), (status = 403, body = platform::Problem, content_type = "application/problem+json"), (status = 404, body = platform::Problem, content_type = "application/problem+json")))]
 pub async fn add_user(
     State(state): State<RaState>,
     user: ApiUser,
     ClientAddr(addr): ClientAddr,
     Path((institution_id, product_id)): Path<(String, String)>,
-    Json(body): Json<AddUserBody>,
-) -> Result<Response, RaError> {
+    web::Json(body): web::Json<AddUserBody>,
+) -> Result<(StatusCode, Json<CreatedId>), RaError> {
     let input = NewUserInput {
         fiscal_code: body.tax_code,
         name: body.name,
@@ -228,7 +224,7 @@ pub async fn add_user(
         product_roles: body.product_roles,
     };
     match add_member(&state, &user.session, addr, &institution_id, &input).await {
-        Ok(id) => Ok((StatusCode::CREATED, Json(CreatedId { id })).into_response()),
+        Ok(id) => Ok((StatusCode::CREATED, Json(CreatedId { id }))),
         Err(AddError::Rules(errors)) => Err(first_problem(errors)),
         Err(AddError::Other(e)) => Err(e),
     }
@@ -383,10 +379,6 @@ fn grants_for(rows: &[(String, Grant)], user_id: &str) -> Vec<Grant> {
 }
 
 /// Suspends the person's roles on the product (all, or `productRole`).
-#[utoipa::path(post, path = "/v2/users/{user_id}/suspend", tag = "users",
-    params(("user_id" = String, Path), RoleChangeQuery), security(("sessionToken" = []), ("sessionCookie" = [])),
-    responses((status = 204), (status = 401, body = platform::Problem, content_type = "application/problem+json"), (status = 403, body = platform::Problem, content_type = "application/problem+json"),
-        (status = 404, body = platform::Problem, content_type = "application/problem+json"), (status = 409, body = platform::Problem, content_type = "application/problem+json", description = "The institution would be left without an active administrator")))]
 pub async fn suspend(
     State(state): State<RaState>,
     user: ApiUser,
@@ -406,9 +398,6 @@ pub async fn suspend(
 }
 
 /// Reactivates the person's suspended roles on the product.
-#[utoipa::path(post, path = "/v2/users/{user_id}/activate", tag = "users",
-    params(("user_id" = String, Path), RoleChangeQuery), security(("sessionToken" = []), ("sessionCookie" = [])),
-    responses((status = 204), (status = 401, body = platform::Problem, content_type = "application/problem+json"), (status = 403, body = platform::Problem, content_type = "application/problem+json"), (status = 404, body = platform::Problem, content_type = "application/problem+json")))]
 pub async fn activate(
     State(state): State<RaState>,
     user: ApiUser,
@@ -428,10 +417,6 @@ pub async fn activate(
 }
 
 /// Removes the person's roles on the product (logically: DELETED).
-#[utoipa::path(delete, path = "/v2/users/{user_id}", tag = "users",
-    params(("user_id" = String, Path), RoleChangeQuery), security(("sessionToken" = []), ("sessionCookie" = [])),
-    responses((status = 204), (status = 401, body = platform::Problem, content_type = "application/problem+json"), (status = 403, body = platform::Problem, content_type = "application/problem+json"),
-        (status = 404, body = platform::Problem, content_type = "application/problem+json"), (status = 409, body = platform::Problem, content_type = "application/problem+json")))]
 pub async fn remove(
     State(state): State<RaState>,
     user: ApiUser,
@@ -469,6 +454,11 @@ pub struct UserView {
     pub email: String,
     pub products: Vec<ProductRoleView>,
 }
+
+/// Users of an institution (a JSON array).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(transparent)]
+pub struct UserList(pub Vec<UserView>);
 
 fn view(m: Member, keep: impl Fn(&store::RoleRow) -> bool) -> UserView {
     UserView {
@@ -516,15 +506,12 @@ fn list(s: &Option<String>) -> Vec<String> {
 }
 
 /// The institution's users with their roles, filtered (ADMIN only).
-#[utoipa::path(get, path = "/v2/users/institution/{institution_id}", tag = "users",
-    params(("institution_id" = String, Path), UsersQuery), security(("sessionToken" = []), ("sessionCookie" = [])),
-    responses((status = 200, body = Vec<UserView>), (status = 401, body = platform::Problem, content_type = "application/problem+json"), (status = 403, body = platform::Problem, content_type = "application/problem+json"), (status = 404, body = platform::Problem, content_type = "application/problem+json")))]
 pub async fn list_users(
     State(state): State<RaState>,
     user: ApiUser,
     Path(institution_id): Path<String>,
     Query(q): Query<UsersQuery>,
-) -> Result<Json<Vec<UserView>>, RaError> {
+) -> Result<Json<UserList>, RaError> {
     let access = access::load(&state, &user.session, &institution_id).await?;
     if !access.authority.can(model::Action::ListProductUsers) {
         return Err(RaError::Forbidden);
@@ -536,19 +523,16 @@ pub async fn list_users(
             && (product_roles.is_empty() || product_roles.contains(&r.product_role))
     };
     let members = store::members(&state.platform.db, &institution_id).await?;
-    Ok(Json(
+    Ok(Json(UserList(
         members
             .into_iter()
             .map(|m| view(m, keep))
             .filter(|v| !v.products.is_empty())
             .collect(),
-    ))
+    )))
 }
 
 /// One user of the institution (ADMIN, or the person themselves).
-#[utoipa::path(get, path = "/v2/institutions/{institution_id}/users/{user_id}", tag = "users",
-    params(("institution_id" = String, Path), ("user_id" = String, Path)), security(("sessionToken" = []), ("sessionCookie" = [])),
-    responses((status = 200, body = UserView), (status = 401, body = platform::Problem, content_type = "application/problem+json"), (status = 403, body = platform::Problem, content_type = "application/problem+json"), (status = 404, body = platform::Problem, content_type = "application/problem+json")))]
 pub async fn get_user(
     State(state): State<RaState>,
     user: ApiUser,
@@ -573,18 +557,19 @@ pub struct FiscalCodeBody {
     pub fiscal_code: String,
 }
 
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckUserAnswer {
+    pub is_user_onboarded: bool,
+}
+
 /// Whether the person already has a role on the product of the institution.
-#[utoipa::path(post, path = "/v2/institutions/{institution_id}/product/{product_id}/check-user", tag = "users",
-    params(("institution_id" = String, Path), ("product_id" = String, Path)),
-    request_body = FiscalCodeBody, security(("sessionToken" = []), ("sessionCookie" = [])),
-    responses((status = 200, description = "`{\"isUserOnboarded\": bool}`"), (status = 400, body = platform::Problem, content_type = "application/problem+json"),
-        (status = 401, body = platform::Problem, content_type = "application/problem+json"), (status = 403, body = platform::Problem, content_type = "application/problem+json"), (status = 404, body = platform::Problem, content_type = "application/problem+json")))]
 pub async fn check_user(
     State(state): State<RaState>,
     user: ApiUser,
     Path((institution_id, product_id)): Path<(String, String)>,
-    Json(body): Json<FiscalCodeBody>,
-) -> Result<Json<serde_json::Value>, RaError> {
+    web::Json(body): web::Json<FiscalCodeBody>,
+) -> Result<Json<CheckUserAnswer>, RaError> {
     let access = access::load(&state, &user.session, &institution_id).await?;
     if !may_manage_users(&state, &access, &product_id) {
         return Err(RaError::Forbidden);
@@ -598,19 +583,26 @@ pub async fn check_user(
     let onboarded = members.iter().any(|m| {
         m.user.fiscal_code == code.as_str() && m.roles.iter().any(|r| r.product_id == product_id)
     });
-    Ok(Json(json!({ "isUserOnboarded": onboarded })))
+    Ok(Json(CheckUserAnswer {
+        is_user_onboarded: onboarded,
+    }))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonFound {
+    pub id: String,
+    pub name: String,
+    pub surname: String,
+    pub fiscal_code: String,
 }
 
 /// A known person by fiscal code (so the form can pre-fill name and surname); for admins.
-#[utoipa::path(post, path = "/v2/users/search", tag = "users",
-    request_body = FiscalCodeBody, security(("sessionToken" = []), ("sessionCookie" = [])),
-    responses((status = 200, description = "`{id, name, surname, fiscalCode}`"), (status = 400, body = platform::Problem, content_type = "application/problem+json"),
-        (status = 401, body = platform::Problem, content_type = "application/problem+json"), (status = 403, body = platform::Problem, content_type = "application/problem+json"), (status = 404, body = platform::Problem, content_type = "application/problem+json")))]
 pub async fn search(
     State(state): State<RaState>,
     user: ApiUser,
-    Json(body): Json<FiscalCodeBody>,
-) -> Result<Json<serde_json::Value>, RaError> {
+    web::Json(body): web::Json<FiscalCodeBody>,
+) -> Result<Json<PersonFound>, RaError> {
     // Only people who administer users somewhere may look others up.
     let institutions = access::institutions(&state, &user.session).await?;
     if !institutions.iter().any(|(_, a)| *a == Authority::Admin) {
@@ -624,10 +616,10 @@ pub async fn search(
     let person = store::user_by_fiscal_code(state.platform.db.reader(), code.as_str())
         .await?
         .ok_or(RaError::NotFound)?;
-    Ok(Json(json!({
-        "id": person.id,
-        "name": person.name,
-        "surname": person.family_name,
-        "fiscalCode": person.fiscal_code,
-    })))
+    Ok(Json(PersonFound {
+        id: person.id,
+        name: person.name,
+        surname: person.family_name,
+        fiscal_code: person.fiscal_code,
+    }))
 }

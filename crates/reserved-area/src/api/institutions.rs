@@ -1,14 +1,14 @@
-//! The JSON API (`/v2/...`), shaped as the real platform's.
+//! The caller's institutions and their products, as JSON (`/v2/institutions...`).
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
+use platform::Timestamp;
 use platform::i18n::Lang;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::access;
 use crate::auth::ApiUser;
 use crate::error::RaError;
-use crate::exchange;
 use crate::model::{EnvChoice, OnboardingStatus};
 use crate::state::RaState;
 
@@ -22,18 +22,12 @@ pub struct InstitutionSummary {
 }
 
 /// The institutions the caller may enter, with their role there.
-#[utoipa::path(get, path = "/v2/institutions", tag = "institutions",
-    security(("sessionToken" = []), ("sessionCookie" = [])),
-    responses(
-        (status = 200, body = Vec<InstitutionSummary>),
-        (status = 401, body = platform::Problem, content_type = "application/problem+json"),
-    ))]
 pub async fn institutions(
     State(state): State<RaState>,
     user: ApiUser,
-) -> Result<Json<Vec<InstitutionSummary>>, RaError> {
+) -> Result<Json<InstitutionList>, RaError> {
     let list = access::institutions(&state, &user.session).await?;
-    Ok(Json(
+    Ok(Json(InstitutionList(
         list.into_iter()
             .map(|(i, authority)| InstitutionSummary {
                 id: i.id,
@@ -42,8 +36,13 @@ pub async fn institutions(
                 status: "ACTIVE".into(),
             })
             .collect(),
-    ))
+    )))
 }
+
+/// The institutions of the caller (a JSON array).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(transparent)]
+pub struct InstitutionList(pub Vec<InstitutionSummary>);
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -65,26 +64,7 @@ pub struct InstitutionDetail {
     pub updated_at: String,
 }
 
-fn rfc3339(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
-}
-
 /// One institution the caller has an ACTIVE role on.
-#[utoipa::path(get, path = "/v2/institutions/{institution_id}", tag = "institutions",
-    params(("institution_id" = String, Path, description = "The institution's id")),
-    security(("sessionToken" = []), ("sessionCookie" = [])),
-    responses(
-        (status = 200, body = InstitutionDetail),
-        (status = 401, body = platform::Problem, content_type = "application/problem+json"),
-        (status = 404, body = platform::Problem, content_type = "application/problem+json",
-         description = "No such institution, or none the caller has a role on"),
-    ))]
 pub async fn institution(
     State(state): State<RaState>,
     user: ApiUser,
@@ -106,8 +86,8 @@ pub async fn institution(
         city: i.city,
         county: i.county,
         user_role: a.authority.as_str().to_string(),
-        created_at: rfc3339(i.created_at),
-        updated_at: rfc3339(i.updated_at),
+        created_at: Timestamp(i.created_at).rfc3339(),
+        updated_at: Timestamp(i.updated_at).rfc3339(),
     }))
 }
 
@@ -125,6 +105,11 @@ pub struct ProductView {
     pub environments: Vec<EnvironmentView>,
 }
 
+/// The products of an institution (a JSON array).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(transparent)]
+pub struct ProductList(pub Vec<ProductView>);
+
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EnvironmentView {
@@ -134,20 +119,12 @@ pub struct EnvironmentView {
 
 /// The institution's products: the active ones (with whether the caller may enter them and
 /// in which environments) and the others.
-#[utoipa::path(get, path = "/v2/institutions/{institution_id}/products", tag = "institutions",
-    params(("institution_id" = String, Path, description = "The institution's id")),
-    security(("sessionToken" = []), ("sessionCookie" = [])),
-    responses(
-        (status = 200, body = Vec<ProductView>),
-        (status = 401, body = platform::Problem, content_type = "application/problem+json"),
-        (status = 404, body = platform::Problem, content_type = "application/problem+json"),
-    ))]
 pub async fn products(
     State(state): State<RaState>,
     user: ApiUser,
     Path(id): Path<String>,
     lang: Lang,
-) -> Result<Json<Vec<ProductView>>, RaError> {
+) -> Result<Json<ProductList>, RaError> {
     let a = access::load(&state, &user.session, &id).await?;
     let (cards, available) =
         crate::model::dashboard_cards(&a.active_products(), &a.grants, &state.catalogue);
@@ -200,50 +177,5 @@ pub async fn products(
             environments: Vec::new(),
         });
     }
-    Ok(Json(out))
-}
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(rename_all = "camelCase")]
-#[into_params(parameter_in = Query)]
-pub struct ExchangeQuery {
-    pub institution_id: String,
-    pub product_id: String,
-    #[serde(default)]
-    pub environment: Option<String>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct TokenResponse {
-    /// An RS256 identity token (`typ: "ID"`) for the product's back-office.
-    pub token: String,
-}
-
-/// Exchanges the session for an identity token for one product of one institution (Collaudo
-/// is `productId=prod-interop-coll`; `environment` selects a product's extra back-office
-/// environments). Only while the onboarding and the caller's role are both ACTIVE.
-#[utoipa::path(get, path = "/v2/token/exchange", tag = "token",
-    params(ExchangeQuery),
-    security(("sessionToken" = []), ("sessionCookie" = [])),
-    responses(
-        (status = 200, body = TokenResponse),
-        (status = 400, body = platform::Problem, content_type = "application/problem+json"),
-        (status = 401, body = platform::Problem, content_type = "application/problem+json"),
-        (status = 403, body = platform::Problem, content_type = "application/problem+json"),
-        (status = 404, body = platform::Problem, content_type = "application/problem+json"),
-    ))]
-pub async fn token_exchange(
-    State(state): State<RaState>,
-    user: ApiUser,
-    Query(q): Query<ExchangeQuery>,
-) -> Result<Json<serde_json::Value>, RaError> {
-    let done = exchange::exchange(
-        &state,
-        &user.session,
-        &q.institution_id,
-        &q.product_id,
-        q.environment.as_deref().filter(|e| !e.is_empty()),
-    )
-    .await?;
-    Ok(Json(serde_json::json!({ "token": done.token })))
+    Ok(Json(ProductList(out)))
 }

@@ -2,35 +2,16 @@
 //! services an institution can import, and the two steps of each service's import, freeze and
 //! transfer, both idempotent.
 
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use platform::Timestamp;
 use serde::Serialize;
 
 use crate::AppState;
 use crate::auth::MigrationCaller;
 use crate::error::DevportalError;
-use crate::model::{self, LegacyService, OrgService};
+use crate::model::{self, LegacyService, OrgService, Visibility};
 use crate::store;
-
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/organizations/{fc}/delegates", get(delegates))
-        .route("/organizations/{fc}/services", get(services))
-        .route("/organizations/{fc}/delegates/{delegate_id}", get(delegate))
-        .route(
-            "/organizations/{fc}/delegates/{delegate_id}/services",
-            get(delegate_services),
-        )
-        .route(
-            "/organizations/{fc}/delegates/{delegate_id}/services/{service_id}/freeze",
-            post(freeze),
-        )
-        .route(
-            "/organizations/{fc}/delegates/{delegate_id}/services/{service_id}/transfer",
-            post(transfer),
-        )
-}
 
 fn check_fc(fc: &str) -> Result<(), DevportalError> {
     if model::is_org_fiscal_code(fc) {
@@ -40,22 +21,22 @@ fn check_fc(fc: &str) -> Result<(), DevportalError> {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct DelegateEntry {
-    source_id: String,
-    source_name: String,
-    source_surname: String,
-    source_email: String,
-    subscription_counter: usize,
+pub struct DelegateEntry {
+    pub source_id: String,
+    pub source_name: String,
+    pub source_surname: String,
+    pub source_email: String,
+    pub subscription_counter: usize,
 }
 
-#[derive(Serialize)]
-struct DelegatesBody {
-    delegates: Vec<DelegateEntry>,
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DelegatesBody {
+    pub delegates: Vec<DelegateEntry>,
 }
 
-async fn delegates(
+pub async fn delegates(
     _: MigrationCaller,
     State(state): State<AppState>,
     Path(fc): Path<String>,
@@ -77,7 +58,7 @@ async fn delegates(
 
 /// One delegate with importable services of the organization, as in the list; 404 when they
 /// have none.
-async fn delegate(
+pub async fn delegate(
     _: MigrationCaller,
     State(state): State<AppState>,
     Path((fc, delegate_id)): Path<(String, String)>,
@@ -99,19 +80,19 @@ async fn delegate(
         .ok_or(DevportalError::NotFound)
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct ServiceEntry {
-    id: String,
-    name: String,
-    delegate_id: String,
-    visibility: &'static str,
-    frozen: bool,
+pub struct ServiceEntry {
+    pub id: String,
+    pub name: String,
+    pub delegate_id: String,
+    pub visibility: Visibility,
+    pub frozen: bool,
 }
 
-#[derive(Serialize)]
-struct ServicesBody {
-    services: Vec<ServiceEntry>,
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ServicesBody {
+    pub services: Vec<ServiceEntry>,
 }
 
 fn services_body(list: Vec<&OrgService>) -> ServicesBody {
@@ -122,14 +103,14 @@ fn services_body(list: Vec<&OrgService>) -> ServicesBody {
                 id: s.id.clone(),
                 name: s.name.clone(),
                 delegate_id: s.delegate.id.clone(),
-                visibility: s.visibility.as_str(),
+                visibility: s.visibility,
                 frozen: s.frozen,
             })
             .collect(),
     }
 }
 
-async fn services(
+pub async fn services(
     _: MigrationCaller,
     State(state): State<AppState>,
     Path(fc): Path<String>,
@@ -141,7 +122,7 @@ async fn services(
     ))))
 }
 
-async fn delegate_services(
+pub async fn delegate_services(
     _: MigrationCaller,
     State(state): State<AppState>,
     Path((fc, delegate_id)): Path<(String, String)>,
@@ -155,65 +136,66 @@ async fn delegate_services(
     ))))
 }
 
-#[derive(Serialize)]
-struct FrozenService<'a> {
-    id: &'a str,
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FrozenService {
+    pub id: String,
     #[serde(flatten)]
-    service: &'a LegacyService,
-    visibility: &'static str,
+    pub service: LegacyService,
+    pub visibility: Visibility,
 }
 
-#[derive(Serialize)]
-struct Keys<'a> {
-    primary: &'a str,
-    secondary: &'a str,
+/// No `Debug`: it holds the keys.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Keys {
+    pub primary: String,
+    pub secondary: String,
 }
 
-#[derive(Serialize)]
+/// No `Debug`: it holds the keys.
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct FreezeBody<'a> {
-    service: FrozenService<'a>,
-    keys: Keys<'a>,
-    frozen_at: String,
-    transferred: bool,
+pub struct FreezeBody {
+    pub service: FrozenService,
+    pub keys: Keys,
+    pub frozen_at: String,
+    pub transferred: bool,
 }
 
-async fn freeze(
+pub async fn freeze(
     _: MigrationCaller,
     State(state): State<AppState>,
     Path((fc, delegate_id, service_id)): Path<(String, String, String)>,
-) -> Result<Json<serde_json::Value>, DevportalError> {
+) -> Result<Json<FreezeBody>, DevportalError> {
     check_fc(&fc)?;
     let stored = store::freeze(&state.db, &fc, &delegate_id, &service_id).await?;
     let frozen_at = stored.frozen_at.ok_or_else(|| {
         DevportalError::Corrupt(format!("service {service_id}: not frozen after the freeze"))
     })?;
     let body = FreezeBody {
+        transferred: stored.transferred_at.is_some(),
         service: FrozenService {
-            id: &stored.id,
-            service: &stored.service,
-            visibility: stored.visibility.as_str(),
+            id: stored.id,
+            service: stored.service,
+            visibility: stored.visibility,
         },
         keys: Keys {
-            primary: &stored.primary_key,
-            secondary: &stored.secondary_key,
+            primary: stored.primary_key,
+            secondary: stored.secondary_key,
         },
-        frozen_at: model::rfc3339(frozen_at),
-        transferred: stored.transferred_at.is_some(),
+        frozen_at: Timestamp(frozen_at).rfc3339(),
     };
     tracing::info!(service = %service_id, delegate = %delegate_id, "service frozen for the import");
-    let value = serde_json::to_value(&body).map_err(|e| DevportalError::Corrupt(e.to_string()))?;
-    Ok(Json(value))
+    Ok(Json(body))
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct TransferBody {
-    transferred: bool,
-    transferred_at: String,
+pub struct TransferBody {
+    pub transferred: bool,
+    pub transferred_at: String,
 }
 
-async fn transfer(
+pub async fn transfer(
     _: MigrationCaller,
     State(state): State<AppState>,
     Path((fc, delegate_id, service_id)): Path<(String, String, String)>,
@@ -223,6 +205,6 @@ async fn transfer(
     tracing::info!(service = %service_id, delegate = %delegate_id, "service transferred");
     Ok(Json(TransferBody {
         transferred: true,
-        transferred_at: model::rfc3339(at),
+        transferred_at: Timestamp(at).rfc3339(),
     }))
 }

@@ -5,15 +5,16 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
+use platform::Timestamp;
 use platform::layout::Page;
 use serde::Deserialize;
 
 use crate::access;
 use crate::auth::PageUser;
-use crate::dashboard::page_for;
 use crate::error::RaError;
 use crate::model::Action;
-use crate::page_error::{OnPage, PageError};
+use crate::pages::dashboard::page_for;
+use crate::pages::error::{OnPage, PageError};
 use crate::state::RaState;
 use crate::store::{self, AuditEntry, Institution};
 
@@ -45,18 +46,6 @@ pub struct AuditPage {
     kind: String,
     number: u32,
     has_next: bool,
-}
-
-fn when(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| {
-            t.format(time::macros::format_description!(
-                "[year]-[month]-[day] [hour]:[minute]:[second] UTC"
-            ))
-            .ok()
-        })
-        .unwrap_or_default()
 }
 
 /// `GET /dashboard/{institution_id}/audit`
@@ -92,10 +81,14 @@ pub async fn audit(
     .on_page(&page)?;
     let has_next = entries.len() as i64 > PAGE_SIZE;
     entries.truncate(PAGE_SIZE as usize);
+    let lang = page.lang;
     Ok(AuditPage {
         page,
         institution: a.institution,
-        entries: entries.into_iter().map(|e| (when(e.at), e)).collect(),
+        entries: entries
+            .into_iter()
+            .map(|e| (Timestamp(e.at).for_people(lang), e))
+            .collect(),
         kinds: KINDS,
         kind: kind.to_string(),
         number: q.page,

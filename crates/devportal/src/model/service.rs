@@ -1,8 +1,11 @@
-//! The old portal's rules, without IO: what a service holds and which values it accepts, who
-//! may import what, and how the migration API sums it up.
+//! A service as the old portal keeps it: what it holds, which values it accepts, its keys and
+//! the form the delegates edit it with.
 
+use platform::FieldError;
 use platform::types::{Cidr, Email};
 use serde::{Deserialize, Serialize};
+
+use super::migration::is_org_fiscal_code;
 
 pub const NAME_MAX: usize = 100;
 pub const DESCRIPTION_MAX: usize = 1000;
@@ -16,7 +19,7 @@ pub const MAX_PAYMENT_AMOUNT: i64 = 9_999_999_999;
 pub const TOPIC_MAX: i64 = 99;
 
 /// Whether the app shows the service: decided by the platform's review, never by the delegate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Visibility {
     Visible,
@@ -52,7 +55,7 @@ impl Visibility {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Scope {
     National,
@@ -76,7 +79,7 @@ impl Scope {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Organization {
     pub name: String,
     pub fiscal_code: String,
@@ -84,7 +87,7 @@ pub struct Organization {
     pub department_name: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Metadata {
     pub scope: Scope,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -138,7 +141,7 @@ impl Metadata {
 }
 
 /// A service as the old portal keeps it (stored as JSON, and sent as such by the freeze).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LegacyService {
     pub name: String,
     pub description: String,
@@ -152,22 +155,6 @@ pub struct LegacyService {
     #[serde(default)]
     pub max_allowed_payment_amount: i64,
     pub metadata: Metadata,
-}
-
-/// One invalid field, named as in the form.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: &str, message: impl Into<String>) -> FieldError {
-        FieldError {
-            field: field.to_string(),
-            message: message.into(),
-        }
-    }
 }
 
 impl LegacyService {
@@ -409,28 +396,6 @@ fn check_recipients(list: &[String], errors: &mut Vec<FieldError>) -> Vec<String
     out
 }
 
-/// An institution's fiscal code as the old portal knew it: 11 digits.
-pub fn is_org_fiscal_code(s: &str) -> bool {
-    s.len() == 11 && s.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// Whether the import may take the service into the institution `fc`: it belongs to that
-/// organization and was not marked deleted (the old portal marked deletions in the name).
-pub fn is_importable(name: &str, organization_fiscal_code: &str, fc: &str) -> bool {
-    organization_fiscal_code == fc && !name.to_lowercase().contains("deleted")
-}
-
-/// Delegates log in by email, whatever its case.
-pub fn normalize_email(email: &str) -> String {
-    email.trim().to_lowercase()
-}
-
-/// Whether a login must wait: too many failures for the email or from the address.
-pub fn login_blocked(failures_for_email: i64, failures_from_client: i64, max: u32) -> bool {
-    let max = i64::from(max);
-    failures_for_email >= max || failures_from_client >= max
-}
-
 /// Which of a service's two keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyKind {
@@ -593,269 +558,4 @@ fn split_list(text: &str) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(str::to_string)
         .collect()
-}
-
-/// A service of an institution as the migration API sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrgService {
-    pub id: String,
-    pub name: String,
-    pub organization_fiscal_code: String,
-    pub visibility: Visibility,
-    pub frozen: bool,
-    pub transferred: bool,
-    pub delegate: Delegate,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Delegate {
-    pub id: String,
-    pub name: String,
-    pub surname: String,
-    pub email: String,
-}
-
-/// A delegate with the number of their services still to import.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DelegateCount {
-    pub delegate: Delegate,
-    pub pending: usize,
-}
-
-fn delegate_order(a: &Delegate, b: &Delegate) -> std::cmp::Ordering {
-    (&a.surname, &a.name, &a.id).cmp(&(&b.surname, &b.name, &b.id))
-}
-
-/// Every delegate owning an importable service of `fc` (transferred or not), with the number
-/// of their pending ones (importable, not transferred); by surname, name, id.
-pub fn importable_delegates(fc: &str, services: &[OrgService]) -> Vec<DelegateCount> {
-    let mut by_id: std::collections::HashMap<&str, DelegateCount> =
-        std::collections::HashMap::new();
-    for s in services
-        .iter()
-        .filter(|s| is_importable(&s.name, &s.organization_fiscal_code, fc))
-    {
-        let pending = usize::from(!s.transferred);
-        by_id
-            .entry(s.delegate.id.as_str())
-            .or_insert_with(|| DelegateCount {
-                delegate: s.delegate.clone(),
-                pending: 0,
-            })
-            .pending += pending;
-    }
-    let mut out: Vec<DelegateCount> = by_id.into_values().collect();
-    out.sort_by(|a, b| delegate_order(&a.delegate, &b.delegate));
-    out
-}
-
-/// The pending services of `fc` (of one delegate, when given); by delegate, then name, id.
-pub fn pending_services<'a>(
-    fc: &str,
-    delegate_id: Option<&str>,
-    services: &'a [OrgService],
-) -> Vec<&'a OrgService> {
-    let mut out: Vec<&OrgService> = services
-        .iter()
-        .filter(|s| is_importable(&s.name, &s.organization_fiscal_code, fc) && !s.transferred)
-        .filter(|s| delegate_id.is_none_or(|d| s.delegate.id == d))
-        .collect();
-    out.sort_by(|a, b| {
-        delegate_order(&a.delegate, &b.delegate)
-            .then_with(|| (&a.name, &a.id).cmp(&(&b.name, &b.id)))
-    });
-    out
-}
-
-/// A stored time (milliseconds since the epoch) as RFC 3339, UTC.
-pub fn rfc3339(millis: i64) -> String {
-    use time::format_description::well_known::Rfc3339;
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn service() -> LegacyService {
-        LegacyService {
-            name: " Tari ".into(),
-            description: "Tassa sui rifiuti".into(),
-            organization: Organization {
-                name: "Comune di Roccabella".into(),
-                fiscal_code: "00123456782".into(),
-                department_name: Some("  ".into()),
-            },
-            require_secure_channel: false,
-            authorized_recipients: vec!["rssmra85t10a562s".into()],
-            authorized_cidrs: vec!["10.0.0.1/32".into()],
-            max_allowed_payment_amount: 100,
-            metadata: Metadata {
-                email: Some("Tributi@Comune.Roccabella.IT".into()),
-                privacy_url: Some("https://comune.example.it/privacy".into()),
-                phone: Some("+39 06.123-456/7".into()),
-                topic_id: Some(3),
-                ..Metadata::new(Scope::Local)
-            },
-        }
-    }
-
-    fn fields(e: Vec<FieldError>) -> Vec<String> {
-        e.into_iter().map(|e| e.field).collect()
-    }
-
-    #[test]
-    fn a_valid_service_is_normalised() {
-        let s = service().checked().unwrap();
-        assert_eq!(s.name, "Tari");
-        assert_eq!(s.organization.department_name, None);
-        assert_eq!(s.authorized_recipients, vec!["RSSMRA85T10A562S"]);
-        assert_eq!(
-            s.metadata.email.as_deref(),
-            Some("Tributi@comune.roccabella.it")
-        );
-    }
-
-    #[test]
-    fn each_rule_names_its_field() {
-        let mut s = service();
-        s.name = "x".repeat(101);
-        s.description = "".into();
-        s.organization.fiscal_code = "0012345678".into();
-        s.metadata.web_url = Some("ftp://x".into());
-        s.metadata.tos_url = Some("https://a b".into());
-        s.metadata.pec = Some("nope".into());
-        s.metadata.phone = Some("12ab56".into());
-        s.metadata.topic_id = Some(100);
-        s.authorized_cidrs = vec!["10.0.0.300/8".into()];
-        s.authorized_recipients = vec!["ABC".into()];
-        s.max_allowed_payment_amount = MAX_PAYMENT_AMOUNT + 1;
-        let got = fields(s.checked().unwrap_err());
-        for f in [
-            "name",
-            "description",
-            "organization_fiscal_code",
-            "web_url",
-            "tos_url",
-            "pec",
-            "phone",
-            "topic_id",
-            "authorized_cidrs",
-            "authorized_recipients",
-            "max_allowed_payment_amount",
-        ] {
-            assert!(got.contains(&f.to_string()), "{f} missing in {got:?}");
-        }
-    }
-
-    #[test]
-    fn urls_phones_recipients() {
-        assert!(is_url("https://x.it/a?b=c"));
-        assert!(is_url("HTTP://x.it"));
-        assert!(!is_url("https:"));
-        assert!(!is_url("javascript:alert(1)"));
-        assert!(!is_url(&format!("https://{}", "a".repeat(URL_MAX))));
-        assert!(is_phone("+39 0123 456789"));
-        assert!(is_phone("06-123.456/7"));
-        assert!(!is_phone("12345"));
-        assert!(!is_phone("+39 0123 456789 123456"));
-        assert!(!is_phone("39+123456"));
-        assert!(!is_phone("++123456"));
-        assert!(is_recipient("RSSMRA85T10A562S"));
-        assert!(!is_recipient("RSSMRA85T10A562"));
-        assert!(is_org_fiscal_code("00123456782"));
-        assert!(!is_org_fiscal_code("0012345678a"));
-    }
-
-    #[test]
-    fn the_form_keeps_what_it_does_not_show_and_reports_parse_errors() {
-        let mut base = service().checked().unwrap();
-        base.metadata.support_url = Some("https://help.example.it".into());
-        base.require_secure_channel = true;
-        let mut form = ServiceForm::from_service(&base);
-        form.authorized_cidrs = "10.0.0.1/32\n192.168.1.0/24\n".into();
-        let s = form.to_service(Some(&base)).unwrap();
-        assert_eq!(s.metadata.support_url, base.metadata.support_url);
-        assert!(s.require_secure_channel);
-        assert_eq!(s.authorized_cidrs, vec!["10.0.0.1/32", "192.168.1.0/24"]);
-        form.max_allowed_payment_amount = "dieci".into();
-        form.topic_id = "x".into();
-        form.scope = "WORLD".into();
-        let got = fields(form.to_service(None).unwrap_err());
-        assert_eq!(got, vec!["scope", "topic_id", "max_allowed_payment_amount"]);
-        let empty = fields(ServiceForm::default().to_service(None).unwrap_err());
-        assert!(empty.contains(&"name".to_string()));
-        assert!(empty.contains(&"organization_name".to_string()));
-    }
-
-    fn org(
-        id: &str,
-        delegate: &str,
-        surname: &str,
-        name: &str,
-        fc: &str,
-        transferred: bool,
-    ) -> OrgService {
-        OrgService {
-            id: id.into(),
-            name: name.into(),
-            organization_fiscal_code: fc.into(),
-            visibility: Visibility::Visible,
-            frozen: transferred,
-            transferred,
-            delegate: Delegate {
-                id: delegate.into(),
-                name: "N".into(),
-                surname: surname.into(),
-                email: format!("{delegate}@example.it"),
-            },
-        }
-    }
-
-    #[test]
-    fn importable_delegates_count_pending_only() {
-        let fc = "00123456782";
-        let list = vec![
-            org("s1", "d1", "Verdi", "Tari", fc, false),
-            org("s2", "d1", "Verdi", "Mensa (DELETED)", fc, false),
-            org("s3", "d1", "Verdi", "Anagrafe", fc, true),
-            org("s4", "d2", "Neri", "Polizia", fc, true),
-            org("s5", "d3", "Bianchi", "Altro", "80001234568", false),
-            org("s6", "d4", "Rossi", "Solo deleted", fc, false),
-        ];
-        let got: Vec<(String, usize)> = importable_delegates(fc, &list)
-            .into_iter()
-            .map(|d| (d.delegate.id, d.pending))
-            .collect();
-        assert_eq!(got, vec![("d2".into(), 0), ("d1".into(), 1)]);
-        let pending: Vec<&str> = pending_services(fc, None, &list)
-            .iter()
-            .map(|s| s.id.as_str())
-            .collect();
-        assert_eq!(pending, vec!["s1"]);
-        assert!(pending_services(fc, Some("d2"), &list).is_empty());
-    }
-
-    #[test]
-    fn rules_for_visibility_login_and_times() {
-        for v in [
-            Visibility::Visible,
-            Visibility::VisibleOnce,
-            Visibility::NeverVisible,
-        ] {
-            assert_eq!(Visibility::parse(v.as_str()), Some(v));
-        }
-        assert!(!login_blocked(4, 0, 5));
-        assert!(login_blocked(5, 0, 5));
-        assert!(login_blocked(0, 5, 5));
-        assert_eq!(normalize_email(" Mario@Example.IT "), "mario@example.it");
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_500), "1970-01-01T00:00:01.5Z");
-        assert!(is_importable("Tari", "1", "1"));
-        assert!(!is_importable("Tari [Deleted]", "1", "1"));
-        assert!(!is_importable("Tari", "1", "2"));
-    }
 }

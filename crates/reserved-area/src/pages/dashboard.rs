@@ -14,7 +14,7 @@ use crate::auth::PageUser;
 use crate::error::RaError;
 use crate::exchange;
 use crate::model::{self, EnvChoice, ProductCard};
-use crate::page_error::{OnPage, PageError};
+use crate::pages::error::{OnPage, PageError};
 use crate::state::RaState;
 use crate::store::Institution;
 

@@ -1,311 +1,6 @@
-//! The delegates' pages (Italian, server-rendered, no JavaScript): login, their services with
-//! the keys, create, edit, regenerate a key. Every form after the login carries the session's
-//! CSRF token.
+//! The delegates' services with their keys: list, create, edit, regenerate a key.
 
-use std::sync::LazyLock;
-
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
-use platform::client_addr::ClientAddr;
-use platform::db::now_millis;
-use serde::Deserialize;
-
-use crate::AppState;
-use crate::auth::{self, LoggedIn, SessionSecret};
-use crate::error::DevportalError;
-use crate::model::{self, FieldError, KeyKind, ServiceForm, Visibility};
-use crate::store::{self, SessionRow, StoredService};
-
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(home))
-        .route("/login", get(login_form).post(login))
-        .route("/logout", post(logout))
-        .route("/services", get(services).post(create))
-        .route("/services/new", get(new_form))
-        .route("/services/{id}", get(service).post(update))
-        .route("/services/{id}/keys/{which}", post(regenerate))
-        .route("/static/selfcare.css", get(platform::layout::css))
-        .route("/healthz", get(|| async { "ok" }))
-}
-
-/// The stylesheet's URL carries a hash of its content, since it is cached for long.
-static CSS_URL: LazyLock<String> = LazyLock::new(|| {
-    let digest = store::sha256_hex(platform::layout::CSS);
-    format!(
-        "/static/selfcare.css?v={}",
-        digest.get(..12).unwrap_or(&digest)
-    )
-});
-
-/// What the base layout shows.
-pub(crate) struct Layout {
-    css_url: &'static str,
-    delegate: Option<String>,
-    csrf: Option<String>,
-}
-
-impl Layout {
-    fn anonymous() -> Layout {
-        Layout {
-            css_url: CSS_URL.as_str(),
-            delegate: None,
-            csrf: None,
-        }
-    }
-
-    fn of(session: &SessionRow) -> Layout {
-        Layout {
-            css_url: CSS_URL.as_str(),
-            delegate: Some(format!("{} {}", session.name, session.surname)),
-            csrf: Some(session.csrf.clone()),
-        }
-    }
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "error.html")]
-struct ErrorPage {
-    layout: Layout,
-    status: u16,
-    title: &'static str,
-    message: String,
-    back_href: &'static str,
-    back_label: &'static str,
-}
-
-/// An error as a page, with the status and message of [`DevportalError`].
-pub(crate) struct PageError {
-    error: DevportalError,
-    layout: Layout,
-}
-
-impl PageError {
-    pub fn anonymous(error: DevportalError) -> PageError {
-        PageError {
-            error,
-            layout: Layout::anonymous(),
-        }
-    }
-
-    fn of(session: &SessionRow, error: DevportalError) -> PageError {
-        PageError {
-            error,
-            layout: Layout::of(session),
-        }
-    }
-}
-
-impl IntoResponse for PageError {
-    fn into_response(self) -> Response {
-        let status = self.error.status();
-        let title = match status {
-            StatusCode::NOT_FOUND => "Non trovato",
-            StatusCode::CONFLICT => "Modifica non consentita",
-            StatusCode::FORBIDDEN => "Richiesta non valida",
-            StatusCode::TOO_MANY_REQUESTS => "Troppi tentativi",
-            s if s.is_client_error() => "Richiesta non valida",
-            _ => "Errore",
-        };
-        let (back_href, back_label) = if self.layout.csrf.is_some() {
-            ("/services", "Torna ai tuoi servizi")
-        } else {
-            ("/login", "Vai all'accesso")
-        };
-        with_status(
-            ErrorPage {
-                layout: self.layout,
-                status: status.as_u16(),
-                title,
-                message: self.error.message_it(),
-                back_href,
-                back_label,
-            },
-            status,
-        )
-    }
-}
-
-fn with_status(page: impl IntoResponse, status: StatusCode) -> Response {
-    let mut response = page.into_response();
-    *response.status_mut() = status;
-    response
-}
-
-/// Paths that match nothing: a problem under the API, a page elsewhere.
-pub(crate) async fn not_found(uri: axum::http::Uri) -> Response {
-    if uri.path().starts_with("/api/") {
-        return platform::Problem::not_found()
-            .with_detail(format!("no resource at {}", uri.path()))
-            .into_response();
-    }
-    with_status(
-        ErrorPage {
-            layout: Layout::anonymous(),
-            status: 404,
-            title: "Pagina non trovata",
-            message: "La pagina richiesta non esiste.".into(),
-            back_href: "/",
-            back_label: "Vai alla pagina iniziale",
-        },
-        StatusCode::NOT_FOUND,
-    )
-}
-
-async fn home(headers: HeaderMap, State(state): State<AppState>) -> Response {
-    let logged_in = match SessionSecret::from_headers(&headers) {
-        Some(secret) => matches!(
-            store::find_session(&state.db, &secret.hash()).await,
-            Ok(Some(_))
-        ),
-        None => false,
-    };
-    Redirect::to(if logged_in { "/services" } else { "/login" }).into_response()
-}
-
-// ---------------------------------------------------------------------------------------------
-// Login
-
-#[derive(Template, WebTemplate)]
-#[template(path = "login.html")]
-struct LoginPage {
-    layout: Layout,
-    email: String,
-    error: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct LoginForm {
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    password: String,
-}
-
-impl std::fmt::Debug for LoginForm {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoginForm")
-            .field("email", &self.email)
-            .field("password", &"<redacted>")
-            .finish()
-    }
-}
-
-async fn login_form() -> Response {
-    LoginPage {
-        layout: Layout::anonymous(),
-        email: String::new(),
-        error: None,
-    }
-    .into_response()
-}
-
-async fn login(
-    State(state): State<AppState>,
-    ClientAddr(client): ClientAddr,
-    headers: HeaderMap,
-    Form(form): Form<LoginForm>,
-) -> Response {
-    let email = model::normalize_email(&form.email);
-    match try_login(&state, &client.to_string(), &email, form.password, &headers).await {
-        Ok(response) => response,
-        Err(error @ (DevportalError::BadCredentials | DevportalError::TooManyAttempts)) => {
-            let status = error.status();
-            let mut response = with_status(
-                LoginPage {
-                    layout: Layout::anonymous(),
-                    email,
-                    error: Some(error.message_it()),
-                },
-                status,
-            );
-            if status == StatusCode::TOO_MANY_REQUESTS {
-                let retry = (state.login_window_millis / 1000).max(1).to_string();
-                if let Ok(v) = HeaderValue::from_str(&retry) {
-                    response.headers_mut().insert(header::RETRY_AFTER, v);
-                }
-            }
-            response
-        }
-        Err(error) => PageError::anonymous(error).into_response(),
-    }
-}
-
-async fn try_login(
-    state: &AppState,
-    client: &str,
-    email: &str,
-    password: String,
-    headers: &HeaderMap,
-) -> Result<Response, DevportalError> {
-    let since = now_millis() - state.login_window_millis;
-    let (by_email, by_client) = store::count_failures(&state.db, email, client, since).await?;
-    // Checked before the password: past the limit even the right one waits.
-    if model::login_blocked(by_email, by_client, state.login_max_failures) {
-        tracing::warn!(%client, "login refused: too many failures");
-        return Err(DevportalError::TooManyAttempts);
-    }
-    let record = store::login_record(&state.db, email).await?;
-    // An unknown email costs a verification too, so that timing does not tell them apart.
-    let (delegate_id, hash) = match record {
-        Some((id, hash)) => (Some(id), hash),
-        None => (None, state.dummy_hash.clone()),
-    };
-    let verified = store::verify_password(hash, password).await?;
-    let Some(delegate_id) = delegate_id.filter(|_| verified) else {
-        store::record_failure(&state.db, email, client, state.login_window_millis).await?;
-        return Err(DevportalError::BadCredentials);
-    };
-    let previous = SessionSecret::from_headers(headers).map(|s| s.hash());
-    let secret = SessionSecret::generate()?;
-    store::start_session(
-        &state.db,
-        &delegate_id,
-        email,
-        &secret.hash(),
-        previous.as_deref(),
-        i64::try_from(state.session_ttl_secs.saturating_mul(1000)).unwrap_or(i64::MAX),
-    )
-    .await?;
-    tracing::info!(delegate = %delegate_id, "delegate logged in");
-    let mut response = Redirect::to("/services").into_response();
-    if let Ok(v) = HeaderValue::from_str(&secret.cookie(state.session_ttl_secs)) {
-        response.headers_mut().append(header::SET_COOKIE, v);
-    }
-    Ok(response)
-}
-
-#[derive(Deserialize)]
-struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
-async fn logout(
-    State(state): State<AppState>,
-    session: LoggedIn,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    if let Err(e) = session.check_csrf(&form.csrf) {
-        return PageError::of(&session.0, e).into_response();
-    }
-    if let Err(e) = store::end_session(&state.db, &session.0.secret_hash).await {
-        return PageError::of(&session.0, e).into_response();
-    }
-    let mut response = Redirect::to("/login").into_response();
-    if let Ok(v) = HeaderValue::from_str(&auth::clear_cookie()) {
-        response.headers_mut().append(header::SET_COOKIE, v);
-    }
-    response
-}
-
-// ---------------------------------------------------------------------------------------------
-// Services
+use super::*;
 
 /// A service as the pages show it.
 struct ServiceView {
@@ -473,7 +168,7 @@ struct ServicesPage {
     services: Vec<ServiceView>,
 }
 
-async fn services(State(state): State<AppState>, session: LoggedIn) -> Response {
+pub(crate) async fn services(State(state): State<AppState>, session: LoggedIn) -> Response {
     match store::delegate_services(&state.db, &session.0.delegate_id).await {
         Ok(list) => ServicesPage {
             layout: Layout::of(&session.0),
@@ -502,7 +197,7 @@ fn new_page(session: &SessionRow, form: &ServiceForm, errors: &[FieldError]) -> 
     }
 }
 
-async fn new_form(session: LoggedIn) -> Response {
+pub(crate) async fn new_form(session: LoggedIn) -> Response {
     let form = ServiceForm {
         scope: "LOCAL".into(),
         max_allowed_payment_amount: "0".into(),
@@ -513,14 +208,14 @@ async fn new_form(session: LoggedIn) -> Response {
 
 /// The service form with the CSRF token.
 #[derive(Deserialize)]
-struct ServicePost {
+pub(crate) struct ServicePost {
     #[serde(default)]
     csrf: String,
     #[serde(flatten)]
     form: ServiceForm,
 }
 
-async fn create(
+pub(crate) async fn create(
     State(state): State<AppState>,
     session: LoggedIn,
     Form(post): Form<ServicePost>,
@@ -581,11 +276,11 @@ fn service_page(
 }
 
 #[derive(Deserialize)]
-struct Outcome {
+pub(crate) struct Outcome {
     ok: Option<String>,
 }
 
-async fn service(
+pub(crate) async fn service(
     State(state): State<AppState>,
     session: LoggedIn,
     Path(id): Path<String>,
@@ -607,7 +302,7 @@ async fn service(
     service_page(s, &stored, &form, &[], notice).into_response()
 }
 
-async fn update(
+pub(crate) async fn update(
     State(state): State<AppState>,
     session: LoggedIn,
     Path(id): Path<String>,
@@ -645,7 +340,7 @@ async fn update(
     }
 }
 
-async fn regenerate(
+pub(crate) async fn regenerate(
     State(state): State<AppState>,
     session: LoggedIn,
     Path((id, which)): Path<(String, String)>,

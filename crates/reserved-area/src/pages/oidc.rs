@@ -8,7 +8,7 @@
 //! - `GET /auth/oidc/callback` consumes the flow named by `state` (one use, 10 minutes at
 //!   most), exchanges the code with the PKCE verifier, verifies the ID token (signature,
 //!   issuer, audience, expiry, nonce, `at_hash`), reads the person from the configured claims
-//!   (or the userinfo endpoint) and ends like every login, in [`crate::login::complete_login`].
+//!   (or the userinfo endpoint) and ends like every login, in [`crate::pages::login::complete_login`].
 //!
 //! Every refusal is a 4xx page (or problem+json for callers that want JSON); a provider that
 //! cannot be reached is a 503. Nothing logged here carries the code, a token or the client
@@ -33,16 +33,16 @@ use openidconnect::{
     IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
     RequestTokenError, Scope, TokenResponse, UserInfoClaims,
 };
-use platform::Problem;
 use platform::db::now_millis;
 use platform::layout::{Page, error_page, wants_json};
 use platform::types::FiscalCode;
+use platform::{Cookie, Problem};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::auth;
 use crate::error::RaError;
-use crate::login::{self, LoginIdentity};
+use crate::pages::login::{self, LoginIdentity};
 use crate::state::RaState;
 
 /// How long a login may stay at the provider.
@@ -359,12 +359,12 @@ impl Failure {
     }
 }
 
-fn flow_cookie(state: &RaState, value: &str, max_age_secs: i64) -> Option<HeaderValue> {
-    HeaderValue::from_str(&format!(
-        "{FLOW_COOKIE}={value}; Path=/auth/oidc; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{}",
-        if state.secure_cookies { "; Secure" } else { "" }
-    ))
-    .ok()
+fn flow_cookie(state: &RaState, value: &str, max_age_secs: u64) -> HeaderValue {
+    Cookie::new(FLOW_COOKIE, value)
+        .path("/auth/oidc")
+        .max_age(max_age_secs)
+        .secure(state.secure_cookies)
+        .to_header()
 }
 
 /// `GET /auth/oidc/login`: off to the provider.
@@ -419,9 +419,11 @@ async fn start(oidc: &Oidc, state: &RaState) -> Result<Response, Failure> {
     .execute(db.writer())
     .await?;
     let mut response = Redirect::to(url.as_str()).into_response();
-    if let Some(cookie) = flow_cookie(state, csrf.secret(), FLOW_LIFETIME_MS / 1000) {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
+    let lifetime = u64::try_from(FLOW_LIFETIME_MS / 1000).unwrap_or(0);
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        flow_cookie(state, csrf.secret(), lifetime),
+    );
     Ok(response)
 }
 
@@ -444,9 +446,9 @@ async fn callback(
         Err(failure) => failure.respond(&parts),
     };
     // The flow is over either way.
-    if let Some(cookie) = flow_cookie(&state, "", 0) {
-        response.headers_mut().append(header::SET_COOKIE, cookie);
-    }
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, flow_cookie(&state, "", 0));
     response
 }
 

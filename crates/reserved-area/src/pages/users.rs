@@ -14,15 +14,15 @@ use platform::layout::Page;
 use serde::Deserialize;
 
 use crate::access;
+use crate::api::users::{self as users_api, AddError, RoleChangeQuery, may_manage_users};
 use crate::auth::{self, PageUser};
-use crate::dashboard::page_for;
 use crate::error::RaError;
 use crate::model::users::{Field, NewUserInput, RoleChange, UserRuleError};
 use crate::model::{self, Action, Authority};
-use crate::page_error::{OnPage, PageError};
+use crate::pages::dashboard::page_for;
+use crate::pages::error::{OnPage, PageError};
 use crate::state::RaState;
 use crate::store::{self, Institution, Member};
-use crate::users_api::{self, AddError, RoleChangeQuery, may_manage_users};
 
 /// A product users can be added to, with its roles per authority.
 pub struct ProductChoice {

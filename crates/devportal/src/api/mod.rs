@@ -1,0 +1,3 @@
+//! The JSON API: the migration API the IO back-office's import reads.
+
+pub mod migration;

@@ -1,0 +1,164 @@
+//! Institutions and their onboardings.
+
+use super::*;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Institution {
+    pub id: String,
+    pub description: String,
+    pub tax_code: String,
+    pub origin: String,
+    pub origin_id: String,
+    pub institution_type: String,
+    pub digital_address: String,
+    pub address: String,
+    pub zip_code: String,
+    pub city: String,
+    pub county: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const INSTITUTION_COLUMNS: &str = "id, description, tax_code, origin, origin_id, institution_type, \
+     digital_address, address, zip_code, city, county, created_at, updated_at";
+
+fn institution_from(row: &sqlx::any::AnyRow) -> Result<Institution, sqlx::Error> {
+    Ok(Institution {
+        id: row.try_get("id")?,
+        description: row.try_get("description")?,
+        tax_code: row.try_get("tax_code")?,
+        origin: row.try_get("origin")?,
+        origin_id: row.try_get("origin_id")?,
+        institution_type: row.try_get("institution_type")?,
+        digital_address: row.try_get("digital_address")?,
+        address: row.try_get("address")?,
+        zip_code: row.try_get("zip_code")?,
+        city: row.try_get("city")?,
+        county: row.try_get("county")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+pub async fn institution(db: &Db, id: &str) -> Result<Option<Institution>, sqlx::Error> {
+    let row = sqlx::query(&format!(
+        "SELECT {INSTITUTION_COLUMNS} FROM institutions WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(db.reader())
+    .await?;
+    row.as_ref().map(institution_from).transpose()
+}
+
+pub async fn institution_by_tax_code<'e, E>(
+    executor: E,
+    tax_code: &str,
+) -> Result<Option<Institution>, sqlx::Error>
+where
+    E: Executor<'e, Database = Any>,
+{
+    let row = sqlx::query(&format!(
+        "SELECT {INSTITUTION_COLUMNS} FROM institutions WHERE tax_code = $1"
+    ))
+    .bind(tax_code)
+    .fetch_optional(executor)
+    .await?;
+    row.as_ref().map(institution_from).transpose()
+}
+
+/// The institutions where the person holds any role (of any status), by name.
+pub async fn institutions_of_user(db: &Db, user_id: &str) -> Result<Vec<Institution>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {INSTITUTION_COLUMNS} FROM institutions WHERE id IN \
+         (SELECT DISTINCT institution_id FROM product_roles WHERE user_id = $1) \
+         ORDER BY description"
+    ))
+    .bind(user_id)
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter().map(institution_from).collect()
+}
+
+/// `(product_id, status)` of every onboarding of the institution.
+pub async fn onboardings(
+    db: &Db,
+    institution_id: &str,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT product_id, status FROM onboardings WHERE institution_id = $1 ORDER BY product_id",
+    )
+    .bind(institution_id)
+    .fetch_all(db.reader())
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("product_id")?, r.try_get("status")?)))
+        .collect()
+}
+
+/// Fields of a new institution.
+#[derive(Debug, Clone)]
+pub struct NewInstitution {
+    pub description: String,
+    pub tax_code: String,
+    pub origin: String,
+    pub origin_id: String,
+    pub institution_type: String,
+    pub digital_address: String,
+    pub address: String,
+    pub zip_code: String,
+    pub city: String,
+    pub county: String,
+}
+
+/// Adds an institution, or returns the one with the same tax code.
+pub async fn upsert_institution(
+    tx: &mut Transaction<'static, Any>,
+    new: &NewInstitution,
+) -> Result<Institution, sqlx::Error> {
+    if let Some(found) = institution_by_tax_code(&mut **tx, &new.tax_code).await? {
+        return Ok(found);
+    }
+    let now = now_millis();
+    sqlx::query(&format!(
+        "INSERT INTO institutions ({INSTITUTION_COLUMNS}) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)"
+    ))
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(&new.description)
+    .bind(&new.tax_code)
+    .bind(&new.origin)
+    .bind(&new.origin_id)
+    .bind(&new.institution_type)
+    .bind(&new.digital_address)
+    .bind(&new.address)
+    .bind(&new.zip_code)
+    .bind(&new.city)
+    .bind(&new.county)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    institution_by_tax_code(&mut **tx, &new.tax_code)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)
+}
+
+pub async fn set_onboarding(
+    tx: &mut Transaction<'static, Any>,
+    institution_id: &str,
+    product_id: &str,
+    status: &str,
+) -> Result<(), sqlx::Error> {
+    let now = now_millis();
+    sqlx::query(
+        "INSERT INTO onboardings (institution_id, product_id, status, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $4) ON CONFLICT (institution_id, product_id) \
+         DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
+    )
+    .bind(institution_id)
+    .bind(product_id)
+    .bind(status)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

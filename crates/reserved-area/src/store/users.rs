@@ -1,0 +1,133 @@
+//! People: their identity, their work email per institution, platform operators.
+
+use super::*;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: String,
+    pub fiscal_code: String,
+    pub name: String,
+    pub family_name: String,
+}
+
+pub async fn email_of(
+    db: &Db,
+    user_id: &str,
+    institution_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT email FROM user_institutions WHERE user_id = $1 AND institution_id = $2",
+    )
+    .bind(user_id)
+    .bind(institution_id)
+    .fetch_optional(db.reader())
+    .await
+}
+
+pub async fn user_by_fiscal_code<'e, E>(
+    executor: E,
+    fiscal_code: &str,
+) -> Result<Option<User>, sqlx::Error>
+where
+    E: Executor<'e, Database = Any>,
+{
+    let row =
+        sqlx::query("SELECT id, fiscal_code, name, family_name FROM users WHERE fiscal_code = $1")
+            .bind(fiscal_code)
+            .fetch_optional(executor)
+            .await?;
+    row.map(|r| {
+        Ok(User {
+            id: r.try_get("id")?,
+            fiscal_code: r.try_get("fiscal_code")?,
+            name: r.try_get("name")?,
+            family_name: r.try_get("family_name")?,
+        })
+    })
+    .transpose()
+}
+
+/// The person with this fiscal code, created when new. The name is kept as first recorded.
+pub async fn upsert_user(
+    tx: &mut Transaction<'static, Any>,
+    fiscal_code: &str,
+    name: &str,
+    family_name: &str,
+) -> Result<User, sqlx::Error> {
+    if let Some(user) = user_by_fiscal_code(&mut **tx, fiscal_code).await? {
+        return Ok(user);
+    }
+    let now = now_millis();
+    let id = uuid::Uuid::new_v4().to_string();
+    sqlx::query(
+        "INSERT INTO users (id, fiscal_code, name, family_name, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (fiscal_code) DO NOTHING",
+    )
+    .bind(&id)
+    .bind(fiscal_code)
+    .bind(name)
+    .bind(family_name)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    // Another login may have created the person meanwhile: read back what is stored.
+    user_by_fiscal_code(&mut **tx, fiscal_code)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)
+}
+
+pub async fn is_platform_operator(db: &Db, user_id: &str) -> Result<bool, sqlx::Error> {
+    let hit: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM platform_operators WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(db.reader())
+            .await?;
+    Ok(hit.is_some())
+}
+
+pub async fn set_email(
+    tx: &mut Transaction<'static, Any>,
+    user_id: &str,
+    institution_id: &str,
+    email: &str,
+) -> Result<(), sqlx::Error> {
+    let now = now_millis();
+    sqlx::query(
+        "INSERT INTO user_institutions (user_id, institution_id, email, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $4) ON CONFLICT (user_id, institution_id) \
+         DO UPDATE SET email = excluded.email, updated_at = excluded.updated_at",
+    )
+    .bind(user_id)
+    .bind(institution_id)
+    .bind(email)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn grant_operator(
+    tx: &mut Transaction<'static, Any>,
+    user_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO platform_operators (user_id, granted_at) VALUES ($1, $2) \
+         ON CONFLICT (user_id) DO NOTHING",
+    )
+    .bind(user_id)
+    .bind(now_millis())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn revoke_operator(
+    tx: &mut Transaction<'static, Any>,
+    user_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM platform_operators WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
