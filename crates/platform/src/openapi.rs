@@ -44,13 +44,22 @@ pub struct Op {
     schemas: Schemas,
 }
 
-/// The schema of `T`, registered as a component with those it uses; a reference to it.
+/// The schema of `T`, registered as a component with those it uses; a reference to it. A
+/// standard container (`Vec<T>`, `Option<T>`, a map) is written in place: utoipa names them all
+/// by the container alone ("Vec"), so as components two lists of different items would share
+/// one name and one of them would be described wrongly.
 fn component<T: ToSchema>(schemas: &mut Schemas) -> RefOr<Schema> {
     let name = T::name().to_string();
-    schemas.push((name.clone(), T::schema()));
     T::schemas(schemas);
+    if CONTAINERS.contains(&name.as_str()) {
+        return T::schema();
+    }
+    schemas.push((name.clone(), T::schema()));
     RefOr::Ref(Ref::from_schema_name(name))
 }
+
+/// The names utoipa gives to the standard containers whatever they hold.
+const CONTAINERS: &[&str] = &["Vec", "Option", "HashMap", "BTreeMap", "Box", "Arc", "Cow"];
 
 impl Op {
     pub fn new(summary: impl Into<String>, tag: impl Into<String>) -> Self {
@@ -132,6 +141,20 @@ impl Op {
             status,
             description.into(),
             Some((schema, "application/json")),
+        ));
+        self
+    }
+
+    /// A JSON answer that is a list of `T` (an array of references to `T`'s component).
+    pub fn answer_list<T: ToSchema>(mut self, status: u16, description: &str) -> Self {
+        let item = component::<T>(&mut self.schemas);
+        let array: RefOr<Schema> = utoipa::openapi::schema::ArrayBuilder::new()
+            .items(item)
+            .into();
+        self.answers.push((
+            status,
+            description.into(),
+            Some((array, "application/json")),
         ));
         self
     }
@@ -316,13 +339,27 @@ mod tests {
                 .answer::<Thing>(201, "Made")
                 .errors(&[400, 404]),
         );
+        doc.add(
+            "GET",
+            "/things",
+            Op::new("Lists things", "things").answer_list::<Thing>(200, "The things"),
+        );
+        doc.add(
+            "PUT",
+            "/things",
+            Op::new("Replaces the inners", "things")
+                .body::<Vec<Inner>>()
+                .answer::<Vec<Inner>>(200, "The inners"),
+        );
         doc.add("GET", "/things/{id}", Op::new("Reads a thing", "things"));
         let api = doc.into_openapi("test");
         assert_eq!(
             operations(&api),
             vec![
+                ("GET".to_string(), "/things".to_string()),
                 ("GET".to_string(), "/things/{id}".to_string()),
-                ("POST".to_string(), "/things/{id}".to_string())
+                ("POST".to_string(), "/things/{id}".to_string()),
+                ("PUT".to_string(), "/things".to_string()),
             ]
         );
         let json = serde_json::to_value(&api).unwrap();
@@ -346,6 +383,16 @@ mod tests {
             .map(|p| p["name"].as_str().unwrap())
             .collect();
         assert_eq!(names, ["id", "limit"]);
+        // Lists are arrays of their items, in place: no component named after the container.
+        let list = &json["paths"]["/things"]["get"]["responses"]["200"]["content"]["application/json"]
+            ["schema"];
+        assert_eq!(list["type"], "array", "{list}");
+        assert_eq!(list["items"]["$ref"], "#/components/schemas/Thing");
+        let put = &json["paths"]["/things"]["put"];
+        let inners = &put["requestBody"]["content"]["application/json"]["schema"];
+        assert_eq!(inners["type"], "array", "{inners}");
+        assert!(inners["items"].is_object(), "{inners}");
+        assert!(json["components"]["schemas"]["Vec"].is_null());
         for schema in ["NewThing", "Inner", "Thing", "Problem", "InvalidParam"] {
             assert!(
                 json["components"]["schemas"][schema].is_object(),

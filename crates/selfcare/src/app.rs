@@ -190,13 +190,16 @@ fn prepare_demo(settings: &mut Settings, data_dir: &Path) -> Result<(), StartErr
 /// The OpenAPI document of every context at `/openapi.json`, browsable at `/docs`.
 fn api_docs() -> Router {
     let mut doc = reserved_area::openapi();
+    doc.merge(io_backoffice::openapi());
     doc.merge(interop::openapi::openapi());
     doc.info.title = "selfcare".into();
     doc.info.version = env!("CARGO_PKG_VERSION").into();
     doc.info.description = Some(
-        "The JSON API of the Reserved Area and of Interoperability (`/interop/produzione`, \
-         `/interop/collaudo`: each environment's own session, from `POST .../api/session`). \
-         Errors are application/problem+json with a stable `code`."
+        "The JSON APIs of the Reserved Area (`/v2`), of the App IO back-office (`/io/api`, a \
+         back-office session), of the IO manage API (`/api/v1/manage`, a manage key) and the \
+         service API (`/api/v1/services`, the service's key), and of Interoperability \
+         (`/interop/produzione`, `/interop/collaudo`: each environment's own session, from \
+         `POST .../api/session`). Errors are application/problem+json with a stable `code`."
             .into(),
     );
     let ui: Router = utoipa_swagger_ui::SwaggerUi::new("/docs")
