@@ -31,8 +31,8 @@ const TOO_MANY: &str = "015-0009";
 const FAILED: &str = "015-0000";
 
 /// The problem document of the reference (`authorizationServerApi.yml`).
-#[derive(Serialize)]
-struct TokenProblem<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TokenProblem<'a> {
     #[serde(rename = "type")]
     kind: &'a str,
     status: u16,
@@ -43,8 +43,9 @@ struct TokenProblem<'a> {
     errors: [ProblemError<'a>; 1],
 }
 
-#[derive(Serialize)]
-struct ProblemError<'a> {
+/// The reference's `ProblemError`: a code `^[0-9]{3}-[0-9]{4}$` and its explanation.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ProblemError<'a> {
     code: &'a str,
     detail: &'a str,
 }
@@ -119,9 +120,10 @@ fn failed(env: &str, why: &dyn std::fmt::Display) -> Response {
     response
 }
 
-/// The answer of the reference (`authorizationServerApi.yml`).
-#[derive(Serialize)]
-struct TokenResponse<'a> {
+/// The answer of the reference (`authorizationServerApi.yml`): its
+/// `ClientCredentialsResponse`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TokenResponse<'a> {
     access_token: &'a str,
     token_type: &'static str,
     expires_in: i64,
@@ -346,7 +348,7 @@ pub async fn token(
 
 /// What the debug tool reports: the client's kind when known, and each step PASSED, FAILED
 /// (with the reason) or SKIPPED after a failure.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Diagnosis {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -356,6 +358,7 @@ pub struct Diagnosis {
     pub result: &'static str,
     /// `{<step>: {result, failures}}`, written in the order the steps run.
     #[serde(serialize_with = "in_step_order")]
+    #[schema(value_type = Object)]
     pub steps: Value,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<Failure>,

@@ -34,22 +34,8 @@ pub use risk_analysis::{RiskAnalysisForm, RiskAnswers};
 use serde::{Deserialize, Serialize};
 
 /// One invalid field, named by its JSON path (`dailyCallsPerConsumer`, `answers.purpose`,
-/// `audience[2]`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
-#[error("{field}: {message}")]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
+/// `audience[2]`): the platform's own.
+pub use platform::FieldError;
 
 /// An action the current state does not allow, with a stable code and a message that says
 /// why.

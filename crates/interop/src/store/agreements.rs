@@ -15,7 +15,7 @@ use crate::model::{
 };
 
 /// An agreement as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Agreement {
     pub id: String,

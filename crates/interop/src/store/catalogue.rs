@@ -13,7 +13,7 @@ use crate::model::{
 };
 
 /// A version of an e-service.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Descriptor {
     pub id: String,
@@ -45,7 +45,7 @@ pub struct Descriptor {
 }
 
 /// An e-service with its versions (oldest first).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EService {
     pub id: String,

@@ -15,7 +15,7 @@ use crate::model::{
 };
 
 /// A version of a purpose.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Version {
     pub id: String,
@@ -31,7 +31,7 @@ pub struct Version {
 }
 
 /// A purpose as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Purpose {
     pub id: String,
