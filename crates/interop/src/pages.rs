@@ -273,6 +273,11 @@ impl On {
         Ok(pairs)
     }
 
+    /// May act on an agreement or a purpose of `consumer_id` for the caller's side of it.
+    pub fn may_act_as_party(&self, consumer_id: &str) -> bool {
+        crate::model::may_act_as_party(&self.member.roles, self.institution(), consumer_id)
+    }
+
     pub fn institution(&self) -> &str {
         &self.member.tenant.institution_id
     }

@@ -44,10 +44,12 @@ pub fn consumer_admin(m: &Member) -> Result<(), InteropError> {
     )
 }
 
-/// The role needed on an agreement or a purpose: the consumer's admin when the caller's
-/// institution is the consumer, else the producer's admin or api operator.
+/// The role needed on an agreement or a purpose ([`rules::may_act_as_party`]), refused in the
+/// words of the caller's side.
 pub fn party(m: &Member, consumer_id: &str) -> Result<(), InteropError> {
-    if consumer_id == m.tenant.institution_id {
+    if rules::may_act_as_party(&m.roles, &m.tenant.institution_id, consumer_id) {
+        Ok(())
+    } else if consumer_id == m.tenant.institution_id {
         consumer_admin(m)
     } else {
         producer(m)

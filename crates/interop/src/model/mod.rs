@@ -166,6 +166,16 @@ pub fn may_act_as_consumer(roles: &[Role]) -> bool {
     roles.contains(&Role::Admin)
 }
 
+/// Acts on an agreement or a purpose for the caller's side of it: the consumer's admin when
+/// the caller's institution is the consumer, else the producer's admin or api operator.
+pub fn may_act_as_party(roles: &[Role], caller: &str, consumer_id: &str) -> bool {
+    if caller == consumer_id {
+        may_act_as_consumer(roles)
+    } else {
+        may_manage_eservices(roles)
+    }
+}
+
 /// Uploads and deletes keys (a `security` user only on the clients it belongs to, which the
 /// caller checks).
 pub fn may_manage_keys(roles: &[Role]) -> bool {

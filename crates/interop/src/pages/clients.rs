@@ -3,6 +3,7 @@
 //! JWK and "Genera voucher", which shows what a client assertion must say for a client and a
 //! purpose. Every change goes through the same store functions as the JSON API.
 
+use platform::Timestamp;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -19,7 +20,7 @@ use serde_json::{Value, json};
 
 use super::view::{
     FormErrors, StateView, flash, localize_error, localize_field, purpose_state, query,
-    shown_in_place, tr, when,
+    shown_in_place, tr,
 };
 use super::{On, PageError, Pairs, Shell, render, see_other, value};
 use crate::api::clients::caller;
@@ -188,7 +189,7 @@ async fn list_page(
             members: c.members.len(),
             keys: c.keys.len(),
             purposes: c.purposes.len(),
-            created: when(lang, c.created_at),
+            created: Timestamp(c.created_at).for_people(lang),
         })
         .collect();
     let may_create = rules::may_manage_clients(&on.member.roles);
@@ -579,7 +580,7 @@ async fn detail(
             name: k.name.clone(),
             bits: k.bits,
             uploaded_by: name_of(&people, &k.user_id),
-            uploaded_at: when(lang, k.created_at),
+            uploaded_at: Timestamp(k.created_at).for_people(lang),
             jwk_href: on.href(&format!("/clients/{}/keys/{}/jwk", c.id, k.kid)),
             may_delete: rules::may_delete_key(&roles, is_member, &me, &k.user_id).is_ok(),
         })
@@ -604,7 +605,7 @@ async fn detail(
             kind_key: kind_label(c.kind),
             kind: c.kind.as_str(),
             consumer: c.kind == ClientKind::Consumer,
-            created: when(lang, c.created_at),
+            created: Timestamp(c.created_at).for_people(lang),
             may_manage,
             purposes: linked,
             linkable,

@@ -2,6 +2,7 @@
 //! with the risk analysis rendered from the form as data, and a purpose's page with its
 //! versions and actions.
 
+use platform::Timestamp;
 use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
@@ -16,8 +17,7 @@ use platform::layout::Page;
 use serde_json::{Map, Value, json};
 
 use super::view::{
-    FormErrors, StateView, flash, grouped, localize_error, purpose_state, query, shown_in_place,
-    tr, when,
+    FormErrors, StateView, flash, grouped, localize_error, purpose_state, query, shown_in_place, tr,
 };
 use super::{On, PageError, Pairs, Shell, render, see_other, value};
 use crate::error::InteropError;
@@ -95,7 +95,7 @@ async fn lines(
             consumer,
             state: shown.map(|v| purpose_state(v.state_value)),
             daily_calls: shown.map(|v| grouped(on.page.lang, v.daily_calls)),
-            updated: when(on.page.lang, p.updated_at),
+            updated: Timestamp(p.updated_at).for_people(on.page.lang),
         });
     }
     Ok(out)
@@ -529,18 +529,9 @@ impl PurposeAllowed {
     }
 }
 
-/// The role a party needs: the consumer's admin, or the producer's admin or api operator (as
-/// the API's `purpose_party`).
-fn may_act(on: &On, p: &Purpose) -> bool {
-    if p.consumer_id == on.institution() {
-        rules::may_act_as_consumer(&on.member.roles)
-    } else {
-        rules::may_manage_eservices(&on.member.roles)
-    }
-}
-
+/// What the caller may do on it, from their side's role and its state.
 fn allowed(on: &On, p: &Purpose) -> PurposeAllowed {
-    if !may_act(on, p) {
+    if !on.may_act_as_party(&p.consumer_id) {
         return PurposeAllowed::default();
     }
     let caller = on.institution();
@@ -685,8 +676,8 @@ async fn detail(
                     id: v.id.clone(),
                     state: purpose_state(v.state_value),
                     daily_calls: grouped(lang, v.daily_calls),
-                    created: when(lang, v.created_at),
-                    first_activation: v.first_activation_at.map(|t| when(lang, t)),
+                    created: Timestamp(v.created_at).for_people(lang),
+                    first_activation: v.first_activation_at.map(|t| Timestamp(t).for_people(lang)),
                     rejection_reason: v.rejection_reason.clone(),
                 })
                 .collect(),
@@ -762,7 +753,7 @@ pub async fn act(
         reason: value(&pairs, "reason").to_string(),
         ..Outcome::default()
     };
-    if !may_act(&on, &p) {
+    if !on.may_act_as_party(&p.consumer_id) {
         outcome.error = Some(on.page.t("interop.purpose.not_allowed").to_string());
         return detail(
             &state,

@@ -32,6 +32,70 @@ pub(crate) fn lock(db: &Db, alias: &str) -> String {
     }
 }
 
+/// The records two institutions share, a consumer and a producer (agreements, purposes):
+/// their columns, their tables and the alias of the one with `env`, `id`, `consumer_id` and
+/// `producer_id`.
+pub(crate) struct Shared {
+    pub columns: &'static str,
+    pub from: &'static str,
+    pub alias: &'static str,
+}
+
+impl Shared {
+    /// The record `id` when the caller's institution is a party to it.
+    pub async fn one(
+        &self,
+        db: &Db,
+        env: Environment,
+        caller: &str,
+        id: &str,
+    ) -> Result<Option<sqlx::any::AnyRow>, sqlx::Error> {
+        let Shared {
+            columns,
+            from,
+            alias: t,
+        } = self;
+        sqlx::query(&format!(
+            "SELECT {columns} FROM {from} WHERE {t}.env = $1 AND {t}.id = $2 \
+             AND ({t}.consumer_id = $3 OR {t}.producer_id = $3)"
+        ))
+        .bind(env.as_str())
+        .bind(id)
+        .bind(caller)
+        .fetch_optional(db.reader())
+        .await
+    }
+
+    /// The records of the institution as the consumer, or (`as_producer`) as the producer,
+    /// newest first.
+    pub async fn of_side(
+        &self,
+        db: &Db,
+        env: Environment,
+        institution_id: &str,
+        as_producer: bool,
+    ) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error> {
+        let Shared {
+            columns,
+            from,
+            alias: t,
+        } = self;
+        let side = if as_producer {
+            "producer_id"
+        } else {
+            "consumer_id"
+        };
+        sqlx::query(&format!(
+            "SELECT {columns} FROM {from} WHERE {t}.env = $1 AND {t}.{side} = $2 \
+             ORDER BY {t}.updated_at DESC, {t}.id"
+        ))
+        .bind(env.as_str())
+        .bind(institution_id)
+        .fetch_all(db.reader())
+        .await
+    }
+}
+
 /// The institution a caller works for, as its identity token says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Tenant {
