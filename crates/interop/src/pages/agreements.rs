@@ -37,7 +37,7 @@ pub struct AgreementLine {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "interop_agreements.html")]
+#[template(path = "agreements.html")]
 pub struct AgreementsPage {
     page: Page,
     shell: Shell,
@@ -162,7 +162,7 @@ fn allowed(on: &On, a: &Agreement, newest: Option<(u32, String)>) -> Allowed {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "interop_agreement.html")]
+#[template(path = "agreement.html")]
 pub struct AgreementPage {
     page: Page,
     shell: Shell,

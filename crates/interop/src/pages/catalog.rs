@@ -35,7 +35,7 @@ pub struct CatalogLine {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "interop_catalog.html")]
+#[template(path = "catalog.html")]
 pub struct CatalogPage {
     page: Page,
     shell: Shell,
@@ -115,7 +115,7 @@ pub struct ExistingAgreement {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "interop_eservice.html")]
+#[template(path = "eservice.html")]
 pub struct EServicePage {
     page: Page,
     shell: Shell,

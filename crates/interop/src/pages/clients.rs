@@ -127,7 +127,7 @@ pub struct ClientForm {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "interop_clients.html")]
+#[template(path = "clients.html")]
 pub struct ClientsPage {
     page: Page,
     shell: Shell,
@@ -394,7 +394,7 @@ struct Outcome {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "interop_client.html")]
+#[template(path = "client.html")]
 pub struct ClientPage {
     page: Page,
     shell: Shell,
@@ -861,7 +861,7 @@ pub struct ClaimLine {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "interop_voucher.html")]
+#[template(path = "voucher.html")]
 pub struct VoucherPage {
     page: Page,
     shell: Shell,

@@ -38,7 +38,7 @@ pub struct EServiceLine {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "interop_eservices.html")]
+#[template(path = "eservices.html")]
 pub struct EServicesPage {
     page: Page,
     shell: Shell,

@@ -51,7 +51,7 @@ pub struct PurposeLine {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "interop_purposes.html")]
+#[template(path = "purposes.html")]
 pub struct PurposesPage {
     page: Page,
     shell: Shell,
@@ -336,7 +336,7 @@ fn ra_questions(
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "interop_purpose_form.html")]
+#[template(path = "purpose_form.html")]
 pub struct PurposeFormPage {
     page: Page,
     shell: Shell,
@@ -590,7 +590,7 @@ fn answer_lines(lang: Lang, p: &Purpose) -> Vec<AnswerLine> {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "interop_purpose.html")]
+#[template(path = "purpose.html")]
 pub struct PurposePage {
     page: Page,
     shell: Shell,

@@ -41,7 +41,7 @@ pub struct Verdict {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "interop_debug.html")]
+#[template(path = "debug.html")]
 pub struct DebugPage {
     page: Page,
     shell: Shell,

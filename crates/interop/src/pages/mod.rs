@@ -178,7 +178,7 @@ pub fn see_other(to: &str) -> Response {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "interop_error.html")]
+#[template(path = "page_error.html")]
 pub struct ErrorTemplate {
     page: Page,
     shell: Shell,
@@ -390,7 +390,7 @@ pub async fn logout(
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "interop_home.html")]
+#[template(path = "home.html")]
 pub struct HomePage {
     page: Page,
     shell: Shell,
