@@ -32,6 +32,7 @@ const FAILED: &str = "015-0000";
 
 /// The problem document of the reference (`authorizationServerApi.yml`).
 #[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = InteropTokenProblem)]
 pub struct TokenProblem<'a> {
     #[serde(rename = "type")]
     kind: &'a str,
@@ -45,6 +46,7 @@ pub struct TokenProblem<'a> {
 
 /// The reference's `ProblemError`: a code `^[0-9]{3}-[0-9]{4}$` and its explanation.
 #[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = InteropProblemError)]
 pub struct ProblemError<'a> {
     code: &'a str,
     detail: &'a str,
@@ -123,9 +125,14 @@ fn failed(env: &str, why: &dyn std::fmt::Display) -> Response {
 /// The answer of the reference (`authorizationServerApi.yml`): its
 /// `ClientCredentialsResponse`.
 #[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = InteropTokenResponse)]
 pub struct TokenResponse<'a> {
+    /// The voucher (a JWS).
     access_token: &'a str,
+    /// `Bearer`.
+    #[schema(example = "Bearer")]
     token_type: &'static str,
+    /// Seconds.
     expires_in: i64,
 }
 
@@ -349,6 +356,7 @@ pub async fn token(
 /// What the debug tool reports: the client's kind when known, and each step PASSED, FAILED
 /// (with the reason) or SKIPPED after a failure.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = InteropDiagnosis)]
 #[serde(rename_all = "camelCase")]
 pub struct Diagnosis {
     #[serde(skip_serializing_if = "Option::is_none")]

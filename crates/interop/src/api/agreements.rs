@@ -16,6 +16,7 @@ use crate::store::agreements::{self, Action, Agreement};
 
 /// The caller's agreements, on the side asked for.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InteropAgreements)]
 pub struct Agreements {
     pub results: Vec<Agreement>,
 }
@@ -38,6 +39,7 @@ pub async fn list_agreements(
 
 /// A new agreement on a published version of an e-service.
 #[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(as = InteropAgreementRequest)]
 #[serde(rename_all = "camelCase")]
 pub struct AgreementRequest {
     pub eservice_id: Option<String>,
@@ -132,6 +134,7 @@ pub async fn approve_agreement(
 
 /// A producer's reason for rejecting an agreement.
 #[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(as = InteropAgreementRejection)]
 pub struct AgreementRejection {
     /// 1 to 1000 characters.
     pub reason: Option<String>,

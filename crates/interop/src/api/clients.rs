@@ -29,6 +29,7 @@ pub fn caller(m: &Member) -> Caller<'_> {
 
 /// A new client.
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[schema(as = InteropClientRequest)]
 pub struct ClientRequest {
     /// 5 to 60 characters.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -80,6 +81,7 @@ pub struct ClientsQuery {
 
 /// The institution's clients the caller may see.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InteropClients)]
 #[serde(rename_all = "camelCase")]
 pub struct Clients {
     pub results: Vec<Client>,
@@ -150,6 +152,7 @@ pub async fn remove_member(
 
 /// A purpose to link to a client.
 #[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(as = InteropPurposeLink)]
 #[serde(rename_all = "camelCase")]
 pub struct PurposeLink {
     /// The purpose's id (a UUID).
@@ -190,6 +193,7 @@ pub async fn unlink_purpose(
 
 /// A client's public keys.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InteropKeys)]
 pub struct Keys {
     pub keys: Vec<Key>,
 }
@@ -206,6 +210,7 @@ pub async fn list_keys(
 
 /// One public key to upload.
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[schema(as = InteropKeyRequest)]
 pub struct KeyRequest {
     /// The base64 of a PEM RSA public key of at least 2048 bits.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -223,6 +228,7 @@ pub struct KeyRequest {
 
 /// The keys of an upload: a list of 1 to 10.
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[schema(as = InteropKeyUpload)]
 #[serde(transparent)]
 pub struct KeyUpload(pub Vec<KeyRequest>);
 
@@ -248,6 +254,7 @@ pub async fn add_keys(
 
 /// A public key with its JWK.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InteropKeyWithJwk)]
 pub struct KeyWithJwk {
     #[serde(flatten)]
     pub key: Key,

@@ -24,6 +24,7 @@ pub struct CatalogQuery {
 
 /// An e-service of the catalogue with the version consumers subscribe to now.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InteropCatalogItem)]
 #[serde(rename_all = "camelCase")]
 pub struct CatalogItem {
     pub id: String,
@@ -38,6 +39,7 @@ pub struct CatalogItem {
 
 /// The published e-services.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InteropCatalog)]
 #[serde(rename_all = "camelCase")]
 pub struct Catalog {
     pub results: Vec<CatalogItem>,
@@ -75,6 +77,7 @@ pub async fn catalog(
 
 /// The caller's institution's e-services.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InteropEServices)]
 pub struct EServices {
     pub results: Vec<EService>,
 }
@@ -91,6 +94,7 @@ pub async fn eservices(
 
 /// A new e-service, or the whole new content of one (`PUT`).
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[schema(as = InteropEServiceRequest)]
 #[serde(rename_all = "camelCase")]
 pub struct EServiceRequest {
     /// 5 to 60 characters, unique among the producer's e-services.
@@ -166,6 +170,7 @@ pub async fn delete_eservice(
 
 /// A version of an e-service (a draft's whole content).
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[schema(as = InteropDescriptorRequest)]
 #[serde(rename_all = "camelCase")]
 pub struct DescriptorRequest {
     /// At most 250 characters.

@@ -22,6 +22,7 @@ pub async fn risk_analysis_form(_m: Member) -> Json<risk_analysis::RiskAnalysisF
 
 /// The caller's purposes, on the side asked for.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InteropPurposes)]
 pub struct Purposes {
     pub results: Vec<Purpose>,
 }
@@ -44,6 +45,7 @@ pub async fn list_purposes(
 
 /// A new purpose, on an e-service the consumer has an ACTIVE agreement with.
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[schema(as = InteropPurposeRequest)]
 #[serde(rename_all = "camelCase")]
 pub struct PurposeRequest {
     /// The e-service's id (a UUID).
@@ -112,6 +114,7 @@ pub async fn delete_purpose(
 
 /// A new version of a purpose, with other daily calls.
 #[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[schema(as = InteropVersionRequest)]
 #[serde(rename_all = "camelCase")]
 pub struct VersionRequest {
     /// 1 to 1e9.
@@ -191,6 +194,7 @@ pub async fn archive_purpose_version(
 
 /// A producer's reason for rejecting a waiting version.
 #[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(as = InteropVersionRejection)]
 #[serde(rename_all = "camelCase")]
 pub struct VersionRejection {
     /// 1 to 1000 characters.

@@ -16,6 +16,7 @@ use crate::store::{self, Person};
 
 /// The environment's voucher public keys.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InteropJwkSet)]
 pub struct JwkSet {
     /// RSA public keys as JWKs (`kty`, `kid`, `use`, `alg`, `n`, `e`).
     #[schema(value_type = Vec<Object>)]
@@ -38,6 +39,7 @@ pub async fn jwks(State(state): State<EnvState>) -> Response {
 
 /// `POST /api/session`: an identity token of the environment's product.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(as = InteropSessionRequest)]
 pub struct SessionRequest {
     /// The identity token the Reserved Area issued for this environment's product.
     pub identity_token: Option<String>,
@@ -45,6 +47,7 @@ pub struct SessionRequest {
 
 /// A bearer token for scripts.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InteropSessionOpened)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionOpened {
     /// Send it as `Authorization: Bearer <token>`.
@@ -75,6 +78,7 @@ pub async fn open_session(
 
 /// The caller's institution.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InteropInstitution)]
 #[serde(rename_all = "camelCase")]
 pub struct Institution {
     pub id: String,
@@ -84,6 +88,7 @@ pub struct Institution {
 
 /// Who is calling, for which institution, in which environment.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InteropMe)]
 #[serde(rename_all = "camelCase")]
 pub struct Me {
     pub environment: &'static str,
@@ -113,6 +118,7 @@ pub async fn me(State(state): State<EnvState>, m: Member) -> axum::Json<Me> {
 
 /// The people who entered this environment for the caller's institution.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InteropPeople)]
 pub struct People {
     pub users: Vec<Person>,
 }

@@ -19,6 +19,7 @@ pub const FORM_VERSION: &str = "1.0";
 pub const TEXT_MAX: usize = 2000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = InteropRiskAnalysisForm)]
 #[serde(rename_all = "camelCase")]
 pub struct RiskAnalysisForm {
     pub version: &'static str,
@@ -32,6 +33,7 @@ impl RiskAnalysisForm {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = InteropQuestion)]
 #[serde(rename_all = "camelCase")]
 pub struct Question {
     pub id: &'static str,
@@ -46,6 +48,7 @@ pub struct Question {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = InteropQuestionKind)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum QuestionKind {
     /// Exactly one of the options.
@@ -57,6 +60,7 @@ pub enum QuestionKind {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = InteropChoice)]
 #[serde(rename_all = "camelCase")]
 pub struct Choice {
     pub value: &'static str,
@@ -66,6 +70,7 @@ pub struct Choice {
 
 /// The question is asked only when the answer to `question` includes `value`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = InteropDependency)]
 #[serde(rename_all = "camelCase")]
 pub struct Dependency {
     pub question: &'static str,
@@ -74,6 +79,7 @@ pub struct Dependency {
 
 /// Checked answers, in the shape they are received, stored and returned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = InteropRiskAnswers)]
 #[serde(rename_all = "camelCase")]
 pub struct RiskAnswers {
     pub version: String,

@@ -17,6 +17,7 @@ pub const MAX_ASSERTION_BYTES: usize = platform::jwt::MAX_TOKEN_BYTES;
 
 /// The four steps of the check, as the debug tool reports them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = InteropStep)]
 #[serde(rename_all = "camelCase")]
 pub enum Step {
     ClientAssertionValidation,
@@ -46,6 +47,7 @@ impl Step {
 /// Why a token request was refused: the step, a stable code and an explanation for the
 /// consumer's technicians (never sent by the token endpoint itself).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = InteropFailure)]
 pub struct Failure {
     pub step: Step,
     pub code: &'static str,
@@ -78,12 +80,13 @@ pub struct Policy {
 /// The form of `POST /token.oauth2`, as sent (the reference's `AccessTokenRequest`; every
 /// field is read leniently here, the checks name what is missing or wrong).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[schema(as = InteropTokenForm)]
 pub struct TokenForm {
     /// The client's id (a UUID); optional, the assertion's `sub` names it too.
-    #[schema(example = "e58035ce-c753-4f72-b613-46f8a17b71cc")]
+    #[schema(nullable = false, example = "e58035ce-c753-4f72-b613-46f8a17b71cc")]
     pub client_id: Option<String>,
     /// The client assertion: a JWT signed with one of the client's keys.
-    #[schema(required = true)]
+    #[schema(required = true, nullable = false)]
     pub client_assertion: Option<String>,
     /// `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`.
     #[schema(
@@ -92,7 +95,7 @@ pub struct TokenForm {
     )]
     pub client_assertion_type: Option<String>,
     /// `client_credentials`.
-    #[schema(required = true, example = "client_credentials")]
+    #[schema(required = true, nullable = false, example = "client_credentials")]
     pub grant_type: Option<String>,
 }
 

@@ -16,6 +16,7 @@ use crate::model::{
 
 /// An agreement as the API shows it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = InteropAgreement)]
 #[serde(rename_all = "camelCase")]
 pub struct Agreement {
     pub id: String,

@@ -14,6 +14,7 @@ use crate::model::{
 
 /// A version of an e-service.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = InteropDescriptor)]
 #[serde(rename_all = "camelCase")]
 pub struct Descriptor {
     pub id: String,
@@ -46,6 +47,7 @@ pub struct Descriptor {
 
 /// An e-service with its versions (oldest first).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = InteropEService)]
 #[serde(rename_all = "camelCase")]
 pub struct EService {
     pub id: String,

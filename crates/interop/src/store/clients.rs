@@ -15,6 +15,7 @@ use crate::model::{AgreementState, Environment, PurposeVersionState, Role, purpo
 
 /// A client as the API shows it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = InteropClient)]
 #[serde(rename_all = "camelCase")]
 pub struct Client {
     pub id: String,
@@ -34,6 +35,7 @@ pub struct Client {
 
 /// A public key of a client.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = InteropKey)]
 #[serde(rename_all = "camelCase")]
 pub struct Key {
     pub kid: String,

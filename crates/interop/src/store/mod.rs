@@ -107,6 +107,7 @@ pub struct Tenant {
 /// A person who entered the environment for an institution, with the roles of their latest
 /// entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = InteropPerson)]
 #[serde(rename_all = "camelCase")]
 pub struct Person {
     pub user_id: String,

@@ -16,6 +16,7 @@ use crate::model::{
 
 /// A version of a purpose.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = InteropVersion)]
 #[serde(rename_all = "camelCase")]
 pub struct Version {
     pub id: String,
@@ -32,6 +33,7 @@ pub struct Version {
 
 /// A purpose as the API shows it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = InteropPurpose)]
 #[serde(rename_all = "camelCase")]
 pub struct Purpose {
     pub id: String,

@@ -125,11 +125,19 @@ fn the_document_has_every_json_route_of_the_table_with_its_schemas() {
         token["requestBody"]["content"]["application/x-www-form-urlencoded"].is_object(),
         "{token}"
     );
-    let props = &doc["components"]["schemas"]["TokenResponse"]["properties"];
+    let props = &doc["components"]["schemas"]["InteropTokenResponse"]["properties"];
     for field in ["access_token", "token_type", "expires_in"] {
         assert!(props[field].is_object(), "TokenResponse.{field}");
     }
     assert!(
-        doc["components"]["schemas"]["TokenProblem"]["properties"]["correlationId"].is_object()
+        doc["components"]["schemas"]["InteropTokenProblem"]["properties"]["correlationId"]
+            .is_object()
     );
+    // The names of the context's schemas are its own in the application's merged document.
+    for name in doc["components"]["schemas"].as_object().unwrap().keys() {
+        assert!(
+            name.starts_with("Interop") || ["Problem", "InvalidParam"].contains(&name.as_str()),
+            "{name}"
+        );
+    }
 }
