@@ -218,19 +218,11 @@ async fn locked(
     caller: &str,
     id: &str,
 ) -> Result<Agreement, InteropError> {
-    let found = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM {FROM} WHERE a.env = $1 AND a.id = $2{}",
-        lock(db, "a")
-    ))
-    .bind(env.as_str())
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?;
+    let found = SHARED.locked(db, tx, env, caller, id).await?;
     found
         .as_ref()
         .map(row)
         .transpose()?
-        .filter(|a| a.consumer_id == caller || a.producer_id == caller)
         .ok_or(InteropError::NotFound)
 }
 

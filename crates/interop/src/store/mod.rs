@@ -66,6 +66,33 @@ impl Shared {
         .await
     }
 
+    /// The record `id` when the caller's institution is a party to it, locked for the rest of
+    /// the transaction (on PostgreSQL; SQLite's writer is one at a time).
+    pub async fn locked(
+        &self,
+        db: &Db,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        env: Environment,
+        caller: &str,
+        id: &str,
+    ) -> Result<Option<sqlx::any::AnyRow>, sqlx::Error> {
+        let Shared {
+            columns,
+            from,
+            alias: t,
+        } = self;
+        sqlx::query(&format!(
+            "SELECT {columns} FROM {from} WHERE {t}.env = $1 AND {t}.id = $2 \
+             AND ({t}.consumer_id = $3 OR {t}.producer_id = $3){}",
+            lock(db, t)
+        ))
+        .bind(env.as_str())
+        .bind(id)
+        .bind(caller)
+        .fetch_optional(&mut **tx)
+        .await
+    }
+
     /// The records of the institution as the consumer, or (`as_producer`) as the producer,
     /// newest first.
     pub async fn of_side(

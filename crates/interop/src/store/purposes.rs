@@ -6,7 +6,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::{Shared, Tenant, corrupt, lock, new_id};
+use super::{Shared, Tenant, corrupt, new_id};
 use crate::error::InteropError;
 use crate::model::purpose::{self, VersionChange};
 use crate::model::{
@@ -301,19 +301,11 @@ async fn locked(
     caller: &str,
     id: &str,
 ) -> Result<Purpose, InteropError> {
-    let found = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM {FROM} WHERE p.env = $1 AND p.id = $2{}",
-        lock(db, "p")
-    ))
-    .bind(env.as_str())
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?;
+    let found = SHARED.locked(db, tx, env, caller, id).await?;
     let mut p = found
         .as_ref()
         .map(purpose_row)
         .transpose()?
-        .filter(|p| p.consumer_id == caller || p.producer_id == caller)
         .ok_or(InteropError::NotFound)?;
     p.versions = versions(&mut **tx, &p.id).await?;
     Ok(p)
