@@ -44,22 +44,7 @@ pub const MESSAGES: Sources = Sources {
     en: include_str!("../i18n/en.toml"),
 };
 
-/// Who may call a route: the tenant-isolation test reads this table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// Anyone (the environment's public keys).
-    Public,
-    /// Anyone with a client assertion signed by a client's key (the token endpoint).
-    Token,
-    /// Anyone with an identity token of the environment's product (the entry points).
-    Entry,
-    /// Any session of the environment (its own logout).
-    AnySession,
-    /// A person of an institution with any role on the environment's product.
-    Member,
-}
-
-pub use routes::{RouteDecl, declared_routes};
+pub use routes::{Access, RouteDecl, declared_routes};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {

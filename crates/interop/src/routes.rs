@@ -9,13 +9,28 @@ use platform::openapi::Op;
 use crate::api::{self, agreements, clients, eservices, purposes, session};
 use crate::model::risk_analysis::RiskAnalysisForm;
 use crate::model::token::TokenForm;
+use crate::pages;
 use crate::state::EnvState;
 use crate::store::agreements::Agreement;
 use crate::store::catalogue::{Descriptor, EService};
 use crate::store::clients::Client;
 use crate::store::purposes::Purpose;
 use crate::token::{self, Diagnosis, TokenProblem, TokenResponse};
-use crate::{Access, pages};
+
+/// Who may call a route: the tenant-isolation test reads this table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (the environment's public keys).
+    Public,
+    /// Anyone with a client assertion signed by a client's key (the token endpoint).
+    Token,
+    /// Anyone with an identity token of the environment's product (the entry points).
+    Entry,
+    /// Any session of the environment (its own logout).
+    AnySession,
+    /// A person of an institution with any role on the environment's product.
+    Member,
+}
 
 /// A route of one environment; `path` is relative to `/interop/<environment>`.
 #[derive(Debug, Clone, Copy)]
