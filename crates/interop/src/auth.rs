@@ -4,11 +4,13 @@
 //! suspended role ends the session at once.
 
 use axum::extract::FromRequestParts;
+use axum::http::HeaderValue;
 use axum::http::Method;
 use axum::http::request::Parts;
 use platform::backoffice::{self, BackOfficeSession};
 use platform::i18n;
 use platform::session::SessionSecret;
+use platform::web::Cookie;
 
 use crate::error::InteropError;
 use crate::model::{Environment, Role};
@@ -169,24 +171,20 @@ pub fn session_cookie(
     secret: &SessionSecret,
     secure: bool,
     max_age_secs: i64,
-) -> String {
-    format!(
-        "{}={}; Path={}; HttpOnly; SameSite=Lax; Max-Age={}{}",
-        cookie_name(env),
-        secret.expose(),
-        base_path(env),
-        max_age_secs.max(0),
-        if secure { "; Secure" } else { "" }
-    )
+) -> HeaderValue {
+    Cookie::new(cookie_name(env), secret.expose())
+        .path(base_path(env))
+        .max_age(u64::try_from(max_age_secs).unwrap_or(0))
+        .secure(secure)
+        .to_header()
 }
 
-pub fn clear_cookie(env: Environment, secure: bool) -> String {
-    format!(
-        "{}=; Path={}; HttpOnly; SameSite=Lax; Max-Age=0{}",
-        cookie_name(env),
-        base_path(env),
-        if secure { "; Secure" } else { "" }
-    )
+/// `Set-Cookie` that ends an environment's session in the browser.
+pub fn clear_cookie(env: Environment, secure: bool) -> HeaderValue {
+    Cookie::removal(cookie_name(env))
+        .path(base_path(env))
+        .secure(secure)
+        .to_header()
 }
 
 /// Verifies an identity token of this environment's product, opens a session and records the

@@ -52,10 +52,7 @@ impl From<Vec<FieldError>> for InteropError {
 
 impl InteropError {
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        InteropError::Invalid(vec![FieldError {
-            field: field.to_string(),
-            message: message.into(),
-        }])
+        InteropError::Invalid(vec![FieldError::new(field, message)])
     }
 
     pub fn status(&self) -> StatusCode {
@@ -84,13 +81,7 @@ impl InteropError {
             Self::NotFound => Problem::not_found(),
             Self::Csrf => Problem::new(StatusCode::FORBIDDEN, "csrf", "Forbidden")
                 .with_detail("missing or wrong CSRF token"),
-            Self::Invalid(errors) => {
-                let mut p = Problem::bad_request("invalid_payload", self.to_string());
-                for e in errors {
-                    p = p.with_invalid_param(e.field.clone(), e.message.clone());
-                }
-                p
-            }
+            Self::Invalid(errors) => platform::web::invalid(errors),
             Self::Conflict(code, why) => Problem::conflict(code, why.clone()),
             Self::Unavailable(why) => {
                 tracing::error!(detail = %why, "unavailable");

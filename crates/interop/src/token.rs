@@ -14,7 +14,6 @@ use platform::client_addr::ClientAddr;
 use platform::jwt::{now_secs, sign_with_header};
 use platform::rate_limit::Decision;
 use serde::Serialize;
-use serde_json::{Value, json};
 
 use crate::model::Role;
 use crate::model::client::{ClientKind, may_see};
@@ -31,8 +30,9 @@ const TOO_MANY: &str = "015-0009";
 const FAILED: &str = "015-0000";
 
 /// The problem document of the reference (`authorizationServerApi.yml`).
-#[derive(Serialize)]
-struct TokenProblem<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = InteropTokenProblem)]
+pub struct TokenProblem<'a> {
     #[serde(rename = "type")]
     kind: &'a str,
     status: u16,
@@ -43,8 +43,10 @@ struct TokenProblem<'a> {
     errors: [ProblemError<'a>; 1],
 }
 
-#[derive(Serialize)]
-struct ProblemError<'a> {
+/// The reference's `ProblemError`: a code `^[0-9]{3}-[0-9]{4}$` and its explanation.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = InteropProblemError)]
+pub struct ProblemError<'a> {
     code: &'a str,
     detail: &'a str,
 }
@@ -119,11 +121,17 @@ fn failed(env: &str, why: &dyn std::fmt::Display) -> Response {
     response
 }
 
-/// The answer of the reference (`authorizationServerApi.yml`).
-#[derive(Serialize)]
-struct TokenResponse<'a> {
+/// The answer of the reference (`authorizationServerApi.yml`): its
+/// `ClientCredentialsResponse`.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = InteropTokenResponse)]
+pub struct TokenResponse<'a> {
+    /// The voucher (a JWS).
     access_token: &'a str,
+    /// `Bearer`.
+    #[schema(example = "Bearer")]
     token_type: &'static str,
+    /// Seconds.
     expires_in: i64,
 }
 
@@ -346,7 +354,8 @@ pub async fn token(
 
 /// What the debug tool reports: the client's kind when known, and each step PASSED, FAILED
 /// (with the reason) or SKIPPED after a failure.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = InteropDiagnosis)]
 #[serde(rename_all = "camelCase")]
 pub struct Diagnosis {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -356,18 +365,34 @@ pub struct Diagnosis {
     pub result: &'static str,
     /// `{<step>: {result, failures}}`, written in the order the steps run.
     #[serde(serialize_with = "in_step_order")]
-    pub steps: Value,
+    #[schema(value_type = std::collections::BTreeMap<String, StepReport>)]
+    pub steps: Vec<(Step, StepReport)>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<Failure>,
 }
 
-/// serde_json's maps sort their keys: the steps are written in [`Step::ALL`]'s order instead.
-fn in_step_order<S: serde::Serializer>(steps: &Value, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.collect_map(
-        Step::ALL
-            .iter()
-            .filter_map(|step| steps.get(step.as_str()).map(|v| (step.as_str(), v))),
-    )
+/// How one step went: PASSED, FAILED (with its failure) or SKIPPED after a failure.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = InteropStepReport)]
+pub struct StepReport {
+    pub result: &'static str,
+    pub failures: Vec<StepFailure>,
+}
+
+/// Why a step failed.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = InteropStepFailure)]
+pub struct StepFailure {
+    pub code: &'static str,
+    pub reason: String,
+}
+
+/// The steps as a JSON object, in the order they run.
+fn in_step_order<S: serde::Serializer>(
+    steps: &[(Step, StepReport)],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(steps.iter().map(|(step, report)| (step.as_str(), report)))
 }
 
 /// Why the debug tool will not say.
@@ -450,18 +475,30 @@ pub async fn diagnose(
             }
         }
     };
-    let mut steps = serde_json::Map::new();
+    let mut steps = Vec::with_capacity(Step::ALL.len());
     let mut seen_failure = false;
     for step in Step::ALL {
-        let entry = match &failure {
+        let report = match &failure {
             Some(f) if f.step == step => {
                 seen_failure = true;
-                json!({"result": "FAILED", "failures": [{"code": f.code, "reason": f.reason}]})
+                StepReport {
+                    result: "FAILED",
+                    failures: vec![StepFailure {
+                        code: f.code,
+                        reason: f.reason.clone(),
+                    }],
+                }
             }
-            _ if seen_failure => json!({"result": "SKIPPED", "failures": []}),
-            _ => json!({"result": "PASSED", "failures": []}),
+            _ if seen_failure => StepReport {
+                result: "SKIPPED",
+                failures: Vec::new(),
+            },
+            _ => StepReport {
+                result: "PASSED",
+                failures: Vec::new(),
+            },
         };
-        steps.insert(step.as_str().to_string(), entry);
+        steps.push((step, report));
     }
     Ok(Ok(Diagnosis {
         client_kind,
@@ -471,7 +508,7 @@ pub async fn diagnose(
         } else {
             "PASSED"
         },
-        steps: Value::Object(steps),
+        steps,
         failure,
     }))
 }

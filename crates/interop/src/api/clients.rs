@@ -2,12 +2,14 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use serde_json::{Value, json};
-use std::collections::HashMap;
+use platform::web::{self, Query};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 
-use super::json_body;
+use super::check;
 use crate::auth::Member;
 use crate::error::InteropError;
 use crate::model::client::{self as rules, ClientInput, ClientKind};
@@ -25,13 +27,28 @@ pub fn caller(m: &Member) -> Caller<'_> {
     }
 }
 
+/// A new client.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[schema(as = InteropClientRequest)]
+pub struct ClientRequest {
+    /// 5 to 60 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// At most 250 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// User ids of people who entered the environment for the institution.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub members: Option<Vec<String>>,
+}
+
 async fn create(
     state: &EnvState,
     m: &Member,
     kind: ClientKind,
-    body: &Bytes,
+    body: &ClientRequest,
 ) -> Result<(StatusCode, Json<Client>), InteropError> {
-    let input = ClientInput::parse(&json_body(body)?)?;
+    let input = check(body, ClientInput::parse)?;
     let c = clients::create(&state.platform.db, state.env, caller(m), kind, &input).await?;
     Ok((StatusCode::CREATED, Json(c)))
 }
@@ -40,7 +57,7 @@ async fn create(
 pub async fn create_consumer(
     State(state): State<EnvState>,
     m: Member,
-    body: Bytes,
+    web::Json(body): web::Json<ClientRequest>,
 ) -> Result<(StatusCode, Json<Client>), InteropError> {
     create(&state, &m, ClientKind::Consumer, &body).await
 }
@@ -49,26 +66,46 @@ pub async fn create_consumer(
 pub async fn create_api(
     State(state): State<EnvState>,
     m: Member,
-    body: Bytes,
+    web::Json(body): web::Json<ClientRequest>,
 ) -> Result<(StatusCode, Json<Client>), InteropError> {
     create(&state, &m, ClientKind::Api, &body).await
+}
+
+/// `GET /api/clients?kind=`
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ClientsQuery {
+    /// `CONSUMER` or `API` (all when absent).
+    pub kind: Option<String>,
+}
+
+/// The institution's clients the caller may see.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InteropClients)]
+#[serde(rename_all = "camelCase")]
+pub struct Clients {
+    pub results: Vec<Client>,
+    pub total_count: usize,
 }
 
 /// `GET /api/clients?kind=CONSUMER|API`
 pub async fn list(
     State(state): State<EnvState>,
     m: Member,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, InteropError> {
-    let kind = match q.get("kind").map(String::as_str) {
+    Query(q): Query<ClientsQuery>,
+) -> Result<Json<Clients>, InteropError> {
+    let kind = match q.kind.as_deref() {
         None | Some("") => None,
         Some(k) => Some(
             ClientKind::parse(k)
                 .ok_or_else(|| InteropError::invalid("kind", "must be CONSUMER or API"))?,
         ),
     };
-    let list = clients::list(&state.platform.db, state.env, caller(&m), kind).await?;
-    Ok(Json(json!({ "results": list, "totalCount": list.len() })))
+    let results = clients::list(&state.platform.db, state.env, caller(&m), kind).await?;
+    Ok(Json(Clients {
+        total_count: results.len(),
+        results,
+    }))
 }
 
 /// `GET /api/clients/{id}`
@@ -113,24 +150,31 @@ pub async fn remove_member(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A purpose to link to a client.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(as = InteropPurposeLink)]
+#[serde(rename_all = "camelCase")]
+pub struct PurposeLink {
+    /// The purpose's id (a UUID).
+    pub purpose_id: Option<String>,
+}
+
 /// `POST /api/clients/{id}/purposes` `{"purposeId"}`
 pub async fn link_purpose(
     State(state): State<EnvState>,
     m: Member,
     Path(id): Path<String>,
-    body: Bytes,
+    web::Json(body): web::Json<PurposeLink>,
 ) -> Result<Json<Client>, InteropError> {
-    let payload = json_body(&body)?;
-    let purpose_id = match payload.get("purposeId") {
-        Some(Value::String(p)) if uuid_shape(p) => p.clone(),
-        Some(Value::String(_)) => {
+    let purpose_id = match body.purpose_id {
+        Some(p) if uuid_shape(&p) => p,
+        Some(_) => {
             return Err(InteropError::invalid(
                 "purposeId",
                 "must be a purpose id (UUID)",
             ));
         }
-        None | Some(Value::Null) => return Err(InteropError::invalid("purposeId", "is required")),
-        Some(_) => return Err(InteropError::invalid("purposeId", "must be a string")),
+        None => return Err(InteropError::invalid("purposeId", "is required")),
     };
     Ok(Json(
         clients::link_purpose(&state.platform.db, state.env, caller(&m), &id, &purpose_id).await?,
@@ -147,24 +191,55 @@ pub async fn unlink_purpose(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A client's public keys.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InteropKeys)]
+pub struct Keys {
+    pub keys: Vec<Key>,
+}
+
 /// `GET /api/clients/{id}/keys`
 pub async fn list_keys(
     State(state): State<EnvState>,
     m: Member,
     Path(id): Path<String>,
-) -> Result<Json<Value>, InteropError> {
+) -> Result<Json<Keys>, InteropError> {
     let keys = clients::list_keys(&state.platform.db, state.env, caller(&m), &id).await?;
-    Ok(Json(json!({ "keys": keys })))
+    Ok(Json(Keys { keys }))
 }
+
+/// One public key to upload.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[schema(as = InteropKeyRequest)]
+pub struct KeyRequest {
+    /// The base64 of a PEM RSA public key of at least 2048 bits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// `SIG`.
+    #[serde(rename = "use", skip_serializing_if = "Option::is_none")]
+    pub use_: Option<String>,
+    /// `RS256`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alg: Option<String>,
+    /// 5 to 60 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// The keys of an upload: a list of 1 to 10.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[schema(as = InteropKeyUpload)]
+#[serde(transparent)]
+pub struct KeyUpload(pub Vec<KeyRequest>);
 
 /// `POST /api/clients/{id}/keys` `[{key, use, alg, name}]`
 pub async fn add_keys(
     State(state): State<EnvState>,
     m: Member,
     Path(id): Path<String>,
-    body: Bytes,
-) -> Result<(StatusCode, Json<Value>), InteropError> {
-    let keys = rules::parse_keys(&json_body(&body)?)?;
+    web::Json(body): web::Json<KeyUpload>,
+) -> Result<(StatusCode, Json<Keys>), InteropError> {
+    let keys = check(&body, rules::parse_keys)?;
     let added = clients::add_keys(
         &state.platform.db,
         state.env,
@@ -174,15 +249,18 @@ pub async fn add_keys(
         state.max_keys_per_client,
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(json!({ "keys": added }))))
+    Ok((StatusCode::CREATED, Json(Keys { keys: added })))
 }
 
-fn key_json(k: &Key) -> Value {
-    let mut v = serde_json::to_value(k).unwrap_or(Value::Null);
-    if let Value::Object(map) = &mut v {
-        map.insert("jwk".into(), k.jwk());
-    }
-    v
+/// A public key with its JWK.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InteropKeyWithJwk)]
+pub struct KeyWithJwk {
+    #[serde(flatten)]
+    pub key: Key,
+    /// `kty`, `kid`, `use`, `alg`, `n`, `e`.
+    #[schema(value_type = Object)]
+    pub jwk: Value,
 }
 
 /// `GET /api/clients/{id}/keys/{kid}`: the key, with its JWK.
@@ -190,9 +268,10 @@ pub async fn get_key(
     State(state): State<EnvState>,
     m: Member,
     Path((id, kid)): Path<(String, String)>,
-) -> Result<Json<Value>, InteropError> {
-    let k = clients::get_key(&state.platform.db, state.env, caller(&m), &id, &kid).await?;
-    Ok(Json(key_json(&k)))
+) -> Result<Json<KeyWithJwk>, InteropError> {
+    let key = clients::get_key(&state.platform.db, state.env, caller(&m), &id, &kid).await?;
+    let jwk = key.jwk();
+    Ok(Json(KeyWithJwk { key, jwk }))
 }
 
 /// `DELETE /api/clients/{id}/keys/{kid}`
@@ -205,7 +284,6 @@ pub async fn delete_key(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The debug tool is for the consumer's admin and security users.
 /// The debug tool's caller.
 pub fn inspector(m: &Member) -> token::Inspector<'_> {
     token::Inspector {
@@ -232,20 +310,7 @@ fn debug_form(headers: &HeaderMap, body: &Bytes) -> Result<TokenForm, InteropErr
     if !json {
         return Ok(TokenForm::parse(body));
     }
-    let v = json_body(body)?;
-    let field = |name: &str| -> Result<Option<String>, InteropError> {
-        match v.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(InteropError::invalid(name, "must be a string")),
-        }
-    };
-    Ok(TokenForm {
-        client_id: field("client_id")?,
-        client_assertion: field("client_assertion")?,
-        client_assertion_type: field("client_assertion_type")?,
-        grant_type: field("grant_type")?,
-    })
+    platform::web::parse_json::<TokenForm>(body).map_err(|e| InteropError::Invalid(vec![e]))
 }
 
 /// `POST /api/tools/validateTokenGeneration`: the token endpoint's checks on a pasted

@@ -18,7 +18,8 @@ pub const MEMBERS_MAX: usize = 100;
 
 /// A CONSUMER client obtains vouchers for e-services (through a purpose); an API client
 /// obtains the platform's own (m2m) token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = InteropClientKind)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum ClientKind {
     Consumer,

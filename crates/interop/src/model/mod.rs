@@ -34,22 +34,8 @@ pub use risk_analysis::{RiskAnalysisForm, RiskAnswers};
 use serde::{Deserialize, Serialize};
 
 /// One invalid field, named by its JSON path (`dailyCallsPerConsumer`, `answers.purpose`,
-/// `audience[2]`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
-#[error("{field}: {message}")]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
+/// `audience[2]`): the platform's own.
+pub use platform::FieldError;
 
 /// An action the current state does not allow, with a stable code and a message that says
 /// why.
@@ -178,6 +164,16 @@ pub fn may_manage_eservices(roles: &[Role]) -> bool {
 /// creates clients and links purposes to them.
 pub fn may_act_as_consumer(roles: &[Role]) -> bool {
     roles.contains(&Role::Admin)
+}
+
+/// Acts on an agreement or a purpose for the caller's side of it: the consumer's admin when
+/// the caller's institution is the consumer, else the producer's admin or api operator.
+pub fn may_act_as_party(roles: &[Role], caller: &str, consumer_id: &str) -> bool {
+    if caller == consumer_id {
+        may_act_as_consumer(roles)
+    } else {
+        may_manage_eservices(roles)
+    }
 }
 
 /// Uploads and deletes keys (a `security` user only on the clients it belongs to, which the

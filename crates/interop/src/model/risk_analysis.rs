@@ -18,7 +18,8 @@ use super::read::{Reader, check_length, join};
 pub const FORM_VERSION: &str = "1.0";
 pub const TEXT_MAX: usize = 2000;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = InteropRiskAnalysisForm)]
 #[serde(rename_all = "camelCase")]
 pub struct RiskAnalysisForm {
     pub version: &'static str,
@@ -31,7 +32,8 @@ impl RiskAnalysisForm {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = InteropQuestion)]
 #[serde(rename_all = "camelCase")]
 pub struct Question {
     pub id: &'static str,
@@ -45,7 +47,8 @@ pub struct Question {
     pub depends_on: Option<Dependency>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = InteropQuestionKind)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum QuestionKind {
     /// Exactly one of the options.
@@ -56,7 +59,8 @@ pub enum QuestionKind {
     Text,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = InteropChoice)]
 #[serde(rename_all = "camelCase")]
 pub struct Choice {
     pub value: &'static str,
@@ -65,7 +69,8 @@ pub struct Choice {
 }
 
 /// The question is asked only when the answer to `question` includes `value`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = InteropDependency)]
 #[serde(rename_all = "camelCase")]
 pub struct Dependency {
     pub question: &'static str,
@@ -73,7 +78,8 @@ pub struct Dependency {
 }
 
 /// Checked answers, in the shape they are received, stored and returned.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = InteropRiskAnswers)]
 #[serde(rename_all = "camelCase")]
 pub struct RiskAnswers {
     pub version: String,

@@ -16,7 +16,8 @@ pub const GRANT_TYPE: &str = "client_credentials";
 pub const MAX_ASSERTION_BYTES: usize = platform::jwt::MAX_TOKEN_BYTES;
 
 /// The four steps of the check, as the debug tool reports them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = InteropStep)]
 #[serde(rename_all = "camelCase")]
 pub enum Step {
     ClientAssertionValidation,
@@ -45,7 +46,8 @@ impl Step {
 
 /// Why a token request was refused: the step, a stable code and an explanation for the
 /// consumer's technicians (never sent by the token endpoint itself).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = InteropFailure)]
 pub struct Failure {
     pub step: Step,
     pub code: &'static str,
@@ -75,12 +77,25 @@ pub struct Policy {
     pub max_lifetime_secs: Option<i64>,
 }
 
-/// The form of `POST /token.oauth2`, as sent.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The form of `POST /token.oauth2`, as sent (the reference's `AccessTokenRequest`; every
+/// field is read leniently here, the checks name what is missing or wrong).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[schema(as = InteropTokenForm)]
 pub struct TokenForm {
+    /// The client's id (a UUID); optional, the assertion's `sub` names it too.
+    #[schema(nullable = false, example = "e58035ce-c753-4f72-b613-46f8a17b71cc")]
     pub client_id: Option<String>,
+    /// The client assertion: a JWT signed with one of the client's keys.
+    #[schema(required = true, nullable = false)]
     pub client_assertion: Option<String>,
+    /// `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`.
+    #[schema(
+        required = true,
+        example = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+    )]
     pub client_assertion_type: Option<String>,
+    /// `client_credentials`.
+    #[schema(required = true, nullable = false, example = "client_credentials")]
     pub grant_type: Option<String>,
 }
 

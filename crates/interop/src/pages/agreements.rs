@@ -2,6 +2,7 @@
 //! page with the actions this person may take, each a POST form; a refusal is shown on the
 //! page.
 
+use platform::Timestamp;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -15,7 +16,7 @@ use platform::layout::Page;
 
 use super::view::{
     StateView, agreement_state, flash, localize_error, localize_field, policy_key, query,
-    shown_in_place, when,
+    shown_in_place,
 };
 use super::{On, PageError, Pairs, Shell, render, see_other, value};
 use crate::error::InteropError;
@@ -36,7 +37,7 @@ pub struct AgreementLine {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "interop_agreements.html")]
+#[template(path = "agreements.html")]
 pub struct AgreementsPage {
     page: Page,
     shell: Shell,
@@ -68,7 +69,7 @@ async fn list(
                 a.producer_name.clone()
             },
             state: agreement_state(a.state_value),
-            updated: when(lang, a.updated_at),
+            updated: Timestamp(a.updated_at).for_people(lang),
         })
         .collect();
     let flash = flash(&on.page, &q);
@@ -132,18 +133,9 @@ impl Allowed {
     }
 }
 
-/// The role a person needs on this agreement: the consumer's admin, or the producer's admin or
-/// api operator (as the API's `may_act`).
-fn may_act(on: &On, a: &Agreement) -> bool {
-    if a.consumer_id == on.institution() {
-        rules::may_act_as_consumer(&on.member.roles)
-    } else {
-        rules::may_manage_eservices(&on.member.roles)
-    }
-}
-
+/// What the caller may do on it, from their side's role and its state.
 fn allowed(on: &On, a: &Agreement, newest: Option<(u32, String)>) -> Allowed {
-    if !may_act(on, a) {
+    if !on.may_act_as_party(&a.consumer_id) {
         return Allowed::default();
     }
     let caller = on.institution();
@@ -170,7 +162,7 @@ fn allowed(on: &On, a: &Agreement, newest: Option<(u32, String)>) -> Allowed {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "interop_agreement.html")]
+#[template(path = "agreement.html")]
 pub struct AgreementPage {
     page: Page,
     shell: Shell,
@@ -261,8 +253,8 @@ async fn detail(
             suspended_by_producer: a.suspended_by_producer,
             consumer_notes: a.consumer_notes.clone(),
             rejection_reason: a.rejection_reason.clone(),
-            created: when(lang, a.created_at),
-            updated: when(lang, a.updated_at),
+            created: Timestamp(a.created_at).for_people(lang),
+            updated: Timestamp(a.updated_at).for_people(lang),
             id: a.id,
             as_consumer,
             allowed,
@@ -311,7 +303,7 @@ pub async fn act(
     let pairs = on.form(form)?;
     let kind = value(&pairs, "action").to_string();
     let reason_raw = value(&pairs, "reason").to_string();
-    if !may_act(&on, &a) {
+    if !on.may_act_as_party(&a.consumer_id) {
         let message = on.page.t("interop.agreement.not_allowed").to_string();
         let outcome = Outcome {
             error: Some(message),

@@ -1,6 +1,7 @@
 //! "Catalogo e-service": the published e-services with a search box, an e-service's page with
 //! its active version, and the subscription ("Crea richiesta di fruizione").
 
+use platform::Timestamp;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -12,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use platform::layout::Page;
 
-use super::view::{StateView, descriptor_state, grouped, localize_error, policy_key, query, when};
+use super::view::{StateView, descriptor_state, grouped, localize_error, policy_key, query};
 use super::{On, PageError, Pairs, Shell, render, see_other, value};
 use crate::error::InteropError;
 use crate::model as rules;
@@ -34,7 +35,7 @@ pub struct CatalogLine {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "interop_catalog.html")]
+#[template(path = "catalog.html")]
 pub struct CatalogPage {
     page: Page,
     shell: Shell,
@@ -114,7 +115,7 @@ pub struct ExistingAgreement {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "interop_eservice.html")]
+#[template(path = "eservice.html")]
 pub struct EServicePage {
     page: Page,
     shell: Shell,
@@ -179,7 +180,7 @@ async fn detail(
         policy_key: policy_key(d.agreement_approval_policy),
         policy: d.agreement_approval_policy,
         server_urls: d.server_urls.clone(),
-        published_at: d.published_at.map(|t| when(lang, t)),
+        published_at: d.published_at.map(|t| Timestamp(t).for_people(lang)),
     });
     let may_subscribe = rules::may_act_as_consumer(&on.member.roles);
     let own = e.producer_id == on.institution();

@@ -5,9 +5,10 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use platform::Timestamp;
 use platform::layout::Page;
 
-use super::view::{StateView, descriptor_state, grouped, policy_key, when};
+use super::view::{StateView, descriptor_state, grouped, policy_key};
 use super::{On, PageError, Shell, render};
 use crate::error::InteropError;
 use crate::model as rules;
@@ -37,7 +38,7 @@ pub struct EServiceLine {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "interop_eservices.html")]
+#[template(path = "eservices.html")]
 pub struct EServicesPage {
     page: Page,
     shell: Shell,
@@ -78,7 +79,7 @@ pub async fn list(State(state): State<EnvState>, on: On) -> Result<Response, Pag
                     daily_calls_total: grouped(lang, d.daily_calls_total),
                     voucher_lifespan: grouped(lang, d.voucher_lifespan),
                     audience: d.audience.join(", "),
-                    published_at: d.published_at.map(|t| when(lang, t)),
+                    published_at: d.published_at.map(|t| Timestamp(t).for_people(lang)),
                 })
                 .collect(),
         })

@@ -11,7 +11,6 @@ use axum::extract::rejection::FormRejection;
 use axum::http::StatusCode;
 use axum::response::Response;
 use platform::layout::Page;
-use serde_json::Value;
 
 use super::view::FormErrors;
 use super::{On, PageError, Pairs, Shell, render, value};
@@ -41,7 +40,7 @@ pub struct Verdict {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "interop_debug.html")]
+#[template(path = "debug.html")]
 pub struct DebugPage {
     page: Page,
     shell: Shell,
@@ -81,25 +80,17 @@ fn result_view(result: &str) -> (&'static str, &'static str) {
 }
 
 fn verdict(d: &token::Diagnosis) -> Verdict {
-    let steps = Step::ALL
+    let steps = d
+        .steps
         .iter()
-        .map(|step| {
-            let entry = d.steps.get(step.as_str()).cloned().unwrap_or(Value::Null);
-            let result = entry["result"].as_str().unwrap_or("SKIPPED").to_string();
+        .map(|(step, report)| {
+            let result = report.result.to_string();
             let (result_key, badge) = result_view(&result);
-            let failures = entry["failures"]
-                .as_array()
-                .map(|list| {
-                    list.iter()
-                        .map(|f| {
-                            (
-                                f["code"].as_str().unwrap_or_default().to_string(),
-                                f["reason"].as_str().unwrap_or_default().to_string(),
-                            )
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
+            let failures = report
+                .failures
+                .iter()
+                .map(|f| (f.code.to_string(), f.reason.clone()))
+                .collect();
             StepLine {
                 name: step.as_str(),
                 label_key: step_label(*step),

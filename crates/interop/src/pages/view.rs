@@ -11,19 +11,6 @@ use platform::layout::Page;
 use crate::error::InteropError;
 use crate::model::{AgreementState, DescriptorState, FieldError, PurposeVersionState};
 
-/// A date and time as people read it (UTC, said so).
-pub fn when(lang: Lang, ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rest = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    let (hh, mm) = (rest / 3600, (rest % 3600) / 60);
-    match lang {
-        Lang::It => format!("{d:02}/{m:02}/{y} {hh:02}:{mm:02} UTC"),
-        Lang::En => format!("{y}-{m:02}-{d:02} {hh:02}:{mm:02} UTC"),
-    }
-}
-
 /// A whole number with its thousands grouped as people write it (10.000 / 10,000).
 pub fn grouped(lang: Lang, n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
@@ -39,20 +26,6 @@ pub fn grouped(lang: Lang, n: i64) -> String {
         out.push(c);
     }
     if n < 0 { format!("-{out}") } else { out }
-}
-
-/// The proleptic Gregorian date of a count of days since 1970-01-01 (H. Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 /// A state as shown: its label key, its badge class and its raw value.
@@ -310,13 +283,21 @@ pub fn flash(page: &Page, q: &HashMap<String, String>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use platform::Timestamp;
 
     #[test]
-    fn dates_are_civil() {
-        assert_eq!(when(Lang::It, 0), "01/01/1970 00:00 UTC");
+    fn dates_are_civil_in_rome() {
+        // The pages show dates through `platform::Timestamp::for_people`: Rome's local time.
+        assert_eq!(Timestamp(0).for_people(Lang::It), "01/01/1970 01:00");
         // 2024-02-29 13:05 UTC
-        assert_eq!(when(Lang::En, 1_709_211_900_000), "2024-02-29 13:05 UTC");
-        assert_eq!(when(Lang::It, 1_709_211_900_000), "29/02/2024 13:05 UTC");
+        assert_eq!(
+            Timestamp(1_709_211_900_000).for_people(Lang::En),
+            "29/02/2024 14:05"
+        );
+        assert_eq!(
+            Timestamp(1_709_211_900_000).for_people(Lang::It),
+            "29/02/2024 14:05"
+        );
     }
 
     #[test]

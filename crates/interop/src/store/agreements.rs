@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::catalogue::{self, EService};
-use super::{Tenant, corrupt, lock, new_id};
+use super::{Shared, Tenant, corrupt, lock, new_id};
 use crate::error::InteropError;
 use crate::model::agreement::{self, Change};
 use crate::model::{
@@ -15,7 +15,8 @@ use crate::model::{
 };
 
 /// An agreement as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = InteropAgreement)]
 #[serde(rename_all = "camelCase")]
 pub struct Agreement {
     pub id: String,
@@ -88,6 +89,12 @@ fn row(r: &AnyRow) -> Result<Agreement, sqlx::Error> {
     })
 }
 
+const SHARED: Shared = Shared {
+    columns: COLUMNS,
+    from: FROM,
+    alias: "a",
+};
+
 /// One agreement the caller's institution is a party to (any other is not found).
 pub async fn get(
     db: &Db,
@@ -95,18 +102,11 @@ pub async fn get(
     caller: &str,
     id: &str,
 ) -> Result<Agreement, InteropError> {
-    let found = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM {FROM} WHERE a.env = $1 AND a.id = $2"
-    ))
-    .bind(env.as_str())
-    .bind(id)
-    .fetch_optional(db.reader())
-    .await?;
+    let found = SHARED.one(db, env, caller, id).await?;
     found
         .as_ref()
         .map(row)
         .transpose()?
-        .filter(|a| a.consumer_id == caller || a.producer_id == caller)
         .ok_or(InteropError::NotFound)
 }
 
@@ -118,19 +118,7 @@ pub async fn list(
     institution_id: &str,
     as_producer: bool,
 ) -> Result<Vec<Agreement>, InteropError> {
-    let column = if as_producer {
-        "a.producer_id"
-    } else {
-        "a.consumer_id"
-    };
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM {FROM} WHERE a.env = $1 AND {column} = $2 \
-         ORDER BY a.updated_at DESC, a.id"
-    ))
-    .bind(env.as_str())
-    .bind(institution_id)
-    .fetch_all(db.reader())
-    .await?;
+    let rows = SHARED.of_side(db, env, institution_id, as_producer).await?;
     rows.iter()
         .map(row)
         .collect::<Result<_, _>>()
@@ -230,19 +218,11 @@ async fn locked(
     caller: &str,
     id: &str,
 ) -> Result<Agreement, InteropError> {
-    let found = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM {FROM} WHERE a.env = $1 AND a.id = $2{}",
-        lock(db, "a")
-    ))
-    .bind(env.as_str())
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?;
+    let found = SHARED.locked(db, tx, env, caller, id).await?;
     found
         .as_ref()
         .map(row)
         .transpose()?
-        .filter(|a| a.consumer_id == caller || a.producer_id == caller)
         .ok_or(InteropError::NotFound)
 }
 

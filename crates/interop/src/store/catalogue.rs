@@ -13,7 +13,8 @@ use crate::model::{
 };
 
 /// A version of an e-service.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = InteropDescriptor)]
 #[serde(rename_all = "camelCase")]
 pub struct Descriptor {
     pub id: String,
@@ -45,7 +46,8 @@ pub struct Descriptor {
 }
 
 /// An e-service with its versions (oldest first).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = InteropEService)]
 #[serde(rename_all = "camelCase")]
 pub struct EService {
     pub id: String,

@@ -14,7 +14,8 @@ use crate::model::client::{self as rules, ClientInput, ClientKind, KEY_ALG, KEY_
 use crate::model::{AgreementState, Environment, PurposeVersionState, Role, purpose};
 
 /// A client as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = InteropClient)]
 #[serde(rename_all = "camelCase")]
 pub struct Client {
     pub id: String,
@@ -33,7 +34,8 @@ pub struct Client {
 }
 
 /// A public key of a client.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = InteropKey)]
 #[serde(rename_all = "camelCase")]
 pub struct Key {
     pub kid: String,

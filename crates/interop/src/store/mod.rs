@@ -32,6 +32,97 @@ pub(crate) fn lock(db: &Db, alias: &str) -> String {
     }
 }
 
+/// The records two institutions share, a consumer and a producer (agreements, purposes):
+/// their columns, their tables and the alias of the one with `env`, `id`, `consumer_id` and
+/// `producer_id`.
+pub(crate) struct Shared {
+    pub columns: &'static str,
+    pub from: &'static str,
+    pub alias: &'static str,
+}
+
+impl Shared {
+    /// The record `id` when the caller's institution is a party to it.
+    pub async fn one(
+        &self,
+        db: &Db,
+        env: Environment,
+        caller: &str,
+        id: &str,
+    ) -> Result<Option<sqlx::any::AnyRow>, sqlx::Error> {
+        let Shared {
+            columns,
+            from,
+            alias: t,
+        } = self;
+        sqlx::query(&format!(
+            "SELECT {columns} FROM {from} WHERE {t}.env = $1 AND {t}.id = $2 \
+             AND ({t}.consumer_id = $3 OR {t}.producer_id = $3)"
+        ))
+        .bind(env.as_str())
+        .bind(id)
+        .bind(caller)
+        .fetch_optional(db.reader())
+        .await
+    }
+
+    /// The record `id` when the caller's institution is a party to it, locked for the rest of
+    /// the transaction (on PostgreSQL; SQLite's writer is one at a time).
+    pub async fn locked(
+        &self,
+        db: &Db,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        env: Environment,
+        caller: &str,
+        id: &str,
+    ) -> Result<Option<sqlx::any::AnyRow>, sqlx::Error> {
+        let Shared {
+            columns,
+            from,
+            alias: t,
+        } = self;
+        sqlx::query(&format!(
+            "SELECT {columns} FROM {from} WHERE {t}.env = $1 AND {t}.id = $2 \
+             AND ({t}.consumer_id = $3 OR {t}.producer_id = $3){}",
+            lock(db, t)
+        ))
+        .bind(env.as_str())
+        .bind(id)
+        .bind(caller)
+        .fetch_optional(&mut **tx)
+        .await
+    }
+
+    /// The records of the institution as the consumer, or (`as_producer`) as the producer,
+    /// newest first.
+    pub async fn of_side(
+        &self,
+        db: &Db,
+        env: Environment,
+        institution_id: &str,
+        as_producer: bool,
+    ) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error> {
+        let Shared {
+            columns,
+            from,
+            alias: t,
+        } = self;
+        let side = if as_producer {
+            "producer_id"
+        } else {
+            "consumer_id"
+        };
+        sqlx::query(&format!(
+            "SELECT {columns} FROM {from} WHERE {t}.env = $1 AND {t}.{side} = $2 \
+             ORDER BY {t}.updated_at DESC, {t}.id"
+        ))
+        .bind(env.as_str())
+        .bind(institution_id)
+        .fetch_all(db.reader())
+        .await
+    }
+}
+
 /// The institution a caller works for, as its identity token says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Tenant {
@@ -42,7 +133,8 @@ pub struct Tenant {
 
 /// A person who entered the environment for an institution, with the roles of their latest
 /// entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = InteropPerson)]
 #[serde(rename_all = "camelCase")]
 pub struct Person {
     pub user_id: String,

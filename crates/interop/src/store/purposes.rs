@@ -6,7 +6,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::{Tenant, corrupt, lock, new_id};
+use super::{Shared, Tenant, corrupt, new_id};
 use crate::error::InteropError;
 use crate::model::purpose::{self, VersionChange};
 use crate::model::{
@@ -15,7 +15,8 @@ use crate::model::{
 };
 
 /// A version of a purpose.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = InteropVersion)]
 #[serde(rename_all = "camelCase")]
 pub struct Version {
     pub id: String,
@@ -31,7 +32,8 @@ pub struct Version {
 }
 
 /// A purpose as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = InteropPurpose)]
 #[serde(rename_all = "camelCase")]
 pub struct Purpose {
     pub id: String,
@@ -131,6 +133,12 @@ where
     .collect()
 }
 
+const SHARED: Shared = Shared {
+    columns: COLUMNS,
+    from: FROM,
+    alias: "p",
+};
+
 /// One purpose the caller's institution is a party to (consumer or producer).
 pub async fn get(
     db: &Db,
@@ -138,18 +146,11 @@ pub async fn get(
     caller: &str,
     id: &str,
 ) -> Result<Purpose, InteropError> {
-    let found = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM {FROM} WHERE p.env = $1 AND p.id = $2"
-    ))
-    .bind(env.as_str())
-    .bind(id)
-    .fetch_optional(db.reader())
-    .await?;
+    let found = SHARED.one(db, env, caller, id).await?;
     let mut p = found
         .as_ref()
         .map(purpose_row)
         .transpose()?
-        .filter(|p| p.consumer_id == caller || p.producer_id == caller)
         .ok_or(InteropError::NotFound)?;
     p.versions = versions(db.reader(), &p.id).await?;
     Ok(p)
@@ -162,19 +163,7 @@ pub async fn list(
     institution_id: &str,
     as_producer: bool,
 ) -> Result<Vec<Purpose>, InteropError> {
-    let column = if as_producer {
-        "p.producer_id"
-    } else {
-        "p.consumer_id"
-    };
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM {FROM} WHERE p.env = $1 AND {column} = $2 \
-         ORDER BY p.updated_at DESC, p.id"
-    ))
-    .bind(env.as_str())
-    .bind(institution_id)
-    .fetch_all(db.reader())
-    .await?;
+    let rows = SHARED.of_side(db, env, institution_id, as_producer).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         let mut p = purpose_row(r)?;
@@ -312,19 +301,11 @@ async fn locked(
     caller: &str,
     id: &str,
 ) -> Result<Purpose, InteropError> {
-    let found = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM {FROM} WHERE p.env = $1 AND p.id = $2{}",
-        lock(db, "p")
-    ))
-    .bind(env.as_str())
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?;
+    let found = SHARED.locked(db, tx, env, caller, id).await?;
     let mut p = found
         .as_ref()
         .map(purpose_row)
         .transpose()?
-        .filter(|p| p.consumer_id == caller || p.producer_id == caller)
         .ok_or(InteropError::NotFound)?;
     p.versions = versions(&mut **tx, &p.id).await?;
     Ok(p)

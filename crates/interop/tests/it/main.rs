@@ -8,6 +8,7 @@ mod agreements;
 mod catalogue;
 mod clients;
 mod isolation;
+mod openapi;
 mod purposes;
 mod sessions;
 mod tokens;

@@ -178,7 +178,7 @@ pub fn see_other(to: &str) -> Response {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "interop_error.html")]
+#[template(path = "page_error.html")]
 pub struct ErrorTemplate {
     page: Page,
     shell: Shell,
@@ -271,6 +271,11 @@ impl On {
             .map_err(|_| self.fail(InteropError::invalid("form", "not a form")))?;
         self.check_csrf(value(&pairs, "csrf"))?;
         Ok(pairs)
+    }
+
+    /// May act on an agreement or a purpose of `consumer_id` for the caller's side of it.
+    pub fn may_act_as_party(&self, consumer_id: &str) -> bool {
+        crate::model::may_act_as_party(&self.member.roles, self.institution(), consumer_id)
     }
 
     pub fn institution(&self) -> &str {
@@ -385,7 +390,7 @@ pub async fn logout(
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "interop_home.html")]
+#[template(path = "home.html")]
 pub struct HomePage {
     page: Page,
     shell: Shell,

@@ -1,0 +1,133 @@
+//! The environment's session for scripts, who is calling, the people of the institution and
+//! the vouchers' public keys.
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use platform::web::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::auth::{self, Member};
+use crate::error::InteropError;
+use crate::state::EnvState;
+use crate::store::{self, Person};
+
+/// The environment's voucher public keys.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InteropJwkSet)]
+pub struct JwkSet {
+    /// RSA public keys as JWKs (`kty`, `kid`, `use`, `alg`, `n`, `e`).
+    #[schema(value_type = Vec<Object>)]
+    pub keys: Vec<Value>,
+}
+
+/// `GET /.well-known/jwks.json`: the public keys of this environment's vouchers.
+pub async fn jwks(State(state): State<EnvState>) -> Response {
+    let keys = state
+        .keys
+        .as_ref()
+        .and_then(|k| k.jwks().get("keys").and_then(Value::as_array).cloned())
+        .unwrap_or_default();
+    (
+        [(header::CACHE_CONTROL, "public, max-age=300")],
+        axum::Json(JwkSet { keys }),
+    )
+        .into_response()
+}
+
+/// `POST /api/session`: an identity token of the environment's product.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(as = InteropSessionRequest)]
+pub struct SessionRequest {
+    /// The identity token the Reserved Area issued for this environment's product.
+    pub identity_token: Option<String>,
+}
+
+/// A bearer token for scripts.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InteropSessionOpened)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionOpened {
+    /// Send it as `Authorization: Bearer <token>`.
+    pub token: String,
+    /// Milliseconds since the epoch.
+    pub expires_at: i64,
+    /// `produzione` or `collaudo`.
+    pub environment: &'static str,
+}
+
+/// `POST /api/session` `{"identity_token": ...}` → `{"token": ...}`: a bearer token for
+/// scripts.
+pub async fn open_session(
+    State(state): State<EnvState>,
+    Json(body): Json<SessionRequest>,
+) -> Result<axum::Json<SessionOpened>, InteropError> {
+    let token = body
+        .identity_token
+        .filter(|t| !t.trim().is_empty())
+        .ok_or_else(|| InteropError::invalid("identity_token", "is required"))?;
+    let (secret, session) = auth::open_session(&state, &token).await?;
+    Ok(axum::Json(SessionOpened {
+        token: secret.expose().to_string(),
+        expires_at: session.expires_at,
+        environment: state.env.as_str(),
+    }))
+}
+
+/// The caller's institution.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InteropInstitution)]
+#[serde(rename_all = "camelCase")]
+pub struct Institution {
+    pub id: String,
+    pub name: String,
+    pub fiscal_code: String,
+}
+
+/// Who is calling, for which institution, in which environment.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InteropMe)]
+#[serde(rename_all = "camelCase")]
+pub struct Me {
+    pub environment: &'static str,
+    pub user_id: String,
+    pub name: String,
+    pub family_name: String,
+    pub institution: Institution,
+    /// `admin`, `api`, `security`.
+    pub roles: Vec<&'static str>,
+}
+
+/// `GET /api/me`: who is calling, for which institution, in which environment.
+pub async fn me(State(state): State<EnvState>, m: Member) -> axum::Json<Me> {
+    axum::Json(Me {
+        environment: state.env.as_str(),
+        user_id: m.user_id().to_string(),
+        name: m.session.claims.name.clone(),
+        family_name: m.session.claims.family_name.clone(),
+        institution: Institution {
+            id: m.tenant.institution_id.clone(),
+            name: m.tenant.name.clone(),
+            fiscal_code: m.tenant.fiscal_code.clone(),
+        },
+        roles: m.roles.iter().map(|r| r.as_str()).collect(),
+    })
+}
+
+/// The people who entered this environment for the caller's institution.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InteropPeople)]
+pub struct People {
+    pub users: Vec<Person>,
+}
+
+/// `GET /api/users`: the people who entered this environment for the caller's institution.
+pub async fn people(
+    State(state): State<EnvState>,
+    m: Member,
+) -> Result<axum::Json<People>, InteropError> {
+    let users = store::people(&state.platform.db, state.env, &m.tenant.institution_id).await?;
+    Ok(axum::Json(People { users }))
+}

@@ -1,0 +1,742 @@
+//! The route table of an environment: method and path once, who may call, the handler, and
+//! for JSON routes the OpenAPI operation. It drives the router ([`crate::router`]), the
+//! OpenAPI document ([`crate::openapi::openapi`]) and the isolation test
+//! ([`declared_routes`]).
+
+use axum::routing::{MethodRouter, delete, get, post, put};
+use platform::openapi::Op;
+
+use crate::api::{self, agreements, clients, eservices, purposes, session};
+use crate::model::risk_analysis::RiskAnalysisForm;
+use crate::model::token::TokenForm;
+use crate::pages;
+use crate::state::EnvState;
+use crate::store::agreements::Agreement;
+use crate::store::catalogue::{Descriptor, EService};
+use crate::store::clients::Client;
+use crate::store::purposes::Purpose;
+use crate::token::{self, Diagnosis, TokenProblem, TokenResponse};
+
+/// Who may call a route: the tenant-isolation test reads this table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (the environment's public keys).
+    Public,
+    /// Anyone with a client assertion signed by a client's key (the token endpoint).
+    Token,
+    /// Anyone with an identity token of the environment's product (the entry points).
+    Entry,
+    /// Any session of the environment (its own logout).
+    AnySession,
+    /// A person of an institution with any role on the environment's product.
+    Member,
+}
+
+/// A route of one environment; `path` is relative to `/interop/<environment>`.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteDecl {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+/// One line of the table.
+pub struct Route {
+    pub decl: RouteDecl,
+    pub handler: MethodRouter<EnvState>,
+    /// The OpenAPI operation of a JSON route; `None` for pages and forms.
+    pub op: Option<Op>,
+}
+
+/// A page or form (HTML, not in the OpenAPI document).
+fn page(
+    method: &'static str,
+    path: &'static str,
+    access: Access,
+    handler: MethodRouter<EnvState>,
+) -> Route {
+    Route {
+        decl: RouteDecl {
+            method,
+            path,
+            access,
+        },
+        handler,
+        op: None,
+    }
+}
+
+/// A JSON route with its operation: the path's `{placeholders}` become its path parameters,
+/// a member's route needs the environment's bearer token.
+fn json(
+    method: &'static str,
+    path: &'static str,
+    access: Access,
+    handler: MethodRouter<EnvState>,
+    op: Op,
+) -> Route {
+    let mut op = op;
+    for name in path
+        .split('/')
+        .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+    {
+        op = op.path_param(name, param_description(name));
+    }
+    if access == Access::Member {
+        op = op.security("bearer");
+    }
+    Route {
+        decl: RouteDecl {
+            method,
+            path,
+            access,
+        },
+        handler,
+        op: Some(op),
+    }
+}
+
+fn param_description(name: &str) -> &'static str {
+    match name {
+        "id" => "The id (a UUID) of the resource the path names",
+        "descriptor_id" => "The version's id",
+        "version_id" => "The purpose version's id",
+        "user_id" => "A person's user id",
+        "purpose_id" => "The purpose's id",
+        "kid" => "The key's id (its RFC 7638 thumbprint)",
+        _ => "An id",
+    }
+}
+
+/// The refusals of a member's route that reads a body.
+const WRITE: &[u16] = &[400, 401, 403, 404, 409];
+/// The refusals of a member's route without a body.
+const ACT: &[u16] = &[401, 403, 404, 409];
+/// The refusals of a member's read.
+const READ: &[u16] = &[401, 403, 404];
+
+fn op(summary: &str, tag: &str) -> Op {
+    Op::new(summary, format!("interop {tag}"))
+}
+
+pub fn routes() -> Vec<Route> {
+    use Access::*;
+    vec![
+        json(
+            "GET",
+            "/.well-known/jwks.json",
+            Public,
+            get(session::jwks),
+            op("The environment's voucher public keys (JWKS)", "keys")
+                .answer::<session::JwkSet>(200, "The keys"),
+        ),
+        json(
+            "POST",
+            "/token.oauth2",
+            Token,
+            post(token::token),
+            op("Exchanges a client assertion for a voucher", "vouchers")
+                .description(
+                    "The reference's `createToken` (`authorizationServerApi.yml`): a form \
+                     with the client assertion; every refusal is the same opaque 400. The \
+                     answers carry `Cache-Control: no-cache, no-store` and the \
+                     `X-Rate-Limit-Limit`, `-Remaining`, `-Interval` headers.",
+                )
+                .body_as::<TokenForm>("application/x-www-form-urlencoded")
+                .answer::<TokenResponse>(200, "The voucher")
+                // problem+json, as `openapi::openapi` writes them.
+                .answer::<TokenProblem>(400, "Refused")
+                .answer::<TokenProblem>(429, "Too many requests")
+                .answer::<TokenProblem>(500, "Not issued"),
+        ),
+        page("POST", "/session", Entry, post(pages::enter)),
+        page("POST", "/logout", AnySession, post(pages::logout)),
+        page("GET", "/", Member, get(pages::home)),
+        // ---- pages (HTML) ----
+        page("GET", "/catalog", Member, get(pages::catalog::list)),
+        page("GET", "/catalog/{id}", Member, get(pages::catalog::show)),
+        page("POST", "/catalog/{id}", Member, post(pages::catalog::subscribe)),
+        page("GET", "/agreements", Member, get(pages::agreements::mine)),
+        page(
+            "GET",
+            "/agreements/received",
+            Member,
+            get(pages::agreements::received),
+        ),
+        page("GET", "/agreements/{id}", Member, get(pages::agreements::show)),
+        page("POST", "/agreements/{id}", Member, post(pages::agreements::act)),
+        page("GET", "/purposes", Member, get(pages::purposes::list)),
+        page("GET", "/purposes/new", Member, get(pages::purposes::new_form)),
+        page("POST", "/purposes/new", Member, post(pages::purposes::create)),
+        page("GET", "/purposes/{id}", Member, get(pages::purposes::show)),
+        page("POST", "/purposes/{id}", Member, post(pages::purposes::act)),
+        page("GET", "/eservices", Member, get(pages::eservices::list)),
+        page("GET", "/clients", Member, get(pages::clients::list)),
+        page("POST", "/clients", Member, post(pages::clients::create)),
+        page("GET", "/clients/{id}", Member, get(pages::clients::show)),
+        page("POST", "/clients/{id}", Member, post(pages::clients::act)),
+        page(
+            "GET",
+            "/clients/{id}/keys/{kid}/jwk",
+            Member,
+            get(pages::clients::jwk),
+        ),
+        page(
+            "GET",
+            "/clients/{id}/voucher",
+            Member,
+            get(pages::clients::voucher),
+        ),
+        page(
+            "GET",
+            "/tools/client-assertion",
+            Member,
+            get(pages::tools::debug_form),
+        ),
+        page(
+            "POST",
+            "/tools/client-assertion",
+            Member,
+            post(pages::tools::debug_check),
+        ),
+        // ---- end of pages ----
+        json(
+            "POST",
+            "/api/session",
+            Entry,
+            post(session::open_session),
+            op(
+                "Opens a session with an identity token of the environment's product; answers a bearer token",
+                "session",
+            )
+            .body::<session::SessionRequest>()
+            .answer::<session::SessionOpened>(200, "The session's bearer token")
+            .errors(&[400, 401, 403]),
+        ),
+        json(
+            "GET",
+            "/api/me",
+            Member,
+            get(session::me),
+            op("Who is calling: person, institution, roles, environment", "session")
+                .answer::<session::Me>(200, "The caller")
+                .errors(&[401, 403]),
+        ),
+        json(
+            "GET",
+            "/api/users",
+            Member,
+            get(session::people),
+            op(
+                "The people who entered this environment for the caller's institution, with their roles",
+                "session",
+            )
+            .answer::<session::People>(200, "The people")
+            .errors(&[401, 403]),
+        ),
+        json(
+            "GET",
+            "/api/catalog",
+            Member,
+            get(eservices::catalog),
+            op("The published e-services; `q` searches their names", "catalogue")
+                .query::<eservices::CatalogQuery>()
+                .answer::<eservices::Catalog>(200, "The catalogue")
+                .errors(&[400, 401, 403]),
+        ),
+        json(
+            "GET",
+            "/api/eservices",
+            Member,
+            get(eservices::eservices),
+            op(
+                "The caller's institution's e-services (producer side)",
+                "e-services",
+            )
+            .answer::<eservices::EServices>(200, "The e-services")
+            .errors(&[401, 403]),
+        ),
+        json(
+            "POST",
+            "/api/eservices",
+            Member,
+            post(eservices::create_eservice),
+            op("Creates an e-service (admin or api)", "e-services")
+                .body::<eservices::EServiceRequest>()
+                .answer::<EService>(201, "The e-service created")
+                .errors(&[400, 401, 403, 409]),
+        ),
+        json(
+            "GET",
+            "/api/eservices/{id}",
+            Member,
+            get(eservices::get_eservice),
+            op("One e-service with its versions", "e-services")
+                .answer::<EService>(200, "The e-service")
+                .errors(READ),
+        ),
+        json(
+            "PUT",
+            "/api/eservices/{id}",
+            Member,
+            put(eservices::update_eservice),
+            op("Changes an e-service that was never published", "e-services")
+                .body::<eservices::EServiceRequest>()
+                .answer::<EService>(200, "The e-service changed")
+                .errors(WRITE),
+        ),
+        json(
+            "DELETE",
+            "/api/eservices/{id}",
+            Member,
+            delete(eservices::delete_eservice),
+            op("Deletes an e-service that was never published", "e-services")
+                .empty(204, "Deleted")
+                .errors(ACT),
+        ),
+        json(
+            "POST",
+            "/api/eservices/{id}/descriptors",
+            Member,
+            post(eservices::create_descriptor),
+            op("Adds a draft version (one draft at a time)", "e-services")
+                .body::<eservices::DescriptorRequest>()
+                .answer::<Descriptor>(201, "The draft version")
+                .errors(WRITE),
+        ),
+        json(
+            "PUT",
+            "/api/eservices/{id}/descriptors/{descriptor_id}",
+            Member,
+            put(eservices::update_descriptor),
+            op("Changes a draft version", "e-services")
+                .body::<eservices::DescriptorRequest>()
+                .answer::<Descriptor>(200, "The draft version")
+                .errors(WRITE),
+        ),
+        json(
+            "DELETE",
+            "/api/eservices/{id}/descriptors/{descriptor_id}",
+            Member,
+            delete(eservices::delete_descriptor),
+            op("Deletes a draft version", "e-services")
+                .empty(204, "Deleted")
+                .errors(ACT),
+        ),
+        json(
+            "POST",
+            "/api/eservices/{id}/descriptors/{descriptor_id}/publish",
+            Member,
+            post(eservices::publish_descriptor),
+            op(
+                "Publishes a draft (needs an audience); the previous version is deprecated or archived",
+                "e-services",
+            )
+            .answer::<Descriptor>(200, "The version published")
+            .errors(ACT),
+        ),
+        json(
+            "POST",
+            "/api/eservices/{id}/descriptors/{descriptor_id}/suspend",
+            Member,
+            post(eservices::suspend_descriptor),
+            op("Suspends a published or deprecated version", "e-services")
+                .answer::<Descriptor>(200, "The version suspended")
+                .errors(ACT),
+        ),
+        json(
+            "POST",
+            "/api/eservices/{id}/descriptors/{descriptor_id}/activate",
+            Member,
+            post(eservices::activate_descriptor),
+            op("Reactivates a suspended version", "e-services")
+                .answer::<Descriptor>(200, "The version reactivated")
+                .errors(ACT),
+        ),
+        json(
+            "GET",
+            "/api/agreements",
+            Member,
+            get(agreements::list_agreements),
+            op(
+                "The caller's agreements: `role=consumer` (default, \"Le mie richieste\") or `role=producer` (\"Richieste ricevute\")",
+                "agreements",
+            )
+            .query::<api::SideQuery>()
+            .answer::<agreements::Agreements>(200, "The agreements")
+            .errors(&[400, 401, 403]),
+        ),
+        json(
+            "POST",
+            "/api/agreements",
+            Member,
+            post(agreements::create_agreement),
+            op(
+                "Creates a draft agreement on the e-service's latest published version (consumer admin)",
+                "agreements",
+            )
+            .body::<agreements::AgreementRequest>()
+            .answer::<Agreement>(201, "The draft agreement")
+            .errors(WRITE),
+        ),
+        json(
+            "GET",
+            "/api/agreements/{id}",
+            Member,
+            get(agreements::get_agreement),
+            op("One agreement the caller is a party to", "agreements")
+                .answer::<Agreement>(200, "The agreement")
+                .errors(READ),
+        ),
+        json(
+            "DELETE",
+            "/api/agreements/{id}",
+            Member,
+            delete(agreements::delete_agreement),
+            op(
+                "Deletes a draft or pending agreement (consumer)",
+                "agreements",
+            )
+            .empty(204, "Deleted")
+            .errors(ACT),
+        ),
+        agreement_action(
+            "/api/agreements/{id}/submit",
+            post(agreements::submit_agreement),
+            "Submits a draft: ACTIVE with AUTOMATIC approval or for its own e-service, else PENDING",
+        ),
+        agreement_action(
+            "/api/agreements/{id}/approve",
+            post(agreements::approve_agreement),
+            "Approves a pending agreement (producer)",
+        ),
+        json(
+            "POST",
+            "/api/agreements/{id}/reject",
+            Member,
+            post(agreements::reject_agreement),
+            op(
+                "Rejects a pending agreement with a reason (producer)",
+                "agreements",
+            )
+            .body::<agreements::AgreementRejection>()
+            .answer::<Agreement>(200, "The agreement rejected")
+            .errors(WRITE),
+        ),
+        agreement_action(
+            "/api/agreements/{id}/suspend",
+            post(agreements::suspend_agreement),
+            "Suspends, with the caller's side's own flag",
+        ),
+        agreement_action(
+            "/api/agreements/{id}/activate",
+            post(agreements::activate_agreement),
+            "Lifts the caller's side's suspension; ACTIVE again when no flag remains",
+        ),
+        agreement_action(
+            "/api/agreements/{id}/archive",
+            post(agreements::archive_agreement),
+            "Archives an active or suspended agreement (consumer)",
+        ),
+        agreement_action(
+            "/api/agreements/{id}/upgrade",
+            post(agreements::upgrade_agreement),
+            "Moves to the newest published version; answers the new agreement (consumer)",
+        ),
+        json(
+            "GET",
+            "/api/purposes/riskAnalysis/form",
+            Member,
+            get(purposes::risk_analysis_form),
+            op(
+                "The current risk-analysis form, as data (questions and allowed answers)",
+                "purposes",
+            )
+            .answer::<RiskAnalysisForm>(200, "The form")
+            .errors(&[401, 403]),
+        ),
+        json(
+            "GET",
+            "/api/purposes",
+            Member,
+            get(purposes::list_purposes),
+            op(
+                "The caller's purposes: `role=consumer` (default) or `role=producer`",
+                "purposes",
+            )
+            .query::<api::SideQuery>()
+            .answer::<purposes::Purposes>(200, "The purposes")
+            .errors(&[400, 401, 403]),
+        ),
+        json(
+            "POST",
+            "/api/purposes",
+            Member,
+            post(purposes::create_purpose),
+            op(
+                "Creates a purpose with a draft version, on an ACTIVE agreement (consumer admin)",
+                "purposes",
+            )
+            .body::<purposes::PurposeRequest>()
+            .answer::<Purpose>(201, "The purpose")
+            .errors(WRITE),
+        ),
+        json(
+            "GET",
+            "/api/purposes/{id}",
+            Member,
+            get(purposes::get_purpose),
+            op("One purpose with its versions", "purposes")
+                .answer::<Purpose>(200, "The purpose")
+                .errors(READ),
+        ),
+        json(
+            "DELETE",
+            "/api/purposes/{id}",
+            Member,
+            delete(purposes::delete_purpose),
+            op("Deletes a purpose never active (consumer)", "purposes")
+                .empty(204, "Deleted")
+                .errors(ACT),
+        ),
+        json(
+            "POST",
+            "/api/purposes/{id}/versions",
+            Member,
+            post(purposes::new_purpose_version),
+            op(
+                "A new version with other daily calls (quota rule applies)",
+                "purposes",
+            )
+            .body::<purposes::VersionRequest>()
+            .answer::<Purpose>(200, "The purpose with its new version")
+            .errors(WRITE),
+        ),
+        version_action(
+            "/api/purposes/{id}/versions/{version_id}/activate",
+            post(purposes::activate_purpose_version),
+            "Activates the draft (quota rule: WAITING_FOR_APPROVAL when over), approves a waiting version (producer) or lifts a suspension",
+        ),
+        version_action(
+            "/api/purposes/{id}/versions/{version_id}/suspend",
+            post(purposes::suspend_purpose_version),
+            "Suspends, with the caller's side's own flag",
+        ),
+        version_action(
+            "/api/purposes/{id}/versions/{version_id}/archive",
+            post(purposes::archive_purpose_version),
+            "Archives the purpose (consumer)",
+        ),
+        json(
+            "POST",
+            "/api/purposes/{id}/versions/{version_id}/reject",
+            Member,
+            post(purposes::reject_purpose_version),
+            op(
+                "Rejects a waiting version with a reason (producer)",
+                "purposes",
+            )
+            .body::<purposes::VersionRejection>()
+            .answer::<Purpose>(200, "The purpose")
+            .errors(WRITE),
+        ),
+        json(
+            "POST",
+            "/api/clientsConsumer",
+            Member,
+            post(clients::create_consumer),
+            op(
+                "Creates a CONSUMER client, which obtains e-service vouchers (admins)",
+                "clients",
+            )
+            .body::<clients::ClientRequest>()
+            .answer::<Client>(201, "The client")
+            .errors(&[400, 401, 403, 409]),
+        ),
+        json(
+            "POST",
+            "/api/clientsApi",
+            Member,
+            post(clients::create_api),
+            op(
+                "Creates an API client, which obtains the platform token (admins)",
+                "clients",
+            )
+            .body::<clients::ClientRequest>()
+            .answer::<Client>(201, "The client")
+            .errors(&[400, 401, 403, 409]),
+        ),
+        json(
+            "GET",
+            "/api/clients",
+            Member,
+            get(clients::list),
+            op(
+                "The institution's clients the caller may see (security users: those they belong to); `kind` = CONSUMER | API",
+                "clients",
+            )
+            .query::<clients::ClientsQuery>()
+            .answer::<clients::Clients>(200, "The clients")
+            .errors(&[400, 401, 403]),
+        ),
+        json(
+            "GET",
+            "/api/clients/{id}",
+            Member,
+            get(clients::get),
+            op(
+                "One client with its members, purposes and key ids",
+                "clients",
+            )
+            .answer::<Client>(200, "The client")
+            .errors(READ),
+        ),
+        json(
+            "DELETE",
+            "/api/clients/{id}",
+            Member,
+            delete(clients::delete),
+            op(
+                "Deletes a client with its keys (admins); its vouchers stop at once",
+                "clients",
+            )
+            .empty(204, "Deleted")
+            .errors(ACT),
+        ),
+        json(
+            "POST",
+            "/api/clients/{id}/users/{user_id}",
+            Member,
+            post(clients::add_member),
+            op(
+                "Adds a member among the people who entered the environment (admins)",
+                "clients",
+            )
+            .answer::<Client>(200, "The client")
+            .errors(ACT),
+        ),
+        json(
+            "DELETE",
+            "/api/clients/{id}/users/{user_id}",
+            Member,
+            delete(clients::remove_member),
+            op("Removes a member (admins)", "clients")
+                .empty(204, "Removed")
+                .errors(ACT),
+        ),
+        json(
+            "POST",
+            "/api/clients/{id}/purposes",
+            Member,
+            post(clients::link_purpose),
+            op(
+                "Links a purpose with an ACTIVE or SUSPENDED version and an ACTIVE or SUSPENDED agreement (admins)",
+                "clients",
+            )
+            .body::<clients::PurposeLink>()
+            .answer::<Client>(200, "The client")
+            .errors(WRITE),
+        ),
+        json(
+            "DELETE",
+            "/api/clients/{id}/purposes/{purpose_id}",
+            Member,
+            delete(clients::unlink_purpose),
+            op(
+                "Unlinks a purpose (admins); its vouchers stop at once",
+                "clients",
+            )
+            .empty(204, "Unlinked")
+            .errors(ACT),
+        ),
+        json(
+            "GET",
+            "/api/clients/{id}/keys",
+            Member,
+            get(clients::list_keys),
+            op("The client's public keys", "clients")
+                .answer::<clients::Keys>(200, "The keys")
+                .errors(READ),
+        ),
+        json(
+            "POST",
+            "/api/clients/{id}/keys",
+            Member,
+            post(clients::add_keys),
+            op(
+                "Uploads public keys (members with role admin or security); kid = RFC 7638 thumbprint, unique in the environment",
+                "clients",
+            )
+            .body::<clients::KeyUpload>()
+            .answer::<clients::Keys>(201, "The keys added")
+            .errors(WRITE),
+        ),
+        json(
+            "GET",
+            "/api/clients/{id}/keys/{kid}",
+            Member,
+            get(clients::get_key),
+            op("One public key, with its JWK", "clients")
+                .answer::<clients::KeyWithJwk>(200, "The key")
+                .errors(READ),
+        ),
+        json(
+            "DELETE",
+            "/api/clients/{id}/keys/{kid}",
+            Member,
+            delete(clients::delete_key),
+            op(
+                "Deletes a key (admins any; security users only those they uploaded); its assertions stop at once",
+                "clients",
+            )
+            .empty(204, "Deleted")
+            .errors(ACT),
+        ),
+        json(
+            "POST",
+            "/api/tools/validateTokenGeneration",
+            Member,
+            post(clients::validate_token_generation),
+            op(
+                "Debug tool: runs the token endpoint's checks on an assertion of the institution's own client and names the first that fails (admin, security)",
+                "vouchers",
+            )
+            .description("The body is the token endpoint's form, or JSON with the same fields.")
+            .body::<TokenForm>()
+            .answer::<Diagnosis>(200, "Each step PASSED, FAILED or SKIPPED")
+            .errors(&[400, 401, 403, 404]),
+        ),
+    ]
+}
+
+/// `POST /api/agreements/{id}/<action>`: no body, the agreement as it is after.
+fn agreement_action(path: &'static str, handler: MethodRouter<EnvState>, summary: &str) -> Route {
+    json(
+        "POST",
+        path,
+        Access::Member,
+        handler,
+        op(summary, "agreements")
+            .answer::<Agreement>(200, "The agreement")
+            .errors(ACT),
+    )
+}
+
+/// `POST /api/purposes/{id}/versions/{version_id}/<action>`: no body, the purpose after.
+fn version_action(path: &'static str, handler: MethodRouter<EnvState>, summary: &str) -> Route {
+    json(
+        "POST",
+        path,
+        Access::Member,
+        handler,
+        op(summary, "purposes")
+            .answer::<Purpose>(200, "The purpose")
+            .errors(ACT),
+    )
+}
+
+/// Every route of an environment with who may call it (the isolation test's table); the
+/// paths are relative to `/interop/<environment>`.
+pub fn declared_routes() -> Vec<RouteDecl> {
+    routes().into_iter().map(|r| r.decl).collect()
+}
