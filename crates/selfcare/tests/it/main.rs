@@ -8,6 +8,7 @@ mod browser;
 mod cli;
 mod config_doc;
 mod import;
+mod openapi;
 mod process;
 
 use std::path::Path;
