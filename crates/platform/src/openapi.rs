@@ -185,7 +185,16 @@ impl Op {
         self
     }
 
-    fn build(self) -> (Operation, String, Schemas) {
+    fn build(mut self) -> (Operation, String, Schemas) {
+        // A path segment that cannot be decoded (not UTF-8, say) is refused before the
+        // handler, as a 400: every operation with path parameters may answer it.
+        let has_path_params = self
+            .parameters
+            .iter()
+            .any(|p| p.parameter_in == ParameterIn::Path);
+        if has_path_params && !self.answers.iter().any(|(status, ..)| *status == 400) {
+            self = self.errors(&[400]);
+        }
         let mut op = OperationBuilder::new()
             .summary(Some(self.summary))
             .description(self.description)
@@ -351,7 +360,13 @@ mod tests {
                 .body::<Vec<Inner>>()
                 .answer::<Vec<Inner>>(200, "The inners"),
         );
-        doc.add("GET", "/things/{id}", Op::new("Reads a thing", "things"));
+        doc.add(
+            "GET",
+            "/things/{id}",
+            Op::new("Reads a thing", "things")
+                .path_param("id", "The id")
+                .answer::<Thing>(200, "The thing"),
+        );
         let api = doc.into_openapi("test");
         assert_eq!(
             operations(&api),
@@ -383,6 +398,12 @@ mod tests {
             .map(|p| p["name"].as_str().unwrap())
             .collect();
         assert_eq!(names, ["id", "limit"]);
+        // A path parameter can be refused before the handler: 400 is documented.
+        let get = &json["paths"]["/things/{id}"]["get"]["responses"];
+        assert_eq!(
+            get["400"]["content"]["application/problem+json"]["schema"]["$ref"],
+            "#/components/schemas/Problem"
+        );
         // Lists are arrays of their items, in place: no component named after the container.
         let list = &json["paths"]["/things"]["get"]["responses"]["200"]["content"]["application/json"]
             ["schema"];
