@@ -19,6 +19,7 @@ pub mod token;
 use axum::Router;
 use axum::routing::MethodRouter;
 use platform::Platform;
+use platform::context::Started;
 use platform::i18n::Sources;
 use platform::identity::IdentityVerifier;
 use platform::keys::{KeyError, SigningKeys};
@@ -207,12 +208,12 @@ fn sweep_vouchers(state: &EnvState) {
     });
 }
 
-/// Both environments' routes, under `/interop/produzione` and `/interop/collaudo`.
-pub fn router(
+/// Both environments, ready to serve under `/interop/produzione` and `/interop/collaudo`.
+pub fn start(
     platform: Platform,
     settings: &Settings,
     vouchers: &Vouchers,
-) -> Result<Router, StartError> {
+) -> Result<Started, StartError> {
     let jwks_url = settings.jwks_url.clone().unwrap_or_else(|| {
         let mut addr = platform.http.listen;
         if addr.ip().is_unspecified() {
@@ -227,5 +228,5 @@ pub fn router(
             environment(&platform, env, settings, &jwks_url, vouchers)?,
         );
     }
-    Ok(all)
+    Ok(Started::routes(all))
 }

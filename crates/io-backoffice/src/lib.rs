@@ -17,6 +17,7 @@ pub mod store;
 use axum::Router;
 use axum::routing::MethodRouter;
 use platform::Platform;
+use platform::context::Started;
 use platform::i18n::Sources;
 use platform::identity::IdentityVerifier;
 
@@ -40,12 +41,6 @@ pub enum StartError {
     Secret(#[from] SecretError),
     #[error("io: {0}")]
     Import(#[from] import::client::PortalConfigError),
-}
-
-/// The IO back-office, ready to serve: its routes and the import's workers (started).
-pub struct Started {
-    pub router: Router,
-    pub workers: import::Workers,
 }
 
 /// The IO back-office's routes, and the import's workers.
@@ -97,7 +92,7 @@ pub fn start_with_ring(
     }
     Ok(Started {
         router: router.with_state(state),
-        workers,
+        workers: vec![Box::new(workers)],
     })
 }
 

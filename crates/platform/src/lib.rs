@@ -6,6 +6,7 @@ pub mod audit;
 pub mod backoffice;
 pub mod client_addr;
 pub mod config;
+pub mod context;
 pub mod db;
 pub mod error;
 pub mod group_commit;

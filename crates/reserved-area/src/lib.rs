@@ -16,8 +16,8 @@ pub mod settings;
 mod state;
 pub mod store;
 
-use axum::Router;
 use platform::Platform;
+use platform::context::Started;
 use platform::i18n::Sources;
 
 pub use error::RaError;
@@ -60,11 +60,12 @@ pub fn load_catalogue(settings: &Settings) -> Result<model::Catalogue, StartErro
     })
 }
 
-pub fn router(
+/// The Reserved Area, ready to serve (it has no background work).
+pub fn start(
     platform: Platform,
     settings: &Settings,
     test_identities: Vec<TestIdentity>,
-) -> Result<Router, StartError> {
+) -> Result<Started, StartError> {
     settings.check(
         platform.http.listen,
         &platform.public_url,
@@ -78,7 +79,7 @@ pub fn router(
         catalogue,
         test_identities,
     });
-    Ok(routes::router().with_state(state))
+    Ok(Started::routes(routes::router().with_state(state)))
 }
 
 #[cfg(test)]

@@ -73,7 +73,8 @@ pub struct App {
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
     mail_worker: Option<Worker>,
-    import_workers: Option<io_backoffice::import::Workers>,
+    /// The contexts' background work (the import's workers).
+    workers: Vec<Box<dyn platform::context::Worker>>,
     /// The legacy Developer Portal the demo runs beside the main server.
     devportal: Option<devportal::DevPortal>,
     vouchers: interop::Vouchers,
@@ -316,22 +317,19 @@ impl App {
         } else {
             Vec::new()
         };
-        let io = io_backoffice::start(platform.clone(), &settings.io)?;
         let vouchers = interop::open_vouchers(&db).await?;
-        let routes = Router::new()
-            .merge(reserved_area::router(
-                platform.clone(),
-                &settings.reserved_area,
-                identities,
-            )?)
-            .merge(io.router)
-            .merge(interop::router(
-                platform.clone(),
-                &settings.interop,
-                &vouchers,
-            )?)
-            .merge(api_docs())
-            .merge(extra);
+        let contexts = [
+            reserved_area::start(platform.clone(), &settings.reserved_area, identities)?,
+            io_backoffice::start(platform.clone(), &settings.io)?,
+            interop::start(platform.clone(), &settings.interop, &vouchers)?,
+        ];
+        let mut routes = Router::new();
+        let mut workers = Vec::new();
+        for context in contexts {
+            routes = routes.merge(context.router);
+            workers.extend(context.workers);
+        }
+        let routes = routes.merge(api_docs()).merge(extra);
         let layout = LayoutInfo {
             catalogue,
             banner: settings
@@ -373,7 +371,7 @@ impl App {
             shutdown: Some(tx),
             task,
             mail_worker: Some(mail_worker),
-            import_workers: Some(io.workers),
+            workers,
             devportal,
             vouchers,
         })
@@ -414,8 +412,8 @@ impl App {
         if let Some(worker) = self.mail_worker.take() {
             worker.stop().await;
         }
-        if let Some(workers) = self.import_workers.take() {
-            workers.stop().await;
+        for worker in std::mem::take(&mut self.workers) {
+            worker.stop().await;
         }
         if let Some(portal) = self.devportal.take() {
             let db = portal.db().clone();

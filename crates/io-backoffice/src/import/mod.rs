@@ -58,13 +58,16 @@ pub struct Workers {
     tasks: Vec<JoinHandle<()>>,
 }
 
-impl Workers {
+impl platform::context::Worker for Workers {
     /// Lets each worker finish the item in hand, then returns.
-    pub async fn stop(self) {
+    fn stop(self: Box<Self>) -> platform::context::BoxFuture<'static, ()> {
         let _ = self.stop.send(true);
-        for t in self.tasks {
-            let _ = t.await;
-        }
+        let tasks = self.tasks;
+        Box::pin(async move {
+            for t in tasks {
+                let _ = t.await;
+            }
+        })
     }
 }
 
