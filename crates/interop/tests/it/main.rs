@@ -16,61 +16,14 @@ mod vouchers;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use testkit::{Fetch, TestApp};
-
-pub const MARIO: &str = "RSSMRA85T10A562S"; // Comune ADMIN, prod-interop admin
-pub const LUCA: &str = "NRELCU92C15L219G"; // no role until Mario gives him Collaudo
-pub const PAOLO: &str = "SPSPLA80E12F839K"; // PagoPA admin on both environments
-
-pub const COMUNE: &str = "00123456782";
-pub const PAGOPA: &str = "15376371009";
+use testkit::TestApp;
+pub use testkit::demo::{
+    ANNA, COMUNE, GIULIA, LUCA, MARIO, PAGOPA, PAOLO, REGIONE, institution_id, person_id,
+    session_token, try_identity_token as identity_token,
+};
 
 pub const COLL: &str = "/interop/collaudo";
 pub const PROD: &str = "/interop/produzione";
-
-/// A Reserved Area session token for scripts.
-pub async fn session_token(app: &TestApp, fiscal_code: &str) -> String {
-    let r: Value = app
-        .post("/auth/test-idp/token")
-        .json(&json!({ "fiscal_number": fiscal_code }))
-        .fetch_json()
-        .await;
-    r["sessionToken"].as_str().unwrap().to_string()
-}
-
-/// The id of the demo institution with this tax code.
-pub async fn institution_id(app: &TestApp, tax_code: &str) -> String {
-    let db = app.db.connect().await;
-    let id: String = sqlx::query_scalar("SELECT id FROM institutions WHERE tax_code = $1")
-        .bind(tax_code)
-        .fetch_one(db.reader())
-        .await
-        .unwrap();
-    db.close().await;
-    id
-}
-
-/// The identity token of `product` for the institution, or the exchange's refusal status.
-pub async fn identity_token(
-    app: &TestApp,
-    session: &str,
-    institution: &str,
-    product: &str,
-) -> Result<String, StatusCode> {
-    let r = app
-        .get(&format!(
-            "/v2/token/exchange?institutionId={institution}&productId={product}"
-        ))
-        .bearer_auth(session)
-        .send()
-        .await
-        .unwrap();
-    if r.status() != StatusCode::OK {
-        return Err(r.status());
-    }
-    let v: Value = r.json().await.unwrap();
-    Ok(v["token"].as_str().unwrap().to_string())
-}
 
 /// Opens a session of the environment at `base` with an identity token: the status and the
 /// bearer token.
@@ -147,10 +100,6 @@ pub async fn expect(
     v
 }
 
-pub const ANNA: &str = "BNCNNA90A41H501T"; // Comune operator of App IO
-pub const GIULIA: &str = "VRDGLI78M50F205U"; // Regione admin (both environments)
-pub const REGIONE: &str = "80001234568";
-
 /// Mario (Comune admin) gives Anna the roles `roles` on Interoperabilità Collaudo.
 pub async fn give_anna_collaudo(app: &TestApp, roles: &[&str]) {
     let mario = session_token(app, MARIO).await;
@@ -223,19 +172,6 @@ pub async fn give_luca_collaudo(app: &TestApp, role: &str) {
 pub async fn user_id(app: &TestApp, token: &str) -> String {
     let me = expect(app, token, "GET", &format!("{COLL}/api/me"), None, 200).await;
     me["userId"].as_str().unwrap().to_string()
-}
-
-/// The Reserved Area id of the person with this fiscal code (whether or not they ever entered
-/// an environment).
-pub async fn person_id(app: &TestApp, fiscal_code: &str) -> String {
-    let db = app.db.connect().await;
-    let id: String = sqlx::query_scalar("SELECT id FROM users WHERE fiscal_code = $1")
-        .bind(fiscal_code)
-        .fetch_one(db.reader())
-        .await
-        .unwrap();
-    db.close().await;
-    id
 }
 
 /// The consumer `token`'s ACTIVE agreement on SEND - UAT in Collaudo: the e-service, its

@@ -20,14 +20,10 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use testkit::Fetch;
 use testkit::TestApp;
-
-pub const MARIO: &str = "RSSMRA85T10A562S"; // Comune ADMIN, prod-io admin
-pub const ANNA: &str = "BNCNNA90A41H501T"; // Comune LIMITED, prod-io operator
-pub const GIULIA: &str = "VRDGLI78M50F205U"; // Regione ADMIN, prod-io admin
-pub const PAOLO: &str = "SPSPLA80E12F839K"; // platform operator
-
-pub const COMUNE: &str = "00123456782";
-pub const REGIONE: &str = "80001234568";
+pub use testkit::demo::{
+    ANNA, COMUNE, GIULIA, MARIO, PAOLO, REGIONE, institution_id, person_id as user_id,
+    session_token,
+};
 
 pub const MANAGE: &str = "/api/v1/manage";
 pub const BO: &str = "/io/api";
@@ -99,54 +95,12 @@ pub async fn expect(
     v
 }
 
-/// A Reserved Area session token for scripts.
-pub async fn session_token(app: &TestApp, fiscal_code: &str) -> String {
-    let r: Value = app
-        .post("/auth/test-idp/token")
-        .json(&json!({ "fiscal_number": fiscal_code }))
-        .fetch_json()
-        .await;
-    r["sessionToken"].as_str().unwrap().to_string()
-}
-
-/// The id of the demo institution with this tax code.
-pub async fn institution_id(app: &TestApp, tax_code: &str) -> String {
-    let db = app.db.connect().await;
-    let id: String = sqlx::query_scalar("SELECT id FROM institutions WHERE tax_code = $1")
-        .bind(tax_code)
-        .fetch_one(db.reader())
-        .await
-        .unwrap();
-    db.close().await;
-    id
-}
-
-/// The Reserved Area id of a demo person.
-pub async fn user_id(app: &TestApp, fiscal_code: &str) -> String {
-    let db = app.db.connect().await;
-    let id: String = sqlx::query_scalar("SELECT id FROM users WHERE fiscal_code = $1")
-        .bind(fiscal_code)
-        .fetch_one(db.reader())
-        .await
-        .unwrap();
-    db.close().await;
-    id
-}
-
 /// An identity token for `prod-io` of the institution with `tax_code`, from a session token.
 pub async fn identity_token(app: &TestApp, session: &str, tax_code: &str) -> String {
     let iid = institution_id(app, tax_code).await;
-    let r: Value = app
-        .get(&format!(
-            "/v2/token/exchange?institutionId={iid}&productId=prod-io"
-        ))
-        .bearer_auth(session)
-        .fetch_json()
-        .await;
-    r["token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no identity token: {r}"))
-        .to_string()
+    testkit::demo::try_identity_token(app, session, &iid, "prod-io")
+        .await
+        .unwrap_or_else(|status| panic!("no identity token of prod-io for {tax_code}: {status}"))
 }
 
 /// Opens a back-office session with an identity token: the bearer token for `/io/api`.

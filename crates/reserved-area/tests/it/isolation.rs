@@ -149,7 +149,7 @@ async fn every_declared_route_has_a_case() {
 async fn institution_routes_refuse_strangers_and_leak_nothing() {
     let app = TestApp::spawn().await;
     let pagopa = institution_id(&app, PAGOPA).await;
-    let paolo_id = user_id(&app, PAOLO).await;
+    let paolo_id = testkit::demo::person_id(&app, PAOLO).await;
     let anonymous = caller(&app, None).await;
     // Giulia is ADMIN of another institution; Luca has no role anywhere.
     let strangers = [
@@ -213,7 +213,7 @@ async fn institution_routes_refuse_strangers_and_leak_nothing() {
 async fn limited_users_cannot_manage_users() {
     let app = TestApp::spawn().await;
     let comune = institution_id(&app, COMUNE).await;
-    let mario_id = user_id(&app, MARIO).await;
+    let mario_id = testkit::demo::person_id(&app, MARIO).await;
     let anna = caller(&app, Some(ANNA)).await; // LIMITED on the Comune
     for route in declared_routes().into_iter().filter(|r| {
         r.access == Access::Institution && (r.path.contains("user") || r.method != "GET")
@@ -227,17 +227,6 @@ async fn limited_users_cannot_manage_users() {
             route.method
         );
     }
-}
-
-async fn user_id(app: &TestApp, fiscal_code: &str) -> String {
-    let db = app.db.connect().await;
-    let id: String = sqlx::query_scalar("SELECT id FROM users WHERE fiscal_code = $1")
-        .bind(fiscal_code)
-        .fetch_one(db.reader())
-        .await
-        .unwrap();
-    db.close().await;
-    id
 }
 
 #[tokio::test]
