@@ -78,7 +78,7 @@ enum Scenario {
 }
 
 const KEY: &str = "loadgen-migration-key-0123456789";
-const COMUNE_FC: &str = "00123456782";
+use selfcare::demo::COMUNE as COMUNE_FC;
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
