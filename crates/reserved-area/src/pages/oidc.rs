@@ -355,6 +355,7 @@ impl Failure {
                 .into_response()
         } else {
             crate::pages::error::keyed(&Page::from_parts(parts), status, keys.0, keys.1)
+                .into_response()
         }
     }
 }
