@@ -113,6 +113,11 @@ impl IntoResponse for PageError {
             .into_response(),
         };
         *response.status_mut() = status;
+        // An error page may name the person and their institution: never stored.
+        response.headers_mut().insert(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
         response
     }
 }
@@ -185,6 +190,7 @@ mod tests {
         .language_returns_to("/io")
         .into_response();
         assert_eq!(response.status(), StatusCode::CONFLICT);
+        assert_eq!(response.headers()["cache-control"], "no-store");
         let html = body(response).await;
         for part in [
             "Mario Rossi",

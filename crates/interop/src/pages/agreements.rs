@@ -166,6 +166,8 @@ fn allowed(on: &On, a: &Agreement, newest: Option<(u32, String)>) -> Allowed {
 pub struct AgreementPage {
     page: Page,
     shell: Shell,
+    /// The environment's address.
+    base: String,
     csrf: String,
     action: String,
     id: String,
@@ -235,11 +237,14 @@ async fn detail(
     let csrf = on.csrf();
     let action = on.href(&format!("/agreements/{}", a.id));
     let eservice_href = on.href(&format!("/catalog/{}", a.eservice_id));
-    let On { page, shell, .. } = on;
+    let On {
+        page, shell, base, ..
+    } = on;
     Ok(render(
         AgreementPage {
             page,
             shell,
+            base,
             csrf,
             action,
             eservice_href,

@@ -39,6 +39,8 @@ pub struct CatalogLine {
 pub struct CatalogPage {
     page: Page,
     shell: Shell,
+    /// The environment's address.
+    base: String,
     q: String,
     q_error: Option<String>,
     lines: Vec<CatalogLine>,
@@ -79,11 +81,14 @@ pub async fn list(
             version: e.latest_published().map(|d| d.version.clone()),
         })
         .collect();
-    let On { page, shell, .. } = on;
+    let On {
+        page, shell, base, ..
+    } = on;
     Ok(render(
         CatalogPage {
             page,
             shell,
+            base,
             q,
             q_error,
             lines,
@@ -119,6 +124,8 @@ pub struct ExistingAgreement {
 pub struct EServicePage {
     page: Page,
     shell: Shell,
+    /// The environment's address.
+    base: String,
     csrf: String,
     id: String,
     name: String,
@@ -185,11 +192,14 @@ async fn detail(
     let may_subscribe = rules::may_act_as_consumer(&on.member.roles);
     let own = e.producer_id == on.institution();
     let csrf = on.csrf();
-    let On { page, shell, .. } = on;
+    let On {
+        page, shell, base, ..
+    } = on;
     Ok(render(
         EServicePage {
             page,
             shell,
+            base,
             csrf,
             id: e.id,
             name: e.name,

@@ -20,6 +20,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use platform::layout::{Page, UserBadge};
+pub use platform::page_error::PageError;
+pub use platform::shell::Shell;
+use platform::shell::{Banner, NavItem};
 
 use crate::auth::{self, Member, Via};
 use crate::error::InteropError;
@@ -37,62 +40,46 @@ pub fn value<'a>(pairs: &'a Pairs, name: &str) -> &'a str {
         .unwrap_or("")
 }
 
-/// One entry of the left column.
-#[derive(Clone)]
-pub struct NavItem {
-    pub href: String,
-    pub key: &'static str,
-    pub current: bool,
-}
-
-/// What every page of an environment shows around its work: the environment, the institution,
-/// the person, the left column.
-#[derive(Clone)]
-pub struct Shell {
-    pub env: Environment,
-    pub env_key: &'static str,
-    pub env_class: &'static str,
-    pub institution: Option<String>,
-    pub user: Option<String>,
-    pub roles: Vec<&'static str>,
-    pub csrf: Option<String>,
-    pub nav: Vec<NavItem>,
-    pub base: String,
-}
-
-impl Shell {
-    pub fn new(env: Environment, member: Option<&Member>, path: &str) -> Shell {
-        let base = auth::base_path(env);
-        let nav = match member {
-            Some(m) => nav(&base, m, path),
-            None => Vec::new(),
-        };
-        Shell {
-            env,
-            env_key: match env {
-                Environment::Produzione => "interop.env.produzione",
-                Environment::Collaudo => "interop.env.collaudo",
-            },
-            env_class: match env {
-                Environment::Produzione => "env-produzione",
-                Environment::Collaudo => "env-collaudo",
-            },
-            institution: member.map(|m| m.tenant.name.clone()),
-            user: member.map(Member::display_name),
-            roles: member.map_or_else(Vec::new, |m| {
-                m.roles
-                    .iter()
-                    .map(|r| match r.as_str() {
-                        "admin" => "interop.roles.admin",
-                        "api" => "interop.roles.api",
-                        _ => "interop.roles.security",
-                    })
-                    .collect()
-            }),
-            csrf: member.map(|m| m.session.csrf.clone()),
-            nav,
-            base,
-        }
+/// The platform's back-office shell with Interoperability's words: the environment's banner
+/// (Collaudo in another colour), the institution, the person, the left column. The left
+/// column's title (`sidebar_title_key`) is the environment's name.
+pub fn env_shell(env: Environment, member: Option<&Member>, path: &str) -> Shell {
+    let base = auth::base_path(env);
+    let nav = match member {
+        Some(m) => nav(&base, m, path),
+        None => Vec::new(),
+    };
+    let (env_key, env_class) = match env {
+        Environment::Produzione => ("interop.env.produzione", "env-produzione"),
+        Environment::Collaudo => ("interop.env.collaudo", "env-collaudo"),
+    };
+    Shell {
+        title_key: "interop.title",
+        sidebar_title_key: env_key,
+        nav_label_key: "interop.nav.label",
+        reserved_area_key: "interop.layout.reserved_area",
+        logout_key: "interop.layout.logout",
+        logout_action: format!("{base}/logout"),
+        banner: Some(Banner {
+            class: env_class,
+            data: env.as_str(),
+            name_key: env_key,
+            note_key: "interop.env.note",
+        }),
+        institution: member.map(|m| m.tenant.name.clone()),
+        user: member.map(Member::display_name),
+        roles: member.map_or_else(Vec::new, |m| {
+            m.roles
+                .iter()
+                .map(|r| match r.as_str() {
+                    "admin" => "interop.roles.admin",
+                    "api" => "interop.roles.api",
+                    _ => "interop.roles.security",
+                })
+                .collect()
+        }),
+        csrf: member.map(|m| m.session.csrf.clone()),
+        nav,
     }
 }
 
@@ -177,68 +164,54 @@ pub fn see_other(to: &str) -> Response {
     render(Redirect::to(to), StatusCode::SEE_OTHER)
 }
 
-#[derive(Template, WebTemplate)]
-#[template(path = "page_error.html")]
-pub struct ErrorTemplate {
-    page: Page,
-    shell: Shell,
-    title: String,
-    message: String,
-}
-
-/// An error shown as a page of the environment.
-pub struct PageError(Box<ErrorTemplate>, StatusCode);
-
-impl PageError {
-    pub fn new(page: &Page, shell: Shell, error: InteropError) -> PageError {
-        let status = error.status();
-        let t = |k: &str| page.t(k).to_string();
-        let (title, message) = match &error {
-            InteropError::Unauthenticated => (
-                t("interop.errors.unauthenticated_title"),
-                t("interop.errors.unauthenticated_message"),
-            ),
-            InteropError::Token(why) => (
-                t("interop.errors.unauthenticated_title"),
-                format!("{} ({why})", t("interop.errors.token_message")),
-            ),
-            InteropError::Forbidden(why) => (t("interop.errors.forbidden_title"), why.clone()),
-            InteropError::NotFound => (
-                t("interop.errors.not_found_title"),
-                t("interop.errors.not_found_message"),
-            ),
-            InteropError::Csrf => (t("error.csrf.title"), t("error.csrf.message")),
-            InteropError::Invalid(_) | InteropError::Conflict(..) => {
-                (t("interop.errors.refused_title"), error.to_string())
-            }
-            InteropError::Unavailable(_) | InteropError::Sql(_) | InteropError::Db(_) => {
-                tracing::error!(error = %error, "interop page failed");
-                (
-                    t("interop.errors.internal_title"),
-                    t("interop.errors.internal_message"),
-                )
-            }
-        };
+/// The one place an [`InteropError`] becomes a page of the environment: its status, title and
+/// message, the way back to the Reserved Area, inside the environment's shell.
+pub fn page_error(page: &Page, shell: Shell, base: &str, error: InteropError) -> PageError {
+    let status = error.status();
+    let t = |k: &str| page.t(k).to_string();
+    let (title, message) = match &error {
+        InteropError::Unauthenticated => (
+            t("interop.errors.unauthenticated_title"),
+            t("interop.errors.unauthenticated_message"),
+        ),
+        InteropError::Token(why) => (
+            t("interop.errors.unauthenticated_title"),
+            format!("{} ({why})", t("interop.errors.token_message")),
+        ),
+        InteropError::Forbidden(why) => (t("interop.errors.forbidden_title"), why.clone()),
+        InteropError::NotFound => (
+            t("interop.errors.not_found_title"),
+            t("interop.errors.not_found_message"),
+        ),
+        InteropError::Csrf => (t("error.csrf.title"), t("error.csrf.message")),
+        InteropError::Invalid(_) | InteropError::Conflict(..) => {
+            (t("interop.errors.refused_title"), error.to_string())
+        }
+        InteropError::Unavailable(_) | InteropError::Sql(_) | InteropError::Db(_) => {
+            tracing::error!(error = %error, "interop page failed");
+            (
+                t("interop.errors.internal_title"),
+                t("interop.errors.internal_message"),
+            )
+        }
+    };
+    PageError::new(page, status, title, message)
+        .in_shell(shell)
+        .link("/dashboard", t("interop.layout.reserved_area"))
         // The language switch returns to the environment's home: the failed address may be
         // a form's (POST only) or name something the person may not see.
-        let mut page = page.clone();
-        page.path = shell.base.clone();
-        PageError(
-            Box::new(ErrorTemplate {
-                page,
-                shell,
-                title,
-                message,
-            }),
-            status,
-        )
-    }
+        .language_returns_to(base)
 }
 
-impl IntoResponse for PageError {
-    fn into_response(self) -> Response {
-        render(*self.0, self.1)
-    }
+/// An error before there is a person (no or an ended session): the environment's banner, no
+/// left column.
+fn anonymous_error(env: Environment, parts: &Parts, path: &str, error: InteropError) -> PageError {
+    page_error(
+        &page_of(parts, None),
+        env_shell(env, None, path),
+        &auth::base_path(env),
+        error,
+    )
 }
 
 /// A person on a page of the environment.
@@ -246,12 +219,14 @@ pub struct On {
     pub member: Member,
     pub page: Page,
     pub shell: Shell,
+    /// The environment's address (`/interop/collaudo`).
+    pub base: String,
 }
 
 impl On {
     /// The error as a page of the environment.
     pub fn fail(&self, error: InteropError) -> PageError {
-        PageError::new(&self.page, self.shell.clone(), error)
+        page_error(&self.page, self.shell.clone(), &self.base, error)
     }
 
     /// A form posted with the session cookie must carry the session's CSRF token; a bearer
@@ -284,7 +259,7 @@ impl On {
 
     /// `path` under this environment (`/catalog` → `/interop/collaudo/catalog`).
     pub fn href(&self, path: &str) -> String {
-        format!("{}{path}", self.shell.base)
+        format!("{}{path}", self.base)
     }
 
     pub fn csrf(&self) -> String {
@@ -300,17 +275,15 @@ impl FromRequestParts<EnvState> for On {
         match Member::from_request_parts(parts, state).await {
             Ok(member) => {
                 let page = page_of(parts, Some(member.display_name()));
-                let shell = Shell::new(state.env, Some(&member), &path);
+                let shell = env_shell(state.env, Some(&member), &path);
                 Ok(On {
                     member,
                     page,
                     shell,
+                    base: auth::base_path(state.env),
                 })
             }
-            Err(e) => {
-                let page = page_of(parts, None);
-                Err(PageError::new(&page, Shell::new(state.env, None, &path), e))
-            }
+            Err(e) => Err(anonymous_error(state.env, parts, &path, e)),
         }
     }
 }
@@ -321,14 +294,13 @@ pub async fn enter(
     parts: Parts,
     form: Result<Form<Pairs>, FormRejection>,
 ) -> Result<Response, PageError> {
-    let page = page_of(&parts, None);
-    let shell = || Shell::new(state.env, None, parts.uri.path());
+    let fail = |e| anonymous_error(state.env, &parts, parts.uri.path(), e);
     let form = form
         .map(|Form(f)| f)
-        .map_err(|_| PageError::new(&page, shell(), InteropError::invalid("form", "not a form")))?;
+        .map_err(|_| fail(InteropError::invalid("form", "not a form")))?;
     let (secret, session) = auth::open_session(&state, value(&form, "identity_token"))
         .await
-        .map_err(|e| PageError::new(&page, shell(), e))?;
+        .map_err(fail)?;
     let secure = state.platform.public_url.starts_with("https://");
     let max_age = (session.expires_at - platform::db::now_millis()) / 1000;
     Ok((
@@ -354,28 +326,21 @@ pub async fn logout(
             platform::backoffice::find(&state.platform.db, auth::back_office(state.env), &secret)
                 .await
                 .map_err(|e| {
-                    PageError::new(
-                        &page_of(&parts, None),
-                        Shell::new(state.env, None, parts.uri.path()),
-                        InteropError::Sql(e),
-                    )
+                    anonymous_error(state.env, &parts, parts.uri.path(), InteropError::Sql(e))
                 })?;
         match session {
             Some(s) if via == Via::Bearer || auth::csrf_matches(&s, value(&form, "csrf")) => {
                 platform::backoffice::close(&state.platform.db, &secret)
                     .await
                     .map_err(|e| {
-                        PageError::new(
-                            &page_of(&parts, None),
-                            Shell::new(state.env, None, parts.uri.path()),
-                            InteropError::Sql(e),
-                        )
+                        anonymous_error(state.env, &parts, parts.uri.path(), InteropError::Sql(e))
                     })?;
             }
             Some(_) => {
-                return Err(PageError::new(
-                    &page_of(&parts, None),
-                    Shell::new(state.env, None, parts.uri.path()),
+                return Err(anonymous_error(
+                    state.env,
+                    &parts,
+                    parts.uri.path(),
                     InteropError::Csrf,
                 ));
             }
@@ -404,6 +369,7 @@ pub async fn home(on: On) -> Response {
         member,
         page,
         shell,
+        ..
     } = on;
     render(
         HomePage {

@@ -194,7 +194,7 @@ pub async fn decide(
         ),
         _ => {
             let message = op.page.t("io.errors.unknown_action").to_string();
-            return Err(PageError::message(
+            return Err(super::refusal(
                 &op.page,
                 &op.shell,
                 StatusCode::BAD_REQUEST,

@@ -439,7 +439,7 @@ pub async fn action(
             .await
             .map(|()| "deleted"),
         _ => {
-            return Err(PageError::message(
+            return Err(super::refusal(
                 &bo.page,
                 &bo.shell,
                 StatusCode::BAD_REQUEST,

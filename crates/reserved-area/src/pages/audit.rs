@@ -14,7 +14,7 @@ use crate::auth::PageUser;
 use crate::error::RaError;
 use crate::model::Action;
 use crate::pages::dashboard::page_for;
-use crate::pages::error::{OnPage, PageError};
+use crate::pages::error::{OnPage, PageFailure};
 use crate::state::RaState;
 use crate::store::{self, AuditEntry, Institution};
 
@@ -55,7 +55,7 @@ pub async fn audit(
     page: Page,
     Path(institution_id): Path<String>,
     Query(q): Query<AuditQuery>,
-) -> Result<Response, PageError> {
+) -> Result<Response, PageFailure> {
     let page = page_for(page, &user);
     let a = access::load(&state, &user.session, &institution_id)
         .await

@@ -14,7 +14,7 @@ use crate::auth::PageUser;
 use crate::error::RaError;
 use crate::exchange;
 use crate::model::{self, EnvChoice, ProductCard};
-use crate::pages::error::{OnPage, PageError};
+use crate::pages::error::{OnPage, PageFailure};
 use crate::state::RaState;
 use crate::store::Institution;
 
@@ -64,7 +64,7 @@ pub async fn institutions(
     user: PageUser,
     page: Page,
     Query(q): Query<PickerQuery>,
-) -> Result<Response, PageError> {
+) -> Result<Response, PageFailure> {
     let page = page_for(page, &user);
     let list = access::institutions(&state, &user.session)
         .await
@@ -121,7 +121,7 @@ pub async fn institution(
     user: PageUser,
     page: Page,
     Path(institution_id): Path<String>,
-) -> Result<Response, PageError> {
+) -> Result<Response, PageFailure> {
     let page = page_for(page, &user);
     let a = access::load(&state, &user.session, &institution_id)
         .await
@@ -171,7 +171,7 @@ pub async fn manage(
     user: PageUser,
     page: Page,
     Path((institution_id, product_id)): Path<(String, String)>,
-) -> Result<Response, PageError> {
+) -> Result<Response, PageFailure> {
     let page = page_for(page, &user);
     let a = access::load(&state, &user.session, &institution_id)
         .await
@@ -249,7 +249,7 @@ pub async fn enter(
     page: Page,
     Path((institution_id, product_id)): Path<(String, String)>,
     Query(q): Query<EnterQuery>,
-) -> Result<Response, PageError> {
+) -> Result<Response, PageFailure> {
     let page = page_for(page, &user);
     let done = exchange::exchange(
         &state,

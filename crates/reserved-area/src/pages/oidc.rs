@@ -34,7 +34,7 @@ use openidconnect::{
     RequestTokenError, Scope, TokenResponse, UserInfoClaims,
 };
 use platform::db::now_millis;
-use platform::layout::{Page, error_page, wants_json};
+use platform::layout::{Page, wants_json};
 use platform::types::FiscalCode;
 use platform::{Cookie, Problem};
 use serde::{Deserialize, Serialize};
@@ -354,7 +354,8 @@ impl Failure {
                 .with_detail(detail)
                 .into_response()
         } else {
-            error_page(Page::from_parts(parts), status, keys.0, keys.1)
+            crate::pages::error::keyed(&Page::from_parts(parts), status, keys.0, keys.1)
+                .into_response()
         }
     }
 }

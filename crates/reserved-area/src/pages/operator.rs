@@ -14,7 +14,7 @@ use platform::session::Session;
 use crate::auth::PageUser;
 use crate::error::RaError;
 use crate::pages::dashboard::{HandoffPage, page_for};
-use crate::pages::error::{OnPage, PageError};
+use crate::pages::error::{OnPage, PageFailure};
 use crate::state::RaState;
 use crate::store;
 
@@ -82,7 +82,7 @@ pub async fn area(
     State(state): State<RaState>,
     user: PageUser,
     page: Page,
-) -> Result<Response, PageError> {
+) -> Result<Response, PageFailure> {
     let page = page_for(page, &user);
     require_operator(&state, &user.session)
         .await
@@ -100,7 +100,7 @@ pub async fn enter(
     user: PageUser,
     page: Page,
     Path(product_id): Path<String>,
-) -> Result<Response, PageError> {
+) -> Result<Response, PageFailure> {
     let page = page_for(page, &user);
     let (token, url) = operator_token(&state, &user.session, &product_id)
         .await

@@ -20,7 +20,7 @@ use crate::error::RaError;
 use crate::model::users::{Field, NewUserInput, RoleChange, UserRuleError};
 use crate::model::{self, Action, Authority};
 use crate::pages::dashboard::page_for;
-use crate::pages::error::{OnPage, PageError};
+use crate::pages::error::{OnPage, PageFailure};
 use crate::state::RaState;
 use crate::store::{self, Institution, Member};
 
@@ -111,7 +111,7 @@ pub async fn list(
     page: Page,
     Path(institution_id): Path<String>,
     Query(q): Query<ListQuery>,
-) -> Result<Response, PageError> {
+) -> Result<Response, PageFailure> {
     let page = page_for(page, &user);
     let a = admin_access(&state, &user, &institution_id)
         .await
@@ -191,7 +191,7 @@ async fn detail_page(
     user_id: &str,
     flash: Option<&'static str>,
     error: Option<String>,
-) -> Result<Response, PageError> {
+) -> Result<Response, PageFailure> {
     let a = admin_access(state, user, institution_id)
         .await
         .on_page(&page)?;
@@ -233,7 +233,7 @@ pub async fn detail(
     page: Page,
     Path((institution_id, user_id)): Path<(String, String)>,
     Query(q): Query<FlashQuery>,
-) -> Result<Response, PageError> {
+) -> Result<Response, PageFailure> {
     let page = page_for(page, &user);
     detail_page(
         &state,
@@ -265,7 +265,7 @@ pub async fn change_roles(
     ClientAddr(addr): ClientAddr,
     Path((institution_id, user_id)): Path<(String, String)>,
     Form(form): Form<RoleForm>,
-) -> Result<Response, PageError> {
+) -> Result<Response, PageFailure> {
     let page = page_for(page, &user);
     auth::check_form_csrf(&user, &form.csrf).on_page(&page)?;
     let change = match form.action.as_str() {
@@ -389,7 +389,7 @@ pub async fn new_form(
     user: PageUser,
     page: Page,
     Path(institution_id): Path<String>,
-) -> Result<Response, PageError> {
+) -> Result<Response, PageFailure> {
     let page = page_for(page, &user);
     let a = admin_access(&state, &user, &institution_id)
         .await
@@ -427,7 +427,7 @@ pub async fn create(
     ClientAddr(addr): ClientAddr,
     Path(institution_id): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
-) -> Result<Response, PageError> {
+) -> Result<Response, PageFailure> {
     let page = page_for(page, &user);
     // Checkboxes repeat their name: parse the pairs by hand.
     let mut form = NewUserForm::default();

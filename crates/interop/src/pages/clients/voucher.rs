@@ -159,7 +159,7 @@ pub async fn voucher(
     let token_url = format!(
         "{}{}/token.oauth2",
         state.platform.public_url.trim_end_matches('/'),
-        on.shell.base
+        on.base
     );
     let jti = uuid::Uuid::new_v4().to_string();
     let iat = platform::jwt::now_secs();

@@ -108,6 +108,8 @@ fn answer_lines(lang: Lang, p: &Purpose) -> Vec<AnswerLine> {
 pub struct PurposePage {
     page: Page,
     shell: Shell,
+    /// The environment's address.
+    base: String,
     csrf: String,
     action: String,
     id: String,
@@ -172,7 +174,9 @@ async fn detail(
     let action = on.href(&format!("/purposes/{}", p.id));
     let eservice_href = on.href(&format!("/catalog/{}", p.eservice_id));
     let as_consumer = p.consumer_id == on.institution();
-    let On { page, shell, .. } = on;
+    let On {
+        page, shell, base, ..
+    } = on;
     Ok(render(
         PurposePage {
             csrf,
@@ -212,6 +216,7 @@ async fn detail(
             suspended_by_producer: p.suspended_by_producer,
             page,
             shell,
+            base,
         },
         status,
     ))
