@@ -5,8 +5,6 @@
 use std::convert::Infallible;
 use std::sync::{Arc, LazyLock};
 
-use askama::Template;
-use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -94,33 +92,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Page {
     }
 }
 
-/// A page that says what went wrong, in the user's language.
-#[derive(Template, WebTemplate)]
-#[template(path = "error.html")]
-pub struct ErrorPage {
-    pub page: Page,
-    pub status: u16,
-    pub title_key: &'static str,
-    pub message_key: &'static str,
-}
-
-pub fn error_page(
-    page: Page,
-    status: StatusCode,
-    title_key: &'static str,
-    message_key: &'static str,
-) -> Response {
-    let mut response = ErrorPage {
-        page,
-        status: status.as_u16(),
-        title_key,
-        message_key,
-    }
-    .into_response();
-    *response.status_mut() = status;
-    response
-}
-
 /// Whether the caller wants JSON rather than a page: API paths (`…/api/…`, the Reserved
 /// Area's `/v2/…`), or an Accept header that asks for JSON and not HTML.
 pub fn wants_json(parts_path: &str, headers: &HeaderMap) -> bool {
@@ -144,12 +115,15 @@ pub async fn not_found(parts: Parts) -> Response {
             .with_detail(format!("no resource at {}", parts.uri.path()))
             .into_response();
     }
-    error_page(
-        Page::from_parts(&parts),
+    let page = Page::from_parts(&parts);
+    crate::page_error::PageError::from_keys(
+        &page,
         StatusCode::NOT_FOUND,
         "error.not_found.title",
         "error.not_found.message",
     )
+    .link("/", page.t("error.back_home"))
+    .into_response()
 }
 
 #[derive(Debug, Deserialize)]
