@@ -140,14 +140,12 @@ pub async fn switch_language(Form(form): Form<LangForm>) -> Response {
             .with_invalid_param("lang", "must be `it` or `en`")
             .into_response();
     };
-    let cookie = format!(
-        "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly",
-        lang.code()
-    );
+    // A year: the choice outlives sessions.
+    let cookie = crate::web::Cookie::new(LANG_COOKIE, lang.code()).max_age(31_536_000);
     let mut response = Redirect::to(&safe_local_path(&form.back)).into_response();
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, cookie.to_header());
     response
 }
 

@@ -261,19 +261,17 @@ async fn end_in(
 
 /// `Set-Cookie` for a session secret.
 pub fn cookie(secret: &SessionSecret, secure: bool, max_age_secs: u64) -> String {
-    format!(
-        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{}",
-        secret.expose(),
-        if secure { "; Secure" } else { "" }
-    )
+    crate::web::Cookie::new(SESSION_COOKIE, secret.expose())
+        .max_age(max_age_secs)
+        .secure(secure)
+        .to_header_string()
 }
 
 /// `Set-Cookie` that removes the session cookie.
 pub fn clear_cookie(secure: bool) -> String {
-    format!(
-        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
-        if secure { "; Secure" } else { "" }
-    )
+    crate::web::Cookie::removal(SESSION_COOKIE)
+        .secure(secure)
+        .to_header_string()
 }
 
 /// Compares a submitted CSRF token with the session's in constant time.
