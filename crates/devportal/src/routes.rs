@@ -4,7 +4,8 @@
 
 use axum::routing::{MethodRouter, get, post};
 use axum::{Json, Router};
-use platform::openapi::{Document, Op};
+use platform::openapi::Op;
+use platform::routes::RouteTable;
 use utoipa::openapi::OpenApi;
 
 use crate::AppState;
@@ -12,49 +13,24 @@ use crate::api::migration;
 use crate::auth::MIGRATION_KEY_HEADER;
 use crate::pages;
 
-/// A route as the tests see it.
-#[derive(Debug, Clone, Copy)]
-pub struct RouteDecl {
-    pub method: &'static str,
-    pub path: &'static str,
-    /// A route of the JSON API, described in the OpenAPI document (the others are pages,
-    /// assets and the document itself).
-    pub json: bool,
-}
+/// A route as the tests see it (the portal's routes carry no access rule: `access` is `()`).
+pub type RouteDecl = platform::routes::RouteDecl<()>;
 
-struct Route {
-    decl: RouteDecl,
-    handler: MethodRouter<AppState>,
-    op: Option<Op>,
-}
+type Route = platform::routes::Route<(), AppState>;
 
+/// A page, an asset or the document itself.
 fn page(method: &'static str, path: &'static str, handler: MethodRouter<AppState>) -> Route {
-    Route {
-        decl: RouteDecl {
-            method,
-            path,
-            json: false,
-        },
-        handler,
-        op: None,
-    }
+    Route::page(method, path, (), handler)
 }
 
+/// A route of the JSON API, described in the OpenAPI document.
 fn json(
     method: &'static str,
     path: &'static str,
     handler: MethodRouter<AppState>,
     op: Op,
 ) -> Route {
-    Route {
-        decl: RouteDecl {
-            method,
-            path,
-            json: true,
-        },
-        handler,
-        op: Some(op),
-    }
+    Route::json(method, path, (), handler, op)
 }
 
 /// The security scheme of the migration API.
@@ -71,8 +47,8 @@ fn migration_op(summary: &str) -> Op {
         .security(FUNCTIONS_KEY)
 }
 
-fn table() -> Vec<Route> {
-    vec![
+fn table() -> RouteTable<(), AppState> {
+    RouteTable(vec![
         page("GET", "/", get(pages::home)),
         page("GET", "/login", get(pages::login_form)),
         page("POST", "/login", post(pages::login)),
@@ -149,32 +125,26 @@ fn table() -> Vec<Route> {
                 .answer::<migration::TransferBody>(200, "When it was transferred")
                 .errors(&[400, 401, 404, 409]),
         ),
-    ]
+    ])
 }
 
 /// The routes of the portal.
 pub fn declared_routes() -> Vec<RouteDecl> {
-    table().into_iter().map(|r| r.decl).collect()
+    table().decls()
 }
 
 /// The router of every route of the table.
 pub(crate) fn router() -> Router<AppState> {
-    table().into_iter().fold(Router::new(), |router, r| {
-        router.route(r.decl.path, r.handler)
-    })
+    table().router()
 }
 
 /// The OpenAPI description of the migration API, from the route table.
 pub fn openapi() -> OpenApi {
     use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 
-    let mut doc = Document::new();
-    for route in table() {
-        if let Some(op) = route.op {
-            doc.add(route.decl.method, route.decl.path, op);
-        }
-    }
-    let mut doc = doc.into_openapi("IO Developer Portal (legacy): migration API");
+    let mut doc = table()
+        .document("")
+        .into_openapi("IO Developer Portal (legacy): migration API");
     doc.info.description = Some(
         "Read by the IO back-office's import, with the shared secret in `X-Functions-Key`. \
          Errors are application/problem+json with a stable `code`."

@@ -17,7 +17,6 @@ pub mod store;
 pub mod token;
 
 use axum::Router;
-use axum::routing::MethodRouter;
 use platform::Platform;
 use platform::context::Started;
 use platform::i18n::Sources;
@@ -162,20 +161,7 @@ fn environment(
         key_memo: platform::jwt::RsaKeyMemo::new(),
     });
     sweep_vouchers(&state);
-    let mut by_path: Vec<(&'static str, MethodRouter<EnvState>)> = Vec::new();
-    for routes::Route { decl, handler, .. } in routes::routes() {
-        match by_path.iter_mut().find(|(p, _)| *p == decl.path) {
-            Some((_, existing)) => {
-                let merged = std::mem::take(existing).merge(handler);
-                *existing = merged;
-            }
-            None => by_path.push((decl.path, handler)),
-        }
-    }
-    let mut router: Router<EnvState> = Router::new();
-    for (path, handler) in by_path {
-        router = router.route(path, handler);
-    }
+    let router: Router<EnvState> = platform::routes::RouteTable(routes::routes()).router();
     Ok(router.with_state(state))
 }
 

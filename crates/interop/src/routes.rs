@@ -5,6 +5,7 @@
 
 use axum::routing::{MethodRouter, delete, get, post, put};
 use platform::openapi::Op;
+use platform::routes::RouteTable;
 
 use crate::api::{self, agreements, clients, eservices, purposes, session};
 use crate::model::risk_analysis::RiskAnalysisForm;
@@ -32,39 +33,13 @@ pub enum Access {
     Member,
 }
 
-/// A route of one environment; `path` is relative to `/interop/<environment>`.
-#[derive(Debug, Clone, Copy)]
-pub struct RouteDecl {
-    pub method: &'static str,
-    pub path: &'static str,
-    pub access: Access,
-}
+/// A route of one environment as the tests see it; `path` is relative to
+/// `/interop/<environment>`.
+pub type RouteDecl = platform::routes::RouteDecl<Access>;
 
-/// One line of the table.
-pub struct Route {
-    pub decl: RouteDecl,
-    pub handler: MethodRouter<EnvState>,
-    /// The OpenAPI operation of a JSON route; `None` for pages and forms.
-    pub op: Option<Op>,
-}
-
-/// A page or form (HTML, not in the OpenAPI document).
-fn page(
-    method: &'static str,
-    path: &'static str,
-    access: Access,
-    handler: MethodRouter<EnvState>,
-) -> Route {
-    Route {
-        decl: RouteDecl {
-            method,
-            path,
-            access,
-        },
-        handler,
-        op: None,
-    }
-}
+/// One line of the table; `op` is the OpenAPI operation of a JSON route, `None` for pages and
+/// forms.
+pub type Route = platform::routes::Route<Access, EnvState>;
 
 /// A JSON route with its operation: the path's `{placeholders}` become its path parameters,
 /// a member's route needs the environment's bearer token.
@@ -85,15 +60,7 @@ fn json(
     if access == Access::Member {
         op = op.security("bearer");
     }
-    Route {
-        decl: RouteDecl {
-            method,
-            path,
-            access,
-        },
-        handler,
-        op: Some(op),
-    }
+    Route::json(method, path, access, handler, op)
 }
 
 fn param_description(name: &str) -> &'static str {
@@ -149,51 +116,51 @@ pub fn routes() -> Vec<Route> {
                 .answer::<TokenProblem>(429, "Too many requests")
                 .answer::<TokenProblem>(500, "Not issued"),
         ),
-        page("POST", "/session", Entry, post(pages::enter)),
-        page("POST", "/logout", AnySession, post(pages::logout)),
-        page("GET", "/", Member, get(pages::home)),
+        Route::page("POST", "/session", Entry, post(pages::enter)),
+        Route::page("POST", "/logout", AnySession, post(pages::logout)),
+        Route::page("GET", "/", Member, get(pages::home)),
         // ---- pages (HTML) ----
-        page("GET", "/catalog", Member, get(pages::catalog::list)),
-        page("GET", "/catalog/{id}", Member, get(pages::catalog::show)),
-        page("POST", "/catalog/{id}", Member, post(pages::catalog::subscribe)),
-        page("GET", "/agreements", Member, get(pages::agreements::mine)),
-        page(
+        Route::page("GET", "/catalog", Member, get(pages::catalog::list)),
+        Route::page("GET", "/catalog/{id}", Member, get(pages::catalog::show)),
+        Route::page("POST", "/catalog/{id}", Member, post(pages::catalog::subscribe)),
+        Route::page("GET", "/agreements", Member, get(pages::agreements::mine)),
+        Route::page(
             "GET",
             "/agreements/received",
             Member,
             get(pages::agreements::received),
         ),
-        page("GET", "/agreements/{id}", Member, get(pages::agreements::show)),
-        page("POST", "/agreements/{id}", Member, post(pages::agreements::act)),
-        page("GET", "/purposes", Member, get(pages::purposes::list)),
-        page("GET", "/purposes/new", Member, get(pages::purposes::new_form)),
-        page("POST", "/purposes/new", Member, post(pages::purposes::create)),
-        page("GET", "/purposes/{id}", Member, get(pages::purposes::show)),
-        page("POST", "/purposes/{id}", Member, post(pages::purposes::act)),
-        page("GET", "/eservices", Member, get(pages::eservices::list)),
-        page("GET", "/clients", Member, get(pages::clients::list)),
-        page("POST", "/clients", Member, post(pages::clients::create)),
-        page("GET", "/clients/{id}", Member, get(pages::clients::show)),
-        page("POST", "/clients/{id}", Member, post(pages::clients::act)),
-        page(
+        Route::page("GET", "/agreements/{id}", Member, get(pages::agreements::show)),
+        Route::page("POST", "/agreements/{id}", Member, post(pages::agreements::act)),
+        Route::page("GET", "/purposes", Member, get(pages::purposes::list)),
+        Route::page("GET", "/purposes/new", Member, get(pages::purposes::new_form)),
+        Route::page("POST", "/purposes/new", Member, post(pages::purposes::create)),
+        Route::page("GET", "/purposes/{id}", Member, get(pages::purposes::show)),
+        Route::page("POST", "/purposes/{id}", Member, post(pages::purposes::act)),
+        Route::page("GET", "/eservices", Member, get(pages::eservices::list)),
+        Route::page("GET", "/clients", Member, get(pages::clients::list)),
+        Route::page("POST", "/clients", Member, post(pages::clients::create)),
+        Route::page("GET", "/clients/{id}", Member, get(pages::clients::show)),
+        Route::page("POST", "/clients/{id}", Member, post(pages::clients::act)),
+        Route::page(
             "GET",
             "/clients/{id}/keys/{kid}/jwk",
             Member,
             get(pages::clients::jwk),
         ),
-        page(
+        Route::page(
             "GET",
             "/clients/{id}/voucher",
             Member,
             get(pages::clients::voucher),
         ),
-        page(
+        Route::page(
             "GET",
             "/tools/client-assertion",
             Member,
             get(pages::tools::debug_form),
         ),
-        page(
+        Route::page(
             "POST",
             "/tools/client-assertion",
             Member,
@@ -738,5 +705,5 @@ fn version_action(path: &'static str, handler: MethodRouter<EnvState>, summary: 
 /// Every route of an environment with who may call it (the isolation test's table); the
 /// paths are relative to `/interop/<environment>`.
 pub fn declared_routes() -> Vec<RouteDecl> {
-    routes().into_iter().map(|r| r.decl).collect()
+    RouteTable(routes()).decls()
 }

@@ -15,7 +15,6 @@ mod state;
 pub mod store;
 
 use axum::Router;
-use axum::routing::MethodRouter;
 use platform::Platform;
 use platform::context::Started;
 use platform::i18n::Sources;
@@ -76,20 +75,7 @@ pub fn start_with_ring(
         verifier,
         importer,
     });
-    let mut router: Router<IoState> = Router::new();
-    let mut by_path: Vec<(&'static str, MethodRouter<IoState>)> = Vec::new();
-    for routes::Route { decl, handler, .. } in routes::routes() {
-        match by_path.iter_mut().find(|(p, _)| *p == decl.path) {
-            Some((_, existing)) => {
-                let merged = std::mem::take(existing).merge(handler);
-                *existing = merged;
-            }
-            None => by_path.push((decl.path, handler)),
-        }
-    }
-    for (path, handler) in by_path {
-        router = router.route(path, handler);
-    }
+    let router: Router<IoState> = platform::routes::RouteTable(routes::routes()).router();
     Ok(Started {
         router: router.with_state(state),
         workers: vec![Box::new(workers)],

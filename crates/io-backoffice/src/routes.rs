@@ -5,8 +5,9 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use axum::routing::{MethodRouter, delete, get, patch, post, put};
-use platform::openapi::{Document, Op};
+use axum::routing::{delete, get, patch, post, put};
+use platform::openapi::Op;
+use platform::routes::RouteTable;
 use utoipa::openapi::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 
@@ -43,20 +44,12 @@ pub enum Access {
     ServiceKey,
 }
 
-#[derive(Debug, Clone, Copy)]
-pub struct RouteDecl {
-    pub method: &'static str,
-    pub path: &'static str,
-    pub access: Access,
-}
+/// A route as the tests see it.
+pub type RouteDecl = platform::routes::RouteDecl<Access>;
 
 /// One route: what the isolation test reads, the handler, and the operation of a JSON route
 /// (pages have none).
-pub struct Route {
-    pub decl: RouteDecl,
-    pub handler: MethodRouter<IoState>,
-    pub op: Option<Op>,
-}
+pub type Route = platform::routes::Route<Access, IoState>;
 
 /// The security scheme of the back-office's bearer token (`POST /io/api/session`).
 pub const BEARER: &str = "bearer";
@@ -66,43 +59,6 @@ pub const MANAGE_KEY: &str = "manage_key";
 pub const SERVICE_KEY: &str = "service_key";
 /// The header of both kinds of keys.
 pub const KEY_HEADER: &str = "Ocp-Apim-Subscription-Key";
-
-/// A JSON route.
-fn json(
-    method: &'static str,
-    path: &'static str,
-    access: Access,
-    handler: MethodRouter<IoState>,
-    op: Op,
-) -> Route {
-    Route {
-        decl: RouteDecl {
-            method,
-            path,
-            access,
-        },
-        handler,
-        op: Some(op),
-    }
-}
-
-/// A page (HTML, forms).
-fn page(
-    method: &'static str,
-    path: &'static str,
-    access: Access,
-    handler: MethodRouter<IoState>,
-) -> Route {
-    Route {
-        decl: RouteDecl {
-            method,
-            path,
-            access,
-        },
-        handler,
-        op: None,
-    }
-}
 
 /// `prefix` + `suffix`, for the program's life: each joined path is leaked once, however
 /// often the table is built (router, OpenAPI document, tests).
@@ -141,7 +97,7 @@ where
     let op = |summary: &str| Op::new(summary, tag).security(scheme);
     let one = |summary: &str| op(summary).path_param("service_id", SERVICE_ID);
     vec![
-        json(
+        Route::json(
             "GET",
             p("/services"),
             access,
@@ -151,7 +107,7 @@ where
                 .answer::<ServiceList>(200, "A page of services")
                 .errors(&[400, 401, 403]),
         ),
-        json(
+        Route::json(
             "POST",
             p("/services"),
             access,
@@ -161,7 +117,7 @@ where
                 .answer::<ServiceLifecycle>(201, "The service created")
                 .errors(&[400, 401, 403, 409]),
         ),
-        json(
+        Route::json(
             "GET",
             p("/services/{service_id}"),
             access,
@@ -170,7 +126,7 @@ where
                 .answer::<ServiceLifecycle>(200, "The service")
                 .errors(&[401, 403, 404]),
         ),
-        json(
+        Route::json(
             "PUT",
             p("/services/{service_id}"),
             access,
@@ -180,7 +136,7 @@ where
                 .answer::<ServiceLifecycle>(200, "The service updated")
                 .errors(&[400, 401, 403, 404, 409]),
         ),
-        json(
+        Route::json(
             "PATCH",
             p("/services/{service_id}"),
             access,
@@ -190,7 +146,7 @@ where
                 .answer::<ServiceLifecycle>(200, "The service updated")
                 .errors(&[400, 401, 403, 404]),
         ),
-        json(
+        Route::json(
             "PUT",
             p("/services/{service_id}/patch"),
             access,
@@ -200,7 +156,7 @@ where
                 .answer::<ServiceLifecycle>(200, "The service updated")
                 .errors(&[400, 401, 403, 404]),
         ),
-        json(
+        Route::json(
             "DELETE",
             p("/services/{service_id}"),
             access,
@@ -209,7 +165,7 @@ where
                 .empty(204, "Deleted")
                 .errors(&[401, 403, 404, 409]),
         ),
-        json(
+        Route::json(
             "PUT",
             p("/services/{service_id}/review"),
             access,
@@ -219,7 +175,7 @@ where
                 .empty(204, "Submitted")
                 .errors(&[400, 401, 403, 404, 409]),
         ),
-        json(
+        Route::json(
             "PATCH",
             p("/services/{service_id}/review"),
             access,
@@ -229,7 +185,7 @@ where
                 .empty(204, "Recorded")
                 .errors(&[400, 401, 403, 404, 409]),
         ),
-        json(
+        Route::json(
             "POST",
             p("/services/{service_id}/release"),
             access,
@@ -238,7 +194,7 @@ where
                 .empty(204, "Published")
                 .errors(&[401, 403, 404, 409]),
         ),
-        json(
+        Route::json(
             "GET",
             p("/services/{service_id}/release"),
             access,
@@ -247,7 +203,7 @@ where
                 .answer::<ServicePublication>(200, "The publication")
                 .errors(&[401, 403, 404]),
         ),
-        json(
+        Route::json(
             "DELETE",
             p("/services/{service_id}/release"),
             access,
@@ -256,7 +212,7 @@ where
                 .empty(204, "Unpublished")
                 .errors(&[401, 403, 404, 409]),
         ),
-        json(
+        Route::json(
             "GET",
             p("/services/{service_id}/history"),
             access,
@@ -266,7 +222,7 @@ where
                 .answer::<ServiceHistory>(200, "A page of the history")
                 .errors(&[400, 401, 403, 404]),
         ),
-        json(
+        Route::json(
             "GET",
             p("/services/{service_id}/keys"),
             access,
@@ -275,7 +231,7 @@ where
                 .answer::<SubscriptionKeys>(200, "The key pair")
                 .errors(&[401, 403, 404]),
         ),
-        json(
+        Route::json(
             "PUT",
             p("/services/{service_id}/keys/{key_type}"),
             admin_or(access),
@@ -285,7 +241,7 @@ where
                 .answer::<SubscriptionKeys>(200, "The new key pair")
                 .errors(&[400, 401, 403, 404]),
         ),
-        json(
+        Route::json(
             "PUT",
             p("/services/{service_id}/logo"),
             access,
@@ -305,7 +261,7 @@ fn import_routes() -> Vec<Route> {
     let op = |summary: &str| Op::new(summary, "import").security(BEARER);
     let claim = |summary: &str| op(summary).path_param("delegate_id", "The delegate's id");
     vec![
-        json(
+        Route::json(
             "GET",
             "/io/api/services/migrations/delegates",
             Admin,
@@ -314,7 +270,7 @@ fn import_routes() -> Vec<Route> {
                 .answer::<Delegates>(200, "The delegates")
                 .errors(&[401, 403, 502]),
         ),
-        json(
+        Route::json(
             "GET",
             "/io/api/services/migrations/ownership-claims/latest",
             Admin,
@@ -323,7 +279,7 @@ fn import_routes() -> Vec<Route> {
                 .answer::<Claims>(200, "The imports")
                 .errors(&[401, 403]),
         ),
-        json(
+        Route::json(
             "POST",
             "/io/api/services/migrations/ownership-claims/{delegate_id}",
             Admin,
@@ -332,7 +288,7 @@ fn import_routes() -> Vec<Route> {
                 .empty(202, "Started")
                 .errors(&[400, 401, 403, 404, 502]),
         ),
-        json(
+        Route::json(
             "GET",
             "/io/api/services/migrations/ownership-claims/{delegate_id}",
             Admin,
@@ -341,16 +297,16 @@ fn import_routes() -> Vec<Route> {
                 .answer::<ClaimStatus>(200, "Its state")
                 .errors(&[401, 403, 404]),
         ),
-        page("GET", "/io/import", Admin, get(pages::open)),
-        page("POST", "/io/import", Admin, post(pages::start)),
-        page("GET", "/io/import/status", Admin, get(pages::status)),
-        page(
+        Route::page("GET", "/io/import", Admin, get(pages::open)),
+        Route::page("POST", "/io/import", Admin, post(pages::start)),
+        Route::page("GET", "/io/import/status", Admin, get(pages::status)),
+        Route::page(
             "GET",
             "/io/import/regenerate-keys",
             Admin,
             get(pages::confirm_rekey),
         ),
-        page(
+        Route::page(
             "POST",
             "/io/import/regenerate-keys",
             Admin,
@@ -368,28 +324,28 @@ fn api_routes() -> Vec<Route> {
         |summary: &str| bo(summary, "keys").path_param("subscription_id", "The subscription's id");
     let reviewed = |summary: &str| bo(summary, "review").path_param("service_id", SERVICE_ID);
     vec![
-        json(
+        Route::json(
             "GET",
             "/api/v1/manage/info",
             Public,
             get(session::info),
             Op::new("The API's name and version", "manage").answer::<Info>(200, "The API"),
         ),
-        json(
+        Route::json(
             "GET",
             "/api/v1/manage/services/topics",
             Public,
             get(session::topics),
             Op::new("The topics of services", "manage").answer::<Topics>(200, "The topics"),
         ),
-        json(
+        Route::json(
             "GET",
             "/io/api/services/topics",
             Public,
             get(session::topics),
             Op::new("The topics of services", "services").answer::<Topics>(200, "The topics"),
         ),
-        json(
+        Route::json(
             "GET",
             "/api/v1/services/{service_id}",
             ServiceKey,
@@ -400,7 +356,7 @@ fn api_routes() -> Vec<Route> {
                 .answer::<PublishedService>(200, "The published service")
                 .errors(&[401, 403, 404]),
         ),
-        json(
+        Route::json(
             "POST",
             "/io/api/session",
             Entry,
@@ -410,7 +366,7 @@ fn api_routes() -> Vec<Route> {
                 .answer::<SessionToken>(200, "A bearer token")
                 .errors(&[400, 401, 403]),
         ),
-        json(
+        Route::json(
             "POST",
             "/io/api/logout",
             AnySession,
@@ -419,7 +375,7 @@ fn api_routes() -> Vec<Route> {
                 .empty(204, "Ended")
                 .errors(&[401, 403]),
         ),
-        json(
+        Route::json(
             "GET",
             "/io/api/me",
             Member,
@@ -428,7 +384,7 @@ fn api_routes() -> Vec<Route> {
                 .answer::<Me>(200, "The person and institution")
                 .errors(&[401, 403]),
         ),
-        json(
+        Route::json(
             "GET",
             "/io/api/subscriptions",
             Admin,
@@ -438,7 +394,7 @@ fn api_routes() -> Vec<Route> {
                 .answer::<Vec<Subscription>>(200, "The subscriptions")
                 .errors(&[400, 401, 403]),
         ),
-        json(
+        Route::json(
             "GET",
             "/io/api/subscriptions/{subscription_id}/keys",
             Admin,
@@ -447,7 +403,7 @@ fn api_routes() -> Vec<Route> {
                 .answer::<SubscriptionKeys>(200, "The key pair")
                 .errors(&[401, 403, 404]),
         ),
-        json(
+        Route::json(
             "PUT",
             "/io/api/subscriptions/{subscription_id}/keys/{key_type}",
             Admin,
@@ -457,7 +413,7 @@ fn api_routes() -> Vec<Route> {
                 .answer::<SubscriptionKeys>(200, "The new key pair")
                 .errors(&[400, 401, 403, 404]),
         ),
-        json(
+        Route::json(
             "GET",
             "/io/api/subscriptions/{subscription_id}/cidrs",
             Admin,
@@ -466,7 +422,7 @@ fn api_routes() -> Vec<Route> {
                 .answer::<Vec<String>>(200, "IPv4 CIDRs (none: anywhere)")
                 .errors(&[401, 403, 404]),
         ),
-        json(
+        Route::json(
             "PUT",
             "/io/api/subscriptions/{subscription_id}/cidrs",
             Admin,
@@ -476,7 +432,7 @@ fn api_routes() -> Vec<Route> {
                 .answer::<Vec<String>>(200, "The CIDRs stored")
                 .errors(&[400, 401, 403, 404]),
         ),
-        json(
+        Route::json(
             "GET",
             "/io/api/review",
             Operator,
@@ -486,7 +442,7 @@ fn api_routes() -> Vec<Route> {
                 .answer::<ReviewQueue>(200, "A page of the queue")
                 .errors(&[400, 401, 403]),
         ),
-        json(
+        Route::json(
             "POST",
             "/io/api/review/{service_id}/approve",
             Operator,
@@ -495,7 +451,7 @@ fn api_routes() -> Vec<Route> {
                 .empty(204, "Approved")
                 .errors(&[401, 403, 404, 409]),
         ),
-        json(
+        Route::json(
             "POST",
             "/io/api/review/{service_id}/reject",
             Operator,
@@ -513,76 +469,76 @@ fn page_routes() -> Vec<Route> {
     use Access::*;
     use pages::{enter, home, keys, logout, review, services};
     vec![
-        page("POST", "/io/session", Entry, post(enter)),
-        page("POST", "/io/logout", AnySession, post(logout)),
-        page("GET", "/io", Member, get(home::overview)),
-        page("GET", "/io/services", Member, get(services::list)),
-        page("GET", "/io/services/new", Member, get(services::new_form)),
-        page("POST", "/io/services/new", Member, post(services::create)),
-        page(
+        Route::page("POST", "/io/session", Entry, post(enter)),
+        Route::page("POST", "/io/logout", AnySession, post(logout)),
+        Route::page("GET", "/io", Member, get(home::overview)),
+        Route::page("GET", "/io/services", Member, get(services::list)),
+        Route::page("GET", "/io/services/new", Member, get(services::new_form)),
+        Route::page("POST", "/io/services/new", Member, post(services::create)),
+        Route::page(
             "GET",
             "/io/services/{service_id}",
             Member,
             get(services::detail),
         ),
-        page(
+        Route::page(
             "GET",
             "/io/services/{service_id}/edit",
             Member,
             get(services::edit_form),
         ),
-        page(
+        Route::page(
             "POST",
             "/io/services/{service_id}/edit",
             Member,
             post(services::update),
         ),
-        page(
+        Route::page(
             "POST",
             "/io/services/{service_id}/action",
             Member,
             post(services::action),
         ),
-        page(
+        Route::page(
             "GET",
             "/io/services/{service_id}/delete",
             Member,
             get(services::confirm_delete),
         ),
-        page(
+        Route::page(
             "GET",
             "/io/services/{service_id}/keys/{key_type}/regenerate",
             Admin,
             get(services::confirm_regenerate),
         ),
-        page(
+        Route::page(
             "POST",
             "/io/services/{service_id}/keys/{key_type}/regenerate",
             Admin,
             post(services::regenerate),
         ),
-        page("GET", "/io/keys", Member, get(keys::page)),
-        page(
+        Route::page("GET", "/io/keys", Member, get(keys::page)),
+        Route::page(
             "GET",
             "/io/keys/{key_type}/regenerate",
             Admin,
             get(keys::confirm_regenerate),
         ),
-        page(
+        Route::page(
             "POST",
             "/io/keys/{key_type}/regenerate",
             Admin,
             post(keys::regenerate),
         ),
-        page("POST", "/io/keys/cidrs", Admin, post(keys::set_cidrs)),
-        page("GET", "/io/review", Operator, get(review::queue)),
-        page(
+        Route::page("POST", "/io/keys/cidrs", Admin, post(keys::set_cidrs)),
+        Route::page("GET", "/io/review", Operator, get(review::queue)),
+        Route::page(
             "GET",
             "/io/review/{service_id}",
             Operator,
             get(review::detail),
         ),
-        page(
+        Route::page(
             "POST",
             "/io/review/{service_id}",
             Operator,
@@ -606,29 +562,19 @@ pub fn routes() -> Vec<Route> {
 
 /// Every route with who may call it (the isolation test's table).
 pub fn declared_routes() -> Vec<RouteDecl> {
-    routes().into_iter().map(|r| r.decl).collect()
+    RouteTable(routes()).decls()
 }
 
 /// The JSON routes, `(METHOD, path)`: the operations of [`openapi`].
 pub fn json_routes() -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = routes()
-        .into_iter()
-        .filter(|r| r.op.is_some())
-        .map(|r| (r.decl.method.to_string(), r.decl.path.to_string()))
-        .collect();
-    out.sort();
-    out
+    RouteTable(routes()).json_routes()
 }
 
 /// The OpenAPI document of the JSON routes, with the security schemes they name.
 pub fn openapi() -> OpenApi {
-    let mut doc = Document::new();
-    for route in routes() {
-        if let Some(op) = route.op {
-            doc.add(route.decl.method, route.decl.path, op);
-        }
-    }
-    let mut api = doc.into_openapi("App IO back-office");
+    let mut api = RouteTable(routes())
+        .document("")
+        .into_openapi("App IO back-office");
     let components = api.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
         BEARER,

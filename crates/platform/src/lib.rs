@@ -24,6 +24,7 @@ pub mod openapi;
 pub mod page_error;
 pub mod rate_limit;
 pub mod revocation;
+pub mod routes;
 pub mod server;
 pub mod session;
 pub mod shell;

@@ -3,8 +3,9 @@
 //! tenant-isolation test alike.
 
 use axum::Router;
-use axum::routing::{MethodRouter, delete, get, post};
-use platform::openapi::{Document, Op};
+use axum::routing::{delete, get, post};
+use platform::openapi::Op;
+use platform::routes::RouteTable;
 use utoipa::openapi::OpenApi;
 
 use crate::api::{institutions, test_idp, token, users};
@@ -29,69 +30,20 @@ pub enum Access {
 }
 
 /// A route as the tests see it.
-#[derive(Debug, Clone, Copy)]
-pub struct RouteDecl {
-    pub method: &'static str,
-    pub path: &'static str,
-    pub access: Access,
-    /// A JSON route, described in the OpenAPI document (the others are pages and redirects).
-    pub json: bool,
-}
+pub type RouteDecl = platform::routes::RouteDecl<Access>;
 
-struct Route {
-    decl: RouteDecl,
-    handler: MethodRouter<RaState>,
-    op: Option<Op>,
-}
-
-/// A page, a form or a redirect.
-fn page(
-    method: &'static str,
-    path: &'static str,
-    access: Access,
-    handler: MethodRouter<RaState>,
-) -> Route {
-    Route {
-        decl: RouteDecl {
-            method,
-            path,
-            access,
-            json: false,
-        },
-        handler,
-        op: None,
-    }
-}
-
-/// A JSON route with its operation.
-fn json(
-    method: &'static str,
-    path: &'static str,
-    access: Access,
-    handler: MethodRouter<RaState>,
-    op: Op,
-) -> Route {
-    Route {
-        decl: RouteDecl {
-            method,
-            path,
-            access,
-            json: true,
-        },
-        handler,
-        op: Some(op),
-    }
-}
+type Route = platform::routes::Route<Access, RaState>;
 
 const INSTITUTION_ID: &str = "The institution's id";
 const PRODUCT_ID: &str = "The product's id";
 const USER_ID: &str = "The person's id";
 const SESSION: &str = "sessionToken";
 
-fn table() -> Vec<Route> {
+fn table() -> RouteTable<Access, RaState> {
     use Access::*;
+    let (page, json) = (Route::page, Route::json);
     let provider = oidc::Oidc::default();
-    vec![
+    RouteTable(vec![
         page("GET", "/", Public, get(home::home)),
         page("GET", "/login", Public, get(login::login_page)),
         page("GET", "/auth/oidc/login", Public, provider.login_route()),
@@ -399,19 +351,17 @@ fn table() -> Vec<Route> {
             Institution,
             get(audit::audit),
         ),
-    ]
+    ])
 }
 
 /// The routes and who may call them.
 pub fn declared_routes() -> Vec<RouteDecl> {
-    table().into_iter().map(|r| r.decl).collect()
+    table().decls()
 }
 
 /// The router of every route of the table.
 pub(crate) fn router() -> Router<RaState> {
-    table().into_iter().fold(Router::new(), |router, r| {
-        router.route(r.decl.path, r.handler)
-    })
+    table().router()
 }
 
 /// The OpenAPI description of this context's JSON API, from the route table.
@@ -421,13 +371,7 @@ pub fn openapi() -> OpenApi {
     };
     use utoipa::openapi::tag::TagBuilder;
 
-    let mut doc = Document::new();
-    for route in table() {
-        if let Some(op) = route.op {
-            doc.add(route.decl.method, route.decl.path, op);
-        }
-    }
-    let mut doc = doc.into_openapi("Reserved Area");
+    let mut doc = table().document("").into_openapi("Reserved Area");
     // The session token or, from the browser, the session cookie.
     for item in doc.paths.paths.values_mut() {
         let ops = [
