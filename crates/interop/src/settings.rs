@@ -72,8 +72,8 @@ pub struct EnvironmentSettings {
     pub identity_token_audience: String,
     /// The `iss` of the vouchers; by default `<http.public_url>/interop/<environment>`.
     pub issuer: Option<String>,
-    /// RSA-2048 private keys (PEM) that sign this environment's vouchers, the last one active;
-    /// the demo generates one per environment.
+    /// RSA-2048 private keys (PEM) that sign this environment's vouchers: the first signs, all
+    /// are published (a retired key keeps verifying); the demo generates one per environment.
     #[serde(deserialize_with = "platform::config::list_or_comma_separated")]
     pub signing_key_files: Vec<PathBuf>,
     /// The `aud` of the platform tokens issued to API clients.
