@@ -22,8 +22,7 @@ use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use platform::config::DatabaseSettings;
-use platform::db::{Db, DbError};
-use sqlx::migrate::Migrator;
+use platform::db::{Db, DbError, Schema};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -33,8 +32,8 @@ pub use error::{DevportalError, StartError};
 pub use routes::{RouteDecl, declared_routes, openapi};
 pub use settings::Settings;
 
-static SQLITE: Migrator = sqlx::migrate!("../../migrations/devportal/sqlite");
-static POSTGRES: Migrator = sqlx::migrate!("../../migrations/devportal/postgres");
+/// The portal's own database.
+const SCHEMA: Schema = platform::schema!("devportal", "0001_devportal.sql");
 
 /// The shortest migration key accepted: a shared secret must not be guessable.
 pub const MIN_MIGRATION_KEY_LEN: usize = 16;
@@ -47,7 +46,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// database is refused by the migrator (its applied migrations are not the portal's).
 pub async fn open_db(url: &str, settings: &DatabaseSettings) -> Result<Db, DbError> {
     let db = Db::connect(url, settings).await?;
-    db.migrate_with(&SQLITE, &POSTGRES).await?;
+    db.migrate_with(SCHEMA).await?;
     Ok(db)
 }
 

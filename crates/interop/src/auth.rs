@@ -5,43 +5,47 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::HeaderValue;
-use axum::http::Method;
 use axum::http::request::Parts;
-use platform::backoffice::{self, BackOfficeSession};
-use platform::i18n;
+pub use platform::backoffice::Via;
+use platform::backoffice::{self, BackOfficeSession, Door};
 use platform::session::SessionSecret;
-use platform::web::Cookie;
 
 use crate::error::InteropError;
 use crate::model::{Environment, Role};
 use crate::state::EnvState;
 use crate::store::{self, Tenant};
 
-/// The back-office name of an environment's sessions.
-pub fn back_office(env: Environment) -> &'static str {
+/// An environment's back-office door: its sessions, its product, its cookie and paths. The
+/// environments' routers are nested under their path, so their handlers see paths without it
+/// (`/api/...`).
+pub fn door(env: Environment) -> &'static Door {
+    const PRODUZIONE: Door = Door {
+        name: "interop-produzione",
+        product_id: Environment::Produzione.product_id(),
+        cookie: "interop_produzione",
+        path: "/interop/produzione",
+        api_prefix: "/api/",
+    };
+    const COLLAUDO: Door = Door {
+        name: "interop-collaudo",
+        product_id: Environment::Collaudo.product_id(),
+        cookie: "interop_collaudo",
+        path: "/interop/collaudo",
+        api_prefix: "/api/",
+    };
     match env {
-        Environment::Produzione => "interop-produzione",
-        Environment::Collaudo => "interop-collaudo",
+        Environment::Produzione => &PRODUZIONE,
+        Environment::Collaudo => &COLLAUDO,
     }
 }
 
-/// The session cookie of an environment (scoped to its path).
-pub fn cookie_name(env: Environment) -> &'static str {
-    match env {
-        Environment::Produzione => "interop_produzione",
-        Environment::Collaudo => "interop_collaudo",
-    }
+/// The back-office name of an environment's sessions.
+pub fn back_office(env: Environment) -> &'static str {
+    door(env).name
 }
 
 pub fn base_path(env: Environment) -> String {
-    format!("/interop/{}", env.as_str())
-}
-
-/// How a session was presented.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Via {
-    Cookie,
-    Bearer,
+    door(env).path.to_string()
 }
 
 /// A person working in an environment for an institution.
@@ -107,17 +111,9 @@ pub fn tenant_of(session: &BackOfficeSession) -> Option<Tenant> {
     })
 }
 
-fn bearer(parts: &Parts) -> Option<&str> {
-    platform::session::bearer_token(&parts.headers)
-}
-
 /// The session secret a request carries (bearer first, then this environment's cookie).
 pub fn presented_secret(parts: &Parts, env: Environment) -> Option<(SessionSecret, Via)> {
-    let (raw, via) = match bearer(parts) {
-        Some(token) => (Some(token), Via::Bearer),
-        None => (i18n::cookie(parts, cookie_name(env)), Via::Cookie),
-    };
-    raw.and_then(SessionSecret::from_cookie).map(|s| (s, via))
+    door(env).presented(parts)
 }
 
 /// Constant-time comparison of a submitted CSRF token.
@@ -129,26 +125,7 @@ impl FromRequestParts<EnvState> for Member {
     type Rejection = InteropError;
 
     async fn from_request_parts(parts: &mut Parts, state: &EnvState) -> Result<Self, InteropError> {
-        let Some((secret, via)) = presented_secret(parts, state.env) else {
-            return Err(InteropError::Unauthenticated);
-        };
-        let session = backoffice::find(&state.platform.db, back_office(state.env), &secret)
-            .await?
-            .ok_or(InteropError::Unauthenticated)?;
-        // JSON calls with the cookie carry the CSRF token in a header; page forms check their
-        // own field.
-        let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-        let api = parts.uri.path().contains("/api/");
-        if via == Via::Cookie && !safe && api {
-            let token = parts
-                .headers
-                .get("x-csrf-token")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            if !csrf_matches(&session, token) {
-                return Err(InteropError::Csrf);
-            }
-        }
+        let (session, via) = door(state.env).session(&state.platform.db, parts).await?;
         let roles = roles_of(&session);
         let Some(tenant) = tenant_of(&session).filter(|_| !roles.is_empty()) else {
             return Err(InteropError::Forbidden(format!(
@@ -172,19 +149,12 @@ pub fn session_cookie(
     secure: bool,
     max_age_secs: i64,
 ) -> HeaderValue {
-    Cookie::new(cookie_name(env), secret.expose())
-        .path(base_path(env))
-        .max_age(u64::try_from(max_age_secs).unwrap_or(0))
-        .secure(secure)
-        .to_header()
+    door(env).session_cookie(secret, secure, max_age_secs)
 }
 
 /// `Set-Cookie` that ends an environment's session in the browser.
 pub fn clear_cookie(env: Environment, secure: bool) -> HeaderValue {
-    Cookie::removal(cookie_name(env))
-        .path(base_path(env))
-        .secure(secure)
-        .to_header()
+    door(env).clear_cookie(secure)
 }
 
 /// Verifies an identity token of this environment's product, opens a session and records the
@@ -193,21 +163,9 @@ pub async fn open_session(
     state: &EnvState,
     identity_token: &str,
 ) -> Result<(SessionSecret, BackOfficeSession), InteropError> {
-    let claims = state
-        .verifier
-        .verify(identity_token.trim())
-        .await
-        .map_err(|e| match e {
-            platform::identity::VerifyError::Unavailable(why) => InteropError::Unavailable(why),
-            other => InteropError::Token(other.to_string()),
-        })?;
-    let (secret, session) = backoffice::open(
-        &state.platform.db,
-        back_office(state.env),
-        state.env.product_id(),
-        &claims,
-    )
-    .await?;
+    let (secret, session) = door(state.env)
+        .open_with_token(&state.platform.db, &state.verifier, identity_token)
+        .await?;
     let roles = roles_of(&session);
     let Some(tenant) = tenant_of(&session).filter(|_| !roles.is_empty()) else {
         backoffice::close(&state.platform.db, &secret).await?;

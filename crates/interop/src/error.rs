@@ -34,6 +34,8 @@ pub enum InteropError {
     Db(#[from] platform::db::DbError),
 }
 
+platform::backoffice_refusals!(InteropError);
+
 impl From<Refusal> for InteropError {
     fn from(r: Refusal) -> Self {
         match r.code {

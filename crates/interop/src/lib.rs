@@ -28,10 +28,9 @@ pub use settings::{EnvironmentSettings, Settings};
 
 use std::time::Duration;
 
-use platform::db::{Db, DbError};
+use platform::db::{Db, DbError, Schema};
 use platform::group_commit::GroupCommit;
 use platform::rate_limit::RateLimiter;
-use sqlx::migrate::Migrator;
 
 use crate::model::Environment;
 use crate::model::token::Policy;
@@ -53,7 +52,11 @@ pub enum StartError {
 }
 
 /// The voucher records' own store on SQLite (see [`open_vouchers`]).
-static VOUCHERS_SQLITE: Migrator = sqlx::migrate!("../../migrations/interop-vouchers/sqlite");
+const VOUCHERS_SQLITE: Schema = platform::schema!(
+    "interop-vouchers",
+    "0001_interop_vouchers.sql",
+    "0002_sweep_by_jti.sql",
+);
 
 /// Where the voucher records go, and their writer: one for both environments.
 #[derive(Clone)]
@@ -66,7 +69,7 @@ pub struct Vouchers {
 /// `<main>.vouchers.db`; on PostgreSQL the main database), migrated. On SQLite, records an
 /// earlier version wrote into the main file move into it.
 pub async fn voucher_store(db: &Db) -> Result<Db, DbError> {
-    let store = db.store_of_its_own("vouchers", &VOUCHERS_SQLITE).await?;
+    let store = db.store_of_its_own("vouchers", VOUCHERS_SQLITE).await?;
     if let Some(main) = db.hot().sqlite_path()
         && store.hot().sqlite_path() != Some(main)
     {

@@ -5,13 +5,12 @@
 use std::net::IpAddr;
 
 use axum::extract::FromRequestParts;
+use axum::http::HeaderValue;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, Method};
-use platform::backoffice::{self, BackOfficeSession};
+pub use platform::backoffice::Via;
+use platform::backoffice::{self, BackOfficeSession, Door};
 use platform::client_addr::ClientAddr;
-use platform::i18n;
 use platform::session::SessionSecret;
-use platform::web::Cookie;
 
 use crate::error::IoError;
 use crate::model::{self, SubscriptionKind};
@@ -19,11 +18,18 @@ use crate::secrets::ApiKey;
 use crate::state::IoState;
 use crate::store::{self, KeyOwner, Tenant};
 
+/// The back-office's door: its sessions, the product whose identity tokens open it, its
+/// cookie (scoped to `/io`) and its JSON API.
+pub const DOOR: Door = Door {
+    name: "io",
+    product_id: "prod-io",
+    cookie: "io_session",
+    path: "/io",
+    api_prefix: "/io/api/",
+};
 /// The back-office name in `backoffice_sessions`.
-pub const BACK_OFFICE: &str = "io";
-/// The product whose identity tokens open this back-office.
-pub const PRODUCT_ID: &str = "prod-io";
-pub const COOKIE: &str = "io_session";
+pub const BACK_OFFICE: &str = DOOR.name;
+pub const COOKIE: &str = DOOR.cookie;
 /// The header that carries a key, as on the real gateway.
 pub const KEY_HEADER: &str = "ocp-apim-subscription-key";
 
@@ -41,13 +47,6 @@ impl Role {
             Role::Operator => "operator",
         }
     }
-}
-
-/// How a session was presented.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Via {
-    Cookie,
-    Bearer,
 }
 
 /// A person of an institution in the back-office.
@@ -127,43 +126,9 @@ pub fn tenant_of(session: &BackOfficeSession) -> Option<Tenant> {
     })
 }
 
-fn bearer(parts: &Parts) -> Option<&str> {
-    platform::session::bearer_token(&parts.headers)
-}
-
-/// The live back-office session of a request (cookie or bearer).
-async fn resolve(
-    parts: &Parts,
-    state: &IoState,
-) -> Result<Option<(BackOfficeSession, Via)>, IoError> {
-    let (raw, via) = match bearer(parts) {
-        Some(token) => (Some(token), Via::Bearer),
-        None => (i18n::cookie(parts, COOKIE), Via::Cookie),
-    };
-    let Some(secret) = raw.and_then(SessionSecret::from_cookie) else {
-        return Ok(None);
-    };
-    Ok(backoffice::find(&state.platform.db, BACK_OFFICE, &secret)
-        .await?
-        .map(|s| (s, via)))
-}
-
-/// Unsafe methods with a cookie must carry the CSRF token (header for JSON calls; page forms
-/// check their field themselves and are let through here).
-fn check_csrf(parts: &Parts, session: &BackOfficeSession, via: Via) -> Result<(), IoError> {
-    let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-    let api = parts.uri.path().starts_with("/io/api/");
-    if via == Via::Cookie && !safe && api {
-        let token = parts
-            .headers
-            .get("x-csrf-token")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        if !csrf_matches(session, token) {
-            return Err(IoError::Csrf);
-        }
-    }
-    Ok(())
+/// The live back-office session of a request (cookie or bearer), the CSRF token checked.
+async fn resolve(parts: &Parts, state: &IoState) -> Result<(BackOfficeSession, Via), IoError> {
+    Ok(DOOR.session(&state.platform.db, parts).await?)
 }
 
 /// Constant-time comparison of a submitted CSRF token.
@@ -175,10 +140,7 @@ impl FromRequestParts<IoState> for BoUser {
     type Rejection = IoError;
 
     async fn from_request_parts(parts: &mut Parts, state: &IoState) -> Result<Self, IoError> {
-        let (session, via) = resolve(parts, state)
-            .await?
-            .ok_or(IoError::Unauthenticated)?;
-        check_csrf(parts, &session, via)?;
+        let (session, via) = resolve(parts, state).await?;
         if session.claims.platform_operator {
             return Err(IoError::Forbidden(
                 "platform operators work on the review queue only".into(),
@@ -200,10 +162,7 @@ impl FromRequestParts<IoState> for ReviewOperator {
     type Rejection = IoError;
 
     async fn from_request_parts(parts: &mut Parts, state: &IoState) -> Result<Self, IoError> {
-        let (session, via) = resolve(parts, state)
-            .await?
-            .ok_or(IoError::Unauthenticated)?;
-        check_csrf(parts, &session, via)?;
+        let (session, via) = resolve(parts, state).await?;
         if !session.claims.platform_operator {
             return Err(IoError::Forbidden(
                 "the review queue is for platform operators".into(),
@@ -305,19 +264,12 @@ impl Caller for ManageKey {
 
 /// `Set-Cookie` for a back-office session (scoped to `/io`).
 pub fn session_cookie(secret: &SessionSecret, secure: bool, max_age_secs: i64) -> HeaderValue {
-    Cookie::new(COOKIE, secret.expose())
-        .path("/io")
-        .max_age(u64::try_from(max_age_secs).unwrap_or(0))
-        .secure(secure)
-        .to_header()
+    DOOR.session_cookie(secret, secure, max_age_secs)
 }
 
 /// `Set-Cookie` that ends the back-office session's cookie.
 pub fn clear_cookie(secure: bool) -> HeaderValue {
-    Cookie::removal(COOKIE)
-        .path("/io")
-        .secure(secure)
-        .to_header()
+    DOOR.clear_cookie(secure)
 }
 
 /// Verifies an identity token and opens a back-office session; records the institution and
@@ -326,16 +278,9 @@ pub async fn open_session(
     state: &IoState,
     identity_token: &str,
 ) -> Result<(SessionSecret, BackOfficeSession), IoError> {
-    let claims = state
-        .verifier
-        .verify(identity_token.trim())
-        .await
-        .map_err(|e| match e {
-            platform::identity::VerifyError::Unavailable(why) => IoError::Unavailable(why),
-            other => IoError::Token(other.to_string()),
-        })?;
-    let (secret, session) =
-        backoffice::open(&state.platform.db, BACK_OFFICE, PRODUCT_ID, &claims).await?;
+    let (secret, session) = DOOR
+        .open_with_token(&state.platform.db, &state.verifier, identity_token)
+        .await?;
     if !session.claims.platform_operator {
         let tenant = tenant_of(&session).ok_or(IoError::Token("no organization".into()))?;
         if role_of(&session).is_none() {
@@ -359,9 +304,7 @@ pub async fn close_session(
     Ok(())
 }
 
-/// The session secret a request carries (cookie or bearer), for logout.
+/// The session secret a request carries (bearer or cookie), for logout.
 pub fn presented_secret(parts: &Parts) -> Option<SessionSecret> {
-    bearer(parts)
-        .or_else(|| i18n::cookie(parts, COOKIE))
-        .and_then(SessionSecret::from_cookie)
+    DOOR.presented(parts).map(|(secret, _)| secret)
 }

@@ -42,6 +42,8 @@ pub enum IoError {
     Secret(#[from] SecretError),
 }
 
+platform::backoffice_refusals!(IoError);
+
 impl From<Refusal> for IoError {
     fn from(r: Refusal) -> Self {
         IoError::Conflict(r.0)

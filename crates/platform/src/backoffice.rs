@@ -3,12 +3,164 @@
 //! the token came from (`desired_exp`), and every request checks the revocations (logout,
 //! role suspended or removed) with one indexed read.
 
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method};
 use sqlx::Row;
 
 use crate::db::{Db, now_millis};
-use crate::identity::IdentityClaims;
+use crate::identity::{IdentityClaims, IdentityVerifier, VerifyError};
 use crate::revocation;
 use crate::session::{SessionSecret, random_token};
+use crate::web::Cookie;
+
+/// A back-office's door: the name its sessions carry, the product whose identity tokens open
+/// it, its session cookie and the paths that cookie and its JSON API live under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Door {
+    /// `backoffice_sessions.back_office`.
+    pub name: &'static str,
+    pub product_id: &'static str,
+    pub cookie: &'static str,
+    /// The path the cookie is scoped to (`/io`, `/interop/collaudo`).
+    pub path: &'static str,
+    /// Where its JSON API starts: unsafe calls there with the cookie carry `X-CSRF-Token`.
+    pub api_prefix: &'static str,
+}
+
+/// How a session was presented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Cookie,
+    Bearer,
+}
+
+/// Why a request has no usable session.
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    #[error("no session")]
+    Unauthenticated,
+    #[error("missing or wrong CSRF token")]
+    Csrf,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// Why an identity token opened no session.
+#[derive(Debug, thiserror::Error)]
+pub enum NotOpened {
+    /// The Reserved Area's keys could not be fetched: try again later.
+    #[error("identity provider unavailable: {0}")]
+    Unavailable(String),
+    /// The token is not a valid identity token for this door.
+    #[error("{0}")]
+    Token(String),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// `From<Refused>` and `From<NotOpened>` for a context's error enum, which has the variants
+/// `Unauthenticated`, `Csrf`, `Token(String)`, `Unavailable(String)` and `Sql(sqlx::Error)`.
+#[macro_export]
+macro_rules! backoffice_refusals {
+    ($error:ident) => {
+        impl From<$crate::backoffice::Refused> for $error {
+            fn from(r: $crate::backoffice::Refused) -> Self {
+                match r {
+                    $crate::backoffice::Refused::Unauthenticated => $error::Unauthenticated,
+                    $crate::backoffice::Refused::Csrf => $error::Csrf,
+                    $crate::backoffice::Refused::Db(e) => $error::Sql(e),
+                }
+            }
+        }
+
+        impl From<$crate::backoffice::NotOpened> for $error {
+            fn from(e: $crate::backoffice::NotOpened) -> Self {
+                match e {
+                    $crate::backoffice::NotOpened::Unavailable(why) => $error::Unavailable(why),
+                    $crate::backoffice::NotOpened::Token(why) => $error::Token(why),
+                    $crate::backoffice::NotOpened::Db(e) => $error::Sql(e),
+                }
+            }
+        }
+    };
+}
+
+impl Door {
+    /// The session secret a request carries: a bearer token first, then the cookie.
+    pub fn presented(&self, parts: &Parts) -> Option<(SessionSecret, Via)> {
+        let (raw, via) = match crate::session::bearer_token(&parts.headers) {
+            Some(token) => (Some(token), Via::Bearer),
+            None => (crate::i18n::cookie(parts, self.cookie), Via::Cookie),
+        };
+        raw.and_then(SessionSecret::from_cookie).map(|s| (s, via))
+    }
+
+    /// The live session of a request. Unsafe calls of the JSON API with the cookie must carry
+    /// the CSRF token in `X-CSRF-Token` (page forms check their own field).
+    pub async fn session(
+        &self,
+        db: &Db,
+        parts: &Parts,
+    ) -> Result<(BackOfficeSession, Via), Refused> {
+        let (secret, via) = self.presented(parts).ok_or(Refused::Unauthenticated)?;
+        let session = find(db, self.name, &secret)
+            .await?
+            .ok_or(Refused::Unauthenticated)?;
+        let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if via == Via::Cookie && !safe && parts.uri.path().starts_with(self.api_prefix) {
+            let token = parts
+                .headers
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if !csrf_matches(&session, token) {
+                return Err(Refused::Csrf);
+            }
+        }
+        Ok((session, via))
+    }
+
+    /// Verifies an identity token of this door's product and opens a session for it. What the
+    /// back-office asks beyond a valid token (a role, an organization) it checks on the
+    /// session, closing it with [`close`] when refused.
+    pub async fn open_with_token(
+        &self,
+        db: &Db,
+        verifier: &IdentityVerifier,
+        identity_token: &str,
+    ) -> Result<(SessionSecret, BackOfficeSession), NotOpened> {
+        let claims = verifier
+            .verify(identity_token.trim())
+            .await
+            .map_err(|e| match e {
+                VerifyError::Unavailable(why) => NotOpened::Unavailable(why),
+                other => NotOpened::Token(other.to_string()),
+            })?;
+        Ok(open(db, self.name, self.product_id, &claims).await?)
+    }
+
+    /// `Set-Cookie` for a session of this door.
+    pub fn session_cookie(
+        &self,
+        secret: &SessionSecret,
+        secure: bool,
+        max_age_secs: i64,
+    ) -> HeaderValue {
+        Cookie::new(self.cookie, secret.expose())
+            .path(self.path)
+            .max_age(u64::try_from(max_age_secs).unwrap_or(0))
+            .secure(secure)
+            .to_header()
+    }
+
+    /// `Set-Cookie` that ends this door's session in the browser.
+    pub fn clear_cookie(&self, secure: bool) -> HeaderValue {
+        Cookie::removal(self.cookie)
+            .path(self.path)
+            .secure(secure)
+            .to_header()
+    }
+}
 
 /// Compares a submitted CSRF token with the back-office session's in constant time.
 pub fn csrf_matches(session: &BackOfficeSession, submitted: &str) -> bool {

@@ -1,23 +1,37 @@
 //! The database handle: SQLite (a file, WAL, one writer) or PostgreSQL, from one code base.
 //!
 //! SQL is written once with `$1`-style placeholders, which both engines accept, and portable
-//! column types (TEXT ids, BIGINT timestamps in milliseconds, BOOLEAN). Migrations live in one
-//! folder per dialect and run at start.
+//! column types (TEXT ids, BIGINT timestamps in milliseconds, BOOLEAN). Migrations are written
+//! once for both engines ([`schema`]) and run at start.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Connection, Executor, Transaction};
 
 use crate::config::DatabaseSettings;
 
 pub mod hot;
+pub mod schema;
 
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
+pub use schema::Schema;
+
+/// The main database's schema (the platform, the Reserved Area, App IO, Interoperability).
+pub const MAIN_SCHEMA: Schema = crate::schema!(
+    "main",
+    "0001_platform_audit.sql",
+    "0002_platform_sessions.sql",
+    "0003_reserved_area_institutions.sql",
+    "0004_reserved_area_oidc.sql",
+    "0005_platform_backoffice_sessions.sql",
+    "0006_platform_outbox.sql",
+    "0007_io_services.sql",
+    "0008_io_migrations.sql",
+    "0009_interop_catalogue.sql",
+    "0010_interop_clients.sql",
+);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -204,40 +218,30 @@ impl Db {
     /// Brings the schema up to date. Safe to run from several instances at once (PostgreSQL
     /// takes an advisory lock; SQLite has one writer).
     pub async fn migrate(&self) -> Result<(), DbError> {
-        self.migrate_with(&SQLITE_MIGRATIONS, &POSTGRES_MIGRATIONS)
-            .await
+        self.migrate_with(MAIN_SCHEMA).await
     }
 
-    /// Brings the schema of another set of migrations up to date (a context with a database of
-    /// its own, such as the legacy Developer Portal).
-    pub async fn migrate_with(
-        &self,
-        sqlite: &Migrator,
-        postgres: &Migrator,
-    ) -> Result<(), DbError> {
-        let migrator = match self.inner.dialect {
-            Dialect::Sqlite => sqlite,
-            Dialect::Postgres => postgres,
+    /// Brings another schema up to date (a context with a database of its own, such as the
+    /// legacy Developer Portal).
+    pub async fn migrate_with(&self, schema: Schema) -> Result<(), DbError> {
+        let failed = |e: sqlx::migrate::MigrateError| DbError::Migrate {
+            database: self.inner.description.clone(),
+            reason: e.to_string(),
         };
-        migrator
-            .run(&self.inner.write)
-            .await
-            .map_err(|e| DbError::Migrate {
-                database: self.inner.description.clone(),
-                reason: e.to_string(),
-            })
+        let migrator = schema.migrator(self.inner.dialect).await.map_err(failed)?;
+        migrator.run(&self.inner.write).await.map_err(failed)
     }
 
     /// A store of its own beside this database, for a high-volume table (the
     /// interoperability voucher records):
     /// - on **SQLite**, a file of its own next to this one, `<name>` put before the extension
-    ///   (`data/selfcare.db` → `data/selfcare.vouchers.db`), with `sqlite` as its migrations.
+    ///   (`data/selfcare.db` → `data/selfcare.vouchers.db`), with `sqlite` as its schema.
     ///   SQLite has one writer per file and a reader drops its page cache whenever another
     ///   connection commits: a flow of small group commits in the main file would take its
     ///   write lock hundreds of times a second and make every hot read start cold;
     /// - on **PostgreSQL**, this same database (its tables come with the main migrations; the
     ///   server has no such lock and its readers keep their caches).
-    pub async fn store_of_its_own(&self, name: &str, sqlite: &Migrator) -> Result<Db, DbError> {
+    pub async fn store_of_its_own(&self, name: &str, sqlite: Schema) -> Result<Db, DbError> {
         let Some(path) = self.inner.hot.sqlite_path() else {
             return Ok(self.clone());
         };
@@ -250,7 +254,7 @@ impl Db {
             None => format!("{stem}.{name}"),
         };
         let store = Self::connect_sqlite(&path.with_file_name(file), &self.inner.settings).await?;
-        store.migrate_with(sqlite, sqlite).await?;
+        store.migrate_with(sqlite).await?;
         Ok(store)
     }
 

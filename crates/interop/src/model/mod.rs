@@ -105,7 +105,7 @@ impl Environment {
     }
 
     /// The Self Care product whose roles open this environment.
-    pub fn product_id(self) -> &'static str {
+    pub const fn product_id(self) -> &'static str {
         match self {
             Environment::Produzione => "prod-interop",
             Environment::Collaudo => "prod-interop-coll",
