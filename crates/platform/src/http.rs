@@ -32,6 +32,8 @@ fn platform_routes(platform: &Platform) -> Router {
         .route("/.well-known/jwks.json", get(health::jwks))
         .route("/static/selfcare.css", get(layout::css))
         .route("/static/selfcare.js", get(layout::js))
+        .route("/static/favicon.svg", get(layout::favicon))
+        .route("/favicon.ico", get(layout::favicon))
         .route("/lang", post(layout::switch_language))
         .with_state(platform.clone())
         .merge(

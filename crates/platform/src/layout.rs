@@ -17,6 +17,8 @@ use crate::i18n::{Catalogue, LANG_COOKIE, Lang};
 
 pub const CSS: &str = include_str!("../static/selfcare.css");
 pub const JS: &str = include_str!("../static/selfcare.js");
+/// The portal's icon (a public building on the portal's blue), for every page's tab.
+pub const FAVICON: &str = include_str!("../static/favicon.svg");
 
 /// A short content hash, so that the asset URLs change when the files do and can be cached.
 static ASSET_VERSION: LazyLock<String> = LazyLock::new(|| {
@@ -58,6 +60,10 @@ impl Page {
 
     pub fn css_url(&self) -> String {
         format!("/static/selfcare.css?v={}", ASSET_VERSION.as_str())
+    }
+
+    pub fn favicon_url(&self) -> &'static str {
+        "/static/favicon.svg"
     }
 
     pub fn js_url(&self) -> String {
@@ -183,6 +189,19 @@ pub async fn css() -> Response {
 
 pub async fn js() -> Response {
     asset(JS, "text/javascript; charset=utf-8")
+}
+
+/// `/favicon.ico` (what browsers ask for by themselves) and `/static/favicon.svg`: their URLs
+/// carry no content hash, so they are cached for a day only.
+pub async fn favicon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        FAVICON,
+    )
+        .into_response()
 }
 
 #[cfg(test)]
