@@ -41,6 +41,54 @@ impl PurposeAllowed {
             || self.approve.is_some()
             || self.reject.is_some()
     }
+
+    /// The buttons of the actions allowed, in the page's order (a new version and rejecting
+    /// have their forms).
+    pub fn buttons(&self) -> Vec<ActionButton> {
+        let on_version = |version: &Option<String>, value, class, label_key| {
+            version.as_ref().map(|v| ActionButton {
+                version: Some(v.clone()),
+                ..ActionButton::new(value, class, label_key)
+            })
+        };
+        [
+            on_version(
+                &self.activate_draft,
+                "activate",
+                "btn-primary",
+                "interop.purpose.activate",
+            ),
+            on_version(
+                &self.approve,
+                "approve",
+                "btn-primary",
+                "interop.purpose.approve",
+            ),
+            on_version(
+                &self.reactivate,
+                "reactivate",
+                "btn-primary",
+                "interop.purpose.reactivate",
+            ),
+            on_version(
+                &self.suspend,
+                "suspend",
+                "btn-outline",
+                "interop.purpose.suspend",
+            ),
+            on_version(
+                &self.archive,
+                "archive",
+                "btn-outline",
+                "interop.purpose.archive",
+            ),
+            self.delete
+                .then(|| ActionButton::new("delete", "btn-danger", "interop.purpose.delete")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
 }
 
 /// What the caller may do on it, from their side's role and its state.
@@ -133,12 +181,6 @@ pub struct PurposePage {
     errors: FormErrors,
     daily_calls: String,
     reason: String,
-}
-
-impl PurposePage {
-    fn err(&self, field: &str) -> Option<String> {
-        self.errors.of(field)
-    }
 }
 
 /// What a failed action leaves on the page.
