@@ -326,41 +326,28 @@ pub async fn act(
         )
         .await;
     }
-    let env = state.env;
     let href = |done: &str| on.href(&format!("/purposes/{id}?done={done}"));
-    let version_act = |action: VersionAction, done: &'static str| {
-        let version = version.clone();
-        let caller = caller.clone();
-        let id = id.clone();
-        async move {
-            purposes::act(db, env, &caller, &id, &version, action)
-                .await
-                .map(|p| done_of(&p, &version, done))
-        }
+    // An action on the version: which one, and the flash once it is done.
+    let on_version = match kind.as_str() {
+        "activate" => Some(Ok((VersionAction::Activate, "purpose_activated"))),
+        "reactivate" => Some(Ok((VersionAction::Activate, "purpose_reactivated"))),
+        "approve" => Some(Ok((VersionAction::Activate, "purpose_approved"))),
+        "suspend" => Some(Ok((VersionAction::Suspend, "purpose_suspended"))),
+        "archive" => Some(Ok((VersionAction::Archive, "purpose_archived"))),
+        "reject" => Some(
+            RejectionReason::parse("reason", &outcome.reason)
+                .map(|reason| (VersionAction::Reject(reason), "purpose_rejected")),
+        ),
+        _ => None,
     };
-    let result: Result<String, InteropError> = match kind.as_str() {
-        "activate" => version_act(VersionAction::Activate, "purpose_activated")
-            .await
-            .map(href),
-        "reactivate" => version_act(VersionAction::Activate, "purpose_reactivated")
-            .await
-            .map(href),
-        "approve" => version_act(VersionAction::Activate, "purpose_approved")
-            .await
-            .map(href),
-        "suspend" => version_act(VersionAction::Suspend, "purpose_suspended")
-            .await
-            .map(href),
-        "archive" => version_act(VersionAction::Archive, "purpose_archived")
-            .await
-            .map(href),
-        "reject" => match RejectionReason::parse("reason", &outcome.reason) {
-            Ok(reason) => version_act(VersionAction::Reject(reason), "purpose_rejected")
+    let result: Result<String, InteropError> = match (on_version, kind.as_str()) {
+        (Some(Ok((action, done))), _) => {
+            purposes::act(db, state.env, &caller, &id, &version, action)
                 .await
-                .map(href),
-            Err(e) => Err(InteropError::Invalid(vec![e])),
-        },
-        "new_version" => {
+                .map(|p| href(done_of(&p, &version, done)))
+        }
+        (Some(Err(e)), _) => Err(InteropError::Invalid(vec![e])),
+        (None, "new_version") => {
             let payload = match number(&outcome.daily_calls) {
                 Some(n) => json!({ "dailyCalls": n }),
                 None => json!({}),
@@ -382,7 +369,7 @@ pub async fn act(
                 Err(errors) => Err(InteropError::Invalid(errors)),
             }
         }
-        "delete" => purposes::delete(db, state.env, &caller, &id)
+        (None, "delete") => purposes::delete(db, state.env, &caller, &id)
             .await
             .map(|()| on.href("/purposes?done=purpose_deleted")),
         _ => Err(InteropError::invalid("action", "unknown action")),
