@@ -18,8 +18,8 @@ use serde::Serialize;
 use crate::model::Role;
 use crate::model::client::{ClientKind, may_see};
 use crate::model::token::{
-    self as rules, Assertion, Failure, Grant, KeyFacts, PlatformClaims, Step, TokenForm,
-    VoucherClaims, VoucherHeader,
+    self as rules, Assertion, Failure, Grant, IssuedClaims, KeyFacts, PlatformClaims, Step,
+    TokenForm, VoucherClaims, VoucherHeader,
 };
 use crate::state::EnvState;
 use crate::store::tokens::{self, VoucherRecord};
@@ -259,6 +259,16 @@ pub async fn token(
             issued_at: now,
             expires_at: now + lifespan,
         };
+    let issued = |aud, lifespan| IssuedClaims {
+        jti: &jti,
+        iss: &state.issuer,
+        aud,
+        sub: client_id,
+        client_id,
+        iat: now,
+        nbf: now,
+        exp: now + lifespan,
+    };
     // What the voucher says and what its record keeps, from the one grant.
     let (claims, record, lifespan) = match &checked.grant {
         Grant::Consumer {
@@ -271,14 +281,7 @@ pub async fn token(
             lifespan,
         } => (
             Claims::Consumer(VoucherClaims {
-                jti: &jti,
-                iss: &state.issuer,
-                aud: audience,
-                sub: client_id,
-                client_id,
-                iat: now,
-                nbf: now,
-                exp: now + lifespan,
+                issued: issued(audience.as_str(), *lifespan),
                 purpose_id,
                 digest: checked.assertion.digest.as_ref(),
                 producer_id,
@@ -299,14 +302,7 @@ pub async fn token(
             let audience = state.settings.platform_token_audience.as_str();
             (
                 Claims::Api(PlatformClaims {
-                    jti: &jti,
-                    iss: &state.issuer,
-                    aud: audience,
-                    sub: client_id,
-                    client_id,
-                    iat: now,
-                    nbf: now,
-                    exp: now + lifespan,
+                    issued: issued(audience, lifespan),
                     organization_id: consumer_id,
                     role: "m2m",
                 }),

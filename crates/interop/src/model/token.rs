@@ -631,9 +631,9 @@ impl<'a> VoucherHeader<'a> {
     }
 }
 
-/// The claims of an e-service voucher, in the real platform's order.
+/// The claims every issued token opens with, in the real platform's order.
 #[derive(Debug, Serialize)]
-pub struct VoucherClaims<'a> {
+pub struct IssuedClaims<'a> {
     pub jti: &'a str,
     pub iss: &'a str,
     pub aud: &'a str,
@@ -642,6 +642,13 @@ pub struct VoucherClaims<'a> {
     pub iat: i64,
     pub nbf: i64,
     pub exp: i64,
+}
+
+/// The claims of an e-service voucher, in the real platform's order.
+#[derive(Debug, Serialize)]
+pub struct VoucherClaims<'a> {
+    #[serde(flatten)]
+    pub issued: IssuedClaims<'a>,
     #[serde(rename = "purposeId")]
     pub purpose_id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -659,14 +666,8 @@ pub struct VoucherClaims<'a> {
 /// The claims of the platform's token for API clients.
 #[derive(Debug, Serialize)]
 pub struct PlatformClaims<'a> {
-    pub jti: &'a str,
-    pub iss: &'a str,
-    pub aud: &'a str,
-    pub sub: &'a str,
-    pub client_id: &'a str,
-    pub iat: i64,
-    pub nbf: i64,
-    pub exp: i64,
+    #[serde(flatten)]
+    pub issued: IssuedClaims<'a>,
     #[serde(rename = "organizationId")]
     pub organization_id: &'a str,
     pub role: &'static str,

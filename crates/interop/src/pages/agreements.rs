@@ -15,8 +15,8 @@ use axum::response::Response;
 use platform::layout::Page;
 
 use super::view::{
-    StateView, agreement_state, flash, localize_error, localize_field, policy_key, query,
-    shown_in_place,
+    ActionButton, StateView, agreement_state, flash, localize_error, localize_field, policy_key,
+    query, shown_in_place,
 };
 use super::{On, PageError, Pairs, Shell, render, see_other, value};
 use crate::error::InteropError;
@@ -130,6 +130,59 @@ impl Allowed {
             || self.upgrade.is_some()
             || self.approve
             || self.reject
+    }
+
+    /// The buttons of the actions allowed, in the page's order (rejecting has its form).
+    pub fn buttons(&self) -> Vec<ActionButton> {
+        let button = |allowed: bool, value, class, label_key| {
+            allowed.then(|| ActionButton::new(value, class, label_key))
+        };
+        let upgrade = self.upgrade.as_ref().map(|v| ActionButton {
+            suffix: Some(v.clone()),
+            ..ActionButton::new("upgrade", "btn-outline", "interop.agreement.upgrade")
+        });
+        [
+            button(
+                self.submit,
+                "submit",
+                "btn-primary",
+                "interop.agreement.submit",
+            ),
+            button(
+                self.approve,
+                "approve",
+                "btn-primary",
+                "interop.agreement.approve",
+            ),
+            button(
+                self.activate,
+                "activate",
+                "btn-primary",
+                "interop.agreement.activate",
+            ),
+            upgrade,
+            button(
+                self.suspend,
+                "suspend",
+                "btn-outline",
+                "interop.agreement.suspend",
+            ),
+            button(
+                self.archive,
+                "archive",
+                "btn-outline",
+                "interop.agreement.archive",
+            ),
+            button(
+                self.delete,
+                "delete",
+                "btn-danger",
+                "interop.agreement.delete",
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
     }
 }
 

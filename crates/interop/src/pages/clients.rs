@@ -146,12 +146,6 @@ pub struct ClientsPage {
     flash: Option<String>,
 }
 
-impl ClientsPage {
-    fn err(&self, field: &str) -> Option<String> {
-        self.errors.of(field)
-    }
-}
-
 async fn list_page(
     state: &EnvState,
     mut on: On,

@@ -56,12 +56,6 @@ pub struct DebugPage {
     errors: FormErrors,
 }
 
-impl DebugPage {
-    fn err(&self, field: &str) -> Option<String> {
-        self.errors.of(field)
-    }
-}
-
 fn step_label(step: Step) -> &'static str {
     match step {
         Step::ClientAssertionValidation => "interop.debug.step_validation",

@@ -36,6 +36,31 @@ pub struct StateView {
     pub raw: &'static str,
 }
 
+/// A button of a record's page (an agreement, a purpose) that posts one action.
+pub struct ActionButton {
+    /// The `action` posted; the button's test id is `action-<value>`.
+    pub value: &'static str,
+    /// `btn-primary`, `btn-outline` or `btn-danger`.
+    pub class: &'static str,
+    pub label_key: &'static str,
+    /// The version the action is on (a purpose's).
+    pub version: Option<String>,
+    /// Shown after the label (the version an upgrade moves to).
+    pub suffix: Option<String>,
+}
+
+impl ActionButton {
+    pub fn new(value: &'static str, class: &'static str, label_key: &'static str) -> Self {
+        ActionButton {
+            value,
+            class,
+            label_key,
+            version: None,
+            suffix: None,
+        }
+    }
+}
+
 pub fn agreement_state(s: AgreementState) -> StateView {
     let (key, badge) = match s {
         AgreementState::Draft => ("interop.agreement_state.draft", "badge"),

@@ -8,7 +8,7 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::{corrupt, lock, new_id};
+use super::{corrupt, lock, new_id, role_list};
 use crate::error::InteropError;
 use crate::model::client::{self as rules, ClientInput, ClientKind, KEY_ALG, KEY_USE, KeyInput};
 use crate::model::{AgreementState, Environment, PurposeVersionState, Role, purpose};
@@ -190,6 +190,86 @@ fn manage(caller: Caller<'_>) -> Result<(), InteropError> {
     }
 }
 
+/// A transaction with the client the caller may see, its row locked.
+async fn locked(
+    db: &Db,
+    env: Environment,
+    caller: Caller<'_>,
+    id: &str,
+) -> Result<(Transaction<'static, Any>, Client), InteropError> {
+    let mut tx = db.begin().await?;
+    let c = visible(&mut tx, db, env, caller, id, true).await?;
+    Ok((tx, c))
+}
+
+/// A reader's connection with the client the caller may see.
+async fn readable(
+    db: &Db,
+    env: Environment,
+    caller: Caller<'_>,
+    id: &str,
+) -> Result<(sqlx::pool::PoolConnection<Any>, Client), InteropError> {
+    let mut conn = db.reader().acquire().await?;
+    let c = visible(&mut conn, db, env, caller, id, false).await?;
+    Ok((conn, c))
+}
+
+/// A client's rows of members or of linked purposes: the row's value is a user id or a
+/// purpose id.
+#[derive(Debug, Clone, Copy)]
+enum Link {
+    Member,
+    Purpose,
+}
+
+impl Link {
+    /// Binds the client's id, the value and the time; a row already there stays.
+    fn insert(self) -> &'static str {
+        match self {
+            Link::Member => {
+                "INSERT INTO interop_client_members (client_id, user_id, added_at) \
+                 VALUES ($1, $2, $3) ON CONFLICT (client_id, user_id) DO NOTHING"
+            }
+            Link::Purpose => {
+                "INSERT INTO interop_client_purposes (client_id, purpose_id, linked_at) \
+                 VALUES ($1, $2, $3) ON CONFLICT (client_id, purpose_id) DO NOTHING"
+            }
+        }
+    }
+
+    /// Binds the client's id and the value.
+    fn delete(self) -> &'static str {
+        match self {
+            Link::Member => {
+                "DELETE FROM interop_client_members WHERE client_id = $1 AND user_id = $2"
+            }
+            Link::Purpose => {
+                "DELETE FROM interop_client_purposes WHERE client_id = $1 AND purpose_id = $2"
+            }
+        }
+    }
+}
+
+/// Adds the `link` row `value` to client `c` in its transaction, commits and returns the
+/// client.
+async fn link(
+    db: &Db,
+    env: Environment,
+    caller: Caller<'_>,
+    (mut tx, c): (Transaction<'static, Any>, Client),
+    link: Link,
+    value: &str,
+) -> Result<Client, InteropError> {
+    sqlx::query(link.insert())
+        .bind(&c.id)
+        .bind(value)
+        .bind(now_millis())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    get(db, env, caller, &c.id).await
+}
+
 /// Checks that `user_id` entered the environment for the institution with a role.
 async fn require_person(
     tx: &mut Transaction<'static, Any>,
@@ -212,12 +292,7 @@ async fn require_person(
              enter it once before they can be added",
         ));
     };
-    let roles: Vec<String> = roles
-        .split(',')
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
-    rules::may_become_member(&roles)?;
+    rules::may_become_member(&role_list(&roles))?;
     Ok(())
 }
 
@@ -279,8 +354,7 @@ pub async fn get(
     caller: Caller<'_>,
     id: &str,
 ) -> Result<Client, InteropError> {
-    let mut conn = db.reader().acquire().await?;
-    visible(&mut conn, db, env, caller, id, false).await
+    Ok(readable(db, env, caller, id).await?.1)
 }
 
 /// The clients of the caller's institution it may see, newest first; `kind` filters.
@@ -319,8 +393,7 @@ pub async fn delete(
     id: &str,
 ) -> Result<(), InteropError> {
     manage(caller)?;
-    let mut tx = db.begin().await?;
-    let c = visible(&mut tx, db, env, caller, id, true).await?;
+    let (mut tx, c) = locked(db, env, caller, id).await?;
     for table in [
         "interop_client_keys",
         "interop_client_purposes",
@@ -349,20 +422,9 @@ pub async fn add_member(
     user_id: &str,
 ) -> Result<Client, InteropError> {
     manage(caller)?;
-    let mut tx = db.begin().await?;
-    let c = visible(&mut tx, db, env, caller, id, true).await?;
+    let (mut tx, c) = locked(db, env, caller, id).await?;
     require_person(&mut tx, env, caller.institution_id, user_id).await?;
-    sqlx::query(
-        "INSERT INTO interop_client_members (client_id, user_id, added_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (client_id, user_id) DO NOTHING",
-    )
-    .bind(&c.id)
-    .bind(user_id)
-    .bind(now_millis())
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    get(db, env, caller, id).await
+    link(db, env, caller, (tx, c), Link::Member, user_id).await
 }
 
 /// Removes a member (admins); their keys stay.
@@ -373,31 +435,21 @@ pub async fn remove_member(
     id: &str,
     user_id: &str,
 ) -> Result<(), InteropError> {
-    unlink(
-        db,
-        env,
-        caller,
-        id,
-        "DELETE FROM interop_client_members WHERE client_id = $1 AND user_id = $2",
-        user_id,
-    )
-    .await
+    unlink(db, env, caller, id, Link::Member, user_id).await
 }
 
-/// Deletes one row of a client's members or purposes (admins), `delete` binding the client's
-/// id and `value`; none: not found.
+/// Deletes the `link` row `value` of a client (admins); none: not found.
 async fn unlink(
     db: &Db,
     env: Environment,
     caller: Caller<'_>,
     id: &str,
-    delete: &str,
+    link: Link,
     value: &str,
 ) -> Result<(), InteropError> {
     manage(caller)?;
-    let mut tx = db.begin().await?;
-    let c = visible(&mut tx, db, env, caller, id, true).await?;
-    let removed = sqlx::query(delete)
+    let (mut tx, c) = locked(db, env, caller, id).await?;
+    let removed = sqlx::query(link.delete())
         .bind(&c.id)
         .bind(value)
         .execute(&mut *tx)
@@ -420,8 +472,7 @@ pub async fn link_purpose(
     purpose_id: &str,
 ) -> Result<Client, InteropError> {
     manage(caller)?;
-    let mut tx = db.begin().await?;
-    let c = visible(&mut tx, db, env, caller, id, true).await?;
+    let (mut tx, c) = locked(db, env, caller, id).await?;
     if c.kind != ClientKind::Consumer {
         return Err(InteropError::Conflict(
             "client_kind_not_allowed",
@@ -469,17 +520,7 @@ pub async fn link_purpose(
         .transpose()?
         .unwrap_or(AgreementState::Archived);
     purpose::linkable_to_client(&versions, agreement)?;
-    sqlx::query(
-        "INSERT INTO interop_client_purposes (client_id, purpose_id, linked_at) \
-         VALUES ($1, $2, $3) ON CONFLICT (client_id, purpose_id) DO NOTHING",
-    )
-    .bind(&c.id)
-    .bind(&purpose_id)
-    .bind(now_millis())
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    get(db, env, caller, id).await
+    link(db, env, caller, (tx, c), Link::Purpose, &purpose_id).await
 }
 
 /// Unlinks a purpose (admins): the client's vouchers for it stop at once.
@@ -490,15 +531,8 @@ pub async fn unlink_purpose(
     id: &str,
     purpose_id: &str,
 ) -> Result<(), InteropError> {
-    unlink(
-        db,
-        env,
-        caller,
-        id,
-        "DELETE FROM interop_client_purposes WHERE client_id = $1 AND purpose_id = $2",
-        &purpose_id.to_ascii_lowercase(),
-    )
-    .await
+    let purpose_id = purpose_id.to_ascii_lowercase();
+    unlink(db, env, caller, id, Link::Purpose, &purpose_id).await
 }
 
 fn kid_taken(e: sqlx::Error) -> InteropError {
@@ -524,8 +558,7 @@ pub async fn add_keys(
     keys: &[KeyInput],
     max_keys: usize,
 ) -> Result<Vec<Key>, InteropError> {
-    let mut tx = db.begin().await?;
-    let c = visible(&mut tx, db, env, caller, id, true).await?;
+    let (mut tx, c) = locked(db, env, caller, id).await?;
     rules::may_upload_key(caller.roles, c.members.iter().any(|m| m == caller.user_id))
         .map_err(|r| InteropError::Forbidden(r.message))?;
     rules::within_key_limit(c.keys.len(), keys.len(), max_keys)?;
@@ -566,8 +599,7 @@ pub async fn list_keys(
     caller: Caller<'_>,
     id: &str,
 ) -> Result<Vec<Key>, InteropError> {
-    let mut conn = db.reader().acquire().await?;
-    let c = visible(&mut conn, db, env, caller, id, false).await?;
+    let (mut conn, c) = readable(db, env, caller, id).await?;
     let rows = sqlx::query(&format!(
         "SELECT {KEY_COLUMNS} FROM interop_client_keys WHERE client_id = $1 \
          ORDER BY created_at, kid"
@@ -586,8 +618,7 @@ pub async fn get_key(
     id: &str,
     kid: &str,
 ) -> Result<Key, InteropError> {
-    let mut conn = db.reader().acquire().await?;
-    let c = visible(&mut conn, db, env, caller, id, false).await?;
+    let (mut conn, c) = readable(db, env, caller, id).await?;
     let row = sqlx::query(&format!(
         "SELECT {KEY_COLUMNS} FROM interop_client_keys WHERE client_id = $1 AND kid = $2"
     ))
@@ -609,8 +640,7 @@ pub async fn delete_key(
     id: &str,
     kid: &str,
 ) -> Result<(), InteropError> {
-    let mut tx = db.begin().await?;
-    let c = visible(&mut tx, db, env, caller, id, true).await?;
+    let (mut tx, c) = locked(db, env, caller, id).await?;
     let uploaded_by: Option<String> = sqlx::query_scalar(
         "SELECT user_id FROM interop_client_keys WHERE client_id = $1 AND kid = $2",
     )

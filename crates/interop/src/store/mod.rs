@@ -50,20 +50,7 @@ impl Shared {
         caller: &str,
         id: &str,
     ) -> Result<Option<sqlx::any::AnyRow>, sqlx::Error> {
-        let Shared {
-            columns,
-            from,
-            alias: t,
-        } = self;
-        sqlx::query(&format!(
-            "SELECT {columns} FROM {from} WHERE {t}.env = $1 AND {t}.id = $2 \
-             AND ({t}.consumer_id = $3 OR {t}.producer_id = $3)"
-        ))
-        .bind(env.as_str())
-        .bind(id)
-        .bind(caller)
-        .fetch_optional(db.reader())
-        .await
+        self.party(db.reader(), env, caller, id, "").await
     }
 
     /// The record `id` when the caller's institution is a party to it, locked for the rest of
@@ -76,6 +63,23 @@ impl Shared {
         caller: &str,
         id: &str,
     ) -> Result<Option<sqlx::any::AnyRow>, sqlx::Error> {
+        self.party(&mut **tx, env, caller, id, &lock(db, self.alias))
+            .await
+    }
+
+    /// The record `id` when the caller's institution is a party to it, `suffix` closing the
+    /// query (a lock, or nothing).
+    async fn party<'e, E>(
+        &self,
+        executor: E,
+        env: Environment,
+        caller: &str,
+        id: &str,
+        suffix: &str,
+    ) -> Result<Option<sqlx::any::AnyRow>, sqlx::Error>
+    where
+        E: sqlx::Executor<'e, Database = sqlx::Any>,
+    {
         let Shared {
             columns,
             from,
@@ -83,13 +87,12 @@ impl Shared {
         } = self;
         sqlx::query(&format!(
             "SELECT {columns} FROM {from} WHERE {t}.env = $1 AND {t}.id = $2 \
-             AND ({t}.consumer_id = $3 OR {t}.producer_id = $3){}",
-            lock(db, t)
+             AND ({t}.consumer_id = $3 OR {t}.producer_id = $3){suffix}"
         ))
         .bind(env.as_str())
         .bind(id)
         .bind(caller)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(executor)
         .await
     }
 
@@ -155,18 +158,7 @@ pub async fn record_entry(
     let now = now_millis();
     let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
     let mut tx = db.begin().await?;
-    sqlx::query(
-        "INSERT INTO interop_institutions (env, id, name, fiscal_code, updated_at) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (env, id) DO UPDATE SET name = excluded.name, \
-         fiscal_code = excluded.fiscal_code, updated_at = excluded.updated_at",
-    )
-    .bind(env.as_str())
-    .bind(&tenant.institution_id)
-    .bind(&tenant.name)
-    .bind(&tenant.fiscal_code)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    write_institution(&mut *tx, env, tenant, now).await?;
     sqlx::query(
         "INSERT INTO interop_people (env, institution_id, user_id, name, family_name, roles, \
          entered_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
@@ -194,6 +186,19 @@ pub async fn upsert_institution(
     env: Environment,
     tenant: &Tenant,
 ) -> Result<(), InteropError> {
+    write_institution(db.writer(), env, tenant, now_millis()).await?;
+    Ok(())
+}
+
+async fn write_institution<'e, E>(
+    executor: E,
+    env: Environment,
+    tenant: &Tenant,
+    now: i64,
+) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     sqlx::query(
         "INSERT INTO interop_institutions (env, id, name, fiscal_code, updated_at) \
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (env, id) DO UPDATE SET name = excluded.name, \
@@ -203,8 +208,8 @@ pub async fn upsert_institution(
     .bind(&tenant.institution_id)
     .bind(&tenant.name)
     .bind(&tenant.fiscal_code)
-    .bind(now_millis())
-    .execute(db.writer())
+    .bind(now)
+    .execute(executor)
     .await?;
     Ok(())
 }
@@ -230,14 +235,19 @@ pub async fn people(
                 user_id: r.try_get("user_id")?,
                 name: r.try_get("name")?,
                 family_name: r.try_get("family_name")?,
-                roles: roles
-                    .split(',')
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
+                roles: role_list(&roles),
                 entered_at: r.try_get("entered_at")?,
             })
         })
+        .collect()
+}
+
+/// The roles stored as one comma-separated column.
+pub(crate) fn role_list(stored: &str) -> Vec<String> {
+    stored
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
         .collect()
 }
 

@@ -87,10 +87,6 @@ pub struct ClientPage {
 }
 
 impl ClientPage {
-    fn err(&self, field: &str) -> Option<String> {
-        self.errors.of(field)
-    }
-
     /// How many keys a client holds at most, for the upload's hint.
     fn max_keys_note(&self) -> String {
         tr(

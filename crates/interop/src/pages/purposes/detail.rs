@@ -41,6 +41,54 @@ impl PurposeAllowed {
             || self.approve.is_some()
             || self.reject.is_some()
     }
+
+    /// The buttons of the actions allowed, in the page's order (a new version and rejecting
+    /// have their forms).
+    pub fn buttons(&self) -> Vec<ActionButton> {
+        let on_version = |version: &Option<String>, value, class, label_key| {
+            version.as_ref().map(|v| ActionButton {
+                version: Some(v.clone()),
+                ..ActionButton::new(value, class, label_key)
+            })
+        };
+        [
+            on_version(
+                &self.activate_draft,
+                "activate",
+                "btn-primary",
+                "interop.purpose.activate",
+            ),
+            on_version(
+                &self.approve,
+                "approve",
+                "btn-primary",
+                "interop.purpose.approve",
+            ),
+            on_version(
+                &self.reactivate,
+                "reactivate",
+                "btn-primary",
+                "interop.purpose.reactivate",
+            ),
+            on_version(
+                &self.suspend,
+                "suspend",
+                "btn-outline",
+                "interop.purpose.suspend",
+            ),
+            on_version(
+                &self.archive,
+                "archive",
+                "btn-outline",
+                "interop.purpose.archive",
+            ),
+            self.delete
+                .then(|| ActionButton::new("delete", "btn-danger", "interop.purpose.delete")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
 }
 
 /// What the caller may do on it, from their side's role and its state.
@@ -133,12 +181,6 @@ pub struct PurposePage {
     errors: FormErrors,
     daily_calls: String,
     reason: String,
-}
-
-impl PurposePage {
-    fn err(&self, field: &str) -> Option<String> {
-        self.errors.of(field)
-    }
 }
 
 /// What a failed action leaves on the page.
@@ -284,41 +326,28 @@ pub async fn act(
         )
         .await;
     }
-    let env = state.env;
     let href = |done: &str| on.href(&format!("/purposes/{id}?done={done}"));
-    let version_act = |action: VersionAction, done: &'static str| {
-        let version = version.clone();
-        let caller = caller.clone();
-        let id = id.clone();
-        async move {
-            purposes::act(db, env, &caller, &id, &version, action)
-                .await
-                .map(|p| done_of(&p, &version, done))
-        }
+    // An action on the version: which one, and the flash once it is done.
+    let on_version = match kind.as_str() {
+        "activate" => Some(Ok((VersionAction::Activate, "purpose_activated"))),
+        "reactivate" => Some(Ok((VersionAction::Activate, "purpose_reactivated"))),
+        "approve" => Some(Ok((VersionAction::Activate, "purpose_approved"))),
+        "suspend" => Some(Ok((VersionAction::Suspend, "purpose_suspended"))),
+        "archive" => Some(Ok((VersionAction::Archive, "purpose_archived"))),
+        "reject" => Some(
+            RejectionReason::parse("reason", &outcome.reason)
+                .map(|reason| (VersionAction::Reject(reason), "purpose_rejected")),
+        ),
+        _ => None,
     };
-    let result: Result<String, InteropError> = match kind.as_str() {
-        "activate" => version_act(VersionAction::Activate, "purpose_activated")
-            .await
-            .map(href),
-        "reactivate" => version_act(VersionAction::Activate, "purpose_reactivated")
-            .await
-            .map(href),
-        "approve" => version_act(VersionAction::Activate, "purpose_approved")
-            .await
-            .map(href),
-        "suspend" => version_act(VersionAction::Suspend, "purpose_suspended")
-            .await
-            .map(href),
-        "archive" => version_act(VersionAction::Archive, "purpose_archived")
-            .await
-            .map(href),
-        "reject" => match RejectionReason::parse("reason", &outcome.reason) {
-            Ok(reason) => version_act(VersionAction::Reject(reason), "purpose_rejected")
+    let result: Result<String, InteropError> = match (on_version, kind.as_str()) {
+        (Some(Ok((action, done))), _) => {
+            purposes::act(db, state.env, &caller, &id, &version, action)
                 .await
-                .map(href),
-            Err(e) => Err(InteropError::Invalid(vec![e])),
-        },
-        "new_version" => {
+                .map(|p| href(done_of(&p, &version, done)))
+        }
+        (Some(Err(e)), _) => Err(InteropError::Invalid(vec![e])),
+        (None, "new_version") => {
             let payload = match number(&outcome.daily_calls) {
                 Some(n) => json!({ "dailyCalls": n }),
                 None => json!({}),
@@ -340,7 +369,7 @@ pub async fn act(
                 Err(errors) => Err(InteropError::Invalid(errors)),
             }
         }
-        "delete" => purposes::delete(db, state.env, &caller, &id)
+        (None, "delete") => purposes::delete(db, state.env, &caller, &id)
             .await
             .map(|()| on.href("/purposes?done=purpose_deleted")),
         _ => Err(InteropError::invalid("action", "unknown action")),

@@ -197,10 +197,6 @@ pub struct PurposeFormPage {
 }
 
 impl PurposeFormPage {
-    fn err(&self, field: &str) -> Option<String> {
-        self.errors.of(field)
-    }
-
     fn error_count(&self) -> String {
         match self.errors.count() {
             1 => self
