@@ -18,7 +18,7 @@ use super::store;
 use crate::error::IoError;
 use crate::model::KeyType;
 use crate::pages::services::ConfirmPage;
-use crate::pages::{Bo, PageError, Pairs, Shell, pairs, render, see_other, value};
+use crate::pages::{Bo, PageError, Pairs, Shell, render, see_other};
 use crate::state::IoState;
 
 /// One delegate's row in the status table.
@@ -87,7 +87,7 @@ pub async fn import_box(state: &IoState, bo: &Bo) -> Result<ImportBox, IoError> 
         rows,
         failed,
         rekey: store::services_with_imported_keys(db, institution).await?,
-        csrf: bo.user.session.csrf.clone(),
+        csrf: bo.csrf(),
     })
 }
 
@@ -167,7 +167,7 @@ async fn window(
         Err(IoError::Upstream(_)) => (Vec::new(), Some(bo.t("io.import.unavailable_message"))),
         Err(e) => return Err(bo.fail(e)),
     };
-    let csrf = bo.user.session.csrf.clone();
+    let csrf = bo.csrf();
     let Bo { page, shell, .. } = bo;
     Ok(render(
         WindowPage {
@@ -196,8 +196,7 @@ pub async fn start(
     form: Result<Form<Pairs>, FormRejection>,
 ) -> Result<Response, PageError> {
     bo.require_admin()?;
-    let form = pairs(form, &bo.page, &bo.shell)?;
-    bo.check_csrf(value(&form, "csrf"))?;
+    let form = bo.posted(form)?;
     let mut chosen: Vec<String> = form
         .iter()
         .filter(|(k, _)| k == "delegate")
@@ -230,7 +229,7 @@ pub async fn confirm_rekey(State(state): State<IoState>, bo: Bo) -> Result<Respo
             .map_err(|e| bo.fail(e))?;
     let names: Vec<&str> = services.iter().map(|(_, n)| n.as_str()).collect();
     let message = format!("{} {}", bo.t("io.import.rekey_message"), names.join(", "));
-    let csrf = bo.user.session.csrf.clone();
+    let csrf = bo.csrf();
     let title = bo.t("io.import.rekey_title");
     let Bo { page, shell, .. } = bo;
     Ok(render(
@@ -258,8 +257,7 @@ pub async fn rekey(
     form: Result<Form<Pairs>, FormRejection>,
 ) -> Result<Response, PageError> {
     bo.require_admin()?;
-    let form = pairs(form, &bo.page, &bo.shell)?;
-    bo.check_csrf(value(&form, "csrf"))?;
+    bo.posted(form)?;
     let db = &state.platform.db;
     let services = store::services_with_imported_keys(db, &bo.user.tenant.institution_id)
         .await

@@ -15,7 +15,7 @@ use platform::layout::Page;
 use super::form::{entries, localize};
 use super::services::{key_type, regenerate_confirmation};
 use super::view::KeysView;
-use super::{Bo, PageError, Pairs, Shell, pairs, query, render, see_other, value};
+use super::{Bo, PageError, Pairs, Shell, query, render, see_other, value};
 use crate::error::IoError;
 use crate::model;
 use crate::state::IoState;
@@ -93,7 +93,7 @@ async fn keys_page(
     } else {
         StatusCode::OK
     };
-    let csrf = bo.user.session.csrf.clone();
+    let csrf = bo.csrf();
     let Bo { page, shell, .. } = bo;
     Ok(render(
         KeysPage {
@@ -153,8 +153,7 @@ pub async fn regenerate(
     form: Result<Form<Pairs>, FormRejection>,
 ) -> Result<Response, PageError> {
     bo.require_admin()?;
-    let pairs = pairs(form, &bo.page, &bo.shell)?;
-    bo.check_csrf(value(&pairs, "csrf"))?;
+    bo.posted(form)?;
     let kt = key_type(&bo, &kt)?;
     let s = manage_subscription(&state, &bo).await?;
     store::regenerate(&state.platform.db, &state.ring, &s.id, kt)
@@ -173,8 +172,7 @@ pub async fn set_cidrs(
     form: Result<Form<Pairs>, FormRejection>,
 ) -> Result<Response, PageError> {
     bo.require_admin()?;
-    let pairs = pairs(form, &bo.page, &bo.shell)?;
-    bo.check_csrf(value(&pairs, "csrf"))?;
+    let pairs = bo.posted(form)?;
     let s = manage_subscription(&state, &bo).await?;
     let typed = value(&pairs, "cidrs").to_string();
     let list = entries(&typed);

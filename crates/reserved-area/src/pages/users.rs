@@ -63,6 +63,30 @@ fn product_choices(
         .collect()
 }
 
+/// Every product's title in the person's language, by id.
+pub struct ProductTitles(Vec<(String, String)>);
+
+impl ProductTitles {
+    fn of(state: &RaState, page: &Page) -> Self {
+        ProductTitles(
+            state
+                .catalogue
+                .iter()
+                .map(|p| (p.id.clone(), p.title(page.lang).to_string()))
+                .collect(),
+        )
+    }
+
+    /// The title of `product_id` (the id itself for a product the catalogue no longer has).
+    fn title_of<'a>(&'a self, product_id: &'a str) -> &'a str {
+        self.0
+            .iter()
+            .find(|(id, _)| id == product_id)
+            .map(|(_, t)| t.as_str())
+            .unwrap_or(product_id)
+    }
+}
+
 async fn admin_access(
     state: &RaState,
     user: &PageUser,
@@ -89,19 +113,9 @@ pub struct UsersPage {
     page: Page,
     institution: Institution,
     members: Vec<Member>,
-    products: Vec<(String, String)>,
+    products: ProductTitles,
     product: String,
     role: String,
-}
-
-impl UsersPage {
-    fn title_of<'a>(&'a self, product_id: &'a str) -> &'a str {
-        self.products
-            .iter()
-            .find(|(id, _)| id == product_id)
-            .map(|(_, t)| t.as_str())
-            .unwrap_or(product_id)
-    }
 }
 
 /// `GET /dashboard/{institution_id}/users`
@@ -130,11 +144,7 @@ pub async fn list(
         });
     }
     members.retain(|m| !m.roles.is_empty());
-    let products = state
-        .catalogue
-        .iter()
-        .map(|p| (p.id.clone(), p.title(page.lang).to_string()))
-        .collect();
+    let products = ProductTitles::of(&state, &page);
     Ok(UsersPage {
         page,
         institution: a.institution,
@@ -152,19 +162,9 @@ pub struct UserDetailPage {
     page: Page,
     institution: Institution,
     member: Member,
-    products: Vec<(String, String)>,
+    products: ProductTitles,
     flash: Option<&'static str>,
     error: Option<String>,
-}
-
-impl UserDetailPage {
-    fn title_of<'a>(&'a self, product_id: &'a str) -> &'a str {
-        self.products
-            .iter()
-            .find(|(id, _)| id == product_id)
-            .map(|(_, t)| t.as_str())
-            .unwrap_or(product_id)
-    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -203,11 +203,7 @@ async fn detail_page(
         .find(|m| m.user.id == user_id)
         .ok_or(RaError::NotFound)
         .on_page(&page)?;
-    let products = state
-        .catalogue
-        .iter()
-        .map(|p| (p.id.clone(), p.title(page.lang).to_string()))
-        .collect();
+    let products = ProductTitles::of(state, &page);
     let status = if error.is_some() {
         StatusCode::CONFLICT
     } else {
