@@ -229,24 +229,10 @@ pub async fn confirm_rekey(State(state): State<IoState>, bo: Bo) -> Result<Respo
             .map_err(|e| bo.fail(e))?;
     let names: Vec<&str> = services.iter().map(|(_, n)| n.as_str()).collect();
     let message = format!("{} {}", bo.t("io.import.rekey_message"), names.join(", "));
-    let csrf = bo.csrf();
     let title = bo.t("io.import.rekey_title");
-    let Bo { page, shell, .. } = bo;
-    Ok(render(
-        ConfirmPage {
-            page,
-            shell,
-            title,
-            message,
-            action: "/io/import/regenerate-keys".into(),
-            hidden: Vec::new(),
-            button_key: "io.import.rekey_all",
-            danger: true,
-            cancel: "/io#import".into(),
-            csrf,
-        },
-        StatusCode::OK,
-    ))
+    let (action, cancel) = ("/io/import/regenerate-keys".into(), "/io#import".into());
+    let confirm = ConfirmPage::danger(bo, title, message, "io.import.rekey_all", action, cancel);
+    Ok(render(confirm, StatusCode::OK))
 }
 
 /// `POST /io/import/regenerate-keys` (administrators): new primary and secondary keys for every

@@ -161,10 +161,16 @@ fn document(
     editing: Option<&ServiceRow>,
     form: ServiceForm,
     kind: PayloadKind,
-) -> Result<ServiceData, Response> {
+) -> Result<ServiceData, Box<Response>> {
     model::parse_service(&form.to_json(), kind).map_err(|errors| {
         let errors = place_errors(&bo.page, &errors, &form);
-        form_page(bo, editing, form, errors, StatusCode::BAD_REQUEST)
+        Box::new(form_page(
+            bo,
+            editing,
+            form,
+            errors,
+            StatusCode::BAD_REQUEST,
+        ))
     })
 }
 
@@ -178,7 +184,7 @@ pub async fn create(
     let form = ServiceForm::from_pairs(&pairs);
     let data = match document(&bo, None, form, PayloadKind::Create) {
         Ok(data) => data,
-        Err(page) => return Ok(page),
+        Err(page) => return Ok(*page),
     };
     let row = store::create_service(
         &state.platform.db,
@@ -236,7 +242,7 @@ pub async fn update(
     form.category = Some(row.data.metadata.category);
     let data = match document(&bo, Some(&row), form, PayloadKind::Update) {
         Ok(data) => data,
-        Err(page) => return Ok(page),
+        Err(page) => return Ok(*page),
     };
     match store::update_service(
         &state.platform.db,
@@ -444,6 +450,34 @@ pub struct ConfirmPage {
     pub csrf: String,
 }
 
+impl ConfirmPage {
+    /// The confirmation, for `bo`, of a step that cannot be undone: it posts to `action`
+    /// (with no hidden field yet), "cancel" goes back to `cancel`.
+    pub fn danger(
+        bo: Bo,
+        title: String,
+        message: String,
+        button_key: &'static str,
+        action: String,
+        cancel: String,
+    ) -> Self {
+        let csrf = bo.csrf();
+        let Bo { page, shell, .. } = bo;
+        ConfirmPage {
+            page,
+            shell,
+            title,
+            message,
+            action,
+            hidden: Vec::new(),
+            button_key,
+            danger: true,
+            cancel,
+            csrf,
+        }
+    }
+}
+
 /// `GET /io/services/{id}/delete`: "Eliminare il servizio?"
 pub async fn confirm_delete(
     State(state): State<IoState>,
@@ -455,24 +489,14 @@ pub async fn confirm_delete(
         return conflict(&state, bo, row, &refusal.0).await;
     }
     let message = tr(bo.page.t("io.delete.message"), &[("name", &row.data.name)]);
-    let csrf = bo.csrf();
     let title = bo.t("io.delete.title");
-    let Bo { page, shell, .. } = bo;
-    Ok(render(
-        ConfirmPage {
-            page,
-            shell,
-            title,
-            message,
-            action: format!("/io/services/{}/action", row.id),
-            hidden: vec![("action", "delete".to_string())],
-            button_key: "io.delete.confirm",
-            danger: true,
-            cancel: format!("/io/services/{}", row.id),
-            csrf,
-        },
-        StatusCode::OK,
-    ))
+    let (action, cancel) = (
+        format!("/io/services/{}/action", row.id),
+        format!("/io/services/{}", row.id),
+    );
+    let mut confirm = ConfirmPage::danger(bo, title, message, "io.delete.confirm", action, cancel);
+    confirm.hidden.push(("action", "delete".to_string()));
+    Ok(render(confirm, StatusCode::OK))
 }
 
 pub fn key_type(bo: &Bo, raw: &str) -> Result<KeyType, PageError> {
@@ -500,23 +524,9 @@ pub fn regenerate_confirmation(
         bo.page.t("io.regenerate.message"),
         &[("key", &which), ("subject", subject)],
     );
-    let csrf = bo.csrf();
-    let Bo { page, shell, .. } = bo;
-    render(
-        ConfirmPage {
-            page,
-            shell,
-            title,
-            message,
-            action,
-            hidden: Vec::new(),
-            button_key: "io.regenerate.confirm",
-            danger: true,
-            cancel,
-            csrf,
-        },
-        StatusCode::OK,
-    )
+    let button = "io.regenerate.confirm";
+    let confirm = ConfirmPage::danger(bo, title, message, button, action, cancel);
+    render(confirm, StatusCode::OK)
 }
 
 /// `GET /io/services/{id}/keys/{primary|secondary}/regenerate` (administrators)

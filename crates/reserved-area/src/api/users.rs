@@ -580,11 +580,7 @@ pub async fn check_user(
     if !may_manage_users(&state, &access, &product_id) {
         return Err(RaError::Forbidden);
     }
-    let code = FiscalCode::parse(&body.fiscal_code).map_err(|e| RaError::BadRequest {
-        code: e.code(),
-        field: "fiscalCode",
-        detail: e.to_string(),
-    })?;
+    let code = fiscal_code(&body.fiscal_code)?;
     let members = store::members(&state.platform.db, &institution_id).await?;
     let onboarded = members.iter().any(|m| {
         m.user.fiscal_code == code.as_str() && m.roles.iter().any(|r| r.product_id == product_id)
@@ -592,6 +588,15 @@ pub async fn check_user(
     Ok(Json(CheckUserAnswer {
         is_user_onboarded: onboarded,
     }))
+}
+
+/// The body's fiscal code, or a 400 naming `fiscalCode`.
+fn fiscal_code(raw: &str) -> Result<FiscalCode, RaError> {
+    FiscalCode::parse(raw).map_err(|e| RaError::BadRequest {
+        code: e.code(),
+        field: "fiscalCode",
+        detail: e.to_string(),
+    })
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -614,11 +619,7 @@ pub async fn search(
     if !institutions.iter().any(|(_, a)| *a == Authority::Admin) {
         return Err(RaError::Forbidden);
     }
-    let code = FiscalCode::parse(&body.fiscal_code).map_err(|e| RaError::BadRequest {
-        code: e.code(),
-        field: "fiscalCode",
-        detail: e.to_string(),
-    })?;
+    let code = fiscal_code(&body.fiscal_code)?;
     let person = store::user_by_fiscal_code(state.platform.db.reader(), code.as_str())
         .await?
         .ok_or(RaError::NotFound)?;

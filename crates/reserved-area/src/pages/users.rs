@@ -99,6 +99,20 @@ async fn admin_access(
     Ok(a)
 }
 
+/// The page for `user` and their access to the institution, when they may see its users.
+async fn admin_page(
+    state: &RaState,
+    user: &PageUser,
+    page: Page,
+    institution_id: &str,
+) -> Result<(Page, access::InstitutionAccess), PageFailure> {
+    let page = page_for(page, user);
+    let a = admin_access(state, user, institution_id)
+        .await
+        .on_page(&page)?;
+    Ok((page, a))
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub struct ListQuery {
     #[serde(default)]
@@ -126,10 +140,7 @@ pub async fn list(
     Path(institution_id): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, PageFailure> {
-    let page = page_for(page, &user);
-    let a = admin_access(&state, &user, &institution_id)
-        .await
-        .on_page(&page)?;
+    let (page, a) = admin_page(&state, &user, page, &institution_id).await?;
     let mut members = store::members(&state.platform.db, &institution_id)
         .await
         .map_err(RaError::from)
@@ -386,10 +397,7 @@ pub async fn new_form(
     page: Page,
     Path(institution_id): Path<String>,
 ) -> Result<Response, PageFailure> {
-    let page = page_for(page, &user);
-    let a = admin_access(&state, &user, &institution_id)
-        .await
-        .on_page(&page)?;
+    let (page, a) = admin_page(&state, &user, page, &institution_id).await?;
     let products = product_choices(&state, &a, &page);
     Ok(NewUserPage {
         page,
