@@ -4,9 +4,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
 use axum::extract::State;
-use axum::extract::rejection::FormRejection;
 use axum::http::StatusCode;
 use axum::response::Response;
 use platform::Timestamp;
@@ -18,7 +16,7 @@ use super::store;
 use crate::error::IoError;
 use crate::model::KeyType;
 use crate::pages::services::ConfirmPage;
-use crate::pages::{Bo, PageError, Pairs, Shell, render, see_other};
+use crate::pages::{Bo, PageError, PostedForm, Shell, render, see_other};
 use crate::state::IoState;
 
 /// One delegate's row in the status table.
@@ -193,7 +191,7 @@ pub async fn open(State(state): State<IoState>, bo: Bo) -> Result<Response, Page
 pub async fn start(
     State(state): State<IoState>,
     bo: Bo,
-    form: Result<Form<Pairs>, FormRejection>,
+    form: PostedForm,
 ) -> Result<Response, PageError> {
     bo.require_admin()?;
     let form = bo.posted(form)?;
@@ -240,7 +238,7 @@ pub async fn confirm_rekey(State(state): State<IoState>, bo: Bo) -> Result<Respo
 pub async fn rekey(
     State(state): State<IoState>,
     bo: Bo,
-    form: Result<Form<Pairs>, FormRejection>,
+    form: PostedForm,
 ) -> Result<Response, PageError> {
     bo.require_admin()?;
     bo.posted(form)?;

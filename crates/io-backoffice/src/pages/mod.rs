@@ -172,7 +172,7 @@ impl<S: Seat> Desk<S> {
     }
 
     /// The posted form ([`pairs`]), once its CSRF token is checked.
-    pub fn posted(&self, form: Result<Form<Pairs>, FormRejection>) -> Result<Pairs, PageError> {
+    pub fn posted(&self, form: PostedForm) -> Result<Pairs, PageError> {
         let pairs = pairs(form, &self.page, &self.shell)?;
         self.check_csrf(value(&pairs, "csrf"))?;
         Ok(pairs)
@@ -420,19 +420,21 @@ fn forbidden_message(page: &Page, why: &str) -> String {
 // ---- request helpers ----
 
 /// The query string as a map; a malformed one is treated as empty.
-pub fn query(q: Result<Query<HashMap<String, String>>, QueryRejection>) -> HashMap<String, String> {
+pub fn query(q: QueryString) -> HashMap<String, String> {
     q.map(|Query(q)| q).unwrap_or_default()
 }
+
+/// A posted form as a handler receives it (read by [`Desk::posted`] or [`pairs`]).
+pub type PostedForm = Result<Form<Pairs>, FormRejection>;
+
+/// A query string as a handler receives it (read by [`query`]).
+pub type QueryString = Result<Query<HashMap<String, String>>, QueryRejection>;
 
 /// The posted form as name/value pairs (checkboxes and repeated names kept in order).
 pub type Pairs = Vec<(String, String)>;
 
 /// Reads a posted form; anything that is not a form is a 400 page.
-pub fn pairs(
-    form: Result<Form<Pairs>, FormRejection>,
-    page: &Page,
-    shell: &Shell,
-) -> Result<Pairs, PageError> {
+pub fn pairs(form: PostedForm, page: &Page, shell: &Shell) -> Result<Pairs, PageError> {
     form.map(|Form(p)| p).map_err(|_| {
         refusal(
             page,
@@ -460,7 +462,7 @@ pub fn value<'a>(pairs: &'a Pairs, name: &str) -> &'a str {
 pub async fn enter(
     State(state): State<IoState>,
     parts: Parts,
-    form: Result<Form<Pairs>, FormRejection>,
+    form: PostedForm,
 ) -> Result<Response, PageError> {
     let page = page_of(&parts, None);
     let shell = Shell::default();
@@ -489,7 +491,7 @@ pub async fn enter(
 pub async fn logout(
     State(state): State<IoState>,
     parts: Parts,
-    form: Result<Form<Pairs>, FormRejection>,
+    form: PostedForm,
 ) -> Result<Response, PageError> {
     let page = page_of(&parts, None);
     let shell = Shell::default();

@@ -1,20 +1,16 @@
 //! The review queue of platform operators: the submitted services of every institution, each
 //! approved or rejected with a reason.
 
-use std::collections::HashMap;
-
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
-use axum::extract::rejection::{FormRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use platform::layout::Page;
 
 use super::form::{localize, localize_conflict};
 use super::view::{Paging, ServiceView, paged};
-use super::{Op, PageError, Pairs, Shell, query, render, see_other, value};
+use super::{Op, PageError, PostedForm, QueryString, Shell, query, render, see_other, value};
 use crate::error::IoError;
 use crate::model::Lifecycle;
 use crate::state::IoState;
@@ -46,7 +42,7 @@ pub struct QueuePage {
 pub async fn queue(
     State(state): State<IoState>,
     op: Op,
-    q: Result<Query<HashMap<String, String>>, QueryRejection>,
+    q: QueryString,
 ) -> Result<Response, PageError> {
     let q = query(q);
     let db = &state.platform.db;
@@ -154,7 +150,7 @@ pub async fn decide(
     State(state): State<IoState>,
     op: Op,
     Path(id): Path<String>,
-    form: Result<Form<Pairs>, FormRejection>,
+    form: PostedForm,
 ) -> Result<Response, PageError> {
     let pairs = op.posted(form)?;
     let row = service(&state, &op, &id).await?;

@@ -1,20 +1,16 @@
 //! "Servizi": the list, the create and edit form, a service's page with its actions, history
 //! and keys, and the confirmations (delete, regenerate a key).
 
-use std::collections::HashMap;
-
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
-use axum::extract::rejection::{FormRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use platform::layout::Page;
 
 use super::form::{FormErrors, META_FIELDS, ServiceForm, localize_conflict, place_errors, tr};
 use super::view::{HistoryLine, KeysView, Paging, ServiceLine, ServiceView, paged};
-use super::{Bo, PageError, Pairs, Shell, query, render, see_other, value};
+use super::{Bo, PageError, PostedForm, QueryString, Shell, query, render, see_other, value};
 use crate::error::IoError;
 use crate::model::{self, Action, KeyType, Lifecycle, PayloadKind, ServiceData, TOPICS, Topic};
 use crate::state::IoState;
@@ -39,7 +35,7 @@ pub struct ServicesPage {
 pub async fn list(
     State(state): State<IoState>,
     bo: Bo,
-    q: Result<Query<HashMap<String, String>>, QueryRejection>,
+    q: QueryString,
 ) -> Result<Response, PageError> {
     let q = query(q);
     let db = &state.platform.db;
@@ -178,7 +174,7 @@ fn document(
 pub async fn create(
     State(state): State<IoState>,
     bo: Bo,
-    form: Result<Form<Pairs>, FormRejection>,
+    form: PostedForm,
 ) -> Result<Response, PageError> {
     let pairs = bo.posted(form)?;
     let form = ServiceForm::from_pairs(&pairs);
@@ -230,7 +226,7 @@ pub async fn update(
     State(state): State<IoState>,
     bo: Bo,
     Path(id): Path<String>,
-    form: Result<Form<Pairs>, FormRejection>,
+    form: PostedForm,
 ) -> Result<Response, PageError> {
     let pairs = bo.posted(form)?;
     let row = own(&state, &bo, &id).await?;
@@ -361,7 +357,7 @@ pub async fn detail(
     State(state): State<IoState>,
     bo: Bo,
     Path(id): Path<String>,
-    q: Result<Query<HashMap<String, String>>, QueryRejection>,
+    q: QueryString,
 ) -> Result<Response, PageError> {
     let q = query(q);
     let row = own(&state, &bo, &id).await?;
@@ -376,7 +372,7 @@ pub async fn action(
     State(state): State<IoState>,
     bo: Bo,
     Path(id): Path<String>,
-    form: Result<Form<Pairs>, FormRejection>,
+    form: PostedForm,
 ) -> Result<Response, PageError> {
     let pairs = bo.posted(form)?;
     let row = own(&state, &bo, &id).await?;
@@ -556,7 +552,7 @@ pub async fn regenerate(
     State(state): State<IoState>,
     bo: Bo,
     Path((id, kt)): Path<(String, String)>,
-    form: Result<Form<Pairs>, FormRejection>,
+    form: PostedForm,
 ) -> Result<Response, PageError> {
     bo.require_admin()?;
     bo.posted(form)?;
