@@ -179,21 +179,39 @@ pub(crate) async fn services(State(state): State<AppState>, session: LoggedIn) -
     }
 }
 
+/// The service form as shown (`edit_form.html`): where it posts, its button, its fields and
+/// the list of those with errors.
+struct EditForm {
+    action: String,
+    submit: &'static str,
+    fields: Vec<FieldView>,
+    fields_with_errors: String,
+}
+
+impl EditForm {
+    fn of(action: String, submit: &'static str, form: &ServiceForm, errors: &[FieldError]) -> Self {
+        EditForm {
+            action,
+            submit,
+            fields: field_views(form, errors),
+            fields_with_errors: error_summary(errors),
+        }
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "service_new.html")]
 struct NewServicePage {
     layout: Layout,
     csrf: String,
-    fields: Vec<FieldView>,
-    fields_with_errors: String,
+    form: EditForm,
 }
 
 fn new_page(session: &SessionRow, form: &ServiceForm, errors: &[FieldError]) -> NewServicePage {
     NewServicePage {
         layout: Layout::of(session),
         csrf: session.csrf.clone(),
-        fields: field_views(form, errors),
-        fields_with_errors: error_summary(errors),
+        form: EditForm::of("/services".into(), "Crea il servizio", form, errors),
     }
 }
 
@@ -253,8 +271,7 @@ struct ServicePage {
     layout: Layout,
     csrf: String,
     s: ServiceView,
-    fields: Vec<FieldView>,
-    fields_with_errors: String,
+    form: EditForm,
     notice: Option<&'static str>,
 }
 
@@ -265,12 +282,12 @@ fn service_page(
     errors: &[FieldError],
     notice: Option<&'static str>,
 ) -> ServicePage {
+    let action = format!("/services/{}", stored.id);
     ServicePage {
         layout: Layout::of(session),
         csrf: session.csrf.clone(),
         s: ServiceView::from(stored),
-        fields: field_views(form, errors),
-        fields_with_errors: error_summary(errors),
+        form: EditForm::of(action, "Salva le modifiche", form, errors),
         notice,
     }
 }

@@ -1,5 +1,7 @@
 //! The migration API's reads and its two steps, freeze and transfer.
 
+use sqlx::{Any, Transaction};
+
 use super::*;
 
 /// Every service of the organization `fc` (of one delegate, when given), with its delegate
@@ -53,6 +55,55 @@ pub(crate) async fn organization_services(
         .collect()
 }
 
+/// A step of the migration: the column that records when it happened, and when it may happen.
+struct Step {
+    column: &'static str,
+    guard: &'static str,
+}
+
+const FREEZE: Step = Step {
+    column: "frozen_at",
+    guard: "frozen_at IS NULL",
+};
+
+const TRANSFER: Step = Step {
+    column: "transferred_at",
+    guard: "frozen_at IS NOT NULL AND transferred_at IS NULL",
+};
+
+/// Takes `step` on the delegate's service `id` of the organization `fc` (when its guard holds),
+/// then reads `columns` of the service, in `tx`.
+async fn take_step(
+    tx: &mut Transaction<'static, Any>,
+    step: &Step,
+    columns: &str,
+    fc: &str,
+    delegate_id: &str,
+    id: &str,
+) -> Result<Option<AnyRow>, DevportalError> {
+    let Step { column, guard } = step;
+    sqlx::query(&format!(
+        "UPDATE dp_services SET {column} = $1 WHERE id = $2 AND delegate_id = $3 \
+         AND organization_fiscal_code = $4 AND {guard}"
+    ))
+    .bind(now_millis())
+    .bind(id)
+    .bind(delegate_id)
+    .bind(fc)
+    .execute(&mut **tx)
+    .await?;
+    let row = sqlx::query(&format!(
+        "SELECT {columns} FROM dp_services \
+         WHERE id = $1 AND delegate_id = $2 AND organization_fiscal_code = $3"
+    ))
+    .bind(id)
+    .bind(delegate_id)
+    .bind(fc)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row)
+}
+
 /// Freezes an importable service of `fc` owned by the delegate (once: later calls find it
 /// frozen) and returns it as frozen. The UPDATE comes first so that it holds the row while the
 /// rule is checked; a service that is not importable rolls it back.
@@ -63,25 +114,7 @@ pub(crate) async fn freeze(
     id: &str,
 ) -> Result<StoredService, DevportalError> {
     let mut tx = db.begin().await?;
-    sqlx::query(
-        "UPDATE dp_services SET frozen_at = $1 WHERE id = $2 AND delegate_id = $3 \
-         AND organization_fiscal_code = $4 AND frozen_at IS NULL",
-    )
-    .bind(now_millis())
-    .bind(id)
-    .bind(delegate_id)
-    .bind(fc)
-    .execute(&mut *tx)
-    .await?;
-    let row = sqlx::query(&format!(
-        "SELECT {SERVICE_COLUMNS} FROM dp_services \
-         WHERE id = $1 AND delegate_id = $2 AND organization_fiscal_code = $3"
-    ))
-    .bind(id)
-    .bind(delegate_id)
-    .bind(fc)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let row = take_step(&mut tx, &FREEZE, SERVICE_COLUMNS, fc, delegate_id, id).await?;
     let service = match row.as_ref().map(service_from_row).transpose()? {
         Some(s)
             if model::is_importable(&s.service.name, &s.service.organization.fiscal_code, fc) =>
@@ -103,25 +136,8 @@ pub(crate) async fn transfer(
     id: &str,
 ) -> Result<i64, DevportalError> {
     let mut tx = db.begin().await?;
-    sqlx::query(
-        "UPDATE dp_services SET transferred_at = $1 WHERE id = $2 AND delegate_id = $3 \
-         AND organization_fiscal_code = $4 AND frozen_at IS NOT NULL AND transferred_at IS NULL",
-    )
-    .bind(now_millis())
-    .bind(id)
-    .bind(delegate_id)
-    .bind(fc)
-    .execute(&mut *tx)
-    .await?;
-    let row = sqlx::query(
-        "SELECT name, organization_fiscal_code, frozen_at, transferred_at FROM dp_services \
-         WHERE id = $1 AND delegate_id = $2 AND organization_fiscal_code = $3",
-    )
-    .bind(id)
-    .bind(delegate_id)
-    .bind(fc)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let columns = "name, organization_fiscal_code, frozen_at, transferred_at";
+    let row = take_step(&mut tx, &TRANSFER, columns, fc, delegate_id, id).await?;
     let Some(r) = row else {
         return Err(DevportalError::NotFound);
     };

@@ -195,6 +195,29 @@ pub(super) async fn refusal(
     })
 }
 
+/// Runs `update`, an UPDATE of one of the delegate's services guarded by `frozen_at IS NULL`
+/// whose last two parameters are the service's id and the delegate's; when it changes nothing,
+/// says why.
+async fn update_unfrozen<'q>(
+    db: &Db,
+    delegate_id: &'q str,
+    id: &'q str,
+    update: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+) -> Result<(), DevportalError> {
+    let mut tx = db.begin().await?;
+    let changed = update
+        .bind(id)
+        .bind(delegate_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if changed == 0 {
+        return Err(refusal(&mut tx, delegate_id, id).await?);
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 /// The delegate's change of their service; refused once the import has frozen it.
 pub async fn update_service(
     db: &Db,
@@ -203,25 +226,15 @@ pub async fn update_service(
     service: &LegacyService,
 ) -> Result<(), DevportalError> {
     let service = service.clone().checked().map_err(DevportalError::Invalid)?;
-    let mut tx = db.begin().await?;
-    let changed = sqlx::query(
+    let update = sqlx::query(
         "UPDATE dp_services SET organization_fiscal_code = $1, name = $2, data = $3, \
          updated_at = $4 WHERE id = $5 AND delegate_id = $6 AND frozen_at IS NULL",
     )
     .bind(&service.organization.fiscal_code)
     .bind(&service.name)
     .bind(to_json(&service)?)
-    .bind(now_millis())
-    .bind(id)
-    .bind(delegate_id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if changed == 0 {
-        return Err(refusal(&mut tx, delegate_id, id).await?);
-    }
-    tx.commit().await?;
-    Ok(())
+    .bind(now_millis());
+    update_unfrozen(db, delegate_id, id, update).await
 }
 
 /// A new value for one key of the delegate's service; refused once the import has frozen it.
@@ -242,18 +255,7 @@ pub async fn regenerate_key(
              WHERE id = $3 AND delegate_id = $4 AND frozen_at IS NULL"
         }
     };
-    let mut tx = db.begin().await?;
-    let changed = sqlx::query(sql)
-        .bind(&key)
-        .bind(now_millis())
-        .bind(id)
-        .bind(delegate_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    if changed == 0 {
-        return Err(refusal(&mut tx, delegate_id, id).await?);
-    }
-    tx.commit().await?;
+    let update = sqlx::query(sql).bind(&key).bind(now_millis());
+    update_unfrozen(db, delegate_id, id, update).await?;
     Ok(key)
 }

@@ -4,9 +4,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
 use axum::extract::State;
-use axum::extract::rejection::FormRejection;
 use axum::http::StatusCode;
 use axum::response::Response;
 use platform::Timestamp;
@@ -18,7 +16,7 @@ use super::store;
 use crate::error::IoError;
 use crate::model::KeyType;
 use crate::pages::services::ConfirmPage;
-use crate::pages::{Bo, PageError, Pairs, Shell, pairs, render, see_other, value};
+use crate::pages::{Bo, PageError, PostedForm, Shell, render, see_other};
 use crate::state::IoState;
 
 /// One delegate's row in the status table.
@@ -87,7 +85,7 @@ pub async fn import_box(state: &IoState, bo: &Bo) -> Result<ImportBox, IoError> 
         rows,
         failed,
         rekey: store::services_with_imported_keys(db, institution).await?,
-        csrf: bo.user.session.csrf.clone(),
+        csrf: bo.csrf(),
     })
 }
 
@@ -167,7 +165,7 @@ async fn window(
         Err(IoError::Upstream(_)) => (Vec::new(), Some(bo.t("io.import.unavailable_message"))),
         Err(e) => return Err(bo.fail(e)),
     };
-    let csrf = bo.user.session.csrf.clone();
+    let csrf = bo.csrf();
     let Bo { page, shell, .. } = bo;
     Ok(render(
         WindowPage {
@@ -193,11 +191,10 @@ pub async fn open(State(state): State<IoState>, bo: Bo) -> Result<Response, Page
 pub async fn start(
     State(state): State<IoState>,
     bo: Bo,
-    form: Result<Form<Pairs>, FormRejection>,
+    form: PostedForm,
 ) -> Result<Response, PageError> {
     bo.require_admin()?;
-    let form = pairs(form, &bo.page, &bo.shell)?;
-    bo.check_csrf(value(&form, "csrf"))?;
+    let form = bo.posted(form)?;
     let mut chosen: Vec<String> = form
         .iter()
         .filter(|(k, _)| k == "delegate")
@@ -230,24 +227,10 @@ pub async fn confirm_rekey(State(state): State<IoState>, bo: Bo) -> Result<Respo
             .map_err(|e| bo.fail(e))?;
     let names: Vec<&str> = services.iter().map(|(_, n)| n.as_str()).collect();
     let message = format!("{} {}", bo.t("io.import.rekey_message"), names.join(", "));
-    let csrf = bo.user.session.csrf.clone();
     let title = bo.t("io.import.rekey_title");
-    let Bo { page, shell, .. } = bo;
-    Ok(render(
-        ConfirmPage {
-            page,
-            shell,
-            title,
-            message,
-            action: "/io/import/regenerate-keys".into(),
-            hidden: Vec::new(),
-            button_key: "io.import.rekey_all",
-            danger: true,
-            cancel: "/io#import".into(),
-            csrf,
-        },
-        StatusCode::OK,
-    ))
+    let (action, cancel) = ("/io/import/regenerate-keys".into(), "/io#import".into());
+    let confirm = ConfirmPage::danger(bo, title, message, "io.import.rekey_all", action, cancel);
+    Ok(render(confirm, StatusCode::OK))
 }
 
 /// `POST /io/import/regenerate-keys` (administrators): new primary and secondary keys for every
@@ -255,11 +238,10 @@ pub async fn confirm_rekey(State(state): State<IoState>, bo: Bo) -> Result<Respo
 pub async fn rekey(
     State(state): State<IoState>,
     bo: Bo,
-    form: Result<Form<Pairs>, FormRejection>,
+    form: PostedForm,
 ) -> Result<Response, PageError> {
     bo.require_admin()?;
-    let form = pairs(form, &bo.page, &bo.shell)?;
-    bo.check_csrf(value(&form, "csrf"))?;
+    bo.posted(form)?;
     let db = &state.platform.db;
     let services = store::services_with_imported_keys(db, &bo.user.tenant.institution_id)
         .await

@@ -3,7 +3,7 @@
 
 use platform::audit::{self, AuditEvent};
 use platform::db::{Db, Dialect, now_millis};
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 
 use super::client::{Delegate, PendingService};
 use super::model::{Counts, ItemStatus, StepError, source_of};
@@ -13,7 +13,7 @@ use crate::secrets::{ApiKey, KeyRing};
 use crate::store::{Imported, Tenant, insert_service, is_unique_violation};
 
 /// One service to bring over, as claimed by a worker.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub struct Item {
     pub id: String,
     pub institution_id: String,
@@ -32,7 +32,7 @@ pub struct DelegateImport {
 }
 
 /// A failed item, with its reason.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub struct FailedItem {
     pub service_id: String,
     pub service_name: String,
@@ -174,21 +174,16 @@ pub async fn delegate(
 /// The failed items of the institution, for the page.
 pub async fn failed(db: &Db, institution_id: &str) -> Result<Vec<FailedItem>, IoError> {
     let rows = sqlx::query(
-        "SELECT service_id, service_name, error FROM io_import_items \
+        "SELECT service_id, service_name, COALESCE(error, '') AS error FROM io_import_items \
          WHERE institution_id = $1 AND status = 'failed' ORDER BY service_name, service_id",
     )
     .bind(institution_id)
     .fetch_all(db.reader())
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(FailedItem {
-                service_id: r.try_get("service_id")?,
-                service_name: r.try_get("service_name")?,
-                error: r.try_get::<Option<String>, _>("error")?.unwrap_or_default(),
-            })
-        })
-        .collect()
+    Ok(rows
+        .iter()
+        .map(FailedItem::from_row)
+        .collect::<Result<_, _>>()?)
 }
 
 /// Claims up to `n` due items: waiting, or processing with their lease run out (their worker
@@ -214,19 +209,7 @@ pub async fn claim(db: &Db, lease_ms: u64, worker: &str, n: i64) -> Result<Vec<I
     .bind(n.max(1))
     .fetch_all(db.writer())
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok::<_, sqlx::Error>(Item {
-                id: r.try_get("id")?,
-                institution_id: r.try_get("institution_id")?,
-                fiscal_code: r.try_get("fiscal_code")?,
-                delegate_id: r.try_get("delegate_id")?,
-                service_id: r.try_get("service_id")?,
-                attempts: r.try_get("attempts")?,
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(IoError::from)
+    Ok(rows.iter().map(Item::from_row).collect::<Result<_, _>>()?)
 }
 
 /// The items are done, in one write. Another worker that ran one too (after a lease ran out)

@@ -2,16 +2,14 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use std::collections::HashMap;
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use platform::layout::Page;
 
 use super::view::{status_badge, status_key};
-use super::{Bo, PageError, Shell, query, render};
+use super::{Bo, PageError, QueryString, Shell, query, render};
 use crate::import::pages::{self as import, ImportBox};
 use crate::model::Lifecycle;
 use crate::state::IoState;
@@ -45,7 +43,7 @@ pub struct OverviewPage {
 pub async fn overview(
     State(state): State<IoState>,
     bo: Bo,
-    q: Result<Query<HashMap<String, String>>, QueryRejection>,
+    q: QueryString,
 ) -> Result<Response, PageError> {
     let flash = match query(q).get("import").map(String::as_str) {
         Some("started") => Some("io.import.started"),

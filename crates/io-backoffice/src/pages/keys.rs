@@ -1,13 +1,9 @@
 //! "Chiavi API": the institution's root manage key and its authorized addresses (administrators
 //! only; operators are told where service keys are).
 
-use std::collections::HashMap;
-
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
-use axum::extract::rejection::{FormRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use platform::layout::Page;
@@ -15,7 +11,7 @@ use platform::layout::Page;
 use super::form::{entries, localize};
 use super::services::{key_type, regenerate_confirmation};
 use super::view::KeysView;
-use super::{Bo, PageError, Pairs, Shell, pairs, query, render, see_other, value};
+use super::{Bo, PageError, PostedForm, QueryString, Shell, query, render, see_other, value};
 use crate::error::IoError;
 use crate::model;
 use crate::state::IoState;
@@ -93,7 +89,7 @@ async fn keys_page(
     } else {
         StatusCode::OK
     };
-    let csrf = bo.user.session.csrf.clone();
+    let csrf = bo.csrf();
     let Bo { page, shell, .. } = bo;
     Ok(render(
         KeysPage {
@@ -113,7 +109,7 @@ async fn keys_page(
 pub async fn page(
     State(state): State<IoState>,
     bo: Bo,
-    q: Result<Query<HashMap<String, String>>, QueryRejection>,
+    q: QueryString,
 ) -> Result<Response, PageError> {
     let q = query(q);
     let show_keys = q.get("show_keys").is_some_and(|v| v == "1" || v == "true");
@@ -150,11 +146,10 @@ pub async fn regenerate(
     State(state): State<IoState>,
     bo: Bo,
     Path(kt): Path<String>,
-    form: Result<Form<Pairs>, FormRejection>,
+    form: PostedForm,
 ) -> Result<Response, PageError> {
     bo.require_admin()?;
-    let pairs = pairs(form, &bo.page, &bo.shell)?;
-    bo.check_csrf(value(&pairs, "csrf"))?;
+    bo.posted(form)?;
     let kt = key_type(&bo, &kt)?;
     let s = manage_subscription(&state, &bo).await?;
     store::regenerate(&state.platform.db, &state.ring, &s.id, kt)
@@ -170,11 +165,10 @@ pub async fn regenerate(
 pub async fn set_cidrs(
     State(state): State<IoState>,
     bo: Bo,
-    form: Result<Form<Pairs>, FormRejection>,
+    form: PostedForm,
 ) -> Result<Response, PageError> {
     bo.require_admin()?;
-    let pairs = pairs(form, &bo.page, &bo.shell)?;
-    bo.check_csrf(value(&pairs, "csrf"))?;
+    let pairs = bo.posted(form)?;
     let s = manage_subscription(&state, &bo).await?;
     let typed = value(&pairs, "cidrs").to_string();
     let list = entries(&typed);

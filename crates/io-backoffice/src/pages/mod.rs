@@ -20,7 +20,7 @@ use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use platform::backoffice;
+use platform::backoffice::{self, BackOfficeSession};
 use platform::i18n;
 use platform::layout::{Page, UserBadge};
 pub use platform::page_error::PageError;
@@ -30,7 +30,9 @@ use platform::shell::{NavItem, nav};
 
 use crate::auth::{self, BoUser, ReviewOperator, Role, Via};
 use crate::error::IoError;
+use crate::model;
 use crate::state::IoState;
+use crate::store::ServiceRow;
 
 // ---- the shell ----
 
@@ -59,36 +61,6 @@ fn io_shell(
     }
 }
 
-fn shell_for_user(user: &BoUser, path: &str) -> Shell {
-    io_shell(
-        Some(user.tenant.name.clone()),
-        user.display_name(),
-        match user.role {
-            Role::Admin => "io.roles.admin",
-            Role::Operator => "io.roles.operator",
-        },
-        user.session.csrf.clone(),
-        nav(
-            path,
-            &[
-                ("/io".into(), "io.nav.overview"),
-                ("/io/services".into(), "io.nav.services"),
-                ("/io/keys".into(), "io.nav.keys"),
-            ],
-        ),
-    )
-}
-
-fn shell_for_operator(op: &ReviewOperator, path: &str) -> Shell {
-    io_shell(
-        None,
-        op.display_name(),
-        "io.roles.platform_operator",
-        op.session.csrf.clone(),
-        nav(path, &[("/io/review".into(), "io.nav.review")]),
-    )
-}
-
 fn page_of(parts: &Parts, user: Option<String>) -> Page {
     let mut page = Page::from_parts(parts);
     page.user = user.map(|display_name| UserBadge { display_name });
@@ -98,14 +70,92 @@ fn page_of(parts: &Parts, user: Option<String>) -> Page {
     page
 }
 
-/// A person of an institution on a back-office page (admin or operator of `prod-io`).
-pub struct Bo {
-    pub user: BoUser,
+/// Who a page is for: a person of an institution ([`BoUser`]) or a platform operator
+/// ([`ReviewOperator`]); each has pages of their own, and is sent there from the other's.
+pub trait Seat: FromRequestParts<IoState, Rejection = IoError> + Send + Sync + Sized {
+    /// The one who has the other pages.
+    type Other: Seat;
+    /// What this person is told on the other one's pages (a message key); the way to their own
+    /// is the first entry of their shell's left column.
+    const ONLY_ELSEWHERE: &'static str;
+    /// The back-office shell for this person on the page at `path`.
+    fn shell(&self, path: &str) -> Shell;
+    /// The session and how it was presented.
+    fn presented(&self) -> (&BackOfficeSession, Via);
+    /// The person's name, for the page's header.
+    fn name(&self) -> String;
+}
+
+impl Seat for BoUser {
+    type Other = ReviewOperator;
+    const ONLY_ELSEWHERE: &'static str = "io.errors.review_only";
+
+    fn shell(&self, path: &str) -> Shell {
+        io_shell(
+            Some(self.tenant.name.clone()),
+            self.display_name(),
+            match self.role {
+                Role::Admin => "io.roles.admin",
+                Role::Operator => "io.roles.operator",
+            },
+            self.session.csrf.clone(),
+            nav(
+                path,
+                &[
+                    ("/io".into(), "io.nav.overview"),
+                    ("/io/services".into(), "io.nav.services"),
+                    ("/io/keys".into(), "io.nav.keys"),
+                ],
+            ),
+        )
+    }
+
+    fn presented(&self) -> (&BackOfficeSession, Via) {
+        (&self.session, self.via)
+    }
+
+    fn name(&self) -> String {
+        self.display_name()
+    }
+}
+
+impl Seat for ReviewOperator {
+    type Other = BoUser;
+    const ONLY_ELSEWHERE: &'static str = "io.errors.operator_only";
+
+    fn shell(&self, path: &str) -> Shell {
+        io_shell(
+            None,
+            self.display_name(),
+            "io.roles.platform_operator",
+            self.session.csrf.clone(),
+            nav(path, &[("/io/review".into(), "io.nav.review")]),
+        )
+    }
+
+    fn presented(&self) -> (&BackOfficeSession, Via) {
+        (&self.session, self.via)
+    }
+
+    fn name(&self) -> String {
+        self.display_name()
+    }
+}
+
+/// A person on a back-office page, with the page and the shell around it.
+pub struct Desk<S> {
+    pub user: S,
     pub page: Page,
     pub shell: Shell,
 }
 
-impl Bo {
+/// A person of an institution on a back-office page (admin or operator of `prod-io`).
+pub type Bo = Desk<BoUser>;
+
+/// A platform operator on a review page.
+pub type Op = Desk<ReviewOperator>;
+
+impl<S: Seat> Desk<S> {
     pub fn fail(&self, error: IoError) -> PageError {
         page_error(&self.page, &self.shell, error)
     }
@@ -113,13 +163,59 @@ impl Bo {
     /// A form posted with the session cookie must carry the session's CSRF token; a bearer
     /// token cannot be sent by another site, so it needs none (as on the JSON API).
     pub fn check_csrf(&self, submitted: &str) -> Result<(), PageError> {
-        if self.user.via == Via::Bearer || auth::csrf_matches(&self.user.session, submitted) {
+        let (session, via) = self.user.presented();
+        if via == Via::Bearer || auth::csrf_matches(session, submitted) {
             Ok(())
         } else {
             Err(self.fail(IoError::Csrf))
         }
     }
 
+    /// The posted form ([`pairs`]), once its CSRF token is checked.
+    pub fn posted(&self, form: PostedForm) -> Result<Pairs, PageError> {
+        let pairs = pairs(form, &self.page, &self.shell)?;
+        self.check_csrf(value(&pairs, "csrf"))?;
+        Ok(pairs)
+    }
+
+    /// A 400 for an `action` the form does not have, with the way back to `back`.
+    pub fn unknown_action(&self, back: String) -> PageError {
+        refusal(
+            &self.page,
+            &self.shell,
+            StatusCode::BAD_REQUEST,
+            "error.bad_request.title",
+            self.t("io.errors.unknown_action"),
+            Some((back, "io.errors.back")),
+        )
+    }
+
+    pub fn t(&self, key: &'static str) -> String {
+        self.page.t(key).to_string()
+    }
+
+    /// The service `id` as `find` finds it; "not found" (without asking) for an id that cannot
+    /// be one.
+    pub async fn service(
+        &self,
+        id: &str,
+        find: impl Future<Output = Result<Option<ServiceRow>, IoError>>,
+    ) -> Result<ServiceRow, PageError> {
+        if !model::service_id_shape(id) {
+            return Err(self.fail(IoError::NotFound));
+        }
+        find.await
+            .map_err(|e| self.fail(e))?
+            .ok_or_else(|| self.fail(IoError::NotFound))
+    }
+
+    /// The session's CSRF token, for the page's forms.
+    pub fn csrf(&self) -> String {
+        self.user.presented().0.csrf.clone()
+    }
+}
+
+impl Bo {
     pub fn require_admin(&self) -> Result<(), PageError> {
         if self.user.is_admin() {
             Ok(())
@@ -129,99 +225,38 @@ impl Bo {
                 &self.shell,
                 StatusCode::FORBIDDEN,
                 "io.errors.forbidden_title",
-                self.page.t("io.errors.admin_only").to_string(),
+                self.t("io.errors.admin_only"),
                 None,
             ))
         }
     }
-
-    pub fn t(&self, key: &'static str) -> String {
-        self.page.t(key).to_string()
-    }
 }
 
-impl FromRequestParts<IoState> for Bo {
+impl<S: Seat> FromRequestParts<IoState> for Desk<S> {
     type Rejection = PageError;
 
     async fn from_request_parts(parts: &mut Parts, state: &IoState) -> Result<Self, PageError> {
         let path = parts.uri.path().to_string();
-        match BoUser::from_request_parts(parts, state).await {
+        match S::from_request_parts(parts, state).await {
             Ok(user) => {
-                let page = page_of(parts, Some(user.display_name()));
-                let shell = shell_for_user(&user, &path);
-                Ok(Bo { user, page, shell })
+                let page = page_of(parts, Some(user.name()));
+                let shell = user.shell(&path);
+                Ok(Desk { user, page, shell })
             }
             Err(IoError::Forbidden(why)) => {
-                // A platform operator has the review queue only: say where it is.
-                if let Ok(op) = ReviewOperator::from_request_parts(parts, state).await {
-                    let page = page_of(parts, Some(op.display_name()));
-                    let shell = shell_for_operator(&op, &path);
-                    let message = page.t("io.errors.operator_only").to_string();
+                // The other kind of person has pages of their own: say where they are.
+                if let Ok(other) = S::Other::from_request_parts(parts, state).await {
+                    let page = page_of(parts, Some(other.name()));
+                    let shell = other.shell(&path);
+                    let message = page.t(<S::Other as Seat>::ONLY_ELSEWHERE).to_string();
+                    let home = shell.nav.first().map(|n| (n.href.clone(), n.key));
                     return Err(refusal(
                         &page,
                         &shell,
                         StatusCode::FORBIDDEN,
                         "io.errors.forbidden_title",
                         message,
-                        Some(("/io/review".into(), "io.nav.review")),
-                    ));
-                }
-                let page = page_of(parts, None);
-                Err(page_error(
-                    &page,
-                    &Shell::default(),
-                    IoError::Forbidden(why),
-                ))
-            }
-            Err(e) => Err(page_error(&page_of(parts, None), &Shell::default(), e)),
-        }
-    }
-}
-
-/// A platform operator on a review page.
-pub struct Op {
-    pub op: ReviewOperator,
-    pub page: Page,
-    pub shell: Shell,
-}
-
-impl Op {
-    pub fn fail(&self, error: IoError) -> PageError {
-        page_error(&self.page, &self.shell, error)
-    }
-
-    pub fn check_csrf(&self, submitted: &str) -> Result<(), PageError> {
-        if self.op.via == Via::Bearer || auth::csrf_matches(&self.op.session, submitted) {
-            Ok(())
-        } else {
-            Err(self.fail(IoError::Csrf))
-        }
-    }
-}
-
-impl FromRequestParts<IoState> for Op {
-    type Rejection = PageError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &IoState) -> Result<Self, PageError> {
-        let path = parts.uri.path().to_string();
-        match ReviewOperator::from_request_parts(parts, state).await {
-            Ok(op) => {
-                let page = page_of(parts, Some(op.display_name()));
-                let shell = shell_for_operator(&op, &path);
-                Ok(Op { op, page, shell })
-            }
-            Err(IoError::Forbidden(why)) => {
-                if let Ok(user) = BoUser::from_request_parts(parts, state).await {
-                    let page = page_of(parts, Some(user.display_name()));
-                    let shell = shell_for_user(&user, &path);
-                    let message = page.t("io.errors.review_only").to_string();
-                    return Err(refusal(
-                        &page,
-                        &shell,
-                        StatusCode::FORBIDDEN,
-                        "io.errors.forbidden_title",
-                        message,
-                        Some(("/io".into(), "io.nav.overview")),
+                        home,
                     ));
                 }
                 let page = page_of(parts, None);
@@ -385,19 +420,21 @@ fn forbidden_message(page: &Page, why: &str) -> String {
 // ---- request helpers ----
 
 /// The query string as a map; a malformed one is treated as empty.
-pub fn query(q: Result<Query<HashMap<String, String>>, QueryRejection>) -> HashMap<String, String> {
+pub fn query(q: QueryString) -> HashMap<String, String> {
     q.map(|Query(q)| q).unwrap_or_default()
 }
+
+/// A posted form as a handler receives it (read by [`Desk::posted`] or [`pairs`]).
+pub type PostedForm = Result<Form<Pairs>, FormRejection>;
+
+/// A query string as a handler receives it (read by [`query`]).
+pub type QueryString = Result<Query<HashMap<String, String>>, QueryRejection>;
 
 /// The posted form as name/value pairs (checkboxes and repeated names kept in order).
 pub type Pairs = Vec<(String, String)>;
 
 /// Reads a posted form; anything that is not a form is a 400 page.
-pub fn pairs(
-    form: Result<Form<Pairs>, FormRejection>,
-    page: &Page,
-    shell: &Shell,
-) -> Result<Pairs, PageError> {
+pub fn pairs(form: PostedForm, page: &Page, shell: &Shell) -> Result<Pairs, PageError> {
     form.map(|Form(p)| p).map_err(|_| {
         refusal(
             page,
@@ -425,7 +462,7 @@ pub fn value<'a>(pairs: &'a Pairs, name: &str) -> &'a str {
 pub async fn enter(
     State(state): State<IoState>,
     parts: Parts,
-    form: Result<Form<Pairs>, FormRejection>,
+    form: PostedForm,
 ) -> Result<Response, PageError> {
     let page = page_of(&parts, None);
     let shell = Shell::default();
@@ -454,7 +491,7 @@ pub async fn enter(
 pub async fn logout(
     State(state): State<IoState>,
     parts: Parts,
-    form: Result<Form<Pairs>, FormRejection>,
+    form: PostedForm,
 ) -> Result<Response, PageError> {
     let page = page_of(&parts, None);
     let shell = Shell::default();
@@ -507,6 +544,7 @@ mod tests {
             include_str!("view.rs"),
             include_str!("../../templates/overview.html"),
             include_str!("../../templates/services.html"),
+            include_str!("../../templates/pager.html"),
             include_str!("../../templates/service_form.html"),
             include_str!("../../templates/service_detail.html"),
             include_str!("../../templates/service_data.html"),

@@ -1,22 +1,18 @@
 //! The review queue of platform operators: the submitted services of every institution, each
 //! approved or rejected with a reason.
 
-use std::collections::HashMap;
-
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
-use axum::extract::rejection::{FormRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use platform::layout::Page;
 
 use super::form::{localize, localize_conflict};
-use super::view::{ServiceView, page_of_pages};
-use super::{Op, PageError, Pairs, Shell, pairs, query, render, see_other, value};
+use super::view::{Paging, ServiceView, paged};
+use super::{Op, PageError, PostedForm, QueryString, Shell, query, render, see_other, value};
 use crate::error::IoError;
-use crate::model::{self, Lifecycle};
+use crate::model::Lifecycle;
 use crate::state::IoState;
 use crate::store::{self, ServiceRow};
 use platform::Timestamp;
@@ -38,10 +34,7 @@ pub struct QueuePage {
     page: Page,
     shell: Shell,
     lines: Vec<QueueLine>,
-    count: i64,
-    number: i64,
-    pages: i64,
-    position: String,
+    paging: Paging,
     flash: Option<&'static str>,
 }
 
@@ -49,33 +42,21 @@ pub struct QueuePage {
 pub async fn queue(
     State(state): State<IoState>,
     op: Op,
-    q: Result<Query<HashMap<String, String>>, QueryRejection>,
+    q: QueryString,
 ) -> Result<Response, PageError> {
     let q = query(q);
-    let asked = q
-        .get("page")
-        .and_then(|p| p.trim().parse::<i64>().ok())
-        .filter(|p| (1..=1_000_000).contains(p))
-        .unwrap_or(1);
     let db = &state.platform.db;
-    let (mut rows, count) = store::review_queue(db, PAGE_SIZE, (asked - 1) * PAGE_SIZE)
-        .await
-        .map_err(|e| op.fail(e))?;
-    let pages = ((count + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
-    let number = asked.min(pages);
-    if number != asked {
-        rows = store::review_queue(db, PAGE_SIZE, (number - 1) * PAGE_SIZE)
-            .await
-            .map_err(|e| op.fail(e))?
-            .0;
-    }
+    let (rows, paging) = paged(&q, &op.page, "/io/review", PAGE_SIZE, |limit, offset| {
+        store::review_queue(db, limit, offset)
+    })
+    .await
+    .map_err(|e| op.fail(e))?;
     let flash = match q.get("done").map(String::as_str) {
         Some("approved") => Some("io.flash.approved"),
         Some("rejected") => Some("io.flash.rejected"),
         _ => None,
     };
     let lang = op.page.lang;
-    let position = page_of_pages(op.page.t("io.services.position"), number, pages);
     let Op { page, shell, .. } = op;
     Ok(render(
         QueuePage {
@@ -93,10 +74,7 @@ pub async fn queue(
                     review_comment: r.review_comment.clone(),
                 })
                 .collect(),
-            count,
-            number,
-            pages,
-            position,
+            paging,
             flash,
             page,
             shell,
@@ -118,17 +96,11 @@ pub struct ReviewPage {
     error: Option<String>,
 }
 
+/// A service of any institution, unless deleted.
 async fn service(state: &IoState, op: &Op, id: &str) -> Result<ServiceRow, PageError> {
-    if !model::service_id_shape(id) {
-        return Err(op.fail(IoError::NotFound));
-    }
-    match store::find_service(&state.platform.db, id)
-        .await
-        .map_err(|e| op.fail(e))?
-    {
-        Some(row) if row.status != Lifecycle::Deleted => Ok(row),
-        _ => Err(op.fail(IoError::NotFound)),
-    }
+    let found = store::find_service(&state.platform.db, id);
+    let alive = async { Ok(found.await?.filter(|r| r.status != Lifecycle::Deleted)) };
+    op.service(id, alive).await
 }
 
 fn review_page(
@@ -140,7 +112,7 @@ fn review_page(
     status: StatusCode,
 ) -> Response {
     let svc = ServiceView::of(row, op.page.lang);
-    let csrf = op.op.session.csrf.clone();
+    let csrf = op.csrf();
     let Op { page, shell, .. } = op;
     render(
         ReviewPage {
@@ -178,12 +150,11 @@ pub async fn decide(
     State(state): State<IoState>,
     op: Op,
     Path(id): Path<String>,
-    form: Result<Form<Pairs>, FormRejection>,
+    form: PostedForm,
 ) -> Result<Response, PageError> {
-    let pairs = pairs(form, &op.page, &op.shell)?;
-    op.check_csrf(value(&pairs, "csrf"))?;
+    let pairs = op.posted(form)?;
     let row = service(&state, &op, &id).await?;
-    let actor = format!("operator:{}", op.op.user_id());
+    let actor = format!("operator:{}", op.user.user_id());
     let reason = value(&pairs, "reason").to_string();
     let db = &state.platform.db;
     let (result, done) = match value(&pairs, "action") {
@@ -192,17 +163,7 @@ pub async fn decide(
             store::reject(db, &row.id, &reason, &actor).await,
             "rejected",
         ),
-        _ => {
-            let message = op.page.t("io.errors.unknown_action").to_string();
-            return Err(super::refusal(
-                &op.page,
-                &op.shell,
-                StatusCode::BAD_REQUEST,
-                "error.bad_request.title",
-                message,
-                Some((format!("/io/review/{}", row.id), "io.errors.back")),
-            ));
-        }
+        _ => return Err(op.unknown_action(format!("/io/review/{}", row.id))),
     };
     match result {
         Ok(()) => Ok(see_other(&format!("/io/review?done={done}"))),

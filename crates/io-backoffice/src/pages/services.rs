@@ -1,22 +1,18 @@
 //! "Servizi": the list, the create and edit form, a service's page with its actions, history
 //! and keys, and the confirmations (delete, regenerate a key).
 
-use std::collections::HashMap;
-
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
-use axum::extract::rejection::{FormRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use platform::layout::Page;
 
 use super::form::{FormErrors, META_FIELDS, ServiceForm, localize_conflict, place_errors, tr};
-use super::view::{HistoryLine, KeysView, ServiceLine, ServiceView, page_of_pages};
-use super::{Bo, PageError, Pairs, Shell, pairs, query, render, see_other, value};
+use super::view::{HistoryLine, KeysView, Paging, ServiceLine, ServiceView, paged};
+use super::{Bo, PageError, PostedForm, QueryString, Shell, query, render, see_other, value};
 use crate::error::IoError;
-use crate::model::{self, Action, KeyType, Lifecycle, PayloadKind, TOPICS, Topic};
+use crate::model::{self, Action, KeyType, Lifecycle, PayloadKind, ServiceData, TOPICS, Topic};
 use crate::state::IoState;
 use crate::store::{self, ServiceRow};
 
@@ -31,10 +27,7 @@ pub struct ServicesPage {
     page: Page,
     shell: Shell,
     lines: Vec<ServiceLine>,
-    count: i64,
-    number: i64,
-    pages: i64,
-    position: String,
+    paging: Paging,
     flash: Option<&'static str>,
 }
 
@@ -42,39 +35,26 @@ pub struct ServicesPage {
 pub async fn list(
     State(state): State<IoState>,
     bo: Bo,
-    q: Result<Query<HashMap<String, String>>, QueryRejection>,
+    q: QueryString,
 ) -> Result<Response, PageError> {
     let q = query(q);
-    let asked = q
-        .get("page")
-        .and_then(|p| p.trim().parse::<i64>().ok())
-        .filter(|p| (1..=1_000_000).contains(p))
-        .unwrap_or(1);
     let db = &state.platform.db;
     let institution = &bo.user.tenant.institution_id;
-    let fetch =
-        |number: i64| store::list_services(db, institution, PAGE_SIZE, (number - 1) * PAGE_SIZE);
-    let (mut rows, count) = fetch(asked).await.map_err(|e| bo.fail(e))?;
-    let pages = ((count + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
-    // Past the end: the last page.
-    let number = asked.min(pages);
-    if number != asked {
-        rows = fetch(number).await.map_err(|e| bo.fail(e))?.0;
-    }
+    let (rows, paging) = paged(&q, &bo.page, "/io/services", PAGE_SIZE, |limit, offset| {
+        store::list_services(db, institution, limit, offset)
+    })
+    .await
+    .map_err(|e| bo.fail(e))?;
     let flash = match q.get("done").map(String::as_str) {
         Some("deleted") => Some("io.flash.deleted"),
         _ => None,
     };
     let lang = bo.page.lang;
-    let position = page_of_pages(bo.page.t("io.services.position"), number, pages);
     let Bo { page, shell, .. } = bo;
     Ok(render(
         ServicesPage {
             lines: rows.iter().map(|r| ServiceLine::of(r, lang)).collect(),
-            count,
-            number,
-            pages,
-            position,
+            paging,
             flash,
             page,
             shell,
@@ -123,9 +103,9 @@ impl ServiceFormPage {
     }
 }
 
+/// The form (of a new service, or editing `editing`) for `bo`.
 fn form_page(
-    page: Page,
-    shell: Shell,
+    bo: &Bo,
     editing: Option<&ServiceRow>,
     form: ServiceForm,
     errors: FormErrors,
@@ -148,8 +128,8 @@ fn form_page(
     };
     render(
         ServiceFormPage {
-            page,
-            shell,
+            page: bo.page.clone(),
+            shell: bo.shell.clone(),
             action,
             editing: editing.map(|r| (r.id.clone(), r.data.name.clone())),
             form,
@@ -163,45 +143,44 @@ fn form_page(
 
 /// `GET /io/services/new`
 pub async fn new_form(bo: Bo) -> Response {
-    let Bo { page, shell, .. } = bo;
     let form = ServiceForm {
         // A new service may always write to the sandbox fiscal code; say so by showing it.
         authorized_recipients: model::SANDBOX_FISCAL_CODE.to_string(),
         ..ServiceForm::default()
     };
-    form_page(
-        page,
-        shell,
-        None,
-        form,
-        FormErrors::default(),
-        StatusCode::OK,
-    )
+    form_page(&bo, None, form, FormErrors::default(), StatusCode::OK)
+}
+
+/// The service document the posted form describes, or the form again with its errors (400).
+fn document(
+    bo: &Bo,
+    editing: Option<&ServiceRow>,
+    form: ServiceForm,
+    kind: PayloadKind,
+) -> Result<ServiceData, Box<Response>> {
+    model::parse_service(&form.to_json(), kind).map_err(|errors| {
+        let errors = place_errors(&bo.page, &errors, &form);
+        Box::new(form_page(
+            bo,
+            editing,
+            form,
+            errors,
+            StatusCode::BAD_REQUEST,
+        ))
+    })
 }
 
 /// `POST /io/services/new`
 pub async fn create(
     State(state): State<IoState>,
     bo: Bo,
-    form: Result<Form<Pairs>, FormRejection>,
+    form: PostedForm,
 ) -> Result<Response, PageError> {
-    let pairs = pairs(form, &bo.page, &bo.shell)?;
-    bo.check_csrf(value(&pairs, "csrf"))?;
+    let pairs = bo.posted(form)?;
     let form = ServiceForm::from_pairs(&pairs);
-    let data = match model::parse_service(&form.to_json(), PayloadKind::Create) {
+    let data = match document(&bo, None, form, PayloadKind::Create) {
         Ok(data) => data,
-        Err(errors) => {
-            let errors = place_errors(&bo.page, &errors, &form);
-            let Bo { page, shell, .. } = bo;
-            return Ok(form_page(
-                page,
-                shell,
-                None,
-                form,
-                errors,
-                StatusCode::BAD_REQUEST,
-            ));
-        }
+        Err(page) => return Ok(*page),
     };
     let row = store::create_service(
         &state.platform.db,
@@ -215,14 +194,11 @@ pub async fn create(
     Ok(see_other(&format!("/io/services/{}?done=created", row.id)))
 }
 
+/// A service of the person's institution.
 async fn own(state: &IoState, bo: &Bo, id: &str) -> Result<ServiceRow, PageError> {
-    if !model::service_id_shape(id) {
-        return Err(bo.fail(IoError::NotFound));
-    }
-    store::get_service(&state.platform.db, &bo.user.tenant.institution_id, id)
+    let institution = &bo.user.tenant.institution_id;
+    bo.service(id, store::get_service(&state.platform.db, institution, id))
         .await
-        .map_err(|e| bo.fail(e))?
-        .ok_or_else(|| bo.fail(IoError::NotFound))
 }
 
 /// `GET /io/services/{id}/edit`
@@ -236,10 +212,8 @@ pub async fn edit_form(
         return conflict(&state, bo, row, &refusal.0).await;
     }
     let form = ServiceForm::from_data(&row.data);
-    let Bo { page, shell, .. } = bo;
     Ok(form_page(
-        page,
-        shell,
+        &bo,
         Some(&row),
         form,
         FormErrors::default(),
@@ -252,10 +226,9 @@ pub async fn update(
     State(state): State<IoState>,
     bo: Bo,
     Path(id): Path<String>,
-    form: Result<Form<Pairs>, FormRejection>,
+    form: PostedForm,
 ) -> Result<Response, PageError> {
-    let pairs = pairs(form, &bo.page, &bo.shell)?;
-    bo.check_csrf(value(&pairs, "csrf"))?;
+    let pairs = bo.posted(form)?;
     let row = own(&state, &bo, &id).await?;
     if let Err(refusal) = model::next(row.status, Action::Edit) {
         return conflict(&state, bo, row, &refusal.0).await;
@@ -263,20 +236,9 @@ pub async fn update(
     let mut form = ServiceForm::from_pairs(&pairs);
     // Not a field of the form: an edit keeps it.
     form.category = Some(row.data.metadata.category);
-    let data = match model::parse_service(&form.to_json(), PayloadKind::Update) {
+    let data = match document(&bo, Some(&row), form, PayloadKind::Update) {
         Ok(data) => data,
-        Err(errors) => {
-            let errors = place_errors(&bo.page, &errors, &form);
-            let Bo { page, shell, .. } = bo;
-            return Ok(form_page(
-                page,
-                shell,
-                Some(&row),
-                form,
-                errors,
-                StatusCode::BAD_REQUEST,
-            ));
-        }
+        Err(page) => return Ok(*page),
     };
     match store::update_service(
         &state.platform.db,
@@ -353,7 +315,7 @@ async fn detail_page(
         bo.user.is_admin(),
     );
     let lang = bo.page.lang;
-    let csrf = bo.user.session.csrf.clone();
+    let csrf = bo.csrf();
     let Bo { page, shell, .. } = bo;
     Ok(render(
         DetailPage {
@@ -395,7 +357,7 @@ pub async fn detail(
     State(state): State<IoState>,
     bo: Bo,
     Path(id): Path<String>,
-    q: Result<Query<HashMap<String, String>>, QueryRejection>,
+    q: QueryString,
 ) -> Result<Response, PageError> {
     let q = query(q);
     let row = own(&state, &bo, &id).await?;
@@ -410,10 +372,9 @@ pub async fn action(
     State(state): State<IoState>,
     bo: Bo,
     Path(id): Path<String>,
-    form: Result<Form<Pairs>, FormRejection>,
+    form: PostedForm,
 ) -> Result<Response, PageError> {
-    let pairs = pairs(form, &bo.page, &bo.shell)?;
-    bo.check_csrf(value(&pairs, "csrf"))?;
+    let pairs = bo.posted(form)?;
     let row = own(&state, &bo, &id).await?;
     let db = &state.platform.db;
     let tenant = &bo.user.tenant;
@@ -438,16 +399,7 @@ pub async fn action(
         "delete" => store::delete_service(db, tenant, &row.id, actor)
             .await
             .map(|()| "deleted"),
-        _ => {
-            return Err(super::refusal(
-                &bo.page,
-                &bo.shell,
-                StatusCode::BAD_REQUEST,
-                "error.bad_request.title",
-                bo.t("io.errors.unknown_action"),
-                Some((format!("/io/services/{}", row.id), "io.errors.back")),
-            ));
-        }
+        _ => return Err(bo.unknown_action(format!("/io/services/{}", row.id))),
     };
     let done = match done {
         Ok(done) => done,
@@ -494,6 +446,34 @@ pub struct ConfirmPage {
     pub csrf: String,
 }
 
+impl ConfirmPage {
+    /// The confirmation, for `bo`, of a step that cannot be undone: it posts to `action`
+    /// (with no hidden field yet), "cancel" goes back to `cancel`.
+    pub fn danger(
+        bo: Bo,
+        title: String,
+        message: String,
+        button_key: &'static str,
+        action: String,
+        cancel: String,
+    ) -> Self {
+        let csrf = bo.csrf();
+        let Bo { page, shell, .. } = bo;
+        ConfirmPage {
+            page,
+            shell,
+            title,
+            message,
+            action,
+            hidden: Vec::new(),
+            button_key,
+            danger: true,
+            cancel,
+            csrf,
+        }
+    }
+}
+
 /// `GET /io/services/{id}/delete`: "Eliminare il servizio?"
 pub async fn confirm_delete(
     State(state): State<IoState>,
@@ -505,24 +485,14 @@ pub async fn confirm_delete(
         return conflict(&state, bo, row, &refusal.0).await;
     }
     let message = tr(bo.page.t("io.delete.message"), &[("name", &row.data.name)]);
-    let csrf = bo.user.session.csrf.clone();
     let title = bo.t("io.delete.title");
-    let Bo { page, shell, .. } = bo;
-    Ok(render(
-        ConfirmPage {
-            page,
-            shell,
-            title,
-            message,
-            action: format!("/io/services/{}/action", row.id),
-            hidden: vec![("action", "delete".to_string())],
-            button_key: "io.delete.confirm",
-            danger: true,
-            cancel: format!("/io/services/{}", row.id),
-            csrf,
-        },
-        StatusCode::OK,
-    ))
+    let (action, cancel) = (
+        format!("/io/services/{}/action", row.id),
+        format!("/io/services/{}", row.id),
+    );
+    let mut confirm = ConfirmPage::danger(bo, title, message, "io.delete.confirm", action, cancel);
+    confirm.hidden.push(("action", "delete".to_string()));
+    Ok(render(confirm, StatusCode::OK))
 }
 
 pub fn key_type(bo: &Bo, raw: &str) -> Result<KeyType, PageError> {
@@ -550,23 +520,9 @@ pub fn regenerate_confirmation(
         bo.page.t("io.regenerate.message"),
         &[("key", &which), ("subject", subject)],
     );
-    let csrf = bo.user.session.csrf.clone();
-    let Bo { page, shell, .. } = bo;
-    render(
-        ConfirmPage {
-            page,
-            shell,
-            title,
-            message,
-            action,
-            hidden: Vec::new(),
-            button_key: "io.regenerate.confirm",
-            danger: true,
-            cancel,
-            csrf,
-        },
-        StatusCode::OK,
-    )
+    let button = "io.regenerate.confirm";
+    let confirm = ConfirmPage::danger(bo, title, message, button, action, cancel);
+    render(confirm, StatusCode::OK)
 }
 
 /// `GET /io/services/{id}/keys/{primary|secondary}/regenerate` (administrators)
@@ -596,11 +552,10 @@ pub async fn regenerate(
     State(state): State<IoState>,
     bo: Bo,
     Path((id, kt)): Path<(String, String)>,
-    form: Result<Form<Pairs>, FormRejection>,
+    form: PostedForm,
 ) -> Result<Response, PageError> {
     bo.require_admin()?;
-    let pairs = pairs(form, &bo.page, &bo.shell)?;
-    bo.check_csrf(value(&pairs, "csrf"))?;
+    bo.posted(form)?;
     let row = own(&state, &bo, &id).await?;
     let kt = key_type(&bo, &kt)?;
     store::regenerate(&state.platform.db, &state.ring, &row.id, kt)

@@ -1,8 +1,12 @@
 //! What the pages show of a service, its history and its keys, ready for the templates.
 
+use std::collections::HashMap;
+
 use platform::i18n::Lang;
+use platform::layout::Page;
 
 use super::form::{META_FIELDS, tr};
+use crate::error::IoError;
 use crate::model::{self, KeyType, Lifecycle, Publication, Scope};
 use crate::secrets::ApiKey;
 use crate::store::{HistoryItem, KeyPair, ServiceRow};
@@ -270,12 +274,54 @@ impl KeysView {
     }
 }
 
-/// "pagina X di Y".
-pub fn page_of_pages(template: &str, number: i64, pages: i64) -> String {
-    tr(
-        template,
+/// Where a paged list stands, for its pager (`pager.html`).
+pub struct Paging {
+    /// The list's address; the pager's links add `?page=N`.
+    pub href: &'static str,
+    /// The page shown, from 1.
+    pub number: i64,
+    pub pages: i64,
+    /// How many items there are in all.
+    pub count: i64,
+    /// "pagina X di Y".
+    pub position: String,
+}
+
+/// The page of a list at `href` that the query's `page` asks for, `size` items a page (past
+/// the end: the last one); `fetch(limit, offset)` gives a page of items and how many there are.
+pub async fn paged<T, F>(
+    q: &HashMap<String, String>,
+    page: &Page,
+    href: &'static str,
+    size: i64,
+    fetch: impl Fn(i64, i64) -> F,
+) -> Result<(Vec<T>, Paging), IoError>
+where
+    F: Future<Output = Result<(Vec<T>, i64), IoError>>,
+{
+    let asked = q
+        .get("page")
+        .and_then(|p| p.trim().parse::<i64>().ok())
+        .filter(|p| (1..=1_000_000).contains(p))
+        .unwrap_or(1);
+    let (mut items, count) = fetch(size, (asked - 1) * size).await?;
+    let pages = ((count + size - 1) / size).max(1);
+    let number = asked.min(pages);
+    if number != asked {
+        items = fetch(size, (number - 1) * size).await?.0;
+    }
+    let position = tr(
+        page.t("io.services.position"),
         &[("page", &number.to_string()), ("pages", &pages.to_string())],
-    )
+    );
+    let paging = Paging {
+        href,
+        number,
+        pages,
+        count,
+        position,
+    };
+    Ok((items, paging))
 }
 
 #[cfg(test)]

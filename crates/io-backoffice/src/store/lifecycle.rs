@@ -5,7 +5,7 @@
 use platform::db::{Db, now_millis};
 use sqlx::{Any, Transaction};
 
-use super::services::{SERVICE_COLUMNS, SERVICE_FROM, ServiceRow, insert_history, service_row};
+use super::services::{SERVICE_COLUMNS, SERVICE_FROM, ServiceRow, service_row};
 use super::{Tenant, lock, to_json};
 use crate::error::IoError;
 use crate::model::{self, Action, Lifecycle, Publication, ReviewOutcome, ServiceData};
@@ -47,88 +47,126 @@ pub(crate) async fn locked(
     Ok((row, now))
 }
 
-/// Writes the lifecycle part of a row (status, reason, data, version) and its history record.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn set_lifecycle(
-    tx: &mut Transaction<'static, Any>,
-    row: &ServiceRow,
-    to: Lifecycle,
-    reason: Option<&str>,
-    data: &ServiceData,
-    version: i64,
-    actor: &str,
-    now: i64,
-) -> Result<(), IoError> {
-    let approved = to == Lifecycle::Approved;
-    sqlx::query(
-        "UPDATE io_services SET status = $1, status_reason = $2, data = $3, version = $4, \
-         updated_at = $5, \
-         approved_data = CASE WHEN $6 = 1 THEN $3 ELSE approved_data END, \
-         approved_version = CASE WHEN $6 = 1 THEN $4 ELSE approved_version END \
-         WHERE id = $7",
-    )
-    .bind(to.as_str())
-    .bind(reason)
-    .bind(to_json(data)?)
-    .bind(version)
-    .bind(now)
-    .bind(i64::from(approved))
-    .bind(&row.id)
-    .execute(&mut **tx)
-    .await?;
-    insert_history(
-        tx,
-        &row.id,
-        "lifecycle",
-        to.as_str(),
-        reason,
-        version,
-        data,
-        actor,
-        now,
-    )
-    .await?;
-    Ok(())
+/// One change of a service inside its transaction: who makes it and when. Every write of the
+/// lifecycle or of the publication goes with its history record.
+pub(crate) struct Change<'t> {
+    pub(crate) tx: &'t mut Transaction<'static, Any>,
+    id: &'t str,
+    actor: &'t str,
+    pub(crate) now: i64,
 }
 
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn set_publication(
-    tx: &mut Transaction<'static, Any>,
-    service_id: &str,
-    to: Publication,
-    published: &ServiceData,
-    published_version: i64,
-    version: i64,
+/// The actor of a change that writes no history record (a note for the reviewer, a logo).
+pub(crate) const NO_HISTORY: &str = "";
+
+impl<'t> Change<'t> {
+    pub(crate) fn new(
+        tx: &'t mut Transaction<'static, Any>,
+        id: &'t str,
+        actor: &'t str,
+        now: i64,
+    ) -> Self {
+        Change { tx, id, actor, now }
+    }
+
+    /// Writes the lifecycle part of the row (status, reason, data, version) and its history
+    /// record.
+    pub(crate) async fn lifecycle(
+        &mut self,
+        to: Lifecycle,
+        reason: Option<&str>,
+        data: &ServiceData,
+        version: i64,
+    ) -> Result<(), IoError> {
+        let approved = to == Lifecycle::Approved;
+        sqlx::query(
+            "UPDATE io_services SET status = $1, status_reason = $2, data = $3, version = $4, \
+             updated_at = $5, \
+             approved_data = CASE WHEN $6 = 1 THEN $3 ELSE approved_data END, \
+             approved_version = CASE WHEN $6 = 1 THEN $4 ELSE approved_version END \
+             WHERE id = $7",
+        )
+        .bind(to.as_str())
+        .bind(reason)
+        .bind(to_json(data)?)
+        .bind(version)
+        .bind(self.now)
+        .bind(i64::from(approved))
+        .bind(self.id)
+        .execute(&mut **self.tx)
+        .await?;
+        self.history("lifecycle", to.as_str(), reason, version, data)
+            .await
+    }
+
+    /// Writes the publication part of the row (what the app shows, from which version) and its
+    /// history record.
+    pub(crate) async fn publication(
+        &mut self,
+        to: Publication,
+        published: &ServiceData,
+        published_version: i64,
+        version: i64,
+    ) -> Result<(), IoError> {
+        let is_published = to == Publication::Published;
+        sqlx::query(
+            "UPDATE io_services SET publication = $1, published_data = $2, published_version = $3, \
+             published_name_key = $4, published_at = $5, version = $6, updated_at = $5 WHERE id = $7",
+        )
+        .bind(to.as_str())
+        .bind(to_json(published)?)
+        .bind(published_version)
+        .bind(is_published.then(|| published.name_key()))
+        .bind(self.now)
+        .bind(version)
+        .bind(self.id)
+        .execute(&mut **self.tx)
+        .await?;
+        self.history("publication", to.as_str(), None, version, published)
+            .await
+    }
+
+    /// One history record of the service.
+    pub(crate) async fn history(
+        &mut self,
+        kind: &str,
+        status: &str,
+        reason: Option<&str>,
+        version: i64,
+        data: &ServiceData,
+    ) -> Result<(), IoError> {
+        sqlx::query(
+            "INSERT INTO io_service_history (service_id, kind, status, reason, version, data, \
+             actor, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(self.id)
+        .bind(kind)
+        .bind(status)
+        .bind(reason)
+        .bind(version)
+        .bind(to_json(data)?)
+        .bind(self.actor)
+        .bind(self.now)
+        .execute(&mut **self.tx)
+        .await?;
+        Ok(())
+    }
+}
+
+/// Runs `work` on the service `id` read and locked ([`locked`]) in a transaction of its own,
+/// committed when `work` succeeds (nothing is written when it fails).
+pub(crate) async fn change<T>(
+    db: &Db,
+    scope: Scope<'_>,
+    id: &str,
     actor: &str,
-    now: i64,
-) -> Result<(), IoError> {
-    let is_published = to == Publication::Published;
-    sqlx::query(
-        "UPDATE io_services SET publication = $1, published_data = $2, published_version = $3, \
-         published_name_key = $4, published_at = $5, version = $6, updated_at = $5 WHERE id = $7",
-    )
-    .bind(to.as_str())
-    .bind(to_json(published)?)
-    .bind(published_version)
-    .bind(is_published.then(|| published.name_key()))
-    .bind(now)
-    .bind(version)
-    .bind(service_id)
-    .execute(&mut **tx)
-    .await?;
-    insert_history(
-        tx,
-        service_id,
-        "publication",
-        to.as_str(),
-        None,
-        version,
-        published,
-        actor,
-        now,
-    )
-    .await?;
-    Ok(())
+    work: impl AsyncFnOnce(&mut Change<'_>, &ServiceRow) -> Result<T, IoError>,
+) -> Result<T, IoError> {
+    let mut tx = db.begin().await?;
+    let (row, now) = locked(db, &mut tx, scope, id).await?;
+    let out = work(&mut Change::new(&mut tx, &row.id, actor, now), &row).await?;
+    tx.commit().await?;
+    Ok(out)
 }
 
 /// Submits a service for review: quality and duplicate-name checks, then automatic
@@ -140,10 +178,8 @@ pub async fn submit(
     auto_publish: bool,
     actor: &str,
 ) -> Result<(), IoError> {
-    let mut tx = db.begin().await?;
-    let (row, now) = locked(db, &mut tx, Scope::Institution(&tenant.institution_id), id).await?;
-    let out: Result<(), IoError> = async {
-        let tx = &mut tx;
+    let scope = Scope::Institution(&tenant.institution_id);
+    change(db, scope, id, actor, async |c, row| {
         model::next(row.status, Action::Submit)?;
         let duplicate: Option<String> = sqlx::query_scalar(
             "SELECT id FROM io_services WHERE institution_id = $1 AND id <> $2 \
@@ -153,237 +189,128 @@ pub async fn submit(
         .bind(&row.institution_id)
         .bind(&row.id)
         .bind(row.data.name_key())
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut **c.tx)
         .await?;
         let published = row.published_data.as_ref().filter(|_| row.is_published());
         let outcome = model::review(&row.data, published, duplicate.is_some());
-        let mut version = row.version + 1;
-        set_lifecycle(
-            tx,
-            &row,
-            Lifecycle::Submitted,
-            None,
-            &row.data,
-            version,
-            actor,
-            now,
-        )
-        .await?;
+        let version = row.version + 1;
+        c.lifecycle(Lifecycle::Submitted, None, &row.data, version)
+            .await?;
         sqlx::query("UPDATE io_services SET auto_publish = $1, submitted_at = $2 WHERE id = $3")
             .bind(i64::from(auto_publish))
-            .bind(now)
+            .bind(c.now)
             .bind(&row.id)
-            .execute(&mut **tx)
+            .execute(&mut **c.tx)
             .await?;
+        // The automatic decisions are the review's.
+        let mut c = Change::new(&mut *c.tx, &row.id, "review", c.now);
         match outcome {
-            ReviewOutcome::Manual => {}
+            ReviewOutcome::Manual => Ok(()),
             ReviewOutcome::Reject(reason) => {
-                version += 1;
-                set_lifecycle(
-                    tx,
-                    &row,
-                    Lifecycle::Rejected,
-                    Some(&reason),
-                    &row.data,
-                    version,
-                    "review",
-                    now,
-                )
-                .await?;
+                let to = Lifecycle::Rejected;
+                c.lifecycle(to, Some(&reason), &row.data, version + 1).await
             }
-            ReviewOutcome::AutoApprove => {
-                version += 1;
-                set_lifecycle(
-                    tx,
-                    &row,
-                    Lifecycle::Approved,
-                    None,
-                    &row.data,
-                    version,
-                    "review",
-                    now,
-                )
-                .await?;
-                if auto_publish {
-                    set_publication(
-                        tx,
-                        &row.id,
-                        Publication::Published,
-                        &row.data,
-                        version,
-                        version + 1,
-                        "review",
-                        now,
-                    )
-                    .await?;
-                }
-            }
+            ReviewOutcome::AutoApprove => approved(&mut c, row, version + 1, auto_publish).await,
         }
-        Ok(())
+    })
+    .await
+}
+
+/// Approves `row` as version `version` and, when it asked to be, publishes it at once.
+async fn approved(
+    c: &mut Change<'_>,
+    row: &ServiceRow,
+    version: i64,
+    publish: bool,
+) -> Result<(), IoError> {
+    c.lifecycle(Lifecycle::Approved, None, &row.data, version)
+        .await?;
+    if publish {
+        let to = Publication::Published;
+        c.publication(to, &row.data, version, version + 1).await?;
     }
-    .await;
-    out?;
-    tx.commit().await?;
     Ok(())
 }
 
 /// Withdraws a submission: back to draft.
 pub async fn abort(db: &Db, tenant: &Tenant, id: &str, actor: &str) -> Result<(), IoError> {
-    let mut tx = db.begin().await?;
-    let (row, now) = locked(db, &mut tx, Scope::Institution(&tenant.institution_id), id).await?;
-    let out: Result<(), IoError> = async {
-        let tx = &mut tx;
+    let scope = Scope::Institution(&tenant.institution_id);
+    change(db, scope, id, actor, async |c, row| {
         let to = model::next(row.status, Action::Abort)?;
-        set_lifecycle(tx, &row, to, None, &row.data, row.version + 1, actor, now).await
-    }
-    .await;
-    out?;
-    tx.commit().await?;
-    Ok(())
+        c.lifecycle(to, None, &row.data, row.version + 1).await
+    })
+    .await
 }
 
 /// A platform operator approves a submitted service (published at once if it asked to be).
 pub async fn approve(db: &Db, id: &str, actor: &str) -> Result<(), IoError> {
-    let mut tx = db.begin().await?;
-    let (row, now) = locked(db, &mut tx, Scope::Any, id).await?;
-    let out: Result<(), IoError> = async {
-        let tx = &mut tx;
-        let to = model::next(row.status, Action::Approve)?;
-        let version = row.version + 1;
-        set_lifecycle(tx, &row, to, None, &row.data, version, actor, now).await?;
-        if row.auto_publish {
-            set_publication(
-                tx,
-                &row.id,
-                Publication::Published,
-                &row.data,
-                version,
-                version + 1,
-                actor,
-                now,
-            )
-            .await?;
-        }
-        Ok(())
-    }
-    .await;
-    out?;
-    tx.commit().await?;
-    Ok(())
+    change(db, Scope::Any, id, actor, async |c, row| {
+        model::next(row.status, Action::Approve)?;
+        approved(c, row, row.version + 1, row.auto_publish).await
+    })
+    .await
 }
 
 /// A platform operator rejects a submitted service, with the reason the institution sees.
 pub async fn reject(db: &Db, id: &str, reason: &str, actor: &str) -> Result<(), IoError> {
-    let reason = reason.trim();
-    if reason.is_empty() {
-        return Err(IoError::invalid(
-            "reason",
-            "say why the service is rejected",
-        ));
-    }
-    if reason.chars().count() > 1000 {
-        return Err(IoError::invalid(
-            "reason",
-            "must be at most 1000 characters",
-        ));
-    }
-    let mut tx = db.begin().await?;
-    let (row, now) = locked(db, &mut tx, Scope::Any, id).await?;
-    let out: Result<(), IoError> = async {
-        let tx = &mut tx;
+    let reason = note("reason", reason, 1000, "say why the service is rejected")?;
+    change(db, Scope::Any, id, actor, async |c, row| {
         let to = model::next(row.status, Action::Reject)?;
-        set_lifecycle(
-            tx,
-            &row,
-            to,
-            Some(reason),
-            &row.data,
-            row.version + 1,
-            actor,
-            now,
-        )
-        .await
+        c.lifecycle(to, Some(reason), &row.data, row.version + 1)
+            .await
+    })
+    .await
+}
+
+/// A person's note (a reason, a comment) without its surrounding white space: refused when
+/// empty (saying `when_empty`) or longer than `most` characters.
+fn note<'a>(field: &str, text: &'a str, most: usize, when_empty: &str) -> Result<&'a str, IoError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(IoError::invalid(field, when_empty));
     }
-    .await;
-    out?;
-    tx.commit().await?;
-    Ok(())
+    if text.chars().count() > most {
+        let message = format!("must be at most {most} characters");
+        return Err(IoError::invalid(field, message));
+    }
+    Ok(text)
 }
 
 /// Publishes the last approved version.
 pub async fn release(db: &Db, tenant: &Tenant, id: &str, actor: &str) -> Result<(), IoError> {
-    let mut tx = db.begin().await?;
-    let (row, now) = locked(db, &mut tx, Scope::Institution(&tenant.institution_id), id).await?;
-    let out: Result<(), IoError> = async {
-        let tx = &mut tx;
+    let scope = Scope::Institution(&tenant.institution_id);
+    change(db, scope, id, actor, async |c, row| {
         model::release(&row.publication_state())?;
         let (Some(data), Some(av)) = (&row.approved_data, row.approved_version) else {
             return Err(IoError::Conflict(
                 "the service has never been approved".into(),
             ));
         };
-        set_publication(
-            tx,
-            &row.id,
-            Publication::Published,
-            data,
-            av,
-            row.version + 1,
-            actor,
-            now,
-        )
-        .await
-    }
-    .await;
-    out?;
-    tx.commit().await?;
-    Ok(())
+        let to = Publication::Published;
+        c.publication(to, data, av, row.version + 1).await
+    })
+    .await
 }
 
 /// Takes the service off the app.
 pub async fn unpublish(db: &Db, tenant: &Tenant, id: &str, actor: &str) -> Result<(), IoError> {
-    let mut tx = db.begin().await?;
-    let (row, now) = locked(db, &mut tx, Scope::Institution(&tenant.institution_id), id).await?;
-    let out: Result<(), IoError> = async {
-        let tx = &mut tx;
+    let scope = Scope::Institution(&tenant.institution_id);
+    change(db, scope, id, actor, async |c, row| {
         model::unpublish(&row.publication_state())?;
         let (Some(data), Some(pv)) = (&row.published_data, row.published_version) else {
             return Err(IoError::Conflict("the service is not published".into()));
         };
-        set_publication(
-            tx,
-            &row.id,
-            Publication::Unpublished,
-            data,
-            pv,
-            row.version + 1,
-            actor,
-            now,
-        )
-        .await
-    }
-    .await;
-    out?;
-    tx.commit().await?;
-    Ok(())
+        let to = Publication::Unpublished;
+        c.publication(to, data, pv, row.version + 1).await
+    })
+    .await
 }
 
 /// The institution's note to the reviewer (while submitted or rejected).
 pub async fn explain(db: &Db, tenant: &Tenant, id: &str, comment: &str) -> Result<(), IoError> {
-    let comment = comment.trim();
-    if comment.is_empty() {
-        return Err(IoError::invalid("comment", "must not be empty"));
-    }
-    if comment.chars().count() > 2000 {
-        return Err(IoError::invalid(
-            "comment",
-            "must be at most 2000 characters",
-        ));
-    }
-    let mut tx = db.begin().await?;
-    let (row, now) = locked(db, &mut tx, Scope::Institution(&tenant.institution_id), id).await?;
-    let out: Result<(), IoError> = async {
-        let tx = &mut tx;
+    let comment = note("comment", comment, 2000, "must not be empty")?;
+    let scope = Scope::Institution(&tenant.institution_id);
+    change(db, scope, id, NO_HISTORY, async |c, row| {
         if !matches!(row.status, Lifecycle::Submitted | Lifecycle::Rejected) {
             return Err(IoError::Conflict(format!(
                 "an explanation is for a service under review or rejected; this one is {}",
@@ -392,16 +319,13 @@ pub async fn explain(db: &Db, tenant: &Tenant, id: &str, comment: &str) -> Resul
         }
         sqlx::query("UPDATE io_services SET review_comment = $1, updated_at = $2 WHERE id = $3")
             .bind(comment)
-            .bind(now)
+            .bind(c.now)
             .bind(&row.id)
-            .execute(&mut **tx)
+            .execute(&mut **c.tx)
             .await?;
         Ok(())
-    }
-    .await;
-    out?;
-    tx.commit().await?;
-    Ok(())
+    })
+    .await
 }
 
 /// Submitted services of every institution, oldest submission first.

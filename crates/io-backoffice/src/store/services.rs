@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::keys::insert_subscription;
-use super::lifecycle::{Scope, locked, set_lifecycle, set_publication};
+use super::lifecycle::{Change, NO_HISTORY, Scope, change};
 use super::{Tenant, corrupt, document, to_json};
 use crate::error::IoError;
 use crate::model::{
@@ -92,35 +92,6 @@ pub(crate) fn service_row(row: &AnyRow) -> Result<ServiceRow, sqlx::Error> {
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn insert_history(
-    tx: &mut Transaction<'static, Any>,
-    service_id: &str,
-    kind: &str,
-    status: &str,
-    reason: Option<&str>,
-    version: i64,
-    data: &ServiceData,
-    actor: &str,
-    at: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO io_service_history (service_id, kind, status, reason, version, data, actor, at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(service_id)
-    .bind(kind)
-    .bind(status)
-    .bind(reason)
-    .bind(version)
-    .bind(to_json(data)?)
-    .bind(actor)
-    .bind(at)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
 /// Where a service comes from when it is not created here.
 #[derive(Debug, Clone)]
 pub struct Imported<'a> {
@@ -189,23 +160,14 @@ pub async fn insert_service(
     .bind(now)
     .execute(&mut **tx)
     .await?;
-    insert_history(
-        tx,
-        id,
-        "lifecycle",
-        status.as_str(),
-        None,
-        1,
-        data,
-        actor,
-        now,
-    )
-    .await?;
+    let mut c = Change::new(tx, id, actor, now);
+    c.history("lifecycle", status.as_str(), None, 1, data)
+        .await?;
     if let Some(p) = publication {
-        insert_history(tx, id, "publication", p.as_str(), None, 1, data, actor, now).await?;
+        c.history("publication", p.as_str(), None, 1, data).await?;
     }
     insert_subscription(
-        tx,
+        c.tx,
         ring,
         id,
         &tenant.institution_id,
@@ -310,19 +272,15 @@ pub async fn update_service(
     data: &ServiceData,
     actor: &str,
 ) -> Result<ServiceRow, IoError> {
-    let mut tx = db.begin().await?;
-    let (row, now) = locked(db, &mut tx, Scope::Institution(&tenant.institution_id), id).await?;
-    let out: Result<(), IoError> = async {
-        let tx = &mut tx;
+    let scope = Scope::Institution(&tenant.institution_id);
+    change(db, scope, id, actor, async |c, row| {
         let to = model::next(row.status, Action::Edit)?;
         let mut data = data.clone();
         // Groups are not part of an edit payload's rules yet; keep what the service has.
         data.metadata.group_id = row.data.metadata.group_id.clone();
-        set_lifecycle(tx, &row, to, None, &data, row.version + 1, actor, now).await
-    }
-    .await;
-    out?;
-    tx.commit().await?;
+        c.lifecycle(to, None, &data, row.version + 1).await
+    })
+    .await?;
     get_service(db, &tenant.institution_id, id)
         .await?
         .ok_or(IoError::NotFound)
@@ -335,68 +293,49 @@ pub async fn delete_service(
     id: &str,
     actor: &str,
 ) -> Result<(), IoError> {
-    let mut tx = db.begin().await?;
-    let (row, now) = locked(db, &mut tx, Scope::Institution(&tenant.institution_id), id).await?;
-    let out: Result<(), IoError> = async {
-        let tx = &mut tx;
+    let scope = Scope::Institution(&tenant.institution_id);
+    change(db, scope, id, actor, async |c, row| {
         let to = model::next(row.status, Action::Delete)?;
         let mut version = row.version;
         if row.is_published()
             && let (Some(p), Some(pv)) = (&row.published_data, row.published_version)
         {
             version += 1;
-            set_publication(
-                tx,
-                &row.id,
-                Publication::Unpublished,
-                p,
-                pv,
-                version,
-                actor,
-                now,
-            )
-            .await?;
+            c.publication(Publication::Unpublished, p, pv, version)
+                .await?;
         }
-        set_lifecycle(tx, &row, to, None, &row.data, version + 1, actor, now).await?;
+        c.lifecycle(to, None, &row.data, version + 1).await?;
         // Its keys stop working with it.
         sqlx::query("DELETE FROM io_api_keys WHERE subscription_id = $1")
             .bind(&row.id)
-            .execute(&mut **tx)
+            .execute(&mut **c.tx)
             .await?;
         Ok(())
-    }
-    .await;
-    out?;
-    tx.commit().await?;
-    Ok(())
+    })
+    .await
 }
 
 /// Stores a (checked) logo.
 pub async fn set_logo(db: &Db, tenant: &Tenant, id: &str, png: &[u8]) -> Result<(), IoError> {
     use base64::Engine;
     let encoded = base64::engine::general_purpose::STANDARD.encode(png);
-    let mut tx = db.begin().await?;
-    let (row, now) = locked(db, &mut tx, Scope::Institution(&tenant.institution_id), id).await?;
-    let out: Result<(), IoError> = async {
-        let tx = &mut tx;
+    let scope = Scope::Institution(&tenant.institution_id);
+    change(db, scope, id, NO_HISTORY, async |c, row| {
         sqlx::query("DELETE FROM io_service_logos WHERE service_id = $1")
             .bind(&row.id)
-            .execute(&mut **tx)
+            .execute(&mut **c.tx)
             .await?;
         sqlx::query(
             "INSERT INTO io_service_logos (service_id, png_base64, updated_at) VALUES ($1, $2, $3)",
         )
         .bind(&row.id)
         .bind(&encoded)
-        .bind(now)
-        .execute(&mut **tx)
+        .bind(c.now)
+        .execute(&mut **c.tx)
         .await?;
         Ok(())
-    }
-    .await;
-    out?;
-    tx.commit().await?;
-    Ok(())
+    })
+    .await
 }
 
 pub async fn logo(db: &Db, id: &str) -> Result<Option<Vec<u8>>, IoError> {

@@ -1,8 +1,9 @@
 //! Users and roles of an institution, as JSON (paths as the real platform's).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use platform::audit::{self, AuditEvent};
 use platform::client_addr::ClientAddr;
@@ -378,61 +379,66 @@ fn grants_for(rows: &[(String, Grant)], user_id: &str) -> Vec<Grant> {
         .collect()
 }
 
-/// Suspends the person's roles on the product (all, or `productRole`).
-pub async fn suspend(
-    State(state): State<RaState>,
+/// A role change asked of the API: by whom, from which address, for which person (the path)
+/// and on which product (the query), read in that order.
+pub struct RoleChangeRequest {
+    state: RaState,
     user: ApiUser,
-    ClientAddr(addr): ClientAddr,
-    Path(user_id): Path<String>,
-    Query(q): Query<RoleChangeQuery>,
-) -> Result<Response, RaError> {
-    change_role(
-        &state,
-        &user.session,
-        addr,
-        &user_id,
-        &q,
-        RoleChange::Suspend,
-    )
-    .await
+    addr: std::net::IpAddr,
+    user_id: String,
+    q: RoleChangeQuery,
+}
+
+impl FromRequestParts<RaState> for RoleChangeRequest {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &RaState) -> Result<Self, Response> {
+        let user = ApiUser::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Ok(ClientAddr(addr)) = ClientAddr::from_request_parts(parts, state).await;
+        let Path(user_id) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Query(q) = Query::<RoleChangeQuery>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(RoleChangeRequest {
+            state: state.clone(),
+            user,
+            addr,
+            user_id,
+            q,
+        })
+    }
+}
+
+impl RoleChangeRequest {
+    async fn apply(self, change: RoleChange) -> Result<Response, RaError> {
+        let RoleChangeRequest {
+            state,
+            user,
+            addr,
+            user_id,
+            q,
+        } = self;
+        change_role(&state, &user.session, addr, &user_id, &q, change).await
+    }
+}
+
+/// Suspends the person's roles on the product (all, or `productRole`).
+pub async fn suspend(request: RoleChangeRequest) -> Result<Response, RaError> {
+    request.apply(RoleChange::Suspend).await
 }
 
 /// Reactivates the person's suspended roles on the product.
-pub async fn activate(
-    State(state): State<RaState>,
-    user: ApiUser,
-    ClientAddr(addr): ClientAddr,
-    Path(user_id): Path<String>,
-    Query(q): Query<RoleChangeQuery>,
-) -> Result<Response, RaError> {
-    change_role(
-        &state,
-        &user.session,
-        addr,
-        &user_id,
-        &q,
-        RoleChange::Activate,
-    )
-    .await
+pub async fn activate(request: RoleChangeRequest) -> Result<Response, RaError> {
+    request.apply(RoleChange::Activate).await
 }
 
 /// Removes the person's roles on the product (logically: DELETED).
-pub async fn remove(
-    State(state): State<RaState>,
-    user: ApiUser,
-    ClientAddr(addr): ClientAddr,
-    Path(user_id): Path<String>,
-    Query(q): Query<RoleChangeQuery>,
-) -> Result<Response, RaError> {
-    change_role(
-        &state,
-        &user.session,
-        addr,
-        &user_id,
-        &q,
-        RoleChange::Remove,
-    )
-    .await
+pub async fn remove(request: RoleChangeRequest) -> Result<Response, RaError> {
+    request.apply(RoleChange::Remove).await
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -574,11 +580,7 @@ pub async fn check_user(
     if !may_manage_users(&state, &access, &product_id) {
         return Err(RaError::Forbidden);
     }
-    let code = FiscalCode::parse(&body.fiscal_code).map_err(|e| RaError::BadRequest {
-        code: e.code(),
-        field: "fiscalCode",
-        detail: e.to_string(),
-    })?;
+    let code = fiscal_code(&body.fiscal_code)?;
     let members = store::members(&state.platform.db, &institution_id).await?;
     let onboarded = members.iter().any(|m| {
         m.user.fiscal_code == code.as_str() && m.roles.iter().any(|r| r.product_id == product_id)
@@ -586,6 +588,15 @@ pub async fn check_user(
     Ok(Json(CheckUserAnswer {
         is_user_onboarded: onboarded,
     }))
+}
+
+/// The body's fiscal code, or a 400 naming `fiscalCode`.
+fn fiscal_code(raw: &str) -> Result<FiscalCode, RaError> {
+    FiscalCode::parse(raw).map_err(|e| RaError::BadRequest {
+        code: e.code(),
+        field: "fiscalCode",
+        detail: e.to_string(),
+    })
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -608,11 +619,7 @@ pub async fn search(
     if !institutions.iter().any(|(_, a)| *a == Authority::Admin) {
         return Err(RaError::Forbidden);
     }
-    let code = FiscalCode::parse(&body.fiscal_code).map_err(|e| RaError::BadRequest {
-        code: e.code(),
-        field: "fiscalCode",
-        detail: e.to_string(),
-    })?;
+    let code = fiscal_code(&body.fiscal_code)?;
     let person = store::user_by_fiscal_code(state.platform.db.reader(), code.as_str())
         .await?
         .ok_or(RaError::NotFound)?;

@@ -10,6 +10,14 @@ use super::roles::*;
 /// The catalogue shipped with the server; operators may load another file instead.
 pub const DEFAULT_PRODUCTS: &str = include_str!("../../products.toml");
 
+/// The Italian or the English of a text, as `lang` asks.
+pub(crate) fn in_lang<'a>(lang: Lang, it: &'a str, en: &'a str) -> &'a str {
+    match lang {
+        Lang::It => it,
+        Lang::En => en,
+    }
+}
+
 /// One product role a party role may be given, e.g. `api` ("Operatore API").
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,10 +32,7 @@ pub struct ProductRoleDef {
 
 impl ProductRoleDef {
     pub fn label(&self, lang: Lang) -> &str {
-        match lang {
-            Lang::It => &self.label,
-            Lang::En => &self.label_en,
-        }
+        in_lang(lang, &self.label, &self.label_en)
     }
 
     /// English falls back to Italian, since operators' files may omit it.
@@ -87,17 +92,11 @@ pub struct Product {
 
 impl Product {
     pub fn title(&self, lang: Lang) -> &str {
-        match lang {
-            Lang::It => &self.title,
-            Lang::En => &self.title_en,
-        }
+        in_lang(lang, &self.title, &self.title_en)
     }
 
     pub fn description(&self, lang: Lang) -> &str {
-        match lang {
-            Lang::It => &self.description,
-            Lang::En => &self.description_en,
-        }
+        in_lang(lang, &self.description, &self.description_en)
     }
 
     /// Always present in a parsed catalogue; `Option` only because the map comes from a file.

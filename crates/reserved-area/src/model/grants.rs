@@ -85,17 +85,11 @@ pub struct ProductCard {
 
 impl ProductCard {
     pub fn title(&self, lang: Lang) -> &str {
-        match lang {
-            Lang::It => &self.title,
-            Lang::En => &self.title_en,
-        }
+        in_lang(lang, &self.title, &self.title_en)
     }
 
     pub fn description(&self, lang: Lang) -> &str {
-        match lang {
-            Lang::It => &self.description,
-            Lang::En => &self.description_en,
-        }
+        in_lang(lang, &self.description, &self.description_en)
     }
 }
 

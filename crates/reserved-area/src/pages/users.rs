@@ -63,6 +63,30 @@ fn product_choices(
         .collect()
 }
 
+/// Every product's title in the person's language, by id.
+pub struct ProductTitles(Vec<(String, String)>);
+
+impl ProductTitles {
+    fn of(state: &RaState, page: &Page) -> Self {
+        ProductTitles(
+            state
+                .catalogue
+                .iter()
+                .map(|p| (p.id.clone(), p.title(page.lang).to_string()))
+                .collect(),
+        )
+    }
+
+    /// The title of `product_id` (the id itself for a product the catalogue no longer has).
+    fn title_of<'a>(&'a self, product_id: &'a str) -> &'a str {
+        self.0
+            .iter()
+            .find(|(id, _)| id == product_id)
+            .map(|(_, t)| t.as_str())
+            .unwrap_or(product_id)
+    }
+}
+
 async fn admin_access(
     state: &RaState,
     user: &PageUser,
@@ -73,6 +97,20 @@ async fn admin_access(
         return Err(RaError::Forbidden);
     }
     Ok(a)
+}
+
+/// The page for `user` and their access to the institution, when they may see its users.
+async fn admin_page(
+    state: &RaState,
+    user: &PageUser,
+    page: Page,
+    institution_id: &str,
+) -> Result<(Page, access::InstitutionAccess), PageFailure> {
+    let page = page_for(page, user);
+    let a = admin_access(state, user, institution_id)
+        .await
+        .on_page(&page)?;
+    Ok((page, a))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -89,19 +127,9 @@ pub struct UsersPage {
     page: Page,
     institution: Institution,
     members: Vec<Member>,
-    products: Vec<(String, String)>,
+    products: ProductTitles,
     product: String,
     role: String,
-}
-
-impl UsersPage {
-    fn title_of<'a>(&'a self, product_id: &'a str) -> &'a str {
-        self.products
-            .iter()
-            .find(|(id, _)| id == product_id)
-            .map(|(_, t)| t.as_str())
-            .unwrap_or(product_id)
-    }
 }
 
 /// `GET /dashboard/{institution_id}/users`
@@ -112,10 +140,7 @@ pub async fn list(
     Path(institution_id): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, PageFailure> {
-    let page = page_for(page, &user);
-    let a = admin_access(&state, &user, &institution_id)
-        .await
-        .on_page(&page)?;
+    let (page, a) = admin_page(&state, &user, page, &institution_id).await?;
     let mut members = store::members(&state.platform.db, &institution_id)
         .await
         .map_err(RaError::from)
@@ -130,11 +155,7 @@ pub async fn list(
         });
     }
     members.retain(|m| !m.roles.is_empty());
-    let products = state
-        .catalogue
-        .iter()
-        .map(|p| (p.id.clone(), p.title(page.lang).to_string()))
-        .collect();
+    let products = ProductTitles::of(&state, &page);
     Ok(UsersPage {
         page,
         institution: a.institution,
@@ -152,19 +173,9 @@ pub struct UserDetailPage {
     page: Page,
     institution: Institution,
     member: Member,
-    products: Vec<(String, String)>,
+    products: ProductTitles,
     flash: Option<&'static str>,
     error: Option<String>,
-}
-
-impl UserDetailPage {
-    fn title_of<'a>(&'a self, product_id: &'a str) -> &'a str {
-        self.products
-            .iter()
-            .find(|(id, _)| id == product_id)
-            .map(|(_, t)| t.as_str())
-            .unwrap_or(product_id)
-    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -203,11 +214,7 @@ async fn detail_page(
         .find(|m| m.user.id == user_id)
         .ok_or(RaError::NotFound)
         .on_page(&page)?;
-    let products = state
-        .catalogue
-        .iter()
-        .map(|p| (p.id.clone(), p.title(page.lang).to_string()))
-        .collect();
+    let products = ProductTitles::of(state, &page);
     let status = if error.is_some() {
         StatusCode::CONFLICT
     } else {
@@ -390,10 +397,7 @@ pub async fn new_form(
     page: Page,
     Path(institution_id): Path<String>,
 ) -> Result<Response, PageFailure> {
-    let page = page_for(page, &user);
-    let a = admin_access(&state, &user, &institution_id)
-        .await
-        .on_page(&page)?;
+    let (page, a) = admin_page(&state, &user, page, &institution_id).await?;
     let products = product_choices(&state, &a, &page);
     Ok(NewUserPage {
         page,

@@ -3,7 +3,7 @@
 use super::*;
 
 /// One record of the audit trail, as the admins' page shows it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRow)]
 pub struct AuditEntry {
     pub at: i64,
     pub action: String,
@@ -39,16 +39,5 @@ pub async fn audit_trail(
     .bind(offset)
     .fetch_all(db.reader())
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(AuditEntry {
-                at: r.try_get("at")?,
-                action: r.try_get("action")?,
-                actor: r.try_get("actor")?,
-                target: r.try_get("target")?,
-                details: r.try_get("details")?,
-                client_addr: r.try_get("client_addr")?,
-            })
-        })
-        .collect()
+    rows.iter().map(AuditEntry::from_row).collect()
 }

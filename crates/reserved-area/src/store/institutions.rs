@@ -2,7 +2,7 @@
 
 use super::*;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct Institution {
     pub id: String,
     pub description: String,
@@ -22,24 +22,6 @@ pub struct Institution {
 const INSTITUTION_COLUMNS: &str = "id, description, tax_code, origin, origin_id, institution_type, \
      digital_address, address, zip_code, city, county, created_at, updated_at";
 
-fn institution_from(row: &sqlx::any::AnyRow) -> Result<Institution, sqlx::Error> {
-    Ok(Institution {
-        id: row.try_get("id")?,
-        description: row.try_get("description")?,
-        tax_code: row.try_get("tax_code")?,
-        origin: row.try_get("origin")?,
-        origin_id: row.try_get("origin_id")?,
-        institution_type: row.try_get("institution_type")?,
-        digital_address: row.try_get("digital_address")?,
-        address: row.try_get("address")?,
-        zip_code: row.try_get("zip_code")?,
-        city: row.try_get("city")?,
-        county: row.try_get("county")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
-}
-
 pub async fn institution(db: &Db, id: &str) -> Result<Option<Institution>, sqlx::Error> {
     let row = sqlx::query(&format!(
         "SELECT {INSTITUTION_COLUMNS} FROM institutions WHERE id = $1"
@@ -47,7 +29,7 @@ pub async fn institution(db: &Db, id: &str) -> Result<Option<Institution>, sqlx:
     .bind(id)
     .fetch_optional(db.reader())
     .await?;
-    row.as_ref().map(institution_from).transpose()
+    row.as_ref().map(Institution::from_row).transpose()
 }
 
 pub async fn institution_by_tax_code<'e, E>(
@@ -63,7 +45,7 @@ where
     .bind(tax_code)
     .fetch_optional(executor)
     .await?;
-    row.as_ref().map(institution_from).transpose()
+    row.as_ref().map(Institution::from_row).transpose()
 }
 
 /// The institutions where the person holds any role (of any status), by name.
@@ -76,7 +58,7 @@ pub async fn institutions_of_user(db: &Db, user_id: &str) -> Result<Vec<Institut
     .bind(user_id)
     .fetch_all(db.reader())
     .await?;
-    rows.iter().map(institution_from).collect()
+    rows.iter().map(Institution::from_row).collect()
 }
 
 /// `(product_id, status)` of every onboarding of the institution.

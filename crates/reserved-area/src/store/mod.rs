@@ -1,7 +1,7 @@
 //! The Reserved Area's SQL: institutions, onboardings, people, roles, platform operators.
 
 use platform::db::{Db, now_millis};
-use sqlx::{Any, Executor, Row, Transaction};
+use sqlx::{Any, Executor, FromRow, Row, Transaction};
 
 mod audit;
 mod institutions;

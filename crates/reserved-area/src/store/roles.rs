@@ -3,7 +3,7 @@
 use super::*;
 
 /// One role of a person on one product of one institution, as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct RoleRow {
     pub institution_id: String,
     pub product_id: String,
@@ -21,17 +21,7 @@ pub async fn roles_of_user(db: &Db, user_id: &str) -> Result<Vec<RoleRow>, sqlx:
     .bind(user_id)
     .fetch_all(db.reader())
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(RoleRow {
-                institution_id: r.try_get("institution_id")?,
-                product_id: r.try_get("product_id")?,
-                party_role: r.try_get("party_role")?,
-                product_role: r.try_get("product_role")?,
-                status: r.try_get("status")?,
-            })
-        })
-        .collect()
+    rows.iter().map(RoleRow::from_row).collect()
 }
 
 /// Gives a role; an existing row for the same product role is left as it is.
@@ -74,7 +64,7 @@ pub struct Member {
 pub async fn members(db: &Db, institution_id: &str) -> Result<Vec<Member>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT u.id, u.fiscal_code, u.name, u.family_name, COALESCE(ui.email, '') AS email, \
-         r.product_id, r.party_role, r.product_role, r.status \
+         r.institution_id, r.product_id, r.party_role, r.product_role, r.status \
          FROM product_roles r JOIN users u ON u.id = r.user_id \
          LEFT JOIN user_institutions ui ON ui.user_id = r.user_id AND ui.institution_id = r.institution_id \
          WHERE r.institution_id = $1 AND r.status <> 'DELETED' \
@@ -86,22 +76,11 @@ pub async fn members(db: &Db, institution_id: &str) -> Result<Vec<Member>, sqlx:
     let mut out: Vec<Member> = Vec::new();
     for r in rows {
         let id: String = r.try_get("id")?;
-        let role = RoleRow {
-            institution_id: institution_id.to_string(),
-            product_id: r.try_get("product_id")?,
-            party_role: r.try_get("party_role")?,
-            product_role: r.try_get("product_role")?,
-            status: r.try_get("status")?,
-        };
+        let role = RoleRow::from_row(&r)?;
         match out.last_mut() {
             Some(last) if last.user.id == id => last.roles.push(role),
             _ => out.push(Member {
-                user: User {
-                    id,
-                    fiscal_code: r.try_get("fiscal_code")?,
-                    name: r.try_get("name")?,
-                    family_name: r.try_get("family_name")?,
-                },
+                user: User::from_row(&r)?,
                 email: r.try_get("email")?,
                 roles: vec![role],
             }),

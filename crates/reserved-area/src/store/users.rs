@@ -2,7 +2,7 @@
 
 use super::*;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct User {
     pub id: String,
     pub fiscal_code: String,
@@ -36,15 +36,7 @@ where
             .bind(fiscal_code)
             .fetch_optional(executor)
             .await?;
-    row.map(|r| {
-        Ok(User {
-            id: r.try_get("id")?,
-            fiscal_code: r.try_get("fiscal_code")?,
-            name: r.try_get("name")?,
-            family_name: r.try_get("family_name")?,
-        })
-    })
-    .transpose()
+    row.as_ref().map(User::from_row).transpose()
 }
 
 /// The person with this fiscal code, created when new. The name is kept as first recorded.
