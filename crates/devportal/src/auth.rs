@@ -38,7 +38,7 @@ impl SessionSecret {
 
     /// The secret a request carries, if it looks like one of ours.
     pub fn from_headers(headers: &HeaderMap) -> Option<SessionSecret> {
-        cookie(headers, SESSION_COOKIE)
+        platform::i18n::cookie_in(headers, SESSION_COOKIE)
             .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
             .map(|v| SessionSecret(v.to_string()))
     }
@@ -58,17 +58,6 @@ impl SessionSecret {
 /// `Set-Cookie` that removes the session cookie.
 pub(crate) fn clear_cookie() -> HeaderValue {
     Cookie::removal(SESSION_COOKIE).to_header()
-}
-
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.trim())
 }
 
 /// Compares two secrets in constant time.

@@ -58,17 +58,6 @@ pub struct Member {
 }
 
 impl Member {
-    pub fn user_id(&self) -> &str {
-        &self.session.claims.sub
-    }
-
-    pub fn display_name(&self) -> String {
-        format!(
-            "{} {}",
-            self.session.claims.name, self.session.claims.family_name
-        )
-    }
-
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }

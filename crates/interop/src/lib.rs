@@ -203,13 +203,7 @@ pub fn start(
     settings: &Settings,
     vouchers: &Vouchers,
 ) -> Result<Started, StartError> {
-    let jwks_url = settings.jwks_url.clone().unwrap_or_else(|| {
-        let mut addr = platform.http.listen;
-        if addr.ip().is_unspecified() {
-            addr.set_ip(std::net::IpAddr::from([127, 0, 0, 1]));
-        }
-        format!("http://{addr}/.well-known/jwks.json")
-    });
+    let jwks_url = platform.jwks_url(settings.jwks_url.as_deref());
     let mut all = Router::new();
     for env in Environment::ALL {
         all = all.nest(

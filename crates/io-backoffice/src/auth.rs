@@ -59,17 +59,6 @@ pub struct BoUser {
 }
 
 impl BoUser {
-    pub fn user_id(&self) -> &str {
-        &self.session.claims.sub
-    }
-
-    pub fn display_name(&self) -> String {
-        format!(
-            "{} {}",
-            self.session.claims.name, self.session.claims.family_name
-        )
-    }
-
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
     }
@@ -90,19 +79,6 @@ impl BoUser {
 pub struct ReviewOperator {
     pub session: BackOfficeSession,
     pub via: Via,
-}
-
-impl ReviewOperator {
-    pub fn user_id(&self) -> &str {
-        &self.session.claims.sub
-    }
-
-    pub fn display_name(&self) -> String {
-        format!(
-            "{} {}",
-            self.session.claims.name, self.session.claims.family_name
-        )
-    }
 }
 
 /// The role a (verified) identity token gives on `prod-io`; admin wins over operator.
@@ -240,7 +216,7 @@ impl Caller for BoUser {
     }
 
     fn actor(&self) -> String {
-        self.user_id().to_string()
+        self.session.user_id().to_string()
     }
 
     fn may_regenerate(&self) -> bool {
@@ -292,16 +268,6 @@ pub async fn open_session(
             .await?;
     }
     Ok((secret, session))
-}
-
-pub async fn close_session(
-    state: &IoState,
-    parts_secret: Option<SessionSecret>,
-) -> Result<(), IoError> {
-    if let Some(secret) = parts_secret {
-        backoffice::close(&state.platform.db, &secret).await?;
-    }
-    Ok(())
 }
 
 /// The session secret a request carries (bearer or cookie), for logout.

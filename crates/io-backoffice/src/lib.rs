@@ -53,13 +53,7 @@ pub fn start_with_ring(
     settings: &Settings,
     ring: KeyRing,
 ) -> Result<Started, StartError> {
-    let jwks_url = settings.jwks_url.clone().unwrap_or_else(|| {
-        let mut addr = platform.http.listen;
-        if addr.ip().is_unspecified() {
-            addr.set_ip(std::net::IpAddr::from([127, 0, 0, 1]));
-        }
-        format!("http://{addr}/.well-known/jwks.json")
-    });
+    let jwks_url = platform.jwks_url(settings.jwks_url.as_deref());
     let verifier = IdentityVerifier::new(
         platform.db.clone(),
         &platform.public_url,

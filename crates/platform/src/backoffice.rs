@@ -3,8 +3,10 @@
 //! the token came from (`desired_exp`), and every request checks the revocations (logout,
 //! role suspended or removed) with one indexed read.
 
+use axum::http::header::SET_COOKIE;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method};
+use axum::response::{IntoResponse, Redirect, Response};
 use sqlx::Row;
 
 use crate::db::{Db, now_millis};
@@ -139,6 +141,42 @@ impl Door {
         Ok(open(db, self.name, self.product_id, &claims).await?)
     }
 
+    /// Ends the session a logout presents: a bearer token's at once (no other site can send
+    /// one), a cookie's live session only with the form's CSRF token; an ended one just loses
+    /// its cookie.
+    pub async fn sign_out(&self, db: &Db, parts: &Parts, csrf: &str) -> Result<(), Refused> {
+        let Some((secret, via)) = self.presented(parts) else {
+            return Ok(());
+        };
+        if via == Via::Cookie
+            && let Some(session) = find(db, self.name, &secret).await?
+            && !csrf_matches(&session, csrf)
+        {
+            return Err(Refused::Csrf);
+        }
+        close(db, &secret).await?;
+        Ok(())
+    }
+
+    /// The answer to an accepted identity token: the session's cookie, and on to `to`.
+    pub fn welcome(
+        &self,
+        secret: &SessionSecret,
+        session: &BackOfficeSession,
+        secure: bool,
+        to: &str,
+    ) -> Response {
+        let max_age = (session.expires_at - now_millis()) / 1000;
+        let cookie = self.session_cookie(secret, secure, max_age);
+        ([(SET_COOKIE, cookie)], Redirect::to(to)).into_response()
+    }
+
+    /// The answer to a logout: the cookie removed, and on to `to`.
+    pub fn farewell(&self, secure: bool, to: &str) -> Response {
+        let cookie = self.clear_cookie(secure);
+        ([(SET_COOKIE, cookie)], Redirect::to(to)).into_response()
+    }
+
     /// `Set-Cookie` for a session of this door.
     pub fn session_cookie(
         &self,
@@ -174,6 +212,18 @@ pub struct BackOfficeSession {
     pub created_at: i64,
     /// Milliseconds since the epoch: the token's `desired_exp`.
     pub expires_at: i64,
+}
+
+impl BackOfficeSession {
+    /// The person's id (the token's `sub`).
+    pub fn user_id(&self) -> &str {
+        &self.claims.sub
+    }
+
+    /// "Name Surname".
+    pub fn display_name(&self) -> String {
+        format!("{} {}", self.claims.name, self.claims.family_name)
+    }
 }
 
 fn hash(secret: &SessionSecret) -> String {

@@ -191,6 +191,17 @@ pub async fn js() -> Response {
     asset(JS, "text/javascript; charset=utf-8")
 }
 
+/// A page of a signed-in person with its status: never stored by the browser or a proxy
+/// (it names the person and their institution).
+pub fn render(template: impl IntoResponse, status: StatusCode) -> Response {
+    let mut response = template.into_response();
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 /// `/favicon.ico` (what browsers ask for by themselves) and `/static/favicon.svg`: their URLs
 /// carry no content hash, so they are cached for a day only.
 pub async fn favicon() -> Response {

@@ -93,7 +93,7 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let p = *self.0;
         let status = p.status;
-        let mut response = match p.shell {
+        let response = match p.shell {
             Some(shell) => InShell {
                 page: p.page,
                 shell,
@@ -112,13 +112,8 @@ impl IntoResponse for PageError {
             }
             .into_response(),
         };
-        *response.status_mut() = status;
         // An error page may name the person and their institution: never stored.
-        response.headers_mut().insert(
-            axum::http::header::CACHE_CONTROL,
-            axum::http::HeaderValue::from_static("no-store"),
-        );
-        response
+        crate::layout::render(response, status)
     }
 }
 

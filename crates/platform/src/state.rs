@@ -38,6 +38,20 @@ impl Platform {
             inner: Arc::new(inner),
         }
     }
+
+    /// Where a back-office fetches the keys of the identity tokens: `configured`, or this
+    /// server's own `/.well-known/jwks.json` on its listening address (loopback when it listens
+    /// on every address).
+    pub fn jwks_url(&self, configured: Option<&str>) -> String {
+        if let Some(url) = configured {
+            return url.to_string();
+        }
+        let mut addr = self.http.listen;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(std::net::IpAddr::from([127, 0, 0, 1]));
+        }
+        format!("http://{addr}/.well-known/jwks.json")
+    }
 }
 
 impl Deref for Platform {

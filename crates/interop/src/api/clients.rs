@@ -22,7 +22,7 @@ use crate::token::{self, NotYours};
 pub fn caller(m: &Member) -> Caller<'_> {
     Caller {
         institution_id: &m.tenant.institution_id,
-        user_id: m.user_id(),
+        user_id: m.session.user_id(),
         roles: &m.roles,
     }
 }
@@ -288,7 +288,7 @@ pub async fn delete_key(
 pub fn inspector(m: &Member) -> token::Inspector<'_> {
     token::Inspector {
         institution_id: &m.tenant.institution_id,
-        user_id: m.user_id(),
+        user_id: m.session.user_id(),
         roles: &m.roles,
     }
 }

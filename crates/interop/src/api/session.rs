@@ -104,7 +104,7 @@ pub struct Me {
 pub async fn me(State(state): State<EnvState>, m: Member) -> axum::Json<Me> {
     axum::Json(Me {
         environment: state.env.as_str(),
-        user_id: m.user_id().to_string(),
+        user_id: m.session.user_id().to_string(),
         name: m.session.claims.name.clone(),
         family_name: m.session.claims.family_name.clone(),
         institution: Institution {

@@ -187,7 +187,7 @@ async fn list_page(
         })
         .collect();
     let may_create = rules::may_manage_clients(&on.member.roles);
-    let me = on.member.user_id().to_string();
+    let me = on.member.session.user_id().to_string();
     let people = if may_create {
         store::people(db, state.env, on.institution())
             .await

@@ -16,9 +16,9 @@ use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{FromRequestParts, State};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Redirect, Response};
 use platform::layout::{Page, UserBadge};
 pub use platform::page_error::PageError;
 pub use platform::shell::Shell;
@@ -67,7 +67,7 @@ pub fn env_shell(env: Environment, member: Option<&Member>, path: &str) -> Shell
             note_key: "interop.env.note",
         }),
         institution: member.map(|m| m.tenant.name.clone()),
-        user: member.map(Member::display_name),
+        user: member.map(|m| m.session.display_name()),
         roles: member.map_or_else(Vec::new, |m| {
             m.roles
                 .iter()
@@ -150,14 +150,7 @@ fn page_of(parts: &Parts, user: Option<String>) -> Page {
     page
 }
 
-fn render(template: impl IntoResponse, status: StatusCode) -> Response {
-    let mut response = template.into_response();
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
+use platform::layout::render;
 
 /// The answer to a POST that worked: 303 to the page that shows its outcome.
 pub fn see_other(to: &str) -> Response {
@@ -274,7 +267,7 @@ impl FromRequestParts<EnvState> for On {
         let path = original_uri(parts).path().to_string();
         match Member::from_request_parts(parts, state).await {
             Ok(member) => {
-                let page = page_of(parts, Some(member.display_name()));
+                let page = page_of(parts, Some(member.session.display_name()));
                 let shell = env_shell(state.env, Some(&member), &path);
                 Ok(On {
                     member,
@@ -302,15 +295,8 @@ pub async fn enter(
         .await
         .map_err(fail)?;
     let secure = state.platform.public_url.starts_with("https://");
-    let max_age = (session.expires_at - platform::db::now_millis()) / 1000;
-    Ok((
-        [(
-            header::SET_COOKIE,
-            auth::session_cookie(state.env, &secret, secure, max_age),
-        )],
-        Redirect::to(&auth::base_path(state.env)),
-    )
-        .into_response())
+    let door = auth::door(state.env);
+    Ok(door.welcome(&secret, &session, secure, door.path))
 }
 
 /// `POST /logout`: ends this environment's session (never the Reserved Area's).
@@ -321,37 +307,11 @@ pub async fn logout(
 ) -> Result<Response, PageError> {
     let secure = state.platform.public_url.starts_with("https://");
     let form = form.map(|Form(f)| f).unwrap_or_default();
-    if let Some((secret, via)) = auth::presented_secret(&parts, state.env) {
-        let session =
-            platform::backoffice::find(&state.platform.db, auth::back_office(state.env), &secret)
-                .await
-                .map_err(|e| {
-                    anonymous_error(state.env, &parts, parts.uri.path(), InteropError::Sql(e))
-                })?;
-        match session {
-            Some(s) if via == Via::Bearer || auth::csrf_matches(&s, value(&form, "csrf")) => {
-                platform::backoffice::close(&state.platform.db, &secret)
-                    .await
-                    .map_err(|e| {
-                        anonymous_error(state.env, &parts, parts.uri.path(), InteropError::Sql(e))
-                    })?;
-            }
-            Some(_) => {
-                return Err(anonymous_error(
-                    state.env,
-                    &parts,
-                    parts.uri.path(),
-                    InteropError::Csrf,
-                ));
-            }
-            None => {}
-        }
-    }
-    Ok((
-        [(header::SET_COOKIE, auth::clear_cookie(state.env, secure))],
-        Redirect::to("/dashboard"),
-    )
-        .into_response())
+    let door = auth::door(state.env);
+    door.sign_out(&state.platform.db, &parts, value(&form, "csrf"))
+        .await
+        .map_err(|e| anonymous_error(state.env, &parts, parts.uri.path(), e.into()))?;
+    Ok(door.farewell(secure, "/dashboard"))
 }
 
 #[derive(Template, WebTemplate)]

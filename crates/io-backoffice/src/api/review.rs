@@ -67,7 +67,7 @@ pub async fn approve(
     store::approve(
         &state.platform.db,
         service_id(&id)?,
-        &format!("operator:{}", op.user_id()),
+        &format!("operator:{}", op.session.user_id()),
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -83,7 +83,7 @@ pub async fn reject(
         &state.platform.db,
         service_id(&id)?,
         &body.reason,
-        &format!("operator:{}", op.user_id()),
+        &format!("operator:{}", op.session.user_id()),
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -73,14 +73,14 @@ pub async fn close_session(
     parts: Parts,
 ) -> Result<StatusCode, IoError> {
     let secret = auth::presented_secret(&parts).ok_or(IoError::Unauthenticated)?;
-    auth::close_session(&state, Some(secret)).await?;
+    platform::backoffice::close(&state.platform.db, &secret).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /io/api/me`: who the back-office session is.
 pub async fn me(user: BoUser) -> Json<Me> {
     Json(Me {
-        user_id: user.user_id().to_string(),
+        user_id: user.session.user_id().to_string(),
         name: user.session.claims.name.clone(),
         family_name: user.session.claims.family_name.clone(),
         role: user.role.as_str().to_string(),

@@ -62,7 +62,7 @@ pub async fn start_import(s: &IoState, user: &BoUser, delegate_id: &str) -> Resu
         &user.tenant,
         &delegate,
         &services,
-        user.user_id(),
+        user.session.user_id(),
     )
     .await?;
     s.importer.wake();

@@ -17,14 +17,12 @@ use std::collections::HashMap;
 use axum::Form;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{FromRequestParts, Query, State};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use platform::backoffice::{self, BackOfficeSession};
-use platform::i18n;
+use platform::backoffice::BackOfficeSession;
 use platform::layout::{Page, UserBadge};
 pub use platform::page_error::PageError;
-use platform::session::SessionSecret;
 pub use platform::shell::Shell;
 use platform::shell::{NavItem, nav};
 
@@ -83,7 +81,9 @@ pub trait Seat: FromRequestParts<IoState, Rejection = IoError> + Send + Sync + S
     /// The session and how it was presented.
     fn presented(&self) -> (&BackOfficeSession, Via);
     /// The person's name, for the page's header.
-    fn name(&self) -> String;
+    fn name(&self) -> String {
+        self.presented().0.display_name()
+    }
 }
 
 impl Seat for BoUser {
@@ -93,7 +93,7 @@ impl Seat for BoUser {
     fn shell(&self, path: &str) -> Shell {
         io_shell(
             Some(self.tenant.name.clone()),
-            self.display_name(),
+            self.session.display_name(),
             match self.role {
                 Role::Admin => "io.roles.admin",
                 Role::Operator => "io.roles.operator",
@@ -113,10 +113,6 @@ impl Seat for BoUser {
     fn presented(&self) -> (&BackOfficeSession, Via) {
         (&self.session, self.via)
     }
-
-    fn name(&self) -> String {
-        self.display_name()
-    }
 }
 
 impl Seat for ReviewOperator {
@@ -126,7 +122,7 @@ impl Seat for ReviewOperator {
     fn shell(&self, path: &str) -> Shell {
         io_shell(
             None,
-            self.display_name(),
+            self.session.display_name(),
             "io.roles.platform_operator",
             self.session.csrf.clone(),
             nav(path, &[("/io/review".into(), "io.nav.review")]),
@@ -135,10 +131,6 @@ impl Seat for ReviewOperator {
 
     fn presented(&self) -> (&BackOfficeSession, Via) {
         (&self.session, self.via)
-    }
-
-    fn name(&self) -> String {
-        self.display_name()
     }
 }
 
@@ -274,14 +266,7 @@ impl<S: Seat> FromRequestParts<IoState> for Desk<S> {
 // ---- responses ----
 
 /// Back-office pages show keys and personal data: never stored by a browser or a proxy.
-pub fn render(template: impl IntoResponse, status: StatusCode) -> Response {
-    let mut response = template.into_response();
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
+pub use platform::layout::render;
 
 /// `303 See Other` to a page of the back-office.
 pub fn see_other(to: &str) -> Response {
@@ -471,20 +456,12 @@ pub async fn enter(
         .await
         .map_err(|e| page_error(&page, &shell, e))?;
     let secure = state.platform.public_url.starts_with("https://");
-    let max_age = (session.expires_at - platform::db::now_millis()) / 1000;
     let to = if session.claims.platform_operator {
         "/io/review"
     } else {
         "/io"
     };
-    Ok((
-        [(
-            header::SET_COOKIE,
-            auth::session_cookie(&secret, secure, max_age),
-        )],
-        Redirect::to(to),
-    )
-        .into_response())
+    Ok(auth::DOOR.welcome(&secret, &session, secure, to))
 }
 
 /// `POST /io/logout`: ends the back-office session (never the Reserved Area's) and goes home.
@@ -496,33 +473,12 @@ pub async fn logout(
     let page = page_of(&parts, None);
     let shell = Shell::default();
     let form = pairs(form, &page, &shell)?;
-    // The page's session is the cookie's; a bearer token (scripts) is ended when it is the only
-    // one presented, and needs no CSRF token since no other site can send it.
-    let cookie = i18n::cookie(&parts, auth::COOKIE).and_then(SessionSecret::from_cookie);
-    let from_cookie = cookie.is_some();
-    let secret = cookie.or_else(|| auth::presented_secret(&parts));
-    if let Some(secret) = &secret
-        && from_cookie
-    {
-        let session = backoffice::find(&state.platform.db, auth::BACK_OFFICE, secret)
-            .await
-            .map_err(|e| page_error(&page, &shell, IoError::Sql(e)))?;
-        // A live session ends only from its own form; an ended one just loses its cookie.
-        if let Some(session) = session
-            && !auth::csrf_matches(&session, value(&form, "csrf"))
-        {
-            return Err(page_error(&page, &shell, IoError::Csrf));
-        }
-    }
-    auth::close_session(&state, secret)
+    auth::DOOR
+        .sign_out(&state.platform.db, &parts, value(&form, "csrf"))
         .await
-        .map_err(|e| page_error(&page, &shell, e))?;
+        .map_err(|e| page_error(&page, &shell, e.into()))?;
     let secure = state.platform.public_url.starts_with("https://");
-    Ok((
-        [(header::SET_COOKIE, auth::clear_cookie(secure))],
-        Redirect::to("/"),
-    )
-        .into_response())
+    Ok(auth::DOOR.farewell(secure, "/"))
 }
 
 #[cfg(test)]

@@ -154,7 +154,7 @@ pub async fn decide(
 ) -> Result<Response, PageError> {
     let pairs = op.posted(form)?;
     let row = service(&state, &op, &id).await?;
-    let actor = format!("operator:{}", op.user.user_id());
+    let actor = format!("operator:{}", op.user.session.user_id());
     let reason = value(&pairs, "reason").to_string();
     let db = &state.platform.db;
     let (result, done) = match value(&pairs, "action") {

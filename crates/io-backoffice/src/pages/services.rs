@@ -187,7 +187,7 @@ pub async fn create(
         &state.ring,
         &bo.user.tenant,
         &data,
-        bo.user.user_id(),
+        bo.user.session.user_id(),
     )
     .await
     .map_err(|e| bo.fail(e))?;
@@ -245,7 +245,7 @@ pub async fn update(
         &bo.user.tenant,
         &row.id,
         &data,
-        bo.user.user_id(),
+        bo.user.session.user_id(),
     )
     .await
     {
@@ -378,7 +378,7 @@ pub async fn action(
     let row = own(&state, &bo, &id).await?;
     let db = &state.platform.db;
     let tenant = &bo.user.tenant;
-    let actor = bo.user.user_id();
+    let actor = bo.user.session.user_id();
     let action = value(&pairs, "action");
     let done = match action {
         "submit" => {

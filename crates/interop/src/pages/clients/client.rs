@@ -141,7 +141,7 @@ async fn detail(
     mark_nav(&mut on, c.kind);
     let db = &state.platform.db;
     let lang = on.page.lang;
-    let me = on.member.user_id().to_string();
+    let me = on.member.session.user_id().to_string();
     let roles = on.member.roles.clone();
     let may_manage = rules::may_manage_clients(&roles);
     let is_member = c.members.contains(&me);
