@@ -35,6 +35,15 @@ pub async fn institution_id(app: &TestApp, tax_code: &str) -> String {
     id
 }
 
+/// The number `sql` (a `SELECT count(*) ...` with the one parameter `$1` = `param`) counts.
+pub async fn count(db: &platform::db::Db, sql: &str, param: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .bind(param)
+        .fetch_one(db.reader())
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
 /// The Reserved Area id of the person with `fiscal_code` (whether or not they ever logged in).
 pub async fn person_id(app: &TestApp, fiscal_code: &str) -> String {
     let db = app.db.connect().await;

@@ -5,12 +5,13 @@
 use interop::{Access, declared_routes};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use testkit::Fetch;
 use testkit::TestApp;
 use testkit::interop::{ClientKey, assertion_claims};
 
 use crate::{
-    COLL, COMUNE, GIULIA, LUCA, PAGOPA, PAOLO, PROD, REGIONE, expect, find, give_luca_collaudo,
-    member,
+    COLL, COMUNE, GIULIA, LUCA, PAGOPA, PAOLO, PROD, REGIONE, find, get_ok, give_luca_collaudo,
+    key_upload, member, post_created, submitted_agreement,
 };
 
 /// The ids a route's placeholders stand for: things of the Comune (consumer) and PagoPA
@@ -129,60 +130,36 @@ async fn every_route_refuses_other_environments_other_institutions_and_anonymous
     // The target: Comune's agreement on SEND - UAT and a purpose with a draft version.
     let (eservice, descriptor) =
         find(&app, &luca, COLL, "SEND - UAT (Piattaforma Notifiche)").await;
-    let a = expect(
+    let (agreement, _) = submitted_agreement(&app, &luca, &eservice, &descriptor).await;
+    let p = post_created(
         &app,
         &luca,
-        "POST",
-        &format!("{COLL}/api/agreements"),
-        Some(&json!({"eserviceId": eservice, "descriptorId": descriptor})),
-        201,
-    )
-    .await;
-    let agreement = a["id"].as_str().unwrap().to_string();
-    expect(
-        &app,
-        &luca,
-        "POST",
-        &format!("{COLL}/api/agreements/{agreement}/submit"),
-        None,
-        200,
-    )
-    .await;
-    let p = expect(
-        &app,
-        &luca,
-        "POST",
         &format!("{COLL}/api/purposes"),
-        Some(&json!({
+        &json!({
             "eserviceId": eservice, "title": "Notifiche riservate del Comune",
             "description": "Invio delle notifiche degli atti del Comune.", "isFreeOfCharge": false,
             "dailyCalls": 10,
-        })),
-        201,
+        }),
     )
     .await;
     let secret = "Notifiche riservate del Comune";
     // The Comune's client (named like the secret), with Luca as member and a key.
-    let me = expect(&app, &luca, "GET", &format!("{COLL}/api/me"), None, 200).await;
+    let me = get_ok(&app, &luca, &format!("{COLL}/api/me")).await;
     let user = me["userId"].as_str().unwrap().to_string();
-    let c = expect(
+    let c = post_created(
         &app,
         &luca,
-        "POST",
         &format!("{COLL}/api/clientsConsumer"),
-        Some(&json!({ "name": secret, "members": [user] })),
-        201,
+        &json!({ "name": secret, "members": [user] }),
     )
     .await;
     let client = c["id"].as_str().unwrap().to_string();
     let key = ClientKey::generate();
-    expect(
+    post_created(
         &app,
         &luca,
-        "POST",
         &format!("{COLL}/api/clients/{client}/keys"),
-        Some(&json!([{ "key": key.upload_b64(), "use": "SIG", "alg": "RS256", "name": "Chiave del Comune" }])),
-        201,
+        &key_upload(&key.upload_b64(), "Chiave del Comune"),
     )
     .await;
     let purpose = p["id"].as_str().unwrap().to_string();
@@ -324,14 +301,7 @@ async fn every_route_refuses_other_environments_other_institutions_and_anonymous
 #[tokio::test]
 async fn the_openapi_document_describes_every_json_route_of_both_environments() {
     let app = TestApp::spawn().await;
-    let doc: Value = app
-        .get("/openapi.json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = app.get("/openapi.json").fetch_json().await;
     for route in declared_routes()
         .iter()
         .filter(|r| r.path.starts_with("/api/"))

@@ -184,13 +184,12 @@ async fn a_back_office_accepts_the_token_once() {
     let app = TestApp::spawn().await;
     let pagopa = institution_id(&app, PAGOPA).await;
     let token = session_token(&app, PAOLO).await;
-    let exchanged: Value = app
-        .get(&format!(
-            "/v2/token/exchange?institutionId={pagopa}&productId=prod-interop-coll"
-        ))
-        .bearer_auth(&token)
-        .fetch_json()
-        .await;
+    let exchanged: Value = testkit::api::get_json(
+        &app,
+        &token,
+        &format!("/v2/token/exchange?institutionId={pagopa}&productId=prod-interop-coll"),
+    )
+    .await;
     let identity = exchanged["token"].as_str().unwrap().to_string();
     // Another app plays the Collaudo back-office: it verifies through the issuer's JWKS over
     // HTTP and records used token ids in the shared database.
@@ -222,11 +221,7 @@ async fn a_back_office_accepts_the_token_once() {
 async fn the_api_lists_institutions_and_products_with_the_callers_role() {
     let app = TestApp::spawn().await;
     let token = session_token(&app, MARIO).await;
-    let list: Value = app
-        .get("/v2/institutions")
-        .bearer_auth(&token)
-        .fetch_json()
-        .await;
+    let list: Value = testkit::api::get_json(&app, &token, "/v2/institutions").await;
     let list = list.as_array().unwrap();
     assert_eq!(list.len(), 2);
     let comune = institution_id(&app, COMUNE).await;
@@ -239,19 +234,13 @@ async fn the_api_lists_institutions_and_products_with_the_callers_role() {
     assert_eq!(role(&comune).as_deref(), Some("ADMIN"));
     assert_eq!(role(&regione).as_deref(), Some("LIMITED"));
 
-    let detail: Value = app
-        .get(&format!("/v2/institutions/{comune}"))
-        .bearer_auth(&token)
-        .fetch_json()
-        .await;
+    let detail: Value =
+        testkit::api::get_json(&app, &token, &format!("/v2/institutions/{comune}")).await;
     assert_eq!(detail["taxCode"], COMUNE);
     assert_eq!(detail["ipaCode"], "c_r001");
 
-    let products: Value = app
-        .get(&format!("/v2/institutions/{comune}/products"))
-        .bearer_auth(&token)
-        .fetch_json()
-        .await;
+    let products: Value =
+        testkit::api::get_json(&app, &token, &format!("/v2/institutions/{comune}/products")).await;
     let interop = products
         .as_array()
         .unwrap()
@@ -277,11 +266,12 @@ async fn operators_get_a_token_without_organization_for_the_operator_pages() {
     assert!(handoff.contains("action=\"/io/session\""));
 
     let token = session_token(&app, PAOLO).await;
-    let r: Value = app
-        .get("/v2/token/exchange/back-office/admin?productId=prod-io")
-        .bearer_auth(&token)
-        .fetch_json()
-        .await;
+    let r: Value = testkit::api::get_json(
+        &app,
+        &token,
+        "/v2/token/exchange/back-office/admin?productId=prod-io",
+    )
+    .await;
     let parsed = platform::jwt::Unverified::parse(r["token"].as_str().unwrap()).unwrap();
     let key = app.app().platform().keys.active().unwrap();
     let (n, e) = platform::jwt::rsa_components(key.jwk()).unwrap();

@@ -198,13 +198,12 @@ async fn institution_routes_refuse_strangers_and_leak_nothing() {
     }
     // Nothing was changed by the refused calls.
     let db = app.db.connect().await;
-    let changed: i64 = sqlx::query_scalar(
+    let changed = testkit::demo::count(
+        &db,
         "SELECT count(*) FROM product_roles WHERE institution_id = $1 AND status <> 'ACTIVE'",
+        &pagopa,
     )
-    .bind(&pagopa)
-    .fetch_one(db.reader())
-    .await
-    .unwrap();
+    .await;
     assert_eq!(changed, 0);
     db.close().await;
 }

@@ -153,12 +153,7 @@ async fn the_session_id_rotates_at_login_and_logout_ends_cookie_and_token() {
     let csrf = hidden_field(&html, "csrf").expect("logout form with csrf");
 
     // Logging in again in the same browser replaces the session: the old csrf dies with it.
-    let again = client
-        .post(app.url("/auth/test-idp/login"))
-        .form(&[("fiscal_number", ANNA)])
-        .send()
-        .await
-        .unwrap();
+    let again = testkit::log_in(&client, &app, ANNA).await;
     assert_eq!(again.status(), StatusCode::SEE_OTHER);
     let r = client
         .post(app.url("/logout"))
@@ -229,13 +224,12 @@ async fn an_identity_token_is_not_a_session_token() {
     let app = TestApp::spawn().await;
     let token = session_token(&app, MARIO).await;
     let comune = crate::institution_id(&app, crate::COMUNE).await;
-    let exchanged: Value = app
-        .get(&format!(
-            "/v2/token/exchange?institutionId={comune}&productId=prod-io"
-        ))
-        .bearer_auth(&token)
-        .fetch_json()
-        .await;
+    let exchanged: Value = testkit::api::get_json(
+        &app,
+        &token,
+        &format!("/v2/token/exchange?institutionId={comune}&productId=prod-io"),
+    )
+    .await;
     let identity = exchanged["token"].as_str().unwrap();
     let r = app
         .get("/v2/institutions")

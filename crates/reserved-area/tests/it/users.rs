@@ -1,6 +1,5 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use testkit::Fetch;
 use testkit::TestApp;
 
 use crate::{ANNA, COMUNE, GIULIA, LUCA, MARIO, institution_id, session_token};
@@ -67,11 +66,8 @@ async fn an_admin_creates_the_technician_with_interoperabilita_collaudo() {
         exchange_status(&app, &luca, &comune, "prod-interop").await,
         StatusCode::FORBIDDEN
     );
-    let products: Value = app
-        .get(&format!("/v2/institutions/{comune}/products"))
-        .bearer_auth(&luca)
-        .fetch_json()
-        .await;
+    let products: Value =
+        testkit::api::get_json(&app, &luca, &format!("/v2/institutions/{comune}/products")).await;
     let interop = products
         .as_array()
         .unwrap()
@@ -84,11 +80,12 @@ async fn an_admin_creates_the_technician_with_interoperabilita_collaudo() {
     );
 
     // The person, their email there, their roles.
-    let detail: Value = app
-        .get(&format!("/v2/institutions/{comune}/users/{id}"))
-        .bearer_auth(&mario)
-        .fetch_json()
-        .await;
+    let detail: Value = testkit::api::get_json(
+        &app,
+        &mario,
+        &format!("/v2/institutions/{comune}/users/{id}"),
+    )
+    .await;
     assert_eq!(detail["taxCode"], LUCA);
     assert_eq!(detail["email"], "luca.neri@comune.roccabella.it");
     assert_eq!(
@@ -116,13 +113,12 @@ async fn an_admin_creates_the_technician_with_interoperabilita_collaudo() {
             .await
             .unwrap()
     );
-    let audit: i64 = sqlx::query_scalar(
+    let audit = testkit::demo::count(
+        &db,
         "SELECT count(*) FROM audit_log WHERE action = 'user.role.suspended' AND target = $1",
+        &id,
     )
-    .bind(&id)
-    .fetch_one(db.reader())
-    .await
-    .unwrap();
+    .await;
     assert_eq!(audit, 1);
     // Luca is told, by email at his work address, through the outbox.
     let mut sent = Vec::new();
@@ -314,20 +310,20 @@ async fn concurrent_identical_adds_create_one_role() {
             .all(|s| *s == StatusCode::CREATED || *s == StatusCode::BAD_REQUEST)
     );
     let db = app.db.connect().await;
-    let n: i64 = sqlx::query_scalar(
+    let n = testkit::demo::count(
+        &db,
         "SELECT count(*) FROM product_roles r JOIN users u ON u.id = r.user_id \
          WHERE u.fiscal_code = $1",
+        LUCA,
     )
-    .bind(LUCA)
-    .fetch_one(db.reader())
-    .await
-    .unwrap();
+    .await;
     assert_eq!(n, 1);
-    let people: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE fiscal_code = $1")
-        .bind(LUCA)
-        .fetch_one(db.reader())
-        .await
-        .unwrap();
+    let people = testkit::demo::count(
+        &db,
+        "SELECT count(*) FROM users WHERE fiscal_code = $1",
+        LUCA,
+    )
+    .await;
     assert_eq!(people, 1);
     db.close().await;
 }
@@ -337,16 +333,7 @@ async fn the_last_active_admin_cannot_be_suspended_even_by_two_admins_at_once() 
     let app = TestApp::spawn().await;
     let comune = institution_id(&app, COMUNE).await;
     let mario = session_token(&app, MARIO).await;
-    let mario_id: String = {
-        let db = app.db.connect().await;
-        let id = sqlx::query_scalar("SELECT id FROM users WHERE fiscal_code = $1")
-            .bind(MARIO)
-            .fetch_one(db.reader())
-            .await
-            .unwrap();
-        db.close().await;
-        id
-    };
+    let mario_id = testkit::demo::person_id(&app, MARIO).await;
     // Mario is the only admin of App IO at the Comune.
     let q = format!("institutionId={comune}&productId=prod-io");
     let r = app
@@ -393,14 +380,13 @@ async fn the_last_active_admin_cannot_be_suspended_even_by_two_admins_at_once() 
         .count();
     assert_eq!(ok, 1, "{a} {b}");
     let db = app.db.connect().await;
-    let admins: i64 = sqlx::query_scalar(
+    let admins = testkit::demo::count(
+        &db,
         "SELECT count(*) FROM product_roles WHERE institution_id = $1 AND product_id = 'prod-io' \
          AND status = 'ACTIVE' AND party_role IN ('MANAGER', 'DELEGATE', 'SUB_DELEGATE')",
+        &comune,
     )
-    .bind(&comune)
-    .fetch_one(db.reader())
-    .await
-    .unwrap();
+    .await;
     assert_eq!(admins, 1);
     db.close().await;
 }
