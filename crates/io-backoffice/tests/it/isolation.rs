@@ -12,9 +12,9 @@ use testkit::api::Caller as _;
 use testkit::{Fetch, TestApp};
 
 use crate::{
-    ANNA, BO, COMUNE, GIULIA, MANAGE, MARIO, PAOLO, REGIONE, Who, bo, call, expect, get_ok,
-    identity_token, manage_keys, operator, png_base64, published, put_ok, service_payload,
-    session_token,
+    ANNA, BO, COMUNE, GIULIA, MANAGE, MARIO, REGIONE, Who, bo, call, expect, get_ok,
+    identity_token, manage_keys, operator, operator_identity, png_base64, published, put_ok,
+    service_payload, session_token,
 };
 
 /// What the placeholders of a route stand for.
@@ -175,18 +175,6 @@ async fn identities(app: &TestApp, fiscal_code: &str, tax_code: &str) -> [String
         identity_token(app, &session, tax_code).await,
         identity_token(app, &session, tax_code).await,
     ]
-}
-
-/// An identity token of the platform operator.
-async fn operator_identity(app: &TestApp) -> String {
-    let session = session_token(app, PAOLO).await;
-    let r: Value = testkit::api::get_json(
-        &app,
-        &session,
-        "/v2/token/exchange/back-office/admin?productId=prod-io",
-    )
-    .await;
-    r["token"].as_str().unwrap().to_string()
 }
 
 /// The target institution (the Comune): what must neither leak nor change.

@@ -76,14 +76,19 @@ pub async fn bo(app: &TestApp, fiscal_code: &str, tax_code: &str) -> Who {
 
 /// The platform operator's back-office session (review queue).
 pub async fn operator(app: &TestApp) -> Who {
+    Who::Session(open_session(app, &operator_identity(app).await).await)
+}
+
+/// An identity token of the platform operator.
+pub async fn operator_identity(app: &TestApp) -> String {
     let session = session_token(app, PAOLO).await;
     let r: Value = testkit::api::get_json(
-        &app,
+        app,
         &session,
         "/v2/token/exchange/back-office/admin?productId=prod-io",
     )
     .await;
-    Who::Session(open_session(app, r["token"].as_str().unwrap()).await)
+    r["token"].as_str().unwrap().to_string()
 }
 
 /// The institution's root manage subscription (seen by an admin's session): its id and keys.
