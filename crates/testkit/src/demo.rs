@@ -35,6 +35,25 @@ pub async fn institution_id(app: &TestApp, tax_code: &str) -> String {
     id
 }
 
+/// `suspend`s or `activate`s (`action`) the roles of the person `user` on `product` at the
+/// institution `institution`, with the session `token`: the answer's status.
+pub async fn change_roles(
+    app: &TestApp,
+    token: &str,
+    action: &str,
+    user: &str,
+    institution: &str,
+    product: &str,
+) -> StatusCode {
+    let path = format!("/v2/users/{user}/{action}?institutionId={institution}&productId={product}");
+    app.post(&path)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
 /// The number `sql` (a `SELECT count(*) ...` with the one parameter `$1` = `param`) counts.
 pub async fn count(db: &platform::db::Db, sql: &str, param: &str) -> i64 {
     sqlx::query_scalar(sql)

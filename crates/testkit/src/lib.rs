@@ -436,6 +436,18 @@ pub async fn logged_in(app: &TestApp, fiscal_code: &str) -> reqwest::Client {
     client
 }
 
+/// The text of the page at `path`, read with `client` (a browser).
+pub async fn read_page(client: &reqwest::Client, app: &TestApp, path: &str) -> String {
+    client.get(app.url(path)).fetch_text().await
+}
+
+/// Logs `client` out of the Reserved Area with the logout form of its dashboard: the answer.
+pub async fn log_out(client: &reqwest::Client, app: &TestApp) -> reqwest::Response {
+    let page = read_page(client, app, "/dashboard?choose=true").await;
+    let csrf = hidden_field(&page, "csrf").expect("logout form with csrf");
+    post_form(client, app.url("/logout"), &[("csrf", csrf.as_str())]).await
+}
+
 /// Posts the test identity provider's login form for `fiscal_code` with `client`: the answer.
 pub async fn log_in(
     client: &reqwest::Client,

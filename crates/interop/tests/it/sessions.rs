@@ -103,33 +103,41 @@ async fn the_technician_enters_collaudo_only_and_leaves_when_suspended_or_logged
         db.close().await;
         id
     };
-    let r = app
-        .post(&format!(
-            "/v2/users/{luca_id}/suspend?institutionId={comune}&productId=prod-interop-coll"
-        ))
-        .bearer_auth(&mario)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+    assert_eq!(
+        testkit::demo::change_roles(
+            &app,
+            &mario,
+            "suspend",
+            &luca_id,
+            &comune,
+            "prod-interop-coll"
+        )
+        .await,
+        204
+    );
     let (status, _) = call(&app, &token, "GET", &format!("{COLL}/api/me"), None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     // Reactivated, he enters again; then his Reserved Area logout ends that session too.
-    let r = app
-        .post(&format!(
-            "/v2/users/{luca_id}/activate?institutionId={comune}&productId=prod-interop-coll"
-        ))
-        .bearer_auth(&mario)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+    assert_eq!(
+        testkit::demo::change_roles(
+            &app,
+            &mario,
+            "activate",
+            &luca_id,
+            &comune,
+            "prod-interop-coll"
+        )
+        .await,
+        204
+    );
     let browser = testkit::logged_in(&app, LUCA).await;
-    let page = browser
-        .get(app.url(&format!("/dashboard/{comune}/enter/prod-interop-coll")))
-        .fetch_text()
-        .await;
+    let page = testkit::read_page(
+        &browser,
+        &app,
+        &format!("/dashboard/{comune}/enter/prod-interop-coll"),
+    )
+    .await;
     let identity = testkit::hidden_field(&page, "identity_token")
         .expect("the entry form carries the identity token");
     let r = browser
@@ -145,17 +153,7 @@ async fn the_technician_enters_collaudo_only_and_leaves_when_suspended_or_logged
     assert!(html.contains("data-environment=\"collaudo\""), "{html}");
     assert!(html.contains("env-collaudo"));
     // Logout of the Reserved Area.
-    let dashboard = browser
-        .get(app.url("/dashboard?choose=true"))
-        .fetch_text()
-        .await;
-    let csrf = testkit::hidden_field(&dashboard, "csrf").unwrap();
-    let r = browser
-        .post(app.url("/logout"))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let r = testkit::log_out(&browser, &app).await;
     assert!(r.status().is_redirection(), "{}", r.status());
     let home = browser.get(app.url(COLL)).send().await.unwrap();
     assert_eq!(home.status(), 401);

@@ -8,8 +8,8 @@
 use io_backoffice::{Access, RouteDecl, declared_routes};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use testkit::TestApp;
 use testkit::api::Caller as _;
-use testkit::{Fetch, TestApp};
 
 use crate::{
     ANNA, BO, COMUNE, GIULIA, MANAGE, MARIO, REGIONE, Who, bo, call, expect, get_ok,
@@ -126,7 +126,7 @@ impl Caller {
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "{name} enters the pages");
-        let html = page.get(app.url("/io")).fetch_text().await;
+        let html = testkit::read_page(&page, app, "/io").await;
         let csrf = testkit::hidden_field(&html, "csrf").unwrap_or_default();
         Caller {
             name,

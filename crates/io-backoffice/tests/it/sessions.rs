@@ -21,15 +21,10 @@ async fn a_suspended_operator_is_out_at_the_next_request() {
 
     let comune = institution_id(&app, COMUNE).await;
     let anna_id = user_id(&app, ANNA).await;
-    let r = app
-        .post(&format!(
-            "/v2/users/{anna_id}/suspend?institutionId={comune}&productId=prod-io"
-        ))
-        .bearer_auth(&mario_ra)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+    assert_eq!(
+        testkit::demo::change_roles(&app, &mario_ra, "suspend", &anna_id, &comune, "prod-io").await,
+        204
+    );
 
     for path in [services.as_str(), "/io/api/me"] {
         let (s, v) = call(&app, &anna, "GET", path, None).await;
@@ -48,15 +43,11 @@ async fn a_suspended_operator_is_out_at_the_next_request() {
     assert_ne!(r.status(), 200);
 
     // Reactivated, a new session works again (the old one stays closed).
-    let r = app
-        .post(&format!(
-            "/v2/users/{anna_id}/activate?institutionId={comune}&productId=prod-io"
-        ))
-        .bearer_auth(&mario_ra)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+    assert_eq!(
+        testkit::demo::change_roles(&app, &mario_ra, "activate", &anna_id, &comune, "prod-io")
+            .await,
+        204
+    );
     let again = bo(&app, ANNA, COMUNE).await;
     get_ok(&app, &again, &services).await;
     let (s, _) = call(&app, &anna, "GET", &services, None).await;
@@ -81,17 +72,7 @@ async fn logging_out_of_the_reserved_area_ends_the_back_office_session() {
     let services = format!("{BO}/services");
     get_ok(&app, &mario, &services).await;
 
-    let page = browser
-        .get(app.url("/dashboard?choose=true"))
-        .fetch_text()
-        .await;
-    let csrf = testkit::hidden_field(&page, "csrf").expect("logout form with csrf");
-    let r = browser
-        .post(app.url("/logout"))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let r = testkit::log_out(&browser, &app).await;
     assert_eq!(r.status(), 303);
 
     let (s, v) = call(&app, &mario, "GET", &services, None).await;
@@ -192,7 +173,7 @@ async fn a_cookie_session_needs_its_csrf_token_to_change_anything() {
         .iter()
         .any(|r| r.method == "GET" && r.path == "/io")
     {
-        let html = browser.get(app.url("/io")).fetch_text().await;
+        let html = testkit::read_page(&browser, &app, "/io").await;
         let csrf = testkit::hidden_field(&html, "csrf").expect("the page carries the CSRF token");
         let r = browser
             .post(&services)

@@ -168,10 +168,7 @@ async fn the_session_id_rotates_at_login_and_logout_ends_cookie_and_token() {
     );
 
     // Logout needs the CSRF token.
-    let html = client
-        .get(app.url("/dashboard?choose=true"))
-        .fetch_text()
-        .await;
+    let html = testkit::read_page(&client, &app, "/dashboard?choose=true").await;
     let csrf = hidden_field(&html, "csrf").unwrap();
     let r = client
         .post(app.url("/logout"))

@@ -94,15 +94,11 @@ async fn an_admin_creates_the_technician_with_interoperabilita_collaudo() {
     );
 
     // Suspended: no more tokens, also from the session already open; a revocation is recorded.
-    let r = app
-        .post(&format!(
-            "/v2/users/{id}/suspend?institutionId={comune}&productId=prod-interop-coll"
-        ))
-        .bearer_auth(&mario)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        testkit::demo::change_roles(&app, &mario, "suspend", &id, &comune, "prod-interop-coll")
+            .await,
+        StatusCode::NO_CONTENT
+    );
     assert_ne!(
         exchange_status(&app, &luca, &comune, "prod-interop-coll").await,
         StatusCode::OK
@@ -460,7 +456,6 @@ async fn lists_filters_check_user_and_search() {
 
 mod pages {
     use reqwest::StatusCode;
-    use testkit::Fetch;
     use testkit::TestApp;
 
     use crate::{ANNA, COMUNE, LUCA, MARIO, browser, hidden_field, institution_id};
@@ -470,10 +465,8 @@ mod pages {
         let app = TestApp::spawn().await;
         let comune = institution_id(&app, COMUNE).await;
         let mario = browser(&app, MARIO).await;
-        let form = mario
-            .get(app.url(&format!("/dashboard/{comune}/users/new")))
-            .fetch_text()
-            .await;
+        let form =
+            testkit::read_page(&mario, &app, &format!("/dashboard/{comune}/users/new")).await;
         assert!(form.contains("Aggiungi utente") && form.contains("Conferma e-mail"));
         // Interoperabilità Collaudo is offered (the Comune is onboarded to it).
         assert!(form.contains("value=\"prod-interop-coll\""), "{form}");
@@ -537,7 +530,7 @@ mod pages {
         assert_eq!(ok.status(), StatusCode::SEE_OTHER);
         let detail_url = ok.headers()["location"].to_str().unwrap().to_string();
         assert!(detail_url.ends_with("?done=added"));
-        let detail = mario.get(app.url(&detail_url)).fetch_text().await;
+        let detail = testkit::read_page(&mario, &app, &detail_url).await;
         assert!(
             detail.contains("Luca Neri")
                 && detail.contains("data-product=\"prod-interop-coll\" data-status=\"ACTIVE\"")
@@ -557,16 +550,16 @@ mod pages {
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
-        let detail = mario.get(app.url(&path)).fetch_text().await;
+        let detail = testkit::read_page(&mario, &app, &path).await;
         assert!(detail.contains("data-status=\"SUSPENDED\""), "{detail}");
 
         // The list, filtered.
-        let list = mario
-            .get(app.url(&format!(
-                "/dashboard/{comune}/users?product=prod-io&role=LIMITED"
-            )))
-            .fetch_text()
-            .await;
+        let list = testkit::read_page(
+            &mario,
+            &app,
+            &format!("/dashboard/{comune}/users?product=prod-io&role=LIMITED"),
+        )
+        .await;
         assert!(list.contains(&format!("data-user=\"{ANNA}\"")));
         assert!(!list.contains(&format!("data-user=\"{MARIO}\"")));
     }
@@ -589,7 +582,6 @@ mod pages {
 
 mod audit {
     use reqwest::StatusCode;
-    use testkit::Fetch;
     use testkit::TestApp;
 
     use crate::{ANNA, COMUNE, MARIO, browser, institution_id, session_token};
@@ -625,24 +617,21 @@ mod audit {
         assert_eq!(r.status(), 201);
 
         let mario = browser(&app, MARIO).await;
-        let first = mario
-            .get(app.url(&format!("/dashboard/{comune}/audit")))
-            .fetch_text()
-            .await;
+        let first = testkit::read_page(&mario, &app, &format!("/dashboard/{comune}/audit")).await;
         assert_eq!(first.matches("<tr data-action=").count(), 20);
         assert!(first.contains("data-action=\"user.role.added\""));
         assert!(first.contains("Mario Rossi") && first.contains("Luca Neri"));
         assert!(first.contains("rel=\"next\""));
-        let second = mario
-            .get(app.url(&format!("/dashboard/{comune}/audit?page=1")))
-            .fetch_text()
-            .await;
+        let second =
+            testkit::read_page(&mario, &app, &format!("/dashboard/{comune}/audit?page=1")).await;
         assert_eq!(second.matches("data-action=\"token.exchanged\"").count(), 2);
         assert!(!second.contains("rel=\"next\""));
-        let users_only = mario
-            .get(app.url(&format!("/dashboard/{comune}/audit?kind=user.")))
-            .fetch_text()
-            .await;
+        let users_only = testkit::read_page(
+            &mario,
+            &app,
+            &format!("/dashboard/{comune}/audit?kind=user."),
+        )
+        .await;
         assert_eq!(users_only.matches("<tr data-action=").count(), 1);
 
         let anna = browser(&app, ANNA).await;
