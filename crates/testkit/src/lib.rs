@@ -467,6 +467,16 @@ pub async fn post_form(
     client.post(url).form(fields).send().await.unwrap()
 }
 
+/// The fields named by the errors of a payload's parse (none when it is read).
+pub fn error_fields<T>(parsed: Result<T, Vec<platform::FieldError>>) -> Vec<String> {
+    parsed
+        .err()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| e.field)
+        .collect()
+}
+
 /// The string `field` of each item of the JSON array `list`, in order.
 pub fn strings_of<'a>(list: &'a serde_json::Value, field: &str) -> Vec<&'a str> {
     list.as_array()
