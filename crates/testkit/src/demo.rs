@@ -54,6 +54,25 @@ pub async fn change_roles(
         .status()
 }
 
+/// Suspends from a person's page at `page_url` (a full URL; its query is ignored) their role
+/// `role` on `product`, with the page's `csrf`: the answer.
+pub async fn suspend_from_page(
+    client: &reqwest::Client,
+    page_url: &str,
+    csrf: &str,
+    product: &str,
+    role: &str,
+) -> reqwest::Response {
+    let page = page_url.split('?').next().unwrap_or(page_url);
+    let form = [
+        ("csrf", csrf),
+        ("action", "suspend"),
+        ("product_id", product),
+        ("product_role", role),
+    ];
+    crate::post_form(client, format!("{page}/roles"), &form).await
+}
+
 /// The number `sql` (a `SELECT count(*) ...` with the one parameter `$1` = `param`) counts.
 pub async fn count(db: &platform::db::Db, sql: &str, param: &str) -> i64 {
     sqlx::query_scalar(sql)

@@ -5,8 +5,9 @@ use serde_json::{Value, json};
 use testkit::TestApp;
 
 use crate::{
-    ANNA, COLL, COMUNE, GIULIA, LUCA, PAGOPA, PAOLO, PROD, REGIONE, call, find, get_ok,
-    give_anna_collaudo, give_luca_collaudo, member, published_version, status_of,
+    ANNA, COLL, COMUNE, GIULIA, LUCA, PAGOPA, PAOLO, REGIONE, call, find, get_ok,
+    give_anna_collaudo, give_luca_collaudo, member, not_in_produzione, published_version,
+    status_of,
 };
 
 const SEND: &str = "SEND - UAT (Piattaforma Notifiche)";
@@ -180,17 +181,7 @@ async fn agreements_follow_the_state_machine_by_side_and_role() {
     assert_eq!(create(&app, &luca, &send, &v2).await.0, 201);
 
     // Nothing of it in Produzione.
-    let paolo_prod = member(&app, PAOLO, PAGOPA, "prod-interop").await;
-    assert_eq!(
-        status_of(
-            &app,
-            &paolo_prod,
-            "GET",
-            &format!("{PROD}/api/agreements/{id}")
-        )
-        .await,
-        404
-    );
+    not_in_produzione(&app, &format!("/api/agreements/{id}")).await;
 }
 
 #[tokio::test]

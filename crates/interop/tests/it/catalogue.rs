@@ -5,7 +5,7 @@ use testkit::TestApp;
 
 use crate::{
     ANNA, COLL, COMUNE, LUCA, PAGOPA, PAOLO, PROD, call, expect, get_ok, give_anna_collaudo,
-    give_luca_collaudo, member, post_created, post_ok, status_of,
+    give_luca_collaudo, member, not_in_produzione, post_created, post_ok, status_of,
 };
 
 fn version(audience: &[&str], per_consumer: i64, total: i64) -> Value {
@@ -211,17 +211,7 @@ async fn descriptors_follow_their_state_machine_and_the_catalogue_shows_only_pub
     assert_eq!(call(&app, &luca, "PUT", &format!("{base}/{id}"), Some(&json!({"name": "Preso da altri", "description": "Un e-service di prova per i test.", "technology": "REST"}))).await.0, 404);
 
     // Nothing of it exists in Produzione.
-    let paolo_prod = member(&app, PAOLO, PAGOPA, "prod-interop").await;
-    assert_eq!(
-        status_of(
-            &app,
-            &paolo_prod,
-            "GET",
-            &format!("{PROD}/api/eservices/{id}")
-        )
-        .await,
-        404
-    );
+    let paolo_prod = not_in_produzione(&app, &format!("/api/eservices/{id}")).await;
     let prod = get_ok(&app, &paolo_prod, &format!("{PROD}/api/catalog")).await;
     assert!(!prod.to_string().contains("Registro delle prove"));
 }

@@ -93,6 +93,15 @@ pub async fn give_anna_collaudo(app: &TestApp, roles: &[&str]) {
     give_collaudo(app, anna, "OPERATOR", roles).await;
 }
 
+/// PagoPA's admin enters Produzione and finds nothing at `path` (an API path of Collaudo's,
+/// asked of Produzione): a 404. His Produzione session.
+pub async fn not_in_produzione(app: &TestApp, path: &str) -> String {
+    let paolo_prod = member(app, PAOLO, PAGOPA, "prod-interop").await;
+    let status = status_of(app, &paolo_prod, "GET", &format!("{PROD}{path}")).await;
+    assert_eq!(status, 404, "{path} in Produzione");
+    paolo_prod
+}
+
 /// The catalogue entry named `name` in the environment at `base`: its id and the id of its
 /// published version.
 pub async fn find(app: &TestApp, token: &str, base: &str, name: &str) -> (String, String) {

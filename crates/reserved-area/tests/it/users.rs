@@ -538,17 +538,10 @@ mod pages {
 
         // Suspend from the page.
         let path = detail_url.split('?').next().unwrap().to_string();
-        let r = mario
-            .post(app.url(&format!("{path}/roles")))
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("action", "suspend"),
-                ("product_id", "prod-interop-coll"),
-                ("product_role", "admin"),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let page = app.url(&path);
+        let r =
+            testkit::demo::suspend_from_page(&mario, &page, &csrf, "prod-interop-coll", "admin")
+                .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         let detail = testkit::read_page(&mario, &app, &path).await;
         assert!(detail.contains("data-status=\"SUSPENDED\""), "{detail}");

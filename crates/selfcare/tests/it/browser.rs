@@ -238,20 +238,9 @@ async fn browser_admin_creates_the_technician_who_enters_collaudo_until_suspende
     let mario = testkit::logged_in(&app, MARIO).await;
     let detail = mario.get(detail_url.as_str()).fetch_text().await;
     let csrf = testkit::hidden_field(&detail, "csrf").unwrap();
-    let r = mario
-        .post(format!(
-            "{}/roles",
-            detail_url.as_str().split('?').next().unwrap()
-        ))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("action", "suspend"),
-            ("product_id", "prod-interop-coll"),
-            ("product_role", "admin"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let page = detail_url.as_str();
+    let r =
+        testkit::demo::suspend_from_page(&mario, page, &csrf, "prod-interop-coll", "admin").await;
     assert_eq!(r.status(), 303);
     assert_eq!(luca_cookie.value().len(), 43);
     c.goto(&app.url(&enter)).await.unwrap();
