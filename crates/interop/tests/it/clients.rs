@@ -13,8 +13,8 @@ use testkit::{Options, TestApp};
 
 use crate::{
     ANNA, COLL, COMUNE, GIULIA, LUCA, MARIO, REGIONE, call, expect, get_ok, give_anna_collaudo,
-    give_luca_collaudo, key_upload, member, person_id, post_created, post_ok, purpose,
-    send_agreement, status_of, user_id,
+    give_luca_collaudo, key_upload, link_purpose, member, person_id, post_created, post_ok,
+    purpose, send_agreement, status_of, user_id,
 };
 
 fn ids(list: &Value) -> Vec<String> {
@@ -260,26 +260,10 @@ async fn clients_are_made_by_admins_seen_by_their_members_and_take_active_purpos
     assert_eq!(state, "ACTIVE");
     let (draft, _, _) = purpose(&app, &luca, &send, "Notifiche in bozza", 100, true).await;
     let link = |id: &str| format!("{COLL}/api/clients/{id}/purposes");
-    let linked = expect(
-        &app,
-        &luca,
-        "POST",
-        &link(&consumer_id),
-        Some(&json!({ "purposeId": active })),
-        200,
-    )
-    .await;
+    let linked = link_purpose(&app, &luca, &consumer_id, &active).await;
     assert_eq!(linked["purposes"], json!([active]));
     // Linking twice changes nothing.
-    let linked = expect(
-        &app,
-        &luca,
-        "POST",
-        &link(&consumer_id),
-        Some(&json!({ "purposeId": active })),
-        200,
-    )
-    .await;
+    let linked = link_purpose(&app, &luca, &consumer_id, &active).await;
     assert_eq!(linked["purposes"], json!([active]));
     let (s, v) = call(
         &app,

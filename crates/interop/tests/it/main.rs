@@ -211,6 +211,20 @@ pub async fn purpose(
     (id, version, state)
 }
 
+/// Links the purpose `purpose` to the client `client`, asserting a 200: the client.
+pub async fn link_purpose(app: &TestApp, token: &str, client: &str, purpose: &str) -> Value {
+    let path = format!("{COLL}/api/clients/{client}/purposes");
+    expect(
+        app,
+        token,
+        "POST",
+        &path,
+        Some(&json!({ "purposeId": purpose })),
+        200,
+    )
+    .await
+}
+
 /// The JSON of a key upload of one key.
 pub fn key_upload(key_b64: &str, name: &str) -> Value {
     json!([{ "key": key_b64, "use": "SIG", "alg": "RS256", "name": name }])

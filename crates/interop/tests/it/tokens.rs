@@ -16,8 +16,8 @@ use testkit::{Options, TestApp};
 
 use crate::{
     ANNA, COLL, COMUNE, GIULIA, LUCA, PAGOPA, PAOLO, PROD, REGIONE, call, expect,
-    give_anna_collaudo, give_luca_collaudo, institution_id, key_upload, member, post_created,
-    post_ok, published_version, purpose, send_agreement, user_id,
+    give_anna_collaudo, give_luca_collaudo, institution_id, key_upload, link_purpose, member,
+    post_created, post_ok, published_version, purpose, send_agreement, user_id,
 };
 
 const AUD: &str = "auth.uat.interop.pagopa.it/client-assertion";
@@ -87,15 +87,7 @@ async fn setup(options: Options) -> Setup {
     let client = c["id"].as_str().unwrap().to_string();
     let key = ClientKey::generate();
     upload(&app, &luca, &client, &key).await;
-    expect(
-        &app,
-        &luca,
-        "POST",
-        &format!("{COLL}/api/clients/{client}/purposes"),
-        Some(&json!({ "purposeId": purpose })),
-        200,
-    )
-    .await;
+    link_purpose(&app, &luca, &client, &purpose).await;
     Setup {
         app,
         luca,

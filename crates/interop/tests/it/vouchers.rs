@@ -7,7 +7,7 @@ use testkit::TestApp;
 use testkit::interop::{ClientKey, assertion_claims, token_form};
 
 use crate::{
-    COLL, COMUNE, LUCA, expect, get_ok, give_luca_collaudo, key_upload, member, post_created,
+    COLL, COMUNE, LUCA, get_ok, give_luca_collaudo, key_upload, link_purpose, member, post_created,
     send_agreement,
 };
 
@@ -47,15 +47,7 @@ pub async fn consumer(app: &TestApp) -> Consumer {
         &key_upload(&key.upload_b64(), "Chiave di produzione"),
     )
     .await;
-    expect(
-        app,
-        &luca,
-        "POST",
-        &format!("{COLL}/api/clients/{client}/purposes"),
-        Some(&json!({"purposeId": purpose})),
-        200,
-    )
-    .await;
+    link_purpose(app, &luca, &client, &purpose).await;
     Consumer {
         luca,
         client,

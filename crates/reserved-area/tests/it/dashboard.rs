@@ -239,14 +239,7 @@ async fn the_api_lists_institutions_and_products_with_the_callers_role() {
     assert_eq!(detail["taxCode"], COMUNE);
     assert_eq!(detail["ipaCode"], "c_r001");
 
-    let products: Value =
-        testkit::api::get_json(&app, &token, &format!("/v2/institutions/{comune}/products")).await;
-    let interop = products
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["id"] == "prod-interop")
-        .unwrap();
+    let interop = crate::listed_product(&app, &token, &comune, "prod-interop").await;
     assert_eq!(interop["authorized"], true);
     assert_eq!(interop["environments"].as_array().unwrap().len(), 1);
 }

@@ -66,14 +66,7 @@ async fn an_admin_creates_the_technician_with_interoperabilita_collaudo() {
         exchange_status(&app, &luca, &comune, "prod-interop").await,
         StatusCode::FORBIDDEN
     );
-    let products: Value =
-        testkit::api::get_json(&app, &luca, &format!("/v2/institutions/{comune}/products")).await;
-    let interop = products
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["id"] == "prod-interop")
-        .unwrap();
+    let interop = crate::listed_product(&app, &luca, &comune, "prod-interop").await;
     assert_eq!(
         interop["environments"],
         json!([{"environment": "Collaudo", "productId": "prod-interop-coll"}])
