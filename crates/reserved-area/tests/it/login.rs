@@ -15,12 +15,12 @@ async fn the_test_idp_lists_demo_identities_and_logs_in_by_form() {
     let home = app.get("/").fetch_text().await;
     assert!(home.contains("Identity provider di test attivo"), "{home}");
 
-    let r = app
-        .post("/auth/test-idp/login")
-        .form(&[("fiscal_number", MARIO)])
-        .send()
-        .await
-        .unwrap();
+    let r = testkit::post_form(
+        &app.client,
+        app.url("/auth/test-idp/login"),
+        &[("fiscal_number", MARIO)],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/dashboard");
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
@@ -44,32 +44,32 @@ async fn the_test_idp_lists_demo_identities_and_logs_in_by_form() {
 async fn any_person_with_a_valid_fiscal_code_may_log_in_and_mismatches_are_explained() {
     let app = TestApp::spawn().await;
     // Not a demo identity: name and family name must match the code.
-    let r = app
-        .post("/auth/test-idp/login")
-        .form(&[
+    let r = testkit::post_form(
+        &app.client,
+        app.url("/auth/test-idp/login"),
+        &[
             ("fiscal_number", "CLMFNC75R55G273E"),
             ("name", "Francesca"),
             ("family_name", "Colombo"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     // A person with no institution: "Accesso non consentito".
     let r = app.get("/dashboard").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(r.text().await.unwrap().contains("Accesso non consentito"));
 
-    let r = app
-        .post("/auth/test-idp/login")
-        .form(&[
+    let r = testkit::post_form(
+        &app.client,
+        app.url("/auth/test-idp/login"),
+        &[
             ("fiscal_number", "CLMFNC75R55G273E"),
             ("name", "Marco"),
             ("family_name", "Colombo"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = r.text().await.unwrap();
     assert!(
@@ -78,12 +78,12 @@ async fn any_person_with_a_valid_fiscal_code_may_log_in_and_mismatches_are_expla
     );
     assert!(page.contains("aria-invalid=\"true\""));
 
-    let r = app
-        .post("/auth/test-idp/login")
-        .form(&[("fiscal_number", "RSSMRA85T10A562X")])
-        .send()
-        .await
-        .unwrap();
+    let r = testkit::post_form(
+        &app.client,
+        app.url("/auth/test-idp/login"),
+        &[("fiscal_number", "RSSMRA85T10A562X")],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         r.text()
@@ -126,12 +126,12 @@ async fn the_test_idp_answers_404_when_off() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    let r = app
-        .post("/auth/test-idp/login")
-        .form(&[("fiscal_number", MARIO)])
-        .send()
-        .await
-        .unwrap();
+    let r = testkit::post_form(
+        &app.client,
+        app.url("/auth/test-idp/login"),
+        &[("fiscal_number", MARIO)],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let login = app.get("/login").fetch_text().await;
     assert!(!login.contains("/auth/test-idp"), "{login}");
