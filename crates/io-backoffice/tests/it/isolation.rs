@@ -119,12 +119,12 @@ impl Caller {
         let [for_api, for_pages] = identities;
         let api = Who::Session(crate::open_session(app, &for_api).await);
         let page = testkit::client();
-        let r = page
-            .post(app.url("/io/session"))
-            .form(&[("identity_token", for_pages.as_str())])
-            .send()
-            .await
-            .unwrap();
+        let r = testkit::post_form(
+            &page,
+            app.url("/io/session"),
+            &[("identity_token", for_pages.as_str())],
+        )
+        .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "{name} enters the pages");
         let html = testkit::read_page(&page, app, "/io").await;
         let csrf = testkit::hidden_field(&html, "csrf").unwrap_or_default();

@@ -142,12 +142,12 @@ async fn a_cookie_session_needs_its_csrf_token_to_change_anything() {
     let session = session_token(&app, MARIO).await;
     let identity = crate::identity_token(&app, &session, COMUNE).await;
     let browser = testkit::client();
-    let r = browser
-        .post(app.url("/io/session"))
-        .form(&[("identity_token", identity.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let r = testkit::post_form(
+        &browser,
+        app.url("/io/session"),
+        &[("identity_token", identity.as_str())],
+    )
+    .await;
     assert_eq!(r.status(), 303);
     let services = app.url(&format!("{BO}/services"));
     // Reading needs no token.

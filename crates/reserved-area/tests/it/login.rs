@@ -155,12 +155,7 @@ async fn the_session_id_rotates_at_login_and_logout_ends_cookie_and_token() {
     // Logging in again in the same browser replaces the session: the old csrf dies with it.
     let again = testkit::log_in(&client, &app, ANNA).await;
     assert_eq!(again.status(), StatusCode::SEE_OTHER);
-    let r = client
-        .post(app.url("/logout"))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let r = testkit::post_form(&client, app.url("/logout"), &[("csrf", csrf.as_str())]).await;
     assert_eq!(
         r.status(),
         StatusCode::FORBIDDEN,
@@ -170,19 +165,9 @@ async fn the_session_id_rotates_at_login_and_logout_ends_cookie_and_token() {
     // Logout needs the CSRF token.
     let html = testkit::read_page(&client, &app, "/dashboard?choose=true").await;
     let csrf = hidden_field(&html, "csrf").unwrap();
-    let r = client
-        .post(app.url("/logout"))
-        .form(&[("csrf", "nope")])
-        .send()
-        .await
-        .unwrap();
+    let r = testkit::post_form(&client, app.url("/logout"), &[("csrf", "nope")]).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let r = client
-        .post(app.url("/logout"))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let r = testkit::post_form(&client, app.url("/logout"), &[("csrf", csrf.as_str())]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let r = client.get(app.url("/dashboard")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
