@@ -246,23 +246,17 @@ async fn every_route_refuses_other_environments_other_institutions_and_anonymous
                     && !route.path.starts_with("/api/eservices")
                     && !route.path.starts_with("/catalog"))
                     || route.path == "/api/tools/validateTokenGeneration";
-                if names_target {
-                    assert!(
-                        matches!(s.as_u16(), 403 | 404),
-                        "giulia {} {coll}: {s} {text}",
-                        route.method
-                    );
-                }
-                assert!(
-                    !s.is_server_error(),
-                    "giulia {} {coll}: {s} {text}",
-                    route.method
-                );
-                assert!(
-                    !text.contains(secret),
-                    "giulia {} {coll} leaks the purpose",
-                    route.method
-                );
+                // Refused (when it names the Comune's things), never a server error, never
+                // the secret: the answer `s`, `text` to `who` at `path`.
+                let refused = |who: &str, path: &str, s: StatusCode, text: &str| {
+                    let what = format!("{who} {} {path}", route.method);
+                    if names_target {
+                        assert!(matches!(s.as_u16(), 403 | 404), "{what}: {s} {text}");
+                    }
+                    assert!(!s.is_server_error(), "{what}: {s} {text}");
+                    assert!(!text.contains(secret), "{what} leaks the purpose");
+                };
+                refused("giulia", &coll, s, &text);
                 assert!(
                     !text.contains(&ids.purpose) || !names_target,
                     "giulia {} {coll} leaks the purpose id",
@@ -276,23 +270,7 @@ async fn every_route_refuses_other_environments_other_institutions_and_anonymous
                 // The same ids in Produzione name nothing.
                 let (s, text) =
                     send(&app, Some(&paolo_prod), route.method, &prod, body.as_ref()).await;
-                if names_target {
-                    assert!(
-                        matches!(s.as_u16(), 403 | 404),
-                        "produzione {} {prod}: {s} {text}",
-                        route.method
-                    );
-                }
-                assert!(
-                    !s.is_server_error(),
-                    "produzione {} {prod}: {s} {text}",
-                    route.method
-                );
-                assert!(
-                    !text.contains(secret),
-                    "produzione {} {prod} leaks",
-                    route.method
-                );
+                refused("produzione", &prod, s, &text);
             }
         }
     }
