@@ -35,6 +35,53 @@ pub async fn institution_id(app: &TestApp, tax_code: &str) -> String {
     id
 }
 
+/// `suspend`s or `activate`s (`action`) the roles of the person `user` on `product` at the
+/// institution `institution`, with the session `token`: the answer's status.
+pub async fn change_roles(
+    app: &TestApp,
+    token: &str,
+    action: &str,
+    user: &str,
+    institution: &str,
+    product: &str,
+) -> StatusCode {
+    let path = format!("/v2/users/{user}/{action}?institutionId={institution}&productId={product}");
+    app.post(&path)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// Suspends from a person's page at `page_url` (a full URL; its query is ignored) their role
+/// `role` on `product`, with the page's `csrf`: the answer.
+pub async fn suspend_from_page(
+    client: &reqwest::Client,
+    page_url: &str,
+    csrf: &str,
+    product: &str,
+    role: &str,
+) -> reqwest::Response {
+    let page = page_url.split('?').next().unwrap_or(page_url);
+    let form = [
+        ("csrf", csrf),
+        ("action", "suspend"),
+        ("product_id", product),
+        ("product_role", role),
+    ];
+    crate::post_form(client, format!("{page}/roles"), &form).await
+}
+
+/// The number `sql` (a `SELECT count(*) ...` with the one parameter `$1` = `param`) counts.
+pub async fn count(db: &platform::db::Db, sql: &str, param: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .bind(param)
+        .fetch_one(db.reader())
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
 /// The Reserved Area id of the person with `fiscal_code` (whether or not they ever logged in).
 pub async fn person_id(app: &TestApp, fiscal_code: &str) -> String {
     let db = app.db.connect().await;

@@ -155,3 +155,26 @@ pub fn spki(n: &[u8], e: &[u8]) -> Vec<u8> {
     bits.extend(pkcs1(n, e));
     der(0x30, &[algorithm, der(0x03, &bits)].concat())
 }
+
+/// Answers that satisfy the risk-analysis form `form` (as the API gives it): the first choice
+/// of every question that applies, a sentence for texts.
+pub fn risk_answers(form: &Value) -> Value {
+    let mut answers = serde_json::Map::new();
+    for q in form["questions"].as_array().unwrap() {
+        if let Some(dep) = q.get("dependsOn") {
+            let given = answers
+                .get(dep["question"].as_str().unwrap())
+                .and_then(|v: &Value| v.as_array())
+                .is_some_and(|a| a.iter().any(|x| x == &dep["value"]));
+            if !given {
+                continue;
+            }
+        }
+        let value = match q["kind"].as_str().unwrap() {
+            "TEXT" => json!(["Notifiche degli atti del Comune ai cittadini."]),
+            _ => json!([q["options"][0]["value"]]),
+        };
+        answers.insert(q["id"].as_str().unwrap().to_string(), value);
+    }
+    json!({ "version": form["version"], "answers": answers })
+}

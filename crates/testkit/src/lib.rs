@@ -7,10 +7,12 @@
 //!   database, to SIGKILL and restart it or run two instances side by side.
 //! - [`outside_program`]: whether a test that needs an outside program runs or is skipped.
 
+pub mod api;
 pub mod browser;
 pub mod demo;
 pub mod interop;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::OnceLock;
@@ -425,6 +427,105 @@ pub fn client() -> reqwest::Client {
         .expect("http client")
 }
 
+/// A browser-like [`client`] logged in as `fiscal_code` through the test identity provider's
+/// form (its Reserved Area session cookie kept).
+pub async fn logged_in(app: &TestApp, fiscal_code: &str) -> reqwest::Client {
+    let client = client();
+    let r = log_in(&client, app, fiscal_code).await;
+    assert_eq!(r.status(), 303, "login of {fiscal_code}");
+    client
+}
+
+/// The text of the page at `path`, read with `client` (a browser).
+pub async fn read_page(client: &reqwest::Client, app: &TestApp, path: &str) -> String {
+    client.get(app.url(path)).fetch_text().await
+}
+
+/// Logs `client` out of the Reserved Area with the logout form of its dashboard: the answer.
+pub async fn log_out(client: &reqwest::Client, app: &TestApp) -> reqwest::Response {
+    let page = read_page(client, app, "/dashboard?choose=true").await;
+    let csrf = hidden_field(&page, "csrf").expect("logout form with csrf");
+    post_form(client, app.url("/logout"), &[("csrf", csrf.as_str())]).await
+}
+
+/// Posts the test identity provider's login form for `fiscal_code` with `client`: the answer.
+pub async fn log_in(
+    client: &reqwest::Client,
+    app: &TestApp,
+    fiscal_code: &str,
+) -> reqwest::Response {
+    let url = app.url("/auth/test-idp/login");
+    post_form(client, url, &[("fiscal_number", fiscal_code)]).await
+}
+
+/// Posts the form `fields` to `url` with `client`: the answer.
+pub async fn post_form(
+    client: &reqwest::Client,
+    url: String,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    client.post(url).form(fields).send().await.unwrap()
+}
+
+/// The fields named by the errors of a payload's parse (none when it is read).
+pub fn error_fields<T>(parsed: Result<T, Vec<platform::FieldError>>) -> Vec<String> {
+    parsed
+        .err()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| e.field)
+        .collect()
+}
+
+/// The string `field` of each item of the JSON array `list`, in order.
+pub fn strings_of<'a>(list: &'a serde_json::Value, field: &str) -> Vec<&'a str> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item[field].as_str().unwrap())
+        .collect()
+}
+
+/// The value of the form field `name` (`name="..." value="..."`) in a page, if there is one.
+pub fn hidden_field(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    Some(html[start..].chars().take_while(|c| *c != '"').collect())
+}
+
+/// The `(method, path)` of the JSON routes of a route table, asserted to be exactly the
+/// operations of the OpenAPI document `doc`; with that document as JSON.
+pub fn json_routes_documented<A>(
+    routes: Vec<platform::routes::RouteDecl<A>>,
+    doc: &utoipa::openapi::OpenApi,
+) -> (BTreeSet<(String, String)>, serde_json::Value) {
+    let table: BTreeSet<(String, String)> = routes
+        .into_iter()
+        .filter(|r| r.json)
+        .map(|r| (r.method.to_string(), r.path.to_string()))
+        .collect();
+    let documented: BTreeSet<(String, String)> =
+        platform::openapi::operations(doc).into_iter().collect();
+    assert_eq!(table, documented);
+    (table, serde_json::to_value(doc).unwrap())
+}
+
+/// The answers of the operation `op` (JSON of an OpenAPI document): each status with whether
+/// its content has a schema.
+pub fn answers_with_schema(op: &serde_json::Value) -> Vec<(String, bool)> {
+    let answers = op["responses"].as_object().unwrap();
+    answers
+        .iter()
+        .map(|(status, answer)| {
+            let schema = answer["content"]
+                .as_object()
+                .and_then(|c| c.values().next())
+                .is_some_and(|c| c["schema"].is_object());
+            (status.clone(), schema)
+        })
+        .collect()
+}
+
 /// The `selfcare` binary as a child process.
 pub struct AppProcess {
     child: Child,
@@ -467,16 +568,29 @@ impl AppProcess {
     /// Runs the binary with `args` and waits for its `listening on http://...` line.
     pub async fn start(bin: &Path, args: &[&str], env: &[(&str, &str)]) -> AppProcess {
         let mut command = Command::new(bin);
+        command.args(args);
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        Self::spawn(
+            command,
+            &format!("selfcare {args:?}"),
+            Duration::from_secs(30),
+        )
+        .await
+    }
+
+    /// Runs `command` (any server that prints `listening on http://...` on stdout, killed on
+    /// drop) and waits up to `wait` for that line; `what` names it when it does not start.
+    pub async fn spawn(mut command: Command, what: &str, wait: Duration) -> AppProcess {
         command
-            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        for (k, v) in env {
-            command.env(k, v);
-        }
-        let mut child = command.spawn().expect("spawn selfcare");
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {what}: {e}"));
         let stdout = child.stdout.take().expect("stdout");
         let stderr = child.stderr.take().expect("stderr");
         let collected = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
@@ -488,7 +602,7 @@ impl AppProcess {
             }
         });
         let mut lines = BufReader::new(stdout).lines();
-        let url = tokio::time::timeout(Duration::from_secs(30), async {
+        let url = tokio::time::timeout(wait, async {
             while let Ok(Some(line)) = lines.next_line().await {
                 if let Some(url) = line.strip_prefix("listening on ") {
                     return Some(url.trim().to_string());
@@ -505,7 +619,7 @@ impl AppProcess {
             let _ = child.kill().await;
             tokio::time::sleep(Duration::from_millis(100)).await;
             panic!(
-                "selfcare {args:?} did not start; stderr:\n{}",
+                "{what} did not start; stderr:\n{}",
                 collected.lock().unwrap()
             );
         };

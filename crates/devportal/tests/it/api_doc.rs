@@ -1,7 +1,5 @@
 //! The migration API's OpenAPI document: built from the route table, served by the portal.
 
-use std::collections::BTreeSet;
-
 use devportal::{declared_routes, openapi};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -10,15 +8,8 @@ use crate::Portal;
 
 #[test]
 fn the_json_routes_of_the_table_are_the_operations_of_the_document() {
-    let table: BTreeSet<(String, String)> = declared_routes()
-        .into_iter()
-        .filter(|r| r.json)
-        .map(|r| (r.method.to_string(), r.path.to_string()))
-        .collect();
     let doc = openapi();
-    let documented: BTreeSet<(String, String)> =
-        platform::openapi::operations(&doc).into_iter().collect();
-    assert_eq!(table, documented);
+    let (table, json) = testkit::json_routes_documented(declared_routes(), &doc);
     assert_eq!(table.len(), 6);
     for r in declared_routes() {
         assert_eq!(
@@ -30,16 +21,11 @@ fn the_json_routes_of_the_table_are_the_operations_of_the_document() {
         );
     }
 
-    let json = serde_json::to_value(&doc).unwrap();
     for (method, path) in &table {
         let op = &json["paths"][path][method.to_ascii_lowercase()];
-        let answers = op["responses"].as_object().unwrap();
+        let answers = testkit::answers_with_schema(op);
         assert!(!answers.is_empty(), "{method} {path}");
-        for (status, answer) in answers {
-            let schema = answer["content"]
-                .as_object()
-                .and_then(|c| c.values().next())
-                .is_some_and(|c| c["schema"].is_object());
+        for (status, schema) in answers {
             assert!(schema, "{method} {path}: answer {status} without a schema");
         }
         // The migration API's steps take no body: their input is the path.

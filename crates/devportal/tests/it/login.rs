@@ -2,11 +2,10 @@
 
 use std::time::Duration;
 
-use devportal::model::Visibility;
 use devportal::store;
 use reqwest::StatusCode;
 
-use crate::{COMUNE, PASSWORD, Portal, csrf_of, settings};
+use crate::{PASSWORD, Portal, csrf_of, settings};
 
 const BAD_CREDENTIALS: &str = "Email o password non corretti";
 const TOO_MANY: &str = "Troppi tentativi, riprova più tardi";
@@ -124,21 +123,11 @@ async fn too_many_failures_make_even_the_right_password_wait() {
 #[tokio::test]
 async fn forms_without_the_sessions_csrf_token_are_refused() {
     let p = Portal::start().await;
-    let giovanni = p
-        .delegate("giovanni.verdi@example.it", "Giovanni", "Verdi")
-        .await;
-    let id = p
-        .service(&giovanni, "Tari", COMUNE, Visibility::Visible)
-        .await;
+    let (giovanni, id, browser) = p.giovanni_with_tari().await;
     let before = store::service(&p.db, &id).await.unwrap().unwrap();
-    let browser = p.logged_in("giovanni.verdi@example.it").await;
 
     let (status, body) = p
-        .post_form(
-            &browser,
-            &format!("/services/{id}/keys/primary"),
-            &[("csrf", "not-the-token")],
-        )
+        .regenerate(&browser, &id, "primary", "not-the-token")
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(body.contains("Il modulo è scaduto"));
@@ -180,11 +169,7 @@ async fn forms_without_the_sessions_csrf_token_are_refused() {
     let other_csrf = p.csrf(&other).await;
     assert_ne!(other_csrf, p.csrf(&browser).await);
     let (status, _) = p
-        .post_form(
-            &browser,
-            &format!("/services/{id}/keys/primary"),
-            &[("csrf", other_csrf.as_str())],
-        )
+        .regenerate(&browser, &id, "primary", other_csrf.as_str())
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }

@@ -70,6 +70,23 @@ impl Portal {
             .unwrap()
     }
 
+    /// Giovanni Verdi, a delegate of the Comune: his id.
+    pub async fn giovanni(&self) -> String {
+        self.delegate("giovanni.verdi@example.it", "Giovanni", "Verdi")
+            .await
+    }
+
+    /// Giovanni with his visible service "Tari" of the Comune, logged in: his id, the
+    /// service's id and his browser.
+    pub async fn giovanni_with_tari(&self) -> (String, String, reqwest::Client) {
+        let giovanni = self.giovanni().await;
+        let id = self
+            .service(&giovanni, "Tari", COMUNE, Visibility::Visible)
+            .await;
+        let browser = self.logged_in("giovanni.verdi@example.it").await;
+        (giovanni, id, browser)
+    }
+
     pub async fn service(
         &self,
         delegate: &str,
@@ -105,12 +122,8 @@ impl Portal {
         email: &str,
         password: &str,
     ) -> reqwest::Response {
-        browser
-            .post(self.url("/login"))
-            .form(&[("email", email), ("password", password)])
-            .send()
-            .await
-            .unwrap()
+        let form = [("email", email), ("password", password)];
+        testkit::post_form(browser, self.url("/login"), &form).await
     }
 
     /// GET a page: status and body.
@@ -126,13 +139,20 @@ impl Portal {
         path: &str,
         form: &[(&str, &str)],
     ) -> (StatusCode, String) {
-        let r = browser
-            .post(self.url(path))
-            .form(form)
-            .send()
-            .await
-            .unwrap();
+        let r = testkit::post_form(browser, self.url(path), form).await;
         (r.status(), r.text().await.unwrap())
+    }
+
+    /// Regenerates the key `which` of the service `id` with the form's `csrf`: status and body.
+    pub async fn regenerate(
+        &self,
+        browser: &reqwest::Client,
+        id: &str,
+        which: &str,
+        csrf: &str,
+    ) -> (StatusCode, String) {
+        let path = format!("/services/{id}/keys/{which}");
+        self.post_form(browser, &path, &[("csrf", csrf)]).await
     }
 
     /// The CSRF token of the logged-in browser (from any page's logout form).
@@ -188,9 +208,7 @@ pub fn unescape(html: &str) -> String {
 }
 
 pub fn csrf_of(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("a csrf field") + marker.len();
-    html[start..].split('"').next().unwrap().to_string()
+    testkit::hidden_field(html, "csrf").expect("a csrf field")
 }
 
 /// A valid service of the organization `fc`.

@@ -100,9 +100,7 @@ async fn the_api_wants_the_migration_key_and_a_valid_fiscal_code() {
 #[tokio::test]
 async fn delegates_and_services_follow_the_importable_rules() {
     let p = Portal::start().await;
-    let verdi = p
-        .delegate("giovanni.verdi@example.it", "Giovanni", "Verdi")
-        .await;
+    let verdi = p.giovanni().await;
     let neri = p.delegate("laura.neri@example.it", "Laura", "Neri").await;
     let gialli = p
         .delegate("franco.gialli@example.it", "Franco", "Gialli")
@@ -243,9 +241,7 @@ async fn delegates_and_services_follow_the_importable_rules() {
 #[tokio::test]
 async fn freeze_returns_the_service_and_its_keys_the_same_every_time() {
     let p = Portal::start().await;
-    let verdi = p
-        .delegate("giovanni.verdi@example.it", "Giovanni", "Verdi")
-        .await;
+    let verdi = p.giovanni().await;
     let neri = p.delegate("laura.neri@example.it", "Laura", "Neri").await;
     let mut full = crate::sample("Tari", COMUNE);
     full.organization.department_name = Some("Ufficio Tributi".into());
@@ -352,9 +348,7 @@ async fn freeze_returns_the_service_and_its_keys_the_same_every_time() {
 #[tokio::test]
 async fn transfer_needs_the_freeze_and_happens_once() {
     let p = Portal::start().await;
-    let verdi = p
-        .delegate("giovanni.verdi@example.it", "Giovanni", "Verdi")
-        .await;
+    let verdi = p.giovanni().await;
     let tari = p.service(&verdi, "Tari", COMUNE, Visibility::Visible).await;
 
     let (status, body) = p.transfer(COMUNE, &verdi, &tari).await;
@@ -393,9 +387,7 @@ async fn transfer_needs_the_freeze_and_happens_once() {
 #[tokio::test]
 async fn two_concurrent_imports_of_the_same_service_agree() {
     let p = Portal::start().await;
-    let verdi = p
-        .delegate("giovanni.verdi@example.it", "Giovanni", "Verdi")
-        .await;
+    let verdi = p.giovanni().await;
     let mut services = Vec::new();
     for i in 0..4 {
         services.push(
@@ -417,22 +409,17 @@ async fn two_concurrent_imports_of_the_same_service_agree() {
                 "/api/v1/organizations/{COMUNE}/delegates/{verdi}/services/{id}/transfer"
             ));
             async move {
-                let r = client
-                    .post(freeze)
-                    .header("X-Functions-Key", KEY)
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(r.status(), StatusCode::OK);
-                let frozen: Value = r.json().await.unwrap();
-                let r = client
-                    .post(transfer)
-                    .header("X-Functions-Key", KEY)
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(r.status(), StatusCode::OK);
-                let transferred: Value = r.json().await.unwrap();
+                // A migration step with the right key, asserting a 200: its JSON.
+                let step = |url: String| {
+                    let r = client.post(url).header("X-Functions-Key", KEY).send();
+                    async move {
+                        let r = r.await.unwrap();
+                        assert_eq!(r.status(), StatusCode::OK);
+                        r.json::<Value>().await.unwrap()
+                    }
+                };
+                let frozen = step(freeze).await;
+                let transferred = step(transfer).await;
                 (frozen, transferred)
             }
         };

@@ -41,12 +41,23 @@ fn edit_form<'a>(csrf: &'a str, changes: &[(&'a str, &'a str)]) -> Vec<(&'a str,
     form
 }
 
+/// Posts the edit form of the service `id` with `changes` from `browser`: status and body.
+async fn edit(
+    p: &Portal,
+    browser: &reqwest::Client,
+    id: &str,
+    csrf: &str,
+    changes: &[(&str, &str)],
+) -> (StatusCode, String) {
+    let form = edit_form(csrf, changes);
+    p.post_form(browser, &format!("/services/{id}"), &form)
+        .await
+}
+
 #[tokio::test]
 async fn a_delegate_sees_only_their_services_with_state_and_keys() {
     let p = Portal::start().await;
-    let giovanni = p
-        .delegate("giovanni.verdi@example.it", "Giovanni", "Verdi")
-        .await;
+    let giovanni = p.giovanni().await;
     let laura = p.delegate("laura.neri@example.it", "Laura", "Neri").await;
     let tari = p
         .service(
@@ -107,20 +118,10 @@ async fn a_delegate_sees_only_their_services_with_state_and_keys() {
     assert!(!body.contains(&laura_before.primary_key));
     let csrf = p.csrf(&browser).await;
     let (status, _) = p
-        .post_form(
-            &browser,
-            &format!("/services/{bollo}/keys/primary"),
-            &[("csrf", csrf.as_str())],
-        )
+        .regenerate(&browser, &bollo, "primary", csrf.as_str())
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = p
-        .post_form(
-            &browser,
-            &format!("/services/{bollo}"),
-            &edit_form(&csrf, &[]),
-        )
-        .await;
+    let (status, _) = edit(&p, &browser, &bollo, &csrf, &[]).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let laura_after = store::service(&p.db, &bollo).await.unwrap().unwrap();
     assert_eq!(laura_after.primary_key, laura_before.primary_key);
@@ -129,11 +130,7 @@ async fn a_delegate_sees_only_their_services_with_state_and_keys() {
     let (status, _) = p.page(&browser, "/services/01NOPE").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = p
-        .post_form(
-            &browser,
-            &format!("/services/{tari}/keys/tertiary"),
-            &[("csrf", csrf.as_str())],
-        )
+        .regenerate(&browser, &tari, "tertiary", csrf.as_str())
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
@@ -141,9 +138,7 @@ async fn a_delegate_sees_only_their_services_with_state_and_keys() {
 #[tokio::test]
 async fn creating_a_service_shows_errors_by_field_then_creates_it_never_visible() {
     let p = Portal::start().await;
-    let giovanni = p
-        .delegate("giovanni.verdi@example.it", "Giovanni", "Verdi")
-        .await;
+    let giovanni = p.giovanni().await;
     let browser = p.logged_in("giovanni.verdi@example.it").await;
     let (status, body) = p.page(&browser, "/services/new").await;
     assert_eq!(status, StatusCode::OK);
@@ -234,26 +229,21 @@ async fn creating_a_service_shows_errors_by_field_then_creates_it_never_visible(
 #[tokio::test]
 async fn a_delegate_edits_a_service_and_regenerates_a_key() {
     let p = Portal::start().await;
-    let giovanni = p
-        .delegate("giovanni.verdi@example.it", "Giovanni", "Verdi")
-        .await;
-    let id = p
-        .service(&giovanni, "Tari", COMUNE, Visibility::Visible)
-        .await;
-    let browser = p.logged_in("giovanni.verdi@example.it").await;
+    let (_, id, browser) = p.giovanni_with_tari().await;
     let (status, body) = p.page(&browser, &format!("/services/{id}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("Modifica il servizio"));
     let csrf = p.csrf(&browser).await;
 
     // A bad edit changes nothing and says why, next to the field.
-    let (status, body) = p
-        .post_form(
-            &browser,
-            &format!("/services/{id}"),
-            &edit_form(&csrf, &[("privacy_url", "www.senza-schema.it")]),
-        )
-        .await;
+    let (status, body) = edit(
+        &p,
+        &browser,
+        &id,
+        &csrf,
+        &[("privacy_url", "www.senza-schema.it")],
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body.contains("data-error-for=\"privacy_url\""));
     assert_eq!(
@@ -266,13 +256,14 @@ async fn a_delegate_edits_a_service_and_regenerates_a_key() {
         "Tari"
     );
 
-    let (status, body) = p
-        .post_form(
-            &browser,
-            &format!("/services/{id}"),
-            &edit_form(&csrf, &[("name", "Tari 2025"), ("phone", "06 1234567")]),
-        )
-        .await;
+    let (status, body) = edit(
+        &p,
+        &browser,
+        &id,
+        &csrf,
+        &[("name", "Tari 2025"), ("phone", "06 1234567")],
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("Modifiche salvate"));
     assert!(body.contains("Tari 2025"));
@@ -282,13 +273,7 @@ async fn a_delegate_edits_a_service_and_regenerates_a_key() {
     // The visibility is not the delegate's to change.
     assert_eq!(s.visibility, Visibility::Visible);
 
-    let (status, body) = p
-        .post_form(
-            &browser,
-            &format!("/services/{id}/keys/primary"),
-            &[("csrf", csrf.as_str())],
-        )
-        .await;
+    let (status, body) = p.regenerate(&browser, &id, "primary", csrf.as_str()).await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("Chiave rigenerata"));
     let after = store::service(&p.db, &id).await.unwrap().unwrap();
@@ -302,11 +287,7 @@ async fn a_delegate_edits_a_service_and_regenerates_a_key() {
     assert!(!list.contains(&s.primary_key));
 
     let (status, _) = p
-        .post_form(
-            &browser,
-            &format!("/services/{id}/keys/secondary"),
-            &[("csrf", csrf.as_str())],
-        )
+        .regenerate(&browser, &id, "secondary", csrf.as_str())
         .await;
     assert_eq!(status, StatusCode::OK);
     let last = store::service(&p.db, &id).await.unwrap().unwrap();
@@ -317,13 +298,7 @@ async fn a_delegate_edits_a_service_and_regenerates_a_key() {
 #[tokio::test]
 async fn a_frozen_service_refuses_edits_and_key_regeneration() {
     let p = Portal::start().await;
-    let giovanni = p
-        .delegate("giovanni.verdi@example.it", "Giovanni", "Verdi")
-        .await;
-    let id = p
-        .service(&giovanni, "Tari", COMUNE, Visibility::Visible)
-        .await;
-    let browser = p.logged_in("giovanni.verdi@example.it").await;
+    let (giovanni, id, browser) = p.giovanni_with_tari().await;
     let csrf = p.csrf(&browser).await;
     let (status, _) = p.freeze(COMUNE, &giovanni, &id).await;
     assert_eq!(status, StatusCode::OK);
@@ -338,23 +313,11 @@ async fn a_frozen_service_refuses_edits_and_key_regeneration() {
     let (_, list) = p.page(&browser, "/services").await;
     assert!(list.contains("In trasferimento"));
 
-    let (status, body) = p
-        .post_form(
-            &browser,
-            &format!("/services/{id}"),
-            &edit_form(&csrf, &[("name", "Tari cambiata")]),
-        )
-        .await;
+    let (status, body) = edit(&p, &browser, &id, &csrf, &[("name", "Tari cambiata")]).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(crate::unescape(&body).contains(FROZEN_MESSAGE), "{body}");
     for which in ["primary", "secondary"] {
-        let (status, body) = p
-            .post_form(
-                &browser,
-                &format!("/services/{id}/keys/{which}"),
-                &[("csrf", csrf.as_str())],
-            )
-            .await;
+        let (status, body) = p.regenerate(&browser, &id, which, csrf.as_str()).await;
         assert_eq!(status, StatusCode::CONFLICT);
         assert!(crate::unescape(&body).contains(FROZEN_MESSAGE));
     }
@@ -379,9 +342,7 @@ async fn a_frozen_service_refuses_edits_and_key_regeneration() {
 #[tokio::test]
 async fn a_transferred_service_is_gone_for_the_delegate() {
     let p = Portal::start().await;
-    let giovanni = p
-        .delegate("giovanni.verdi@example.it", "Giovanni", "Verdi")
-        .await;
+    let giovanni = p.giovanni().await;
     let tari = p
         .service(&giovanni, "Tari", COMUNE, Visibility::Visible)
         .await;
@@ -401,11 +362,7 @@ async fn a_transferred_service_is_gone_for_the_delegate() {
     let (status, _) = p.page(&browser, &format!("/services/{tari}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = p
-        .post_form(
-            &browser,
-            &format!("/services/{tari}/keys/primary"),
-            &[("csrf", csrf.as_str())],
-        )
+        .regenerate(&browser, &tari, "primary", csrf.as_str())
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let state = store::import_state(&p.db, &tari).await.unwrap().unwrap();

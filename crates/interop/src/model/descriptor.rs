@@ -350,12 +350,7 @@ mod tests {
     }
 
     fn fields(v: Value) -> Vec<String> {
-        parse_descriptor(&v)
-            .err()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|e| e.field)
-            .collect()
+        testkit::error_fields(parse_descriptor(&v))
     }
 
     #[test]

@@ -155,12 +155,7 @@ mod tests {
     }
 
     fn fields(v: Value) -> Vec<String> {
-        parse_eservice(&v)
-            .err()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|e| e.field)
-            .collect()
+        testkit::error_fields(parse_eservice(&v))
     }
 
     #[test]

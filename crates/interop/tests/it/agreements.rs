@@ -5,8 +5,9 @@ use serde_json::{Value, json};
 use testkit::TestApp;
 
 use crate::{
-    ANNA, COLL, COMUNE, GIULIA, LUCA, PAGOPA, PAOLO, PROD, REGIONE, call, expect, find,
-    give_anna_collaudo, give_luca_collaudo, member,
+    ANNA, COLL, COMUNE, GIULIA, LUCA, PAGOPA, PAOLO, REGIONE, call, find, get_ok,
+    give_anna_collaudo, give_luca_collaudo, member, not_in_produzione, published_version,
+    status_of,
 };
 
 const SEND: &str = "SEND - UAT (Piattaforma Notifiche)";
@@ -70,30 +71,20 @@ async fn agreements_follow_the_state_machine_by_side_and_role() {
 
     // Another institution sees and touches nothing.
     assert_eq!(
-        call(
-            &app,
-            &giulia,
-            "GET",
-            &format!("{COLL}/api/agreements/{id}"),
-            None
-        )
-        .await
-        .0,
+        status_of(&app, &giulia, "GET", &format!("{COLL}/api/agreements/{id}")).await,
         404
     );
     for action in ["suspend", "activate", "archive", "upgrade"] {
         assert_eq!(post(&app, &giulia, &id, action).await.0, 404, "{action}");
     }
     assert_eq!(
-        call(
+        status_of(
             &app,
             &giulia,
             "DELETE",
-            &format!("{COLL}/api/agreements/{id}"),
-            None
+            &format!("{COLL}/api/agreements/{id}")
         )
-        .await
-        .0,
+        .await,
         404
     );
 
@@ -123,85 +114,44 @@ async fn agreements_follow_the_state_machine_by_side_and_role() {
     assert_eq!(state(&a), "ACTIVE");
     // Not deletable once active; nothing newer to upgrade to.
     assert_eq!(
-        call(
+        status_of(
             &app,
             &luca,
             "DELETE",
-            &format!("{COLL}/api/agreements/{id}"),
-            None
+            &format!("{COLL}/api/agreements/{id}")
         )
-        .await
-        .0,
+        .await,
         409
     );
     let (s, v) = post(&app, &luca, &id, "upgrade").await;
     assert_eq!((s, v["code"].as_str()), (409, Some("no_newer_descriptor")));
 
     // Lists: the consumer's requests and the producer's received ones.
-    let mine = expect(
-        &app,
-        &luca,
-        "GET",
-        &format!("{COLL}/api/agreements"),
-        None,
-        200,
-    )
-    .await;
+    let mine = get_ok(&app, &luca, &format!("{COLL}/api/agreements")).await;
     assert_eq!(mine["results"].as_array().unwrap().len(), 1);
-    let received = expect(
+    let received = get_ok(
         &app,
         &paolo,
-        "GET",
         &format!("{COLL}/api/agreements?role=producer"),
-        None,
-        200,
     )
     .await;
     assert_eq!(received["results"][0]["consumerId"], a["consumerId"]);
-    let none = expect(
-        &app,
-        &paolo,
-        "GET",
-        &format!("{COLL}/api/agreements"),
-        None,
-        200,
-    )
-    .await;
+    let none = get_ok(&app, &paolo, &format!("{COLL}/api/agreements")).await;
     assert_eq!(none["results"], json!([]));
 
     // Upgrade: version 2 of SEND is published; version 1 stays (deprecated) while used.
-    let v2 = expect(
+    let v2 = published_version(
         &app,
         &paolo,
-        "POST",
-        &format!("{COLL}/api/eservices/{send}/descriptors"),
-        Some(&json!({
+        &format!("{COLL}/api/eservices/{send}"),
+        &json!({
             "audience": ["https://api.uat.notifichedigitali.it"], "voucherLifespan": 600,
             "dailyCallsPerConsumer": 10000, "dailyCallsTotal": 1000000,
             "agreementApprovalPolicy": "AUTOMATIC", "serverUrls": [],
-        })),
-        201,
+        }),
     )
     .await;
-    let v2 = v2["id"].as_str().unwrap().to_string();
-    expect(
-        &app,
-        &paolo,
-        "POST",
-        &format!("{COLL}/api/eservices/{send}/descriptors/{v2}/publish"),
-        None,
-        200,
-    )
-    .await;
-    let e = expect(
-        &app,
-        &paolo,
-        "GET",
-        &format!("{COLL}/api/eservices/{send}"),
-        None,
-        200,
-    )
-    .await;
+    let e = get_ok(&app, &paolo, &format!("{COLL}/api/eservices/{send}")).await;
     assert_eq!(e["descriptors"][0]["state"], "DEPRECATED");
     // A new request must name the latest version.
     assert_eq!(
@@ -213,25 +163,9 @@ async fn agreements_follow_the_state_machine_by_side_and_role() {
     assert_eq!((s, state(&new)), (200, "ACTIVE"), "{new}");
     assert_eq!(new["descriptorId"], v2.as_str());
     assert_eq!(new["descriptorVersion"], "2");
-    let old = expect(
-        &app,
-        &luca,
-        "GET",
-        &format!("{COLL}/api/agreements/{id}"),
-        None,
-        200,
-    )
-    .await;
+    let old = get_ok(&app, &luca, &format!("{COLL}/api/agreements/{id}")).await;
     assert_eq!(state(&old), "ARCHIVED");
-    let e = expect(
-        &app,
-        &paolo,
-        "GET",
-        &format!("{COLL}/api/eservices/{send}"),
-        None,
-        200,
-    )
-    .await;
+    let e = get_ok(&app, &paolo, &format!("{COLL}/api/eservices/{send}")).await;
     assert_eq!(
         e["descriptors"][0]["state"], "ARCHIVED",
         "unused once upgraded"
@@ -247,19 +181,7 @@ async fn agreements_follow_the_state_machine_by_side_and_role() {
     assert_eq!(create(&app, &luca, &send, &v2).await.0, 201);
 
     // Nothing of it in Produzione.
-    let paolo_prod = member(&app, PAOLO, PAGOPA, "prod-interop").await;
-    assert_eq!(
-        call(
-            &app,
-            &paolo_prod,
-            "GET",
-            &format!("{PROD}/api/agreements/{id}"),
-            None
-        )
-        .await
-        .0,
-        404
-    );
+    not_in_produzione(&app, &format!("/api/agreements/{id}")).await;
 }
 
 #[tokio::test]
@@ -304,39 +226,33 @@ async fn manual_approval_pending_approved_rejected_deleted() {
     let second = a["id"].as_str().unwrap().to_string();
     post(&app, &luca, &second, "submit").await;
     assert_eq!(
-        call(
+        status_of(
             &app,
             &giulia,
             "DELETE",
-            &format!("{COLL}/api/agreements/{second}"),
-            None
+            &format!("{COLL}/api/agreements/{second}")
         )
-        .await
-        .0,
+        .await,
         403
     );
     assert_eq!(
-        call(
+        status_of(
             &app,
             &luca,
             "DELETE",
-            &format!("{COLL}/api/agreements/{second}"),
-            None
+            &format!("{COLL}/api/agreements/{second}")
         )
-        .await
-        .0,
+        .await,
         204
     );
     assert_eq!(
-        call(
+        status_of(
             &app,
             &luca,
             "GET",
-            &format!("{COLL}/api/agreements/{second}"),
-            None
+            &format!("{COLL}/api/agreements/{second}")
         )
-        .await
-        .0,
+        .await,
         404
     );
     let (_, a) = create(&app, &luca, &manual, &v1).await;

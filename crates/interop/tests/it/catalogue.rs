@@ -4,8 +4,8 @@ use serde_json::{Value, json};
 use testkit::TestApp;
 
 use crate::{
-    ANNA, COLL, COMUNE, LUCA, PAGOPA, PAOLO, PROD, call, expect, give_anna_collaudo,
-    give_luca_collaudo, member,
+    ANNA, COLL, COMUNE, LUCA, PAGOPA, PAOLO, PROD, call, expect, get_ok, give_anna_collaudo,
+    give_luca_collaudo, member, not_in_produzione, post_created, post_ok, status_of,
 };
 
 fn version(audience: &[&str], per_consumer: i64, total: i64) -> Value {
@@ -36,12 +36,7 @@ async fn descriptors_follow_their_state_machine_and_the_catalogue_shows_only_pub
     )
     .await;
     assert_eq!(s, 400, "{v}");
-    let fields: Vec<&str> = v["invalidParams"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
+    let fields = testkit::strings_of(&v["invalidParams"], "name");
     assert!(
         fields.contains(&"name")
             && fields.contains(&"description")
@@ -49,14 +44,7 @@ async fn descriptors_follow_their_state_machine_and_the_catalogue_shows_only_pub
         "{v}"
     );
 
-    let e = expect(
-        &app,
-        &paolo,
-        "POST",
-        &base,
-        Some(&json!({"name": "Registro delle prove", "description": "Un e-service di prova per i test.", "technology": "REST"})),
-        201,
-    )
+    let e = post_created(&app, &paolo, &base, &json!({"name": "Registro delle prove", "description": "Un e-service di prova per i test.", "technology": "REST"}))
     .await;
     let id = e["id"].as_str().unwrap();
     // One name per producer.
@@ -73,13 +61,11 @@ async fn descriptors_follow_their_state_machine_and_the_catalogue_shows_only_pub
     )
     .await;
     assert_eq!(s, 400, "{v}");
-    let d1 = expect(
+    let d1 = post_created(
         &app,
         &paolo,
-        "POST",
         &format!("{base}/{id}/descriptors"),
-        Some(&version(&[], 10, 100)),
-        201,
+        &version(&[], 10, 100),
     )
     .await;
     let d1 = d1["id"].as_str().unwrap().to_string();
@@ -99,20 +85,10 @@ async fn descriptors_follow_their_state_machine_and_the_catalogue_shows_only_pub
     // Not in the catalogue while a draft; another institution does not see it.
     give_luca_collaudo(&app, "admin").await;
     let luca = member(&app, LUCA, COMUNE, "prod-interop-coll").await;
-    let cat = expect(
-        &app,
-        &luca,
-        "GET",
-        &format!("{COLL}/api/catalog?q=registro"),
-        None,
-        200,
-    )
-    .await;
+    let cat = get_ok(&app, &luca, &format!("{COLL}/api/catalog?q=registro")).await;
     assert_eq!(cat["results"], json!([]));
     assert_eq!(
-        call(&app, &luca, "GET", &format!("{base}/{id}"), None)
-            .await
-            .0,
+        status_of(&app, &luca, "GET", &format!("{base}/{id}")).await,
         404
     );
 
@@ -133,19 +109,11 @@ async fn descriptors_follow_their_state_machine_and_the_catalogue_shows_only_pub
         200,
     )
     .await;
-    let d = expect(&app, &paolo, "POST", &publish, None, 200).await;
+    let d = post_ok(&app, &paolo, &publish).await;
     assert_eq!(d["state"], "PUBLISHED");
     assert_eq!(d["version"], "1");
     // Published: in the catalogue, the e-service is frozen, the version is not a draft.
-    let cat = expect(
-        &app,
-        &luca,
-        "GET",
-        &format!("{COLL}/api/catalog?q=REGISTRO"),
-        None,
-        200,
-    )
-    .await;
+    let cat = get_ok(&app, &luca, &format!("{COLL}/api/catalog?q=REGISTRO")).await;
     assert_eq!(cat["results"].as_array().unwrap().len(), 1, "{cat}");
     assert_eq!(cat["results"][0]["producerName"], "PagoPA S.p.A.");
     let (s, v) = call(&app, &paolo, "PUT", &format!("{base}/{id}"), Some(&json!({"name": "Registro nuovo", "description": "Un e-service di prova per i test.", "technology": "REST"}))).await;
@@ -154,12 +122,10 @@ async fn descriptors_follow_their_state_machine_and_the_catalogue_shows_only_pub
         (409, Some("eservice_already_published"))
     );
     assert_eq!(
-        call(&app, &paolo, "DELETE", &format!("{base}/{id}"), None)
-            .await
-            .0,
+        status_of(&app, &paolo, "DELETE", &format!("{base}/{id}")).await,
         409
     );
-    assert_eq!(call(&app, &paolo, "POST", &publish, None).await.0, 409);
+    assert_eq!(status_of(&app, &paolo, "POST", &publish).await, 409);
     assert_eq!(
         call(
             &app,
@@ -176,129 +142,77 @@ async fn descriptors_follow_their_state_machine_and_the_catalogue_shows_only_pub
     // Suspend and reactivate; twice is refused.
     let suspend = format!("{base}/{id}/descriptors/{d1}/suspend");
     let activate = format!("{base}/{id}/descriptors/{d1}/activate");
-    assert_eq!(call(&app, &paolo, "POST", &activate, None).await.0, 409);
-    assert_eq!(
-        expect(&app, &paolo, "POST", &suspend, None, 200).await["state"],
-        "SUSPENDED"
-    );
-    assert_eq!(call(&app, &paolo, "POST", &suspend, None).await.0, 409);
-    let cat = expect(
-        &app,
-        &luca,
-        "GET",
-        &format!("{COLL}/api/catalog?q=registro"),
-        None,
-        200,
-    )
-    .await;
+    assert_eq!(status_of(&app, &paolo, "POST", &activate).await, 409);
+    assert_eq!(post_ok(&app, &paolo, &suspend).await["state"], "SUSPENDED");
+    assert_eq!(status_of(&app, &paolo, "POST", &suspend).await, 409);
+    let cat = get_ok(&app, &luca, &format!("{COLL}/api/catalog?q=registro")).await;
     assert_eq!(
         cat["results"],
         json!([]),
         "a suspended version is not offered"
     );
-    assert_eq!(
-        expect(&app, &paolo, "POST", &activate, None, 200).await["state"],
-        "PUBLISHED"
-    );
+    assert_eq!(post_ok(&app, &paolo, &activate).await["state"], "PUBLISHED");
 
     // A draft can be deleted; a published version cannot.
-    let scratch = expect(
+    let scratch = post_created(
         &app,
         &paolo,
-        "POST",
         &format!("{base}/{id}/descriptors"),
-        Some(&version(&["https://api.example.it"], 10, 100)),
-        201,
+        &version(&["https://api.example.it"], 10, 100),
     )
     .await;
     let scratch = scratch["id"].as_str().unwrap().to_string();
     assert_eq!(
-        call(
+        status_of(
             &app,
             &paolo,
             "DELETE",
-            &format!("{base}/{id}/descriptors/{d1}"),
-            None
+            &format!("{base}/{id}/descriptors/{d1}")
         )
-        .await
-        .0,
+        .await,
         409
     );
     assert_eq!(
-        call(
+        status_of(
             &app,
             &paolo,
             "DELETE",
-            &format!("{base}/{id}/descriptors/{scratch}"),
-            None
+            &format!("{base}/{id}/descriptors/{scratch}")
         )
-        .await
-        .0,
+        .await,
         204
     );
 
     // Version 2 replaces it: no agreements, so version 1 is archived.
-    let d2 = expect(
+    let d2 = post_created(
         &app,
         &paolo,
-        "POST",
         &format!("{base}/{id}/descriptors"),
-        Some(&version(&["https://api.example.it"], 10, 100)),
-        201,
+        &version(&["https://api.example.it"], 10, 100),
     )
     .await;
     let d2 = d2["id"].as_str().unwrap().to_string();
     assert_eq!(d2.len(), 36);
-    expect(
+    post_ok(
         &app,
         &paolo,
-        "POST",
         &format!("{base}/{id}/descriptors/{d2}/publish"),
-        None,
-        200,
     )
     .await;
-    let e = expect(&app, &paolo, "GET", &format!("{base}/{id}"), None, 200).await;
-    let states: Vec<&str> = e["descriptors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["state"].as_str().unwrap())
-        .collect();
+    let e = get_ok(&app, &paolo, &format!("{base}/{id}")).await;
+    let states = testkit::strings_of(&e["descriptors"], "state");
     assert_eq!(states, vec!["ARCHIVED", "PUBLISHED"]);
 
     // Another institution cannot touch it; the consumer's admin is not its producer.
     assert_eq!(
-        call(&app, &luca, "POST", &suspend.replace(&d1, &d2), None)
-            .await
-            .0,
+        status_of(&app, &luca, "POST", &suspend.replace(&d1, &d2)).await,
         404
     );
     assert_eq!(call(&app, &luca, "PUT", &format!("{base}/{id}"), Some(&json!({"name": "Preso da altri", "description": "Un e-service di prova per i test.", "technology": "REST"}))).await.0, 404);
 
     // Nothing of it exists in Produzione.
-    let paolo_prod = member(&app, PAOLO, PAGOPA, "prod-interop").await;
-    assert_eq!(
-        call(
-            &app,
-            &paolo_prod,
-            "GET",
-            &format!("{PROD}/api/eservices/{id}"),
-            None
-        )
-        .await
-        .0,
-        404
-    );
-    let prod = expect(
-        &app,
-        &paolo_prod,
-        "GET",
-        &format!("{PROD}/api/catalog"),
-        None,
-        200,
-    )
-    .await;
+    let paolo_prod = not_in_produzione(&app, &format!("/api/eservices/{id}")).await;
+    let prod = get_ok(&app, &paolo_prod, &format!("{PROD}/api/catalog")).await;
     assert!(!prod.to_string().contains("Registro delle prove"));
 }
 
@@ -308,15 +222,7 @@ async fn api_operators_manage_e_services_and_security_operators_do_not() {
     give_anna_collaudo(&app, &["api"]).await;
     let anna = member(&app, ANNA, COMUNE, "prod-interop-coll").await;
     let body = json!({"name": "Servizio del Comune", "description": "Un e-service del Comune.", "technology": "SOAP", "mode": "RECEIVE"});
-    expect(
-        &app,
-        &anna,
-        "POST",
-        &format!("{COLL}/api/eservices"),
-        Some(&body),
-        201,
-    )
-    .await;
+    post_created(&app, &anna, &format!("{COLL}/api/eservices"), &body).await;
 
     let app = TestApp::spawn().await;
     give_anna_collaudo(&app, &["security"]).await;
@@ -331,15 +237,7 @@ async fn api_operators_manage_e_services_and_security_operators_do_not() {
     .await;
     assert_eq!(s, 403, "{v}");
     // Everyone browses the catalogue.
-    let cat = expect(
-        &app,
-        &anna,
-        "GET",
-        &format!("{COLL}/api/catalog?q=send"),
-        None,
-        200,
-    )
-    .await;
+    let cat = get_ok(&app, &anna, &format!("{COLL}/api/catalog?q=send")).await;
     assert_eq!(
         cat["results"][0]["name"],
         "SEND - UAT (Piattaforma Notifiche)"

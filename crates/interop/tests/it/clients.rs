@@ -12,8 +12,9 @@ use testkit::interop::{ClientKey, pem_block, spki};
 use testkit::{Options, TestApp};
 
 use crate::{
-    ANNA, COLL, COMUNE, GIULIA, LUCA, MARIO, REGIONE, call, expect, give_anna_collaudo,
-    give_luca_collaudo, key_upload, member, person_id, purpose, send_agreement, user_id,
+    ANNA, COLL, COMUNE, GIULIA, LUCA, MARIO, REGIONE, call, expect, get_ok, give_anna_collaudo,
+    give_luca_collaudo, key_upload, link_purpose, member, person_id, post_created, post_ok,
+    purpose, send_agreement, status_of, user_id,
 };
 
 fn ids(list: &Value) -> Vec<String> {
@@ -139,26 +140,10 @@ async fn clients_are_made_by_admins_seen_by_their_members_and_take_active_purpos
     assert_eq!(s, 403);
 
     // Lists and reads: the admin sees all of the institution's, by kind if asked.
-    let all = expect(
-        &app,
-        &luca,
-        "GET",
-        &format!("{COLL}/api/clients"),
-        None,
-        200,
-    )
-    .await;
+    let all = get_ok(&app, &luca, &format!("{COLL}/api/clients")).await;
     assert_eq!(all["totalCount"], 4, "{all}");
     assert!(ids(&all).contains(&consumer_id) && ids(&all).contains(&api_id));
-    let only_api = expect(
-        &app,
-        &luca,
-        "GET",
-        &format!("{COLL}/api/clients?kind=API"),
-        None,
-        200,
-    )
-    .await;
+    let only_api = get_ok(&app, &luca, &format!("{COLL}/api/clients?kind=API")).await;
     assert!(
         only_api["results"]
             .as_array()
@@ -169,48 +154,16 @@ async fn clients_are_made_by_admins_seen_by_their_members_and_take_active_purpos
         "{only_api}"
     );
     assert_eq!(
-        call(
-            &app,
-            &luca,
-            "GET",
-            &format!("{COLL}/api/clients?kind=X"),
-            None
-        )
-        .await
-        .0,
+        status_of(&app, &luca, "GET", &format!("{COLL}/api/clients?kind=X")).await,
         400
     );
-    let got = expect(
-        &app,
-        &luca,
-        "GET",
-        &format!("{COLL}/api/clients/{consumer_id}"),
-        None,
-        200,
-    )
-    .await;
+    let got = get_ok(&app, &luca, &format!("{COLL}/api/clients/{consumer_id}")).await;
     assert_eq!(got["name"], "Client SEND");
     assert_eq!(got["description"], "Le notifiche del Comune");
     // A security user sees only the clients they belong to.
-    let mine = expect(
-        &app,
-        &anna,
-        "GET",
-        &format!("{COLL}/api/clients"),
-        None,
-        200,
-    )
-    .await;
+    let mine = get_ok(&app, &anna, &format!("{COLL}/api/clients")).await;
     assert_eq!(ids(&mine), std::slice::from_ref(&consumer_id), "{mine}");
-    expect(
-        &app,
-        &anna,
-        "GET",
-        &format!("{COLL}/api/clients/{consumer_id}"),
-        None,
-        200,
-    )
-    .await;
+    get_ok(&app, &anna, &format!("{COLL}/api/clients/{consumer_id}")).await;
     expect(
         &app,
         &anna,
@@ -221,36 +174,22 @@ async fn clients_are_made_by_admins_seen_by_their_members_and_take_active_purpos
     )
     .await;
     // Another institution's client is not found, and not listed.
-    let theirs = expect(
-        &app,
-        &giulia,
-        "GET",
-        &format!("{COLL}/api/clients"),
-        None,
-        200,
-    )
-    .await;
+    let theirs = get_ok(&app, &giulia, &format!("{COLL}/api/clients")).await;
     assert_eq!(theirs["totalCount"], 0, "{theirs}");
     for path in [
         format!("{COLL}/api/clients/{consumer_id}"),
         format!("{COLL}/api/clients/{consumer_id}/keys"),
     ] {
-        assert_eq!(
-            call(&app, &giulia, "GET", &path, None).await.0,
-            404,
-            "{path}"
-        );
+        assert_eq!(status_of(&app, &giulia, "GET", &path).await, 404, "{path}");
     }
     assert_eq!(
-        call(
+        status_of(
             &app,
             &giulia,
             "DELETE",
-            &format!("{COLL}/api/clients/{consumer_id}"),
-            None
+            &format!("{COLL}/api/clients/{consumer_id}")
         )
-        .await
-        .0,
+        .await,
         404
     );
     assert_eq!(
@@ -267,25 +206,14 @@ async fn clients_are_made_by_admins_seen_by_their_members_and_take_active_purpos
     );
 
     // Members: the admin adds and removes them; the security user does not.
-    let added = expect(
+    let added = post_ok(
         &app,
         &luca,
-        "POST",
         &format!("{COLL}/api/clients/{api_id}/users/{anna_id}"),
-        None,
-        200,
     )
     .await;
     assert_eq!(set(&added["members"]), set(&json!([luca_id, anna_id])));
-    expect(
-        &app,
-        &anna,
-        "GET",
-        &format!("{COLL}/api/clients/{api_id}"),
-        None,
-        200,
-    )
-    .await;
+    get_ok(&app, &anna, &format!("{COLL}/api/clients/{api_id}")).await;
     let v = expect(
         &app,
         &luca,
@@ -297,15 +225,13 @@ async fn clients_are_made_by_admins_seen_by_their_members_and_take_active_purpos
     .await;
     assert_eq!(param_names(&v), ["userId"]);
     assert_eq!(
-        call(
+        status_of(
             &app,
             &anna,
             "DELETE",
-            &format!("{COLL}/api/clients/{api_id}/users/{anna_id}"),
-            None
+            &format!("{COLL}/api/clients/{api_id}/users/{anna_id}")
         )
-        .await
-        .0,
+        .await,
         403
     );
     expect(
@@ -334,26 +260,10 @@ async fn clients_are_made_by_admins_seen_by_their_members_and_take_active_purpos
     assert_eq!(state, "ACTIVE");
     let (draft, _, _) = purpose(&app, &luca, &send, "Notifiche in bozza", 100, true).await;
     let link = |id: &str| format!("{COLL}/api/clients/{id}/purposes");
-    let linked = expect(
-        &app,
-        &luca,
-        "POST",
-        &link(&consumer_id),
-        Some(&json!({ "purposeId": active })),
-        200,
-    )
-    .await;
+    let linked = link_purpose(&app, &luca, &consumer_id, &active).await;
     assert_eq!(linked["purposes"], json!([active]));
     // Linking twice changes nothing.
-    let linked = expect(
-        &app,
-        &luca,
-        "POST",
-        &link(&consumer_id),
-        Some(&json!({ "purposeId": active })),
-        200,
-    )
-    .await;
+    let linked = link_purpose(&app, &luca, &consumer_id, &active).await;
     assert_eq!(linked["purposes"], json!([active]));
     let (s, v) = call(
         &app,
@@ -407,35 +317,19 @@ async fn clients_are_made_by_admins_seen_by_their_members_and_take_active_purpos
     );
     // Unlink, once.
     let unlink = format!("{COLL}/api/clients/{consumer_id}/purposes/{active}");
-    assert_eq!(call(&app, &anna, "DELETE", &unlink, None).await.0, 403);
+    assert_eq!(status_of(&app, &anna, "DELETE", &unlink).await, 403);
     expect(&app, &luca, "DELETE", &unlink, None, 204).await;
     expect(&app, &luca, "DELETE", &unlink, None, 404).await;
-    let got = expect(
-        &app,
-        &luca,
-        "GET",
-        &format!("{COLL}/api/clients/{consumer_id}"),
-        None,
-        200,
-    )
-    .await;
+    let got = get_ok(&app, &luca, &format!("{COLL}/api/clients/{consumer_id}")).await;
     assert_eq!(got["purposes"], json!([]));
 
     // Delete: the security member may not; the admin does, and it is gone.
     let url = format!("{COLL}/api/clients/{consumer_id}");
-    assert_eq!(call(&app, &anna, "DELETE", &url, None).await.0, 403);
+    assert_eq!(status_of(&app, &anna, "DELETE", &url).await, 403);
     expect(&app, &luca, "DELETE", &url, None, 204).await;
     expect(&app, &luca, "GET", &url, None, 404).await;
     expect(&app, &luca, "DELETE", &url, None, 404).await;
-    let mine = expect(
-        &app,
-        &anna,
-        "GET",
-        &format!("{COLL}/api/clients"),
-        None,
-        200,
-    )
-    .await;
+    let mine = get_ok(&app, &anna, &format!("{COLL}/api/clients")).await;
     assert_eq!(mine["totalCount"], 0, "{mine}");
 }
 
@@ -494,13 +388,11 @@ async fn keys_are_rsa_public_keys_named_by_thumbprint_unique_limited_and_owned()
 
     // A valid key: its kid is the RFC 7638 thumbprint.
     let k1 = ClientKey::generate();
-    let up = expect(
+    let up = post_created(
         &app,
         &luca,
-        "POST",
         &keys(&shared),
-        Some(&key_upload(&k1.upload_b64(), "Chiave di produzione")),
-        201,
+        &key_upload(&k1.upload_b64(), "Chiave di produzione"),
     )
     .await;
     let kid = up["keys"][0]["kid"].as_str().unwrap();
@@ -524,17 +416,9 @@ async fn keys_are_rsa_public_keys_named_by_thumbprint_unique_limited_and_owned()
     assert_eq!(got["jwk"]["n"], k1.jwk()["n"]);
     assert_eq!(got["jwk"]["e"], k1.jwk()["e"]);
     assert_eq!(got["name"], "Chiave di produzione");
-    let listed = expect(&app, &anna, "GET", &keys(&shared), None, 200).await;
+    let listed = get_ok(&app, &anna, &keys(&shared)).await;
     assert_eq!(listed["keys"].as_array().unwrap().len(), 1, "{listed}");
-    let c = expect(
-        &app,
-        &luca,
-        "GET",
-        &format!("{COLL}/api/clients/{shared}"),
-        None,
-        200,
-    )
-    .await;
+    let c = get_ok(&app, &luca, &format!("{COLL}/api/clients/{shared}")).await;
     assert_eq!(c["keys"], json!([k1.kid]));
     assert_eq!(
         call(
@@ -686,7 +570,7 @@ async fn keys_are_rsa_public_keys_named_by_thumbprint_unique_limited_and_owned()
     .await;
     assert_eq!(param_names(&v), ["[1].key"], "{v}");
     // Nothing of the refused uploads was kept.
-    let listed = expect(&app, &luca, "GET", &keys(&shared), None, 200).await;
+    let listed = get_ok(&app, &luca, &keys(&shared)).await;
     assert_eq!(listed["keys"].as_array().unwrap().len(), 1, "{listed}");
 
     // Who uploads: members with role admin or security; an admin who is not a member may not.
@@ -712,13 +596,11 @@ async fn keys_are_rsa_public_keys_named_by_thumbprint_unique_limited_and_owned()
         404,
         "Anna does not see a client she is not a member of"
     );
-    let up = expect(
+    let up = post_created(
         &app,
         &anna,
-        "POST",
         &keys(&shared),
-        Some(&key_upload(&k2.upload_b64(), "Chiave di Anna")),
-        201,
+        &key_upload(&k2.upload_b64(), "Chiave di Anna"),
     )
     .await;
     assert_eq!(up["keys"][0]["userId"], json!(anna_id));
@@ -742,13 +624,11 @@ async fn keys_are_rsa_public_keys_named_by_thumbprint_unique_limited_and_owned()
         (409, Some("too_many_keys")),
         "{v}"
     );
-    expect(
+    post_created(
         &app,
         &luca,
-        "POST",
         &keys(&shared),
-        Some(&key_upload(&k3.upload_b64(), "Chiave tre")),
-        201,
+        &key_upload(&k3.upload_b64(), "Chiave tre"),
     )
     .await;
     let (s, v) = call(
@@ -772,26 +652,16 @@ async fn keys_are_rsa_public_keys_named_by_thumbprint_unique_limited_and_owned()
     expect(&app, &anna, "DELETE", &key_url(&k2), None, 204).await;
     expect(&app, &anna, "DELETE", &key_url(&k2), None, 404).await;
     expect(&app, &luca, "DELETE", &key_url(&k1), None, 204).await;
-    assert_eq!(
-        call(&app, &giulia, "DELETE", &key_url(&k3), None).await.0,
-        404
-    );
-    let listed = expect(&app, &luca, "GET", &keys(&shared), None, 200).await;
-    let left: Vec<&str> = listed["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["kid"].as_str().unwrap())
-        .collect();
+    assert_eq!(status_of(&app, &giulia, "DELETE", &key_url(&k3)).await, 404);
+    let listed = get_ok(&app, &luca, &keys(&shared)).await;
+    let left = testkit::strings_of(&listed["keys"], "kid");
     assert_eq!(left, [k3.kid.as_str()]);
     // A deleted key can be uploaded again, to another client.
-    expect(
+    post_created(
         &app,
         &luca,
-        "POST",
         &keys(&other),
-        Some(&key_upload(&k1.upload_b64(), "Chiave ricaricata")),
-        201,
+        &key_upload(&k1.upload_b64(), "Chiave ricaricata"),
     )
     .await;
 
@@ -805,13 +675,11 @@ async fn keys_are_rsa_public_keys_named_by_thumbprint_unique_limited_and_owned()
         204,
     )
     .await;
-    expect(
+    post_created(
         &app,
         &giulia,
-        "POST",
         &keys(&regione),
-        Some(&key_upload(&k3.upload_b64(), "Chiave della Regione")),
-        201,
+        &key_upload(&k3.upload_b64(), "Chiave della Regione"),
     )
     .await;
 }
@@ -824,13 +692,11 @@ async fn deleting_a_client_from_its_page_takes_a_ticked_confirmation() {
     give_luca_collaudo(&app, "admin").await;
     let luca = member(&app, LUCA, COMUNE, "prod-interop-coll").await;
     let me = user_id(&app, &luca).await;
-    let c = expect(
+    let c = post_created(
         &app,
         &luca,
-        "POST",
         &format!("{COLL}/api/clientsConsumer"),
-        Some(&json!({"name": "Client da eliminare", "members": [me]})),
-        201,
+        &json!({"name": "Client da eliminare", "members": [me]}),
     )
     .await;
     let id = c["id"].as_str().unwrap().to_string();

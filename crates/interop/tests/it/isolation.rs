@@ -5,12 +5,13 @@
 use interop::{Access, declared_routes};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use testkit::Fetch;
 use testkit::TestApp;
 use testkit::interop::{ClientKey, assertion_claims};
 
 use crate::{
-    COLL, COMUNE, GIULIA, LUCA, PAGOPA, PAOLO, PROD, REGIONE, expect, find, give_luca_collaudo,
-    member,
+    COLL, COMUNE, GIULIA, LUCA, PAGOPA, PAOLO, PROD, REGIONE, find, get_ok, give_luca_collaudo,
+    key_upload, member, post_created, submitted_agreement,
 };
 
 /// The ids a route's placeholders stand for: things of the Comune (consumer) and PagoPA
@@ -129,60 +130,36 @@ async fn every_route_refuses_other_environments_other_institutions_and_anonymous
     // The target: Comune's agreement on SEND - UAT and a purpose with a draft version.
     let (eservice, descriptor) =
         find(&app, &luca, COLL, "SEND - UAT (Piattaforma Notifiche)").await;
-    let a = expect(
+    let (agreement, _) = submitted_agreement(&app, &luca, &eservice, &descriptor).await;
+    let p = post_created(
         &app,
         &luca,
-        "POST",
-        &format!("{COLL}/api/agreements"),
-        Some(&json!({"eserviceId": eservice, "descriptorId": descriptor})),
-        201,
-    )
-    .await;
-    let agreement = a["id"].as_str().unwrap().to_string();
-    expect(
-        &app,
-        &luca,
-        "POST",
-        &format!("{COLL}/api/agreements/{agreement}/submit"),
-        None,
-        200,
-    )
-    .await;
-    let p = expect(
-        &app,
-        &luca,
-        "POST",
         &format!("{COLL}/api/purposes"),
-        Some(&json!({
+        &json!({
             "eserviceId": eservice, "title": "Notifiche riservate del Comune",
             "description": "Invio delle notifiche degli atti del Comune.", "isFreeOfCharge": false,
             "dailyCalls": 10,
-        })),
-        201,
+        }),
     )
     .await;
     let secret = "Notifiche riservate del Comune";
     // The Comune's client (named like the secret), with Luca as member and a key.
-    let me = expect(&app, &luca, "GET", &format!("{COLL}/api/me"), None, 200).await;
+    let me = get_ok(&app, &luca, &format!("{COLL}/api/me")).await;
     let user = me["userId"].as_str().unwrap().to_string();
-    let c = expect(
+    let c = post_created(
         &app,
         &luca,
-        "POST",
         &format!("{COLL}/api/clientsConsumer"),
-        Some(&json!({ "name": secret, "members": [user] })),
-        201,
+        &json!({ "name": secret, "members": [user] }),
     )
     .await;
     let client = c["id"].as_str().unwrap().to_string();
     let key = ClientKey::generate();
-    expect(
+    post_created(
         &app,
         &luca,
-        "POST",
         &format!("{COLL}/api/clients/{client}/keys"),
-        Some(&json!([{ "key": key.upload_b64(), "use": "SIG", "alg": "RS256", "name": "Chiave del Comune" }])),
-        201,
+        &key_upload(&key.upload_b64(), "Chiave del Comune"),
     )
     .await;
     let purpose = p["id"].as_str().unwrap().to_string();
@@ -269,23 +246,17 @@ async fn every_route_refuses_other_environments_other_institutions_and_anonymous
                     && !route.path.starts_with("/api/eservices")
                     && !route.path.starts_with("/catalog"))
                     || route.path == "/api/tools/validateTokenGeneration";
-                if names_target {
-                    assert!(
-                        matches!(s.as_u16(), 403 | 404),
-                        "giulia {} {coll}: {s} {text}",
-                        route.method
-                    );
-                }
-                assert!(
-                    !s.is_server_error(),
-                    "giulia {} {coll}: {s} {text}",
-                    route.method
-                );
-                assert!(
-                    !text.contains(secret),
-                    "giulia {} {coll} leaks the purpose",
-                    route.method
-                );
+                // Refused (when it names the Comune's things), never a server error, never
+                // the secret: the answer `s`, `text` to `who` at `path`.
+                let refused = |who: &str, path: &str, s: StatusCode, text: &str| {
+                    let what = format!("{who} {} {path}", route.method);
+                    if names_target {
+                        assert!(matches!(s.as_u16(), 403 | 404), "{what}: {s} {text}");
+                    }
+                    assert!(!s.is_server_error(), "{what}: {s} {text}");
+                    assert!(!text.contains(secret), "{what} leaks the purpose");
+                };
+                refused("giulia", &coll, s, &text);
                 assert!(
                     !text.contains(&ids.purpose) || !names_target,
                     "giulia {} {coll} leaks the purpose id",
@@ -299,23 +270,7 @@ async fn every_route_refuses_other_environments_other_institutions_and_anonymous
                 // The same ids in Produzione name nothing.
                 let (s, text) =
                     send(&app, Some(&paolo_prod), route.method, &prod, body.as_ref()).await;
-                if names_target {
-                    assert!(
-                        matches!(s.as_u16(), 403 | 404),
-                        "produzione {} {prod}: {s} {text}",
-                        route.method
-                    );
-                }
-                assert!(
-                    !s.is_server_error(),
-                    "produzione {} {prod}: {s} {text}",
-                    route.method
-                );
-                assert!(
-                    !text.contains(secret),
-                    "produzione {} {prod} leaks",
-                    route.method
-                );
+                refused("produzione", &prod, s, &text);
             }
         }
     }
@@ -324,14 +279,7 @@ async fn every_route_refuses_other_environments_other_institutions_and_anonymous
 #[tokio::test]
 async fn the_openapi_document_describes_every_json_route_of_both_environments() {
     let app = TestApp::spawn().await;
-    let doc: Value = app
-        .get("/openapi.json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = app.get("/openapi.json").fetch_json().await;
     for route in declared_routes()
         .iter()
         .filter(|r| r.path.starts_with("/api/"))

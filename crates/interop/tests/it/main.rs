@@ -17,6 +17,7 @@ mod vouchers;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use testkit::TestApp;
+pub use testkit::api::{call, expect, get_ok, post_created, post_ok, status_of};
 pub use testkit::demo::{
     ANNA, COMUNE, GIULIA, LUCA, MARIO, PAGOPA, PAOLO, REGIONE, institution_id, person_id,
     session_token, try_identity_token as identity_token,
@@ -55,30 +56,6 @@ pub async fn member(app: &TestApp, fiscal_code: &str, tax_code: &str, product: &
     token.unwrap()
 }
 
-/// `method path` with a bearer token: the status and the JSON body (`Null` when none).
-pub async fn call(
-    app: &TestApp,
-    token: &str,
-    method: &str,
-    path: &str,
-    body: Option<&Value>,
-) -> (StatusCode, Value) {
-    let mut r = app
-        .client
-        .request(
-            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
-            app.url(path),
-        )
-        .bearer_auth(token);
-    if let Some(b) = body {
-        r = r.json(b);
-    }
-    let response = r.send().await.unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
 /// An HTML page (`GET path`) with a bearer token, asserting a 200; its text.
 pub async fn page(app: &TestApp, token: &str, path: &str) -> String {
     let r = app.get(path).bearer_auth(token).send().await.unwrap();
@@ -86,53 +63,50 @@ pub async fn page(app: &TestApp, token: &str, path: &str) -> String {
     r.text().await.unwrap()
 }
 
-/// Like [`call`], asserting the status; the body.
-pub async fn expect(
-    app: &TestApp,
-    token: &str,
-    method: &str,
-    path: &str,
-    body: Option<&Value>,
-    status: u16,
-) -> Value {
-    let (got, v) = call(app, token, method, path, body).await;
-    assert_eq!(got.as_u16(), status, "{method} {path}: {v}");
-    v
-}
-
-/// Mario (Comune admin) gives Anna the roles `roles` on Interoperabilità Collaudo.
-pub async fn give_anna_collaudo(app: &TestApp, roles: &[&str]) {
+/// Mario (Comune admin) adds the Comune's person `user` (its fields `name`, `surname`,
+/// `taxCode`, `email`) to Interoperabilità Collaudo with the role `role` and the product roles
+/// `roles`.
+async fn give_collaudo(app: &TestApp, user: Value, role: &str, roles: &[&str]) {
     let mario = session_token(app, MARIO).await;
     let comune = institution_id(app, COMUNE).await;
+    let mut body = user;
+    body["role"] = json!(role);
+    body["productRoles"] = json!(roles);
     let r = app
         .post(&format!(
             "/v2/institutions/{comune}/products/prod-interop-coll/users"
         ))
         .bearer_auth(&mario)
-        .json(&json!({
-            "name": "Anna", "surname": "Bianchi", "taxCode": ANNA,
-            "email": "anna.bianchi@comune.roccabella.it",
-            "role": "OPERATOR", "productRoles": roles
-        }))
+        .json(&body)
         .send()
         .await
         .unwrap();
     assert!(r.status().is_success(), "{}", r.text().await.unwrap());
 }
 
+/// Mario (Comune admin) gives Anna the roles `roles` on Interoperabilità Collaudo.
+pub async fn give_anna_collaudo(app: &TestApp, roles: &[&str]) {
+    let anna = json!({
+        "name": "Anna", "surname": "Bianchi", "taxCode": ANNA,
+        "email": "anna.bianchi@comune.roccabella.it",
+    });
+    give_collaudo(app, anna, "OPERATOR", roles).await;
+}
+
+/// PagoPA's admin enters Produzione and finds nothing at `path` (an API path of Collaudo's,
+/// asked of Produzione): a 404. His Produzione session.
+pub async fn not_in_produzione(app: &TestApp, path: &str) -> String {
+    let paolo_prod = member(app, PAOLO, PAGOPA, "prod-interop").await;
+    let status = status_of(app, &paolo_prod, "GET", &format!("{PROD}{path}")).await;
+    assert_eq!(status, 404, "{path} in Produzione");
+    paolo_prod
+}
+
 /// The catalogue entry named `name` in the environment at `base`: its id and the id of its
 /// published version.
 pub async fn find(app: &TestApp, token: &str, base: &str, name: &str) -> (String, String) {
     let q = name.split_whitespace().next().unwrap_or(name);
-    let v = expect(
-        app,
-        token,
-        "GET",
-        &format!("{base}/api/catalog?q={q}"),
-        None,
-        200,
-    )
-    .await;
+    let v = get_ok(app, token, &format!("{base}/api/catalog?q={q}")).await;
     let e = v["results"]
         .as_array()
         .unwrap()
@@ -147,56 +121,54 @@ pub async fn find(app: &TestApp, token: &str, base: &str, name: &str) -> (String
 
 /// Mario (Comune admin) gives Luca the role `role` on Interoperabilità Collaudo.
 pub async fn give_luca_collaudo(app: &TestApp, role: &str) {
-    let mario = session_token(app, MARIO).await;
-    let comune = institution_id(app, COMUNE).await;
-    let r = app
-        .post(&format!(
-            "/v2/institutions/{comune}/products/prod-interop-coll/users"
-        ))
-        .bearer_auth(&mario)
-        .json(&json!({
-            "name": "Luca", "surname": "Neri", "taxCode": LUCA,
-            "email": "luca.neri@comune.roccabella.it",
-            "role": if role == "admin" { "SUB_DELEGATE" } else { "OPERATOR" },
-            "productRoles": [role]
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let luca = json!({
+        "name": "Luca", "surname": "Neri", "taxCode": LUCA,
+        "email": "luca.neri@comune.roccabella.it",
+    });
+    let kind = if role == "admin" {
+        "SUB_DELEGATE"
+    } else {
+        "OPERATOR"
+    };
+    give_collaudo(app, luca, kind, &[role]).await;
 }
 
 // ---- shared by clients.rs and tokens.rs ----
 
 /// The user id of the session's person (as members of clients are named).
 pub async fn user_id(app: &TestApp, token: &str) -> String {
-    let me = expect(app, token, "GET", &format!("{COLL}/api/me"), None, 200).await;
+    let me = get_ok(app, token, &format!("{COLL}/api/me")).await;
     me["userId"].as_str().unwrap().to_string()
+}
+
+/// A new version of the e-service at `eservice` (its API path) with `body`, published: its id.
+pub async fn published_version(app: &TestApp, token: &str, eservice: &str, body: &Value) -> String {
+    let d = post_created(app, token, &format!("{eservice}/descriptors"), body).await;
+    let id = d["id"].as_str().unwrap().to_string();
+    post_ok(app, token, &format!("{eservice}/descriptors/{id}/publish")).await;
+    id
+}
+
+/// An agreement of the consumer `token` on `eservice` at version `descriptor`, created and
+/// submitted: its id and the agreement as submitted.
+pub async fn submitted_agreement(
+    app: &TestApp,
+    token: &str,
+    eservice: &str,
+    descriptor: &str,
+) -> (String, Value) {
+    let body = json!({"eserviceId": eservice, "descriptorId": descriptor});
+    let a = post_created(app, token, &format!("{COLL}/api/agreements"), &body).await;
+    let id = a["id"].as_str().unwrap().to_string();
+    let a = post_ok(app, token, &format!("{COLL}/api/agreements/{id}/submit")).await;
+    (id, a)
 }
 
 /// The consumer `token`'s ACTIVE agreement on SEND - UAT in Collaudo: the e-service, its
 /// version and the agreement.
 pub async fn send_agreement(app: &TestApp, token: &str) -> (String, String, String) {
     let (send, v1) = find(app, token, COLL, "SEND - UAT (Piattaforma Notifiche)").await;
-    let a = expect(
-        app,
-        token,
-        "POST",
-        &format!("{COLL}/api/agreements"),
-        Some(&json!({"eserviceId": send, "descriptorId": v1})),
-        201,
-    )
-    .await;
-    let id = a["id"].as_str().unwrap().to_string();
-    let a = expect(
-        app,
-        token,
-        "POST",
-        &format!("{COLL}/api/agreements/{id}/submit"),
-        None,
-        200,
-    )
-    .await;
+    let (id, a) = submitted_agreement(app, token, &send, &v1).await;
     assert_eq!(a["state"], "ACTIVE", "{a}");
     (send, v1, id)
 }
@@ -212,18 +184,16 @@ pub async fn purpose(
     draft: bool,
 ) -> (String, String, String) {
     let risk = purposes::valid_answers(app, token).await;
-    let p = expect(
+    let p = post_created(
         app,
         token,
-        "POST",
         &format!("{COLL}/api/purposes"),
-        Some(&json!({
+        &json!({
             "eserviceId": eservice, "title": title,
             "description": "Invio delle notifiche degli atti del Comune.",
             "isFreeOfCharge": false, "dailyCalls": daily_calls,
             "riskAnalysisForm": risk,
-        })),
-        201,
+        }),
     )
     .await;
     let id = p["id"].as_str().unwrap().to_string();
@@ -231,17 +201,28 @@ pub async fn purpose(
     if draft {
         return (id, version, "DRAFT".into());
     }
-    let p = expect(
+    let p = post_ok(
         app,
         token,
-        "POST",
         &format!("{COLL}/api/purposes/{id}/versions/{version}/activate"),
-        None,
-        200,
     )
     .await;
     let state = p["versions"][0]["state"].as_str().unwrap().to_string();
     (id, version, state)
+}
+
+/// Links the purpose `purpose` to the client `client`, asserting a 200: the client.
+pub async fn link_purpose(app: &TestApp, token: &str, client: &str, purpose: &str) -> Value {
+    let path = format!("{COLL}/api/clients/{client}/purposes");
+    expect(
+        app,
+        token,
+        "POST",
+        &path,
+        Some(&json!({ "purposeId": purpose })),
+        200,
+    )
+    .await
 }
 
 /// The JSON of a key upload of one key.

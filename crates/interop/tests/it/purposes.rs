@@ -1,12 +1,12 @@
 //! Purposes: created on an ACTIVE agreement, with a risk analysis validated against the form
 //! as data; activation by the quota rule at its exact boundary; new versions; the sides.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use testkit::TestApp;
 
 use crate::{
-    COLL, COMUNE, GIULIA, LUCA, PAGOPA, PAOLO, REGIONE, call, expect, find, give_luca_collaudo,
-    member,
+    COLL, COMUNE, GIULIA, LUCA, PAGOPA, PAOLO, REGIONE, call, expect, find, get_ok,
+    give_luca_collaudo, member, post_created, post_ok, status_of, submitted_agreement,
 };
 
 const SEND: &str = "SEND - UAT (Piattaforma Notifiche)";
@@ -14,33 +14,13 @@ const SEND: &str = "SEND - UAT (Piattaforma Notifiche)";
 /// Answers that satisfy the current form: the first choice of every question that applies,
 /// a sentence for texts.
 pub(crate) async fn valid_answers(app: &TestApp, token: &str) -> Value {
-    let form = expect(
+    let form = get_ok(
         app,
         token,
-        "GET",
         &format!("{COLL}/api/purposes/riskAnalysis/form"),
-        None,
-        200,
     )
     .await;
-    let mut answers = Map::new();
-    for q in form["questions"].as_array().unwrap() {
-        if let Some(dep) = q.get("dependsOn") {
-            let given = answers
-                .get(dep["question"].as_str().unwrap())
-                .and_then(|v: &Value| v.as_array())
-                .is_some_and(|a| a.iter().any(|x| x == &dep["value"]));
-            if !given {
-                continue;
-            }
-        }
-        let value = match q["kind"].as_str().unwrap() {
-            "TEXT" => json!(["Notifiche degli atti del Comune ai cittadini."]),
-            _ => json!([q["options"][0]["value"]]),
-        };
-        answers.insert(q["id"].as_str().unwrap().to_string(), value);
-    }
-    json!({ "version": form["version"], "answers": answers })
+    testkit::interop::risk_answers(&form)
 }
 
 fn body(eservice: &str, title: &str, calls: i64, risk: Option<&Value>) -> Value {
@@ -72,25 +52,7 @@ async fn setup() -> Setup {
     let luca = member(&app, LUCA, COMUNE, "prod-interop-coll").await;
     let paolo = member(&app, PAOLO, PAGOPA, "prod-interop-coll").await;
     let (send, v1) = find(&app, &luca, COLL, SEND).await;
-    let a = expect(
-        &app,
-        &luca,
-        "POST",
-        &format!("{COLL}/api/agreements"),
-        Some(&json!({"eserviceId": send, "descriptorId": v1})),
-        201,
-    )
-    .await;
-    let id = a["id"].as_str().unwrap();
-    expect(
-        &app,
-        &luca,
-        "POST",
-        &format!("{COLL}/api/agreements/{id}/submit"),
-        None,
-        200,
-    )
-    .await;
+    submitted_agreement(&app, &luca, &send, &v1).await;
     let risk = valid_answers(&app, &luca).await;
     Setup {
         app,
@@ -103,25 +65,20 @@ async fn setup() -> Setup {
 
 /// Creates a purpose and activates its draft: the purpose and its first version's state.
 async fn activated(s: &Setup, title: &str, calls: i64) -> (Value, String) {
-    let p = expect(
+    let p = post_created(
         &s.app,
         &s.luca,
-        "POST",
         &format!("{COLL}/api/purposes"),
-        Some(&body(&s.send, title, calls, Some(&s.risk))),
-        201,
+        &body(&s.send, title, calls, Some(&s.risk)),
     )
     .await;
     assert_eq!(p["versions"][0]["state"], "DRAFT");
     let id = p["id"].as_str().unwrap();
     let v = p["versions"][0]["id"].as_str().unwrap();
-    let p = expect(
+    let p = post_ok(
         &s.app,
         &s.luca,
-        "POST",
         &format!("{COLL}/api/purposes/{id}/versions/{v}/activate"),
-        None,
-        200,
     )
     .await;
     let state = p["versions"][0]["state"].as_str().unwrap().to_string();
@@ -158,30 +115,25 @@ async fn the_quota_rule_at_its_exact_boundary() {
     // Only the producer approves it; the producer of another e-service is not told it exists.
     let giulia = member(&s.app, GIULIA, REGIONE, "prod-interop-coll").await;
     assert_eq!(
-        call(
+        status_of(
             &s.app,
             &giulia,
             "GET",
-            &format!("{COLL}/api/purposes/{third_id}"),
-            None
+            &format!("{COLL}/api/purposes/{third_id}")
         )
-        .await
-        .0,
+        .await,
         404
     );
     let activate = format!("{COLL}/api/purposes/{third_id}/versions/{third_v}/activate");
-    assert_eq!(call(&s.app, &s.luca, "POST", &activate, None).await.0, 403);
-    let received = expect(
+    assert_eq!(status_of(&s.app, &s.luca, "POST", &activate).await, 403);
+    let received = get_ok(
         &s.app,
         &s.paolo,
-        "GET",
         &format!("{COLL}/api/purposes?role=producer"),
-        None,
-        200,
     )
     .await;
     assert_eq!(received["results"].as_array().unwrap().len(), 3);
-    let p = expect(&s.app, &s.paolo, "POST", &activate, None, 200).await;
+    let p = post_ok(&s.app, &s.paolo, &activate).await;
     assert_eq!(p["versions"][0]["state"], "ACTIVE");
 
     // A new version of the first one: the others now use 4,001, so 5,999 fits exactly and
@@ -196,12 +148,7 @@ async fn the_quota_rule_at_its_exact_boundary() {
         200,
     )
     .await;
-    let states: Vec<&str> = p["versions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["state"].as_str().unwrap())
-        .collect();
+    let states = testkit::strings_of(&p["versions"], "state");
     assert_eq!(states, vec!["ARCHIVED", "ACTIVE"]);
     let p = expect(
         &s.app,
@@ -212,12 +159,7 @@ async fn the_quota_rule_at_its_exact_boundary() {
         200,
     )
     .await;
-    let states: Vec<&str> = p["versions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["state"].as_str().unwrap())
-        .collect();
+    let states = testkit::strings_of(&p["versions"], "state");
     assert_eq!(states, vec!["ARCHIVED", "ACTIVE", "WAITING_FOR_APPROVAL"]);
     // One waiting version at a time; the same calls are refused.
     let (st, v) = call(
@@ -298,12 +240,7 @@ async fn purposes_need_an_active_agreement_a_risk_analysis_and_the_right_side() 
     // Bad input names its fields; bad answers too.
     let (st, v) = call(&s.app, &s.luca, "POST", &format!("{COLL}/api/purposes"), Some(&json!({"eserviceId": s.send, "title": "abc", "description": "x", "isFreeOfCharge": true, "dailyCalls": 0}))).await;
     assert_eq!(st, 400, "{v}");
-    let names: Vec<&str> = v["invalidParams"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
+    let names = testkit::strings_of(&v["invalidParams"], "name");
     for f in ["title", "description", "freeOfChargeReason", "dailyCalls"] {
         assert!(names.contains(&f), "{f}: {v}");
     }
@@ -329,13 +266,11 @@ async fn purposes_need_an_active_agreement_a_risk_analysis_and_the_right_side() 
     assert!(v.to_string().contains("nonexistent"), "{v}");
 
     // Without the risk analysis a draft cannot be activated.
-    let p = expect(
+    let p = post_created(
         &s.app,
         &s.luca,
-        "POST",
         &format!("{COLL}/api/purposes"),
-        Some(&body(&s.send, "Senza analisi del rischio", 10, None)),
-        201,
+        &body(&s.send, "Senza analisi del rischio", 10, None),
     )
     .await;
     let (id, v) = (
@@ -356,15 +291,13 @@ async fn purposes_need_an_active_agreement_a_risk_analysis_and_the_right_side() 
     );
     // The producer cannot activate the consumer's draft; the title is unique per e-service.
     assert_eq!(
-        call(
+        status_of(
             &s.app,
             &s.paolo,
             "POST",
-            &format!("{COLL}/api/purposes/{id}/versions/{v}/activate"),
-            None
+            &format!("{COLL}/api/purposes/{id}/versions/{v}/activate")
         )
-        .await
-        .0,
+        .await,
         403
     );
     let (st, _) = call(
@@ -378,27 +311,23 @@ async fn purposes_need_an_active_agreement_a_risk_analysis_and_the_right_side() 
     assert_eq!(st, 409);
     // A draft is deleted.
     assert_eq!(
-        call(
+        status_of(
             &s.app,
             &s.paolo,
             "DELETE",
-            &format!("{COLL}/api/purposes/{id}"),
-            None
+            &format!("{COLL}/api/purposes/{id}")
         )
-        .await
-        .0,
+        .await,
         403
     );
     assert_eq!(
-        call(
+        status_of(
             &s.app,
             &s.luca,
             "DELETE",
-            &format!("{COLL}/api/purposes/{id}"),
-            None
+            &format!("{COLL}/api/purposes/{id}")
         )
-        .await
-        .0,
+        .await,
         204
     );
 
@@ -408,7 +337,7 @@ async fn purposes_need_an_active_agreement_a_risk_analysis_and_the_right_side() 
     let id = p["id"].as_str().unwrap();
     let (v, _) = current(&p);
     let url = |action: &str| format!("{COLL}/api/purposes/{id}/versions/{v}/{action}");
-    let p = expect(&s.app, &s.paolo, "POST", &url("suspend"), None, 200).await;
+    let p = post_ok(&s.app, &s.paolo, &url("suspend")).await;
     assert_eq!(
         (current(&p).1.as_str(), &p["suspendedByProducer"]),
         ("SUSPENDED", &json!(true))
@@ -418,30 +347,26 @@ async fn purposes_need_an_active_agreement_a_risk_analysis_and_the_right_side() 
         (st.as_u16(), b["code"].as_str()),
         (409, Some("purpose_suspended_by_other_side"))
     );
-    let p = expect(&s.app, &s.paolo, "POST", &url("activate"), None, 200).await;
+    let p = post_ok(&s.app, &s.paolo, &url("activate")).await;
     assert_eq!(current(&p).1, "ACTIVE");
     assert_eq!(
-        call(
+        status_of(
             &s.app,
             &s.luca,
             "DELETE",
-            &format!("{COLL}/api/purposes/{id}"),
-            None
+            &format!("{COLL}/api/purposes/{id}")
         )
-        .await
-        .0,
+        .await,
         409
     );
     assert_eq!(
-        call(&s.app, &s.paolo, "POST", &url("archive"), None)
-            .await
-            .0,
+        status_of(&s.app, &s.paolo, "POST", &url("archive")).await,
         403
     );
-    let p = expect(&s.app, &s.luca, "POST", &url("archive"), None, 200).await;
+    let p = post_ok(&s.app, &s.luca, &url("archive")).await;
     assert_eq!(p["versions"][0]["state"], "ARCHIVED");
     assert_eq!(
-        call(&s.app, &s.luca, "POST", &url("suspend"), None).await.0,
+        status_of(&s.app, &s.luca, "POST", &url("suspend")).await,
         409
     );
 }

@@ -2,10 +2,11 @@
 
 use reqwest::StatusCode;
 use serde_json::json;
+use testkit::Fetch;
 use testkit::TestApp;
 
 use crate::{
-    COLL, COMUNE, LUCA, MARIO, PAGOPA, PAOLO, PROD, call, enter, expect, give_luca_collaudo,
+    COLL, COMUNE, LUCA, MARIO, PAGOPA, PAOLO, PROD, call, enter, get_ok, give_luca_collaudo,
     identity_token, institution_id, member, session_token,
 };
 
@@ -13,15 +14,7 @@ use crate::{
 async fn each_environment_is_entered_with_its_own_product_and_shares_nothing() {
     let app = TestApp::spawn().await;
     let paolo_coll = member(&app, PAOLO, PAGOPA, "prod-interop-coll").await;
-    let me = expect(
-        &app,
-        &paolo_coll,
-        "GET",
-        &format!("{COLL}/api/me"),
-        None,
-        200,
-    )
-    .await;
+    let me = get_ok(&app, &paolo_coll, &format!("{COLL}/api/me")).await;
     assert_eq!(me["environment"], "collaudo");
     assert_eq!(me["roles"], json!(["admin"]));
     assert_eq!(me["institution"]["fiscalCode"], PAGOPA);
@@ -57,15 +50,7 @@ async fn each_environment_is_entered_with_its_own_product_and_shares_nothing() {
     );
 
     // The people who entered, per environment and institution.
-    let users = expect(
-        &app,
-        &paolo_coll,
-        "GET",
-        &format!("{COLL}/api/users"),
-        None,
-        200,
-    )
-    .await;
+    let users = get_ok(&app, &paolo_coll, &format!("{COLL}/api/users")).await;
     let users = users["users"].as_array().unwrap();
     assert_eq!(users.len(), 1, "{users:?}");
     assert_eq!(users[0]["familyName"], "Esposito");
@@ -74,20 +59,12 @@ async fn each_environment_is_entered_with_its_own_product_and_shares_nothing() {
     // Each environment publishes its own voucher keys.
     let coll: serde_json::Value = app
         .get(&format!("{COLL}/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let prod: serde_json::Value = app
         .get(&format!("{PROD}/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(coll["keys"].as_array().unwrap().len(), 1);
     assert_ne!(coll["keys"][0]["kid"], prod["keys"][0]["kid"]);
 }
@@ -106,7 +83,7 @@ async fn the_technician_enters_collaudo_only_and_leaves_when_suspended_or_logged
     give_luca_collaudo(&app, "admin").await;
     let luca = session_token(&app, LUCA).await;
     let token = member(&app, LUCA, COMUNE, "prod-interop-coll").await;
-    expect(&app, &token, "GET", &format!("{COLL}/api/me"), None, 200).await;
+    get_ok(&app, &token, &format!("{COLL}/api/me")).await;
     // Produzione stays closed to him.
     assert!(
         identity_token(&app, &luca, &comune, "prod-interop")
@@ -126,50 +103,43 @@ async fn the_technician_enters_collaudo_only_and_leaves_when_suspended_or_logged
         db.close().await;
         id
     };
-    let r = app
-        .post(&format!(
-            "/v2/users/{luca_id}/suspend?institutionId={comune}&productId=prod-interop-coll"
-        ))
-        .bearer_auth(&mario)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+    assert_eq!(
+        testkit::demo::change_roles(
+            &app,
+            &mario,
+            "suspend",
+            &luca_id,
+            &comune,
+            "prod-interop-coll"
+        )
+        .await,
+        204
+    );
     let (status, _) = call(&app, &token, "GET", &format!("{COLL}/api/me"), None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     // Reactivated, he enters again; then his Reserved Area logout ends that session too.
-    let r = app
-        .post(&format!(
-            "/v2/users/{luca_id}/activate?institutionId={comune}&productId=prod-interop-coll"
-        ))
-        .bearer_auth(&mario)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
-    let browser = testkit::client();
-    let r = browser
-        .post(app.url("/auth/test-idp/login"))
-        .form(&[("fiscal_number", LUCA)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
-    let page = browser
-        .get(app.url(&format!("/dashboard/{comune}/enter/prod-interop-coll")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let identity = page
-        .split("name=\"identity_token\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("the entry form carries the identity token")
-        .to_string();
+    assert_eq!(
+        testkit::demo::change_roles(
+            &app,
+            &mario,
+            "activate",
+            &luca_id,
+            &comune,
+            "prod-interop-coll"
+        )
+        .await,
+        204
+    );
+    let browser = testkit::logged_in(&app, LUCA).await;
+    let page = testkit::read_page(
+        &browser,
+        &app,
+        &format!("/dashboard/{comune}/enter/prod-interop-coll"),
+    )
+    .await;
+    let identity = testkit::hidden_field(&page, "identity_token")
+        .expect("the entry form carries the identity token");
     let r = browser
         .post(app.url(&format!("{COLL}/session")))
         .form(&[("identity_token", identity.as_str())])
@@ -183,26 +153,7 @@ async fn the_technician_enters_collaudo_only_and_leaves_when_suspended_or_logged
     assert!(html.contains("data-environment=\"collaudo\""), "{html}");
     assert!(html.contains("env-collaudo"));
     // Logout of the Reserved Area.
-    let dashboard = browser
-        .get(app.url("/dashboard?choose=true"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = dashboard
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .unwrap()
-        .to_string();
-    let r = browser
-        .post(app.url("/logout"))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let r = testkit::log_out(&browser, &app).await;
     assert!(r.status().is_redirection(), "{}", r.status());
     let home = browser.get(app.url(COLL)).send().await.unwrap();
     assert_eq!(home.status(), 401);

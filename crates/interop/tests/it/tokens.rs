@@ -10,13 +10,14 @@ use platform::jwt::{Unverified, now_secs, rsa_components};
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 use sqlx::Row;
+use testkit::Fetch;
 use testkit::interop::{ClientKey, assertion_claims, token_form};
 use testkit::{Options, TestApp};
 
 use crate::{
     ANNA, COLL, COMUNE, GIULIA, LUCA, PAGOPA, PAOLO, PROD, REGIONE, call, expect,
-    give_anna_collaudo, give_luca_collaudo, institution_id, key_upload, member, purpose,
-    send_agreement, user_id,
+    give_anna_collaudo, give_luca_collaudo, institution_id, key_upload, link_purpose, member,
+    post_created, post_ok, published_version, purpose, send_agreement, user_id,
 };
 
 const AUD: &str = "auth.uat.interop.pagopa.it/client-assertion";
@@ -60,27 +61,15 @@ async fn setup(options: Options) -> Setup {
     let pagopa = institution_id(&app, PAGOPA).await;
     // PagoPA publishes version 2 of SEND - UAT, with two audiences.
     let (send, _) = crate::find(&app, &luca, COLL, "SEND - UAT (Piattaforma Notifiche)").await;
-    let v2 = expect(
+    let v2 = published_version(
         &app,
         &paolo,
-        "POST",
-        &format!("{COLL}/api/eservices/{send}/descriptors"),
-        Some(&json!({
+        &format!("{COLL}/api/eservices/{send}"),
+        &json!({
             "audience": AUDIENCES, "voucherLifespan": LIFESPAN,
             "dailyCallsPerConsumer": 10_000, "dailyCallsTotal": 1_000_000,
             "agreementApprovalPolicy": "AUTOMATIC", "serverUrls": [],
-        })),
-        201,
-    )
-    .await;
-    let v2 = v2["id"].as_str().unwrap().to_string();
-    expect(
-        &app,
-        &paolo,
-        "POST",
-        &format!("{COLL}/api/eservices/{send}/descriptors/{v2}/publish"),
-        None,
-        200,
+        }),
     )
     .await;
     let (send_again, descriptor, agreement) = send_agreement(&app, &luca).await;
@@ -88,27 +77,17 @@ async fn setup(options: Options) -> Setup {
     let (purpose, version, state) =
         purpose(&app, &luca, &send, "Notifiche degli atti", 100, false).await;
     assert_eq!(state, "ACTIVE");
-    let c = expect(
+    let c = post_created(
         &app,
         &luca,
-        "POST",
         &format!("{COLL}/api/clientsConsumer"),
-        Some(&json!({ "name": "Client notifiche", "members": [luca_id] })),
-        201,
+        &json!({ "name": "Client notifiche", "members": [luca_id] }),
     )
     .await;
     let client = c["id"].as_str().unwrap().to_string();
     let key = ClientKey::generate();
     upload(&app, &luca, &client, &key).await;
-    expect(
-        &app,
-        &luca,
-        "POST",
-        &format!("{COLL}/api/clients/{client}/purposes"),
-        Some(&json!({ "purposeId": purpose })),
-        200,
-    )
-    .await;
+    link_purpose(&app, &luca, &client, &purpose).await;
     Setup {
         app,
         luca,
@@ -127,13 +106,11 @@ async fn setup(options: Options) -> Setup {
 }
 
 async fn upload(app: &TestApp, token: &str, client: &str, key: &ClientKey) {
-    expect(
+    post_created(
         app,
         token,
-        "POST",
         &format!("{COLL}/api/clients/{client}/keys"),
-        Some(&key_upload(&key.upload_b64(), "Chiave del client")),
-        201,
+        &key_upload(&key.upload_b64(), "Chiave del client"),
     )
     .await;
 }
@@ -306,12 +283,8 @@ async fn open_voucher(app: &TestApp, access_token: &str) -> (Value, Value) {
     let jwks: Value = app
         .client
         .get(app.url(&format!("{COLL}/.well-known/jwks.json")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let jwk = jwks["keys"]
         .as_array()
         .unwrap()
@@ -324,12 +297,8 @@ async fn open_voucher(app: &TestApp, access_token: &str) -> (Value, Value) {
     let prod: Value = app
         .client
         .get(app.url(&format!("{PROD}/.well-known/jwks.json")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     for k in prod["keys"].as_array().unwrap() {
         assert_ne!(k["kid"], kid.as_str());
         let (n, e) = rsa_components(k).unwrap();
@@ -697,13 +666,11 @@ async fn a_valid_assertion_gets_its_voucher_and_every_mistake_the_same_refusal()
     )
     .await;
     // sub: a UUID, the client_id when sent.
-    let other_client = expect(
+    let other_client = post_created(
         app,
         &s.luca,
-        "POST",
         &format!("{COLL}/api/clientsConsumer"),
-        Some(&json!({ "name": "Secondo client", "members": [s.luca_id] })),
-        201,
+        &json!({ "name": "Secondo client", "members": [s.luca_id] }),
     )
     .await;
     let other_client = other_client["id"].as_str().unwrap().to_string();
@@ -879,7 +846,7 @@ async fn a_valid_assertion_gets_its_voucher_and_every_mistake_the_same_refusal()
     // Agreement suspended by the consumer, then by the producer; reactivated.
     let agreement = |action: &str| format!("{COLL}/api/agreements/{}/{action}", s.agreement);
     for who in [&s.luca, &s.paolo] {
-        expect(app, who, "POST", &agreement("suspend"), None, 200).await;
+        post_ok(app, who, &agreement("suspend")).await;
         let d = refused(&s, &s.valid(), "agreement_not_active").await;
         assert!(
             d["failure"]["reason"]
@@ -888,7 +855,7 @@ async fn a_valid_assertion_gets_its_voucher_and_every_mistake_the_same_refusal()
                 .contains("SUSPENDED"),
             "{d}"
         );
-        expect(app, who, "POST", &agreement("activate"), None, 200).await;
+        post_ok(app, who, &agreement("activate")).await;
         issued(app, &s.valid(), "agreement active again").await;
     }
     // The e-service's version suspended by the producer.
@@ -898,9 +865,9 @@ async fn a_valid_assertion_gets_its_voucher_and_every_mistake_the_same_refusal()
             s.send, s.descriptor
         )
     };
-    expect(app, &s.paolo, "POST", &descriptor("suspend"), None, 200).await;
+    post_ok(app, &s.paolo, &descriptor("suspend")).await;
     refused(&s, &s.valid(), "eservice_not_active").await;
-    expect(app, &s.paolo, "POST", &descriptor("activate"), None, 200).await;
+    post_ok(app, &s.paolo, &descriptor("activate")).await;
     issued(app, &s.valid(), "e-service active again").await;
     // Purpose suspended; then, still suspended, a new version over the quota waits for the
     // producer's approval: not active either.
@@ -910,7 +877,7 @@ async fn a_valid_assertion_gets_its_voucher_and_every_mistake_the_same_refusal()
             s.purpose, s.version
         )
     };
-    expect(app, &s.luca, "POST", &version("suspend"), None, 200).await;
+    post_ok(app, &s.luca, &version("suspend")).await;
     let d = refused(&s, &s.valid(), "purpose_not_active").await;
     assert!(
         d["failure"]["reason"]
@@ -928,12 +895,7 @@ async fn a_valid_assertion_gets_its_voucher_and_every_mistake_the_same_refusal()
         200,
     )
     .await;
-    let states: Vec<&str> = p["versions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["state"].as_str().unwrap())
-        .collect();
+    let states = testkit::strings_of(&p["versions"], "state");
     assert_eq!(states, ["SUSPENDED", "WAITING_FOR_APPROVAL"], "{p}");
     let d = refused(&s, &s.valid(), "purpose_not_active").await;
     assert!(
@@ -943,7 +905,7 @@ async fn a_valid_assertion_gets_its_voucher_and_every_mistake_the_same_refusal()
             .contains("approval"),
         "{d}"
     );
-    expect(app, &s.luca, "POST", &version("activate"), None, 200).await;
+    post_ok(app, &s.luca, &version("activate")).await;
     issued(app, &s.valid(), "purpose active again").await;
     // A purpose whose only version waits for approval (over the quota from the start).
     let (waiting, _, state) =
@@ -964,13 +926,11 @@ async fn a_valid_assertion_gets_its_voucher_and_every_mistake_the_same_refusal()
     issued(app, &s.valid(), "still valid in Collaudo").await;
 
     // ---- an API client: the platform's token ----
-    let api = expect(
+    let api = post_created(
         app,
         &s.luca,
-        "POST",
         &format!("{COLL}/api/clientsApi"),
-        Some(&json!({ "name": "Client delle API", "members": [s.luca_id] })),
-        201,
+        &json!({ "name": "Client delle API", "members": [s.luca_id] }),
     )
     .await;
     let api = api["id"].as_str().unwrap().to_string();
@@ -1046,13 +1006,10 @@ async fn a_valid_assertion_gets_its_voucher_and_every_mistake_the_same_refusal()
         assert_eq!(status, 404, "{d}");
     }
     let anna_id = user_id(app, &anna).await;
-    expect(
+    post_ok(
         app,
         &s.luca,
-        "POST",
         &format!("{COLL}/api/clients/{}/users/{anna_id}", s.client),
-        None,
-        200,
     )
     .await;
     let (status, d, _) = debug(app, &anna, &s.valid()).await;

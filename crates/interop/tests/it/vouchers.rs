@@ -6,8 +6,10 @@ use serde_json::{Value, json};
 use testkit::TestApp;
 use testkit::interop::{ClientKey, assertion_claims, token_form};
 
-use crate::purposes::valid_answers;
-use crate::{COLL, COMUNE, LUCA, expect, find, give_luca_collaudo, member};
+use crate::{
+    COLL, COMUNE, LUCA, get_ok, give_luca_collaudo, key_upload, link_purpose, member, post_created,
+    send_agreement,
+};
 
 const AUDIENCE: &str = "auth.uat.interop.pagopa.it/client-assertion";
 
@@ -24,83 +26,28 @@ pub struct Consumer {
 pub async fn consumer(app: &TestApp) -> Consumer {
     give_luca_collaudo(app, "admin").await;
     let luca = member(app, LUCA, COMUNE, "prod-interop-coll").await;
-    let (send, v1) = find(app, &luca, COLL, "SEND - UAT (Piattaforma Notifiche)").await;
-    let a = expect(
+    let (send, _, agreement) = send_agreement(app, &luca).await;
+    let (purpose, version, state) =
+        crate::purpose(app, &luca, &send, "Notifiche degli atti", 100, false).await;
+    assert_eq!(state, "ACTIVE");
+    let me = get_ok(app, &luca, &format!("{COLL}/api/me")).await;
+    let c = post_created(
         app,
         &luca,
-        "POST",
-        &format!("{COLL}/api/agreements"),
-        Some(&json!({"eserviceId": send, "descriptorId": v1})),
-        201,
-    )
-    .await;
-    let agreement = a["id"].as_str().unwrap().to_string();
-    let a = expect(
-        app,
-        &luca,
-        "POST",
-        &format!("{COLL}/api/agreements/{agreement}/submit"),
-        None,
-        200,
-    )
-    .await;
-    assert_eq!(a["state"], "ACTIVE");
-    let risk = valid_answers(app, &luca).await;
-    let p = expect(
-        app,
-        &luca,
-        "POST",
-        &format!("{COLL}/api/purposes"),
-        Some(&json!({
-            "eserviceId": send, "title": "Notifiche degli atti",
-            "description": "Invio delle notifiche degli atti del Comune.",
-            "isFreeOfCharge": false, "dailyCalls": 100, "riskAnalysisForm": risk,
-        })),
-        201,
-    )
-    .await;
-    let purpose = p["id"].as_str().unwrap().to_string();
-    let version = p["versions"][0]["id"].as_str().unwrap().to_string();
-    let p = expect(
-        app,
-        &luca,
-        "POST",
-        &format!("{COLL}/api/purposes/{purpose}/versions/{version}/activate"),
-        None,
-        200,
-    )
-    .await;
-    assert_eq!(p["versions"][0]["state"], "ACTIVE");
-    let me = expect(app, &luca, "GET", &format!("{COLL}/api/me"), None, 200).await;
-    let c = expect(
-        app,
-        &luca,
-        "POST",
         &format!("{COLL}/api/clientsConsumer"),
-        Some(&json!({"name": "Client notifiche", "members": [me["userId"]]})),
-        201,
+        &json!({"name": "Client notifiche", "members": [me["userId"]]}),
     )
     .await;
     let client = c["id"].as_str().unwrap().to_string();
     let key = ClientKey::generate();
-    expect(
+    post_created(
         app,
         &luca,
-        "POST",
         &format!("{COLL}/api/clients/{client}/keys"),
-        Some(&json!([{"key": key.upload_b64(), "use": "SIG", "alg": "RS256", "name": "Chiave di produzione"}])),
-        201,
+        &key_upload(&key.upload_b64(), "Chiave di produzione"),
     )
     .await;
-    expect(
-        app,
-        &luca,
-        "POST",
-        &format!("{COLL}/api/clients/{client}/purposes"),
-        Some(&json!({"purposeId": purpose})),
-        200,
-    )
-    .await;
+    link_purpose(app, &luca, &client, &purpose).await;
     Consumer {
         luca,
         client,
@@ -366,14 +313,12 @@ async fn voucher_records_have_a_store_of_their_own() {
 async fn the_clients_list_counts_each_clients_vouchers_of_the_last_30_days() {
     let app = TestApp::spawn().await;
     let c = consumer(&app).await;
-    let me = crate::expect(&app, &c.luca, "GET", &format!("{COLL}/api/me"), None, 200).await;
-    let other = crate::expect(
+    let me = crate::get_ok(&app, &c.luca, &format!("{COLL}/api/me")).await;
+    let other = crate::post_created(
         &app,
         &c.luca,
-        "POST",
         &format!("{COLL}/api/clientsConsumer"),
-        Some(&json!({"name": "Client senza voucher", "members": [me["userId"]]})),
-        201,
+        &json!({"name": "Client senza voucher", "members": [me["userId"]]}),
     )
     .await;
     let other = other["id"].as_str().unwrap().to_string();
@@ -423,22 +368,19 @@ async fn an_archived_purpose_leaves_its_clients() {
     let app = TestApp::spawn().await;
     let c = consumer(&app).await;
     let client = format!("{COLL}/api/clients/{}", c.client);
-    let got = crate::expect(&app, &c.luca, "GET", &client, None, 200).await;
+    let got = crate::get_ok(&app, &c.luca, &client).await;
     assert_eq!(got["purposes"], json!([c.purpose]));
     assert_eq!(voucher(&app.url, &c).await.0, 200);
-    crate::expect(
+    crate::post_ok(
         &app,
         &c.luca,
-        "POST",
         &format!(
             "{COLL}/api/purposes/{}/versions/{}/archive",
             c.purpose, c.version
         ),
-        None,
-        200,
     )
     .await;
-    let got = crate::expect(&app, &c.luca, "GET", &client, None, 200).await;
+    let got = crate::get_ok(&app, &c.luca, &client).await;
     assert_eq!(got["purposes"], json!([]), "{got}");
     assert_eq!(voucher(&app.url, &c).await.0, 400);
 }
@@ -514,13 +456,12 @@ async fn the_retention_sweep_deletes_old_voucher_records_and_keeps_recent_ones()
         .unwrap();
     assert_eq!(gone, 4);
     for (what, jti, _, kept) in &records {
-        let n: i64 = sqlx::query_scalar(
+        let n = testkit::demo::count(
+            &store,
             "SELECT CAST(count(*) AS BIGINT) FROM interop_vouchers WHERE jti = $1",
+            jti,
         )
-        .bind(jti)
-        .fetch_one(store.reader())
-        .await
-        .unwrap();
+        .await;
         assert_eq!(n == 1, *kept, "{what} ({jti})");
     }
     store.close().await;

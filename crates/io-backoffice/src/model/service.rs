@@ -555,12 +555,7 @@ mod tests {
     use serde_json::json;
 
     fn errors(v: Value) -> Vec<String> {
-        parse_service(&v, PayloadKind::Create)
-            .err()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|e| e.field)
-            .collect()
+        testkit::error_fields(parse_service(&v, PayloadKind::Create))
     }
 
     #[test]

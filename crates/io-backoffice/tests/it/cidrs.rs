@@ -2,13 +2,17 @@
 //! and `X-Forwarded-For` counts only when that peer is a trusted proxy.
 
 use serde_json::json;
+use testkit::api::Caller as _;
 use testkit::{Options, TestApp};
 
-use crate::{BO, COMUNE, MANAGE, MARIO, Who, bo, expect, invalid_params, manage_keys, operator};
+use crate::{
+    BO, COMUNE, MANAGE, MARIO, Who, bo, expect, get_ok, invalid_params, manage_keys, operator,
+    put_ok,
+};
 
 /// The status of `GET path` with `key`, optionally with an `X-Forwarded-For`.
 async fn status(app: &TestApp, key: &str, path: &str, forwarded_for: Option<&str>) -> u16 {
-    let mut r = Who::Key(key.to_string()).apply(app.get(path));
+    let mut r = Who::Key(key.to_string()).sign(app.get(path));
     if let Some(xff) = forwarded_for {
         r = r.header("X-Forwarded-For", xff);
     }
@@ -30,10 +34,7 @@ async fn setup(app: &TestApp) -> Setup {
     let op = operator(app).await;
     let manage = manage_keys(app, &mario).await;
     let cidrs = format!("/io/api/subscriptions/{}/cidrs", manage.id);
-    assert_eq!(
-        expect(app, &mario, "GET", &cidrs, None, 200).await,
-        json!([])
-    );
+    assert_eq!(get_ok(app, &mario, &cidrs).await, json!([]));
     // Bad entries are refused, naming the entry.
     let v = expect(
         app,
@@ -45,20 +46,9 @@ async fn setup(app: &TestApp) -> Setup {
     )
     .await;
     assert_eq!(invalid_params(&v), vec!["cidrs[1]"]);
-    let v = expect(
-        app,
-        &mario,
-        "PUT",
-        &cidrs,
-        Some(&json!(["10.0.0.0/8"])),
-        200,
-    )
-    .await;
+    let v = put_ok(app, &mario, &cidrs, &json!(["10.0.0.0/8"])).await;
     assert_eq!(v, json!(["10.0.0.0/8"]));
-    assert_eq!(
-        expect(app, &mario, "GET", &cidrs, None, 200).await,
-        json!(["10.0.0.0/8"])
-    );
+    assert_eq!(get_ok(app, &mario, &cidrs).await, json!(["10.0.0.0/8"]));
 
     let mut payload = crate::service_payload("Servizio da 10/8");
     payload["authorized_cidrs"] = json!(["10.0.0.0/8"]);
@@ -75,15 +65,7 @@ async fn setup(app: &TestApp) -> Setup {
     assert_eq!(created["authorized_cidrs"], json!(["10.0.0.0/8"]));
     crate::submit(app, &mario, BO, &id, true).await;
     crate::approve(app, &op, &id).await;
-    let keys = expect(
-        app,
-        &mario,
-        "GET",
-        &format!("{BO}/services/{id}/keys"),
-        None,
-        200,
-    )
-    .await;
+    let keys = get_ok(app, &mario, &format!("{BO}/services/{id}/keys")).await;
     Setup {
         mario,
         manage_id: manage.id,
@@ -114,7 +96,7 @@ async fn addresses_outside_the_cidrs_are_refused_and_forwarded_for_is_not_believ
         );
     }
     let r = Who::Key(s.manage_key.clone())
-        .apply(app.get(&list))
+        .sign(app.get(&list))
         .send()
         .await
         .unwrap();
@@ -125,24 +107,20 @@ async fn addresses_outside_the_cidrs_are_refused_and_forwarded_for_is_not_believ
     );
 
     // Emptied, the list allows every address again.
-    expect(
+    put_ok(
         &app,
         &s.mario,
-        "PUT",
         &format!("/io/api/subscriptions/{}/cidrs", s.manage_id),
-        Some(&json!({ "cidrs": [] })),
-        200,
+        &json!({ "cidrs": [] }),
     )
     .await;
     assert_eq!(status(&app, &s.manage_key, &list, None).await, 200);
     // And 127.0.0.1 may be allowed.
-    expect(
+    put_ok(
         &app,
         &s.mario,
-        "PUT",
         &format!("/io/api/subscriptions/{}/cidrs", s.manage_id),
-        Some(&json!(["127.0.0.1"])),
-        200,
+        &json!(["127.0.0.1"]),
     )
     .await;
     assert_eq!(status(&app, &s.manage_key, &list, None).await, 200);

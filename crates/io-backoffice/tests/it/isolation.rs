@@ -8,11 +8,13 @@
 use io_backoffice::{Access, RouteDecl, declared_routes};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use testkit::{Fetch, TestApp};
+use testkit::TestApp;
+use testkit::api::Caller as _;
 
 use crate::{
-    ANNA, BO, COMUNE, GIULIA, MANAGE, MARIO, PAOLO, REGIONE, Who, bo, call, expect, identity_token,
-    manage_keys, operator, png_base64, published, service_payload, session_token,
+    ANNA, BO, COMUNE, GIULIA, MANAGE, MARIO, REGIONE, Who, bo, call, expect, get_ok,
+    identity_token, manage_keys, operator, operator_identity, png_base64, published, put_ok,
+    service_payload, session_token,
 };
 
 /// What the placeholders of a route stand for.
@@ -117,24 +119,15 @@ impl Caller {
         let [for_api, for_pages] = identities;
         let api = Who::Session(crate::open_session(app, &for_api).await);
         let page = testkit::client();
-        let r = page
-            .post(app.url("/io/session"))
-            .form(&[("identity_token", for_pages.as_str())])
-            .send()
-            .await
-            .unwrap();
+        let r = testkit::post_form(
+            &page,
+            app.url("/io/session"),
+            &[("identity_token", for_pages.as_str())],
+        )
+        .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "{name} enters the pages");
-        let html = page.get(app.url("/io")).fetch_text().await;
-        let marker = "name=\"csrf\" value=\"";
-        let csrf = html
-            .find(marker)
-            .map(|i| {
-                html[i + marker.len()..]
-                    .chars()
-                    .take_while(|c| *c != '"')
-                    .collect()
-            })
-            .unwrap_or_default();
+        let html = testkit::read_page(&page, app, "/io").await;
+        let csrf = testkit::hidden_field(&html, "csrf").unwrap_or_default();
         Caller {
             name,
             api,
@@ -146,13 +139,13 @@ impl Caller {
     async fn call(&self, app: &TestApp, route: &RouteDecl, path: &str) -> (StatusCode, String) {
         let method = reqwest::Method::from_bytes(route.method.as_bytes()).unwrap();
         let request = if is_page(route.path) {
-            let r = self.api.apply(self.page.request(method, app.url(path)));
+            let r = self.api.sign(self.page.request(method, app.url(path)));
             match route.method {
                 "GET" => r,
                 _ => r.form(&[("csrf", self.csrf.as_str()), ("identity_token", "")]),
             }
         } else {
-            let r = self.api.apply(app.client.request(method, app.url(path)));
+            let r = self.api.sign(app.client.request(method, app.url(path)));
             match api_body(route.method, route.path) {
                 Some(body) => r.json(&body),
                 None => r,
@@ -184,17 +177,6 @@ async fn identities(app: &TestApp, fiscal_code: &str, tax_code: &str) -> [String
     ]
 }
 
-/// An identity token of the platform operator.
-async fn operator_identity(app: &TestApp) -> String {
-    let session = session_token(app, PAOLO).await;
-    let r: Value = app
-        .get("/v2/token/exchange/back-office/admin?productId=prod-io")
-        .bearer_auth(&session)
-        .fetch_json()
-        .await;
-    r["token"].as_str().unwrap().to_string()
-}
-
 /// The target institution (the Comune): what must neither leak nor change.
 struct Target {
     ids: Ids,
@@ -203,45 +185,23 @@ struct Target {
 }
 
 async fn snapshot(app: &TestApp, mario: &Who, ids: &Ids) -> Value {
-    let service = expect(
+    let service = get_ok(app, mario, &format!("{BO}/services/{}", ids.service)).await;
+    let release = get_ok(
         app,
         mario,
-        "GET",
-        &format!("{BO}/services/{}", ids.service),
-        None,
-        200,
-    )
-    .await;
-    let release = expect(
-        app,
-        mario,
-        "GET",
         &format!("{BO}/services/{}/release", ids.service),
-        None,
-        200,
     )
     .await;
-    let history = expect(
+    let history = get_ok(
         app,
         mario,
-        "GET",
         &format!("{BO}/services/{}/history?limit=100", ids.service),
-        None,
-        200,
     )
     .await;
-    let keys = expect(
-        app,
-        mario,
-        "GET",
-        &format!("{BO}/services/{}/keys", ids.service),
-        None,
-        200,
-    )
-    .await;
+    let keys = get_ok(app, mario, &format!("{BO}/services/{}/keys", ids.service)).await;
     let sub = format!("/io/api/subscriptions/{}", ids.subscription);
-    let manage = expect(app, mario, "GET", &format!("{sub}/keys"), None, 200).await;
-    let cidrs = expect(app, mario, "GET", &format!("{sub}/cidrs"), None, 200).await;
+    let manage = get_ok(app, mario, &format!("{sub}/keys")).await;
+    let cidrs = get_ok(app, mario, &format!("{sub}/cidrs")).await;
     let logo: Option<String> = {
         let db = app.db.connect().await;
         let logo =
@@ -314,15 +274,7 @@ async fn every_route_refuses_whoever_may_not_call_it() {
     let id = published(&app, &mario, &op, BO, name).await;
     let mut renamed = service_payload(name);
     renamed["description"] = json!("Una nuova descrizione da rivedere.");
-    expect(
-        &app,
-        &mario,
-        "PUT",
-        &format!("{BO}/services/{id}"),
-        Some(&renamed),
-        200,
-    )
-    .await;
+    put_ok(&app, &mario, &format!("{BO}/services/{id}"), &renamed).await;
     crate::submit(&app, &mario, BO, &id, false).await;
     expect(
         &app,
@@ -333,15 +285,7 @@ async fn every_route_refuses_whoever_may_not_call_it() {
         204,
     )
     .await;
-    let service_keys = expect(
-        &app,
-        &mario,
-        "GET",
-        &format!("{BO}/services/{id}/keys"),
-        None,
-        200,
-    )
-    .await;
+    let service_keys = get_ok(&app, &mario, &format!("{BO}/services/{id}/keys")).await;
     let service_key = service_keys["primary_key"].as_str().unwrap().to_string();
     let target = Target {
         ids: Ids {
@@ -499,15 +443,7 @@ async fn every_route_refuses_whoever_may_not_call_it() {
         assert!(!body.contains(target.name), "{path} leaks the service name");
     }
     // Lists of the Regione do not contain the Comune's service.
-    let list = expect(
-        &app,
-        &giulia.api,
-        "GET",
-        &format!("{BO}/services?limit=100"),
-        None,
-        200,
-    )
-    .await;
+    let list = get_ok(&app, &giulia.api, &format!("{BO}/services?limit=100")).await;
     assert!(!list.to_string().contains(&id));
 
     // 4. Logouts end only the session presented: a throwaway session of Giulia's.
@@ -575,21 +511,8 @@ async fn a_manage_key_never_reaches_another_institution() {
         assert_eq!(status, 404, "{method} {path}: {v}");
         assert!(!v.to_string().contains("Roccabella"), "{v}");
     }
-    let list = expect(
-        &app,
-        &regione,
-        "GET",
-        &format!("{MANAGE}/services?limit=100"),
-        None,
-        200,
-    )
-    .await;
-    let ids: Vec<&str> = list["value"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["id"].as_str().unwrap())
-        .collect();
+    let list = get_ok(&app, &regione, &format!("{MANAGE}/services?limit=100")).await;
+    let ids = testkit::strings_of(&list["value"], "id");
     assert!(ids.contains(&theirs.as_str()) && !ids.contains(&id.as_str()));
     assert!(
         list["value"]
@@ -600,10 +523,10 @@ async fn a_manage_key_never_reaches_another_institution() {
     );
 
     // Still there, unchanged, with working keys.
-    let v = expect(&app, &comune, "GET", &s(""), None, 200).await;
+    let v = get_ok(&app, &comune, &s("")).await;
     assert_eq!(v["name"], "Servizio del Comune");
     assert_eq!(v["status"]["value"], "approved");
-    let v = expect(&app, &comune, "GET", &s("/release"), None, 200).await;
+    let v = get_ok(&app, &comune, &s("/release")).await;
     assert_eq!(v["status"], "published");
 
     // And the other way: the Comune's people and key do not see the Regione's service.

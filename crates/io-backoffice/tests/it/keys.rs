@@ -5,8 +5,8 @@ use serde_json::Value;
 use testkit::TestApp;
 
 use crate::{
-    ANNA, BO, COMUNE, MANAGE, MARIO, Who, bo, call, expect, invalid_params, manage_keys, operator,
-    published,
+    ANNA, BO, COMUNE, MANAGE, MARIO, Who, bo, call, expect, get_ok, invalid_params, manage_keys,
+    operator, published,
 };
 
 fn pair(v: &Value) -> (String, String) {
@@ -34,7 +34,7 @@ async fn regenerated_keys_stop_working_at_once_and_only_admins_regenerate() {
     let service_api = format!("/api/v1/services/{id}");
 
     // Both keys of the service read its published data.
-    let (primary, secondary) = pair(&expect(&app, &mario, "GET", &keys_path, None, 200).await);
+    let (primary, secondary) = pair(&get_ok(&app, &mario, &keys_path).await);
     assert_ne!(primary, secondary);
     let v = expect(
         &app,
@@ -61,7 +61,7 @@ async fn regenerated_keys_stop_working_at_once_and_only_admins_regenerate() {
     assert_eq!(status_with(&app, "not-a-key", &service_api).await, 401);
 
     // An operator (of the institution) reads and copies the keys, but does not regenerate.
-    let seen_by_anna = expect(&app, &anna, "GET", &keys_path, None, 200).await;
+    let seen_by_anna = get_ok(&app, &anna, &keys_path).await;
     assert_eq!(pair(&seen_by_anna), (primary.clone(), secondary.clone()));
     for kt in ["primary", "secondary"] {
         let (s, v) = call(&app, &anna, "PUT", &format!("{keys_path}/{kt}"), None).await;
@@ -94,7 +94,7 @@ async fn regenerated_keys_stop_working_at_once_and_only_admins_regenerate() {
     assert_eq!(status_with(&app, &new_primary, &service_api).await, 200);
     assert_eq!(status_with(&app, &secondary, &service_api).await, 200);
     assert_eq!(
-        pair(&expect(&app, &anna, "GET", &keys_path, None, 200).await),
+        pair(&get_ok(&app, &anna, &keys_path).await),
         (new_primary.clone(), secondary.clone())
     );
 
@@ -165,10 +165,7 @@ async fn regenerated_keys_stop_working_at_once_and_only_admins_regenerate() {
     assert_eq!(status_with(&app, &manage.primary, &list).await, 401);
     assert_eq!(status_with(&app, &m1, &list).await, 200);
     assert_eq!(status_with(&app, &manage.secondary, &list).await, 200);
-    assert_eq!(
-        pair(&expect(&app, &mario, "GET", &sub_keys, None, 200).await),
-        (m1, m2)
-    );
+    assert_eq!(pair(&get_ok(&app, &mario, &sub_keys).await), (m1, m2));
     // The service keys did not move.
     assert_eq!(status_with(&app, &p2, &service_api).await, 200);
     assert_eq!(status_with(&app, &s2, &service_api).await, 200);

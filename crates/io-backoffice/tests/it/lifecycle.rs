@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 use testkit::TestApp;
 
 use crate::{
-    COMUNE, MANAGE, MARIO, Who, approve, call, create, expect, manage_key, operator,
-    service_payload, status, submit,
+    COMUNE, MANAGE, MARIO, Who, approve, call, create, expect, get_ok, manage_key, operator,
+    put_ok, service_payload, status, submit,
 };
 
 const REASON: &str = "La descrizione non dice a chi si rivolge il servizio.";
@@ -21,7 +21,7 @@ async fn refused(app: &TestApp, who: &Who, method: &str, path: &str, body: Optio
 }
 
 async fn in_review_queue(app: &TestApp, op: &Who, id: &str) -> bool {
-    let queue = expect(app, op, "GET", "/io/api/review?limit=100", None, 200).await;
+    let queue = get_ok(app, op, "/io/api/review?limit=100").await;
     queue["value"]
         .as_array()
         .unwrap()
@@ -53,7 +53,7 @@ async fn every_transition_is_allowed_or_refused_as_the_table_says() {
     // edit: draft → draft
     let mut edit = service_payload("Servizio del ciclo di vita");
     edit["description"] = json!("Una descrizione migliore.");
-    let v = expect(&app, &key, "PUT", &path(&id, ""), Some(&edit), 200).await;
+    let v = put_ok(&app, &key, &path(&id, ""), &edit).await;
     assert_eq!(v["status"]["value"], "draft");
     assert_eq!(v["description"], "Una descrizione migliore.");
     assert!(v["version"].as_i64().unwrap() > 1);
@@ -110,7 +110,7 @@ async fn every_transition_is_allowed_or_refused_as_the_table_says() {
         204,
     )
     .await;
-    let v = expect(&app, &key, "GET", &path(&id, ""), None, 200).await;
+    let v = get_ok(&app, &key, &path(&id, "")).await;
     assert_eq!(
         v["status"],
         json!({ "value": "rejected", "reason": REASON })
@@ -138,7 +138,7 @@ async fn every_transition_is_allowed_or_refused_as_the_table_says() {
 
     // edit: rejected → draft (the reason goes with the rejection).
     edit["description"] = json!("Per i residenti del Comune: avvisi e scadenze.");
-    let v = expect(&app, &key, "PUT", &path(&id, ""), Some(&edit), 200).await;
+    let v = put_ok(&app, &key, &path(&id, ""), &edit).await;
     assert_eq!(v["status"], json!({ "value": "draft" }));
 
     // submit, approve: submitted → approved. Approval alone does not publish.
@@ -160,25 +160,25 @@ async fn every_transition_is_allowed_or_refused_as_the_table_says() {
     // release after the approval: published, once.
     expect(&app, &key, "POST", &path(&id, "/release"), None, 204).await;
     refused(&app, &key, "POST", &path(&id, "/release"), None).await;
-    let published = expect(&app, &key, "GET", &path(&id, "/release"), None, 200).await;
+    let published = get_ok(&app, &key, &path(&id, "/release")).await;
     assert_eq!(published["status"], "published");
     assert_eq!(published["name"], "Servizio del ciclo di vita");
 
     // edit: approved → draft; the published version stays as it was.
     edit["name"] = json!("Servizio del ciclo di vita, nuovo nome");
-    let v = expect(&app, &key, "PUT", &path(&id, ""), Some(&edit), 200).await;
+    let v = put_ok(&app, &key, &path(&id, ""), &edit).await;
     assert_eq!(v["status"]["value"], "draft");
-    let still = expect(&app, &key, "GET", &path(&id, "/release"), None, 200).await;
+    let still = get_ok(&app, &key, &path(&id, "/release")).await;
     assert_eq!(still["status"], "published");
     assert_eq!(still["name"], "Servizio del ciclo di vita");
 
     // unpublish, once; then publish the last approved version again.
     expect(&app, &key, "DELETE", &path(&id, "/release"), None, 204).await;
-    let v = expect(&app, &key, "GET", &path(&id, "/release"), None, 200).await;
+    let v = get_ok(&app, &key, &path(&id, "/release")).await;
     assert_eq!(v["status"], "unpublished");
     refused(&app, &key, "DELETE", &path(&id, "/release"), None).await;
     expect(&app, &key, "POST", &path(&id, "/release"), None, 204).await;
-    let v = expect(&app, &key, "GET", &path(&id, "/release"), None, 200).await;
+    let v = get_ok(&app, &key, &path(&id, "/release")).await;
     assert_eq!(v["status"], "published");
     assert_eq!(
         v["name"], "Servizio del ciclo di vita",
@@ -211,15 +211,7 @@ async fn every_transition_is_allowed_or_refused_as_the_table_says() {
         404,
     )
     .await;
-    let list = expect(
-        &app,
-        &key,
-        "GET",
-        &format!("{MANAGE}/services?limit=100"),
-        None,
-        200,
-    )
-    .await;
+    let list = get_ok(&app, &key, &format!("{MANAGE}/services?limit=100")).await;
     assert!(
         !list["value"]
             .as_array()
@@ -234,15 +226,15 @@ async fn every_transition_is_allowed_or_refused_as_the_table_says() {
     expect(&app, &key, "GET", &path(&auto, "/release"), None, 404).await;
     approve(&app, &op, &auto).await;
     assert_eq!(status(&app, &key, MANAGE, &auto).await, "approved");
-    let v = expect(&app, &key, "GET", &path(&auto, "/release"), None, 200).await;
+    let v = get_ok(&app, &key, &path(&auto, "/release")).await;
     assert_eq!(v["status"], "published");
     refused(&app, &key, "POST", &path(&auto, "/release"), None).await;
 
     // delete: approved → deleted (taking it off the app, its keys stop working).
-    let keys = expect(&app, &key, "GET", &path(&auto, "/keys"), None, 200).await;
+    let keys = get_ok(&app, &key, &path(&auto, "/keys")).await;
     let service_key = Who::Key(keys["primary_key"].as_str().unwrap().to_string());
     let service_api = format!("/api/v1/services/{auto}");
-    expect(&app, &service_key, "GET", &service_api, None, 200).await;
+    get_ok(&app, &service_key, &service_api).await;
     expect(&app, &key, "DELETE", &path(&auto, ""), None, 204).await;
     expect(&app, &key, "GET", &path(&auto, ""), None, 404).await;
     let (s, _) = call(&app, &service_key, "GET", &service_api, None).await;
@@ -299,7 +291,7 @@ async fn check_history(app: &TestApp, key: &Who, id: &str) {
     let n = expected.len();
     let history = |q: String| {
         let p = path(id, &format!("/history{q}"));
-        async move { expect(app, key, "GET", &p, None, 200).await }
+        async move { get_ok(app, key, &p).await }
     };
 
     // ASC: all of it in one page of exactly its size, with no continuation.

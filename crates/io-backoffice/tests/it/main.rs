@@ -16,10 +16,9 @@ mod review;
 mod sessions;
 mod validation;
 
-use reqwest::StatusCode;
 use serde_json::{Value, json};
-use testkit::Fetch;
 use testkit::TestApp;
+pub use testkit::api::{call, expect, get_ok, put_ok};
 pub use testkit::demo::{
     ANNA, COMUNE, GIULIA, MARIO, PAOLO, REGIONE, institution_id, person_id as user_id,
     session_token,
@@ -36,63 +35,14 @@ pub enum Who {
     Key(String),
 }
 
-impl Who {
-    pub fn apply(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+impl testkit::api::Caller for Who {
+    fn sign(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         match self {
             Who::Anonymous => request,
             Who::Session(token) => request.bearer_auth(token),
             Who::Key(key) => request.header("Ocp-Apim-Subscription-Key", key),
         }
     }
-}
-
-/// A request by `who`, with a JSON body when given.
-pub fn request(
-    app: &TestApp,
-    who: &Who,
-    method: &str,
-    path: &str,
-    body: Option<&Value>,
-) -> reqwest::RequestBuilder {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let r = who.apply(app.client.request(method, app.url(path)));
-    match body {
-        Some(b) => r.json(b),
-        None => r,
-    }
-}
-
-/// Sends a request and returns the status and the JSON body (`Null` when empty or not JSON).
-pub async fn send(r: reqwest::RequestBuilder) -> (StatusCode, Value) {
-    let response = r.send().await.unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
-/// `send(request(...))`.
-pub async fn call(
-    app: &TestApp,
-    who: &Who,
-    method: &str,
-    path: &str,
-    body: Option<&Value>,
-) -> (StatusCode, Value) {
-    send(request(app, who, method, path, body)).await
-}
-
-/// Like [`call`], asserting the status.
-pub async fn expect(
-    app: &TestApp,
-    who: &Who,
-    method: &str,
-    path: &str,
-    body: Option<&Value>,
-    status: u16,
-) -> Value {
-    let (got, v) = call(app, who, method, path, body).await;
-    assert_eq!(got.as_u16(), status, "{method} {path}: {v}");
-    v
 }
 
 /// An identity token for `prod-io` of the institution with `tax_code`, from a session token.
@@ -126,13 +76,19 @@ pub async fn bo(app: &TestApp, fiscal_code: &str, tax_code: &str) -> Who {
 
 /// The platform operator's back-office session (review queue).
 pub async fn operator(app: &TestApp) -> Who {
+    Who::Session(open_session(app, &operator_identity(app).await).await)
+}
+
+/// An identity token of the platform operator.
+pub async fn operator_identity(app: &TestApp) -> String {
     let session = session_token(app, PAOLO).await;
-    let r: Value = app
-        .get("/v2/token/exchange/back-office/admin?productId=prod-io")
-        .bearer_auth(&session)
-        .fetch_json()
-        .await;
-    Who::Session(open_session(app, r["token"].as_str().unwrap()).await)
+    let r: Value = testkit::api::get_json(
+        app,
+        &session,
+        "/v2/token/exchange/back-office/admin?productId=prod-io",
+    )
+    .await;
+    r["token"].as_str().unwrap().to_string()
 }
 
 /// The institution's root manage subscription (seen by an admin's session): its id and keys.
@@ -149,25 +105,9 @@ impl ManageKeys {
 }
 
 pub async fn manage_keys(app: &TestApp, admin: &Who) -> ManageKeys {
-    let list = expect(
-        app,
-        admin,
-        "GET",
-        "/io/api/subscriptions?kind=MANAGE_ROOT",
-        None,
-        200,
-    )
-    .await;
+    let list = get_ok(app, admin, "/io/api/subscriptions?kind=MANAGE_ROOT").await;
     let id = list[0]["id"].as_str().unwrap().to_string();
-    let keys = expect(
-        app,
-        admin,
-        "GET",
-        &format!("/io/api/subscriptions/{id}/keys"),
-        None,
-        200,
-    )
-    .await;
+    let keys = get_ok(app, admin, &format!("/io/api/subscriptions/{id}/keys")).await;
     ManageKeys {
         id,
         primary: keys["primary_key"].as_str().unwrap().to_string(),
@@ -214,15 +154,7 @@ pub async fn create(app: &TestApp, who: &Who, prefix: &str, name: &str) -> Strin
 
 /// The service as `who` sees it.
 pub async fn service(app: &TestApp, who: &Who, prefix: &str, id: &str) -> Value {
-    expect(
-        app,
-        who,
-        "GET",
-        &format!("{prefix}/services/{id}"),
-        None,
-        200,
-    )
-    .await
+    get_ok(app, who, &format!("{prefix}/services/{id}")).await
 }
 
 /// Its lifecycle status value.

@@ -4,7 +4,9 @@ use std::collections::BTreeSet;
 
 use testkit::TestApp;
 
-use crate::{BO, GIULIA, MANAGE, REGIONE, bo, call, create, expect, invalid_params, manage_keys};
+use crate::{
+    BO, GIULIA, MANAGE, REGIONE, bo, call, create, expect, get_ok, invalid_params, manage_keys,
+};
 
 #[tokio::test]
 async fn list_and_history_parameters_are_bounded() {
@@ -49,11 +51,10 @@ async fn list_and_history_parameters_are_bounded() {
         assert_eq!(s, 400, "review {query}: {v}");
         assert_eq!(invalid_params(&v), vec![name], "review {query}: {v}");
     }
-    let v = expect(&app, &op, "GET", "/io/api/review?limit=100", None, 200).await;
+    let v = get_ok(&app, &op, "/io/api/review?limit=100").await;
     assert_eq!(v["pagination"]["limit"], 100);
 
-    let before = expect(&app, &key, "GET", &format!("{MANAGE}/services"), None, 200).await
-        ["pagination"]["count"]
+    let before = get_ok(&app, &key, &format!("{MANAGE}/services")).await["pagination"]["count"]
         .as_i64()
         .unwrap();
     let mut ids = BTreeSet::new();
@@ -63,20 +64,12 @@ async fn list_and_history_parameters_are_bounded() {
     let count = before + 5;
 
     // Defaults, and every limit from 1 to 100 is accepted and honoured.
-    let v = expect(&app, &key, "GET", &format!("{MANAGE}/services"), None, 200).await;
+    let v = get_ok(&app, &key, &format!("{MANAGE}/services")).await;
     assert_eq!(v["pagination"]["limit"], 20);
     assert_eq!(v["pagination"]["offset"], 0);
     assert_eq!(v["pagination"]["count"], count);
     for limit in 1..=100 {
-        let v = expect(
-            &app,
-            &key,
-            "GET",
-            &format!("{MANAGE}/services?limit={limit}"),
-            None,
-            200,
-        )
-        .await;
+        let v = get_ok(&app, &key, &format!("{MANAGE}/services?limit={limit}")).await;
         assert_eq!(v["pagination"]["limit"], limit);
         assert_eq!(v["pagination"]["count"], count);
         assert_eq!(
@@ -90,13 +83,10 @@ async fn list_and_history_parameters_are_bounded() {
     let mut seen = Vec::new();
     let mut offset = 0;
     while offset < count {
-        let v = expect(
+        let v = get_ok(
             &app,
             &key,
-            "GET",
             &format!("{MANAGE}/services?limit=2&offset={offset}"),
-            None,
-            200,
         )
         .await;
         assert_eq!(v["pagination"]["offset"], offset);
@@ -110,13 +100,10 @@ async fn list_and_history_parameters_are_bounded() {
     let distinct: BTreeSet<String> = seen.iter().cloned().collect();
     assert_eq!(distinct.len(), seen.len(), "a service on two pages");
     assert!(ids.is_subset(&distinct));
-    let v = expect(
+    let v = get_ok(
         &app,
         &key,
-        "GET",
         &format!("{MANAGE}/services?offset={}", count + 10),
-        None,
-        200,
     )
     .await;
     assert_eq!(v["value"].as_array().unwrap().len(), 0);
@@ -133,7 +120,7 @@ async fn list_and_history_parameters_are_bounded() {
         204,
     )
     .await;
-    let v = expect(&app, &key, "GET", &format!("{MANAGE}/services"), None, 200).await;
+    let v = get_ok(&app, &key, &format!("{MANAGE}/services")).await;
     assert_eq!(v["pagination"]["count"], count - 1);
 
     // The history's parameters.
@@ -159,13 +146,10 @@ async fn list_and_history_parameters_are_bounded() {
         assert_eq!(invalid_params(&v), vec![name], "history {query}: {v}");
     }
     for query in ["limit=1", "limit=100", "order=ASC", "order=DESC"] {
-        let v = expect(
+        let v = get_ok(
             &app,
             &key,
-            "GET",
             &format!("{MANAGE}/services/{id}/history?{query}"),
-            None,
-            200,
         )
         .await;
         assert_eq!(v["items"].as_array().unwrap().len(), 1, "{query}");

@@ -5,8 +5,8 @@ use serde_json::{Value, json};
 use testkit::TestApp;
 
 use crate::{
-    COMUNE, GIULIA, MANAGE, MARIO, REGIONE, Who, expect, manage_key, operator, published,
-    service_payload, submit,
+    COMUNE, GIULIA, MANAGE, MARIO, REGIONE, Who, expect, get_ok, manage_key, operator, published,
+    put_ok, service_payload, submit,
 };
 
 async fn create_with(app: &TestApp, key: &Who, payload: &Value) -> String {
@@ -23,16 +23,7 @@ async fn create_with(app: &TestApp, key: &Who, payload: &Value) -> String {
 }
 
 async fn status_of(app: &TestApp, key: &Who, id: &str) -> Value {
-    expect(
-        app,
-        key,
-        "GET",
-        &format!("{MANAGE}/services/{id}"),
-        None,
-        200,
-    )
-    .await["status"]
-        .clone()
+    get_ok(app, key, &format!("{MANAGE}/services/{id}")).await["status"].clone()
 }
 
 /// Submits and returns the status right after.
@@ -115,13 +106,11 @@ async fn submission_checks_quality_duplicates_and_what_changed() {
     technical["authorized_cidrs"] = json!(["10.0.0.0/8"]);
     technical["max_allowed_payment_amount"] = json!(5000);
     technical["require_secure_channel"] = json!(true);
-    expect(
+    put_ok(
         &app,
         &comune,
-        "PUT",
         &format!("{MANAGE}/services/{first}"),
-        Some(&technical),
-        200,
+        &technical,
     )
     .await;
     assert_eq!(
@@ -129,15 +118,7 @@ async fn submission_checks_quality_duplicates_and_what_changed() {
         json!({ "value": "approved" }),
         "the duplicate check does not count the service itself"
     );
-    let release = expect(
-        &app,
-        &comune,
-        "GET",
-        &format!("{MANAGE}/services/{first}/release"),
-        None,
-        200,
-    )
-    .await;
+    let release = get_ok(&app, &comune, &format!("{MANAGE}/services/{first}/release")).await;
     assert_eq!(release["status"], "published");
     assert_eq!(release["max_allowed_payment_amount"], 5000);
     assert_eq!(release["authorized_cidrs"], json!(["10.0.0.0/8"]));
@@ -145,13 +126,11 @@ async fn submission_checks_quality_duplicates_and_what_changed() {
     // The name needs a person's review: it waits.
     let mut renamed = technical.clone();
     renamed["name"] = json!("Servizio Unico e Rinnovato");
-    expect(
+    put_ok(
         &app,
         &comune,
-        "PUT",
         &format!("{MANAGE}/services/{first}"),
-        Some(&renamed),
-        200,
+        &renamed,
     )
     .await;
     assert_eq!(
@@ -162,13 +141,11 @@ async fn submission_checks_quality_duplicates_and_what_changed() {
     let other = published(&app, &comune, &op, MANAGE, "Servizio Secondo").await;
     let mut contact = service_payload("Servizio Secondo");
     contact["metadata"]["phone"] = json!("06 7654321");
-    expect(
+    put_ok(
         &app,
         &comune,
-        "PUT",
         &format!("{MANAGE}/services/{other}"),
-        Some(&contact),
-        200,
+        &contact,
     )
     .await;
     assert_eq!(

@@ -5,8 +5,8 @@ use serde_json::json;
 use testkit::{Fetch, TestApp};
 
 use crate::{
-    ANNA, BO, COMUNE, MARIO, Who, bo, call, expect, institution_id, open_session, session_token,
-    user_id,
+    ANNA, BO, COMUNE, MARIO, Who, bo, call, expect, get_ok, institution_id, open_session,
+    session_token, user_id,
 };
 
 #[tokio::test]
@@ -15,21 +15,16 @@ async fn a_suspended_operator_is_out_at_the_next_request() {
     let anna = bo(&app, ANNA, COMUNE).await;
     let mario_ra = session_token(&app, MARIO).await;
     let services = format!("{BO}/services");
-    expect(&app, &anna, "GET", &services, None, 200).await;
-    let me = expect(&app, &anna, "GET", "/io/api/me", None, 200).await;
+    get_ok(&app, &anna, &services).await;
+    let me = get_ok(&app, &anna, "/io/api/me").await;
     assert_eq!(me["role"], "operator");
 
     let comune = institution_id(&app, COMUNE).await;
     let anna_id = user_id(&app, ANNA).await;
-    let r = app
-        .post(&format!(
-            "/v2/users/{anna_id}/suspend?institutionId={comune}&productId=prod-io"
-        ))
-        .bearer_auth(&mario_ra)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+    assert_eq!(
+        testkit::demo::change_roles(&app, &mario_ra, "suspend", &anna_id, &comune, "prod-io").await,
+        204
+    );
 
     for path in [services.as_str(), "/io/api/me"] {
         let (s, v) = call(&app, &anna, "GET", path, None).await;
@@ -48,17 +43,13 @@ async fn a_suspended_operator_is_out_at_the_next_request() {
     assert_ne!(r.status(), 200);
 
     // Reactivated, a new session works again (the old one stays closed).
-    let r = app
-        .post(&format!(
-            "/v2/users/{anna_id}/activate?institutionId={comune}&productId=prod-io"
-        ))
-        .bearer_auth(&mario_ra)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+    assert_eq!(
+        testkit::demo::change_roles(&app, &mario_ra, "activate", &anna_id, &comune, "prod-io")
+            .await,
+        204
+    );
     let again = bo(&app, ANNA, COMUNE).await;
-    expect(&app, &again, "GET", &services, None, 200).await;
+    get_ok(&app, &again, &services).await;
     let (s, _) = call(&app, &anna, "GET", &services, None).await;
     assert_eq!(s, 401);
 }
@@ -68,14 +59,7 @@ async fn logging_out_of_the_reserved_area_ends_the_back_office_session() {
     let app = TestApp::spawn().await;
     let comune = institution_id(&app, COMUNE).await;
     // Mario in a browser: his Reserved Area session cookie gets the identity token.
-    let browser = testkit::client();
-    let r = browser
-        .post(app.url("/auth/test-idp/login"))
-        .form(&[("fiscal_number", MARIO)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
+    let browser = testkit::logged_in(&app, MARIO).await;
     let exchanged: serde_json::Value = browser
         .get(app.url(&format!(
             "/v2/token/exchange?institutionId={comune}&productId=prod-io"
@@ -86,21 +70,9 @@ async fn logging_out_of_the_reserved_area_ends_the_back_office_session() {
     // And a second session of his, by script, which the logout must leave alone.
     let other = bo(&app, MARIO, COMUNE).await;
     let services = format!("{BO}/services");
-    expect(&app, &mario, "GET", &services, None, 200).await;
+    get_ok(&app, &mario, &services).await;
 
-    let page = browser
-        .get(app.url("/dashboard?choose=true"))
-        .fetch_text()
-        .await;
-    let marker = "name=\"csrf\" value=\"";
-    let start = page.find(marker).expect("logout form with csrf") + marker.len();
-    let csrf: String = page[start..].chars().take_while(|c| *c != '"').collect();
-    let r = browser
-        .post(app.url("/logout"))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let r = testkit::log_out(&browser, &app).await;
     assert_eq!(r.status(), 303);
 
     let (s, v) = call(&app, &mario, "GET", &services, None).await;
@@ -114,7 +86,7 @@ async fn logging_out_of_the_reserved_area_ends_the_back_office_session() {
     )
     .await;
     assert_eq!(s, 401);
-    expect(&app, &other, "GET", &services, None, 200).await;
+    get_ok(&app, &other, &services).await;
 
     // The back-office's own logout ends only the session presented.
     expect(&app, &other, "POST", "/io/api/logout", None, 204).await;
@@ -135,13 +107,12 @@ async fn logging_out_of_the_reserved_area_ends_the_back_office_session() {
     )
     .await;
     assert_eq!(v["status"], 401);
-    let interop: serde_json::Value = app
-        .get(&format!(
-            "/v2/token/exchange?institutionId={comune}&productId=prod-interop"
-        ))
-        .bearer_auth(&mario_ra)
-        .fetch_json()
-        .await;
+    let interop: serde_json::Value = testkit::api::get_json(
+        &app,
+        &mario_ra,
+        &format!("/v2/token/exchange?institutionId={comune}&productId=prod-interop"),
+    )
+    .await;
     expect(
         &app,
         &Who::Anonymous,
@@ -171,12 +142,12 @@ async fn a_cookie_session_needs_its_csrf_token_to_change_anything() {
     let session = session_token(&app, MARIO).await;
     let identity = crate::identity_token(&app, &session, COMUNE).await;
     let browser = testkit::client();
-    let r = browser
-        .post(app.url("/io/session"))
-        .form(&[("identity_token", identity.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let r = testkit::post_form(
+        &browser,
+        app.url("/io/session"),
+        &[("identity_token", identity.as_str())],
+    )
+    .await;
     assert_eq!(r.status(), 303);
     let services = app.url(&format!("{BO}/services"));
     // Reading needs no token.
@@ -202,10 +173,8 @@ async fn a_cookie_session_needs_its_csrf_token_to_change_anything() {
         .iter()
         .any(|r| r.method == "GET" && r.path == "/io")
     {
-        let html = browser.get(app.url("/io")).fetch_text().await;
-        let marker = "name=\"csrf\" value=\"";
-        let start = html.find(marker).expect("the page carries the CSRF token") + marker.len();
-        let csrf: String = html[start..].chars().take_while(|c| *c != '"').collect();
+        let html = testkit::read_page(&browser, &app, "/io").await;
+        let csrf = testkit::hidden_field(&html, "csrf").expect("the page carries the CSRF token");
         let r = browser
             .post(&services)
             .header("X-CSRF-Token", &csrf)

@@ -4,10 +4,11 @@
 
 use serde_json::{Value, json};
 use testkit::TestApp;
+use testkit::api::Caller as _;
 
 use crate::{
-    COMUNE, MANAGE, MARIO, Who, create, expect, invalid_params, manage_key, png_base64,
-    service_payload,
+    COMUNE, MANAGE, MARIO, Who, create, expect, get_ok, invalid_params, manage_key, png_base64,
+    put_ok, service_payload,
 };
 
 /// A change to the valid payload: `Some(v)` sets the field at `path`, `None` removes it.
@@ -27,7 +28,7 @@ fn changed(path: &str, value: Option<Value>) -> Value {
 
 async fn refused(app: &TestApp, key: &Who, method: &str, path: &str, body: reqwest::Body) -> Value {
     let r = key
-        .apply(
+        .sign(
             app.client
                 .request(
                     reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
@@ -211,15 +212,10 @@ async fn each_rule_of_the_payload_answers_400_naming_its_field() {
         assert_eq!(invalid_params(&v), vec!["body"], "{body:?}: {v}");
     }
     // Nothing was created or changed by the refused calls.
-    let list = expect(&app, &key, "GET", &services, None, 200).await;
-    let names: Vec<&str> = list["value"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["name"].as_str().unwrap())
-        .collect();
+    let list = get_ok(&app, &key, &services).await;
+    let names = testkit::strings_of(&list["value"], "name");
     assert!(!names.contains(&"Servizio da validare"), "{names:?}");
-    let v = expect(&app, &key, "GET", &one, None, 200).await;
+    let v = get_ok(&app, &key, &one).await;
     assert_eq!(v["name"], "Servizio esistente");
     assert_eq!(v["version"], 1);
 
@@ -259,13 +255,11 @@ async fn each_rule_of_the_payload_answers_400_naming_its_field() {
     assert_eq!(v["metadata"]["scope"], "NATIONAL");
     let id = v["id"].as_str().unwrap().to_string();
     // Without an organization at all, the same.
-    let v = expect(
+    let v = put_ok(
         &app,
         &key,
-        "PUT",
         &format!("{services}/{id}"),
-        Some(&changed("organization", None)),
-        200,
+        &changed("organization", None),
     )
     .await;
     assert_eq!(

@@ -126,12 +126,12 @@ async fn bodies_over_the_limit_are_refused_with_413() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     // Within the limit: fine.
-    let r = app
-        .post("/lang")
-        .form(&[("lang", "en"), ("back", "/")])
-        .send()
-        .await
-        .unwrap();
+    let r = testkit::post_form(
+        &app.client,
+        app.url("/lang"),
+        &[("lang", "en"), ("back", "/")],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
 }
 
@@ -142,12 +142,12 @@ async fn the_language_switch_remembers_the_choice_and_goes_back() {
     assert!(home.contains(r#"<html lang="it">"#));
     assert!(home.contains("Area Riservata"));
 
-    let r = app
-        .post("/lang")
-        .form(&[("lang", "en"), ("back", "/?x=1")])
-        .send()
-        .await
-        .unwrap();
+    let r = testkit::post_form(
+        &app.client,
+        app.url("/lang"),
+        &[("lang", "en"), ("back", "/?x=1")],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/?x=1");
     let cookie = r.headers()["set-cookie"].to_str().unwrap();
@@ -159,20 +159,15 @@ async fn the_language_switch_remembers_the_choice_and_goes_back() {
     assert!(home.contains("Reserved Area"));
 
     // Never a redirect to another site.
-    let r = app
-        .post("/lang")
-        .form(&[("lang", "it"), ("back", "//evil.example/")])
-        .send()
-        .await
-        .unwrap();
+    let r = testkit::post_form(
+        &app.client,
+        app.url("/lang"),
+        &[("lang", "it"), ("back", "//evil.example/")],
+    )
+    .await;
     assert_eq!(r.headers()["location"], "/");
     // An unknown language is a clear 400.
-    let r = app
-        .post("/lang")
-        .form(&[("lang", "fr")])
-        .send()
-        .await
-        .unwrap();
+    let r = testkit::post_form(&app.client, app.url("/lang"), &[("lang", "fr")]).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert_eq!(r.json::<Value>().await.unwrap()["code"], "invalid_language");
 }

@@ -173,12 +173,7 @@ async fn rotated_keys_keep_verifying_tokens_of_the_retired_key() {
     })
     .await;
     let jwks: serde_json::Value = app.get("/.well-known/jwks.json").fetch_json().await;
-    let kids: Vec<&str> = jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["kid"].as_str().unwrap())
-        .collect();
+    let kids = testkit::strings_of(&jwks["keys"], "kid");
     let active = app
         .app()
         .platform()

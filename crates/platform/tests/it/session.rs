@@ -196,6 +196,30 @@ mod backoffice {
         }
     }
 
+    /// Whether the back-office `backoffice` knows the session `secret`.
+    async fn alive(
+        db: &platform::db::Db,
+        backoffice: &str,
+        secret: &session::SessionSecret,
+    ) -> bool {
+        backoffice::find(db, backoffice, secret)
+            .await
+            .unwrap()
+            .is_some()
+    }
+
+    /// Records that user-1's roles on `product` at inst-1 were suspended.
+    async fn suspend(db: &platform::db::Db, product: &str) {
+        let revocation = Revocation {
+            user_id: Some("user-1".into()),
+            institution_id: Some("inst-1".into()),
+            product_id: Some(product.into()),
+            reason: "suspended".into(),
+            ..Default::default()
+        };
+        revocation::record(db.writer(), &revocation).await.unwrap();
+    }
+
     #[tokio::test]
     async fn a_back_office_session_ends_with_the_reserved_area_session_and_its_revocations() {
         let test_db = TestDb::new().await;
@@ -207,82 +231,29 @@ mod backoffice {
                 .await
                 .unwrap();
         assert_eq!(s.expires_at, (now_secs() + 3600) * 1000);
-        assert!(
-            backoffice::find(&db, "io", &secret)
-                .await
-                .unwrap()
-                .is_some()
-        );
+        assert!(alive(&db, "io", &secret).await);
         // Another back-office does not know it.
-        assert!(
-            backoffice::find(&db, "interop-collaudo", &secret)
-                .await
-                .unwrap()
-                .is_none()
-        );
+        assert!(!alive(&db, "interop-collaudo", &secret).await);
 
         // Logout of the Reserved Area session ends it.
         session::end(&db, "sid-1", "logout").await.unwrap();
-        assert!(
-            backoffice::find(&db, "io", &secret)
-                .await
-                .unwrap()
-                .is_none()
-        );
+        assert!(!alive(&db, "io", &secret).await);
 
         // A role suspended on that product and institution ends it.
         let (secret, _) =
             backoffice::open(&db, "io", "prod-io", &claims("sid-2", now_secs() + 3600))
                 .await
                 .unwrap();
-        revocation::record(
-            db.writer(),
-            &Revocation {
-                user_id: Some("user-1".into()),
-                institution_id: Some("inst-1".into()),
-                product_id: Some("prod-interop".into()),
-                reason: "suspended".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-        assert!(
-            backoffice::find(&db, "io", &secret)
-                .await
-                .unwrap()
-                .is_some(),
-            "other product"
-        );
-        revocation::record(
-            db.writer(),
-            &Revocation {
-                user_id: Some("user-1".into()),
-                institution_id: Some("inst-1".into()),
-                product_id: Some("prod-io".into()),
-                reason: "suspended".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-        assert!(
-            backoffice::find(&db, "io", &secret)
-                .await
-                .unwrap()
-                .is_none()
-        );
+        suspend(&db, "prod-interop").await;
+        assert!(alive(&db, "io", &secret).await, "other product");
+        suspend(&db, "prod-io").await;
+        assert!(!alive(&db, "io", &secret).await);
 
         // Never beyond desired_exp.
         let (secret, _) = backoffice::open(&db, "io", "prod-io", &claims("sid-3", now_secs() - 1))
             .await
             .unwrap();
-        assert!(
-            backoffice::find(&db, "io", &secret)
-                .await
-                .unwrap()
-                .is_none()
-        );
+        assert!(!alive(&db, "io", &secret).await);
         assert!(backoffice::purge_expired(&db).await.unwrap() >= 1);
         db.close().await;
     }

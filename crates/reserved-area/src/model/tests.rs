@@ -12,11 +12,11 @@ const IO: &str = "prod-io";
 const INTEROP: &str = "prod-interop";
 const COLL: &str = "prod-interop-coll";
 
-fn catalogue() -> Catalogue {
+pub(crate) fn catalogue() -> Catalogue {
     Catalogue::default_catalogue().unwrap()
 }
 
-fn grant(product: &str, party_role: PartyRole, product_role: &str) -> Grant {
+pub(crate) fn grant(product: &str, party_role: PartyRole, product_role: &str) -> Grant {
     Grant {
         product_id: product.to_owned(),
         party_role,
@@ -30,7 +30,7 @@ fn suspended(mut g: Grant) -> Grant {
     g
 }
 
-fn ids(list: &[&str]) -> Vec<String> {
+pub(crate) fn ids(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| (*s).to_owned()).collect()
 }
 
@@ -45,7 +45,7 @@ roles = [{ code = "operator", label = "Operatore", label_en = "Operator", descri
 "#;
 
 /// A product table; `extra` holds keys (and environment tables) before the role mappings.
-fn product_with(id: &str, audience: &str, extra: &str, roles: &str) -> String {
+pub(crate) fn product_with(id: &str, audience: &str, extra: &str, roles: &str) -> String {
     format!(
         r#"
 [[products]]

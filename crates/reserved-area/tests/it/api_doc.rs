@@ -1,5 +1,3 @@
-use std::collections::BTreeSet;
-
 use reqwest::StatusCode;
 use reserved_area::{declared_routes, openapi};
 use serde_json::Value;
@@ -14,15 +12,7 @@ const BODYLESS: [&str; 2] = [
 
 #[test]
 fn the_json_routes_of_the_table_are_the_operations_of_the_document() {
-    let table: BTreeSet<(String, String)> = declared_routes()
-        .into_iter()
-        .filter(|r| r.json)
-        .map(|r| (r.method.to_string(), r.path.to_string()))
-        .collect();
-    let doc = openapi();
-    let documented: BTreeSet<(String, String)> =
-        platform::openapi::operations(&doc).into_iter().collect();
-    assert_eq!(table, documented);
+    let (table, json) = testkit::json_routes_documented(declared_routes(), &openapi());
     assert_eq!(table.len(), 15);
     // Every route of the JSON API is marked as such in the table.
     for r in declared_routes() {
@@ -31,18 +21,9 @@ fn the_json_routes_of_the_table_are_the_operations_of_the_document() {
         }
     }
 
-    let json = serde_json::to_value(&doc).unwrap();
     for (method, path) in &table {
         let op = &json["paths"][path][method.to_ascii_lowercase()];
-        let answers = op["responses"].as_object().unwrap();
-        let with_schema = |(status, answer): (&String, &Value)| {
-            let content = answer["content"].as_object();
-            let schema = content
-                .and_then(|c| c.values().next())
-                .is_some_and(|c| c["schema"].is_object());
-            (status.clone(), schema)
-        };
-        let answers: Vec<(String, bool)> = answers.iter().map(with_schema).collect();
+        let answers = testkit::answers_with_schema(op);
         assert!(
             answers.iter().any(|(_, s)| *s),
             "{method} {path}: no answer with a schema"
@@ -112,41 +93,27 @@ async fn malformed_bodies_and_queries_are_problems_naming_the_field() {
         p["invalidParams"][0]["name"].as_str().unwrap().to_string()
     };
 
-    let r = app
-        .post("/v2/users/search")
-        .bearer_auth(&token)
-        .json(&serde_json::json!({}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(problem(r).await, "fiscalCode");
-
-    let r = app
-        .post("/v2/users/search")
-        .bearer_auth(&token)
-        .body("not json")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(problem(r).await, "body");
-
-    let r = app
-        .post(&format!("/v2/institutions/{comune}/products/prod-io/users"))
-        .bearer_auth(&token)
-        .json(
-            &serde_json::json!({"name": "Luca", "surname": "Neri", "taxCode": crate::LUCA,
-            "email": "luca.neri@example.it", "role": "OPERATOR", "productRoles": "api"}),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(problem(r).await, "productRoles");
-
-    let r = app
-        .get(&format!("/v2/token/exchange?institutionId={comune}"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(problem(r).await, "productId");
+    let cases = [
+        (
+            app.post("/v2/users/search").json(&serde_json::json!({})),
+            "fiscalCode",
+        ),
+        (app.post("/v2/users/search").body("not json"), "body"),
+        (
+            app.post(&format!("/v2/institutions/{comune}/products/prod-io/users"))
+                .json(
+                    &serde_json::json!({"name": "Luca", "surname": "Neri", "taxCode": crate::LUCA,
+                    "email": "luca.neri@example.it", "role": "OPERATOR", "productRoles": "api"}),
+                ),
+            "productRoles",
+        ),
+        (
+            app.get(&format!("/v2/token/exchange?institutionId={comune}")),
+            "productId",
+        ),
+    ];
+    for (request, field) in cases {
+        let r = request.bearer_auth(&token).send().await.unwrap();
+        assert_eq!(problem(r).await, field, "the problem names {field}");
+    }
 }

@@ -3,7 +3,6 @@ use axum::routing::post;
 use platform::identity::IdentityVerifier;
 use reqwest::StatusCode;
 use serde_json::Value;
-use testkit::Fetch;
 use testkit::{Options, TestApp};
 
 use crate::{
@@ -21,7 +20,7 @@ async fn one_institution_goes_straight_in_several_are_listed() {
     assert_eq!(r.headers()["location"], format!("/dashboard/{comune}"));
 
     let mario = browser(&app, MARIO).await;
-    let page = mario.get(app.url("/dashboard")).fetch_text().await;
+    let page = testkit::read_page(&mario, &app, "/dashboard").await;
     assert!(page.contains("Seleziona il tuo ente"));
     assert!(page.contains("Comune di Roccabella") && page.contains("Regione Valdoro"));
     let pagopa = institution_id(&app, PAGOPA).await;
@@ -33,10 +32,7 @@ async fn the_institution_page_shows_cards_data_and_the_other_products() {
     let app = TestApp::spawn().await;
     let comune = institution_id(&app, COMUNE).await;
     let anna = browser(&app, ANNA).await;
-    let page = anna
-        .get(app.url(&format!("/dashboard/{comune}")))
-        .fetch_text()
-        .await;
+    let page = testkit::read_page(&anna, &app, &format!("/dashboard/{comune}")).await;
     // Active products as cards: Anna (operator on App IO) may enter App IO only.
     assert!(page.contains("data-product=\"prod-io\""));
     assert!(page.contains(&format!("href=\"/dashboard/{comune}/products/prod-io\"")));
@@ -74,20 +70,24 @@ async fn the_environment_chooser_offers_only_the_environments_of_the_roles_held(
 
     // Mario: admin of prod-interop only → Produzione only.
     let mario = browser(&app, MARIO).await;
-    let page = mario
-        .get(app.url(&format!("/dashboard/{comune}/products/prod-interop")))
-        .fetch_text()
-        .await;
+    let page = testkit::read_page(
+        &mario,
+        &app,
+        &format!("/dashboard/{comune}/products/prod-interop"),
+    )
+    .await;
     assert!(page.contains("In quale ambiente vuoi entrare?"));
     assert!(page.contains("Ambiente di Produzione"));
     assert!(!page.contains("Ambiente di Collaudo"));
 
     // Paolo: both.
     let paolo = browser(&app, PAOLO).await;
-    let page = paolo
-        .get(app.url(&format!("/dashboard/{pagopa}/products/prod-interop")))
-        .fetch_text()
-        .await;
+    let page = testkit::read_page(
+        &paolo,
+        &app,
+        &format!("/dashboard/{pagopa}/products/prod-interop"),
+    )
+    .await;
     assert!(page.contains("Ambiente di Produzione") && page.contains("Ambiente di Collaudo"));
     assert!(page.contains(&format!("/dashboard/{pagopa}/enter/prod-interop-coll")));
 
@@ -184,13 +184,12 @@ async fn a_back_office_accepts_the_token_once() {
     let app = TestApp::spawn().await;
     let pagopa = institution_id(&app, PAGOPA).await;
     let token = session_token(&app, PAOLO).await;
-    let exchanged: Value = app
-        .get(&format!(
-            "/v2/token/exchange?institutionId={pagopa}&productId=prod-interop-coll"
-        ))
-        .bearer_auth(&token)
-        .fetch_json()
-        .await;
+    let exchanged: Value = testkit::api::get_json(
+        &app,
+        &token,
+        &format!("/v2/token/exchange?institutionId={pagopa}&productId=prod-interop-coll"),
+    )
+    .await;
     let identity = exchanged["token"].as_str().unwrap().to_string();
     // Another app plays the Collaudo back-office: it verifies through the issuer's JWKS over
     // HTTP and records used token ids in the shared database.
@@ -222,11 +221,7 @@ async fn a_back_office_accepts_the_token_once() {
 async fn the_api_lists_institutions_and_products_with_the_callers_role() {
     let app = TestApp::spawn().await;
     let token = session_token(&app, MARIO).await;
-    let list: Value = app
-        .get("/v2/institutions")
-        .bearer_auth(&token)
-        .fetch_json()
-        .await;
+    let list: Value = testkit::api::get_json(&app, &token, "/v2/institutions").await;
     let list = list.as_array().unwrap();
     assert_eq!(list.len(), 2);
     let comune = institution_id(&app, COMUNE).await;
@@ -239,25 +234,12 @@ async fn the_api_lists_institutions_and_products_with_the_callers_role() {
     assert_eq!(role(&comune).as_deref(), Some("ADMIN"));
     assert_eq!(role(&regione).as_deref(), Some("LIMITED"));
 
-    let detail: Value = app
-        .get(&format!("/v2/institutions/{comune}"))
-        .bearer_auth(&token)
-        .fetch_json()
-        .await;
+    let detail: Value =
+        testkit::api::get_json(&app, &token, &format!("/v2/institutions/{comune}")).await;
     assert_eq!(detail["taxCode"], COMUNE);
     assert_eq!(detail["ipaCode"], "c_r001");
 
-    let products: Value = app
-        .get(&format!("/v2/institutions/{comune}/products"))
-        .bearer_auth(&token)
-        .fetch_json()
-        .await;
-    let interop = products
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["id"] == "prod-interop")
-        .unwrap();
+    let interop = crate::listed_product(&app, &token, &comune, "prod-interop").await;
     assert_eq!(interop["authorized"], true);
     assert_eq!(interop["environments"].as_array().unwrap().len(), 1);
 }
@@ -266,22 +248,20 @@ async fn the_api_lists_institutions_and_products_with_the_callers_role() {
 async fn operators_get_a_token_without_organization_for_the_operator_pages() {
     let app = TestApp::spawn().await;
     let paolo = browser(&app, PAOLO).await;
-    let picker = paolo.get(app.url("/dashboard")).fetch_text().await;
+    let picker = testkit::read_page(&paolo, &app, "/dashboard").await;
     assert!(picker.contains("href=\"/operator\""), "{picker}");
-    let area = paolo.get(app.url("/operator")).fetch_text().await;
+    let area = testkit::read_page(&paolo, &app, "/operator").await;
     assert!(area.contains("Area operatore") && area.contains("/operator/enter/prod-io"));
-    let handoff = paolo
-        .get(app.url("/operator/enter/prod-io"))
-        .fetch_text()
-        .await;
+    let handoff = testkit::read_page(&paolo, &app, "/operator/enter/prod-io").await;
     assert!(handoff.contains("action=\"/io/session\""));
 
     let token = session_token(&app, PAOLO).await;
-    let r: Value = app
-        .get("/v2/token/exchange/back-office/admin?productId=prod-io")
-        .bearer_auth(&token)
-        .fetch_json()
-        .await;
+    let r: Value = testkit::api::get_json(
+        &app,
+        &token,
+        "/v2/token/exchange/back-office/admin?productId=prod-io",
+    )
+    .await;
     let parsed = platform::jwt::Unverified::parse(r["token"].as_str().unwrap()).unwrap();
     let key = app.app().platform().keys.active().unwrap();
     let (n, e) = platform::jwt::rsa_components(key.jwk()).unwrap();

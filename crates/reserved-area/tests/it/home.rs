@@ -18,11 +18,12 @@ async fn the_home_page_speaks_italian_by_default_and_english_on_request() {
     assert!(it.contains("Interoperabilità"));
     assert!(it.contains("Premi «Gestisci»"));
 
-    app.post("/lang")
-        .form(&[("lang", "en"), ("back", "/")])
-        .send()
-        .await
-        .unwrap();
+    testkit::post_form(
+        &app.client,
+        app.url("/lang"),
+        &[("lang", "en"), ("back", "/")],
+    )
+    .await;
     let en = app.get("/").fetch_text().await;
     assert!(en.contains("<title>Reserved Area"), "{en}");
     assert!(en.contains("Press “Manage”"), "{en}");

@@ -4,7 +4,6 @@
 
 use reqwest::StatusCode;
 use reserved_area::{Access, declared_routes};
-use testkit::Fetch;
 use testkit::TestApp;
 
 use crate::{ANNA, COMUNE, GIULIA, LUCA, MARIO, PAGOPA, PAOLO, REGIONE, browser, institution_id};
@@ -62,10 +61,7 @@ async fn caller(app: &TestApp, fiscal_code: Option<&str>) -> Caller {
         },
         Some(fc) => {
             let browser = browser(app, fc).await;
-            let page = browser
-                .get(app.url("/dashboard?choose=true"))
-                .fetch_text()
-                .await;
+            let page = testkit::read_page(&browser, app, "/dashboard?choose=true").await;
             Caller {
                 csrf: crate::hidden_field(&page, "csrf").unwrap_or_default(),
                 browser,
@@ -198,13 +194,12 @@ async fn institution_routes_refuse_strangers_and_leak_nothing() {
     }
     // Nothing was changed by the refused calls.
     let db = app.db.connect().await;
-    let changed: i64 = sqlx::query_scalar(
+    let changed = testkit::demo::count(
+        &db,
         "SELECT count(*) FROM product_roles WHERE institution_id = $1 AND status <> 'ACTIVE'",
+        &pagopa,
     )
-    .bind(&pagopa)
-    .fetch_one(db.reader())
-    .await
-    .unwrap();
+    .await;
     assert_eq!(changed, 0);
     db.close().await;
 }
@@ -247,10 +242,10 @@ async fn session_routes_answer_only_about_the_caller() {
         );
     }
     let luca = browser(&app, LUCA).await;
-    let list = luca.get(app.url("/v2/institutions")).fetch_text().await;
+    let list = testkit::read_page(&luca, &app, "/v2/institutions").await;
     assert_eq!(list, "[]");
     let giulia = browser(&app, GIULIA).await;
-    let list = giulia.get(app.url("/v2/institutions")).fetch_text().await;
+    let list = testkit::read_page(&giulia, &app, "/v2/institutions").await;
     assert!(
         list.contains("Regione Valdoro") && !list.contains("Roccabella"),
         "{list}"

@@ -15,12 +15,12 @@ async fn the_test_idp_lists_demo_identities_and_logs_in_by_form() {
     let home = app.get("/").fetch_text().await;
     assert!(home.contains("Identity provider di test attivo"), "{home}");
 
-    let r = app
-        .post("/auth/test-idp/login")
-        .form(&[("fiscal_number", MARIO)])
-        .send()
-        .await
-        .unwrap();
+    let r = testkit::post_form(
+        &app.client,
+        app.url("/auth/test-idp/login"),
+        &[("fiscal_number", MARIO)],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/dashboard");
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
@@ -44,32 +44,32 @@ async fn the_test_idp_lists_demo_identities_and_logs_in_by_form() {
 async fn any_person_with_a_valid_fiscal_code_may_log_in_and_mismatches_are_explained() {
     let app = TestApp::spawn().await;
     // Not a demo identity: name and family name must match the code.
-    let r = app
-        .post("/auth/test-idp/login")
-        .form(&[
+    let r = testkit::post_form(
+        &app.client,
+        app.url("/auth/test-idp/login"),
+        &[
             ("fiscal_number", "CLMFNC75R55G273E"),
             ("name", "Francesca"),
             ("family_name", "Colombo"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     // A person with no institution: "Accesso non consentito".
     let r = app.get("/dashboard").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(r.text().await.unwrap().contains("Accesso non consentito"));
 
-    let r = app
-        .post("/auth/test-idp/login")
-        .form(&[
+    let r = testkit::post_form(
+        &app.client,
+        app.url("/auth/test-idp/login"),
+        &[
             ("fiscal_number", "CLMFNC75R55G273E"),
             ("name", "Marco"),
             ("family_name", "Colombo"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = r.text().await.unwrap();
     assert!(
@@ -78,12 +78,12 @@ async fn any_person_with_a_valid_fiscal_code_may_log_in_and_mismatches_are_expla
     );
     assert!(page.contains("aria-invalid=\"true\""));
 
-    let r = app
-        .post("/auth/test-idp/login")
-        .form(&[("fiscal_number", "RSSMRA85T10A562X")])
-        .send()
-        .await
-        .unwrap();
+    let r = testkit::post_form(
+        &app.client,
+        app.url("/auth/test-idp/login"),
+        &[("fiscal_number", "RSSMRA85T10A562X")],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         r.text()
@@ -126,12 +126,12 @@ async fn the_test_idp_answers_404_when_off() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    let r = app
-        .post("/auth/test-idp/login")
-        .form(&[("fiscal_number", MARIO)])
-        .send()
-        .await
-        .unwrap();
+    let r = testkit::post_form(
+        &app.client,
+        app.url("/auth/test-idp/login"),
+        &[("fiscal_number", MARIO)],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let login = app.get("/login").fetch_text().await;
     assert!(!login.contains("/auth/test-idp"), "{login}");
@@ -153,19 +153,9 @@ async fn the_session_id_rotates_at_login_and_logout_ends_cookie_and_token() {
     let csrf = hidden_field(&html, "csrf").expect("logout form with csrf");
 
     // Logging in again in the same browser replaces the session: the old csrf dies with it.
-    let again = client
-        .post(app.url("/auth/test-idp/login"))
-        .form(&[("fiscal_number", ANNA)])
-        .send()
-        .await
-        .unwrap();
+    let again = testkit::log_in(&client, &app, ANNA).await;
     assert_eq!(again.status(), StatusCode::SEE_OTHER);
-    let r = client
-        .post(app.url("/logout"))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let r = testkit::post_form(&client, app.url("/logout"), &[("csrf", csrf.as_str())]).await;
     assert_eq!(
         r.status(),
         StatusCode::FORBIDDEN,
@@ -173,24 +163,11 @@ async fn the_session_id_rotates_at_login_and_logout_ends_cookie_and_token() {
     );
 
     // Logout needs the CSRF token.
-    let html = client
-        .get(app.url("/dashboard?choose=true"))
-        .fetch_text()
-        .await;
+    let html = testkit::read_page(&client, &app, "/dashboard?choose=true").await;
     let csrf = hidden_field(&html, "csrf").unwrap();
-    let r = client
-        .post(app.url("/logout"))
-        .form(&[("csrf", "nope")])
-        .send()
-        .await
-        .unwrap();
+    let r = testkit::post_form(&client, app.url("/logout"), &[("csrf", "nope")]).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let r = client
-        .post(app.url("/logout"))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let r = testkit::post_form(&client, app.url("/logout"), &[("csrf", csrf.as_str())]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let r = client.get(app.url("/dashboard")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -229,13 +206,12 @@ async fn an_identity_token_is_not_a_session_token() {
     let app = TestApp::spawn().await;
     let token = session_token(&app, MARIO).await;
     let comune = crate::institution_id(&app, crate::COMUNE).await;
-    let exchanged: Value = app
-        .get(&format!(
-            "/v2/token/exchange?institutionId={comune}&productId=prod-io"
-        ))
-        .bearer_auth(&token)
-        .fetch_json()
-        .await;
+    let exchanged: Value = testkit::api::get_json(
+        &app,
+        &token,
+        &format!("/v2/token/exchange?institutionId={comune}&productId=prod-io"),
+    )
+    .await;
     let identity = exchanged["token"].as_str().unwrap();
     let r = app
         .get("/v2/institutions")

@@ -11,27 +11,28 @@ mod login;
 mod oidc;
 mod users;
 
-use testkit::TestApp;
 pub use testkit::demo::{
     ANNA, COMUNE, GIULIA, LUCA, MARIO, PAGOPA, PAOLO, REGIONE, institution_id, session_token,
 };
 
-/// A browser-like client logged in through the test identity provider's form.
-pub async fn browser(app: &TestApp, fiscal_code: &str) -> reqwest::Client {
-    let client = testkit::client();
-    let r = client
-        .post(app.url("/auth/test-idp/login"))
-        .form(&[("fiscal_number", fiscal_code)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303, "login of {fiscal_code}");
-    client
-}
+pub use testkit::{hidden_field, logged_in as browser};
 
-/// The value of the hidden field `name` in an HTML page.
-pub fn hidden_field(html: &str, name: &str) -> Option<String> {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker)? + marker.len();
-    Some(html[start..].chars().take_while(|c| *c != '"').collect())
+/// The product `product` of the institution `institution` as the session `token` sees it in
+/// the institution's list of products.
+pub async fn listed_product(
+    app: &testkit::TestApp,
+    token: &str,
+    institution: &str,
+    product: &str,
+) -> serde_json::Value {
+    let path = format!("/v2/institutions/{institution}/products");
+    let products = testkit::api::get_json(app, token, &path).await;
+    let found = products
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == product);
+    found
+        .unwrap_or_else(|| panic!("{product} not listed: {products}"))
+        .clone()
 }

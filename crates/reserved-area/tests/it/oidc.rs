@@ -3,14 +3,11 @@
 //! redirects followed one by one).
 
 use std::path::PathBuf;
-use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::{StatusCode, Url, header};
-use testkit::{Options, TestApp};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use testkit::{AppProcess, Options, TestApp};
+use tokio::process::Command;
 
 use crate::MARIO;
 
@@ -29,9 +26,8 @@ fn provider_dir() -> PathBuf {
 
 /// `node server.js`, killed on drop; its stderr is shown when the test fails.
 struct Provider {
-    _child: Child,
+    process: AppProcess,
     url: String,
-    stderr: Arc<Mutex<String>>,
 }
 
 impl Drop for Provider {
@@ -39,7 +35,7 @@ impl Drop for Provider {
         if std::thread::panicking() {
             eprintln!(
                 "--- the OpenID provider's stderr:\n{}",
-                self.stderr.lock().unwrap()
+                self.process.stderr()
             );
         }
     }
@@ -79,48 +75,15 @@ impl Provider {
             .env(
                 "OIDC_REDIRECT_URI",
                 format!("{PUBLIC_URL}/auth/oidc/callback"),
-            )
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
+            );
         for (k, v) in env {
             command.env(k, v);
         }
-        let mut child = command.spawn().expect("spawn node server.js");
-        let stdout = child.stdout.take().expect("stdout");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let sink = stderr.clone();
-        let mut errors = BufReader::new(child.stderr.take().expect("stderr")).lines();
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = errors.next_line().await {
-                sink.lock().unwrap().push_str(&(line + "\n"));
-            }
-        });
-        let mut lines = BufReader::new(stdout).lines();
-        let url = tokio::time::timeout(Duration::from_secs(20), async {
-            while let Ok(Some(line)) = lines.next_line().await {
-                if let Some(url) = line.strip_prefix("listening on ") {
-                    return Some(url.trim().to_string());
-                }
-            }
-            None
-        })
-        .await
-        .ok()
-        .flatten();
-        let Some(url) = url else {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            panic!(
-                "the OpenID provider did not start; its stderr:\n{}",
-                stderr.lock().unwrap()
-            );
-        };
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let process =
+            AppProcess::spawn(command, "the OpenID provider", Duration::from_secs(20)).await;
         let provider = Provider {
-            _child: child,
-            url,
-            stderr,
+            url: process.url.clone(),
+            process,
         };
         provider.wait_for_discovery().await;
         Some(provider)

@@ -1,6 +1,5 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use testkit::Fetch;
 use testkit::TestApp;
 
 use crate::{ANNA, COMUNE, GIULIA, LUCA, MARIO, institution_id, session_token};
@@ -67,28 +66,19 @@ async fn an_admin_creates_the_technician_with_interoperabilita_collaudo() {
         exchange_status(&app, &luca, &comune, "prod-interop").await,
         StatusCode::FORBIDDEN
     );
-    let products: Value = app
-        .get(&format!("/v2/institutions/{comune}/products"))
-        .bearer_auth(&luca)
-        .fetch_json()
-        .await;
-    let interop = products
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["id"] == "prod-interop")
-        .unwrap();
+    let interop = crate::listed_product(&app, &luca, &comune, "prod-interop").await;
     assert_eq!(
         interop["environments"],
         json!([{"environment": "Collaudo", "productId": "prod-interop-coll"}])
     );
 
     // The person, their email there, their roles.
-    let detail: Value = app
-        .get(&format!("/v2/institutions/{comune}/users/{id}"))
-        .bearer_auth(&mario)
-        .fetch_json()
-        .await;
+    let detail: Value = testkit::api::get_json(
+        &app,
+        &mario,
+        &format!("/v2/institutions/{comune}/users/{id}"),
+    )
+    .await;
     assert_eq!(detail["taxCode"], LUCA);
     assert_eq!(detail["email"], "luca.neri@comune.roccabella.it");
     assert_eq!(
@@ -97,15 +87,11 @@ async fn an_admin_creates_the_technician_with_interoperabilita_collaudo() {
     );
 
     // Suspended: no more tokens, also from the session already open; a revocation is recorded.
-    let r = app
-        .post(&format!(
-            "/v2/users/{id}/suspend?institutionId={comune}&productId=prod-interop-coll"
-        ))
-        .bearer_auth(&mario)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        testkit::demo::change_roles(&app, &mario, "suspend", &id, &comune, "prod-interop-coll")
+            .await,
+        StatusCode::NO_CONTENT
+    );
     assert_ne!(
         exchange_status(&app, &luca, &comune, "prod-interop-coll").await,
         StatusCode::OK
@@ -116,13 +102,12 @@ async fn an_admin_creates_the_technician_with_interoperabilita_collaudo() {
             .await
             .unwrap()
     );
-    let audit: i64 = sqlx::query_scalar(
+    let audit = testkit::demo::count(
+        &db,
         "SELECT count(*) FROM audit_log WHERE action = 'user.role.suspended' AND target = $1",
+        &id,
     )
-    .bind(&id)
-    .fetch_one(db.reader())
-    .await
-    .unwrap();
+    .await;
     assert_eq!(audit, 1);
     // Luca is told, by email at his work address, through the outbox.
     let mut sent = Vec::new();
@@ -314,20 +299,20 @@ async fn concurrent_identical_adds_create_one_role() {
             .all(|s| *s == StatusCode::CREATED || *s == StatusCode::BAD_REQUEST)
     );
     let db = app.db.connect().await;
-    let n: i64 = sqlx::query_scalar(
+    let n = testkit::demo::count(
+        &db,
         "SELECT count(*) FROM product_roles r JOIN users u ON u.id = r.user_id \
          WHERE u.fiscal_code = $1",
+        LUCA,
     )
-    .bind(LUCA)
-    .fetch_one(db.reader())
-    .await
-    .unwrap();
+    .await;
     assert_eq!(n, 1);
-    let people: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE fiscal_code = $1")
-        .bind(LUCA)
-        .fetch_one(db.reader())
-        .await
-        .unwrap();
+    let people = testkit::demo::count(
+        &db,
+        "SELECT count(*) FROM users WHERE fiscal_code = $1",
+        LUCA,
+    )
+    .await;
     assert_eq!(people, 1);
     db.close().await;
 }
@@ -337,16 +322,7 @@ async fn the_last_active_admin_cannot_be_suspended_even_by_two_admins_at_once() 
     let app = TestApp::spawn().await;
     let comune = institution_id(&app, COMUNE).await;
     let mario = session_token(&app, MARIO).await;
-    let mario_id: String = {
-        let db = app.db.connect().await;
-        let id = sqlx::query_scalar("SELECT id FROM users WHERE fiscal_code = $1")
-            .bind(MARIO)
-            .fetch_one(db.reader())
-            .await
-            .unwrap();
-        db.close().await;
-        id
-    };
+    let mario_id = testkit::demo::person_id(&app, MARIO).await;
     // Mario is the only admin of App IO at the Comune.
     let q = format!("institutionId={comune}&productId=prod-io");
     let r = app
@@ -393,14 +369,13 @@ async fn the_last_active_admin_cannot_be_suspended_even_by_two_admins_at_once() 
         .count();
     assert_eq!(ok, 1, "{a} {b}");
     let db = app.db.connect().await;
-    let admins: i64 = sqlx::query_scalar(
+    let admins = testkit::demo::count(
+        &db,
         "SELECT count(*) FROM product_roles WHERE institution_id = $1 AND product_id = 'prod-io' \
          AND status = 'ACTIVE' AND party_role IN ('MANAGER', 'DELEGATE', 'SUB_DELEGATE')",
+        &comune,
     )
-    .bind(&comune)
-    .fetch_one(db.reader())
-    .await
-    .unwrap();
+    .await;
     assert_eq!(admins, 1);
     db.close().await;
 }
@@ -474,7 +449,6 @@ async fn lists_filters_check_user_and_search() {
 
 mod pages {
     use reqwest::StatusCode;
-    use testkit::Fetch;
     use testkit::TestApp;
 
     use crate::{ANNA, COMUNE, LUCA, MARIO, browser, hidden_field, institution_id};
@@ -484,10 +458,8 @@ mod pages {
         let app = TestApp::spawn().await;
         let comune = institution_id(&app, COMUNE).await;
         let mario = browser(&app, MARIO).await;
-        let form = mario
-            .get(app.url(&format!("/dashboard/{comune}/users/new")))
-            .fetch_text()
-            .await;
+        let form =
+            testkit::read_page(&mario, &app, &format!("/dashboard/{comune}/users/new")).await;
         assert!(form.contains("Aggiungi utente") && form.contains("Conferma e-mail"));
         // Interoperabilità Collaudo is offered (the Comune is onboarded to it).
         assert!(form.contains("value=\"prod-interop-coll\""), "{form}");
@@ -551,7 +523,7 @@ mod pages {
         assert_eq!(ok.status(), StatusCode::SEE_OTHER);
         let detail_url = ok.headers()["location"].to_str().unwrap().to_string();
         assert!(detail_url.ends_with("?done=added"));
-        let detail = mario.get(app.url(&detail_url)).fetch_text().await;
+        let detail = testkit::read_page(&mario, &app, &detail_url).await;
         assert!(
             detail.contains("Luca Neri")
                 && detail.contains("data-product=\"prod-interop-coll\" data-status=\"ACTIVE\"")
@@ -559,28 +531,21 @@ mod pages {
 
         // Suspend from the page.
         let path = detail_url.split('?').next().unwrap().to_string();
-        let r = mario
-            .post(app.url(&format!("{path}/roles")))
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("action", "suspend"),
-                ("product_id", "prod-interop-coll"),
-                ("product_role", "admin"),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let page = app.url(&path);
+        let r =
+            testkit::demo::suspend_from_page(&mario, &page, &csrf, "prod-interop-coll", "admin")
+                .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
-        let detail = mario.get(app.url(&path)).fetch_text().await;
+        let detail = testkit::read_page(&mario, &app, &path).await;
         assert!(detail.contains("data-status=\"SUSPENDED\""), "{detail}");
 
         // The list, filtered.
-        let list = mario
-            .get(app.url(&format!(
-                "/dashboard/{comune}/users?product=prod-io&role=LIMITED"
-            )))
-            .fetch_text()
-            .await;
+        let list = testkit::read_page(
+            &mario,
+            &app,
+            &format!("/dashboard/{comune}/users?product=prod-io&role=LIMITED"),
+        )
+        .await;
         assert!(list.contains(&format!("data-user=\"{ANNA}\"")));
         assert!(!list.contains(&format!("data-user=\"{MARIO}\"")));
     }
@@ -603,7 +568,6 @@ mod pages {
 
 mod audit {
     use reqwest::StatusCode;
-    use testkit::Fetch;
     use testkit::TestApp;
 
     use crate::{ANNA, COMUNE, MARIO, browser, institution_id, session_token};
@@ -639,24 +603,21 @@ mod audit {
         assert_eq!(r.status(), 201);
 
         let mario = browser(&app, MARIO).await;
-        let first = mario
-            .get(app.url(&format!("/dashboard/{comune}/audit")))
-            .fetch_text()
-            .await;
+        let first = testkit::read_page(&mario, &app, &format!("/dashboard/{comune}/audit")).await;
         assert_eq!(first.matches("<tr data-action=").count(), 20);
         assert!(first.contains("data-action=\"user.role.added\""));
         assert!(first.contains("Mario Rossi") && first.contains("Luca Neri"));
         assert!(first.contains("rel=\"next\""));
-        let second = mario
-            .get(app.url(&format!("/dashboard/{comune}/audit?page=1")))
-            .fetch_text()
-            .await;
+        let second =
+            testkit::read_page(&mario, &app, &format!("/dashboard/{comune}/audit?page=1")).await;
         assert_eq!(second.matches("data-action=\"token.exchanged\"").count(), 2);
         assert!(!second.contains("rel=\"next\""));
-        let users_only = mario
-            .get(app.url(&format!("/dashboard/{comune}/audit?kind=user.")))
-            .fetch_text()
-            .await;
+        let users_only = testkit::read_page(
+            &mario,
+            &app,
+            &format!("/dashboard/{comune}/audit?kind=user."),
+        )
+        .await;
         assert_eq!(users_only.matches("<tr data-action=").count(), 1);
 
         let anna = browser(&app, ANNA).await;

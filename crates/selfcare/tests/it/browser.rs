@@ -235,37 +235,12 @@ async fn browser_admin_creates_the_technician_who_enters_collaudo_until_suspende
 
     // Mario suspends the role; Luca's open session can no longer enter Collaudo.
     let luca_cookie = c.get_named_cookie("sc_session").await.unwrap();
-    let mario = testkit::client();
-    let r = mario
-        .post(app.url("/auth/test-idp/login"))
-        .form(&[("fiscal_number", MARIO)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
+    let mario = testkit::logged_in(&app, MARIO).await;
     let detail = mario.get(detail_url.as_str()).fetch_text().await;
-    let csrf = {
-        let marker = "name=\"csrf\" value=\"";
-        let at = detail.find(marker).unwrap() + marker.len();
-        detail[at..]
-            .chars()
-            .take_while(|c| *c != '"')
-            .collect::<String>()
-    };
-    let r = mario
-        .post(format!(
-            "{}/roles",
-            detail_url.as_str().split('?').next().unwrap()
-        ))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("action", "suspend"),
-            ("product_id", "prod-interop-coll"),
-            ("product_role", "admin"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let csrf = testkit::hidden_field(&detail, "csrf").unwrap();
+    let page = detail_url.as_str();
+    let r =
+        testkit::demo::suspend_from_page(&mario, page, &csrf, "prod-interop-coll", "admin").await;
     assert_eq!(r.status(), 303);
     assert_eq!(luca_cookie.value().len(), 43);
     c.goto(&app.url(&enter)).await.unwrap();
@@ -996,17 +971,19 @@ async fn browser_technician_requests_send_uat_and_activates_a_purpose() {
     assert!(message.contains("entra di nuovo"), "{message}");
     let db = app.db.connect().await;
     for (env, expected) in [("produzione", 0), ("collaudo", 1)] {
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM interop_agreements WHERE env = $1")
-            .bind(env)
-            .fetch_one(db.reader())
-            .await
-            .unwrap();
+        let n = testkit::demo::count(
+            &db,
+            "SELECT count(*) FROM interop_agreements WHERE env = $1",
+            env,
+        )
+        .await;
         assert_eq!(n, expected, "agreements in {env}");
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM interop_purposes WHERE env = $1")
-            .bind(env)
-            .fetch_one(db.reader())
-            .await
-            .unwrap();
+        let n = testkit::demo::count(
+            &db,
+            "SELECT count(*) FROM interop_purposes WHERE env = $1",
+            env,
+        )
+        .await;
         assert_eq!(n, expected, "purposes in {env}");
     }
     db.close().await;
@@ -1078,26 +1055,8 @@ async fn interop_call(
 /// Answers that satisfy the current risk-analysis form: the first choice of every question
 /// that applies, a sentence for texts.
 async fn risk_answers(app: &TestApp, token: &str) -> serde_json::Value {
-    use serde_json::{Map, Value, json};
     let form = interop_call(app, token, "GET", "/api/purposes/riskAnalysis/form", None).await;
-    let mut answers = Map::new();
-    for q in form["questions"].as_array().unwrap() {
-        if let Some(dep) = q.get("dependsOn") {
-            let given = answers
-                .get(dep["question"].as_str().unwrap())
-                .and_then(|v: &Value| v.as_array())
-                .is_some_and(|a| a.iter().any(|x| x == &dep["value"]));
-            if !given {
-                continue;
-            }
-        }
-        let value = match q["kind"].as_str().unwrap() {
-            "TEXT" => json!(["Notifiche degli atti del Comune ai cittadini."]),
-            _ => json!([q["options"][0]["value"]]),
-        };
-        answers.insert(q["id"].as_str().unwrap().to_string(), value);
-    }
-    json!({ "version": form["version"], "answers": answers })
+    testkit::interop::risk_answers(&form)
 }
 
 /// The end of the seed guide: "completare la generazione del Voucher". Luca, with an ACTIVE
@@ -1369,12 +1328,8 @@ async fn browser_technician_completes_the_voucher() {
     // The voucher verifies with Collaudo's published keys, and says the right things.
     let jwks: Value = app
         .get("/interop/collaudo/.well-known/jwks.json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let parsed = platform::jwt::Unverified::parse(&voucher).unwrap();
     let signing = jwks["keys"]
         .as_array()
@@ -1516,12 +1471,8 @@ async fn browser_technician_completes_the_voucher() {
     let session: Value = app
         .post("/auth/test-idp/token")
         .json(&json!({ "fiscal_number": GIULIA }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let db = app.db.connect().await;
     let regione: String =
         sqlx::query_scalar("SELECT id FROM institutions WHERE tax_code = '80001234568'")
@@ -1534,21 +1485,13 @@ async fn browser_technician_completes_the_voucher() {
             "/v2/token/exchange?institutionId={regione}&productId=prod-interop-coll"
         ))
         .bearer_auth(session["sessionToken"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let giulia: Value = app
         .post("/interop/collaudo/api/session")
         .json(&json!({ "identity_token": identity["token"] }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let r = app
         .post("/interop/collaudo/tools/client-assertion")
         .bearer_auth(giulia["token"].as_str().unwrap())
@@ -1604,12 +1547,8 @@ async fn browser_technician_completes_the_voucher() {
     let page = app
         .get(&format!("/interop/collaudo/clients/{api_client}/voucher"))
         .bearer_auth(&luca)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .fetch_text()
+        .await;
     assert!(page.contains(&audience), "{page}");
     assert!(!page.contains("purposeId"), "{page}");
     assert!(page.contains("data-testid=\"no-keys\""), "{page}");

@@ -1,6 +1,6 @@
 use testkit::{TestDb, run_binary};
 
-use crate::bin;
+use crate::{bin, refused};
 
 #[tokio::test]
 async fn help_explains_every_command() {
@@ -22,32 +22,25 @@ async fn help_explains_every_command() {
 #[tokio::test]
 async fn serve_without_required_settings_fails_clearly() {
     let db = TestDb::new().await;
-    let out = run_binary(bin(), &["serve", "--database-url", db.url()], &[]).await;
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = refused(&["serve", "--database-url", db.url()], &[]).await;
     assert!(
         err.contains("missing required setting `signing.key_files`"),
         "{err}"
     );
     assert!(!err.contains("panicked"), "{err}");
 
-    let out = run_binary(bin(), &["serve"], &[]).await;
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    let err = refused(&["serve"], &[]).await;
     assert!(err.contains("`database.url`"), "{err}");
 }
 
 #[tokio::test]
 async fn unknown_settings_are_refused_naming_them() {
     let db = TestDb::new().await;
-    let out = run_binary(
-        bin(),
+    let err = refused(
         &["serve", "--database-url", db.url()],
         &[("SELFCARE_HTTP__LISTN", "127.0.0.1:1")],
     )
     .await;
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("SELFCARE_HTTP__LISTN"), "{err}");
 
     let dir = tempfile::tempdir().unwrap();
@@ -57,9 +50,7 @@ async fn unknown_settings_are_refused_naming_them() {
         "[http]\nlisten = \"127.0.0.1:0\"\n[databse]\nurl = \"x\"\n",
     )
     .unwrap();
-    let out = run_binary(bin(), &["serve", "--config", file.to_str().unwrap()], &[]).await;
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = refused(&["serve", "--config", file.to_str().unwrap()], &[]).await;
     assert!(err.contains("databse"), "{err}");
 
     let out = run_binary(bin(), &["serve", "--config", "/no/such/file.toml"], &[]).await;
@@ -89,15 +80,20 @@ async fn migrate_brings_a_database_up_to_date() {
 async fn operators_add_and_onboard_institutions_and_grant_the_operator_flag() {
     let db = TestDb::new().await;
     let url = db.url();
-    let ok = |out: &std::process::Output| {
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
+    let onboard = |admin| {
+        [
+            "onboard",
+            "--database-url",
+            url,
+            "--institution",
+            "00123456782",
+            "--product",
+            "prod-io",
+            "--admin",
+            admin,
+        ]
     };
-    let out = run_binary(
-        bin(),
+    let commands: [&[&str]; 3] = [
         &[
             "institution",
             "add",
@@ -114,29 +110,7 @@ async fn operators_add_and_onboard_institutions_and_grant_the_operator_flag() {
             "--pec",
             "protocollo@pec.comune.prova.it",
         ],
-        &[],
-    )
-    .await;
-    ok(&out);
-    let out = run_binary(
-        bin(),
-        &[
-            "onboard",
-            "--database-url",
-            url,
-            "--institution",
-            "00123456782",
-            "--product",
-            "prod-io",
-            "--admin",
-            "RSSMRA85T10A562S,Mario,Rossi,mario.rossi@comune.prova.it",
-        ],
-        &[],
-    )
-    .await;
-    ok(&out);
-    let out = run_binary(
-        bin(),
+        &onboard("RSSMRA85T10A562S,Mario,Rossi,mario.rossi@comune.prova.it"),
         &[
             "operator",
             "grant",
@@ -144,10 +118,15 @@ async fn operators_add_and_onboard_institutions_and_grant_the_operator_flag() {
             "--database-url",
             url,
         ],
-        &[],
-    )
-    .await;
-    ok(&out);
+    ];
+    for args in commands {
+        let out = run_binary(bin(), args, &[]).await;
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 
     let conn = db.connect().await;
     let (status,): (String,) = sqlx::query_as(
@@ -174,59 +153,43 @@ async fn operators_add_and_onboard_institutions_and_grant_the_operator_flag() {
     conn.close().await;
 
     // Refusals say why.
-    let out = run_binary(
-        bin(),
-        &[
-            "institution",
-            "add",
-            "--database-url",
-            url,
-            "--tax-code",
-            "00123456783",
-            "--name",
-            "X",
-            "--ipa-code",
-            "x",
-            "--pec",
-            "a@pec.x.it",
-        ],
-        &[],
-    )
-    .await;
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid tax code"));
-    let out = run_binary(
-        bin(),
-        &[
-            "onboard",
-            "--database-url",
-            url,
-            "--institution",
-            "00123456782",
-            "--product",
-            "prod-io",
-            "--admin",
-            "RSSMRA85T10A562S,Marco,Rossi,mario.rossi@comune.prova.it",
-        ],
-        &[],
-    )
-    .await;
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not matching the fiscal code"));
-    let out = run_binary(
-        bin(),
-        &[
-            "operator",
-            "grant",
-            "BNCNNA90A41H501T",
-            "--database-url",
-            url,
-        ],
-        &[],
-    )
-    .await;
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no person with fiscal code"));
+    let refusals: [(&[&str], &str); 3] = [
+        (
+            &[
+                "institution",
+                "add",
+                "--database-url",
+                url,
+                "--tax-code",
+                "00123456783",
+                "--name",
+                "X",
+                "--ipa-code",
+                "x",
+                "--pec",
+                "a@pec.x.it",
+            ],
+            "invalid tax code",
+        ),
+        (
+            &onboard("RSSMRA85T10A562S,Marco,Rossi,mario.rossi@comune.prova.it"),
+            "not matching the fiscal code",
+        ),
+        (
+            &[
+                "operator",
+                "grant",
+                "BNCNNA90A41H501T",
+                "--database-url",
+                url,
+            ],
+            "no person with fiscal code",
+        ),
+    ];
+    for (args, why) in refusals {
+        let err = refused(args, &[]).await;
+        assert!(err.contains(why), "{args:?}: {err}");
+    }
 }
 
 #[tokio::test]
@@ -243,9 +206,11 @@ async fn io_master_keys_are_made_once_and_rekey_moves_every_key_to_the_newest() 
         assert!(out.status.success(), "{out:?}");
     }
     // Never overwrites a master key.
-    let out = run_binary(bin(), &["io", "new-master-key", m1.to_str().unwrap()], &[]).await;
-    assert!(!out.status.success());
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+    assert!(
+        !refused(&["io", "new-master-key", m1.to_str().unwrap()], &[])
+            .await
+            .contains("panicked")
+    );
 
     // A service and a manage key pair stored under m1.
     let test_db = TestDb::new().await;
@@ -321,8 +286,7 @@ async fn io_master_keys_are_made_once_and_rekey_moves_every_key_to_the_newest() 
 async fn serve_without_master_keys_names_the_setting() {
     let db = TestDb::new().await;
     let key = testkit::test_signing_key();
-    let out = run_binary(
-        bin(),
+    let err = refused(
         &["serve", "--database-url", db.url()],
         &[
             ("SELFCARE_SIGNING__KEY_FILES", key.to_str().unwrap()),
@@ -330,8 +294,6 @@ async fn serve_without_master_keys_names_the_setting() {
         ],
     )
     .await;
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("`io.master_key_files`"), "{err}");
     assert!(err.contains("io new-master-key"), "{err}");
 }

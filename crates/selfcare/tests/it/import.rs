@@ -12,6 +12,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+use testkit::Fetch;
 use testkit::{AppProcess, Options, TestApp, TestDb};
 
 use crate::bin;
@@ -32,22 +33,14 @@ pub async fn bo_token(base: &str, fiscal_code: &str, institution: &str) -> Strin
     let r: Value = c
         .post(format!("{base}/auth/test-idp/token"))
         .json(&json!({ "fiscal_number": fiscal_code }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let session = r["sessionToken"].as_str().unwrap().to_string();
     let list: Value = c
         .get(format!("{base}/v2/institutions"))
         .bearer_auth(&session)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let id = list
         .as_array()
         .unwrap()
@@ -62,50 +55,22 @@ pub async fn bo_token(base: &str, fiscal_code: &str, institution: &str) -> Strin
             "{base}/v2/token/exchange?institutionId={id}&productId=prod-io"
         ))
         .bearer_auth(&session)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     let r: Value = c
         .post(format!("{base}/io/api/session"))
         .json(&json!({ "identity_token": r["token"] }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     r["token"].as_str().unwrap().to_string()
 }
 
 /// `method path` with the bearer token; the status and the JSON body (`Null` when none).
 pub async fn call(base: &str, token: &str, method: &str, path: &str) -> (u16, Value) {
-    call_with(base, token, method, path, None).await
-}
-
-pub async fn call_with(
-    base: &str,
-    token: &str,
-    method: &str,
-    path: &str,
-    body: Option<&Value>,
-) -> (u16, Value) {
-    let c = testkit::client();
-    let mut r = c
-        .request(
-            Method::from_bytes(method.as_bytes()).unwrap(),
-            format!("{base}{path}"),
-        )
-        .bearer_auth(token);
-    if let Some(b) = body {
-        r = r.json(b);
-    }
-    let response = r.send().await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    let url = format!("{base}{path}");
+    let r = testkit::api::request(&testkit::client(), token, method, url, None);
+    let (status, v) = testkit::api::send(r).await;
+    (status.as_u16(), v)
 }
 
 /// Like [`call`], asserting the status; the body.
@@ -676,14 +641,8 @@ async fn an_edit_in_the_back_office_survives_a_retry_of_its_import_item() {
     let (_, mut svc) = call(&app.url, &admin, "GET", &format!("/io/api/services/{id}")).await;
     svc["description"] = json!("Descrizione cambiata nel back-office dopo l'importazione.");
     svc["metadata"]["topic_id"] = json!(3);
-    let (status, v) = call_with(
-        &app.url,
-        &admin,
-        "PUT",
-        &format!("/io/api/services/{id}"),
-        Some(&svc),
-    )
-    .await;
+    let path = format!("/io/api/services/{id}");
+    let (status, v) = testkit::api::call(&app, &admin, "PUT", &path, Some(&svc)).await;
     assert_eq!(status, 200, "{v}");
 
     // The item runs again, as after a crash between the copy and its completion: freeze and
@@ -752,12 +711,8 @@ async fn a_failing_portal_is_retried_and_failures_end_failed_with_their_reason()
     let page = testkit::client()
         .get(app.url("/io"))
         .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .fetch_text()
+        .await;
     assert!(page.contains("import-failed"), "{page}");
     assert!(page.contains("answered 500"));
 
@@ -1172,12 +1127,8 @@ async fn regenerating_the_imported_keys_retires_the_ones_the_delegate_knows() {
             testkit::client()
                 .get(url)
                 .bearer_auth(token)
-                .send()
+                .fetch_text()
                 .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
         }
     };
     assert!(page(admin.clone()).await.contains("import-rekey"));

@@ -17,3 +17,10 @@ use std::path::Path;
 pub fn bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_selfcare"))
 }
+
+/// Runs the binary with `args` and `env`, which must fail: its stderr.
+pub async fn refused(args: &[&str], env: &[(&str, &str)]) -> String {
+    let out = testkit::run_binary(bin(), args, env).await;
+    assert!(!out.status.success(), "{args:?} must fail");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}

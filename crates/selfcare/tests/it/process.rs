@@ -4,10 +4,10 @@ use testkit::Fetch;
 use platform::audit;
 use reqwest::StatusCode;
 use serde_json::Value;
-use testkit::{AppProcess, TestDb, client, run_binary};
+use testkit::{AppProcess, TestDb, client};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::bin;
+use crate::{bin, refused};
 
 async fn started_count(db: &TestDb) -> i64 {
     let conn = db.connect().await;
@@ -188,11 +188,9 @@ async fn demo_restarts_on_its_own_data() {
     db.close().await;
 }
 
-#[tokio::test]
-async fn a_corrupt_or_unreadable_database_is_a_clear_error_at_start() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("selfcare.db"), vec![0xAB; 16 * 1024]).unwrap();
-    let args = [
+/// `selfcare demo` on free ports with the data directory `dir`.
+fn demo_args(dir: &std::path::Path) -> [&str; 7] {
+    [
         "demo",
         "--listen",
         "127.0.0.1:0",
@@ -200,11 +198,15 @@ async fn a_corrupt_or_unreadable_database_is_a_clear_error_at_start() {
         "--devportal-listen",
         "127.0.0.1:0",
         "--data-dir",
-        dir.path().to_str().unwrap(),
-    ];
-    let out = run_binary(bin(), &args, &[]).await;
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+        dir.to_str().unwrap(),
+    ]
+}
+
+#[tokio::test]
+async fn a_corrupt_or_unreadable_database_is_a_clear_error_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("selfcare.db"), vec![0xAB; 16 * 1024]).unwrap();
+    let err = refused(&demo_args(dir.path()), &[]).await;
     assert!(err.contains("not a SQLite database or is corrupt"), "{err}");
     assert!(err.contains("selfcare.db"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
@@ -212,9 +214,7 @@ async fn a_corrupt_or_unreadable_database_is_a_clear_error_at_start() {
     // A database path that cannot be opened as a file.
     std::fs::remove_file(dir.path().join("selfcare.db")).unwrap();
     std::fs::create_dir(dir.path().join("selfcare.db")).unwrap();
-    let out = run_binary(bin(), &args, &[]).await;
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = refused(&demo_args(dir.path()), &[]).await;
     assert!(err.contains("cannot open the database"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 
@@ -222,19 +222,7 @@ async fn a_corrupt_or_unreadable_database_is_a_clear_error_at_start() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("keys")).unwrap();
     std::fs::write(dir.path().join("keys/signing-1.pem"), "garbage").unwrap();
-    let args = [
-        "demo",
-        "--listen",
-        "127.0.0.1:0",
-        // Not the Developer Portal's default port, which other tests' demos may hold.
-        "--devportal-listen",
-        "127.0.0.1:0",
-        "--data-dir",
-        dir.path().to_str().unwrap(),
-    ];
-    let out = run_binary(bin(), &args, &[]).await;
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = refused(&demo_args(dir.path()), &[]).await;
     assert!(err.contains("not a PEM RSA private key"), "{err}");
 }
 

@@ -17,12 +17,7 @@ fn valid() -> Value {
 }
 
 fn fields(v: Value) -> Vec<String> {
-    parse_purpose(&v)
-        .err()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|e| e.field)
-        .collect()
+    testkit::error_fields(parse_purpose(&v))
 }
 
 #[test]

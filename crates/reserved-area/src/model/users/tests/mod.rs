@@ -4,6 +4,7 @@ use std::collections::HashSet;
 
 use super::new_user::*;
 use super::*;
+use crate::model::tests::{catalogue, grant, ids, product_with};
 use crate::model::{Authority, Catalogue, Grant, PartyRole, RoleStatus};
 use platform::types::{EmailError, FiscalCode, FiscalCodeError};
 
@@ -25,26 +26,9 @@ const ALESSANDRA_VERDI: &str = "VRDLSN88P41L219M";
 /// The sandbox code of the spec examples: right shape, no valid check character.
 const SANDBOX: &str = "AAAAAA00A00A000A";
 
-fn catalogue() -> Catalogue {
-    Catalogue::default_catalogue().unwrap()
-}
-
-fn ids(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| (*s).to_owned()).collect()
-}
-
 /// An institution onboarded to everything of the default catalogue.
 fn all_onboarded() -> Vec<String> {
     ids(&[IO, INTEROP, COLL, PAGOPA, "prod-pn"])
-}
-
-fn grant(product: &str, party_role: PartyRole, product_role: &str) -> Grant {
-    Grant {
-        product_id: product.to_owned(),
-        party_role,
-        product_role: product_role.to_owned(),
-        status: RoleStatus::Active,
-    }
 }
 
 fn with_status(mut g: Grant, status: RoleStatus) -> Grant {

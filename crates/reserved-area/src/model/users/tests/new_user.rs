@@ -573,17 +573,7 @@ fn product_roles_must_belong_to_the_mapping_of_the_asked_role() {
 
 #[test]
 fn several_product_roles_need_a_multi_role_mapping() {
-    let text = r#"
-[[products]]
-id = "prod-x"
-title = "X"
-title_en = "X"
-description = "d"
-description_en = "d"
-status = "ACTIVE"
-url_bo = "/x/session"
-identity_token_audience = "x"
-
+    let roles = r#"
 [products.roles.ADMIN]
 multi_role_allowed = false
 roles = [
@@ -598,7 +588,8 @@ roles = [
 { code = "writer", label = "W", label_en = "W", description = "d" },
 ]
 "#;
-    let c = Catalogue::parse(text).unwrap();
+    let text = product_with("prod-x", "x", "", roles);
+    let c = Catalogue::parse(&text).unwrap();
     let onboarded = ids(&["prod-x"]);
     let admin = NewUserInput {
         product_id: "prod-x".to_owned(),
