@@ -4,6 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use platform::Problem;
+use platform::error::Common;
 
 use crate::model::FieldError;
 
@@ -43,58 +44,62 @@ pub enum DevportalError {
 }
 
 impl DevportalError {
-    pub fn status(&self) -> StatusCode {
-        match self {
-            DevportalError::Unauthenticated | DevportalError::BadCredentials => {
-                StatusCode::UNAUTHORIZED
-            }
-            DevportalError::InvalidFiscalCode | DevportalError::Invalid(_) => {
-                StatusCode::BAD_REQUEST
-            }
-            DevportalError::NotFound => StatusCode::NOT_FOUND,
-            DevportalError::Frozen | DevportalError::NotFrozen => StatusCode::CONFLICT,
-            DevportalError::Csrf => StatusCode::FORBIDDEN,
-            DevportalError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+    /// The refusals the platform answers alike; `None` for the portal's own.
+    pub fn common(&self) -> Option<Common<'_>> {
+        Some(match self {
+            DevportalError::Unauthenticated => Common::Unauthenticated {
+                hint: "send the migration key in the X-Functions-Key header",
+            },
+            DevportalError::Invalid(errors) => Common::Invalid(errors),
+            DevportalError::Csrf => Common::Csrf,
             DevportalError::Random
             | DevportalError::Hash(_)
             | DevportalError::Corrupt(_)
             | DevportalError::Sql(_)
-            | DevportalError::Db(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+            | DevportalError::Db(_) => Common::Internal(self),
+            DevportalError::InvalidFiscalCode
+            | DevportalError::NotFound
+            | DevportalError::Frozen
+            | DevportalError::NotFrozen
+            | DevportalError::BadCredentials
+            | DevportalError::TooManyAttempts => return None,
+        })
     }
 
-    /// The answer of the migration API.
-    pub fn problem(&self) -> Problem {
-        let status = self.status();
+    /// The portal's own refusals (those [`DevportalError::common`] leaves out).
+    fn own_problem(&self) -> Problem {
         match self {
-            DevportalError::Unauthenticated => Problem::unauthorized()
-                .with_detail("send the migration key in the X-Functions-Key header"),
             DevportalError::InvalidFiscalCode => {
                 Problem::bad_request("invalid_fiscal_code", self.to_string())
                     .with_invalid_param("fc", "must be 11 digits")
             }
-            DevportalError::NotFound => Problem::new(status, "service_not_found", "Not Found")
-                .with_detail(
+            DevportalError::NotFound => {
+                Problem::new(StatusCode::NOT_FOUND, "service_not_found", "Not Found").with_detail(
                     "no importable service with this id for this delegate and organization",
-                ),
-            DevportalError::Invalid(errors) => platform::web::invalid(errors),
+                )
+            }
             DevportalError::Frozen => Problem::conflict("frozen", self.to_string()),
             DevportalError::NotFrozen => Problem::conflict("not_frozen", self.to_string()),
-            DevportalError::Csrf => {
-                Problem::new(status, "csrf", "Forbidden").with_detail(self.to_string())
-            }
             DevportalError::BadCredentials => {
-                Problem::new(status, "bad_credentials", "Unauthorized")
+                Problem::new(StatusCode::UNAUTHORIZED, "bad_credentials", "Unauthorized")
             }
-            DevportalError::TooManyAttempts => {
-                Problem::new(status, "too_many_attempts", "Too Many Requests")
-            }
-            DevportalError::Random
-            | DevportalError::Hash(_)
-            | DevportalError::Corrupt(_)
-            | DevportalError::Sql(_)
-            | DevportalError::Db(_) => Problem::internal(self),
+            _ => Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                "Too Many Requests",
+            ),
         }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.common()
+            .map_or_else(|| self.own_problem().status(), |common| common.status())
+    }
+
+    /// The answer of the migration API.
+    pub fn problem(&self) -> Problem {
+        self.common()
+            .map_or_else(|| self.own_problem(), |common| common.problem())
     }
 
     /// What a page says, in Italian (the cause of an internal failure is logged, not shown).

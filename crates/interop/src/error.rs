@@ -4,6 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use platform::Problem;
+use platform::error::Common;
 
 use crate::model::{FieldError, Refusal};
 
@@ -57,41 +58,31 @@ impl InteropError {
         InteropError::Invalid(vec![FieldError::new(field, message)])
     }
 
-    pub fn status(&self) -> StatusCode {
+    /// Every refusal of Interoperability is one the platform answers alike.
+    pub fn common(&self) -> Common<'_> {
         match self {
-            Self::Unauthenticated | Self::Token(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) | Self::Csrf => StatusCode::FORBIDDEN,
-            Self::NotFound => StatusCode::NOT_FOUND,
-            Self::Invalid(_) => StatusCode::BAD_REQUEST,
-            Self::Conflict(..) => StatusCode::CONFLICT,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Sql(_) | Self::Db(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unauthenticated => Common::Unauthenticated {
+                hint: "enter this environment from the Reserved Area, or send its token as \
+                       Authorization: Bearer",
+            },
+            Self::Token(why) => Common::TokenRefused(why),
+            Self::Forbidden(why) => Common::Forbidden(Some(why)),
+            Self::NotFound => Common::NotFound,
+            Self::Csrf => Common::Csrf,
+            Self::Invalid(errors) => Common::Invalid(errors),
+            Self::Conflict(code, detail) => Common::Conflict { code, detail },
+            Self::Unavailable(why) => Common::Unavailable(why),
+            Self::Sql(e) => Common::Internal(e),
+            Self::Db(e) => Common::Internal(e),
         }
     }
 
+    pub fn status(&self) -> StatusCode {
+        self.common().status()
+    }
+
     pub fn problem(&self) -> Problem {
-        match self {
-            Self::Unauthenticated => Problem::unauthorized().with_detail(
-                "enter this environment from the Reserved Area, or send its token as \
-                 Authorization: Bearer",
-            ),
-            Self::Token(why) => {
-                Problem::new(StatusCode::UNAUTHORIZED, "token_refused", "Unauthorized")
-                    .with_detail(format!("the identity token was refused: {why}"))
-            }
-            Self::Forbidden(why) => Problem::forbidden().with_detail(why.clone()),
-            Self::NotFound => Problem::not_found(),
-            Self::Csrf => Problem::new(StatusCode::FORBIDDEN, "csrf", "Forbidden")
-                .with_detail("missing or wrong CSRF token"),
-            Self::Invalid(errors) => platform::web::invalid(errors),
-            Self::Conflict(code, why) => Problem::conflict(code, why.clone()),
-            Self::Unavailable(why) => {
-                tracing::error!(detail = %why, "unavailable");
-                Problem::unavailable("unavailable", "try again shortly")
-            }
-            Self::Sql(e) => Problem::internal(e),
-            Self::Db(e) => Problem::internal(e),
-        }
+        self.common().problem()
     }
 }
 

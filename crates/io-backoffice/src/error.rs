@@ -4,6 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use platform::Problem;
+use platform::error::Common;
 
 use crate::model::{FieldError, Refusal};
 use crate::secrets::SecretError;
@@ -61,57 +62,52 @@ impl IoError {
         IoError::Invalid(vec![FieldError::new(field, message)])
     }
 
-    pub fn status(&self) -> StatusCode {
-        match self {
-            IoError::Unauthenticated | IoError::Token(_) => StatusCode::UNAUTHORIZED,
-            IoError::Forbidden(_) | IoError::AddressNotAllowed | IoError::Csrf => {
-                StatusCode::FORBIDDEN
-            }
-            IoError::NotFound => StatusCode::NOT_FOUND,
-            IoError::Invalid(_) => StatusCode::BAD_REQUEST,
-            IoError::Conflict(_) => StatusCode::CONFLICT,
-            IoError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            IoError::Upstream(_) => StatusCode::BAD_GATEWAY,
-            IoError::Sql(_) | IoError::Db(_) | IoError::Secret(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-        }
+    /// The refusals the platform answers alike; `None` for the back-office's own.
+    pub fn common(&self) -> Option<Common<'_>> {
+        Some(match self {
+            IoError::Unauthenticated => Common::Unauthenticated {
+                hint: "open the back-office from the Reserved Area, send a back-office token as \
+                       Authorization: Bearer, or a key as Ocp-Apim-Subscription-Key",
+            },
+            IoError::Token(why) => Common::TokenRefused(why),
+            IoError::Forbidden(why) => Common::Forbidden(Some(why)),
+            IoError::NotFound => Common::NotFound,
+            IoError::Csrf => Common::Csrf,
+            IoError::Invalid(errors) => Common::Invalid(errors),
+            IoError::Conflict(detail) => Common::Conflict {
+                code: "state_conflict",
+                detail,
+            },
+            IoError::Unavailable(why) => Common::Unavailable(why),
+            IoError::Sql(e) => Common::Internal(e),
+            IoError::Db(e) => Common::Internal(e),
+            IoError::Secret(e) => Common::Internal(e),
+            IoError::AddressNotAllowed | IoError::Upstream(_) => return None,
+        })
     }
 
-    pub fn problem(&self) -> Problem {
+    /// The back-office's own refusals (those [`IoError::common`] leaves out).
+    fn own_problem(&self) -> Problem {
         match self {
-            IoError::Unauthenticated => Problem::unauthorized().with_detail(
-                "open the back-office from the Reserved Area, send a back-office token as \
-                 Authorization: Bearer, or a key as Ocp-Apim-Subscription-Key",
-            ),
-            IoError::Token(why) => {
-                Problem::new(StatusCode::UNAUTHORIZED, "token_refused", "Unauthorized")
-                    .with_detail(format!("the identity token was refused: {why}"))
-            }
-            IoError::Forbidden(why) => Problem::forbidden().with_detail(why.clone()),
-            IoError::AddressNotAllowed => {
-                Problem::new(StatusCode::FORBIDDEN, "address_not_allowed", "Forbidden")
-                    .with_detail("the caller's address is not in the key's authorized CIDRs")
-            }
-            IoError::NotFound => Problem::not_found(),
-            IoError::Csrf => Problem::new(StatusCode::FORBIDDEN, "csrf", "Forbidden")
-                .with_detail("missing or wrong CSRF token"),
-            IoError::Invalid(errors) => platform::web::invalid(errors),
-            IoError::Conflict(why) => Problem::conflict("state_conflict", why.clone()),
-            IoError::Unavailable(why) => {
-                tracing::error!(detail = %why, "unavailable");
-                Problem::unavailable("unavailable", "try again shortly")
-            }
             IoError::Upstream(why) => Problem::new(
                 StatusCode::BAD_GATEWAY,
                 "devportal_unavailable",
                 "Bad Gateway",
             )
             .with_detail(why.clone()),
-            IoError::Sql(e) => Problem::internal(e),
-            IoError::Db(e) => Problem::internal(e),
-            IoError::Secret(e) => Problem::internal(e),
+            _ => Problem::new(StatusCode::FORBIDDEN, "address_not_allowed", "Forbidden")
+                .with_detail("the caller's address is not in the key's authorized CIDRs"),
         }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.common()
+            .map_or_else(|| self.own_problem().status(), |common| common.status())
+    }
+
+    pub fn problem(&self) -> Problem {
+        self.common()
+            .map_or_else(|| self.own_problem(), |common| common.problem())
     }
 }
 

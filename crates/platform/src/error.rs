@@ -119,6 +119,69 @@ impl IntoResponse for Problem {
     }
 }
 
+/// The refusals every context answers alike, each with one status, code and title, so that the
+/// code convention lives in one place. A context's error type maps its shared variants here
+/// (its `common()`) and answers its own codes beside them.
+pub enum Common<'a> {
+    /// No credential, or not a valid one; `hint` says how this context is entered.
+    Unauthenticated {
+        hint: &'static str,
+    },
+    /// An identity token that was not accepted, and why.
+    TokenRefused(&'a str),
+    /// Known, but not allowed to; the reason when there is one to tell.
+    Forbidden(Option<&'a str>),
+    NotFound,
+    Csrf,
+    /// Fields that are not valid (`invalid_payload`, each named in `invalidParams`).
+    Invalid(&'a [crate::FieldError]),
+    /// A refusal of the current state, with the context's stable code.
+    Conflict {
+        code: &'a str,
+        detail: &'a str,
+    },
+    /// A dependency is down: logged, and the caller told to try again.
+    Unavailable(&'a str),
+    /// A failure of ours: logged, never shown.
+    Internal(&'a dyn std::fmt::Display),
+}
+
+impl Common<'_> {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Common::Unauthenticated { .. } | Common::TokenRefused(_) => StatusCode::UNAUTHORIZED,
+            Common::Forbidden(_) | Common::Csrf => StatusCode::FORBIDDEN,
+            Common::NotFound => StatusCode::NOT_FOUND,
+            Common::Invalid(_) => StatusCode::BAD_REQUEST,
+            Common::Conflict { .. } => StatusCode::CONFLICT,
+            Common::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Common::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        match self {
+            Common::Unauthenticated { hint } => Problem::unauthorized().with_detail(*hint),
+            Common::TokenRefused(why) => {
+                Problem::new(StatusCode::UNAUTHORIZED, "token_refused", "Unauthorized")
+                    .with_detail(format!("the identity token was refused: {why}"))
+            }
+            Common::Forbidden(None) => Problem::forbidden(),
+            Common::Forbidden(Some(why)) => Problem::forbidden().with_detail(*why),
+            Common::NotFound => Problem::not_found(),
+            Common::Csrf => Problem::new(StatusCode::FORBIDDEN, "csrf", "Forbidden")
+                .with_detail("missing or wrong CSRF token"),
+            Common::Invalid(errors) => crate::web::invalid(errors),
+            Common::Conflict { code, detail } => Problem::conflict(code, *detail),
+            Common::Unavailable(why) => {
+                tracing::error!(detail = %why, "unavailable");
+                Problem::unavailable("unavailable", "try again shortly")
+            }
+            Common::Internal(cause) => Problem::internal(*cause),
+        }
+    }
+}
+
 /// Errors of the plumbing itself.
 #[derive(Debug, thiserror::Error)]
 pub enum PlatformError {

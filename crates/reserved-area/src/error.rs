@@ -3,6 +3,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use platform::Problem;
+use platform::error::Common;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RaError {
@@ -35,38 +36,50 @@ pub enum RaError {
     Token(#[from] platform::jwt::JwtError),
 }
 
-impl IntoResponse for RaError {
-    fn into_response(self) -> Response {
+impl RaError {
+    /// The refusals the platform answers alike; `None` for the Reserved Area's own.
+    pub fn common(&self) -> Option<Common<'_>> {
+        Some(match self {
+            RaError::Unauthenticated { .. } => Common::Unauthenticated {
+                hint: "log in, or send a session token as Authorization: Bearer",
+            },
+            RaError::Forbidden => Common::Forbidden(None),
+            RaError::NotFound => Common::NotFound,
+            RaError::Csrf => Common::Csrf,
+            RaError::Conflict(detail) => Common::Conflict {
+                code: "conflict",
+                detail,
+            },
+            RaError::Unavailable(why) => Common::Unavailable(why),
+            RaError::Sql(e) => Common::Internal(e),
+            RaError::Db(e) => Common::Internal(e),
+            RaError::Token(e) => Common::Internal(e),
+            RaError::BadRequest { .. } | RaError::NotAllowed(_) => return None,
+        })
+    }
+
+    /// The Reserved Area's own refusals (those [`RaError::common`] leaves out).
+    fn own_problem(&self) -> Problem {
         match self {
-            RaError::Unauthenticated { page: true } => Redirect::to("/login").into_response(),
-            RaError::Unauthenticated { page: false } => Problem::unauthorized()
-                .with_detail("log in, or send a session token as Authorization: Bearer")
-                .into_response(),
-            RaError::Forbidden => Problem::forbidden().into_response(),
-            RaError::NotFound => Problem::not_found().into_response(),
-            RaError::Csrf => Problem::new(StatusCode::FORBIDDEN, "csrf", "Forbidden")
-                .with_detail("missing or wrong CSRF token")
-                .into_response(),
             RaError::BadRequest {
                 code,
                 field,
                 detail,
             } => Problem::bad_request(code, detail.clone())
-                .with_invalid_param(field, detail)
-                .into_response(),
-            RaError::NotAllowed(detail) => {
-                Problem::new(StatusCode::FORBIDDEN, "not_allowed", "Forbidden")
-                    .with_detail(detail)
-                    .into_response()
-            }
-            RaError::Conflict(detail) => Problem::conflict("conflict", detail).into_response(),
-            RaError::Unavailable(detail) => {
-                tracing::error!(%detail, "unavailable");
-                Problem::unavailable("unavailable", "try again shortly").into_response()
-            }
-            RaError::Sql(e) => Problem::internal(&e).into_response(),
-            RaError::Db(e) => Problem::internal(&e).into_response(),
-            RaError::Token(e) => Problem::internal(&e).into_response(),
+                .with_invalid_param(*field, detail.clone()),
+            _ => Problem::new(StatusCode::FORBIDDEN, "not_allowed", "Forbidden")
+                .with_detail(self.to_string()),
         }
+    }
+}
+
+impl IntoResponse for RaError {
+    fn into_response(self) -> Response {
+        if let RaError::Unauthenticated { page: true } = self {
+            return Redirect::to("/login").into_response();
+        }
+        self.common()
+            .map_or_else(|| self.own_problem(), |common| common.problem())
+            .into_response()
     }
 }
