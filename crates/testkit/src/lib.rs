@@ -493,6 +493,77 @@ pub fn hidden_field(html: &str, name: &str) -> Option<String> {
     Some(html[start..].chars().take_while(|c| *c != '"').collect())
 }
 
+/// The text of a page as a person reads it: the text of `<title>` and `<body>`, without scripts,
+/// styles and hidden elements, white space folded.
+pub fn visible_text(html: &str) -> String {
+    use scraper::{Html, Node};
+    let document = Html::parse_document(html);
+    let mut words = Vec::new();
+    for node in document.tree.root().descendants() {
+        let Node::Text(text) = node.value() else {
+            continue;
+        };
+        let hidden = node.ancestors().any(|a| match a.value() {
+            Node::Element(e) => {
+                matches!(e.name(), "script" | "style" | "template" | "noscript")
+                    || e.attr("hidden").is_some()
+            }
+            _ => false,
+        });
+        if !hidden {
+            words.extend(text.split_whitespace().map(str::to_string));
+        }
+    }
+    words.join(" ")
+}
+
+/// The `href` of every link of a page, in order.
+pub fn links(html: &str) -> Vec<String> {
+    let document = scraper::Html::parse_document(html);
+    let Ok(anchors) = scraper::Selector::parse("a[href]") else {
+        return Vec::new();
+    };
+    document
+        .select(&anchors)
+        .filter_map(|a| a.value().attr("href").map(str::to_string))
+        .collect()
+}
+
+/// The codes records hold that people must never read on a page; a test fails when one of
+/// them stands as a word of [`visible_text`].
+pub const CODES_NOT_FOR_PEOPLE: &[&str] = &[
+    "ACTIVE",
+    "SUSPENDED",
+    "DELETED",
+    "PENDING",
+    "MANAGER",
+    "DELEGATE",
+    "SUB_DELEGATE",
+    "OPERATOR",
+    "DRAFT",
+    "ARCHIVED",
+    "DEPRECATED",
+    "PUBLISHED",
+    "WAITING_FOR_APPROVAL",
+    "REJECTED",
+    "CONSUMER",
+    // Product roles: `admin` only, since `operator`, `security` and `api` are also words of
+    // English sentences.
+    "admin",
+];
+
+/// The codes of [`CODES_NOT_FOR_PEOPLE`] that stand as words of `text`.
+pub fn codes_in(text: &str) -> Vec<&'static str> {
+    let words: std::collections::HashSet<&str> = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .collect();
+    CODES_NOT_FOR_PEOPLE
+        .iter()
+        .copied()
+        .filter(|code| words.contains(code))
+        .collect()
+}
+
 /// The `(method, path)` of the JSON routes of a route table, asserted to be exactly the
 /// operations of the OpenAPI document `doc`; with that document as JSON.
 pub fn json_routes_documented<A>(

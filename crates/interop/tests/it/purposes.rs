@@ -370,3 +370,54 @@ async fn purposes_need_an_active_agreement_a_risk_analysis_and_the_right_side() 
         409
     );
 }
+
+/// The pages of the path (agreement, purpose, client) say states and kinds in words in the
+/// page's language, never the codes the API answers with.
+#[tokio::test]
+async fn the_path_pages_say_states_and_kinds_in_words_in_both_languages() {
+    let app = TestApp::spawn().await;
+    give_luca_collaudo(&app, "admin").await;
+    let luca = member(&app, LUCA, COMUNE, "prod-interop-coll").await;
+    let (send, _, agreement) = crate::send_agreement(&app, &luca).await;
+    let (purpose, _, state) = crate::purpose(&app, &luca, &send, "Notifiche", 1000, false).await;
+    assert_eq!(state, "ACTIVE");
+    let (draft, _, _) = crate::purpose(&app, &luca, &send, "Notifiche in bozza", 10, true).await;
+    let client = post_created(
+        &app,
+        &luca,
+        &format!("{COLL}/api/clientsConsumer"),
+        &json!({ "name": "Client SEND", "members": [] }),
+    )
+    .await;
+    let client = client["id"].as_str().unwrap();
+    let pages = [
+        format!("{COLL}/agreements"),
+        format!("{COLL}/agreements/{agreement}"),
+        format!("{COLL}/purposes"),
+        format!("{COLL}/purposes/{purpose}"),
+        format!("{COLL}/purposes/{draft}"),
+        format!("{COLL}/clients"),
+        format!("{COLL}/clients/{client}"),
+    ];
+    for (lang, active, draft_word) in [("it", "Attiva", "Bozza"), ("en", "Active", "Draft")] {
+        let mut seen = String::new();
+        for path in &pages {
+            let r = app
+                .get(path)
+                .bearer_auth(&luca)
+                .header("cookie", format!("lang={lang}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "GET {path}");
+            let text = testkit::visible_text(&r.text().await.unwrap());
+            assert_eq!(
+                testkit::codes_in(&text),
+                Vec::<&str>::new(),
+                "{lang} {path}: {text}"
+            );
+            seen.push_str(&text);
+        }
+        assert!(seen.contains(active) && seen.contains(draft_word), "{lang}");
+    }
+}

@@ -63,8 +63,16 @@ fn product_choices(
         .collect()
 }
 
-/// Every product's title in the person's language, by id.
-pub struct ProductTitles(Vec<(String, String)>);
+/// Every product's title and its roles' labels in the person's language, by id: what people
+/// read instead of the codes the records hold.
+pub struct ProductTitles(Vec<ProductNames>);
+
+struct ProductNames {
+    id: String,
+    title: String,
+    /// `(code, label)` of each product role.
+    roles: Vec<(String, String)>,
+}
 
 impl ProductTitles {
     fn of(state: &RaState, page: &Page) -> Self {
@@ -72,7 +80,16 @@ impl ProductTitles {
             state
                 .catalogue
                 .iter()
-                .map(|p| (p.id.clone(), p.title(page.lang).to_string()))
+                .map(|p| ProductNames {
+                    id: p.id.clone(),
+                    title: p.title(page.lang).to_string(),
+                    roles: p
+                        .roles
+                        .values()
+                        .flat_map(|m| &m.roles)
+                        .map(|r| (r.code.clone(), r.label(page.lang).to_string()))
+                        .collect(),
+                })
                 .collect(),
         )
     }
@@ -81,9 +98,40 @@ impl ProductTitles {
     fn title_of<'a>(&'a self, product_id: &'a str) -> &'a str {
         self.0
             .iter()
-            .find(|(id, _)| id == product_id)
-            .map(|(_, t)| t.as_str())
+            .find(|p| p.id == product_id)
+            .map(|p| p.title.as_str())
             .unwrap_or(product_id)
+    }
+
+    /// The label of `product_role` on `product_id` (the code itself for a role the catalogue
+    /// no longer has).
+    fn role_of<'a>(&'a self, product_id: &str, product_role: &'a str) -> &'a str {
+        self.0
+            .iter()
+            .find(|p| p.id == product_id)
+            .and_then(|p| p.roles.iter().find(|(code, _)| code == product_role))
+            .map(|(_, label)| label.as_str())
+            .unwrap_or(product_role)
+    }
+}
+
+/// The message key of a role's status (`ACTIVE`, `SUSPENDED`, ...).
+pub fn status_key(status: &str) -> &'static str {
+    match status {
+        "ACTIVE" => "ra.status.active",
+        "SUSPENDED" => "ra.status.suspended",
+        "PENDING" | "TOBEVALIDATED" => "ra.status.pending",
+        _ => "ra.status.removed",
+    }
+}
+
+/// The message key of the part a person has in the institution (`MANAGER`, `DELEGATE`, ...).
+pub fn party_role_key(party_role: &str) -> &'static str {
+    match party_role {
+        "MANAGER" => "ra.party_roles.manager",
+        "DELEGATE" => "ra.party_roles.delegate",
+        "SUB_DELEGATE" => "ra.party_roles.sub_delegate",
+        _ => "ra.party_roles.operator",
     }
 }
 

@@ -550,6 +550,54 @@ mod pages {
         assert!(!list.contains(&format!("data-user=\"{MARIO}\"")));
     }
 
+    /// States, roles and parts in the institution are words in the page's language, never
+    /// the codes the records hold.
+    #[tokio::test]
+    async fn the_users_pages_say_roles_and_states_in_words_in_both_languages() {
+        let app = TestApp::spawn().await;
+        let comune = institution_id(&app, COMUNE).await;
+        let mario = browser(&app, MARIO).await;
+        let list_path = format!("/dashboard/{comune}/users");
+        for (lang, words) in [
+            ("it", ["Attivo", "Amministratore", "Operatore"]),
+            ("en", ["Active", "Administrator", "Operator"]),
+        ] {
+            // The language switch, as the header's buttons post it.
+            mario
+                .post(app.url("/lang"))
+                .form(&[("lang", lang), ("back", "/")])
+                .send()
+                .await
+                .unwrap();
+            let list = testkit::read_page(&mario, &app, &list_path).await;
+            let text = testkit::visible_text(&list);
+            for word in words {
+                assert!(text.contains(word), "{lang}: no {word} in {text}");
+            }
+            assert_eq!(
+                testkit::codes_in(&text),
+                Vec::<&str>::new(),
+                "{lang}: {text}"
+            );
+            let people: Vec<String> = testkit::links(&list)
+                .into_iter()
+                .filter(|href| {
+                    href.starts_with(&format!("{list_path}/")) && !href.ends_with("/new")
+                })
+                .collect();
+            assert!(people.len() >= 2, "{lang}: {people:?}");
+            for person in people {
+                let text = testkit::visible_text(&testkit::read_page(&mario, &app, &person).await);
+                assert!(text.contains(words[0]), "{lang} {person}: {text}");
+                assert_eq!(
+                    testkit::codes_in(&text),
+                    Vec::<&str>::new(),
+                    "{lang} {person}: {text}"
+                );
+            }
+        }
+    }
+
     #[tokio::test]
     async fn limited_users_do_not_see_the_users_pages() {
         let app = TestApp::spawn().await;

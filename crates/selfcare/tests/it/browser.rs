@@ -815,7 +815,12 @@ async fn browser_technician_requests_send_uat_and_activates_a_purpose() {
     click(c, "[data-testid=subscribe]").await;
 
     // The richiesta di fruizione, a draft; "Inoltra la richiesta" makes it ACTIVE at once.
-    wait_for_text(c, "[data-testid=agreement-state]", "DRAFT").await;
+    wait_for_text(
+        c,
+        "[data-testid=agreement-state][data-state=DRAFT]",
+        "Bozza",
+    )
+    .await;
     assert!(
         c.current_url()
             .await
@@ -827,7 +832,12 @@ async fn browser_technician_requests_send_uat_and_activates_a_purpose() {
     assert_eq!(label, "Bozza");
     browser.screenshot("interop-seed-agreement-draft").await;
     click(c, "[data-testid=action-submit]").await;
-    wait_for_text(c, "[data-testid=agreement-state]", "ACTIVE").await;
+    wait_for_text(
+        c,
+        "[data-testid=agreement-state][data-state=ACTIVE]",
+        "Attiva",
+    )
+    .await;
     assert_eq!(
         text_of(c, "[data-testid=agreement-state-label]").await,
         "Attiva"
@@ -919,7 +929,7 @@ async fn browser_technician_requests_send_uat_and_activates_a_purpose() {
     click(c, "[data-testid=create-purpose]").await;
 
     // The purpose, a draft; "Attiva" (1000 calls, within SEND's 10,000 a day): ACTIVE.
-    wait_for_text(c, "[data-testid=purpose-state]", "DRAFT").await;
+    wait_for_text(c, "[data-testid=purpose-state][data-state=DRAFT]", "Bozza").await;
     let answers = text_of(c, "[data-testid=risk-answers]").await;
     assert!(
         answers.contains("Adempimento di un obbligo legale"),
@@ -928,7 +938,12 @@ async fn browser_technician_requests_send_uat_and_activates_a_purpose() {
     assert!(!answers.contains("Nessuno"), "{answers}");
     browser.screenshot("interop-seed-purpose-draft").await;
     click(c, "[data-testid=action-activate]").await;
-    wait_for_text(c, "[data-testid=purpose-state]", "ACTIVE").await;
+    wait_for_text(
+        c,
+        "[data-testid=purpose-state][data-state=ACTIVE]",
+        "Attiva",
+    )
+    .await;
     assert_eq!(
         text_of(c, "[data-testid=purpose-state-label]").await,
         "Attiva"
