@@ -10,6 +10,7 @@ mod config_doc;
 mod import;
 mod openapi;
 mod process;
+mod words;
 
 use std::path::Path;
 
