@@ -61,12 +61,25 @@ pub struct Shell {
     pub logout_action: String,
     pub banner: Option<Banner>,
     pub institution: Option<String>,
+    /// The institution's id: the way back leads to its page in the Reserved Area, not to the
+    /// chooser of a person's institutions.
+    pub institution_id: Option<String>,
     pub user: Option<String>,
     /// Message keys of the person's roles.
     pub roles: Vec<&'static str>,
     /// The session's CSRF token (for its logout form).
     pub csrf: Option<String>,
     pub nav: Vec<NavItem>,
+}
+
+impl Shell {
+    /// Where "back to the Reserved Area" leads: the institution's page when there is one.
+    pub fn reserved_area_href(&self) -> String {
+        match &self.institution_id {
+            Some(id) => format!("/dashboard/{id}"),
+            None => "/dashboard".to_string(),
+        }
+    }
 }
 
 #[cfg(test)]

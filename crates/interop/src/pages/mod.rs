@@ -67,6 +67,7 @@ pub fn env_shell(env: Environment, member: Option<&Member>, path: &str) -> Shell
             note_key: "interop.env.note",
         }),
         institution: member.map(|m| m.tenant.name.clone()),
+        institution_id: member.map(|m| m.tenant.institution_id.clone()),
         user: member.map(|m| m.session.display_name()),
         roles: member.map_or_else(Vec::new, |m| {
             m.roles

@@ -30,14 +30,14 @@ use crate::auth::{self, BoUser, ReviewOperator, Role, Via};
 use crate::error::IoError;
 use crate::model;
 use crate::state::IoState;
-use crate::store::ServiceRow;
+use crate::store::{ServiceRow, Tenant};
 
 // ---- the shell ----
 
 /// The platform's back-office shell with App IO's words: who is there, for which institution,
 /// and the left column. Empty when there is no (valid) session.
 fn io_shell(
-    institution: Option<String>,
+    institution: Option<&Tenant>,
     user: String,
     role_key: &'static str,
     csrf: String,
@@ -51,7 +51,8 @@ fn io_shell(
         logout_key: "io.layout.logout",
         logout_action: "/io/logout".into(),
         banner: None,
-        institution,
+        institution: institution.map(|t| t.name.clone()),
+        institution_id: institution.map(|t| t.institution_id.clone()),
         user: Some(user),
         roles: vec![role_key],
         csrf: Some(csrf),
@@ -92,7 +93,7 @@ impl Seat for BoUser {
 
     fn shell(&self, path: &str) -> Shell {
         io_shell(
-            Some(self.tenant.name.clone()),
+            Some(&self.tenant),
             self.session.display_name(),
             match self.role {
                 Role::Admin => "io.roles.admin",

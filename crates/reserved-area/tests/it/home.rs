@@ -14,7 +14,7 @@ async fn the_home_page_speaks_italian_by_default_and_english_on_request() {
             .starts_with("text/html")
     );
     let it = r.text().await.unwrap();
-    assert!(it.contains("<title>Area Riservata"), "{it}");
+    assert!(it.contains("<title>Area Riservata</title>"), "{it}");
     assert!(it.contains("Interoperabilità"));
     assert!(it.contains("Premi «Gestisci»"));
 
@@ -25,6 +25,6 @@ async fn the_home_page_speaks_italian_by_default_and_english_on_request() {
     )
     .await;
     let en = app.get("/").fetch_text().await;
-    assert!(en.contains("<title>Reserved Area"), "{en}");
+    assert!(en.contains("<title>Reserved Area</title>"), "{en}");
     assert!(en.contains("Press “Manage”"), "{en}");
 }

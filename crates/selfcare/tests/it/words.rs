@@ -140,3 +140,30 @@ async fn every_page_reached_by_links_says_things_in_words_in_both_languages() {
     }
     assert!(found.is_empty(), "pages that show codes: {found:#?}");
 }
+
+/// "Back to the Reserved Area" leads to the institution the person was working for, not to
+/// the chooser of their institutions (Mario has two).
+#[tokio::test]
+async fn the_way_back_to_the_reserved_area_keeps_the_institution() {
+    let app = TestApp::spawn().await;
+    let comune = testkit::demo::institution_id(&app, COMUNE).await;
+    for (base, product) in [("/io", "prod-io"), ("/interop/produzione", "prod-interop")] {
+        let token = back_office(
+            &app,
+            base,
+            &identity_token(&app, MARIO, COMUNE, product).await,
+        )
+        .await;
+        let page = app
+            .get(base)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let back = format!(r#"href="/dashboard/{comune}" data-testid="back-to-reserved-area""#);
+        assert!(page.contains(&back), "{base}: {page}");
+    }
+}
