@@ -277,6 +277,24 @@ impl FromRequestParts<EnvState> for On {
                     base: auth::base_path(state.env),
                 })
             }
+            // No session presented at all: not an ended session but an environment the person
+            // has not entered (or has no role on).
+            Err(InteropError::Unauthenticated)
+                if auth::presented_secret(parts, state.env).is_none() =>
+            {
+                let page = page_of(parts, None);
+                let t = |k: &str| page.t(k).to_string();
+                let (title, message) = (
+                    t("interop.errors.no_access_title"),
+                    t("interop.errors.no_access_message"),
+                );
+                Err(
+                    PageError::new(&page, StatusCode::UNAUTHORIZED, title, message)
+                        .in_shell(env_shell(state.env, None, &path))
+                        .link("/dashboard", t("interop.layout.reserved_area"))
+                        .language_returns_to(&auth::base_path(state.env)),
+                )
+            }
             Err(e) => Err(anonymous_error(state.env, parts, &path, e)),
         }
     }

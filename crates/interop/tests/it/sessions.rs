@@ -158,3 +158,21 @@ async fn the_technician_enters_collaudo_only_and_leaves_when_suspended_or_logged
     let home = browser.get(app.url(COLL)).send().await.unwrap();
     assert_eq!(home.status(), 401);
 }
+
+/// An environment opened without a session says so, in words (not "the session expired");
+/// a session that ended says that it ended.
+#[tokio::test]
+async fn an_environment_not_entered_is_told_apart_from_an_ended_session() {
+    let app = TestApp::spawn().await;
+    let never = app.get(PROD).send().await.unwrap();
+    assert_eq!(never.status(), StatusCode::UNAUTHORIZED);
+    let page = never.text().await.unwrap();
+    assert!(page.contains("Non hai accesso a questo ambiente"), "{page}");
+    assert!(!page.contains("La sessione è scaduta"), "{page}");
+
+    let ended = format!("interop_produzione={}", "A".repeat(43));
+    let r = app.get(PROD).header("cookie", ended).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("La sessione è scaduta"), "{page}");
+}
