@@ -292,7 +292,7 @@ impl FromRequestParts<EnvState> for On {
                     PageError::new(&page, StatusCode::UNAUTHORIZED, title, message)
                         .in_shell(env_shell(state.env, None, &path))
                         .link("/dashboard", t("interop.layout.reserved_area"))
-                        .language_returns_to(&auth::base_path(state.env)),
+                        .language_returns_to(auth::base_path(state.env)),
                 )
             }
             Err(e) => Err(anonymous_error(state.env, parts, &path, e)),
