@@ -4,7 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use platform::Problem;
-use platform::error::Common;
+use platform::error::{Answer, Common};
 
 use crate::model::FieldError;
 
@@ -44,64 +44,6 @@ pub enum DevportalError {
 }
 
 impl DevportalError {
-    /// The refusals the platform answers alike; `None` for the portal's own.
-    pub fn common(&self) -> Option<Common<'_>> {
-        Some(match self {
-            DevportalError::Unauthenticated => Common::Unauthenticated {
-                hint: "send the migration key in the X-Functions-Key header",
-            },
-            DevportalError::Invalid(errors) => Common::Invalid(errors),
-            DevportalError::Csrf => Common::Csrf,
-            DevportalError::Random
-            | DevportalError::Hash(_)
-            | DevportalError::Corrupt(_)
-            | DevportalError::Sql(_)
-            | DevportalError::Db(_) => Common::Internal(self),
-            DevportalError::InvalidFiscalCode
-            | DevportalError::NotFound
-            | DevportalError::Frozen
-            | DevportalError::NotFrozen
-            | DevportalError::BadCredentials
-            | DevportalError::TooManyAttempts => return None,
-        })
-    }
-
-    /// The portal's own refusals (those [`DevportalError::common`] leaves out).
-    fn own_problem(&self) -> Problem {
-        match self {
-            DevportalError::InvalidFiscalCode => {
-                Problem::bad_request("invalid_fiscal_code", self.to_string())
-                    .with_invalid_param("fc", "must be 11 digits")
-            }
-            DevportalError::NotFound => {
-                Problem::new(StatusCode::NOT_FOUND, "service_not_found", "Not Found").with_detail(
-                    "no importable service with this id for this delegate and organization",
-                )
-            }
-            DevportalError::Frozen => Problem::conflict("frozen", self.to_string()),
-            DevportalError::NotFrozen => Problem::conflict("not_frozen", self.to_string()),
-            DevportalError::BadCredentials => {
-                Problem::new(StatusCode::UNAUTHORIZED, "bad_credentials", "Unauthorized")
-            }
-            _ => Problem::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_attempts",
-                "Too Many Requests",
-            ),
-        }
-    }
-
-    pub fn status(&self) -> StatusCode {
-        self.common()
-            .map_or_else(|| self.own_problem().status(), |common| common.status())
-    }
-
-    /// The answer of the migration API.
-    pub fn problem(&self) -> Problem {
-        self.common()
-            .map_or_else(|| self.own_problem(), |common| common.problem())
-    }
-
     /// What a page says, in Italian (the cause of an internal failure is logged, not shown).
     pub fn message_it(&self) -> String {
         match self {
@@ -131,6 +73,55 @@ impl DevportalError {
                 tracing::error!(error = %self, "internal error");
                 "Si è verificato un errore interno. Riprova più tardi.".into()
             }
+        }
+    }
+}
+
+impl Answer for DevportalError {
+    /// The refusals the platform answers alike; `None` for the portal's own.
+    fn common(&self) -> Option<Common<'_>> {
+        Some(match self {
+            DevportalError::Unauthenticated => Common::Unauthenticated {
+                hint: "send the migration key in the X-Functions-Key header",
+            },
+            DevportalError::Invalid(errors) => Common::Invalid(errors),
+            DevportalError::Csrf => Common::Csrf,
+            DevportalError::Random
+            | DevportalError::Hash(_)
+            | DevportalError::Corrupt(_)
+            | DevportalError::Sql(_)
+            | DevportalError::Db(_) => Common::Internal(self),
+            DevportalError::InvalidFiscalCode
+            | DevportalError::NotFound
+            | DevportalError::Frozen
+            | DevportalError::NotFrozen
+            | DevportalError::BadCredentials
+            | DevportalError::TooManyAttempts => return None,
+        })
+    }
+
+    /// The portal's own refusals (those [`Answer::common`] leaves out).
+    fn own_problem(&self) -> Problem {
+        match self {
+            DevportalError::InvalidFiscalCode => {
+                Problem::bad_request("invalid_fiscal_code", self.to_string())
+                    .with_invalid_param("fc", "must be 11 digits")
+            }
+            DevportalError::NotFound => {
+                Problem::new(StatusCode::NOT_FOUND, "service_not_found", "Not Found").with_detail(
+                    "no importable service with this id for this delegate and organization",
+                )
+            }
+            DevportalError::Frozen => Problem::conflict("frozen", self.to_string()),
+            DevportalError::NotFrozen => Problem::conflict("not_frozen", self.to_string()),
+            DevportalError::BadCredentials => {
+                Problem::new(StatusCode::UNAUTHORIZED, "bad_credentials", "Unauthorized")
+            }
+            _ => Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                "Too Many Requests",
+            ),
         }
     }
 }

@@ -4,7 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use platform::Problem;
-use platform::error::Common;
+use platform::error::{Answer, Common};
 
 use crate::model::{FieldError, Refusal};
 use crate::secrets::SecretError;
@@ -61,9 +61,11 @@ impl IoError {
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         IoError::Invalid(vec![FieldError::new(field, message)])
     }
+}
 
+impl Answer for IoError {
     /// The refusals the platform answers alike; `None` for the back-office's own.
-    pub fn common(&self) -> Option<Common<'_>> {
+    fn common(&self) -> Option<Common<'_>> {
         Some(match self {
             IoError::Unauthenticated => Common::Unauthenticated {
                 hint: "open the back-office from the Reserved Area, send a back-office token as \
@@ -86,7 +88,7 @@ impl IoError {
         })
     }
 
-    /// The back-office's own refusals (those [`IoError::common`] leaves out).
+    /// The back-office's own refusals (those [`Answer::common`] leaves out).
     fn own_problem(&self) -> Problem {
         match self {
             IoError::Upstream(why) => Problem::new(
@@ -98,16 +100,6 @@ impl IoError {
             _ => Problem::new(StatusCode::FORBIDDEN, "address_not_allowed", "Forbidden")
                 .with_detail("the caller's address is not in the key's authorized CIDRs"),
         }
-    }
-
-    pub fn status(&self) -> StatusCode {
-        self.common()
-            .map_or_else(|| self.own_problem().status(), |common| common.status())
-    }
-
-    pub fn problem(&self) -> Problem {
-        self.common()
-            .map_or_else(|| self.own_problem(), |common| common.problem())
     }
 }
 

@@ -182,6 +182,30 @@ impl Common<'_> {
     }
 }
 
+/// A context's error as an answer: the refusals every context shares ([`Common`]) and the
+/// context's own.
+pub trait Answer {
+    /// The shared refusal this error is, if it is one.
+    fn common(&self) -> Option<Common<'_>>;
+
+    /// The answer to an error that is not a shared refusal.
+    fn own_problem(&self) -> Problem;
+
+    fn status(&self) -> StatusCode {
+        match self.common() {
+            Some(common) => common.status(),
+            None => self.own_problem().status(),
+        }
+    }
+
+    fn problem(&self) -> Problem {
+        match self.common() {
+            Some(common) => common.problem(),
+            None => self.own_problem(),
+        }
+    }
+}
+
 /// Errors of the plumbing itself.
 #[derive(Debug, thiserror::Error)]
 pub enum PlatformError {

@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use platform::Problem;
-use platform::error::Common;
+use platform::error::{Answer, Common};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RaError {
@@ -36,9 +36,9 @@ pub enum RaError {
     Token(#[from] platform::jwt::JwtError),
 }
 
-impl RaError {
+impl Answer for RaError {
     /// The refusals the platform answers alike; `None` for the Reserved Area's own.
-    pub fn common(&self) -> Option<Common<'_>> {
+    fn common(&self) -> Option<Common<'_>> {
         Some(match self {
             RaError::Unauthenticated { .. } => Common::Unauthenticated {
                 hint: "log in, or send a session token as Authorization: Bearer",
@@ -58,7 +58,7 @@ impl RaError {
         })
     }
 
-    /// The Reserved Area's own refusals (those [`RaError::common`] leaves out).
+    /// The Reserved Area's own refusals (those [`Answer::common`] leaves out).
     fn own_problem(&self) -> Problem {
         match self {
             RaError::BadRequest {
@@ -78,8 +78,6 @@ impl IntoResponse for RaError {
         if let RaError::Unauthenticated { page: true } = self {
             return Redirect::to("/login").into_response();
         }
-        self.common()
-            .map_or_else(|| self.own_problem(), |common| common.problem())
-            .into_response()
+        self.problem().into_response()
     }
 }

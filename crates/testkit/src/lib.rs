@@ -436,6 +436,38 @@ pub async fn logged_in(app: &TestApp, fiscal_code: &str) -> reqwest::Client {
     client
 }
 
+/// Switches `client`'s language (`it`, `en`) with the header's language form.
+pub async fn switch_language(client: &reqwest::Client, app: &TestApp, lang: &str) {
+    let r = client
+        .post(app.url("/lang"))
+        .form(&[("lang", lang), ("back", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "{lang}"
+    );
+}
+
+/// Opens a session of the back-office at `base` (`/io`, `/interop/collaudo`) with an identity
+/// token, as scripts do (`POST {base}/api/session`): the status and the bearer token.
+pub async fn enter_back_office(
+    app: &TestApp,
+    base: &str,
+    identity: &str,
+) -> (reqwest::StatusCode, Option<String>) {
+    let r = app
+        .post(&format!("{base}/api/session"))
+        .json(&serde_json::json!({ "identity_token": identity }))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let v: serde_json::Value = r.json().await.unwrap_or(serde_json::Value::Null);
+    (status, v["token"].as_str().map(str::to_owned))
+}
+
 /// The text of the page at `path`, read with `client` (a browser).
 pub async fn read_page(client: &reqwest::Client, app: &TestApp, path: &str) -> String {
     client.get(app.url(path)).fetch_text().await

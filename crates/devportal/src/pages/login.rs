@@ -1,6 +1,7 @@
 //! The delegates' login and logout.
 
 use super::*;
+use platform::error::Answer;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "login.html")]

@@ -2,6 +2,7 @@
 //! the keys, create, edit, regenerate a key. Every form after the login carries the session's
 //! CSRF token.
 
+use platform::error::Answer;
 use std::sync::LazyLock;
 
 use askama::Template;

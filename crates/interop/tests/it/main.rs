@@ -26,19 +26,7 @@ pub use testkit::demo::{
 pub const COLL: &str = "/interop/collaudo";
 pub const PROD: &str = "/interop/produzione";
 
-/// Opens a session of the environment at `base` with an identity token: the status and the
-/// bearer token.
-pub async fn enter(app: &TestApp, base: &str, identity: &str) -> (StatusCode, Option<String>) {
-    let r = app
-        .post(&format!("{base}/api/session"))
-        .json(&json!({ "identity_token": identity }))
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    let v: Value = r.json().await.unwrap_or(Value::Null);
-    (status, v["token"].as_str().map(str::to_owned))
-}
+pub use testkit::enter_back_office as enter;
 
 /// A bearer session of `fiscal_code` for the institution `tax_code` in the environment of
 /// `product` (`prod-interop` or `prod-interop-coll`).

@@ -12,6 +12,7 @@ pub(crate) mod review;
 pub(crate) mod services;
 mod view;
 
+use platform::error::Answer;
 use std::collections::HashMap;
 
 use axum::Form;

@@ -562,13 +562,7 @@ mod pages {
             ("it", ["Attivo", "Amministratore", "Operatore"]),
             ("en", ["Active", "Administrator", "Operator"]),
         ] {
-            // The language switch, as the header's buttons post it.
-            mario
-                .post(app.url("/lang"))
-                .form(&[("lang", lang), ("back", "/")])
-                .send()
-                .await
-                .unwrap();
+            testkit::switch_language(&mario, &app, lang).await;
             let list = testkit::read_page(&mario, &app, &list_path).await;
             let text = testkit::visible_text(&list);
             for word in words {

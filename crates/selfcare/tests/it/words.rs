@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use reqwest::RequestBuilder;
-use serde_json::{Value, json};
 use testkit::TestApp;
 use testkit::demo::{COMUNE, GIULIA, MARIO, PAOLO, REGIONE, identity_token};
 
@@ -58,17 +57,11 @@ async fn walk(
     found
 }
 
-/// A bearer session of a back-office: `POST {base}/api/session` with an identity token.
+/// A bearer session of a back-office, opened with an identity token.
 async fn back_office(app: &TestApp, base: &str, identity: &str) -> String {
-    let r = app
-        .post(&format!("{base}/api/session"))
-        .json(&json!({ "identity_token": identity }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{base}");
-    let v: Value = r.json().await.unwrap();
-    v["token"].as_str().unwrap().to_string()
+    let (status, token) = testkit::enter_back_office(app, base, identity).await;
+    assert_eq!(status, 200, "{base}");
+    token.unwrap()
 }
 
 #[tokio::test]
@@ -97,20 +90,10 @@ async fn every_page_reached_by_links_says_things_in_words_in_both_languages() {
         let cookie = format!("lang={lang}");
         // The Reserved Area, as Mario's browser (the session cookie and the language).
         let mario = testkit::logged_in(&app, MARIO).await;
-        mario
-            .post(app.url("/lang"))
-            .form(&[("lang", lang), ("back", "/")])
-            .send()
-            .await
-            .unwrap();
+        testkit::switch_language(&mario, &app, lang).await;
         let ra = walk("/dashboard", "/dashboard", |p| mario.get(app.url(p))).await;
         let paolo = testkit::logged_in(&app, PAOLO).await;
-        paolo
-            .post(app.url("/lang"))
-            .form(&[("lang", lang), ("back", "/")])
-            .send()
-            .await
-            .unwrap();
+        testkit::switch_language(&paolo, &app, lang).await;
         let operator = walk("/dashboard", "/dashboard", |p| paolo.get(app.url(p))).await;
         let io_pages = walk("/io", "/io", |p| {
             app.get(p).bearer_auth(&io).header("cookie", cookie.clone())
