@@ -54,7 +54,7 @@ fn table() -> RouteTable<(), AppState> {
         page("POST", "/login", post(pages::login)),
         page("POST", "/logout", post(pages::logout)),
         page("GET", "/services", get(pages::services)),
-        page("POST", "/services", post(pages::create)),
+        page("POST", "/services", post(pages::create)).creates(),
         page("GET", "/services/new", get(pages::new_form)),
         page("GET", "/services/{id}", get(pages::service)),
         page("POST", "/services/{id}", post(pages::update)),

@@ -122,7 +122,7 @@ pub fn routes() -> Vec<Route> {
         // ---- pages (HTML) ----
         Route::page("GET", "/catalog", Member, get(pages::catalog::list)),
         Route::page("GET", "/catalog/{id}", Member, get(pages::catalog::show)),
-        Route::page("POST", "/catalog/{id}", Member, post(pages::catalog::subscribe)),
+        Route::page("POST", "/catalog/{id}", Member, post(pages::catalog::subscribe)).creates(),
         Route::page("GET", "/agreements", Member, get(pages::agreements::mine)),
         Route::page(
             "GET",
@@ -134,14 +134,14 @@ pub fn routes() -> Vec<Route> {
         Route::page("POST", "/agreements/{id}", Member, post(pages::agreements::act)),
         Route::page("GET", "/purposes", Member, get(pages::purposes::list)),
         Route::page("GET", "/purposes/new", Member, get(pages::purposes::new_form)),
-        Route::page("POST", "/purposes/new", Member, post(pages::purposes::create)),
+        Route::page("POST", "/purposes/new", Member, post(pages::purposes::create)).creates(),
         Route::page("GET", "/purposes/{id}", Member, get(pages::purposes::show)),
-        Route::page("POST", "/purposes/{id}", Member, post(pages::purposes::act)),
+        Route::page("POST", "/purposes/{id}", Member, post(pages::purposes::act)).creates(),
         Route::page("GET", "/eservices", Member, get(pages::eservices::list)),
         Route::page("GET", "/clients", Member, get(pages::clients::list)),
-        Route::page("POST", "/clients", Member, post(pages::clients::create)),
+        Route::page("POST", "/clients", Member, post(pages::clients::create)).creates(),
         Route::page("GET", "/clients/{id}", Member, get(pages::clients::show)),
-        Route::page("POST", "/clients/{id}", Member, post(pages::clients::act)),
+        Route::page("POST", "/clients/{id}", Member, post(pages::clients::act)).creates(),
         Route::page(
             "GET",
             "/clients/{id}/keys/{kid}/jwk",
@@ -232,7 +232,8 @@ pub fn routes() -> Vec<Route> {
                 .body::<eservices::EServiceRequest>()
                 .answer::<EService>(201, "The e-service created")
                 .errors(&[400, 401, 403, 409]),
-        ),
+        )
+        .creates(),
         json(
             "GET",
             "/api/eservices/{id}",
@@ -270,7 +271,8 @@ pub fn routes() -> Vec<Route> {
                 .body::<eservices::DescriptorRequest>()
                 .answer::<Descriptor>(201, "The draft version")
                 .errors(WRITE),
-        ),
+        )
+        .creates(),
         json(
             "PUT",
             "/api/eservices/{id}/descriptors/{descriptor_id}",
@@ -345,7 +347,8 @@ pub fn routes() -> Vec<Route> {
             .body::<agreements::AgreementRequest>()
             .answer::<Agreement>(201, "The draft agreement")
             .errors(WRITE),
-        ),
+        )
+        .creates(),
         json(
             "GET",
             "/api/agreements/{id}",
@@ -447,7 +450,8 @@ pub fn routes() -> Vec<Route> {
             .body::<purposes::PurposeRequest>()
             .answer::<Purpose>(201, "The purpose")
             .errors(WRITE),
-        ),
+        )
+        .creates(),
         json(
             "GET",
             "/api/purposes/{id}",
@@ -478,7 +482,8 @@ pub fn routes() -> Vec<Route> {
             .body::<purposes::VersionRequest>()
             .answer::<Purpose>(200, "The purpose with its new version")
             .errors(WRITE),
-        ),
+        )
+        .creates(),
         version_action(
             "/api/purposes/{id}/versions/{version_id}/activate",
             post(purposes::activate_purpose_version),
@@ -519,7 +524,8 @@ pub fn routes() -> Vec<Route> {
             .body::<clients::ClientRequest>()
             .answer::<Client>(201, "The client")
             .errors(&[400, 401, 403, 409]),
-        ),
+        )
+        .creates(),
         json(
             "POST",
             "/api/clientsApi",
@@ -532,7 +538,8 @@ pub fn routes() -> Vec<Route> {
             .body::<clients::ClientRequest>()
             .answer::<Client>(201, "The client")
             .errors(&[400, 401, 403, 409]),
-        ),
+        )
+        .creates(),
         json(
             "GET",
             "/api/clients",
@@ -637,7 +644,8 @@ pub fn routes() -> Vec<Route> {
             .body::<clients::KeyUpload>()
             .answer::<clients::Keys>(201, "The keys added")
             .errors(WRITE),
-        ),
+        )
+        .creates(),
         json(
             "GET",
             "/api/clients/{id}/keys/{kid}",

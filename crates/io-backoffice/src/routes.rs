@@ -116,7 +116,8 @@ where
                 .body::<ServicePayload>()
                 .answer::<ServiceLifecycle>(201, "The service created")
                 .errors(&[400, 401, 403, 409]),
-        ),
+        )
+        .creates(),
         Route::json(
             "GET",
             p("/services/{service_id}"),
@@ -474,7 +475,7 @@ fn page_routes() -> Vec<Route> {
         Route::page("GET", "/io", Member, get(home::overview)),
         Route::page("GET", "/io/services", Member, get(services::list)),
         Route::page("GET", "/io/services/new", Member, get(services::new_form)),
-        Route::page("POST", "/io/services/new", Member, post(services::create)),
+        Route::page("POST", "/io/services/new", Member, post(services::create)).creates(),
         Route::page(
             "GET",
             "/io/services/{service_id}",

@@ -31,6 +31,7 @@ pub const MAIN_SCHEMA: Schema = crate::schema!(
     "0008_io_migrations.sql",
     "0009_interop_catalogue.sql",
     "0010_interop_clients.sql",
+    "0011_platform_once.sql",
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

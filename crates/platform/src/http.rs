@@ -71,6 +71,7 @@ pub fn finish(routes: Router, platform: &Platform, layout: LayoutInfo) -> Router
         })
         .layer(Extension(layout))
         .layer(Extension(platform.trusted_proxies.clone()))
+        .layer(Extension(crate::once::Store(platform.db.clone())))
         .layer(DefaultBodyLimit::max(limit))
         .layer(RequestBodyLimitLayer::new(limit))
         .layer(middleware::from_fn(move |req, next| {

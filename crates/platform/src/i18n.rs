@@ -197,9 +197,86 @@ pub const PLATFORM_MESSAGES: Sources = Sources {
     en: include_str!("../i18n/en.toml"),
 };
 
+/// `{name}` placeholders of a message replaced by their values.
+pub fn tr(template: &str, args: &[(&str, &str)]) -> String {
+    pieces(template, args)
+        .into_iter()
+        .map(|piece| match piece {
+            Piece::Text(text) => text,
+            Piece::Value(value) => value,
+        })
+        .collect()
+}
+
+/// A piece of a message cut at its `{name}` placeholders: its own words, or the value given for
+/// a placeholder (so that a page can put markup, such as a link, around the values only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece<'a, T> {
+    Text(&'a str),
+    Value(T),
+}
+
+/// `template` cut at the placeholders named in `args`; a placeholder without a value, or a
+/// lone brace, stays as text.
+pub fn pieces<'a, T: Clone>(template: &'a str, args: &[(&str, T)]) -> Vec<Piece<'a, T>> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    let mut text_start = 0;
+    let mut at = 0;
+    while let Some(open) = rest[at..].find('{').map(|i| at + i) {
+        let value = rest[open + 1..].find('}').and_then(|close| {
+            let name = &rest[open + 1..open + 1 + close];
+            args.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (v.clone(), open + close + 2))
+        });
+        match value {
+            Some((v, end)) => {
+                if open > text_start {
+                    out.push(Piece::Text(&rest[text_start..open]));
+                }
+                out.push(Piece::Value(v));
+                rest = &rest[end..];
+                text_start = 0;
+                at = 0;
+            }
+            None => at = open + 1,
+        }
+    }
+    if text_start < rest.len() {
+        out.push(Piece::Text(&rest[text_start..]));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_are_filled_and_the_rest_stays_as_written() {
+        assert_eq!(
+            tr(
+                "{who} ha aggiunto {whom} ({whom})",
+                &[("who", "Mario"), ("whom", "Luca")]
+            ),
+            "Mario ha aggiunto Luca (Luca)"
+        );
+        assert_eq!(tr("{x} {unknown} {", &[("x", "1")]), "1 {unknown} {");
+        assert_eq!(
+            pieces("Il servizio {name} è pronto", &[("name", 7)]),
+            vec![
+                Piece::Text("Il servizio "),
+                Piece::Value(7),
+                Piece::Text(" è pronto")
+            ]
+        );
+        assert_eq!(pieces::<u8>("", &[]), vec![]);
+        assert_eq!(
+            pieces("{a}{a}", &[("a", 'x')]),
+            vec![Piece::Value('x'), Piece::Value('x')]
+        );
+    }
 
     #[test]
     fn platform_catalogues_have_the_same_keys() {

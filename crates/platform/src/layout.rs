@@ -40,6 +40,30 @@ pub struct UserBadge {
     pub display_name: String,
 }
 
+/// The errors of a form, shown above it (the "error summary" of GOV.UK and Designers Italia):
+/// how many there are, then each one linked to its field; the page's script moves the focus to
+/// it, so that a person who sent the form learns at once what to correct and where.
+#[derive(Debug, Clone, Default)]
+pub struct ErrorSummary {
+    pub title: String,
+    /// (the id of the field, or "" for an error of no field; the message in the page's language)
+    pub items: Vec<(String, String)>,
+}
+
+impl ErrorSummary {
+    pub fn new(page: &Page, items: Vec<(String, String)>) -> Self {
+        let title = match items.len() {
+            1 => page.t("form.errors_one").to_string(),
+            n => crate::i18n::tr(page.t("form.errors_many"), &[("count", &n.to_string())]),
+        };
+        ErrorSummary { title, items }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
 /// Everything the base layout shows; built per request.
 #[derive(Debug, Clone)]
 pub struct Page {
@@ -56,6 +80,12 @@ pub struct Page {
 impl Page {
     pub fn t<'a>(&'a self, key: &'a str) -> &'a str {
         self.catalogue.get(self.lang, key)
+    }
+
+    /// A fresh one-time token for a form that creates (its hidden field
+    /// [`crate::once::FORM_FIELD`]).
+    pub fn once(&self) -> String {
+        crate::once::token()
     }
 
     pub fn css_url(&self) -> String {

@@ -20,6 +20,7 @@ pub mod keys;
 pub mod layout;
 pub mod mail;
 pub mod metrics;
+pub mod once;
 pub mod openapi;
 pub mod page_error;
 pub mod rate_limit;

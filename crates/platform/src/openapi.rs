@@ -179,6 +179,19 @@ impl Op {
         self
     }
 
+    /// An operation that creates, safe to repeat with an `Idempotency-Key` (see
+    /// [`crate::once`]): the header, and the refusals of a reused or running key.
+    pub fn idempotent(self) -> Self {
+        self.header(
+            "Idempotency-Key",
+            false,
+            "A key of the caller's choosing (1 to 255 visible ASCII characters): a repeat of \
+             the request with the same key within a day gets the first answer, marked \
+             `Idempotent-Replayed: true`, and creates nothing new.",
+        )
+        .errors(&[400, 409, 422])
+    }
+
     /// The security scheme (a component's name) the operation needs.
     pub fn security(mut self, scheme: &str) -> Self {
         self.security = Some(scheme.into());

@@ -20,6 +20,9 @@ pub struct RouteDecl<A> {
     /// A JSON route, described in the OpenAPI document (the others are pages, forms,
     /// redirects and assets).
     pub json: bool,
+    /// A route that creates something: a repeat with the same one-time token or
+    /// `Idempotency-Key` gets the first answer (see [`crate::once`]).
+    pub creates: bool,
 }
 
 /// One line of a route table.
@@ -44,6 +47,7 @@ impl<A, S> Route<A, S> {
                 path,
                 access,
                 json: false,
+                creates: false,
             },
             handler,
             op: None,
@@ -64,10 +68,25 @@ impl<A, S> Route<A, S> {
                 path,
                 access,
                 json: true,
+                creates: false,
             },
             handler,
             op: Some(op),
         }
+    }
+}
+
+impl<A, S: Clone + Send + Sync + 'static> Route<A, S> {
+    /// Marks a route that creates something: a repeated request (a form's one-time token, an
+    /// API's `Idempotency-Key`) gets the first answer instead of creating again. Its answers are
+    /// kept for a day, so they must not carry secrets.
+    pub fn creates(mut self) -> Self {
+        self.decl.creates = true;
+        self.handler = self
+            .handler
+            .layer(axum::middleware::from_fn(crate::once::guard));
+        self.op = self.op.map(Op::idempotent);
+        self
     }
 }
 

@@ -72,6 +72,24 @@ impl Timestamp {
         let local = self.jiff().to_zoned(rome().clone());
         local.strftime("%d/%m/%Y").to_string()
     }
+
+    /// The local day `day` (`yyyy-mm-dd` as a date field sends it, or `dd/mm/yyyy` as a person
+    /// writes it) in Italy: its first instant and the first of the next day. `None` when `day`
+    /// is not a date.
+    pub fn day_in_italy(day: &str) -> Option<(Timestamp, Timestamp)> {
+        let day = day.trim();
+        let date: jiff::civil::Date = if day.contains('/') {
+            jiff::civil::Date::strptime("%d/%m/%Y", day).ok()?
+        } else {
+            day.parse().ok()?
+        };
+        let start = |d: jiff::civil::Date| {
+            d.to_zoned(rome().clone())
+                .ok()
+                .map(|z| Timestamp(z.timestamp().as_millisecond()))
+        };
+        Some((start(date)?, start(date.tomorrow().ok()?)?))
+    }
 }
 
 impl From<i64> for Timestamp {
@@ -97,6 +115,24 @@ impl utoipa::ToSchema for Timestamp {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_day_in_italy_starts_at_local_midnight_and_lasts_as_long_as_its_clocks_say() {
+        // Winter: UTC+1.
+        let (start, end) = Timestamp::day_in_italy("2024-01-15").unwrap();
+        assert_eq!(start.rfc3339(), "2024-01-14T23:00:00Z");
+        assert_eq!(end.rfc3339(), "2024-01-15T23:00:00Z");
+        // The day summer time begins has 23 hours.
+        let (start, end) = Timestamp::day_in_italy("2024-03-31").unwrap();
+        assert_eq!(end.millis() - start.millis(), 23 * 3_600_000);
+        assert_eq!(
+            Timestamp::day_in_italy("31/03/2024"),
+            Timestamp::day_in_italy("2024-03-31")
+        );
+        assert_eq!(Timestamp::day_in_italy("31/3"), None);
+        assert_eq!(Timestamp::day_in_italy("2024-02-30"), None);
+        assert_eq!(Timestamp::day_in_italy(""), None);
+    }
 
     #[test]
     fn apis_read_rfc3339_in_utc() {

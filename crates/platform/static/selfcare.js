@@ -110,3 +110,20 @@ document.addEventListener("DOMContentLoaded", function () {
   }
   document.querySelectorAll("[data-refresh]").forEach(watch);
 });
+
+// A form sent back with errors: the focus goes to the summary of its errors, so that the
+// person (and a screen reader) meets them first; its links lead to each field.
+document.addEventListener("DOMContentLoaded", function () {
+  var summary = document.querySelector("[data-error-summary]");
+  if (!summary) return;
+  summary.focus();
+  summary.querySelectorAll("a[href^='#']").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      var field = document.getElementById(link.getAttribute("href").slice(1));
+      if (!field) return;
+      event.preventDefault();
+      field.scrollIntoView({ block: "center" });
+      field.focus();
+    });
+  });
+});

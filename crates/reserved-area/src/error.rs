@@ -34,6 +34,9 @@ pub enum RaError {
     Db(#[from] platform::db::DbError),
     #[error("token: {0}")]
     Token(#[from] platform::jwt::JwtError),
+    /// A failure of our own (never the caller's), logged and answered 500.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl Answer for RaError {
@@ -54,6 +57,7 @@ impl Answer for RaError {
             RaError::Sql(e) => Common::Internal(e),
             RaError::Db(e) => Common::Internal(e),
             RaError::Token(e) => Common::Internal(e),
+            RaError::Internal(e) => Common::Internal(e),
             RaError::BadRequest { .. } | RaError::NotAllowed(_) => return None,
         })
     }

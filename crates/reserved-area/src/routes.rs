@@ -208,7 +208,8 @@ fn table() -> RouteTable<Access, RaState> {
             .answer::<users::CreatedId>(201, "The person's id")
             .errors(&[400, 401, 403, 404])
             .security(SESSION),
-        ),
+        )
+        .creates(),
         json(
             "GET",
             "/v2/users/institution/{institution_id}",
@@ -332,7 +333,8 @@ fn table() -> RouteTable<Access, RaState> {
             "/dashboard/{institution_id}/users/new",
             Institution,
             post(crate::pages::users::create),
-        ),
+        )
+        .creates(),
         page(
             "GET",
             "/dashboard/{institution_id}/users/{user_id}",
@@ -350,6 +352,12 @@ fn table() -> RouteTable<Access, RaState> {
             "/dashboard/{institution_id}/audit",
             Institution,
             get(audit::audit),
+        ),
+        page(
+            "GET",
+            "/dashboard/{institution_id}/audit/export",
+            Institution,
+            get(audit::export),
         ),
     ])
 }

@@ -66,6 +66,14 @@ mod prometheus_error {
     pub type Error = platform::metrics::MetricsError;
 }
 
+/// The message catalogues of every context, in the order they are read.
+pub const MESSAGES: [platform::i18n::Sources; 4] = [
+    PLATFORM_MESSAGES,
+    reserved_area::MESSAGES,
+    io_backoffice::MESSAGES,
+    interop::MESSAGES,
+];
+
 /// A running app.
 pub struct App {
     addr: SocketAddr,
@@ -263,12 +271,7 @@ impl App {
         let db = Db::connect(&database_url, &settings.database).await?;
         db.migrate().await?;
         let keys = SigningKeys::load(&settings.signing.key_files)?;
-        let catalogue = Arc::new(Catalogue::build(&[
-            PLATFORM_MESSAGES,
-            reserved_area::MESSAGES,
-            io_backoffice::MESSAGES,
-            interop::MESSAGES,
-        ])?);
+        let catalogue = Arc::new(Catalogue::build(&MESSAGES)?);
         let metrics = Metrics::new()?;
 
         let listen = settings.http.listen;

@@ -582,18 +582,48 @@ pub const CODES_NOT_FOR_PEOPLE: &[&str] = &[
     // Product roles: `admin` only, since `operator`, `security` and `api` are also words of
     // English sentences.
     "admin",
+    // Kinds of recorded activity.
+    "token.exchanged",
+    "user.role.added",
+    "user.role.suspended",
+    "user.role.activated",
+    "user.role.removed",
+    "institution.added",
+    "institution.onboarded",
+    "io.import.requested",
+    "io.service.imported",
 ];
 
-/// The codes of [`CODES_NOT_FOR_PEOPLE`] that stand as words of `text`.
-pub fn codes_in(text: &str) -> Vec<&'static str> {
+/// Every key of the message catalogues (a key on a page is a message that was not found).
+fn message_keys() -> &'static platform::i18n::Catalogue {
+    static KEYS: std::sync::OnceLock<platform::i18n::Catalogue> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| platform::i18n::Catalogue::build(&selfcare::app::MESSAGES).unwrap())
+}
+
+/// The codes of [`CODES_NOT_FOR_PEOPLE`] that stand as words of `text`, and the keys of the
+/// message catalogues it shows (as `key:<the key>`).
+pub fn codes_in(text: &str) -> Vec<String> {
     let words: std::collections::HashSet<&str> = text
-        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+        .flat_map(|w| {
+            // A dotted code, and each of its parts.
+            std::iter::once(w.trim_matches('.')).chain(w.split('.'))
+        })
         .collect();
-    CODES_NOT_FOR_PEOPLE
+    let mut found: Vec<String> = CODES_NOT_FOR_PEOPLE
         .iter()
-        .copied()
-        .filter(|code| words.contains(code))
-        .collect()
+        .filter(|code| words.contains(*code))
+        .map(|code| code.to_string())
+        .collect();
+    let keys = message_keys();
+    found.extend(
+        words
+            .iter()
+            .filter(|w| w.contains('.') && keys.contains(w))
+            .map(|w| format!("key:{w}")),
+    );
+    found.sort();
+    found
 }
 
 /// The `(method, path)` of the JSON routes of a route table, asserted to be exactly the

@@ -124,14 +124,7 @@ pub fn policy_key(raw: &str) -> &'static str {
     }
 }
 
-/// `{name}` placeholders of a message replaced by their values.
-pub fn tr(template: &str, args: &[(&str, &str)]) -> String {
-    let mut out = template.to_string();
-    for (name, value) in args {
-        out = out.replace(&format!("{{{name}}}"), value);
-    }
-    out
-}
+pub use platform::i18n::tr;
 
 /// The values of the `{}` holes of `pattern` in `text`, when `text` has its shape.
 fn capture(pattern: &str, text: &str) -> Option<Vec<String>> {

@@ -740,3 +740,74 @@ async fn deleting_a_client_from_its_page_takes_a_ticked_confirmation() {
         .await;
     }
 }
+
+/// "Crea client" sent twice (a double click, or back and send again) makes one client and
+/// leads both times to it; a script's retry with the same `Idempotency-Key` gets the first
+/// answer. The form carries its one-time token.
+#[tokio::test]
+async fn a_client_sent_twice_is_made_once_by_the_form_and_by_the_api() {
+    let app = TestApp::spawn().await;
+    let giulia = member(&app, GIULIA, REGIONE, "prod-interop-coll").await;
+    let page = app
+        .get(&format!("{COLL}/clients"))
+        .bearer_auth(&giulia)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let once = testkit::hidden_field(&page, "once").expect("the form's one-time token");
+    let mut places = BTreeSet::new();
+    for _ in 0..2 {
+        let r = app
+            .post(&format!("{COLL}/clients"))
+            .bearer_auth(&giulia)
+            .form(&[
+                ("kind", "CONSUMER"),
+                ("name", "Anagrafe regionale"),
+                ("once", once.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        places.insert(r.headers()["location"].to_str().unwrap().to_string());
+    }
+    assert_eq!(places.len(), 1, "{places:?}");
+    // A form shown again has a new token.
+    let again = app
+        .get(&format!("{COLL}/clients"))
+        .bearer_auth(&giulia)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_ne!(testkit::hidden_field(&again, "once"), Some(once));
+
+    let mut answers = Vec::new();
+    for _ in 0..2 {
+        let r = app
+            .post(&format!("{COLL}/api/clientsConsumer"))
+            .bearer_auth(&giulia)
+            .header("Idempotency-Key", "nightly-sync-2026-12-06")
+            .json(&json!({ "name": "Sincronizzazione notturna" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        answers.push(r.json::<Value>().await.unwrap());
+    }
+    assert_eq!(answers[0], answers[1]);
+    let listed = get_ok(&app, &giulia, &format!("{COLL}/api/clients")).await;
+    let names: Vec<&str> = listed["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .filter(|n| *n == "Anagrafe regionale" || *n == "Sincronizzazione notturna")
+        .collect();
+    assert_eq!(names.len(), 2, "{listed}");
+}

@@ -413,7 +413,7 @@ async fn the_path_pages_say_states_and_kinds_in_words_in_both_languages() {
             let text = testkit::visible_text(&r.text().await.unwrap());
             assert_eq!(
                 testkit::codes_in(&text),
-                Vec::<&str>::new(),
+                Vec::<String>::new(),
                 "{lang} {path}: {text}"
             );
             seen.push_str(&text);

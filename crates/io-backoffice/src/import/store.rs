@@ -96,7 +96,11 @@ pub async fn request(
     event.actor = Some(actor.to_string());
     event.institution_id = Some(tenant.institution_id.clone());
     event.target = Some(delegate.source_id.clone());
-    event.details = serde_json::json!({ "services": services.len(), "waiting": waiting });
+    event.details = serde_json::json!({
+        "services": services.len(),
+        "waiting": waiting,
+        "delegate": format!("{} {}", delegate.source_name, delegate.source_surname).trim(),
+    });
     audit::record(&mut *tx, &event).await?;
     tx.commit().await?;
     Ok(waiting)
@@ -355,12 +359,23 @@ pub async fn copy_in(
         }
         Err(e) => return Err(e),
     }
+    // The log tells people whose service it was, by the name the import recorded.
+    let delegate: Option<String> = sqlx::query_scalar(
+        "SELECT name || ' ' || surname FROM io_import_delegates \
+         WHERE institution_id = $1 AND delegate_id = $2",
+    )
+    .bind(&tenant.institution_id)
+    .bind(a.delegate_id)
+    .fetch_optional(&mut *tx)
+    .await?;
     let mut event = AuditEvent::new("io.service.imported");
     event.actor = Some(actor);
     event.institution_id = Some(tenant.institution_id.clone());
     event.target = Some(a.id.to_string());
     event.details = serde_json::json!({
         "source": source,
+        "name": a.data.name,
+        "delegate": delegate,
         "lifecycle": a.lifecycle.as_str(),
         "publication": a.publication.map(|p| p.as_str()),
     });

@@ -356,14 +356,7 @@ pub fn place_errors(page: &Page, errors: &[FieldError], form: &ServiceForm) -> F
     out
 }
 
-/// `{name}` placeholders of a message replaced by their values.
-pub fn tr(template: &str, args: &[(&str, &str)]) -> String {
-    let mut out = template.to_string();
-    for (name, value) in args {
-        out = out.replace(&format!("{{{name}}}"), value);
-    }
-    out
-}
+pub use platform::i18n::tr;
 
 /// Which catalogue message says what a model's field message says, with its arguments.
 pub fn message_key(message: &str) -> Option<(&'static str, Vec<(&'static str, String)>)> {

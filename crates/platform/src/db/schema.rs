@@ -136,6 +136,7 @@ mod tests {
             (8, "64052e1c996415c8"),
             (9, "780696228f41bca3"),
             (10, "3331ab438c67d2c4"),
+            (11, "a09404ac79407323"),
         ];
         for (dialect, io_services) in [
             (Dialect::Sqlite, "639c549070ac6002"),

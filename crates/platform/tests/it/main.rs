@@ -9,4 +9,5 @@ mod db;
 mod http;
 mod identity;
 mod mail;
+mod once;
 mod session;

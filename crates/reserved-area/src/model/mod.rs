@@ -2,6 +2,7 @@
 //! authorities, what each authority may do, the dashboard's product cards and when an identity
 //! token may be exchanged.
 
+pub mod activity;
 mod catalogue;
 mod grants;
 mod roles;

@@ -570,7 +570,7 @@ mod pages {
             }
             assert_eq!(
                 testkit::codes_in(&text),
-                Vec::<&str>::new(),
+                Vec::<String>::new(),
                 "{lang}: {text}"
             );
             let people: Vec<String> = testkit::links(&list)
@@ -585,7 +585,7 @@ mod pages {
                 assert!(text.contains(words[0]), "{lang} {person}: {text}");
                 assert_eq!(
                     testkit::codes_in(&text),
-                    Vec::<&str>::new(),
+                    Vec::<String>::new(),
                     "{lang} {person}: {text}"
                 );
             }
@@ -662,12 +662,131 @@ mod audit {
         .await;
         assert_eq!(users_only.matches("<tr data-action=").count(), 1);
 
-        let anna = browser(&app, ANNA).await;
-        let r = anna
-            .get(app.url(&format!("/dashboard/{comune}/audit")))
+        // Each record told as a sentence in the reader's language, people linked to their page.
+        let before_luca = users_only
+            .split("\">Luca Neri</a>")
+            .next()
+            .expect("Luca Neri linked");
+        let luca_page = before_luca[before_luca.rfind("href=\"").unwrap() + 6..].to_string();
+        assert!(luca_page.starts_with(&format!("/dashboard/{comune}/users/")));
+        let text = testkit::visible_text(&users_only);
+        assert!(
+            text.contains("Mario Rossi ha aggiunto Luca Neri come Referente operativo di App IO"),
+            "{text}"
+        );
+        assert_eq!(testkit::codes_in(&text), Vec::<String>::new(), "{text}");
+        let tokens = testkit::visible_text(
+            &testkit::read_page(
+                &mario,
+                &app,
+                &format!("/dashboard/{comune}/audit?kind=token."),
+            )
+            .await,
+        );
+        assert!(
+            tokens.contains("Mario Rossi è entrato in App IO"),
+            "{tokens}"
+        );
+        testkit::switch_language(&mario, &app, "en").await;
+        let english = testkit::visible_text(
+            &testkit::read_page(
+                &mario,
+                &app,
+                &format!("/dashboard/{comune}/audit?kind=user."),
+            )
+            .await,
+        );
+        assert!(
+            english.contains("Mario Rossi added Luca Neri as Operational contact of IO App"),
+            "{english}"
+        );
+        testkit::switch_language(&mario, &app, "it").await;
+
+        // A person's activities, from their page: what they did and what was done to them.
+        let luca = testkit::read_page(&mario, &app, &luca_page).await;
+        let theirs = testkit::links(&luca)
+            .into_iter()
+            .find(|href| href.contains("/audit?person="))
+            .expect("a link to the person's activities");
+        let theirs = testkit::read_page(&mario, &app, &theirs).await;
+        assert_eq!(theirs.matches("<tr data-action=").count(), 1, "{theirs}");
+        assert!(testkit::visible_text(&theirs).contains("Persona: Luca Neri"));
+
+        // The period: today (Italy) holds everything; a past period nothing; a wrong date is
+        // told next to its field and in a summary at the top, typed values kept.
+        let today = jiff::Zoned::now()
+            .with_time_zone(jiff::tz::TimeZone::get("Europe/Rome").unwrap())
+            .date()
+            .to_string();
+        let period = |from: &str, to: &str| {
+            format!("/dashboard/{comune}/audit?kind=user.&from={from}&to={to}")
+        };
+        let now = testkit::read_page(&mario, &app, &period(&today, &today)).await;
+        assert_eq!(now.matches("<tr data-action=").count(), 1);
+        let past = testkit::read_page(&mario, &app, &period("2020-01-01", "31/12/2020")).await;
+        assert_eq!(past.matches("<tr data-action=").count(), 0);
+        let r = mario
+            .get(app.url(&period("2020-13-01", "2019-01-01")))
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        let wrong = r.text().await.unwrap();
+        assert!(wrong.contains("data-error-summary"), "{wrong}");
+        assert!(wrong.contains("href=\"#from\""), "{wrong}");
+        assert!(wrong.contains("id=\"from-error\""), "{wrong}");
+        assert!(wrong.contains("value=\"2020-13-01\""), "{wrong}");
+
+        // The raw records, as CSV and JSON, with the same filters.
+        let r = mario
+            .get(app.url(&format!(
+                "/dashboard/{comune}/audit/export?kind=user.&format=csv"
+            )))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(
+            r.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .contains(".csv")
+        );
+        let csv = r.text().await.unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 2, "{csv}");
+        assert!(lines[0].starts_with("id,at,action,actor,actorName,target,targetName,details"));
+        assert!(lines[1].contains(",user.role.added,") && lines[1].contains("Luca Neri"));
+        // The details, JSON in one quoted field.
+        assert!(
+            lines[1].contains("\"{\"\"productId\"\":\"\"prod-io\"\""),
+            "{csv}"
+        );
+        let json: serde_json::Value = mario
+            .get(app.url(&format!(
+                "/dashboard/{comune}/audit/export?kind=token.&format=json"
+            )))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let records = json.as_array().unwrap();
+        assert_eq!(records.len(), 21);
+        assert_eq!(records[0]["action"], "token.exchanged");
+        assert_eq!(records[0]["actorName"], "Mario Rossi");
+        assert_eq!(records[0]["details"]["aud"], "api.io.selfcare.local");
+        assert!(records[0]["at"].as_str().unwrap().ends_with('Z'));
+
+        let anna = browser(&app, ANNA).await;
+        for path in ["audit", "audit/export?format=json"] {
+            let r = anna
+                .get(app.url(&format!("/dashboard/{comune}/{path}")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
+        }
     }
 }

@@ -982,8 +982,18 @@ async fn browser_technician_requests_send_uat_and_activates_a_purpose() {
     c.goto(&app.url("/interop/produzione/catalog"))
         .await
         .unwrap();
+    // Not an ended session: an environment never entered, and the way to be let in.
     let message = text_of(c, "[data-testid=error-message]").await;
-    assert!(message.contains("entra di nuovo"), "{message}");
+    assert!(
+        message.contains("chiedi a un amministratore del tuo ente"),
+        "{message}"
+    );
+    assert!(
+        text_of(c, "h1")
+            .await
+            .contains("Non hai accesso a questo ambiente"),
+        "the page's title"
+    );
     let db = app.db.connect().await;
     for (env, expected) in [("produzione", 0), ("collaudo", 1)] {
         let n = testkit::demo::count(

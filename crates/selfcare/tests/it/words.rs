@@ -16,7 +16,7 @@ async fn walk(
     start: &str,
     area: &str,
     get: impl Fn(&str) -> RequestBuilder,
-) -> BTreeMap<String, Vec<&'static str>> {
+) -> BTreeMap<String, Vec<String>> {
     let mut found = BTreeMap::new();
     let mut seen = std::collections::HashSet::new();
     let mut queue = VecDeque::from([start.to_string()]);
