@@ -33,7 +33,7 @@ pub use routes::{RouteDecl, declared_routes, openapi};
 pub use settings::Settings;
 
 /// The portal's own database.
-const SCHEMA: Schema = platform::schema!("devportal", "0001_devportal.sql");
+const SCHEMA: Schema = platform::schema!("devportal", "0001_devportal.sql", "0002_once.sql");
 
 /// The shortest migration key accepted: a shared secret must not be guessable.
 pub const MIN_MIGRATION_KEY_LEN: usize = 16;
@@ -166,10 +166,12 @@ impl DevPortal {
 }
 
 fn app(state: AppState) -> Router {
+    let once = platform::once::Store(state.0.db.clone());
     Router::new()
         .merge(routes::router())
         .fallback(pages::not_found)
         .with_state(state)
+        .layer(axum::Extension(once))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(middleware::from_fn(security_headers))

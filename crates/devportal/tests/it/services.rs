@@ -224,6 +224,24 @@ async fn creating_a_service_shows_errors_by_field_then_creates_it_never_visible(
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
         );
     }
+
+    // The form sent twice with its one-time token (a double click): one service more.
+    let (_, form) = p.page(&browser, "/services/new").await;
+    let once = testkit::hidden_field(&form, "once").expect("the form's one-time token");
+    let mut twice = edit_form(&csrf, &[("name", "Imu - Imposta municipale")]);
+    twice.push(("once", &once));
+    for _ in 0..2 {
+        let (status, body) = p.post_form(&browser, "/services", &twice).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains("Imu - Imposta municipale"));
+    }
+    assert_eq!(
+        store::delegate_services(&p.db, &giovanni)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 #[tokio::test]

@@ -151,8 +151,14 @@ mod tests {
                 "{dialect:?}"
             );
             assert_eq!(
-                checksums(crate::schema!("devportal", "0001_devportal.sql"), dialect),
-                vec![(1, "3fa50b425ff13bb6".to_string())],
+                checksums(
+                    crate::schema!("devportal", "0001_devportal.sql", "0002_once.sql"),
+                    dialect
+                ),
+                vec![
+                    (1, "3fa50b425ff13bb6".to_string()),
+                    (2, "a09404ac79407323".to_string())
+                ],
                 "{dialect:?}"
             );
         }
