@@ -16,6 +16,9 @@ pub enum InteropError {
     /// Known, but may not do this (role, side, environment).
     #[error("{0}")]
     Forbidden(String),
+    /// May not, by a rule with its stable code (the pages say it in words by the code).
+    #[error("{}", .0.message)]
+    Refused(Refusal),
     #[error("not found")]
     NotFound,
     #[error("the form has expired; reload the page and try again")]
@@ -41,7 +44,7 @@ impl From<Refusal> for InteropError {
     fn from(r: Refusal) -> Self {
         match r.code {
             // The wrong side of an agreement or purpose: not a state, a right.
-            "not_the_consumer" | "not_the_producer" => InteropError::Forbidden(r.message),
+            "not_the_consumer" | "not_the_producer" => InteropError::Refused(r),
             _ => InteropError::Conflict(r.code, r.message),
         }
     }
@@ -67,6 +70,7 @@ impl InteropError {
             },
             Self::Token(why) => Common::TokenRefused(why),
             Self::Forbidden(why) => Common::Forbidden(Some(why)),
+            Self::Refused(r) => Common::Forbidden(Some(&r.message)),
             Self::NotFound => Common::NotFound,
             Self::Csrf => Common::Csrf,
             Self::Invalid(errors) => Common::Invalid(errors),

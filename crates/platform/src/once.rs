@@ -24,8 +24,11 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use axum::extract::FromRequest;
+
 use crate::Problem;
 use crate::db::{Db, now_millis};
+use crate::web::{FormData, content_type_is};
 
 /// The hidden field of a form that creates.
 pub const FORM_FIELD: &str = "once";
@@ -185,8 +188,12 @@ enum Source {
     Form,
 }
 
-/// The key of a request, if it has one: the header, else the form's field.
-fn key_of(headers: &HeaderMap, body: &[u8]) -> Result<Option<(String, Source)>, Box<Problem>> {
+/// The key of a request, if it has one: the header, else the form's field (of a plain form
+/// or of one that carries a file).
+async fn key_of(
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Option<(String, Source)>, Box<Problem>> {
     if let Some(value) = headers.get(HEADER) {
         let key = value.to_str().unwrap_or_default();
         let fine = (1..=255).contains(&key.len())
@@ -202,18 +209,22 @@ fn key_of(headers: &HeaderMap, body: &[u8]) -> Result<Option<(String, Source)>, 
         }
         return Ok(Some((key.to_string(), Source::Header)));
     }
-    let is_form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
+    let is_form = content_type_is(headers, "application/x-www-form-urlencoded")
+        || content_type_is(headers, "multipart/form-data");
     if !is_form {
         return Ok(None);
     }
-    Ok(form_urlencoded::parse(body)
-        .find(|(name, _)| name == FORM_FIELD)
-        .map(|(_, v)| v.trim().to_string())
-        .filter(|v| !v.is_empty() && v.len() <= 255)
-        .map(|v| (v, Source::Form)))
+    let mut copy = Request::new(Body::from(body.clone()));
+    if let Some(content_type) = headers.get(header::CONTENT_TYPE) {
+        copy.headers_mut()
+            .insert(header::CONTENT_TYPE, content_type.clone());
+    }
+    // A broken form has no key: the route refuses it on its own terms.
+    let Ok(form) = FormData::from_request(copy, &()).await else {
+        return Ok(None);
+    };
+    let key = form.value(FORM_FIELD).trim();
+    Ok((!key.is_empty() && key.len() <= 255).then(|| (key.to_string(), Source::Form)))
 }
 
 /// Who is asking, and where: the credentials (bearer, cookies) and the route.
@@ -271,7 +282,7 @@ pub async fn guard(request: Request, next: Next) -> Response {
             "the request body is too large",
         );
     };
-    let (key, source) = match key_of(&parts.headers, &body) {
+    let (key, source) = match key_of(&parts.headers, &body).await {
         Ok(Some(found)) => found,
         Ok(None) => return next.run(Request::from_parts(parts, Body::from(body))).await,
         Err(refused) => return refused.into_response(),
@@ -361,23 +372,40 @@ mod tests {
         h
     }
 
-    #[test]
-    fn a_key_comes_from_the_header_or_from_the_form() {
-        let body = b"name=Client&once=abc123&csrf=x";
+    #[tokio::test]
+    async fn a_key_comes_from_the_header_or_from_the_form() {
+        let body = Bytes::from_static(b"name=Client&once=abc123&csrf=x");
         assert_eq!(
-            key_of(&form(), body).unwrap(),
+            key_of(&form(), &body).await.unwrap(),
             Some(("abc123".to_string(), Source::Form))
         );
-        assert_eq!(key_of(&form(), b"name=Client").unwrap(), None);
-        assert_eq!(key_of(&HeaderMap::new(), body).unwrap(), None);
+        let without = Bytes::from_static(b"name=Client");
+        assert_eq!(key_of(&form(), &without).await.unwrap(), None);
+        assert_eq!(key_of(&HeaderMap::new(), &body).await.unwrap(), None);
+        // A form with a file.
+        let mut multipart = HeaderMap::new();
+        multipart.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("multipart/form-data; boundary=XyZ"),
+        );
+        let body = Bytes::from_static(
+            b"--XyZ\r\nContent-Disposition: form-data; name=\"once\"\r\n\r\nt-42\r\n\
+              --XyZ\r\nContent-Disposition: form-data; name=\"key_file\"; filename=\"k.pub\"\r\n\
+              Content-Type: application/octet-stream\r\n\r\n-----BEGIN\r\n--XyZ--\r\n",
+        );
+        assert_eq!(
+            key_of(&multipart, &body).await.unwrap(),
+            Some(("t-42".to_string(), Source::Form))
+        );
         let mut h = HeaderMap::new();
         h.insert(HEADER, HeaderValue::from_static("retry-7"));
+        let json = Bytes::from_static(b"{}");
         assert_eq!(
-            key_of(&h, b"{}").unwrap(),
+            key_of(&h, &json).await.unwrap(),
             Some(("retry-7".to_string(), Source::Header))
         );
         h.insert(HEADER, HeaderValue::from_static(""));
-        assert!(key_of(&h, b"{}").is_err());
+        assert!(key_of(&h, &json).await.is_err());
     }
 
     #[test]

@@ -87,6 +87,113 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, FieldError> {
     Ok(value)
 }
 
+/// A form's fields as sent by a browser: `application/x-www-form-urlencoded`, or
+/// `multipart/form-data` when the form carries a file. Text fields are pairs in their order;
+/// files apart (a file input left empty sends no file).
+#[derive(Debug, Clone, Default)]
+pub struct FormData {
+    pub fields: Vec<(String, String)>,
+    pub files: Vec<Upload>,
+}
+
+/// A file of a form.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    /// The form field's name.
+    pub field: String,
+    /// The name the browser gave (the file's name on the person's machine).
+    pub file_name: String,
+    pub bytes: Bytes,
+}
+
+/// A body that is not a form (another content type, a broken multipart body).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotAForm(pub String);
+
+impl axum::response::IntoResponse for NotAForm {
+    fn into_response(self) -> axum::response::Response {
+        Problem::bad_request(INVALID_PAYLOAD, self.0).into_response()
+    }
+}
+
+impl FormData {
+    /// The first value of `name` ("" when absent).
+    pub fn value(&self, name: &str) -> &str {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+
+    /// The file sent in `field`, if one was chosen.
+    pub fn file(&self, field: &str) -> Option<&Upload> {
+        self.files
+            .iter()
+            .find(|f| f.field == field && !(f.file_name.is_empty() && f.bytes.is_empty()))
+    }
+}
+
+/// Is `headers`' content type `expected` (parameters aside)?
+pub fn content_type_is(headers: &axum::http::HeaderMap, expected: &str) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|t| t.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case(expected))
+}
+
+impl<S> FromRequest<S> for FormData
+where
+    S: Send + Sync,
+{
+    type Rejection = NotAForm;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, NotAForm> {
+        let headers = request.headers();
+        if content_type_is(headers, "multipart/form-data") {
+            let mut multipart = axum::extract::Multipart::from_request(request, state)
+                .await
+                .map_err(|e| NotAForm(e.body_text()))?;
+            let mut form = FormData::default();
+            while let Some(field) = multipart
+                .next_field()
+                .await
+                .map_err(|e| NotAForm(e.body_text()))?
+            {
+                let name = field.name().unwrap_or_default().to_string();
+                match field.file_name().map(str::to_string) {
+                    Some(file_name) => {
+                        let bytes = field.bytes().await.map_err(|e| NotAForm(e.body_text()))?;
+                        form.files.push(Upload {
+                            field: name,
+                            file_name,
+                            bytes,
+                        });
+                    }
+                    None => {
+                        let text = field.text().await.map_err(|e| NotAForm(e.body_text()))?;
+                        form.fields.push((name, text));
+                    }
+                }
+            }
+            return Ok(form);
+        }
+        if content_type_is(headers, "application/x-www-form-urlencoded") {
+            let body = Bytes::from_request(request, state)
+                .await
+                .map_err(|e| NotAForm(e.body_text()))?;
+            return Ok(FormData {
+                fields: form_urlencoded::parse(&body).into_owned().collect(),
+                files: Vec::new(),
+            });
+        }
+        Err(NotAForm(
+            "a form is sent as application/x-www-form-urlencoded or multipart/form-data".into(),
+        ))
+    }
+}
+
 /// A query string read as `T`, with the errors of [`Json`] (`query` for the whole of it).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Query<T>(pub T);

@@ -14,8 +14,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use platform::i18n::Lang;
-use platform::layout::Page;
+use platform::layout::{ErrorSummary, Page};
+use platform::web::{FormData, NotAForm};
 use serde_json::{Value, json};
 
 use super::view::{

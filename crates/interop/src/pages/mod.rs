@@ -173,6 +173,10 @@ pub fn page_error(page: &Page, shell: Shell, base: &str, error: InteropError) ->
             format!("{} ({why})", t("interop.errors.token_message")),
         ),
         InteropError::Forbidden(why) => (t("interop.errors.forbidden_title"), why.clone()),
+        InteropError::Refused(r) => (
+            t("interop.errors.forbidden_title"),
+            view::refusal_words(page, r),
+        ),
         InteropError::NotFound => (
             t("interop.errors.not_found_title"),
             t("interop.errors.not_found_message"),
@@ -240,6 +244,16 @@ impl On {
             .map_err(|_| self.fail(InteropError::invalid("form", "not a form")))?;
         self.check_csrf(value(&pairs, "csrf"))?;
         Ok(pairs)
+    }
+
+    /// Reads a posted form that may carry files (checking its CSRF token).
+    pub fn form_data(
+        &self,
+        form: Result<platform::web::FormData, platform::web::NotAForm>,
+    ) -> Result<platform::web::FormData, PageError> {
+        let data = form.map_err(|_| self.fail(InteropError::invalid("form", "not a form")))?;
+        self.check_csrf(data.value("csrf"))?;
+        Ok(data)
     }
 
     /// May act on an agreement or a purpose of `consumer_id` for the caller's side of it.

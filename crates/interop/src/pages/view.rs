@@ -222,7 +222,18 @@ pub fn localize_error(page: &Page, error: &InteropError) -> String {
         InteropError::Forbidden(why) => {
             format!("{} ({why})", page.t("interop.errors.forbidden_title"))
         }
+        InteropError::Refused(r) => refusal_words(page, r),
         other => other.to_string(),
+    }
+}
+
+/// A rule's refusal in the person's language, by its code (never the rule's English).
+pub fn refusal_words(page: &Page, r: &crate::model::Refusal) -> String {
+    let key = format!("interop.forbidden.{}", r.code);
+    if page.catalogue.contains(&key) {
+        page.t(&key).to_string()
+    } else {
+        page.t("interop.forbidden.other").to_string()
     }
 }
 
@@ -231,7 +242,10 @@ pub fn localize_error(page: &Page, error: &InteropError) -> String {
 pub fn shown_in_place(error: &InteropError) -> bool {
     matches!(
         error,
-        InteropError::Conflict(..) | InteropError::Invalid(_) | InteropError::Forbidden(_)
+        InteropError::Conflict(..)
+            | InteropError::Invalid(_)
+            | InteropError::Forbidden(_)
+            | InteropError::Refused(_)
     )
 }
 

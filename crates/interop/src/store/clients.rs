@@ -184,9 +184,10 @@ fn manage(caller: Caller<'_>) -> Result<(), InteropError> {
     if rules::may_manage_clients(caller.roles) {
         Ok(())
     } else {
-        Err(InteropError::Forbidden(
-            "only an admin creates and changes clients".into(),
-        ))
+        Err(InteropError::Refused(crate::model::Refusal::new(
+            "role_not_allowed",
+            "only an admin creates and changes clients",
+        )))
     }
 }
 
@@ -560,7 +561,7 @@ pub async fn add_keys(
 ) -> Result<Vec<Key>, InteropError> {
     let (mut tx, c) = locked(db, env, caller, id).await?;
     rules::may_upload_key(caller.roles, c.members.iter().any(|m| m == caller.user_id))
-        .map_err(|r| InteropError::Forbidden(r.message))?;
+        .map_err(InteropError::Refused)?;
     rules::within_key_limit(c.keys.len(), keys.len(), max_keys)?;
     let now = now_millis();
     for k in keys {
@@ -655,7 +656,7 @@ pub async fn delete_key(
         caller.user_id,
         &uploaded_by,
     )
-    .map_err(|r| InteropError::Forbidden(r.message))?;
+    .map_err(InteropError::Refused)?;
     sqlx::query("DELETE FROM interop_client_keys WHERE client_id = $1 AND kid = $2")
         .bind(&c.id)
         .bind(kid)

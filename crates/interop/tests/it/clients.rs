@@ -811,3 +811,121 @@ async fn a_client_sent_twice_is_made_once_by_the_form_and_by_the_api() {
         .collect();
     assert_eq!(names.len(), 2, "{listed}");
 }
+
+/// "Carica chiave" takes the public key as a file (a form with a file) or pasted; a refused
+/// one is told in the page's language, with a summary at the top that links to the field.
+#[tokio::test]
+async fn a_key_is_uploaded_from_a_file_or_pasted_and_a_refusal_is_summed_up() {
+    let app = TestApp::spawn().await;
+    let giulia = member(&app, GIULIA, REGIONE, "prod-interop-coll").await;
+    let c = create(
+        &app,
+        &giulia,
+        "Consumer",
+        json!({ "name": "Anagrafe regionale" }),
+        201,
+    )
+    .await;
+    let page = format!("{COLL}/clients/{}", c["id"].as_str().unwrap());
+    // Not a member yet: told so in the page's language, with the way on.
+    let r = app
+        .post(&page)
+        .bearer_auth(&giulia)
+        .form(&[
+            ("action", "add_key"),
+            ("name", "Prima"),
+            ("key", &ClientKey::generate().public_pem),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let text = testkit::visible_text(&r.text().await.unwrap());
+    assert!(text.contains("aggiungiti ai membri del client"), "{text}");
+    assert!(!text.contains("add yourself"), "{text}");
+    let giulia_id = user_id(&app, &giulia).await;
+    post_ok(
+        &app,
+        &giulia,
+        &format!(
+            "{COLL}/api/clients/{}/users/{giulia_id}",
+            c["id"].as_str().unwrap()
+        ),
+    )
+    .await;
+    let multipart = |parts: &[(&str, Option<&str>, &str)]| {
+        let mut body = String::new();
+        for (name, file, value) in parts {
+            body.push_str("--B0und4ry\r\n");
+            match file {
+                Some(file) => body.push_str(&format!(
+                    "Content-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\n\
+                     Content-Type: application/octet-stream\r\n\r\n"
+                )),
+                None => body.push_str(&format!(
+                    "Content-Disposition: form-data; name=\"{name}\"\r\n\r\n"
+                )),
+            }
+            body.push_str(value);
+            body.push_str("\r\n");
+        }
+        body.push_str("--B0und4ry--\r\n");
+        body
+    };
+    let send = |body: String| {
+        app.post(&page)
+            .bearer_auth(&giulia)
+            .header("content-type", "multipart/form-data; boundary=B0und4ry")
+            .body(body)
+            .send()
+    };
+    let by_file = ClientKey::generate();
+    let r = send(multipart(&[
+        ("action", None, "add_key"),
+        ("name", None, "Dal file"),
+        ("key_file", Some("key.pub"), &by_file.public_pem),
+        ("key", None, ""),
+    ]))
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    // A file input left empty sends an empty file: the pasted key is taken.
+    let pasted = ClientKey::generate();
+    let r = send(multipart(&[
+        ("action", None, "add_key"),
+        ("name", None, "Incollata"),
+        ("key_file", Some(""), ""),
+        ("key", None, &pasted.public_pem),
+    ]))
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let keys = get_ok(
+        &app,
+        &giulia,
+        &format!("{COLL}/api/clients/{}/keys", c["id"].as_str().unwrap()),
+    )
+    .await;
+    let kids: BTreeSet<String> = keys["keys"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{keys}"))
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(kids, BTreeSet::from([by_file.kid, pasted.kid]));
+
+    // The private key file by mistake: refused in Italian only, summed up at the top.
+    let r = send(multipart(&[
+        ("action", None, "add_key"),
+        ("name", None, "Sbagliata"),
+        ("key_file", Some("key.pem"), &pasted.private_pem),
+    ]))
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 400);
+    let html = r.text().await.unwrap();
+    let text = testkit::visible_text(&html);
+    assert!(text.contains("Questa è una chiave privata"), "{text}");
+    assert!(!text.contains("private key"), "{text}");
+    assert!(html.contains("data-error-summary"), "{html}");
+    assert!(html.contains("href=\"#key_file\""), "{html}");
+}

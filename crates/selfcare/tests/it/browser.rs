@@ -1235,22 +1235,40 @@ async fn browser_technician_completes_the_voucher() {
     click(c, "[data-testid=upload-key]").await;
     let error = text_of(c, "[data-testid=error-key]").await;
     assert!(error.contains("chiave privata"), "{error}");
-    let detail = text_of(c, "[data-testid=error-key-detail]").await;
+    // In the page's language only, and first: a summary at the top, focused, linking to the
+    // field.
+    assert!(!error.contains("private key"), "{error}");
+    let summary = text_of(c, "[data-error-summary]").await;
     assert!(
-        detail.contains("openssl rsa -in key.pem -pubout"),
-        "{detail}"
+        summary.contains("un errore") && summary.contains("chiave privata"),
+        "{summary}"
     );
+    let focused = c
+        .execute(
+            "return document.activeElement.hasAttribute('data-error-summary') \
+             && document.activeElement.querySelector('a').getAttribute('href')",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(focused.as_str(), Some("#key_file"), "{focused}");
+    browser.screenshot("interop-voucher-key-refused").await;
     // The private key is not written back into the page.
     let kept = c
         .execute("return document.querySelector('#key').value", vec![])
         .await
         .unwrap();
     assert_eq!(kept.as_str(), Some(""));
-    scroll_to(c, "[data-testid=upload-key-form]").await;
-    browser.screenshot("interop-voucher-key-refused").await;
-    // The public key, pasted as PEM.
-    c.find(Css("#key")).await.unwrap().clear().await.unwrap();
-    type_into(c, "#key", &key.public_pem).await;
+    // "Carica chiave": the public key file, chosen from the disk.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("key.pub");
+    std::fs::write(&file, &key.public_pem).unwrap();
+    c.find(Css("[data-testid=key-file]"))
+        .await
+        .unwrap()
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
     click(c, "[data-testid=upload-key]").await;
     wait_for_text(c, "[data-testid=flash]", "Chiave caricata.").await;
     assert_eq!(text_of(c, "[data-testid=key-kid]").await, key.kid);

@@ -29,11 +29,9 @@ pub struct KeyLine {
     pub may_delete: bool,
 }
 
-/// A key refused at upload: what is wrong in the person's language, and the model's detailed
-/// explanation (what was found, what to do).
+/// A key refused at upload: what is wrong and what to do, in the person's language.
 pub struct KeyProblem {
     pub lead: String,
-    pub detail: Option<String>,
 }
 
 /// What a failed action leaves on the page.
@@ -84,6 +82,33 @@ pub struct ClientPage {
     key_problem: Option<KeyProblem>,
     key_name: String,
     key_text: String,
+    summary: ErrorSummary,
+}
+
+/// The summary of a refused form of the page, each error linked to its field.
+fn summary_of(page: &Page, outcome: &Outcome) -> ErrorSummary {
+    let mut items = Vec::new();
+    if let Some(p) = &outcome.key_problem {
+        items.push(("key_file".to_string(), p.lead.clone()));
+    }
+    for (field, messages) in &outcome.errors.by_field {
+        let id = match field.as_str() {
+            "name" => "key-name",
+            "confirm" => "confirm",
+            _ => "",
+        };
+        for m in messages {
+            items.push((id.to_string(), m.clone()));
+        }
+    }
+    items.extend(
+        outcome
+            .errors
+            .general
+            .iter()
+            .map(|m| (String::new(), m.clone())),
+    );
+    ErrorSummary::new(page, items)
 }
 
 impl ClientPage {
@@ -242,6 +267,7 @@ async fn detail(
     let list_href = list_href(&on, c.kind);
     let purposes_href = on.href("/purposes");
     let voucher_href = on.href(&format!("/clients/{}/voucher", c.id));
+    let summary = summary_of(&on.page, &outcome);
     let On { page, shell, .. } = on;
     Ok(render(
         ClientPage {
@@ -268,6 +294,7 @@ async fn detail(
             me,
             max_keys: state.max_keys_per_client,
             flash,
+            summary,
             error: outcome.error,
             errors: outcome.errors,
             key_problem: outcome.key_problem,
@@ -294,6 +321,15 @@ pub async fn show(
     detail(&state, on, c, query(q), Outcome::default(), StatusCode::OK).await
 }
 
+/// The text of an uploaded key file: a PEM file as it is; anything else (a binary DER file,
+/// say) as its base64, for the model to say what it is not.
+fn key_text_of_file(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_string(),
+        Err(_) => base64::engine::general_purpose::STANDARD.encode(bytes),
+    }
+}
+
 /// The base64 of the PEM the upload expects: a pasted PEM text is encoded here (with `\n`
 /// line endings, as in the file), anything else is taken as already encoded.
 pub fn key_base64(raw: &str) -> String {
@@ -316,19 +352,17 @@ pub(super) fn sentence(message: &str) -> String {
     }
 }
 
-/// Why an uploaded key was refused, in the person's language: the rejection's own summary
-/// (Italian) and the model's specific message.
+/// Why an uploaded key was refused, in the person's language: the catalogue's words for the
+/// rejection (what was found and what to do), else the model's message put in words.
 fn key_problem(page: &Page, encoded: &str, message: &str) -> KeyProblem {
     let code = parse_uploaded_key(encoded).err().map(|r| r.code());
     let key = code.map(|c| format!("interop.key_rejection.{c}"));
-    match (page.lang, key) {
-        (Lang::It, Some(key)) if page.catalogue.contains(&key) => KeyProblem {
+    match key {
+        Some(key) if page.catalogue.contains(&key) => KeyProblem {
             lead: page.t(&key).to_string(),
-            detail: Some(sentence(message)),
         },
         _ => KeyProblem {
             lead: sentence(&localize_field(page, message)),
-            detail: None,
         },
     }
 }
@@ -366,7 +400,7 @@ pub async fn act(
     State(state): State<EnvState>,
     on: On,
     Path(id): Path<String>,
-    form: Result<Form<Pairs>, FormRejection>,
+    form: Result<FormData, NotAForm>,
 ) -> Result<Response, PageError> {
     let db = &state.platform.db;
     let env = state.env;
@@ -374,14 +408,15 @@ pub async fn act(
     let c = clients::get(db, env, caller(&on.member), &id)
         .await
         .map_err(|e| on.fail(e))?;
-    let pairs = on.form(form)?;
-    let action = value(&pairs, "action").to_string();
+    let data = on.form_data(form)?;
+    let pairs = &data.fields;
+    let action = value(pairs, "action").to_string();
     let who = caller(&on.member);
     let mut outcome = Outcome::default();
     let href =
         |done: &str, anchor: &str| on.href(&format!("/clients/{}?done={done}#{anchor}", c.id));
-    let purpose_id = value(&pairs, "purposeId").trim().to_string();
-    let user_id = value(&pairs, "userId").trim().to_string();
+    let purpose_id = value(pairs, "purposeId").trim().to_string();
+    let user_id = value(pairs, "userId").trim().to_string();
     let result: Result<String, InteropError> = match action.as_str() {
         "link_purpose" if purpose_id.is_empty() => {
             Err(InteropError::invalid("purposeId", "is required"))
@@ -400,12 +435,17 @@ pub async fn act(
             .await
             .map(|()| href("member_removed", "members")),
         "add_key" => {
-            outcome.key_name = value(&pairs, "name").to_string();
-            outcome.key_text = value(&pairs, "key").to_string();
-            match parse_upload(&on.page, &outcome.key_name, &outcome.key_text) {
+            outcome.key_name = value(pairs, "name").to_string();
+            outcome.key_text = value(pairs, "key").to_string();
+            // A chosen file is the key; else what was pasted.
+            let raw = match data.file("key_file") {
+                Some(file) => key_text_of_file(&file.bytes),
+                None => outcome.key_text.clone(),
+            };
+            match parse_upload(&on.page, &outcome.key_name, &raw) {
                 Err((errors, problem)) => {
                     // A private key is not written back into the page.
-                    if parse_uploaded_key(&key_base64(&outcome.key_text))
+                    if parse_uploaded_key(&key_base64(&raw))
                         .is_err_and(|r| r.code() == "private_key")
                     {
                         outcome.key_text.clear();
@@ -429,11 +469,11 @@ pub async fn act(
                 }
             }
         }
-        "delete_key" => clients::delete_key(db, env, who, &c.id, value(&pairs, "kid"))
+        "delete_key" => clients::delete_key(db, env, who, &c.id, value(pairs, "kid"))
             .await
             .map(|()| href("key_deleted", "keys")),
         // One click must not delete a client: the form carries a confirmation to tick.
-        "delete" if value(&pairs, "confirm") != "yes" => {
+        "delete" if value(pairs, "confirm") != "yes" => {
             Err(InteropError::invalid("confirm", "confirm to delete"))
         }
         "delete" => clients::delete(db, env, who, &c.id).await.map(|()| {
@@ -452,7 +492,6 @@ pub async fn act(
                 InteropError::Conflict("key_already_exists", _) => {
                     outcome.key_problem = Some(KeyProblem {
                         lead: localize_error(&on.page, &e),
-                        detail: None,
                     });
                 }
                 InteropError::Invalid(errors) => {
