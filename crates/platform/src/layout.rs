@@ -50,12 +50,17 @@ pub struct ErrorSummary {
     pub items: Vec<(String, String)>,
 }
 
+/// "The form has N errors: correct them and try again", in the page's language.
+pub fn error_count(page: &Page, n: usize) -> String {
+    match n {
+        1 => page.t("form.errors_one").to_string(),
+        n => crate::i18n::tr(page.t("form.errors_many"), &[("count", &n.to_string())]),
+    }
+}
+
 impl ErrorSummary {
     pub fn new(page: &Page, items: Vec<(String, String)>) -> Self {
-        let title = match items.len() {
-            1 => page.t("form.errors_one").to_string(),
-            n => crate::i18n::tr(page.t("form.errors_many"), &[("count", &n.to_string())]),
-        };
+        let title = error_count(page, items.len());
         ErrorSummary { title, items }
     }
 

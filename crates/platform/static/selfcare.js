@@ -118,9 +118,19 @@ document.addEventListener("DOMContentLoaded", function () {
   if (!summary) return;
   summary.focus();
   summary.querySelectorAll("a[href^='#']").forEach(function (link) {
+    var name = link.getAttribute("href").slice(1);
+    var field = document.getElementById(name) ||
+      document.querySelector("[name='" + name.replace(/'/g, "") + "']");
+    if (!field) return;
+    // "Nome del servizio: Campo obbligatorio", from the field's own label.
+    var group = field.closest("fieldset");
+    var label = (field.id && document.querySelector("label[for='" + field.id + "']")) ||
+      field.closest("label") || (group && group.querySelector("legend"));
+    if (label && link.hasAttribute("data-field-error")) {
+      var words = label.textContent.replace(/\*/g, "").trim();
+      if (words) link.textContent = words + ": " + link.textContent;
+    }
     link.addEventListener("click", function (event) {
-      var field = document.getElementById(link.getAttribute("href").slice(1));
-      if (!field) return;
       event.preventDefault();
       field.scrollIntoView({ block: "center" });
       field.focus();

@@ -146,6 +146,12 @@ pub struct ClientsPage {
     flash: Option<String>,
 }
 
+impl ClientsPage {
+    fn error_count(&self) -> String {
+        platform::layout::error_count(&self.page, self.errors.count())
+    }
+}
+
 async fn list_page(
     state: &EnvState,
     mut on: On,

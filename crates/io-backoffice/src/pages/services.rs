@@ -96,10 +96,7 @@ impl ServiceFormPage {
     }
 
     fn error_count(&self) -> String {
-        tr(
-            self.page.t("io.form.error_summary"),
-            &[("count", &self.errors.count().to_string())],
-        )
+        platform::layout::error_count(&self.page, self.errors.count())
     }
 }
 

@@ -10,7 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use platform::client_addr::ClientAddr;
-use platform::layout::Page;
+use platform::layout::{ErrorSummary, Page};
 use serde::Deserialize;
 
 use crate::access;
@@ -398,6 +398,35 @@ pub struct NewUserPage {
     /// The text fields: name, label key, value, input type.
     fields: Vec<(&'static str, &'static str, String, &'static str)>,
     errors: BTreeMap<&'static str, Vec<&'static str>>,
+    summary: ErrorSummary,
+}
+
+/// "Aggiungi utente"'s errors above the form: each field's label and message, linked to it.
+fn new_user_summary(
+    page: &Page,
+    by_field: &BTreeMap<&'static str, Vec<&'static str>>,
+) -> ErrorSummary {
+    let label = |field: &str| match field {
+        "fiscal_code" => "ra.fields.fiscal_code",
+        "name" => "ra.fields.name",
+        "family_name" => "ra.fields.family_name",
+        "email" => "ra.fields.email",
+        "email_confirm" => "ra.fields.email_confirm",
+        "product_id" => "ra.users.product",
+        _ => "ra.users.roles",
+    };
+    let items = by_field
+        .iter()
+        .flat_map(|(field, keys)| {
+            keys.iter().map(move |key| {
+                (
+                    field.to_string(),
+                    format!("{}: {}", page.t(label(field)), page.t(key)),
+                )
+            })
+        })
+        .collect();
+    ErrorSummary::new(page, items)
 }
 
 fn text_fields(form: &NewUserForm) -> Vec<(&'static str, &'static str, String, &'static str)> {
@@ -454,6 +483,7 @@ pub async fn new_form(
         fields: text_fields(&NewUserForm::default()),
         form: NewUserForm::default(),
         errors: BTreeMap::new(),
+        summary: ErrorSummary::default(),
     }
     .into_response())
 }
@@ -554,6 +584,7 @@ pub async fn create(
         by_field.entry(field).or_default().push(e.message_key());
     }
     let products = product_choices(&state, &a, &page);
+    let summary = new_user_summary(&page, &by_field);
     let mut response = NewUserPage {
         page,
         institution: a.institution,
@@ -561,6 +592,7 @@ pub async fn create(
         fields: text_fields(&form),
         form,
         errors: by_field,
+        summary,
     }
     .into_response();
     *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;

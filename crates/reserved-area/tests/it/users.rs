@@ -504,6 +504,23 @@ mod pages {
         }
         // What was typed stays.
         assert!(page.contains("value=\"Marco\""));
+        // Above the form, a summary names each field and leads to it.
+        assert!(page.contains("data-error-summary"), "{page}");
+        let summary = testkit::visible_text(
+            &page[page.find("data-error-summary").unwrap()..page.find("data-user-form").unwrap()],
+        );
+        assert!(
+            summary.contains("Il modulo contiene 4 errori")
+                && summary.contains(
+                    "E-mail istituzionale: Inserisci un indirizzo e-mail personale, non una PEC"
+                ),
+            "{summary}"
+        );
+        for field in ["name", "email", "email_confirm", "product_roles"] {
+            assert!(page.contains(&format!("href=\"#{field}\"")), "{field}");
+        }
+        // The form shown again carries the same kind of one-time token as the first.
+        assert!(hidden_field(&page, "once").is_some_and(|t| t.len() == 32));
 
         let ok = mario
             .post(app.url(&format!("/dashboard/{comune}/users/new")))

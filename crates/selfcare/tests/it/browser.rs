@@ -913,6 +913,20 @@ async fn browser_technician_requests_send_uat_and_activates_a_purpose() {
     let error = text_of(c, "[data-testid='error-ra.confirmation']").await;
     assert!(error.contains("obbligatorio"), "{error}");
     assert!(c.find(Css("[data-testid=form-errors]")).await.is_ok());
+    // The summary is where the focus is, and each of its links names the field it leads to.
+    let focused = c
+        .execute(
+            "const s = document.activeElement; \
+             return s.hasAttribute('data-error-summary') ? s.querySelector('a').textContent : null",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let link = focused.as_str().unwrap_or_default();
+    assert!(
+        link.contains(": ") && link.contains("obbligatorio"),
+        "{focused}"
+    );
     let kept = c
         .execute("return document.querySelector('#title').value", vec![])
         .await

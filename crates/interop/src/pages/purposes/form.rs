@@ -198,16 +198,7 @@ pub struct PurposeFormPage {
 
 impl PurposeFormPage {
     fn error_count(&self) -> String {
-        match self.errors.count() {
-            1 => self
-                .page
-                .t("interop.purpose_form.error_summary_one")
-                .to_string(),
-            n => tr(
-                self.page.t("interop.purpose_form.error_summary"),
-                &[("count", &n.to_string())],
-            ),
-        }
+        platform::layout::error_count(&self.page, self.errors.count())
     }
 }
 
