@@ -204,6 +204,7 @@ fn replayed() -> Failure {
         reason: "this assertion's jti was already used: make a new assertion (a new jti) for \
                  each request"
             .into(),
+        args: Vec::new(),
     }
 }
 
@@ -381,6 +382,9 @@ pub struct StepReport {
 pub struct StepFailure {
     pub code: &'static str,
     pub reason: String,
+    /// The values the reason names (for the pages' words; not part of the API's answer).
+    #[serde(skip)]
+    pub args: Vec<(&'static str, String)>,
 }
 
 /// The steps as a JSON object, in the order they run.
@@ -482,6 +486,7 @@ pub async fn diagnose(
                     failures: vec![StepFailure {
                         code: f.code,
                         reason: f.reason.clone(),
+                        args: f.args.clone(),
                     }],
                 }
             }

@@ -52,13 +52,63 @@ pub struct Failure {
     pub step: Step,
     pub code: &'static str,
     pub reason: String,
+    /// The values the reason names, for the pages to say it in their language.
+    pub args: Vec<(&'static str, String)>,
 }
+
+impl Failure {
+    /// With the value of `{name}` in the catalogue's words for this failure.
+    pub fn with(mut self, name: &'static str, value: impl ToString) -> Self {
+        self.args.push((name, value.to_string()));
+        self
+    }
+}
+
+/// Every code a check gives (the pages have words for each).
+pub const FAILURE_CODES: &[&str] = &[
+    "assertion_type_missing",
+    "invalid_assertion_type",
+    "grant_type_missing",
+    "invalid_grant_type",
+    "invalid_client_id_format",
+    "assertion_missing",
+    "assertion_too_large",
+    "malformed_assertion",
+    "algorithm_not_allowed",
+    "kid_missing",
+    "invalid_kid_format",
+    "jti_missing",
+    "iat_missing",
+    "exp_missing",
+    "assertion_expired",
+    "lifetime_too_long",
+    "iss_missing",
+    "sub_missing",
+    "invalid_sub_format",
+    "sub_client_id_mismatch",
+    "aud_missing",
+    "invalid_audience",
+    "invalid_purpose_id_format",
+    "unexpected_claim",
+    "invalid_digest",
+    "jti_already_used",
+    "key_not_found",
+    "key_of_another_client",
+    "invalid_signature",
+    "purpose_id_missing",
+    "purpose_not_found",
+    "purpose_not_linked",
+    "purpose_not_active",
+    "agreement_not_active",
+    "eservice_not_active",
+];
 
 fn fail(step: Step, code: &'static str, reason: impl Into<String>) -> Failure {
     Failure {
         step,
         code,
         reason: reason.into(),
+        args: Vec::new(),
     }
 }
 
@@ -188,7 +238,8 @@ pub fn check_assertion<'a>(
             return Err(invalid(
                 "invalid_assertion_type",
                 format!("client_assertion_type must be {ASSERTION_TYPE} (it is {other:?})"),
-            ));
+            )
+            .with("it", other));
         }
     }
     match form.grant_type.as_deref() {
@@ -203,7 +254,8 @@ pub fn check_assertion<'a>(
             return Err(invalid(
                 "invalid_grant_type",
                 format!("grant_type must be client_credentials (it is {other:?})"),
-            ));
+            )
+            .with("it", other));
         }
     }
     if let Some(id) = &form.client_id
@@ -224,7 +276,8 @@ pub fn check_assertion<'a>(
         JwtError::TooLarge => invalid(
             "assertion_too_large",
             format!("the client assertion is longer than {MAX_ASSERTION_BYTES} bytes"),
-        ),
+        )
+        .with("max", MAX_ASSERTION_BYTES),
         _ => invalid(
             "malformed_assertion",
             "the client assertion is not a JWT: three base64url parts (header, payload, \
@@ -240,6 +293,10 @@ pub fn check_assertion<'a>(
                     "the header's alg must be RS256 (it is {})",
                     other.map_or_else(|| "missing".to_string(), |a| format!("{a:?}"))
                 ),
+            )
+            .with(
+                "it",
+                other.map_or_else(|| "-".to_string(), |a| format!("{a:?}")),
             ));
         }
     }
@@ -289,7 +346,8 @@ pub fn check_assertion<'a>(
                 "the assertion expired {} s ago (exp {exp}, now {now}): make a new one",
                 now - exp
             ),
-        ));
+        )
+        .with("ago", now - exp));
     }
     if let Some(max) = policy.max_lifetime_secs
         && exp.saturating_sub(iat) > max
@@ -300,7 +358,9 @@ pub fn check_assertion<'a>(
                 "exp - iat is {} s; this environment accepts at most {max} s",
                 exp.saturating_sub(iat)
             ),
-        ));
+        )
+        .with("lifetime", exp.saturating_sub(iat))
+        .with("max", max));
     }
     if non_empty_string(claims.get("iss")).is_none() {
         return Err(invalid(
@@ -333,7 +393,8 @@ pub fn check_assertion<'a>(
             return Err(invalid(
                 "aud_missing",
                 format!("the aud claim is required: {}", policy.audience),
-            ));
+            )
+            .with("audience", &policy.audience));
         }
         Some(Value::String(a)) => *a == policy.audience,
         Some(Value::Array(list)) => list.iter().any(|a| a.as_str() == Some(&policy.audience)),
@@ -346,7 +407,8 @@ pub fn check_assertion<'a>(
                 "the aud claim must be (or contain) {:?}, this environment's audience",
                 policy.audience
             ),
-        ));
+        )
+        .with("audience", &policy.audience));
     }
     let purpose_id = match claims.get("purposeId") {
         None | Some(Value::Null) => None,
@@ -371,7 +433,9 @@ pub fn check_assertion<'a>(
                 "the claim {extra:?} is not allowed here (accepted: {})",
                 KNOWN_CLAIMS.join(", ")
             ),
-        ));
+        )
+        .with("claim", extra)
+        .with("accepted", KNOWN_CLAIMS.join(", ")));
     }
     let client_id = sub.to_ascii_lowercase();
     let jti = jti.to_string();

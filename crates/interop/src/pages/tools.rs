@@ -73,7 +73,20 @@ fn result_view(result: &str) -> (&'static str, &'static str) {
     }
 }
 
-fn verdict(d: &token::Diagnosis) -> Verdict {
+/// Why a check failed, in the page's language: the catalogue's words for its code with the
+/// values it names.
+fn reason_words(page: &Page, f: &token::StepFailure) -> String {
+    let key = format!("interop.debug.reasons.{}", f.code);
+    let words = if page.catalogue.contains(&key) {
+        page.t(&key)
+    } else {
+        page.t("interop.debug.reasons.other")
+    };
+    let args: Vec<(&str, &str)> = f.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    platform::i18n::tr(words, &args)
+}
+
+fn verdict(page: &Page, d: &token::Diagnosis) -> Verdict {
     let steps = d
         .steps
         .iter()
@@ -83,7 +96,7 @@ fn verdict(d: &token::Diagnosis) -> Verdict {
             let failures = report
                 .failures
                 .iter()
-                .map(|f| (f.code.to_string(), f.reason.clone()))
+                .map(|f| (f.code.to_string(), reason_words(page, f)))
                 .collect();
             StepLine {
                 name: step.as_str(),
@@ -203,7 +216,7 @@ pub async fn debug_check(
         .map_err(|e| on.fail(e.into()))?;
     Ok(match diagnosis {
         Ok(d) => {
-            let v = verdict(&d);
+            let v = verdict(&on.page, &d);
             tool_page(
                 on,
                 typed,
@@ -222,4 +235,42 @@ pub async fn debug_check(
             StatusCode::NOT_FOUND,
         ),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use platform::i18n::{Catalogue, Lang, PLATFORM_MESSAGES};
+
+    use super::*;
+
+    fn page(lang: Lang) -> Page {
+        let mut page = Page::from_parts(&axum::http::Request::new(()).into_parts().0);
+        page.lang = lang;
+        page.catalogue = Arc::new(Catalogue::build(&[PLATFORM_MESSAGES, crate::MESSAGES]).unwrap());
+        page
+    }
+
+    #[test]
+    fn every_reason_of_the_checks_is_said_in_both_languages_with_its_values() {
+        for code in crate::model::token::FAILURE_CODES {
+            let key = format!("interop.debug.reasons.{code}");
+            let it = page(Lang::It);
+            assert!(it.catalogue.contains(&key), "{key}");
+        }
+        let f = token::StepFailure {
+            code: "lifetime_too_long",
+            reason: "exp - iat is 900 s; this environment accepts at most 600 s".into(),
+            args: vec![("lifetime", "900".into()), ("max", "600".into())],
+        };
+        assert_eq!(
+            reason_words(&page(Lang::It), &f),
+            "L'assertion vale 900 secondi (exp - iat); questo ambiente ne accetta al massimo 600."
+        );
+        assert_eq!(
+            reason_words(&page(Lang::En), &f),
+            "The assertion lasts 900 seconds (exp - iat); this environment accepts at most 600."
+        );
+    }
 }

@@ -1519,7 +1519,12 @@ async fn browser_technician_completes_the_voucher() {
         "tr[data-step=platformStatesVerification][data-result=FAILED]",
     )
     .await;
-    assert!(!failed.is_empty());
+    // The reason in the page's language, never the check's English.
+    assert!(
+        failed.contains("Nessuna finalità dell'ente del client ha questo purposeId"),
+        "{failed}"
+    );
+    assert!(!failed.contains("no purpose"), "{failed}");
     scroll_to(c, "[data-testid=steps]").await;
     browser.screenshot("interop-voucher-debug-failed").await;
 
