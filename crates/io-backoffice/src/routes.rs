@@ -300,7 +300,6 @@ fn import_routes() -> Vec<Route> {
         ),
         Route::page("GET", "/io/import", Admin, get(pages::open)),
         Route::page("POST", "/io/import", Admin, post(pages::start)),
-        Route::page("GET", "/io/import/status", Admin, get(pages::status)),
         Route::page(
             "GET",
             "/io/import/regenerate-keys",

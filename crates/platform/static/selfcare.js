@@ -85,9 +85,10 @@ document.addEventListener("DOMContentLoaded", function () {
   });
 });
 
-// A part of a page with data-refresh="<url>" shows work in progress: fetch it again every
-// data-refresh-ms until the new copy no longer asks to be refreshed. Without script the person
-// reloads the page.
+// A part of a page with data-refresh="<url>" shows work in progress: fetch that page again
+// every data-refresh-ms and put in place each part marked data-live (the progress, and what
+// depends on it: counters, banners), until the new copy no longer asks to be refreshed.
+// Without script the person reloads the page.
 document.addEventListener("DOMContentLoaded", function () {
   function watch(el) {
     var url = el.getAttribute("data-refresh");
@@ -98,12 +99,15 @@ document.addEventListener("DOMContentLoaded", function () {
         .then(function (r) { return r.ok ? r.text() : null; })
         .then(function (html) {
           if (!html) { watch(el); return; }
-          var holder = document.createElement("div");
-          holder.innerHTML = html;
-          var fresh = holder.querySelector("#" + el.id);
-          if (!fresh) { watch(el); return; }
-          el.replaceWith(fresh);
-          watch(fresh);
+          var fresh = new DOMParser().parseFromString(html, "text/html");
+          var next = fresh.getElementById(el.id);
+          if (!next) { watch(el); return; }
+          document.querySelectorAll("[data-live][id]").forEach(function (part) {
+            var copy = fresh.getElementById(part.id);
+            if (copy) part.replaceWith(document.importNode(copy, true));
+          });
+          var now = document.getElementById(el.id);
+          if (now) watch(now);
         })
         .catch(function () { watch(el); });
     }, every);

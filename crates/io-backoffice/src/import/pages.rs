@@ -1,22 +1,20 @@
-//! The import's pages: the box on "Panoramica" with the status table (refreshed by a little
-//! script while something runs), the window listing the delegates, the start, and the
-//! regeneration of the imported services' keys.
+//! The import's pages: the box on "Panoramica" with the status table (the overview refreshes
+//! itself while something runs), the window over the overview listing the delegates, the
+//! start, and the regeneration of the imported services' keys.
 
-use askama::Template;
-use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use platform::Timestamp;
-use platform::layout::Page;
 
 use super::api::{portal_delegates, portal_services, start_import};
 use super::model::{Counts, ImportState, delegate_state, selectable};
 use super::store;
 use crate::error::IoError;
 use crate::model::KeyType;
+use crate::pages::home::overview_page;
 use crate::pages::services::ConfirmPage;
-use crate::pages::{Bo, PageError, PostedForm, Shell, render, see_other};
+use crate::pages::{Bo, PageError, PostedForm, render, see_other};
 use crate::state::IoState;
 
 /// One delegate's row in the status table.
@@ -44,14 +42,6 @@ pub struct ImportBox {
     /// Imported services still using the keys the delegate knows: `(id, name)`.
     pub rekey: Vec<(String, String)>,
     pub csrf: String,
-}
-
-/// The status table alone (what the script fetches).
-#[derive(Template, WebTemplate)]
-#[template(path = "import_status.html")]
-pub struct StatusFragment {
-    pub page: Page,
-    pub b: ImportBox,
 }
 
 /// Everything the overview shows of the import.
@@ -89,13 +79,6 @@ pub async fn import_box(state: &IoState, bo: &Bo) -> Result<ImportBox, IoError> 
     })
 }
 
-/// `GET /io/import/status` (administrators): the status table, for the refresh.
-pub async fn status(State(state): State<IoState>, bo: Bo) -> Result<Response, PageError> {
-    bo.require_admin()?;
-    let b = import_box(&state, &bo).await.map_err(|e| bo.fail(e))?;
-    Ok(render(StatusFragment { page: bo.page, b }, StatusCode::OK))
-}
-
 /// A delegate in the window.
 pub struct DelegateRow {
     pub id: String,
@@ -108,16 +91,14 @@ pub struct DelegateRow {
     pub checked: bool,
 }
 
-#[derive(Template, WebTemplate)]
-#[template(path = "import_window.html")]
-pub struct WindowPage {
-    page: Page,
-    shell: Shell,
-    csrf: String,
-    delegates: Vec<DelegateRow>,
+/// "Importa i servizi", the window over the overview: the delegates, or why the portal could
+/// not be asked.
+pub struct ImportDialog {
+    pub csrf: String,
+    pub delegates: Vec<DelegateRow>,
     /// Why the portal could not be asked, if it could not.
-    unavailable: Option<String>,
-    error: Option<String>,
+    pub unavailable: Option<String>,
+    pub error: Option<String>,
 }
 
 async fn window(
@@ -165,19 +146,13 @@ async fn window(
         Err(IoError::Upstream(_)) => (Vec::new(), Some(bo.t("io.import.unavailable_message"))),
         Err(e) => return Err(bo.fail(e)),
     };
-    let csrf = bo.csrf();
-    let Bo { page, shell, .. } = bo;
-    Ok(render(
-        WindowPage {
-            page,
-            shell,
-            csrf,
-            delegates,
-            unavailable,
-            error,
-        },
-        status,
-    ))
+    let dialog = ImportDialog {
+        csrf: bo.csrf(),
+        delegates,
+        unavailable,
+        error,
+    };
+    overview_page(state, bo, None, false, Some(dialog), status).await
 }
 
 /// `GET /io/import` (administrators): "Importa i servizi dal Developer Portal".

@@ -10,7 +10,7 @@ use platform::layout::Page;
 
 use super::view::{status_badge, status_key};
 use super::{Bo, PageError, QueryString, Shell, query, render};
-use crate::import::pages::{self as import, ImportBox};
+use crate::import::pages::{self as import, ImportBox, ImportDialog};
 use crate::model::Lifecycle;
 use crate::state::IoState;
 use crate::store;
@@ -37,6 +37,10 @@ pub struct OverviewPage {
     /// The import from the Developer Portal (administrators).
     import_box: Option<ImportBox>,
     flash: Option<&'static str>,
+    /// The banner of an import: running, or done since it was started from this page.
+    import_banner: Option<&'static str>,
+    /// "Importa i servizi" open over the overview.
+    dialog: Option<ImportDialog>,
 }
 
 /// `GET /io`
@@ -45,19 +49,38 @@ pub async fn overview(
     bo: Bo,
     q: QueryString,
 ) -> Result<Response, PageError> {
-    let flash = match query(q).get("import").map(String::as_str) {
-        Some("started") => Some("io.import.started"),
+    let q = query(q);
+    let started = q.get("import").map(String::as_str) == Some("started");
+    let flash = match q.get("import").map(String::as_str) {
         Some("rekeyed") => Some("io.import.rekeyed"),
         _ => None,
     };
+    overview_page(&state, bo, flash, started, None, StatusCode::OK).await
+}
+
+/// The overview, with the import's window open over it when `dialog` is given.
+pub async fn overview_page(
+    state: &IoState,
+    bo: Bo,
+    flash: Option<&'static str>,
+    started: bool,
+    dialog: Option<ImportDialog>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
     let import_box = if bo.user.is_admin() {
         Some(
-            import::import_box(&state, &bo)
+            import::import_box(state, &bo)
                 .await
                 .map_err(|e| bo.fail(e))?,
         )
     } else {
         None
+    };
+    let import_banner = match &import_box {
+        Some(b) if b.running => Some("io.import.banner_running"),
+        Some(b) if started && b.failed.is_empty() => Some("io.import.banner_done"),
+        Some(_) if started => Some("io.import.banner_failed"),
+        _ => None,
     };
     let (by_status, published) =
         store::status_counts(&state.platform.db, &bo.user.tenant.institution_id)
@@ -91,9 +114,11 @@ pub async fn overview(
             published,
             import_box,
             flash,
+            import_banner,
+            dialog,
             page,
             shell,
         },
-        StatusCode::OK,
+        status,
     ))
 }

@@ -541,11 +541,23 @@ async fn browser_import_from_the_developer_portal() {
         import_box.contains("Importa i servizi dal Developer Portal"),
         "{import_box}"
     );
+    let stats_before = text_of(c, "#service-stats").await;
     click(c, "[data-testid=import-open]").await;
     c.wait()
         .for_element(Css("[data-testid=import-window]"))
         .await
         .unwrap();
+    // A window over the overview, as the guide says ("si apre una finestra").
+    assert!(
+        c.find(Css("dialog[open] [data-testid=import-start]"))
+            .await
+            .is_ok()
+    );
+    assert!(c.find(Css("[data-testid=import-box]")).await.is_ok());
+    assert_eq!(
+        text_of(c, "[data-testid=import-start]").await,
+        "Avvia importazione"
+    );
     // Exactly the delegates the rules give: Giovanni (3 services, not the "deleted" one) and
     // Laura (her Comune service only); not Franco.
     let mut names = Vec::new();
@@ -595,11 +607,21 @@ async fn browser_import_from_the_developer_portal() {
         assert!(std::time::Instant::now() < deadline, "{states:?}");
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
-    // The page was not reloaded: the script refreshed the table.
+    // The page was not reloaded: the script refreshed the table, the banner and the counters.
     assert_eq!(
         c.current_url().await.unwrap().query(),
         Some("import=started")
     );
+    let banner = c
+        .find(Css("[data-testid=import-banner]"))
+        .await
+        .unwrap()
+        .attr("data-banner")
+        .await
+        .unwrap();
+    assert_eq!(banner.as_deref(), Some("io.import.banner_done"));
+    let stats = text_of(c, "#service-stats").await;
+    assert_ne!(stats, stats_before, "the counters follow the import");
     let rekey = text_of(c, "[data-testid=import-rekey]").await;
     assert!(rekey.contains("Tari - Tassa sui rifiuti"), "{rekey}");
     browser.screenshot("io-import-completed").await;
