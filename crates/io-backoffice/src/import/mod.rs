@@ -4,6 +4,10 @@
 //! idempotent, so a retry — after an error, a timeout or a crash — never duplicates or loses a
 //! service.
 
+/// How the back-office records the import as the actor of a service's arrival, followed by the
+/// delegate's id on the old portal.
+pub const IMPORT_ACTOR_PREFIX: &str = "devportal:";
+
 pub mod api;
 pub mod client;
 pub mod model;

@@ -332,7 +332,7 @@ pub async fn copy_in(
         published: a.publication,
         keys: a.keys,
     };
-    let actor = format!("devportal:{}", a.delegate_id);
+    let actor = format!("{}{}", super::IMPORT_ACTOR_PREFIX, a.delegate_id);
     let inserted = insert_service(
         &mut tx,
         ring,
@@ -408,4 +408,24 @@ pub async fn services_with_imported_keys(
         out.push((id, name));
     }
     Ok(out)
+}
+
+/// Where an imported service came from: the delegate's name (as the import recorded it) and
+/// when the service arrived. `None` for a service not imported, or imported before the import
+/// kept its delegates.
+pub async fn origin(
+    db: &Db,
+    institution_id: &str,
+    service_id: &str,
+) -> Result<Option<(String, i64)>, IoError> {
+    Ok(sqlx::query_as::<_, (String, i64)>(
+        "SELECT d.name || ' ' || d.surname, i.updated_at FROM io_import_items i \
+         JOIN io_import_delegates d ON d.institution_id = i.institution_id \
+         AND d.delegate_id = i.delegate_id \
+         WHERE i.institution_id = $1 AND i.service_id = $2 AND i.status = 'completed'",
+    )
+    .bind(institution_id)
+    .bind(service_id)
+    .fetch_optional(db.reader())
+    .await?)
 }

@@ -6,6 +6,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use platform::Timestamp;
 use platform::layout::Page;
 
 use super::form::{FormErrors, META_FIELDS, ServiceForm, localize_conflict, place_errors, tr};
@@ -267,6 +268,8 @@ pub struct DetailPage {
     /// Why the last action was refused.
     error: Option<String>,
     csrf: String,
+    /// "Importato dal Developer Portal il … (delegato …)".
+    imported: Option<String>,
 }
 
 fn flash(done: &str) -> Option<(&'static str, &'static str)> {
@@ -312,10 +315,29 @@ async fn detail_page(
         bo.user.is_admin(),
     );
     let lang = bo.page.lang;
+    let imported = match &row.source {
+        Some(_) => Some(
+            match crate::import::store::origin(db, &row.tenant.institution_id, &row.id)
+                .await
+                .map_err(|e| bo.fail(e))?
+            {
+                Some((delegate, at)) => tr(
+                    bo.page.t("io.imported.on_by"),
+                    &[
+                        ("date", &Timestamp::from_millis(at).date_for_people(lang)),
+                        ("delegate", &delegate),
+                    ],
+                ),
+                None => bo.page.t("io.imported.mark").to_string(),
+            },
+        ),
+        None => None,
+    };
     let csrf = bo.csrf();
     let Bo { page, shell, .. } = bo;
     Ok(render(
         DetailPage {
+            imported,
             svc: ServiceView::of(&row, lang),
             history: items.iter().map(|i| HistoryLine::of(i, lang)).collect(),
             keys: Some(keys),

@@ -54,6 +54,8 @@ pub struct ServiceLine {
     pub status_key: &'static str,
     pub status_badge: &'static str,
     pub visibility: Option<(&'static str, &'static str)>,
+    /// Brought over from the old Developer Portal.
+    pub imported: bool,
 }
 
 impl ServiceLine {
@@ -65,6 +67,7 @@ impl ServiceLine {
             status_key: status_key(row.status),
             status_badge: status_badge(row.status),
             visibility: visibility(row.publication),
+            imported: row.source.is_some(),
         }
     }
 }
@@ -185,6 +188,8 @@ pub struct HistoryLine {
     pub status_key: &'static str,
     pub reason: Option<String>,
     pub version: i64,
+    /// The record of the service's arrival from the old Developer Portal.
+    pub imported: bool,
 }
 
 impl HistoryLine {
@@ -204,6 +209,10 @@ impl HistoryLine {
             status_key,
             reason: item.reason.clone(),
             version: item.version,
+            imported: item
+                .actor
+                .as_deref()
+                .is_some_and(|a| a.starts_with(crate::import::IMPORT_ACTOR_PREFIX)),
         }
     }
 }

@@ -638,6 +638,17 @@ async fn browser_import_from_the_developer_portal() {
         assert!(list.contains(name), "{name}: {list}");
     }
     assert!(!list.contains("deleted"), "{list}");
+    // Marked as imported in the list, on the page and in its history, with whose they were.
+    let row = text_of(c, &format!("tr[data-service='{tari_id}']")).await;
+    assert!(row.contains("Importato dal Developer Portal"), "{row}");
+    click(c, &format!("a[href='/io/services/{tari_id}']")).await;
+    let origin = text_of(c, "[data-testid=imported]").await;
+    assert!(
+        origin.contains("Importato dal Developer Portal il") && origin.contains("Giovanni Verdi"),
+        "{origin}"
+    );
+    assert!(c.find(Css("[data-testid=history-imported]")).await.is_ok());
+    browser.screenshot("io-import-service-imported").await;
     enter_app_io(c, &app, ANNA).await;
     c.goto(&app.url("/io/services")).await.unwrap();
     let list = text_of(c, "[data-testid=services]").await;
