@@ -24,6 +24,13 @@ pub enum DevportalError {
     Frozen,
     #[error("the service must be frozen before its transfer")]
     NotFrozen,
+    /// The delegate's service now belongs to the institution in the Reserved Area.
+    #[error("the service was transferred to its institution's Reserved Area")]
+    Transferred {
+        organization: String,
+        /// When, in milliseconds.
+        at: i64,
+    },
     #[error("missing or wrong CSRF token")]
     Csrf,
     #[error("wrong email or password")]
@@ -62,6 +69,13 @@ impl DevportalError {
                     .into()
             }
             DevportalError::NotFrozen => "Il servizio non è in trasferimento.".into(),
+            DevportalError::Transferred { organization, at } => format!(
+                "Questo servizio è stato trasferito all'Area Riservata dell'ente {organization} \
+                 il {}: ora lo gestiscono gli utenti dell'ente dal back-office di App IO, con le \
+                 stesse chiavi. Per lavorarci, chiedi a un amministratore dell'ente un ruolo sul \
+                 prodotto App IO nell'Area Riservata.",
+                platform::Timestamp(*at).date_for_people(platform::i18n::Lang::It)
+            ),
             DevportalError::Csrf => "Il modulo è scaduto: ricarica la pagina e riprova.".into(),
             DevportalError::BadCredentials => "Email o password non corretti.".into(),
             DevportalError::TooManyAttempts => "Troppi tentativi, riprova più tardi.".into(),
@@ -95,6 +109,7 @@ impl Answer for DevportalError {
             | DevportalError::NotFound
             | DevportalError::Frozen
             | DevportalError::NotFrozen
+            | DevportalError::Transferred { .. }
             | DevportalError::BadCredentials
             | DevportalError::TooManyAttempts => return None,
         })
@@ -114,6 +129,9 @@ impl Answer for DevportalError {
             }
             DevportalError::Frozen => Problem::conflict("frozen", self.to_string()),
             DevportalError::NotFrozen => Problem::conflict("not_frozen", self.to_string()),
+            DevportalError::Transferred { .. } => {
+                Problem::new(StatusCode::GONE, "transferred", "Gone").with_detail(self.to_string())
+            }
             DevportalError::BadCredentials => {
                 Problem::new(StatusCode::UNAUTHORIZED, "bad_credentials", "Unauthorized")
             }

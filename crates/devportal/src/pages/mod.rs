@@ -99,6 +99,7 @@ impl IntoResponse for PageError {
         let status = self.error.status();
         let title = match status {
             StatusCode::NOT_FOUND => "Non trovato",
+            StatusCode::GONE => "Servizio trasferito all'Area Riservata",
             StatusCode::CONFLICT => "Modifica non consentita",
             StatusCode::FORBIDDEN => "Richiesta non valida",
             StatusCode::TOO_MANY_REQUESTS => "Troppi tentativi",

@@ -306,7 +306,15 @@ pub(crate) async fn service(
     let s = &session.0;
     let stored = match store::delegate_service(&state.db, &s.delegate_id, &id).await {
         Ok(Some(stored)) => stored,
-        Ok(None) => return PageError::of(s, DevportalError::NotFound).into_response(),
+        // Theirs once, now the institution's: say where it went.
+        Ok(None) => {
+            let error = match store::transferred(&state.db, &s.delegate_id, &id).await {
+                Ok(Some((organization, at))) => DevportalError::Transferred { organization, at },
+                Ok(None) => DevportalError::NotFound,
+                Err(e) => e,
+            };
+            return PageError::of(s, error).into_response();
+        }
         Err(e) => return PageError::of(s, e).into_response(),
     };
     let notice = match outcome.ok.as_deref() {

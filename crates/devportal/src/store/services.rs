@@ -169,6 +169,19 @@ pub async fn delegate_service(
     row.as_ref().map(service_from_row).transpose()
 }
 
+/// A delegate's service that the import transferred to its institution: the institution's
+/// name (as the service names it) and when. `None` when it is not theirs or not transferred.
+pub async fn transferred(
+    db: &Db,
+    delegate_id: &str,
+    id: &str,
+) -> Result<Option<(String, i64)>, DevportalError> {
+    Ok(service(db, id)
+        .await?
+        .filter(|s| s.delegate_id == delegate_id)
+        .and_then(|s| Some((s.service.organization.name, s.transferred_at?))))
+}
+
 /// After a guarded UPDATE changed nothing: why not (gone or another's → not found; frozen).
 pub(super) async fn refusal(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,

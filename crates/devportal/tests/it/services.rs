@@ -377,7 +377,19 @@ async fn a_transferred_service_is_gone_for_the_delegate() {
     assert!(!list.contains(tari.as_str()));
     assert!(!list.contains(">Tari<"));
     assert!(list.contains(sale.as_str()));
-    let (status, _) = p.page(&browser, &format!("/services/{tari}")).await;
+    // Its old link says where it went, not that it never existed.
+    let (status, page) = p.page(&browser, &format!("/services/{tari}")).await;
+    assert_eq!(status, StatusCode::GONE);
+    assert!(
+        page.contains("trasferito all&#39;Area Riservata dell&#39;ente Comune di Roccabella")
+            || page.contains("trasferito all'Area Riservata dell'ente Comune di Roccabella"),
+        "{page}"
+    );
+    assert!(!page.contains("non esiste o non è tuo"), "{page}");
+    // Another delegate's service is still "not found" (nothing said of whose it is).
+    p.delegate("laura.neri@example.it", "Laura", "Neri").await;
+    let laura = p.logged_in("laura.neri@example.it").await;
+    let (status, _) = p.page(&laura, &format!("/services/{tari}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = p
         .regenerate(&browser, &tari, "primary", csrf.as_str())
