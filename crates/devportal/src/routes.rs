@@ -84,6 +84,14 @@ fn table() -> RouteTable<(), AppState> {
         ),
         json(
             "GET",
+            "/api/v1/organizations/{fc}/excluded-services",
+            get(migration::excluded),
+            migration_op("The organization's services the import leaves out, with why")
+                .answer::<migration::ExcludedBody>(200, "The services left out")
+                .errors(&[400, 401]),
+        ),
+        json(
+            "GET",
             "/api/v1/organizations/{fc}/delegates/{delegate_id}",
             get(migration::delegate),
             migration_op("One delegate with importable services of the organization")

@@ -122,6 +122,46 @@ pub async fn services(
     ))))
 }
 
+/// A service the import leaves out, and why.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExcludedEntry {
+    pub id: String,
+    pub name: String,
+    pub delegate_id: String,
+    pub delegate_name: String,
+    pub delegate_surname: String,
+    pub reason: model::Exclusion,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ExcludedBody {
+    pub services: Vec<ExcludedEntry>,
+}
+
+/// The organization's services the import leaves out, with why (so that an institution's
+/// admin learns why a service does not arrive).
+pub async fn excluded(
+    _: MigrationCaller,
+    State(state): State<AppState>,
+    Path(fc): Path<String>,
+) -> Result<Json<ExcludedBody>, DevportalError> {
+    check_fc(&fc)?;
+    let all = store::organization_services(&state.db, &fc, None).await?;
+    let services = model::excluded_services(&fc, &all)
+        .into_iter()
+        .map(|(s, reason)| ExcludedEntry {
+            id: s.id.clone(),
+            name: s.name.clone(),
+            delegate_id: s.delegate.id.clone(),
+            delegate_name: s.delegate.name.clone(),
+            delegate_surname: s.delegate.surname.clone(),
+            reason,
+        })
+        .collect();
+    Ok(Json(ExcludedBody { services }))
+}
+
 pub async fn delegate_services(
     _: MigrationCaller,
     State(state): State<AppState>,

@@ -85,3 +85,29 @@ pub fn pending_services<'a>(
     });
     out
 }
+
+/// Why a service of the organization stays out of the import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Exclusion {
+    /// The old portal marked it deleted (in its name).
+    MarkedDeleted,
+}
+
+/// The services of `fc` the import leaves out, with why; by delegate, then name, id.
+pub fn excluded_services<'a>(
+    fc: &str,
+    services: &'a [OrgService],
+) -> Vec<(&'a OrgService, Exclusion)> {
+    let mut out: Vec<(&OrgService, Exclusion)> = services
+        .iter()
+        .filter(|s| s.organization_fiscal_code == fc && !s.transferred)
+        .filter(|s| !is_importable(&s.name, &s.organization_fiscal_code, fc))
+        .map(|s| (s, Exclusion::MarkedDeleted))
+        .collect();
+    out.sort_by(|(a, _), (b, _)| {
+        delegate_order(&a.delegate, &b.delegate)
+            .then_with(|| (&a.name, &a.id).cmp(&(&b.name, &b.id)))
+    });
+    out
+}

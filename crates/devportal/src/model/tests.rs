@@ -159,6 +159,18 @@ fn importable_delegates_count_pending_only() {
         .collect();
     assert_eq!(pending, vec!["s1"]);
     assert!(pending_services(fc, Some("d2"), &list).is_empty());
+    // Left out, with why: the organization's services marked deleted (not another's).
+    let excluded: Vec<(&str, Exclusion)> = excluded_services(fc, &list)
+        .into_iter()
+        .map(|(s, why)| (s.id.as_str(), why))
+        .collect();
+    assert_eq!(
+        excluded,
+        vec![
+            ("s6", Exclusion::MarkedDeleted),
+            ("s2", Exclusion::MarkedDeleted)
+        ]
+    );
 }
 
 #[test]

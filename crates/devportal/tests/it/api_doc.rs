@@ -10,7 +10,7 @@ use crate::Portal;
 fn the_json_routes_of_the_table_are_the_operations_of_the_document() {
     let doc = openapi();
     let (table, json) = testkit::json_routes_documented(declared_routes(), &doc);
-    assert_eq!(table.len(), 6);
+    assert_eq!(table.len(), 7);
     for r in declared_routes() {
         assert_eq!(
             r.json,

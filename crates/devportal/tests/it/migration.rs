@@ -78,6 +78,7 @@ async fn the_api_wants_the_migration_key_and_a_valid_fiscal_code() {
         for path in [
             format!("/organizations/{fc}/delegates"),
             format!("/organizations/{fc}/services"),
+            format!("/organizations/{fc}/excluded-services"),
             format!("/organizations/{fc}/delegates/d/services"),
         ] {
             let (status, body) = p.api("GET", &path).await;
@@ -201,6 +202,40 @@ async fn delegates_and_services_follow_the_importable_rules() {
     assert_eq!(entry(&tari)["frozen"], false);
     assert_eq!(entry(&anagrafe)["visibility"], "visible_once");
     assert!(!ids(&body, "services", "id").contains(&mensa));
+
+    // What stays out, and why: the Comune's services marked deleted (Rossi's two, Verdi's
+    // Mensa), by delegate then name; nothing of another organization.
+    let (status, body) = p
+        .api("GET", &format!("/organizations/{COMUNE}/excluded-services"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let left_out: Vec<(&str, &str, &str)> = body["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap(),
+                e["delegateSurname"].as_str().unwrap(),
+                e["reason"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        left_out,
+        vec![
+            ("Altro Deleted 2", "Rossi", "MARKED_DELETED"),
+            ("Servizio DELETED", "Rossi", "MARKED_DELETED"),
+            ("Mensa scolastica (deleted)", "Verdi", "MARKED_DELETED"),
+        ]
+    );
+    let (_, body) = p
+        .api(
+            "GET",
+            &format!("/organizations/{REGIONE}/excluded-services"),
+        )
+        .await;
+    assert_eq!(body, json!({"services": []}));
 
     // One delegate's pending services of the Comune.
     let (status, body) = p

@@ -39,6 +39,18 @@ pub async fn portal_services(s: &IoState, user: &BoUser) -> Result<Vec<PendingSe
         .map_err(upstream)
 }
 
+/// The institution's services the import leaves out, with why.
+pub async fn portal_excluded(
+    s: &IoState,
+    user: &BoUser,
+) -> Result<Vec<super::client::ExcludedService>, IoError> {
+    s.importer
+        .portal()?
+        .excluded_services(&user.tenant.fiscal_code)
+        .await
+        .map_err(upstream)
+}
+
 /// Starts (or resumes) the import of a delegate's services: records an item per service still
 /// on the portal and wakes the workers. Asking again while it runs adds nothing.
 pub async fn start_import(s: &IoState, user: &BoUser, delegate_id: &str) -> Result<(), IoError> {

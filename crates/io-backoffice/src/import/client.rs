@@ -41,6 +41,23 @@ struct Services {
     services: Vec<PendingService>,
 }
 
+/// A service of the institution the import leaves out, and why (`MARKED_DELETED`).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ExcludedService {
+    pub id: String,
+    pub name: String,
+    pub delegate_id: String,
+    pub delegate_name: String,
+    pub delegate_surname: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Excluded {
+    services: Vec<ExcludedService>,
+}
+
 #[derive(Deserialize)]
 pub struct FrozenKeys {
     pub primary: String,
@@ -186,6 +203,17 @@ impl Portal {
     ) -> Result<Vec<PendingService>, StepError> {
         let r: Services = self
             .call(Method::GET, self.url(fiscal_code, &["services"]))
+            .await?;
+        Ok(r.services)
+    }
+
+    /// The institution's services the import leaves out, with why.
+    pub async fn excluded_services(
+        &self,
+        fiscal_code: &str,
+    ) -> Result<Vec<ExcludedService>, StepError> {
+        let r: Excluded = self
+            .call(Method::GET, self.url(fiscal_code, &["excluded-services"]))
             .await?;
         Ok(r.services)
     }

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use platform::Timestamp;
 
-use super::api::{portal_delegates, portal_services, start_import};
+use super::api::{portal_delegates, portal_excluded, portal_services, start_import};
 use super::model::{Counts, ImportState, delegate_state, selectable};
 use super::store;
 use crate::error::IoError;
@@ -96,6 +96,8 @@ pub struct DelegateRow {
 pub struct ImportDialog {
     pub csrf: String,
     pub delegates: Vec<DelegateRow>,
+    /// The services left out: name, delegate, why (a message key).
+    pub excluded: Vec<(String, String, &'static str)>,
     /// Why the portal could not be asked, if it could not.
     pub unavailable: Option<String>,
     pub error: Option<String>,
@@ -112,10 +114,26 @@ async fn window(
         let delegates = portal_delegates(state, &bo.user).await?;
         let services = portal_services(state, &bo.user).await?;
         let imports = store::latest(&state.platform.db, &bo.user.tenant.institution_id).await?;
-        Ok::<_, IoError>((delegates, services, imports))
+        let excluded = portal_excluded(state, &bo.user).await?;
+        Ok::<_, IoError>((delegates, services, imports, excluded))
     };
+    let mut left_out = Vec::new();
     let (delegates, unavailable) = match listing.await {
-        Ok((delegates, services, imports)) => {
+        Ok((delegates, services, imports, excluded)) => {
+            left_out = excluded
+                .into_iter()
+                .map(|e| {
+                    let why = match e.reason.as_str() {
+                        "MARKED_DELETED" => "io.import.excluded_reason.marked_deleted",
+                        _ => "io.import.excluded_reason.other",
+                    };
+                    (
+                        e.name,
+                        format!("{} {}", e.delegate_surname, e.delegate_name),
+                        why,
+                    )
+                })
+                .collect();
             let rows = delegates
                 .into_iter()
                 .map(|d| {
@@ -149,6 +167,7 @@ async fn window(
     let dialog = ImportDialog {
         csrf: bo.csrf(),
         delegates,
+        excluded: left_out,
         unavailable,
         error,
     };

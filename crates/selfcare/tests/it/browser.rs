@@ -576,7 +576,22 @@ async fn browser_import_from_the_developer_portal() {
         window.contains("Polizia locale - Contravvenzioni"),
         "{window}"
     );
-    assert!(!window.contains("deleted"), "{window}");
+    // The service marked deleted stays out, and the window says so and why.
+    let mut listed = String::new();
+    for span in c
+        .find_all(Css("[data-testid=delegate-services]"))
+        .await
+        .unwrap()
+    {
+        listed.push_str(&span.text().await.unwrap());
+    }
+    assert!(!listed.contains("deleted"), "{listed}");
+    let excluded = text_of(c, "[data-testid=import-excluded]").await;
+    assert!(
+        excluded.contains("Mensa scolastica (deleted)")
+            && excluded.contains("segnato come eliminato sul Developer Portal"),
+        "{excluded}"
+    );
     assert!(!window.contains("Bollo auto"), "{window}");
     assert!(!window.contains("Gialli"), "{window}");
     browser.screenshot("io-import-window").await;
