@@ -16,9 +16,50 @@ pub const CHROMIUM_HINT: &str = "apt-get install chromium chromium-driver";
 /// A Chromium session; the driver process ends with it.
 pub struct Browser {
     pub client: Client,
+    /// axe-core's script, when installed: every screenshot is checked with it.
+    axe: Option<String>,
     _driver: Child,
     _profile: tempfile::TempDir,
 }
+
+/// Where `.ci/run` installs axe-core (`npm ci` in `crates/testkit/axe`).
+pub const AXE_HINT: &str = "npm ci --no-audit --no-fund in crates/testkit/axe";
+
+/// axe-core's script, or `None` (the check is skipped with a message) when it is not installed
+/// and `SELFCARE_E2E` does not require it.
+fn axe_source(test: &str) -> Option<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("axe/node_modules/axe-core/axe.min.js");
+    match std::fs::read_to_string(&path) {
+        Ok(source) => Some(source),
+        Err(_) if crate::e2e_required() => {
+            panic!(
+                "{test}: axe-core is missing at {}: {AXE_HINT}",
+                path.display()
+            )
+        }
+        Err(_) => {
+            crate::skipped(test, &format!("accessibility not checked: {AXE_HINT}"));
+            None
+        }
+    }
+}
+
+/// The accessibility rules checked: WCAG 2.1 A and AA.
+const AXE_RUN: &str = r#"
+const done = arguments[arguments.length - 1];
+axe.run(document, {
+  runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+  resultTypes: ["violations"]
+}).then(function (r) {
+  done(r.violations
+    .filter(function (v) { return v.impact === "serious" || v.impact === "critical"; })
+    .map(function (v) {
+      return v.impact + " " + v.id + ": " + v.help + " — " +
+        v.nodes.slice(0, 5).map(function (n) { return n.target.join(" "); }).join(", ");
+    }));
+}, function (e) { done(["axe failed: " + e]); });
+"#;
 
 impl Browser {
     /// Starts headless Chromium, or returns `None` (the test is skipped) when it is not
@@ -70,6 +111,7 @@ impl Browser {
                 Ok(client) => {
                     return Some(Browser {
                         client,
+                        axe: axe_source(test),
                         _driver: driver,
                         _profile: profile,
                     });
@@ -83,8 +125,47 @@ impl Browser {
         panic!("{test}: chromedriver did not accept a session: {last_error}");
     }
 
-    /// Saves a screenshot as `target/screenshots/<name>.png` and returns its path.
+    /// The serious and critical accessibility violations of the page shown (axe-core, WCAG 2.1
+    /// A and AA); none when axe-core is not installed.
+    pub async fn accessibility_violations(&self) -> Vec<String> {
+        let Some(axe) = &self.axe else {
+            return Vec::new();
+        };
+        let loaded = self
+            .client
+            .execute("return typeof window.axe === 'object'", vec![])
+            .await
+            .expect("ask for axe");
+        if loaded.as_bool() != Some(true) {
+            self.client
+                .execute(axe, vec![])
+                .await
+                .expect("load axe-core");
+        }
+        let found = self
+            .client
+            .execute_async(AXE_RUN, vec![])
+            .await
+            .expect("run axe-core");
+        found
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Saves a screenshot as `target/screenshots/<name>.png` and returns its path; the page
+    /// must have no serious or critical accessibility violation.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let violations = self.accessibility_violations().await;
+        assert!(
+            violations.is_empty(),
+            "{name}: accessibility violations (axe-core):\n{}",
+            violations.join("\n")
+        );
         let png = self.client.screenshot().await.expect("screenshot");
         let dir = target_dir().join("screenshots");
         std::fs::create_dir_all(&dir).expect("screenshot dir");

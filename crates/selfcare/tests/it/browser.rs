@@ -53,7 +53,7 @@ async fn browser_home_page_has_its_title_and_styles() {
 }
 
 /// Logs in through the test identity provider's page as the demo person `fiscal_code`.
-async fn login_as(c: &fantoccini::Client, app: &TestApp, fiscal_code: &str) {
+pub(crate) async fn login_as(c: &fantoccini::Client, app: &TestApp, fiscal_code: &str) {
     c.goto(&app.url("/auth/test-idp")).await.unwrap();
     c.find(fantoccini::Locator::Css(&format!(
         "button[data-testid='login-{fiscal_code}']"
@@ -263,7 +263,7 @@ async fn browser_admin_creates_the_technician_who_enters_collaudo_until_suspende
 
 /// Logs in as `fiscal_code`, opens Comune di Roccabella (or the only institution) and enters
 /// App IO with Gestisci; waits for the back-office.
-async fn enter_app_io(c: &fantoccini::Client, app: &TestApp, fiscal_code: &str) {
+pub(crate) async fn enter_app_io(c: &fantoccini::Client, app: &TestApp, fiscal_code: &str) {
     use fantoccini::Locator::Css;
     login_as(c, app, fiscal_code).await;
     // The picker (several institutions) or straight the institution's products.
@@ -292,7 +292,7 @@ async fn enter_app_io(c: &fantoccini::Client, app: &TestApp, fiscal_code: &str) 
 }
 
 /// Clicks the element `css` (failing the test when it is not there).
-async fn click(c: &fantoccini::Client, css: &str) {
+pub(crate) async fn click(c: &fantoccini::Client, css: &str) {
     c.find(fantoccini::Locator::Css(css))
         .await
         .unwrap_or_else(|e| panic!("{css}: {e}"))

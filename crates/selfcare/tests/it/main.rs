@@ -4,6 +4,7 @@
 // Test code: failing loudly is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod accessibility;
 mod browser;
 mod cli;
 mod config_doc;
