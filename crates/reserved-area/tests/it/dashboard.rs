@@ -49,6 +49,11 @@ async fn the_institution_page_shows_cards_data_and_the_other_products() {
         page.contains("aria-disabled=\"true\""),
         "Gestisci disabled without a role"
     );
+    // Why, in words on the card (not only in a tooltip).
+    assert!(
+        testkit::visible_text(&page).contains("Non hai un ruolo su questo prodotto per l'ente"),
+        "{page}"
+    );
     // Not active: SEND.
     assert!(page.contains("Prodotti disponibili") && page.contains("SEND"));
     // The institution's data.
