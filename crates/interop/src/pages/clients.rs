@@ -19,7 +19,7 @@ use platform::web::{FormData, NotAForm};
 use serde_json::{Value, json};
 
 use super::view::{
-    FormErrors, StateView, flash, localize_error, localize_field, purpose_state, query,
+    FormErrors, NextStep, StateView, flash, localize_error, localize_field, purpose_state, query,
     shown_in_place, tr,
 };
 use super::{On, PageError, Pairs, Shell, render, see_other, value};

@@ -17,8 +17,8 @@ use platform::layout::Page;
 use serde_json::{Map, Value, json};
 
 use super::view::{
-    ActionButton, FormErrors, StateView, flash, grouped, localize_error, purpose_state, query,
-    shown_in_place, tr,
+    ActionButton, FormErrors, NextStep, StateView, flash, grouped, localize_error, purpose_state,
+    query, shown_in_place, tr,
 };
 use super::{On, PageError, Pairs, Shell, render, see_other, value};
 use crate::error::InteropError;

@@ -353,3 +353,20 @@ mod tests {
         assert_eq!(capture("is required", "is required"), Some(vec![]));
     }
 }
+
+/// The next step on the way from an agreement to a voucher, shown after each one: what to do
+/// (a message key) and where (an address and its label's key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NextStep {
+    pub text_key: &'static str,
+    pub link: Option<(String, &'static str)>,
+}
+
+impl NextStep {
+    pub fn new(text_key: &'static str, href: String, label_key: &'static str) -> Self {
+        NextStep {
+            text_key,
+            link: Some((href, label_key)),
+        }
+    }
+}

@@ -1011,6 +1011,9 @@ async fn browser_technician_requests_send_uat_and_activates_a_purpose() {
         "Attiva"
     );
     assert_eq!(text_of(c, "[data-testid=daily-calls]").await, "1.000");
+    // What comes next, as the guide goes on: a client, its key, the voucher.
+    let next = text_of(c, "[data-testid=next-step]").await;
+    assert!(next.contains("Associala a un client e-service"), "{next}");
     browser.screenshot("interop-seed-purpose-active").await;
     scroll_to(c, "[data-testid=versions]").await;
     browser.screenshot("interop-seed-purpose-versions").await;
@@ -1284,6 +1287,8 @@ async fn browser_technician_completes_the_voucher() {
     assert_eq!(client_id.len(), 36, "{client_id}");
     let members = text_of(c, "[data-testid=client-members]").await;
     assert!(members.contains("Luca Neri"), "{members}");
+    let next = text_of(c, "[data-testid=next-step]").await;
+    assert!(next.contains("associa al client la finalità"), "{next}");
 
     // A private key pasted by mistake: the specific message next to the field.
     let key = testkit::interop::ClientKey::generate();
@@ -1345,6 +1350,8 @@ async fn browser_technician_completes_the_voucher() {
     assert!(option.contains("Notifiche atti del Comune"), "{option}");
     click(c, "[data-testid=link-purpose]").await;
     wait_for_text(c, "[data-testid=flash]", "Finalità associata al client.").await;
+    let next = text_of(c, "[data-testid=next-step]").await;
+    assert!(next.contains("il client è pronto"), "{next}");
     let row = text_of(c, &format!("tr[data-purpose='{purpose}']")).await;
     assert!(row.contains(SEND) && row.contains("Attiva"), "{row}");
     full_page_screenshot(c, &browser, "interop-voucher-client").await;

@@ -83,6 +83,45 @@ pub struct ClientPage {
     key_name: String,
     key_text: String,
     summary: ErrorSummary,
+    next: Option<NextStep>,
+}
+
+/// What comes next for a client: a purpose linked (e-service clients), a key uploaded, then the
+/// voucher.
+fn next_for_client(
+    consumer: bool,
+    purposes: &[LinkedPurpose],
+    keys: usize,
+    voucher_href: &str,
+    action: &str,
+) -> NextStep {
+    if consumer && purposes.is_empty() {
+        NextStep::new(
+            "interop.next.link_purpose",
+            format!("{action}#purposes"),
+            "interop.next.to_purposes",
+        )
+    } else if keys == 0 {
+        NextStep::new(
+            "interop.next.upload_key",
+            format!("{action}#keys"),
+            "interop.next.to_keys",
+        )
+    } else if consumer {
+        NextStep::new(
+            "interop.next.voucher",
+            purposes
+                .first()
+                .map_or_else(|| voucher_href.to_string(), |p| p.voucher_href.clone()),
+            "interop.client.voucher",
+        )
+    } else {
+        NextStep::new(
+            "interop.next.voucher_api",
+            voucher_href.to_string(),
+            "interop.client.voucher",
+        )
+    }
 }
 
 /// The summary of a refused form of the page, each error linked to its field.
@@ -247,7 +286,7 @@ async fn detail(
         .filter(|p| rules::may_become_member(&p.roles).is_ok())
         .map(|p| (p.user_id.clone(), full_name(p)))
         .collect();
-    let keys = keys
+    let keys: Vec<KeyLine> = keys
         .iter()
         .map(|k: &Key| KeyLine {
             kid: k.kid.clone(),
@@ -268,6 +307,13 @@ async fn detail(
     let purposes_href = on.href("/purposes");
     let voucher_href = on.href(&format!("/clients/{}/voucher", c.id));
     let summary = summary_of(&on.page, &outcome);
+    let next = Some(next_for_client(
+        c.kind == ClientKind::Consumer,
+        &linked,
+        keys.len(),
+        &voucher_href,
+        &action,
+    ));
     let On { page, shell, .. } = on;
     Ok(render(
         ClientPage {
@@ -295,6 +341,7 @@ async fn detail(
             max_keys: state.max_keys_per_client,
             flash,
             summary,
+            next,
             error: outcome.error,
             errors: outcome.errors,
             key_problem: outcome.key_problem,

@@ -154,6 +154,7 @@ fn answer_lines(lang: Lang, p: &Purpose) -> Vec<AnswerLine> {
 #[derive(Template, WebTemplate)]
 #[template(path = "purpose.html")]
 pub struct PurposePage {
+    next: Option<NextStep>,
     page: Page,
     shell: Shell,
     /// The environment's address.
@@ -216,11 +217,22 @@ async fn detail(
     let action = on.href(&format!("/purposes/{}", p.id));
     let eservice_href = on.href(&format!("/catalog/{}", p.eservice_id));
     let as_consumer = p.consumer_id == on.institution();
+    // Active for its consumer: next, a client that asks vouchers for it.
+    let next = (as_consumer
+        && shown.is_some_and(|v| v.state_value == crate::model::PurposeVersionState::Active))
+    .then(|| {
+        NextStep::new(
+            "interop.next.client",
+            on.href("/clients?kind=CONSUMER"),
+            "interop.next.to_clients",
+        )
+    });
     let On {
         page, shell, base, ..
     } = on;
     Ok(render(
         PurposePage {
+            next,
             csrf,
             action,
             eservice_href,
