@@ -135,6 +135,12 @@ pub fn routes() -> Vec<Route> {
         Route::page("GET", "/purposes", Member, get(pages::purposes::list)),
         Route::page("GET", "/purposes/new", Member, get(pages::purposes::new_form)),
         Route::page("POST", "/purposes/new", Member, post(pages::purposes::create)).creates(),
+        Route::page(
+            "POST",
+            "/purposes/new/questions",
+            Member,
+            post(pages::purposes::questions),
+        ),
         Route::page("GET", "/purposes/{id}", Member, get(pages::purposes::show)),
         Route::page("POST", "/purposes/{id}", Member, post(pages::purposes::act)).creates(),
         Route::page("GET", "/eservices", Member, get(pages::eservices::list)),

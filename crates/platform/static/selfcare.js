@@ -141,3 +141,26 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+
+// A questionnaire whose questions depend on earlier answers (data-depends-on, -value): a
+// question shows only while the answer it depends on is given. Without script the server shows
+// the follow-up questions when the form is sent with "Mostra le domande successive".
+document.addEventListener("DOMContentLoaded", function () {
+  var dependents = document.querySelectorAll("[data-depends-on]");
+  if (!dependents.length) return;
+  document.querySelectorAll("[data-ra-follow-up]").forEach(function (p) { p.hidden = true; });
+  function chosen(question) {
+    var box = document.querySelector("[data-question='" + question + "']");
+    if (!box || box.hidden) return [];
+    return Array.from(box.querySelectorAll("input:checked")).map(function (i) { return i.value; });
+  }
+  function update() {
+    // Questions depend on earlier ones only: one pass in page order settles them all.
+    dependents.forEach(function (q) {
+      var on = chosen(q.getAttribute("data-depends-on"));
+      q.hidden = on.indexOf(q.getAttribute("data-depends-value")) < 0;
+    });
+  }
+  dependents[0].closest("form").addEventListener("change", update);
+  update();
+});

@@ -161,4 +161,4 @@ mod detail;
 mod form;
 
 pub use detail::{act, show};
-pub use form::{create, new_form};
+pub use form::{create, new_form, questions};

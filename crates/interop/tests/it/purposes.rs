@@ -421,3 +421,65 @@ async fn the_path_pages_say_states_and_kinds_in_words_in_both_languages() {
         assert!(seen.contains(active) && seen.contains(draft_word), "{lang}");
     }
 }
+
+/// Without script, the risk analysis asks the questions that apply: a dependent question is
+/// hidden until the answer it depends on is given, and "Mostra le domande successive" sends the
+/// answers so far and shows what follows, creating nothing.
+#[tokio::test]
+async fn the_risk_analysis_shows_a_follow_up_question_only_once_its_answer_is_given() {
+    let s = setup().await;
+    let form = s
+        .app
+        .get(&format!("{COLL}/purposes/new?eserviceId={}", s.send))
+        .bearer_auth(&s.luca)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let shown = |html: &str, question: &str| {
+        let at = html
+            .find(&format!("data-question=\"{question}\""))
+            .unwrap_or_else(|| panic!("no {question}"));
+        let tag_end = at + html[at..].find('>').unwrap();
+        !html[at..tag_end].contains(" hidden")
+    };
+    assert!(shown(&form, "usesPersonalData"));
+    assert!(!shown(&form, "personalDataTypes"));
+    assert!(!shown(&form, "thirdParties"));
+    let visible = testkit::visible_text(&form);
+    assert!(
+        visible.contains("Mostra le domande successive"),
+        "{visible}"
+    );
+
+    // Personal data: yes; shared with third parties: no. The follow-ups of the first show,
+    // those of the second do not.
+    let r = s
+        .app
+        .post(&format!("{COLL}/purposes/new/questions"))
+        .bearer_auth(&s.luca)
+        .form(&[
+            ("eserviceId", s.send.as_str()),
+            ("title", "Notifiche"),
+            ("ra.usesPersonalData", "YES"),
+            ("ra.sharedWithThirdParties", "NO"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let next = r.text().await.unwrap();
+    for question in ["personalDataTypes", "legalBasis", "dataRetention", "dpia"] {
+        assert!(shown(&next, question), "{question}");
+    }
+    assert!(!shown(&next, "thirdParties"));
+    // A follow-up of a follow-up waits for its own answer.
+    assert!(!shown(&next, "publicInterestReference"));
+    // What was typed is kept, nothing was created, no error is shown yet.
+    assert!(next.contains("value=\"Notifiche\""));
+    assert!(!next.contains("data-error-summary"));
+    let list = get_ok(&s.app, &s.luca, &format!("{COLL}/api/purposes")).await;
+    assert_eq!(list["results"].as_array().map(Vec::len), Some(0), "{list}");
+}

@@ -950,9 +950,36 @@ async fn browser_technician_requests_send_uat_and_activates_a_purpose() {
     )
     .await;
     click(c, "#ra-dataRetention-PURPOSE_DURATION").await;
-    click(c, "#ra-sharedWithThirdParties-NO").await;
-    // Typed in a question that does not apply (third parties: NO): not taken into account.
+    // A question shows only while the answer it depends on is given: the third parties
+    // appear with "Sì", and go with "No" (what was typed there is not taken into account).
+    assert!(
+        !c.find(Css("[data-question=thirdParties]"))
+            .await
+            .unwrap()
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+    click(c, "#ra-sharedWithThirdParties-YES").await;
     type_into(c, "#ra-thirdParties", "Nessuno").await;
+    click(c, "#ra-sharedWithThirdParties-NO").await;
+    assert!(
+        !c.find(Css("[data-question=thirdParties]"))
+            .await
+            .unwrap()
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+    // With the script, the follow-up step of the server is not needed.
+    assert!(
+        !c.find(Css("[data-testid=ra-follow-up]"))
+            .await
+            .unwrap()
+            .is_displayed()
+            .await
+            .unwrap()
+    );
     click(c, "#ra-securityMeasures-ACCESS_CONTROL").await;
     click(c, "#ra-securityMeasures-LOGGING").await;
     click(c, "#ra-dpia-NOT_REQUIRED").await;

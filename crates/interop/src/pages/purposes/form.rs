@@ -123,6 +123,25 @@ pub struct RaQuestion {
     /// When a dependent question applies.
     pub note: Option<String>,
     pub error: Option<String>,
+    /// The question and answer it depends on, for the page's script.
+    pub depends_on: Option<(&'static str, &'static str)>,
+    /// Asked now: it depends on nothing, or on an answer given (and asked itself).
+    pub asked: bool,
+}
+
+/// Whether `id` is asked given `answers`: a question with no dependency always is; a dependent
+/// one when the question it depends on is asked and its answer includes the value.
+fn is_asked(form: &RiskAnalysisForm, answers: &BTreeMap<String, Vec<String>>, id: &str) -> bool {
+    // Dependencies point to earlier questions (a test of the model holds it), so this ends.
+    match form.question(id).and_then(|q| q.depends_on) {
+        None => true,
+        Some(d) => {
+            is_asked(form, answers, d.question)
+                && answers
+                    .get(d.question)
+                    .is_some_and(|given| given.iter().any(|v| v == d.value))
+        }
+    }
 }
 
 fn ra_questions(
@@ -174,6 +193,8 @@ fn ra_questions(
                 },
                 note,
                 error: errors.of(&format!("ra.{}", q.id)),
+                depends_on: q.depends_on.map(|d| (d.question, d.value)),
+                asked: is_asked(form, answers, q.id),
             }
         })
         .collect()
@@ -260,6 +281,19 @@ async fn form_page(
         },
         status,
     ))
+}
+
+/// `POST /purposes/new/questions`: the form again with the questions that the answers given so
+/// far make apply (the follow-up step of a browser without script); nothing is created.
+pub async fn questions(
+    State(state): State<EnvState>,
+    on: On,
+    form: Result<Form<Pairs>, FormRejection>,
+) -> Result<Response, PageError> {
+    let pairs = on.form(form)?;
+    require_consumer_admin(&on)?;
+    let form = PurposeForm::from_pairs(&pairs);
+    form_page(&state, on, form, FormErrors::default(), StatusCode::OK).await
 }
 
 /// `GET /purposes/new?eserviceId=`
