@@ -67,7 +67,7 @@ async fn walk(browser: &Browser, app: &TestApp, area: &str) -> BTreeMap<String, 
 }
 
 /// Switches the browser's language with the switch every page has.
-async fn switch_to(c: &fantoccini::Client, lang: &str) {
+pub(crate) async fn switch_to(c: &fantoccini::Client, lang: &str) {
     click(c, &format!("form.lang-switch button[value={lang}]")).await;
     c.wait()
         .for_element(Css(&format!("html[lang={lang}]")))
@@ -92,6 +92,18 @@ async fn browser_every_page_reached_by_links_is_accessible_in_both_languages() {
         for (page, v) in walk(&browser, &app, "/dashboard").await {
             found.insert(format!("{lang} {page}"), v);
         }
+        // The activity log, as an administrator reads it.
+        c.goto(&app.url("/dashboard")).await.unwrap();
+        click(c, "ul.cards a.btn-primary").await;
+        c.wait()
+            .for_element(Css("a[href$='/audit']"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        c.wait().for_element(Css("table.activity")).await.unwrap();
+        browser.screenshot(&format!("ra-activity-log-{lang}")).await;
         // App IO, entered with "Gestisci".
         enter_app_io(c, &app, MARIO).await;
         for (page, v) in walk(&browser, &app, "/io").await {

@@ -63,6 +63,12 @@ pub(crate) async fn login_as(c: &fantoccini::Client, app: &TestApp, fiscal_code:
     .click()
     .await
     .unwrap();
+    // Logged in once the browser has left the identity provider's page.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while c.current_url().await.unwrap().path().starts_with("/auth/") {
+        assert!(std::time::Instant::now() < deadline, "still logging in");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test]
@@ -310,7 +316,7 @@ async fn type_into(c: &fantoccini::Client, css: &str, text: &str) {
         .unwrap();
 }
 
-async fn text_of(c: &fantoccini::Client, css: &str) -> String {
+pub(crate) async fn text_of(c: &fantoccini::Client, css: &str) -> String {
     c.wait()
         .for_element(fantoccini::Locator::Css(css))
         .await

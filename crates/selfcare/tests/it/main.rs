@@ -8,6 +8,7 @@ mod accessibility;
 mod browser;
 mod cli;
 mod config_doc;
+mod guide_import_en;
 mod import;
 mod openapi;
 mod process;
