@@ -9,7 +9,7 @@ use testkit::TestApp;
 use testkit::browser::Browser;
 use testkit::demo::{GIULIA, MARIO};
 
-use crate::browser::{click, enter_app_io, login_as};
+use crate::browser::{click, click_when_ready, enter_app_io, login_as};
 
 /// At most this many pages of an area, in each language (lists repeat themselves).
 const MOST_PAGES: usize = 20;
@@ -95,13 +95,7 @@ async fn browser_every_page_reached_by_links_is_accessible_in_both_languages() {
         // The activity log, as an administrator reads it.
         c.goto(&app.url("/dashboard")).await.unwrap();
         click(c, "ul.cards a.btn-primary").await;
-        c.wait()
-            .for_element(Css("a[href$='/audit']"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click_when_ready(c, "a[href$='/audit']").await;
         c.wait().for_element(Css("table.activity")).await.unwrap();
         browser.screenshot(&format!("ra-activity-log-{lang}")).await;
         // App IO, entered with "Gestisci".
@@ -111,20 +105,8 @@ async fn browser_every_page_reached_by_links_is_accessible_in_both_languages() {
         }
         // Interoperabilità Collaudo, as Giulia (Regione Valdoro).
         login_as(c, &app, GIULIA).await;
-        c.wait()
-            .for_element(Css("li[data-product='prod-interop'] a.btn-primary"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        c.wait()
-            .for_element(Css("a[data-env='test']"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click_when_ready(c, "li[data-product='prod-interop'] a.btn-primary").await;
+        click_when_ready(c, "a[data-env='test']").await;
         c.wait()
             .for_element(Css("nav a[href='/interop/collaudo/catalog']"))
             .await

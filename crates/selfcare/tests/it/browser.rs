@@ -185,13 +185,7 @@ async fn browser_login_pick_institution_and_enter_interoperability() {
         .click()
         .await
         .unwrap();
-    c.wait()
-        .for_element(Css("li[data-product='prod-interop'] a.btn-primary"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_when_ready(c, "li[data-product='prod-interop'] a.btn-primary").await;
     c.wait()
         .for_element(Css("a[data-env='test']"))
         .await
@@ -217,13 +211,7 @@ async fn browser_admin_creates_the_technician_who_enters_collaudo_until_suspende
 
     // Luca logs in, opens Interoperabilità: only Collaudo is offered.
     login_as(c, &app, LUCA).await;
-    c.wait()
-        .for_element(Css("li[data-product='prod-interop'] a.btn-primary"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_when_ready(c, "li[data-product='prod-interop'] a.btn-primary").await;
     c.wait()
         .for_element(Css("a[data-env='test']"))
         .await
@@ -344,13 +332,7 @@ async fn browser_io_service_created_submitted_approved_published_and_isolated() 
     assert!(main.contains("Chiavi API"), "{main}");
     browser.screenshot("io-overview").await;
     click(c, "nav a[href='/io/services']").await;
-    c.wait()
-        .for_element(Css("a[href='/io/services/new']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_when_ready(c, "a[href='/io/services/new']").await;
     c.wait().for_element(Css("#name")).await.unwrap();
     // First without a name: the message stands next to the field.
     type_into(
@@ -457,13 +439,7 @@ async fn browser_io_service_created_submitted_approved_published_and_isolated() 
     c.goto(&app.url(&detail_path)).await.unwrap();
     assert_eq!(text_of(c, "[data-testid=status]").await, "Approvato");
     c.goto(&app.url("/dashboard")).await.unwrap();
-    c.wait()
-        .for_element(Css("form.logout button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_when_ready(c, "form.logout button").await;
     c.wait().for_element(Css("main")).await.unwrap();
     c.goto(&app.url(&detail_path)).await.unwrap();
     let body = text_of(c, "main").await;
@@ -706,27 +682,9 @@ async fn browser_import_from_the_developer_portal() {
 async fn mario_adds_the_technician(c: &fantoccini::Client, app: &TestApp, browser: &Browser) {
     use fantoccini::Locator::Css;
     login_as(c, app, MARIO).await;
-    c.wait()
-        .for_element(Css("ul.cards a.btn-primary"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Css("a[href$='/users']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Css("a[href$='/users/new']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_when_ready(c, "ul.cards a.btn-primary").await;
+    click_when_ready(c, "a[href$='/users']").await;
+    click_when_ready(c, "a[href$='/users/new']").await;
     c.wait()
         .for_element(Css("form[data-user-form]"))
         .await
@@ -958,34 +916,13 @@ async fn browser_technician_requests_send_uat_and_activates_a_purpose() {
     click(c, "#ra-dataRetention-PURPOSE_DURATION").await;
     // A question shows only while the answer it depends on is given: the third parties
     // appear with "Sì", and go with "No" (what was typed there is not taken into account).
-    assert!(
-        !c.find(Css("[data-question=thirdParties]"))
-            .await
-            .unwrap()
-            .is_displayed()
-            .await
-            .unwrap()
-    );
+    assert!(!displayed(c, "[data-question=thirdParties]").await);
     click(c, "#ra-sharedWithThirdParties-YES").await;
     type_into(c, "#ra-thirdParties", "Nessuno").await;
     click(c, "#ra-sharedWithThirdParties-NO").await;
-    assert!(
-        !c.find(Css("[data-question=thirdParties]"))
-            .await
-            .unwrap()
-            .is_displayed()
-            .await
-            .unwrap()
-    );
+    assert!(!displayed(c, "[data-question=thirdParties]").await);
     // With the script, the follow-up step of the server is not needed.
-    assert!(
-        !c.find(Css("[data-testid=ra-follow-up]"))
-            .await
-            .unwrap()
-            .is_displayed()
-            .await
-            .unwrap()
-    );
+    assert!(!displayed(c, "[data-testid=ra-follow-up]").await);
     click(c, "#ra-securityMeasures-ACCESS_CONTROL").await;
     click(c, "#ra-securityMeasures-LOGGING").await;
     click(c, "#ra-dpia-NOT_REQUIRED").await;
@@ -1123,8 +1060,18 @@ async fn scroll_to(c: &fantoccini::Client, css: &str) {
     .unwrap_or_else(|e| panic!("{css}: {e}"));
 }
 
+/// Whether the element `css` is shown (it must exist).
+async fn displayed(c: &fantoccini::Client, css: &str) -> bool {
+    c.find(fantoccini::Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .is_displayed()
+        .await
+        .unwrap()
+}
+
 /// Waits for the element `css`, then clicks it.
-async fn click_when_ready(c: &fantoccini::Client, css: &str) {
+pub(crate) async fn click_when_ready(c: &fantoccini::Client, css: &str) {
     c.wait()
         .for_element(fantoccini::Locator::Css(css))
         .await

@@ -290,10 +290,15 @@ pub async fn questions(
     on: On,
     form: Result<Form<Pairs>, FormRejection>,
 ) -> Result<Response, PageError> {
-    let pairs = on.form(form)?;
-    require_consumer_admin(&on)?;
-    let form = PurposeForm::from_pairs(&pairs);
+    let form = posted(&on, form)?;
     form_page(&state, on, form, FormErrors::default(), StatusCode::OK).await
+}
+
+/// The purpose form as posted by an admin of the consumer.
+fn posted(on: &On, form: Result<Form<Pairs>, FormRejection>) -> Result<PurposeForm, PageError> {
+    let pairs = on.form(form)?;
+    require_consumer_admin(on)?;
+    Ok(PurposeForm::from_pairs(&pairs))
 }
 
 /// `GET /purposes/new?eserviceId=`
@@ -319,9 +324,7 @@ pub async fn create(
     on: On,
     form: Result<Form<Pairs>, FormRejection>,
 ) -> Result<Response, PageError> {
-    let pairs = on.form(form)?;
-    require_consumer_admin(&on)?;
-    let form = PurposeForm::from_pairs(&pairs);
+    let form = posted(&on, form)?;
     let ra = risk_analysis::current_form();
     let input = match purpose::parse_purpose(&form.to_json(&ra)) {
         Ok(input) => input,
