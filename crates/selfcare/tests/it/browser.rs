@@ -524,6 +524,10 @@ async fn browser_import_from_the_developer_portal() {
         "{import_box}"
     );
     let stats_before = text_of(c, "#service-stats").await;
+    assert_eq!(
+        text_of(c, "[data-testid=import-open]").await,
+        "Importa i servizi"
+    );
     click(c, "[data-testid=import-open]").await;
     c.wait()
         .for_element(Css("[data-testid=import-window]"))
@@ -624,6 +628,7 @@ async fn browser_import_from_the_developer_portal() {
     browser.screenshot("io-import-completed").await;
 
     // The services are under "Servizi", for Mario and for Anna (operator of the Comune).
+    assert_eq!(text_of(c, "nav a[href='/io/services']").await, "Servizi");
     click(c, "nav a[href='/io/services']").await;
     let list = text_of(c, "[data-testid=services]").await;
     for name in [
@@ -684,11 +689,33 @@ async fn mario_adds_the_technician(c: &fantoccini::Client, app: &TestApp, browse
     login_as(c, app, MARIO).await;
     click_when_ready(c, "ul.cards a.btn-primary").await;
     click_when_ready(c, "a[href$='/users']").await;
+    // The guide's "Crea Utente": here "Aggiungi utente".
+    c.wait()
+        .for_element(Css("a[href$='/users/new']"))
+        .await
+        .unwrap();
+    assert_eq!(text_of(c, "a[href$='/users/new']").await, "Aggiungi utente");
     click_when_ready(c, "a[href$='/users/new']").await;
     c.wait()
         .for_element(Css("form[data-user-form]"))
         .await
         .unwrap();
+    // The product "Interoperabilità Collaudo" and the role "Amministratore", in the guide's words.
+    assert_eq!(
+        text_of(c, "#product_id option[value='prod-interop-coll']").await,
+        "Interoperabilità Collaudo"
+    );
+    let role = c
+        .execute(
+            "return document.querySelector(\"input[value='ADMIN:admin'][data-product='prod-interop-coll']\").closest('label').textContent",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        role.as_str().unwrap_or_default().contains("Amministratore"),
+        "{role}"
+    );
     type_into(c, "#fiscal_code", LUCA).await;
     type_into(c, "#email", "luca.neri@comune.roccabella.it").await;
     type_into(c, "#email_confirm", "luca.neri@comune.roccabella.it").await;
@@ -753,11 +780,20 @@ async fn browser_technician_requests_send_uat_and_activates_a_purpose() {
 
     // 2-3) Luca logs in, picks the card "Interoperabilità" and chooses "Collaudo".
     login_as(c, &app, LUCA).await;
+    c.wait()
+        .for_element(Css("li[data-product='prod-interop'] a.btn-primary"))
+        .await
+        .unwrap();
+    assert_eq!(
+        text_of(c, "li[data-product='prod-interop'] a.btn-primary").await,
+        "Gestisci"
+    );
     click_when_ready(c, "li[data-product='prod-interop'] a.btn-primary").await;
     c.wait()
         .for_element(Css("a[data-env='test']"))
         .await
         .unwrap();
+    assert!(text_of(c, "a[data-env='test']").await.contains("Collaudo"));
     let chooser = c.current_url().await.unwrap();
     assert!(c.find(Css("a[data-env='production']")).await.is_err());
     click(c, "a[data-env='test']").await;
@@ -842,6 +878,11 @@ async fn browser_technician_requests_send_uat_and_activates_a_purpose() {
     );
     let label = text_of(c, "[data-testid=agreement-state-label]").await;
     assert_eq!(label, "Bozza");
+    assert!(
+        text_of(c, "main h1")
+            .await
+            .starts_with("Richiesta di fruizione")
+    );
     browser.screenshot("interop-seed-agreement-draft").await;
     click(c, "[data-testid=action-submit]").await;
     wait_for_text(
@@ -1367,6 +1408,7 @@ async fn browser_technician_completes_the_voucher() {
     .await;
     let shown_kid = text_of(c, "[data-testid=kid]").await;
     assert_eq!(shown_kid, key.kid);
+    assert!(text_of(c, "main h1").await.contains("Genera voucher"));
     assert_eq!(text_of(c, "[data-testid=alg]").await, "RS256");
     assert_eq!(text_of(c, "[data-testid=typ]").await, "JWT");
     assert_eq!(text_of(c, "[data-testid=client-id]").await, client_id);
