@@ -307,13 +307,16 @@ async fn detail(
     let purposes_href = on.href("/purposes");
     let voucher_href = on.href(&format!("/clients/{}/voucher", c.id));
     let summary = summary_of(&on.page, &outcome);
-    let next = Some(next_for_client(
-        c.kind == ClientKind::Consumer,
-        &linked,
-        keys.len(),
-        &voucher_href,
-        &action,
-    ));
+    // A refused form comes first: the next step waits until it is corrected.
+    let next = summary.is_empty().then(|| {
+        next_for_client(
+            c.kind == ClientKind::Consumer,
+            &linked,
+            keys.len(),
+            &voucher_href,
+            &action,
+        )
+    });
     let On { page, shell, .. } = on;
     Ok(render(
         ClientPage {
