@@ -270,6 +270,8 @@ pub struct DetailPage {
     csrf: String,
     /// "Importato dal Developer Portal il … (delegato …)".
     imported: Option<String>,
+    /// The delegate whose service it was, for the history.
+    imported_by: Option<String>,
 }
 
 fn flash(done: &str) -> Option<(&'static str, &'static str)> {
@@ -315,29 +317,29 @@ async fn detail_page(
         bo.user.is_admin(),
     );
     let lang = bo.page.lang;
-    let imported = match &row.source {
-        Some(_) => Some(
-            match crate::import::store::origin(db, &row.tenant.institution_id, &row.id)
-                .await
-                .map_err(|e| bo.fail(e))?
-            {
-                Some((delegate, at)) => tr(
-                    bo.page.t("io.imported.on_by"),
-                    &[
-                        ("date", &Timestamp::from_millis(at).date_for_people(lang)),
-                        ("delegate", &delegate),
-                    ],
-                ),
-                None => bo.page.t("io.imported.mark").to_string(),
-            },
-        ),
+    let origin = match &row.source {
+        Some(_) => crate::import::store::origin(db, &row.tenant.institution_id, &row.id)
+            .await
+            .map_err(|e| bo.fail(e))?,
         None => None,
     };
+    let imported = row.source.as_ref().map(|_| match &origin {
+        Some((delegate, at)) => tr(
+            bo.page.t("io.imported.on_by"),
+            &[
+                ("date", &Timestamp::from_millis(*at).date_for_people(lang)),
+                ("delegate", delegate),
+            ],
+        ),
+        None => bo.page.t("io.imported.mark").to_string(),
+    });
+    let imported_by = origin.map(|(delegate, _)| delegate);
     let csrf = bo.csrf();
     let Bo { page, shell, .. } = bo;
     Ok(render(
         DetailPage {
             imported,
+            imported_by,
             svc: ServiceView::of(&row, lang),
             history: items.iter().map(|i| HistoryLine::of(i, lang)).collect(),
             keys: Some(keys),

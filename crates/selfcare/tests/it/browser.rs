@@ -649,7 +649,8 @@ async fn browser_import_from_the_developer_portal() {
         origin.contains("Importato dal Developer Portal il") && origin.contains("Giovanni Verdi"),
         "{origin}"
     );
-    assert!(c.find(Css("[data-testid=history-imported]")).await.is_ok());
+    let history = text_of(c, "[data-testid=history-imported]").await;
+    assert!(history.contains("Giovanni Verdi"), "{history}");
     browser.screenshot("io-import-service-imported").await;
     enter_app_io(c, &app, ANNA).await;
     c.goto(&app.url("/io/services")).await.unwrap();
