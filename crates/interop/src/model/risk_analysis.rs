@@ -30,6 +30,33 @@ impl RiskAnalysisForm {
     pub fn question(&self, id: &str) -> Option<&Question> {
         self.questions.iter().find(|q| q.id == id)
     }
+
+    /// Whether `q` is asked, given the answers that apply ([`Self::applicable`]): always when it
+    /// depends on nothing, else when the answer it depends on includes its value.
+    pub fn is_asked(q: &Question, applicable: &BTreeMap<String, Vec<String>>) -> bool {
+        q.depends_on.is_none_or(|d| {
+            applicable
+                .get(d.question)
+                .is_some_and(|given| given.iter().any(|v| v == d.value))
+        })
+    }
+
+    /// The answers to the questions asked: one that depends on another counts only when the
+    /// other is asked and its answer includes the value (questions depend on earlier ones).
+    pub fn applicable(
+        &self,
+        answers: &BTreeMap<String, Vec<String>>,
+    ) -> BTreeMap<String, Vec<String>> {
+        let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for q in &self.questions {
+            if let Some(values) = answers.get(q.id)
+                && Self::is_asked(q, &out)
+            {
+                out.insert(q.id.to_string(), values.clone());
+            }
+        }
+        out
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]

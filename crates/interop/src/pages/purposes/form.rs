@@ -41,21 +41,7 @@ impl PurposeForm {
     /// out unless the other's answer includes its value (the page cannot hide it without
     /// script, so what was typed there does not count).
     pub fn applicable(&self, form: &RiskAnalysisForm) -> BTreeMap<String, Vec<String>> {
-        let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for q in &form.questions {
-            let Some(values) = self.answers.get(q.id) else {
-                continue;
-            };
-            if let Some(d) = q.depends_on
-                && !out
-                    .get(d.question)
-                    .is_some_and(|given| given.iter().any(|v| v == d.value))
-            {
-                continue;
-            }
-            out.insert(q.id.to_string(), values.clone());
-        }
-        out
+        form.applicable(&self.answers)
     }
 
     /// The JSON payload of the API's `POST /purposes`.
@@ -129,21 +115,6 @@ pub struct RaQuestion {
     pub asked: bool,
 }
 
-/// Whether `id` is asked given `answers`: a question with no dependency always is; a dependent
-/// one when the question it depends on is asked and its answer includes the value.
-fn is_asked(form: &RiskAnalysisForm, answers: &BTreeMap<String, Vec<String>>, id: &str) -> bool {
-    // Dependencies point to earlier questions (a test of the model holds it), so this ends.
-    match form.question(id).and_then(|q| q.depends_on) {
-        None => true,
-        Some(d) => {
-            is_asked(form, answers, d.question)
-                && answers
-                    .get(d.question)
-                    .is_some_and(|given| given.iter().any(|v| v == d.value))
-        }
-    }
-}
-
 fn ra_questions(
     page: &Page,
     form: &RiskAnalysisForm,
@@ -151,6 +122,7 @@ fn ra_questions(
     errors: &FormErrors,
 ) -> Vec<RaQuestion> {
     let lang = page.lang;
+    let applicable = form.applicable(answers);
     form.questions
         .iter()
         .enumerate()
@@ -194,7 +166,7 @@ fn ra_questions(
                 note,
                 error: errors.of(&format!("ra.{}", q.id)),
                 depends_on: q.depends_on.map(|d| (d.question, d.value)),
-                asked: is_asked(form, answers, q.id),
+                asked: RiskAnalysisForm::is_asked(q, &applicable),
             }
         })
         .collect()
