@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use platform::Problem;
 use platform::error::Common;
 
-use crate::model::{FieldError, Refusal};
+use crate::model::{FieldError, Refusal, descriptor, document};
 
 #[derive(Debug, thiserror::Error)]
 pub enum InteropError {
@@ -25,6 +25,10 @@ pub enum InteropError {
     Csrf,
     #[error("{}", .0.first().map(|e| format!("{}: {}", e.field, e.message)).unwrap_or_default())]
     Invalid(Vec<FieldError>),
+    /// What the request carries is refused by a rule (a file, a publication without an
+    /// interface), with its stable code: 400.
+    #[error("{1}")]
+    Rejected(&'static str, String),
     /// A state-machine refusal, with its stable code.
     #[error("{1}")]
     Conflict(&'static str, String),
@@ -40,11 +44,25 @@ pub enum InteropError {
 
 platform::backoffice_refusals!(InteropError);
 
+/// The refusals the real platform answers with 400 rather than 409 (with the upload checks of
+/// [`document::CODES`]): the request is refused, whatever the state.
+const REJECTED: &[&str] = &[
+    descriptor::DRAFT_EXISTS,
+    descriptor::WITHOUT_INTERFACE,
+    descriptor::AUDIENCE_EMPTY,
+    descriptor::PERSONAL_DATA_MISSING,
+    descriptor::DAILY_CALLS_INCONSISTENT,
+    descriptor::NOT_VALID,
+];
+
 impl From<Refusal> for InteropError {
     fn from(r: Refusal) -> Self {
         match r.code {
             // The wrong side of an agreement or purpose: not a state, a right.
             "not_the_consumer" | "not_the_producer" => InteropError::Refused(r),
+            code if REJECTED.contains(&code) || document::CODES.contains(&code) => {
+                InteropError::Rejected(r.code, r.message)
+            }
             _ => InteropError::Conflict(r.code, r.message),
         }
     }
@@ -74,6 +92,7 @@ impl InteropError {
             Self::NotFound => Common::NotFound,
             Self::Csrf => Common::Csrf,
             Self::Invalid(errors) => Common::Invalid(errors),
+            Self::Rejected(code, detail) => Common::Rejected { code, detail },
             Self::Conflict(code, detail) => Common::Conflict { code, detail },
             Self::Unavailable(why) => Common::Unavailable(why),
             Self::Sql(e) => Common::Internal(e),

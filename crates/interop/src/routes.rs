@@ -7,7 +7,7 @@ use axum::routing::{MethodRouter, delete, get, post, put};
 use platform::openapi::Op;
 use platform::routes::RouteTable;
 
-use crate::api::{self, agreements, clients, eservices, purposes, session};
+use crate::api::{self, agreements, clients, documents, eservices, purposes, session};
 use crate::model::risk_analysis::RiskAnalysisForm;
 use crate::model::token::TokenForm;
 use crate::pages;
@@ -15,6 +15,7 @@ use crate::state::EnvState;
 use crate::store::agreements::Agreement;
 use crate::store::catalogue::{Descriptor, EService};
 use crate::store::clients::Client;
+use crate::store::documents::DocumentInfo;
 use crate::store::purposes::Purpose;
 use crate::token::{self, Diagnosis, TokenProblem, TokenResponse};
 
@@ -71,6 +72,7 @@ fn param_description(name: &str) -> &'static str {
         "user_id" => "A person's user id",
         "purpose_id" => "The purpose's id",
         "kid" => "The key's id (its RFC 7638 thumbprint)",
+        "document_id" => "The file's id",
         _ => "An id",
     }
 }
@@ -123,6 +125,12 @@ pub fn routes() -> Vec<Route> {
         Route::page("GET", "/catalog", Member, get(pages::catalog::list)),
         Route::page("GET", "/catalog/{id}", Member, get(pages::catalog::show)),
         Route::page("POST", "/catalog/{id}", Member, post(pages::catalog::subscribe)).creates(),
+        Route::page(
+            "GET",
+            "/catalog/{id}/versions/{descriptor_id}/documents/{document_id}",
+            Member,
+            get(pages::catalog::document),
+        ),
         Route::page("GET", "/agreements", Member, get(pages::agreements::mine)),
         Route::page(
             "GET",
@@ -134,6 +142,12 @@ pub fn routes() -> Vec<Route> {
         Route::page("POST", "/agreements/{id}", Member, post(pages::agreements::act)),
         Route::page("GET", "/purposes", Member, get(pages::purposes::list)),
         Route::page("GET", "/purposes/new", Member, get(pages::purposes::new_form)),
+        Route::page(
+            "GET",
+            "/purposes/received",
+            Member,
+            get(pages::purposes::received),
+        ),
         Route::page("POST", "/purposes/new", Member, post(pages::purposes::create)).creates(),
         Route::page(
             "POST",
@@ -144,6 +158,40 @@ pub fn routes() -> Vec<Route> {
         Route::page("GET", "/purposes/{id}", Member, get(pages::purposes::show)),
         Route::page("POST", "/purposes/{id}", Member, post(pages::purposes::act)).creates(),
         Route::page("GET", "/eservices", Member, get(pages::eservices::list)),
+        Route::page(
+            "GET",
+            "/eservices/new",
+            Member,
+            get(pages::eservices::new_form),
+        ),
+        Route::page(
+            "POST",
+            "/eservices/new",
+            Member,
+            post(pages::eservices::create),
+        )
+        .creates(),
+        Route::page("GET", "/eservices/{id}", Member, get(pages::eservices::show)),
+        Route::page("POST", "/eservices/{id}", Member, post(pages::eservices::act)).creates(),
+        Route::page(
+            "GET",
+            "/eservices/{id}/versions/{descriptor_id}",
+            Member,
+            get(pages::eservices::version),
+        ),
+        Route::page(
+            "POST",
+            "/eservices/{id}/versions/{descriptor_id}",
+            Member,
+            post(pages::eservices::version_act),
+        )
+        .creates(),
+        Route::page(
+            "GET",
+            "/eservices/{id}/versions/{descriptor_id}/documents/{document_id}",
+            Member,
+            get(pages::eservices::document),
+        ),
         Route::page("GET", "/clients", Member, get(pages::clients::list)),
         Route::page("POST", "/clients", Member, post(pages::clients::create)).creates(),
         Route::page("GET", "/clients/{id}", Member, get(pages::clients::show)),
@@ -304,11 +352,18 @@ pub fn routes() -> Vec<Route> {
             Member,
             post(eservices::publish_descriptor),
             op(
-                "Publishes a draft (needs an audience); the previous version is deprecated or archived",
+                "Publishes a draft; the previous version is deprecated or archived",
                 "e-services",
             )
+            .description(
+                "Refused, in this order, without an interface \
+                 (`eServiceDescriptorWithoutInterface`), without an audience \
+                 (`audienceCannotBeEmpty`), while the e-service's `personalData` is unsaid \
+                 (`missingPersonalDataFlag`), with more daily calls per consumer than in total \
+                 (`inconsistentDailyCalls`).",
+            )
             .answer::<Descriptor>(200, "The version published")
-            .errors(ACT),
+            .errors(WRITE),
         ),
         json(
             "POST",
@@ -327,6 +382,102 @@ pub fn routes() -> Vec<Route> {
             op("Reactivates a suspended version", "e-services")
                 .answer::<Descriptor>(200, "The version reactivated")
                 .errors(ACT),
+        ),
+        json(
+            "POST",
+            "/api/eservices/{id}/name/update",
+            Member,
+            post(eservices::update_name),
+            op("Renames an e-service, in any state", "e-services")
+                .body::<eservices::NameUpdate>()
+                .answer::<EService>(200, "The e-service renamed")
+                .errors(WRITE),
+        ),
+        json(
+            "POST",
+            "/api/eservices/{id}/description/update",
+            Member,
+            post(eservices::update_description),
+            op("Changes an e-service's description, in any state", "e-services")
+                .body::<eservices::DescriptionUpdate>()
+                .answer::<EService>(200, "The e-service changed")
+                .errors(WRITE),
+        ),
+        json(
+            "POST",
+            "/api/eservices/{id}/descriptors/{descriptor_id}/update",
+            Member,
+            post(eservices::update_published),
+            op(
+                "Changes a published, suspended or deprecated version's voucher lifespan and daily calls",
+                "e-services",
+            )
+            .body::<eservices::PublishedUpdateRequest>()
+            .answer::<Descriptor>(200, "The version changed")
+            .errors(WRITE),
+        ),
+        json(
+            "POST",
+            "/api/eservices/{id}/descriptors/{descriptor_id}/agreementApprovalPolicy/update",
+            Member,
+            post(eservices::update_policy),
+            op(
+                "Changes how a published version's new requests are approved",
+                "e-services",
+            )
+            .body::<eservices::PolicyUpdate>()
+            .answer::<Descriptor>(200, "The version changed")
+            .errors(WRITE),
+        ),
+        json(
+            "POST",
+            "/api/eservices/{id}/descriptors/{descriptor_id}/documents",
+            Member,
+            post(documents::upload),
+            op(
+                "Uploads the version's interface or a document (admin or api)",
+                "e-services",
+            )
+            .description(
+                "Checked in this order, each refusal with the real platform's name: the \
+                 content type (`invalidContentTypeDetected`), the size (3 MiB for an \
+                 interface, 10 MiB else: `contentTooLargeError`), the extension and content \
+                 (`invalidFileUploadError`), then an interface's OpenAPI 3 `servers` or WSDL \
+                 `soap:address` (`openapiVersionNotRecognized`, \
+                 `invalidEserviceInterfaceFileDetected`, `invalidServerUrl`, \
+                 `interfaceExtractingSoapFieldValueError`, `soapFileParsingError`), which become \
+                 the version's `serverUrls`; then the version: the interface only in a draft \
+                 (`notValidDescriptor`) and once (`interfaceAlreadyExists`), names and contents \
+                 unique (`documentPrettyNameDuplicate`, `checksumDuplicate`).",
+            )
+            .body_as::<documents::DocumentUpload>("multipart/form-data")
+            .answer::<DocumentInfo>(201, "The file stored")
+            .errors(WRITE),
+        )
+        .creates(),
+        json(
+            "GET",
+            "/api/eservices/{id}/descriptors/{descriptor_id}/documents/{document_id}",
+            Member,
+            get(documents::download),
+            op(
+                "Downloads a file of a version: the producer's own in any state, others' once published",
+                "e-services",
+            )
+            .answer_file(200, "The file, in its content type")
+            .errors(READ),
+        ),
+        json(
+            "DELETE",
+            "/api/eservices/{id}/descriptors/{descriptor_id}/documents/{document_id}",
+            Member,
+            delete(documents::delete),
+            op(
+                "Deletes a file: the interface of a draft, a document of a version not archived",
+                "e-services",
+            )
+            .empty(204, "Deleted")
+            .errors(&[400, 401, 403, 404, 409]),
         ),
         json(
             "GET",

@@ -121,6 +121,9 @@ pub struct HttpSettings {
     pub trusted_proxies: Vec<IpNet>,
     /// Largest request body accepted, in bytes.
     pub body_limit_bytes: usize,
+    /// Largest `multipart/form-data` body accepted (a form with a file: an e-service's
+    /// documents of up to 10 MiB), in bytes.
+    pub upload_limit_bytes: usize,
     /// How long in-flight requests may take to finish after SIGTERM, in seconds.
     pub shutdown_timeout_secs: u64,
 }
@@ -132,6 +135,7 @@ impl Default for HttpSettings {
             public_url: None,
             trusted_proxies: Vec::new(),
             body_limit_bytes: 1024 * 1024,
+            upload_limit_bytes: 11 * 1024 * 1024,
             shutdown_timeout_secs: 30,
         }
     }

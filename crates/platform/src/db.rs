@@ -32,6 +32,7 @@ pub const MAIN_SCHEMA: Schema = crate::schema!(
     "0009_interop_catalogue.sql",
     "0010_interop_clients.sql",
     "0011_platform_once.sql",
+    "0012_interop_documents.sql",
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -24,7 +24,8 @@ pub struct Problem {
     pub status: u16,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
-    /// A stable, machine-readable reason (snake_case).
+    /// A stable, machine-readable reason: snake_case, but for the refusals Interoperability
+    /// shares with the real platform, which keep its names (`eServiceDescriptorWithoutInterface`).
     pub code: String,
     #[serde(rename = "invalidParams", skip_serializing_if = "Vec::is_empty")]
     pub invalid_params: Vec<InvalidParam>,
@@ -135,6 +136,12 @@ pub enum Common<'a> {
     Csrf,
     /// Fields that are not valid (`invalid_payload`, each named in `invalidParams`).
     Invalid(&'a [crate::FieldError]),
+    /// A request the rules refuse for what it carries (not its shape, not the state), with the
+    /// context's stable code.
+    Rejected {
+        code: &'a str,
+        detail: &'a str,
+    },
     /// A refusal of the current state, with the context's stable code.
     Conflict {
         code: &'a str,
@@ -152,7 +159,7 @@ impl Common<'_> {
             Common::Unauthenticated { .. } | Common::TokenRefused(_) => StatusCode::UNAUTHORIZED,
             Common::Forbidden(_) | Common::Csrf => StatusCode::FORBIDDEN,
             Common::NotFound => StatusCode::NOT_FOUND,
-            Common::Invalid(_) => StatusCode::BAD_REQUEST,
+            Common::Invalid(_) | Common::Rejected { .. } => StatusCode::BAD_REQUEST,
             Common::Conflict { .. } => StatusCode::CONFLICT,
             Common::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Common::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -172,6 +179,7 @@ impl Common<'_> {
             Common::Csrf => Problem::new(StatusCode::FORBIDDEN, "csrf", "Forbidden")
                 .with_detail("missing or wrong CSRF token"),
             Common::Invalid(errors) => crate::web::invalid(errors),
+            Common::Rejected { code, detail } => Problem::bad_request(code, *detail),
             Common::Conflict { code, detail } => Problem::conflict(code, *detail),
             Common::Unavailable(why) => {
                 tracing::error!(detail = %why, "unavailable");

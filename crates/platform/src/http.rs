@@ -10,7 +10,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
@@ -45,7 +44,10 @@ fn platform_routes(platform: &Platform) -> Router {
 
 /// Wraps the contexts' routes (already merged into `routes`) with everything they share.
 pub fn finish(routes: Router, platform: &Platform, layout: LayoutInfo) -> Router {
-    let limit = platform.http.body_limit_bytes;
+    let limits = BodyLimits {
+        body: platform.http.body_limit_bytes,
+        upload: platform.http.upload_limit_bytes,
+    };
     let https = platform.public_url.starts_with("https://");
     let fallback_metrics = platform.metrics.clone();
     routes
@@ -72,10 +74,10 @@ pub fn finish(routes: Router, platform: &Platform, layout: LayoutInfo) -> Router
         .layer(Extension(layout))
         .layer(Extension(platform.trusted_proxies.clone()))
         .layer(Extension(crate::once::Store(platform.db.clone())))
-        .layer(DefaultBodyLimit::max(limit))
-        .layer(RequestBodyLimitLayer::new(limit))
+        // The extractors' own limit is the largest; `limit_body` holds each request to its own.
+        .layer(DefaultBodyLimit::max(limits.body.max(limits.upload)))
         .layer(middleware::from_fn(move |req, next| {
-            reject_declared_oversize(limit, req, next)
+            limit_body(limits, req, next)
         }))
         .layer(middleware::from_fn(move |req, next| {
             security_headers(https, req, next)
@@ -147,7 +149,21 @@ async fn problem_for_plain_refusals(request: Request, next: Next) -> Response {
 }
 
 /// A body declared larger than the limit is refused before it is read.
-async fn reject_declared_oversize(limit: usize, request: Request, next: Next) -> Response {
+/// The largest bodies: a form with a file (`multipart/form-data`) may be larger than the rest.
+#[derive(Debug, Clone, Copy)]
+struct BodyLimits {
+    body: usize,
+    upload: usize,
+}
+
+/// Answers 413 to a body declared larger than its limit, and cuts one that grows past it
+/// (the extractors then answer 413 too).
+async fn limit_body(limits: BodyLimits, request: Request, next: Next) -> Response {
+    let limit = if crate::web::content_type_is(request.headers(), "multipart/form-data") {
+        limits.upload
+    } else {
+        limits.body
+    };
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -155,7 +171,13 @@ async fn reject_declared_oversize(limit: usize, request: Request, next: Next) ->
         .and_then(|v| v.parse::<u64>().ok());
     match declared {
         Some(n) if n > limit as u64 => Problem::payload_too_large(limit).into_response(),
-        _ => next.run(request).await,
+        _ => {
+            next.run(
+                request
+                    .map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit))),
+            )
+            .await
+        }
     }
 }
 

@@ -87,6 +87,12 @@ impl Page {
         self.catalogue.get(self.lang, key)
     }
 
+    /// A message with its `{name}` placeholders filled: `page.tr("k", [("min", "10")])` in a
+    /// template (askama passes the list by reference).
+    pub fn tr(&self, key: &str, args: &[(&str, &str)]) -> String {
+        crate::i18n::tr(self.t(key), args)
+    }
+
     /// A fresh one-time token for a form that creates (its hidden field
     /// [`crate::once::FORM_FIELD`]).
     pub fn once(&self) -> String {

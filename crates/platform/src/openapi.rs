@@ -159,6 +159,20 @@ impl Op {
         self
     }
 
+    /// A file as it was stored, in its own content type (`*/*` here: an interface is JSON,
+    /// YAML or XML, a document PDF, Markdown, text, ...).
+    pub fn answer_file(mut self, status: u16, description: &str) -> Self {
+        let bytes: RefOr<Schema> = utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .format(Some(utoipa::openapi::schema::SchemaFormat::KnownFormat(
+                utoipa::openapi::schema::KnownFormat::Binary,
+            )))
+            .into();
+        self.answers
+            .push((status, description.into(), Some((bytes, "*/*"))));
+        self
+    }
+
     /// An answer without a body (204, a redirect, ...).
     pub fn empty(mut self, status: u16, description: &str) -> Self {
         self.answers.push((status, description.into(), None));

@@ -103,6 +103,8 @@ pub struct Upload {
     pub field: String,
     /// The name the browser gave (the file's name on the person's machine).
     pub file_name: String,
+    /// The part's declared content type ("" when none was sent).
+    pub content_type: String,
     pub bytes: Bytes,
 }
 
@@ -164,10 +166,12 @@ where
                 let name = field.name().unwrap_or_default().to_string();
                 match field.file_name().map(str::to_string) {
                     Some(file_name) => {
+                        let content_type = field.content_type().unwrap_or_default().to_string();
                         let bytes = field.bytes().await.map_err(|e| NotAForm(e.body_text()))?;
                         form.files.push(Upload {
                             field: name,
                             file_name,
+                            content_type,
                             bytes,
                         });
                     }

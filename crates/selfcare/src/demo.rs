@@ -392,9 +392,41 @@ const INTEROP_ESERVICES: &[DemoEService] = &[
     },
 ];
 
+/// The real interface of SEND in collaudo (abridged): what a consumer downloads from the
+/// catalogue.
+const SEND_UAT_OPENAPI: &[u8] = include_bytes!("../demo/send-uat-openapi.yaml");
+
+/// A demo e-service's interface: SEND's own, else a small OpenAPI naming its server.
+fn demo_interface(e: &DemoEService) -> (&'static str, &'static str, Vec<u8>) {
+    if e.name.starts_with("SEND") {
+        return (
+            "send-uat-openapi.yaml",
+            "application/yaml",
+            SEND_UAT_OPENAPI.to_vec(),
+        );
+    }
+    let doc = serde_json::json!({
+        "openapi": "3.0.3",
+        "info": {"title": e.name, "version": "1.0.0", "description": e.description},
+        "servers": [{"url": e.server_url}],
+        "paths": {
+            "/status": {"get": {
+                "operationId": "status",
+                "summary": "Lo stato del servizio",
+                "responses": {"200": {"description": "Il servizio risponde"}},
+            }},
+        },
+    });
+    (
+        "openapi.json",
+        "application/json",
+        serde_json::to_vec_pretty(&doc).unwrap_or_default(),
+    )
+}
+
 /// Interoperability's demo catalogue: published e-services in Collaudo (once).
 pub async fn seed_interop(db: &Db) -> Result<(), interop::InteropError> {
-    use interop::store::{self as s, catalogue};
+    use interop::store::{self as s, catalogue, documents};
     for e in INTEROP_ESERVICES {
         let Some(institution_id): Option<String> =
             sqlx::query_scalar("SELECT id FROM institutions WHERE tax_code = $1")
@@ -416,8 +448,8 @@ pub async fn seed_interop(db: &Db) -> Result<(), interop::InteropError> {
         }
         let input = interop::model::eservice::parse_eservice(&serde_json::json!({
             "name": e.name, "description": e.description, "technology": "REST", "mode": "DELIVER",
+            "personalData": true,
         }))?;
-        let created = catalogue::create(db, e.env, &producer, &input).await?;
         let descriptor = interop::model::descriptor::parse_descriptor(&serde_json::json!({
             "description": "Prima versione",
             "audience": [e.audience],
@@ -425,17 +457,40 @@ pub async fn seed_interop(db: &Db) -> Result<(), interop::InteropError> {
             "dailyCallsPerConsumer": 10_000,
             "dailyCallsTotal": 1_000_000,
             "agreementApprovalPolicy": e.policy,
-            "serverUrls": [e.server_url],
         }))?;
-        let d = catalogue::add_descriptor(
+        let created =
+            catalogue::create(db, e.env, &producer, "demo", &input, Some(&descriptor)).await?;
+        let Some(d) = created.descriptors.first() else {
+            continue;
+        };
+        let interface = demo_interface(e);
+        documents::add(
             db,
             e.env,
             &producer.institution_id,
             &created.id,
-            &descriptor,
+            &d.id,
+            &documents::NewDocument {
+                upload: interop::model::document::Upload {
+                    kind: interop::model::document::DocumentKind::Interface,
+                    file_name: interface.0,
+                    content_type: interface.1,
+                    bytes: &interface.2,
+                },
+                pretty_name: "Interfaccia OpenAPI",
+                user_id: "demo",
+            },
         )
         .await?;
-        catalogue::publish(db, e.env, &producer.institution_id, &created.id, &d.id).await?;
+        catalogue::publish(
+            db,
+            e.env,
+            &producer.institution_id,
+            "demo",
+            &created.id,
+            &d.id,
+        )
+        .await?;
     }
     Ok(())
 }

@@ -102,16 +102,18 @@ async fn act(
     action: Action,
 ) -> Result<Json<Agreement>, InteropError> {
     as_party(state, m, id).await?;
-    Ok(Json(
-        agreements::act(
-            &state.platform.db,
-            state.env,
-            &m.tenant.institution_id,
-            id,
-            action,
-        )
-        .await?,
-    ))
+    let a = agreements::act(
+        &state.platform.db,
+        state.env,
+        &m.tenant.institution_id,
+        m.session.user_id(),
+        id,
+        action,
+    )
+    .await?;
+    // A decision, or a request that waits, may have queued emails.
+    state.platform.mail.wake();
+    Ok(Json(a))
 }
 
 /// `POST /api/agreements/{id}/submit`
@@ -136,7 +138,7 @@ pub async fn approve_agreement(
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[schema(as = InteropAgreementRejection)]
 pub struct AgreementRejection {
-    /// 1 to 1000 characters.
+    /// 20 to 1000 characters: the consumer reads it.
     pub reason: Option<String>,
 }
 
@@ -147,7 +149,7 @@ pub async fn reject_agreement(
     Path(id): Path<String>,
     web::Json(body): web::Json<AgreementRejection>,
 ) -> Result<Json<Agreement>, InteropError> {
-    let reason = RejectionReason::parse("reason", body.reason.as_deref().unwrap_or(""))
+    let reason = RejectionReason::of_agreement("reason", body.reason.as_deref().unwrap_or(""))
         .map_err(|e| InteropError::Invalid(vec![e]))?;
     act(&state, &m, &id, Action::Reject(reason)).await
 }

@@ -12,7 +12,7 @@ use crate::auth::Member;
 use crate::error::InteropError;
 use crate::model::{descriptor, eservice};
 use crate::state::EnvState;
-use crate::store::catalogue::{self, Descriptor, EService};
+use crate::store::catalogue::{self, Descriptor, EService, InPlace, Retitle};
 
 /// `GET /api/catalog?q=`
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -109,18 +109,117 @@ pub struct EServiceRequest {
     /// `RECEIVE` (the default) or `DELIVER`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
+    /// Whether it handles personal data: may be left out of a draft, needed to publish.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub personal_data: Option<bool>,
+    /// On creation only: the first version, created as a draft with the e-service.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub descriptor: Option<DescriptorRequest>,
 }
 
-/// `POST /api/eservices`
+/// `POST /api/eservices`: an e-service, with its first version as a draft when `descriptor`
+/// is given.
 pub async fn create_eservice(
     State(state): State<EnvState>,
     m: Member,
     web::Json(body): web::Json<EServiceRequest>,
 ) -> Result<(StatusCode, Json<EService>), InteropError> {
     producer(&m)?;
-    let input = check(&body, eservice::parse_eservice)?;
-    let e = catalogue::create(&state.platform.db, state.env, &m.tenant, &input).await?;
+    let input = check(&body, eservice::parse_eservice);
+    let first = body
+        .descriptor
+        .as_ref()
+        .map(|d| check(d, descriptor::parse_descriptor))
+        .transpose();
+    let (input, first) = match (input, first) {
+        (Ok(input), Ok(first)) => (input, first),
+        (input, first) => {
+            let mut errors = invalid_fields(input.err());
+            for e in invalid_fields(first.err()) {
+                errors.push(crate::model::FieldError::new(
+                    format!("descriptor.{}", e.field),
+                    e.message,
+                ));
+            }
+            return Err(InteropError::Invalid(errors));
+        }
+    };
+    let e = catalogue::create(
+        &state.platform.db,
+        state.env,
+        &m.tenant,
+        m.session.user_id(),
+        &input,
+        first.as_ref(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(e)))
+}
+
+fn invalid_fields(e: Option<InteropError>) -> Vec<crate::model::FieldError> {
+    match e {
+        Some(InteropError::Invalid(errors)) => errors,
+        Some(other) => vec![crate::model::FieldError::new("body", other.to_string())],
+        None => Vec::new(),
+    }
+}
+
+/// `{name}`: the new name of an e-service, in any state.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[schema(as = InteropNameUpdate)]
+pub struct NameUpdate {
+    /// 5 to 60 characters, unique among the producer's e-services.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// `{description}`: the new description of an e-service, in any state.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[schema(as = InteropDescriptionUpdate)]
+pub struct DescriptionUpdate {
+    /// 10 to 400 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// `POST /api/eservices/{id}/name/update`
+pub async fn update_name(
+    State(state): State<EnvState>,
+    m: Member,
+    Path(id): Path<String>,
+    web::Json(body): web::Json<NameUpdate>,
+) -> Result<Json<EService>, InteropError> {
+    producer(&m)?;
+    let name = check(&body, eservice::parse_name)?;
+    let e = catalogue::retitle(
+        &state.platform.db,
+        state.env,
+        &m.tenant.institution_id,
+        &id,
+        Retitle::Name(&name),
+    )
+    .await?;
+    Ok(Json(e))
+}
+
+/// `POST /api/eservices/{id}/description/update`
+pub async fn update_description(
+    State(state): State<EnvState>,
+    m: Member,
+    Path(id): Path<String>,
+    web::Json(body): web::Json<DescriptionUpdate>,
+) -> Result<Json<EService>, InteropError> {
+    producer(&m)?;
+    let description = check(&body, eservice::parse_description)?;
+    let e = catalogue::retitle(
+        &state.platform.db,
+        state.env,
+        &m.tenant.institution_id,
+        &id,
+        Retitle::Description(&description),
+    )
+    .await?;
+    Ok(Json(e))
 }
 
 /// `GET /api/eservices/{id}`: any published e-service of the catalogue, or the caller's own in
@@ -194,9 +293,78 @@ pub struct DescriptorRequest {
     /// `AUTOMATIC` or `MANUAL`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agreement_approval_policy: Option<String>,
-    /// `http://` or `https://` URLs.
+}
+
+/// What changes in a version consumers use: the voucher's lifespan and the daily calls.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[schema(as = InteropPublishedUpdate)]
+#[serde(rename_all = "camelCase")]
+pub struct PublishedUpdateRequest {
+    /// Seconds, 60 to 86400.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub server_urls: Option<Vec<String>>,
+    #[schema(value_type = Option<i64>)]
+    pub voucher_lifespan: Option<serde_json::Number>,
+    /// 1 to 1e9, at most `dailyCallsTotal`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<i64>)]
+    pub daily_calls_per_consumer: Option<serde_json::Number>,
+    /// 1 to 1e9.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<i64>)]
+    pub daily_calls_total: Option<serde_json::Number>,
+}
+
+/// How the version's new requests are approved.
+#[derive(Debug, Default, Deserialize, Serialize, ToSchema)]
+#[schema(as = InteropPolicyUpdate)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyUpdate {
+    /// `AUTOMATIC` or `MANUAL`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agreement_approval_policy: Option<String>,
+}
+
+/// `POST /api/eservices/{id}/descriptors/{descriptorId}/update`
+pub async fn update_published(
+    State(state): State<EnvState>,
+    m: Member,
+    Path((id, descriptor_id)): Path<(String, String)>,
+    web::Json(body): web::Json<PublishedUpdateRequest>,
+) -> Result<Json<Descriptor>, InteropError> {
+    producer(&m)?;
+    let update = check(&body, descriptor::parse_published_update)?;
+    in_place(&state, &m, &id, &descriptor_id, InPlace::Limits(update)).await
+}
+
+/// `POST /api/eservices/{id}/descriptors/{descriptorId}/agreementApprovalPolicy/update`
+pub async fn update_policy(
+    State(state): State<EnvState>,
+    m: Member,
+    Path((id, descriptor_id)): Path<(String, String)>,
+    web::Json(body): web::Json<PolicyUpdate>,
+) -> Result<Json<Descriptor>, InteropError> {
+    producer(&m)?;
+    let policy = check(&body, descriptor::parse_policy)?;
+    in_place(&state, &m, &id, &descriptor_id, InPlace::Policy(policy)).await
+}
+
+async fn in_place(
+    state: &EnvState,
+    m: &Member,
+    id: &str,
+    descriptor_id: &str,
+    change: InPlace,
+) -> Result<Json<Descriptor>, InteropError> {
+    let d = catalogue::update_in_place(
+        &state.platform.db,
+        state.env,
+        &m.tenant.institution_id,
+        id,
+        descriptor_id,
+        &change,
+    )
+    .await?;
+    Ok(Json(d))
 }
 
 /// `POST /api/eservices/{id}/descriptors`: a new draft version.
@@ -269,6 +437,7 @@ pub async fn publish_descriptor(
         &state.platform.db,
         state.env,
         &m.tenant.institution_id,
+        m.session.user_id(),
         &id,
         &descriptor_id,
     )
@@ -288,6 +457,7 @@ async fn set_suspended(
         &state.platform.db,
         state.env,
         &m.tenant.institution_id,
+        m.session.user_id(),
         id,
         descriptor_id,
         suspend,

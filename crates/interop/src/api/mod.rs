@@ -4,6 +4,7 @@
 
 pub mod agreements;
 pub mod clients;
+pub mod documents;
 pub mod eservices;
 pub mod purposes;
 pub mod session;

@@ -132,16 +132,17 @@ pub async fn new_purpose_version(
 ) -> Result<Json<Purpose>, InteropError> {
     as_party(&state, &m, &id).await?;
     let calls = check(&body, rules::parse_new_version)?;
-    Ok(Json(
-        purposes::new_version(
-            &state.platform.db,
-            state.env,
-            &m.tenant.institution_id,
-            &id,
-            calls,
-        )
-        .await?,
-    ))
+    let p = purposes::new_version(
+        &state.platform.db,
+        state.env,
+        &m.tenant.institution_id,
+        m.session.user_id(),
+        &id,
+        calls,
+    )
+    .await?;
+    state.platform.mail.wake();
+    Ok(Json(p))
 }
 
 async fn version_act(
@@ -152,17 +153,18 @@ async fn version_act(
     action: VersionAction,
 ) -> Result<Json<Purpose>, InteropError> {
     as_party(state, m, id).await?;
-    Ok(Json(
-        purposes::act(
-            &state.platform.db,
-            state.env,
-            &m.tenant.institution_id,
-            id,
-            version_id,
-            action,
-        )
-        .await?,
-    ))
+    let p = purposes::act(
+        &state.platform.db,
+        state.env,
+        &m.tenant.institution_id,
+        m.session.user_id(),
+        id,
+        version_id,
+        action,
+    )
+    .await?;
+    state.platform.mail.wake();
+    Ok(Json(p))
 }
 
 /// `POST /api/purposes/{id}/versions/{versionId}/activate`
@@ -197,7 +199,7 @@ pub async fn archive_purpose_version(
 #[schema(as = InteropVersionRejection)]
 #[serde(rename_all = "camelCase")]
 pub struct VersionRejection {
-    /// 1 to 1000 characters.
+    /// 10 to 250 characters: the consumer reads it.
     pub rejection_reason: Option<String>,
 }
 
@@ -208,7 +210,7 @@ pub async fn reject_purpose_version(
     Path((id, version_id)): Path<(String, String)>,
     web::Json(body): web::Json<VersionRejection>,
 ) -> Result<Json<Purpose>, InteropError> {
-    let reason = RejectionReason::parse(
+    let reason = RejectionReason::of_purpose(
         "rejectionReason",
         body.rejection_reason.as_deref().unwrap_or(""),
     )

@@ -457,7 +457,7 @@ mod tests {
     #[test]
     fn the_producer_decides_on_pending_agreements() {
         assert_eq!(approve(&at(Pending)).unwrap(), change(Active, false, false));
-        let reason = RejectionReason::parse("reason", " Finalità non pertinente ").unwrap();
+        let reason = RejectionReason::of_agreement("reason", " Finalità non pertinente ").unwrap();
         let rejected = reject(&at(Pending), reason.clone()).unwrap();
         assert_eq!(rejected.state, Rejected);
         assert_eq!(
@@ -672,7 +672,7 @@ mod tests {
                         submit(&f, if auto { Automatic } else { Manual }, false)
                     }
                     Action::Approve => approve(&f),
-                    Action::Reject => reject(&f, RejectionReason::parse("reason", "no").unwrap()),
+                    Action::Reject => reject(&f, RejectionReason::of_agreement("reason", "Non ci sono i presupposti").unwrap()),
                     Action::Suspend(c) => suspend(&f, side(c)),
                     Action::Activate(c) => activate(&f, side(c)),
                     Action::Archive => archive(&f),

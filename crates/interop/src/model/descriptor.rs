@@ -5,8 +5,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::document::DocumentKind;
 use super::read::Reader;
-use super::{FieldError, Refusal, http_url_shape};
+use super::{FieldError, Refusal};
 
 pub const DESCRIPTION_MAX: usize = 250;
 pub const VOUCHER_LIFESPAN_MIN: i64 = 60;
@@ -15,8 +16,16 @@ pub const DAILY_CALLS_MIN: i64 = 1;
 pub const DAILY_CALLS_MAX: i64 = 1_000_000_000;
 pub const AUDIENCE_MAX_ITEMS: usize = 20;
 pub const AUDIENCE_ITEM_MAX: usize = 500;
-pub const SERVER_URLS_MAX_ITEMS: usize = 20;
-pub const SERVER_URL_MAX: usize = 2048;
+
+/// The refusals of the version lifecycle, by the real platform's names.
+pub const DRAFT_EXISTS: &str = "draftDescriptorAlreadyExists";
+pub const WITHOUT_INTERFACE: &str = "eServiceDescriptorWithoutInterface";
+pub const AUDIENCE_EMPTY: &str = "audienceCannotBeEmpty";
+pub const PERSONAL_DATA_MISSING: &str = "missingPersonalDataFlag";
+pub const DAILY_CALLS_INCONSISTENT: &str = "inconsistentDailyCalls";
+/// A file the version's state does not take (an interface after publication, anything once
+/// archived).
+pub const NOT_VALID: &str = "notValidDescriptor";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -57,14 +66,13 @@ pub struct DescriptorInput {
     pub daily_calls_per_consumer: i64,
     pub daily_calls_total: i64,
     pub agreement_approval_policy: AgreementApprovalPolicy,
-    pub server_urls: Vec<String>,
 }
 
 /// Reads a descriptor: `description` optional, at most 250 characters; `audience` a list of
 /// non-empty strings (may be empty in a draft); `voucherLifespan` 60..=86400 seconds;
 /// `dailyCallsPerConsumer` and `dailyCallsTotal` 1..=1e9 with per-consumer ≤ total;
-/// `agreementApprovalPolicy` AUTOMATIC|MANUAL; `serverUrls` a list of http(s) URLs (may be
-/// empty). Absent lists are empty.
+/// `agreementApprovalPolicy` AUTOMATIC|MANUAL. An absent audience is empty. The server URLs
+/// are not written: they come from the interface ([`super::document`]).
 pub fn parse_descriptor(payload: &Value) -> Result<DescriptorInput, Vec<FieldError>> {
     let mut r = Reader::new(payload, "body")?;
     let description = r.text("description", 0, DESCRIPTION_MAX, false);
@@ -74,6 +82,35 @@ pub fn parse_descriptor(payload: &Value) -> Result<DescriptorInput, Vec<FieldErr
         VOUCHER_LIFESPAN_MIN,
         VOUCHER_LIFESPAN_MAX,
     );
+    let (per_consumer, total) = daily_calls(&mut r);
+    let policy = r.choice(
+        "agreementApprovalPolicy",
+        AgreementApprovalPolicy::parse,
+        "AUTOMATIC or MANUAL",
+        None,
+    );
+    match (audience, voucher_lifespan, per_consumer, total, policy) {
+        (
+            Some(audience),
+            Some(voucher_lifespan),
+            Some(daily_calls_per_consumer),
+            Some(daily_calls_total),
+            Some(agreement_approval_policy),
+        ) if r.errors.is_empty() => Ok(DescriptorInput {
+            // An empty description is no description.
+            description: description.filter(|d| !d.is_empty()),
+            audience,
+            voucher_lifespan,
+            daily_calls_per_consumer,
+            daily_calls_total,
+            agreement_approval_policy,
+        }),
+        _ => Err(r.errors),
+    }
+}
+
+/// `dailyCallsPerConsumer` and `dailyCallsTotal`, 1..=1e9 each, per-consumer ≤ total.
+fn daily_calls(r: &mut Reader) -> (Option<i64>, Option<i64>) {
     let per_consumer = r.integer("dailyCallsPerConsumer", DAILY_CALLS_MIN, DAILY_CALLS_MAX);
     let total = r.integer("dailyCallsTotal", DAILY_CALLS_MIN, DAILY_CALLS_MAX);
     if let (Some(p), Some(t)) = (per_consumer, total)
@@ -84,50 +121,102 @@ pub fn parse_descriptor(payload: &Value) -> Result<DescriptorInput, Vec<FieldErr
             format!("must not exceed dailyCallsTotal ({p} > {t})"),
         );
     }
-    let policy = r.choice(
+    (per_consumer, total)
+}
+
+/// What may change in a published version (`POST …/descriptors/{id}/update`): the voucher's
+/// lifespan and the daily calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublishedUpdate {
+    /// Seconds.
+    pub voucher_lifespan: i64,
+    pub daily_calls_per_consumer: i64,
+    pub daily_calls_total: i64,
+}
+
+/// Reads a published version's update, with the rules of a draft's same fields.
+pub fn parse_published_update(payload: &Value) -> Result<PublishedUpdate, Vec<FieldError>> {
+    let mut r = Reader::new(payload, "body")?;
+    let voucher_lifespan = r.integer(
+        "voucherLifespan",
+        VOUCHER_LIFESPAN_MIN,
+        VOUCHER_LIFESPAN_MAX,
+    );
+    let (per_consumer, total) = daily_calls(&mut r);
+    match (voucher_lifespan, per_consumer, total) {
+        (Some(voucher_lifespan), Some(daily_calls_per_consumer), Some(daily_calls_total))
+            if r.errors.is_empty() =>
+        {
+            Ok(PublishedUpdate {
+                voucher_lifespan,
+                daily_calls_per_consumer,
+                daily_calls_total,
+            })
+        }
+        _ => Err(r.errors),
+    }
+}
+
+/// Reads `{agreementApprovalPolicy}`.
+pub fn parse_policy(payload: &Value) -> Result<AgreementApprovalPolicy, Vec<FieldError>> {
+    let mut r = Reader::new(payload, "body")?;
+    match r.choice(
         "agreementApprovalPolicy",
         AgreementApprovalPolicy::parse,
         "AUTOMATIC or MANUAL",
         None,
-    );
-    let server_urls = r.string_list("serverUrls", SERVER_URLS_MAX_ITEMS, SERVER_URL_MAX);
-    if let Some(urls) = &server_urls {
-        for (i, url) in urls.iter().enumerate() {
-            if !http_url_shape(url) {
-                r.err(
-                    format!("serverUrls[{i}]"),
-                    format!("{url:?} is not an http:// or https:// URL"),
-                );
-            }
-        }
-    }
-    match (
-        audience,
-        voucher_lifespan,
-        per_consumer,
-        total,
-        policy,
-        server_urls,
     ) {
-        (
-            Some(audience),
-            Some(voucher_lifespan),
-            Some(daily_calls_per_consumer),
-            Some(daily_calls_total),
-            Some(agreement_approval_policy),
-            Some(server_urls),
-        ) if r.errors.is_empty() => Ok(DescriptorInput {
-            // An empty description is no description.
-            description: description.filter(|d| !d.is_empty()),
-            audience,
-            voucher_lifespan,
-            daily_calls_per_consumer,
-            daily_calls_total,
-            agreement_approval_policy,
-            server_urls,
-        }),
+        Some(p) if r.errors.is_empty() => Ok(p),
         _ => Err(r.errors),
     }
+}
+
+/// A version that consumers may use (PUBLISHED, SUSPENDED, DEPRECATED) changes its lifespan,
+/// its daily calls and its approval policy in place; a draft is edited whole, an archived
+/// version no more.
+pub fn update_published(state: DescriptorState) -> Result<(), Refusal> {
+    match state {
+        DescriptorState::Published | DescriptorState::Suspended | DescriptorState::Deprecated => {
+            Ok(())
+        }
+        DescriptorState::Draft | DescriptorState::Archived => Err(Refusal::new(
+            "descriptor_not_published",
+            format!(
+                "only a published, suspended or deprecated version is updated this way (this \
+                 one is {}; a draft is changed whole)",
+                state.as_str()
+            ),
+        )),
+    }
+}
+
+/// Files go to a version while it allows them: the interface only to a draft (consumers rely
+/// on the published one), other documents to any version not archived.
+pub fn add_document(state: DescriptorState, kind: DocumentKind) -> Result<(), Refusal> {
+    let allowed = match kind {
+        DocumentKind::Interface => state == DescriptorState::Draft,
+        DocumentKind::Document => state != DescriptorState::Archived,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(Refusal::new(
+            NOT_VALID,
+            match kind {
+                DocumentKind::Interface => format!(
+                    "the interface is set only in a draft version (this one is {})",
+                    state.as_str()
+                ),
+                DocumentKind::Document => "an archived version takes no more documents".to_string(),
+            },
+        ))
+    }
+}
+
+/// A file goes away under the same rule it came by.
+pub fn delete_document(state: DescriptorState, kind: DocumentKind) -> Result<(), Refusal> {
+    add_document(state, kind)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -177,7 +266,7 @@ impl DescriptorState {
 pub fn can_add_draft(existing: &[DescriptorState]) -> Result<(), Refusal> {
     if existing.contains(&DescriptorState::Draft) {
         Err(Refusal::new(
-            "draft_already_exists",
+            DRAFT_EXISTS,
             "the e-service already has a draft version: change or delete it",
         ))
     } else {
@@ -199,6 +288,9 @@ pub fn parse_version(s: &str) -> Option<u32> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DescriptorFacts {
     pub state: DescriptorState,
+    pub has_interface: bool,
+    /// The e-service's `personalData` flag (`None`: not said yet).
+    pub personal_data: Option<bool>,
     pub audience: Vec<String>,
     pub daily_calls_per_consumer: i64,
     pub daily_calls_total: i64,
@@ -224,7 +316,8 @@ pub struct PublishPlan {
     pub previous: Option<DescriptorState>,
 }
 
-/// Publishes a draft: it needs an audience and per-consumer calls within the total.
+/// Publishes a draft: it needs an interface, an audience, the e-service's personal-data flag
+/// and per-consumer calls within the total (checked in this order, as the real platform does).
 pub fn publish(
     draft: &DescriptorFacts,
     previous: Option<&PreviousFacts>,
@@ -238,15 +331,27 @@ pub fn publish(
             ),
         ));
     }
+    if !draft.has_interface {
+        return Err(Refusal::new(
+            WITHOUT_INTERFACE,
+            "the version needs its interface (OpenAPI or WSDL) before it is published",
+        ));
+    }
     if !draft.audience.iter().any(|a| !a.trim().is_empty()) {
         return Err(Refusal::new(
-            "descriptor_audience_missing",
+            AUDIENCE_EMPTY,
             "the version needs at least one audience before it is published",
+        ));
+    }
+    if draft.personal_data.is_none() {
+        return Err(Refusal::new(
+            PERSONAL_DATA_MISSING,
+            "say whether the e-service handles personal data before publishing it",
         ));
     }
     if draft.daily_calls_per_consumer > draft.daily_calls_total {
         return Err(Refusal::new(
-            "descriptor_daily_calls_inconsistent",
+            DAILY_CALLS_INCONSISTENT,
             format!(
                 "the daily calls per consumer ({}) exceed the daily calls in total ({})",
                 draft.daily_calls_per_consumer, draft.daily_calls_total
@@ -344,8 +449,7 @@ mod tests {
             "voucherLifespan": 600,
             "dailyCallsPerConsumer": 1000,
             "dailyCallsTotal": 10000,
-            "agreementApprovalPolicy": "AUTOMATIC",
-            "serverUrls": ["https://api.uat.notifichedigitali.it/delivery"]
+            "agreementApprovalPolicy": "AUTOMATIC"
         })
     }
 
@@ -369,14 +473,13 @@ mod tests {
     }
 
     #[test]
-    fn a_draft_may_have_no_audience_urls_or_description() {
+    fn a_draft_may_have_no_audience_or_description() {
         let mut v = valid();
         let obj = v.as_object_mut().unwrap();
         obj.remove("description");
-        obj.remove("serverUrls");
         obj.insert("audience".into(), json!([]));
         let d = parse_descriptor(&v).unwrap();
-        assert!(d.audience.is_empty() && d.server_urls.is_empty());
+        assert!(d.audience.is_empty());
         assert_eq!(d.description, None);
         let mut v = valid();
         v["description"] = json!("   ");
@@ -448,13 +551,6 @@ mod tests {
                 json!(null),
                 "agreementApprovalPolicy",
             ),
-            ("serverUrls", json!(["ftp://x.it"]), "serverUrls[0]"),
-            (
-                "serverUrls",
-                json!(["https://ok.it", "x y"]),
-                "serverUrls[1]",
-            ),
-            ("serverUrls", json!({}), "serverUrls"),
         ];
         for (key, value, field) in cases {
             let mut v = valid();
@@ -487,7 +583,7 @@ mod tests {
         assert!(can_add_draft(&[Published, Deprecated, Archived, Suspended]).is_ok());
         assert_eq!(
             can_add_draft(&[Published, Draft]).unwrap_err().code,
-            "draft_already_exists"
+            "draftDescriptorAlreadyExists"
         );
     }
 
@@ -504,6 +600,8 @@ mod tests {
     fn draft() -> DescriptorFacts {
         DescriptorFacts {
             state: Draft,
+            has_interface: true,
+            personal_data: Some(false),
             audience: vec!["api.example.it".into()],
             daily_calls_per_consumer: 10,
             daily_calls_total: 10,
@@ -519,30 +617,48 @@ mod tests {
             };
             assert_eq!(publish(&d, None).unwrap_err().code, "descriptor_not_draft");
         }
-        let d = DescriptorFacts {
+        let code = |d: DescriptorFacts| publish(&d, None).unwrap_err().code;
+        // In the real platform's order: the interface first, the audience, the flag.
+        let bare = DescriptorFacts {
+            has_interface: false,
             audience: vec![],
+            personal_data: None,
             ..draft()
         };
-        assert_eq!(
-            publish(&d, None).unwrap_err().code,
-            "descriptor_audience_missing"
-        );
-        let d = DescriptorFacts {
+        assert_eq!(code(bare.clone()), "eServiceDescriptorWithoutInterface");
+        let bare = DescriptorFacts {
+            has_interface: true,
+            ..bare
+        };
+        assert_eq!(code(bare.clone()), "audienceCannotBeEmpty");
+        let blank = DescriptorFacts {
             audience: vec!["  ".into()],
-            ..draft()
+            ..bare.clone()
         };
-        assert_eq!(
-            publish(&d, None).unwrap_err().code,
-            "descriptor_audience_missing"
-        );
+        assert_eq!(code(blank), "audienceCannotBeEmpty");
+        let bare = DescriptorFacts {
+            audience: vec!["api.example.it".into()],
+            ..bare
+        };
+        assert_eq!(code(bare), "missingPersonalDataFlag");
+        // Either answer to the flag will do.
+        for personal_data in [Some(true), Some(false)] {
+            assert!(
+                publish(
+                    &DescriptorFacts {
+                        personal_data,
+                        ..draft()
+                    },
+                    None
+                )
+                .is_ok()
+            );
+        }
         let d = DescriptorFacts {
             daily_calls_per_consumer: 11,
             ..draft()
         };
-        assert_eq!(
-            publish(&d, None).unwrap_err().code,
-            "descriptor_daily_calls_inconsistent"
-        );
+        assert_eq!(code(d), "inconsistentDailyCalls");
         assert_eq!(
             publish(&draft(), None).unwrap(),
             PublishPlan {
@@ -611,12 +727,167 @@ mod tests {
     }
 
     #[test]
+    fn published_versions_update_in_place_and_files_follow_the_state() {
+        for s in [Published, Suspended, Deprecated] {
+            assert!(update_published(s).is_ok());
+        }
+        for s in [Draft, Archived] {
+            assert_eq!(
+                update_published(s).unwrap_err().code,
+                "descriptor_not_published"
+            );
+        }
+        let u = parse_published_update(
+            &json!({"voucherLifespan": 120, "dailyCallsPerConsumer": 5, "dailyCallsTotal": 5}),
+        )
+        .unwrap();
+        assert_eq!(u.voucher_lifespan, 120);
+        let errors = parse_published_update(
+            &json!({"voucherLifespan": 59, "dailyCallsPerConsumer": 6, "dailyCallsTotal": 5}),
+        )
+        .unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, vec!["voucherLifespan", "dailyCallsPerConsumer"]);
+        assert_eq!(
+            parse_policy(&json!({"agreementApprovalPolicy": "MANUAL"})).unwrap(),
+            AgreementApprovalPolicy::Manual
+        );
+        assert!(parse_policy(&json!({"agreementApprovalPolicy": "manual"})).is_err());
+        use DocumentKind::*;
+        assert!(add_document(Draft, Interface).is_ok());
+        for s in [Published, Suspended, Deprecated, Archived] {
+            assert_eq!(
+                add_document(s, Interface).unwrap_err().code,
+                "notValidDescriptor"
+            );
+            assert_eq!(
+                delete_document(s, Interface).unwrap_err().code,
+                "notValidDescriptor"
+            );
+        }
+        for s in [Draft, Published, Suspended, Deprecated] {
+            assert!(add_document(s, Document).is_ok());
+            assert!(delete_document(s, Document).is_ok());
+        }
+        assert_eq!(
+            add_document(Archived, Document).unwrap_err().code,
+            "notValidDescriptor"
+        );
+    }
+
+    #[test]
     fn only_drafts_are_edited_or_deleted() {
         assert!(edit_draft(Draft).is_ok());
         assert!(delete_draft(Draft).is_ok());
         for s in [Published, Suspended, Deprecated, Archived] {
             assert_eq!(edit_draft(s).unwrap_err().code, "descriptor_not_draft");
             assert_eq!(delete_draft(s).unwrap_err().code, "descriptor_not_draft");
+        }
+    }
+
+    /// What a producer (and its consumers) may do to an e-service's versions.
+    #[derive(Debug, Clone)]
+    enum Op {
+        AddDraft,
+        /// Publish the draft; the previous version has this many live agreements.
+        Publish(u64),
+        Suspend(usize),
+        Activate(usize),
+        /// The last agreement of version `i` went away.
+        LastAgreementGone(usize),
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(Op::AddDraft),
+            (0u64..3).prop_map(Op::Publish),
+            (0usize..6).prop_map(Op::Suspend),
+            (0usize..6).prop_map(Op::Activate),
+            (0usize..6).prop_map(Op::LastAgreementGone),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Whatever happens, in any order: at most one draft and it is the newest version; at
+        /// most one PUBLISHED version and it is the newest non-draft one; an archived version
+        /// never comes back; a refused step changes nothing.
+        #[test]
+        fn the_version_lifecycle_keeps_its_invariants(
+            ops in proptest::collection::vec(op(), 0..60)
+        ) {
+            let mut versions: Vec<DescriptorState> = Vec::new();
+            for o in ops {
+                let before = versions.clone();
+                match o {
+                    Op::AddDraft => {
+                        if can_add_draft(&versions).is_ok() {
+                            versions.push(Draft);
+                        }
+                    }
+                    Op::Publish(live) => {
+                        let Some(d) = versions.iter().position(|s| *s == Draft) else {
+                            continue;
+                        };
+                        let previous = versions[..d].iter().rposition(|s| {
+                            matches!(s, Published | Suspended | Deprecated)
+                        });
+                        let facts = previous.map(|p| PreviousFacts {
+                            state: versions[p],
+                            live_agreements: live,
+                        });
+                        let plan = publish(&draft(), facts.as_ref()).unwrap();
+                        versions[d] = plan.state;
+                        if let (Some(p), Some(to)) = (previous, plan.previous) {
+                            versions[p] = to;
+                        }
+                    }
+                    Op::Suspend(i) => {
+                        if let Some(s) = versions.get(i).copied()
+                            && let Ok(to) = suspend(s)
+                        {
+                            versions[i] = to;
+                        }
+                    }
+                    Op::Activate(i) => {
+                        let latest = versions.iter().rposition(|s| *s != Draft);
+                        if let Some(s) = versions.get(i).copied()
+                            && let Ok(to) = activate(s, latest == Some(i))
+                        {
+                            versions[i] = to;
+                        }
+                    }
+                    Op::LastAgreementGone(i) => {
+                        if let Some(s) = versions.get(i).copied()
+                            && let Some(to) = retire_if_unused(s, 0)
+                        {
+                            versions[i] = to;
+                        }
+                    }
+                }
+                let drafts: Vec<usize> =
+                    versions.iter().enumerate().filter(|(_, s)| **s == Draft).map(|(i, _)| i).collect();
+                proptest::prop_assert!(drafts.len() <= 1, "{versions:?}");
+                if let Some(d) = drafts.first() {
+                    proptest::prop_assert_eq!(*d, versions.len() - 1, "the draft is the newest: {:?}", versions);
+                }
+                let published: Vec<usize> = versions
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| **s == Published)
+                    .map(|(i, _)| i)
+                    .collect();
+                proptest::prop_assert!(published.len() <= 1, "{versions:?}");
+                if let Some(p) = published.first() {
+                    let newest = versions.iter().rposition(|s| *s != Draft);
+                    proptest::prop_assert_eq!(Some(*p), newest, "published is the newest: {:?}", versions);
+                }
+                for (i, s) in before.iter().enumerate() {
+                    if *s == Archived {
+                        proptest::prop_assert_eq!(versions[i], Archived, "{:?}", versions);
+                    }
+                }
+            }
         }
     }
 }

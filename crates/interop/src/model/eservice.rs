@@ -71,6 +71,9 @@ pub struct EServiceInput {
     pub description: String,
     pub technology: Technology,
     pub mode: Mode,
+    /// Whether it handles personal data; may be left unsaid in a draft, not at publication.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub personal_data: Option<bool>,
 }
 
 impl EServiceInput {
@@ -85,8 +88,8 @@ pub fn name_key(name: &str) -> String {
 }
 
 /// Reads a new e-service: `name` 5..=60 characters, `description` 10..=400, `technology`
-/// REST|SOAP, `mode` RECEIVE|DELIVER (RECEIVE when absent). Texts are trimmed. Every problem
-/// is reported.
+/// REST|SOAP, `mode` RECEIVE|DELIVER (RECEIVE when absent), `personalData` true|false or
+/// absent. Texts are trimmed. Every problem is reported.
 pub fn parse_eservice(payload: &Value) -> Result<EServiceInput, Vec<FieldError>> {
     let mut r = Reader::new(payload, "body")?;
     let name = r.text("name", NAME_MIN, NAME_MAX, true);
@@ -98,18 +101,43 @@ pub fn parse_eservice(payload: &Value) -> Result<EServiceInput, Vec<FieldError>>
         "RECEIVE or DELIVER",
         Some(Mode::Receive),
     );
-    match (name, description, technology, mode) {
-        (Some(name), Some(description), Some(technology), Some(mode)) if r.errors.is_empty() => {
+    let personal_data = r.optional_boolean("personalData");
+    match (name, description, technology, mode, personal_data) {
+        (Some(name), Some(description), Some(technology), Some(mode), Some(personal_data))
+            if r.errors.is_empty() =>
+        {
             Ok(EServiceInput {
                 name,
                 description,
                 technology,
                 mode,
+                personal_data,
             })
         }
         _ => Err(r.errors),
     }
 }
+
+/// Reads `{name}` (`POST /eservices/{id}/name/update`): 5..=60 characters, trimmed.
+pub fn parse_name(payload: &Value) -> Result<String, Vec<FieldError>> {
+    let mut r = Reader::new(payload, "body")?;
+    match r.text("name", NAME_MIN, NAME_MAX, true) {
+        Some(name) if r.errors.is_empty() => Ok(name),
+        _ => Err(r.errors),
+    }
+}
+
+/// Reads `{description}` (`POST /eservices/{id}/description/update`): 10..=400 characters.
+pub fn parse_description(payload: &Value) -> Result<String, Vec<FieldError>> {
+    let mut r = Reader::new(payload, "body")?;
+    match r.text("description", DESCRIPTION_MIN, DESCRIPTION_MAX, true) {
+        Some(d) if r.errors.is_empty() => Ok(d),
+        _ => Err(r.errors),
+    }
+}
+
+/// The refusal of a second e-service with the same name (any case) by one producer.
+pub const NAME_TAKEN: &str = "eServiceNameDuplicateForProducer";
 
 /// Reads the whole new content of an e-service (`PUT`): the same rules as on creation.
 pub fn parse_eservice_update(payload: &Value) -> Result<EServiceInput, Vec<FieldError>> {
@@ -207,6 +235,7 @@ mod tests {
             ("technology", json!(null)),
             ("mode", json!("SEND")),
             ("mode", json!(1)),
+            ("personalData", json!("yes")),
         ];
         for (key, value) in cases {
             let mut v = valid();
@@ -214,6 +243,23 @@ mod tests {
             assert_eq!(fields(v), vec![key], "{key} = {value}");
         }
         assert_eq!(fields(json!({})), vec!["name", "description", "technology"]);
+        let mut v = valid();
+        v["personalData"] = json!(true);
+        assert_eq!(parse_eservice(&v).unwrap().personal_data, Some(true));
+        v["personalData"] = json!(null);
+        assert_eq!(parse_eservice(&v).unwrap().personal_data, None);
+        assert_eq!(
+            parse_name(&json!({"name": " Nuovo nome "})).unwrap(),
+            "Nuovo nome"
+        );
+        assert_eq!(
+            testkit::error_fields(parse_name(&json!({"name": "abc"}))),
+            vec!["name"]
+        );
+        assert_eq!(
+            testkit::error_fields(parse_description(&json!({"description": "corta"}))),
+            vec!["description"]
+        );
         assert_eq!(fields(json!("x")), vec!["body"]);
     }
 

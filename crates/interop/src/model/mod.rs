@@ -12,8 +12,10 @@
 pub mod agreement;
 pub mod client;
 pub mod descriptor;
+pub mod document;
 pub mod eservice;
 pub mod key;
+pub mod notice;
 pub mod purpose;
 mod read;
 pub mod risk_analysis;
@@ -55,19 +57,28 @@ impl Refusal {
     }
 }
 
-/// The reason a producer gives when rejecting an agreement or a purpose version: required,
-/// 1 to 1000 characters once trimmed.
+/// The reason a producer gives when rejecting: an agreement's 20 to 1000 characters once
+/// trimmed, a purpose version's 10 to 250 (the real platform's bounds).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct RejectionReason(String);
 
-pub const REJECTION_REASON_MAX: usize = 1000;
+pub const AGREEMENT_REJECTION: (usize, usize) = (20, 1000);
+pub const PURPOSE_REJECTION: (usize, usize) = (10, 250);
 
 impl RejectionReason {
-    /// `field` is the payload's key: `reason` for agreements, `rejectionReason` for purpose
-    /// versions (as in the real API).
-    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
-        read::check_length(raw, 1, REJECTION_REASON_MAX)
+    /// An agreement's; `field` is the payload's key (`reason` in the real API).
+    pub fn of_agreement(field: &str, raw: &str) -> Result<Self, FieldError> {
+        Self::within(field, raw, AGREEMENT_REJECTION)
+    }
+
+    /// A purpose version's; `field` is the payload's key (`rejectionReason` in the real API).
+    pub fn of_purpose(field: &str, raw: &str) -> Result<Self, FieldError> {
+        Self::within(field, raw, PURPOSE_REJECTION)
+    }
+
+    fn within(field: &str, raw: &str, (min, max): (usize, usize)) -> Result<Self, FieldError> {
+        read::check_length(raw, min, max)
             .map(Self)
             .map_err(|message| FieldError::new(field, message))
     }
@@ -335,16 +346,26 @@ mod tests {
 
     #[test]
     fn rejection_reasons_are_trimmed_and_bounded() {
+        let twenty = "è".repeat(20);
         assert_eq!(
-            RejectionReason::parse("reason", "  no  ").unwrap().as_str(),
-            "no"
+            RejectionReason::of_agreement("reason", &format!("  {twenty}  "))
+                .unwrap()
+                .as_str(),
+            twenty
         );
-        let e = RejectionReason::parse("reason", "   ").unwrap_err();
+        let e = RejectionReason::of_agreement("reason", "   ").unwrap_err();
         assert_eq!(e.field, "reason");
-        assert!(RejectionReason::parse("rejectionReason", &"x".repeat(1000)).is_ok());
-        let e = RejectionReason::parse("rejectionReason", &"x".repeat(1001)).unwrap_err();
+        for (n, ok) in [(19, false), (20, true), (1000, true), (1001, false)] {
+            let r = RejectionReason::of_agreement("reason", &"x".repeat(n));
+            assert_eq!(r.is_ok(), ok, "agreement, {n} characters");
+        }
+        for (n, ok) in [(9, false), (10, true), (250, true), (251, false)] {
+            let r = RejectionReason::of_purpose("rejectionReason", &"x".repeat(n));
+            assert_eq!(r.is_ok(), ok, "purpose, {n} characters");
+        }
+        let e = RejectionReason::of_purpose("rejectionReason", &"x".repeat(251)).unwrap_err();
         assert_eq!(e.field, "rejectionReason");
-        assert!(e.message.contains("1001"), "{}", e.message);
+        assert!(e.message.contains("251"), "{}", e.message);
     }
 
     #[test]

@@ -104,6 +104,20 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// An optional `true` or `false`: absent or `null` is not said (`Some(None)`); anything
+    /// else is an error (`None`).
+    pub(super) fn optional_boolean(&mut self, key: &str) -> Option<Option<bool>> {
+        match self.get(key) {
+            None | Some(Value::Null) => Some(None),
+            Some(Value::Bool(b)) => Some(Some(*b)),
+            Some(_) => {
+                let path = self.path(key);
+                self.err(path, "must be true or false");
+                None
+            }
+        }
+    }
+
     /// One of a fixed set of strings, read by `parse`; `allowed` lists them for the message.
     /// Absent: `default`, or an error when there is none.
     pub(super) fn choice<T>(

@@ -36,6 +36,87 @@ pub struct AgreementLine {
     pub updated: String,
 }
 
+/// One choice of a filter: its value, its words, whether it is the one applied.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// The filters of "Richieste ricevute": by state, by e-service, by consumer; each lists only
+/// what the requests have.
+pub struct Filters {
+    pub action: String,
+    pub states: Vec<Choice>,
+    pub eservices: Vec<Choice>,
+    pub consumers: Vec<Choice>,
+    /// Whether any filter is applied (the page offers to clear them).
+    pub applied: bool,
+}
+
+impl Filters {
+    /// The choices among `rows` and the rows they keep, by the query's `state`, `eservice`
+    /// and `consumer` (ids; an unknown value keeps nothing).
+    fn apply<'a>(
+        page: &Page,
+        action: String,
+        rows: &'a [Agreement],
+        q: &HashMap<String, String>,
+    ) -> (Filters, Vec<&'a Agreement>) {
+        let wanted = |key: &str| q.get(key).map(String::as_str).filter(|v| !v.is_empty());
+        let (state, eservice, consumer) = (wanted("state"), wanted("eservice"), wanted("consumer"));
+        let mut states: Vec<Choice> = Vec::new();
+        let mut eservices: Vec<Choice> = Vec::new();
+        let mut consumers: Vec<Choice> = Vec::new();
+        let add = |list: &mut Vec<Choice>, value: &str, label: String, chosen: Option<&str>| {
+            if !list.iter().any(|c| c.value == value) {
+                list.push(Choice {
+                    value: value.to_string(),
+                    label,
+                    selected: chosen == Some(value),
+                });
+            }
+        };
+        for a in rows {
+            add(
+                &mut states,
+                a.state,
+                page.t(agreement_state(a.state_value).key).to_string(),
+                state,
+            );
+            add(
+                &mut eservices,
+                &a.eservice_id,
+                a.eservice_name.clone(),
+                eservice,
+            );
+            add(
+                &mut consumers,
+                &a.consumer_id,
+                a.consumer_name.clone(),
+                consumer,
+            );
+        }
+        for list in [&mut states, &mut eservices, &mut consumers] {
+            list.sort_by_key(|c| c.label.to_lowercase());
+        }
+        let kept = rows
+            .iter()
+            .filter(|a| state.is_none_or(|s| a.state == s))
+            .filter(|a| eservice.is_none_or(|e| a.eservice_id == e))
+            .filter(|a| consumer.is_none_or(|c| a.consumer_id == c))
+            .collect();
+        let filters = Filters {
+            action,
+            states,
+            eservices,
+            consumers,
+            applied: state.is_some() || eservice.is_some() || consumer.is_some(),
+        };
+        (filters, kept)
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "agreements.html")]
 pub struct AgreementsPage {
@@ -43,6 +124,8 @@ pub struct AgreementsPage {
     shell: Shell,
     received: bool,
     lines: Vec<AgreementLine>,
+    /// "Richieste ricevute" only.
+    filters: Option<Filters>,
     flash: Option<String>,
     catalog_href: String,
 }
@@ -57,6 +140,12 @@ async fn list(
         .await
         .map_err(|e| on.fail(e))?;
     let lang = on.page.lang;
+    let (filters, rows) = if received {
+        let (f, kept) = Filters::apply(&on.page, on.href("/agreements/received"), &rows, &q);
+        (Some(f), kept)
+    } else {
+        (None, rows.iter().collect())
+    };
     let lines = rows
         .iter()
         .map(|a| AgreementLine {
@@ -81,6 +170,7 @@ async fn list(
             shell,
             received,
             lines,
+            filters,
             flash,
             catalog_href,
         },
@@ -377,6 +467,7 @@ pub async fn act(
         )
         .await;
     }
+    let user = on.member.session.user_id();
     let result: Result<String, InteropError> = match kind.as_str() {
         "delete" => agreements::delete(db, state.env, &caller, &id)
             .await
@@ -384,10 +475,12 @@ pub async fn act(
         "upgrade" => agreements::upgrade(db, state.env, &caller, &id)
             .await
             .map(|n| on.href(&format!("/agreements/{}?done=agreement_upgraded", n.id))),
-        "reject" => match RejectionReason::parse("reason", &reason_raw) {
-            Ok(reason) => agreements::act(db, state.env, &caller, &id, Action::Reject(reason))
-                .await
-                .map(|_| on.href(&format!("/agreements/{id}?done=agreement_rejected"))),
+        "reject" => match RejectionReason::of_agreement("reason", &reason_raw) {
+            Ok(reason) => {
+                agreements::act(db, state.env, &caller, user, &id, Action::Reject(reason))
+                    .await
+                    .map(|_| on.href(&format!("/agreements/{id}?done=agreement_rejected")))
+            }
             Err(e) => {
                 let outcome = Outcome {
                     reason_error: Some(localize_field(&on.page, &e.message)),
@@ -415,7 +508,7 @@ pub async fn act(
                 _ => None,
             };
             match action {
-                Some((action, done)) => agreements::act(db, state.env, &caller, &id, action)
+                Some((action, done)) => agreements::act(db, state.env, &caller, user, &id, action)
                     .await
                     .map(|_| on.href(&format!("/agreements/{id}?done={done}"))),
                 None => Err(InteropError::invalid("action", "unknown action")),
@@ -423,7 +516,11 @@ pub async fn act(
         }
     };
     match result {
-        Ok(to) => Ok(see_other(&to)),
+        Ok(to) => {
+            // A decision, or a request that waits, may have queued emails.
+            state.platform.mail.wake();
+            Ok(see_other(&to))
+        }
         Err(e) if shown_in_place(&e) => {
             let status = e.status();
             let outcome = Outcome {

@@ -13,6 +13,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use platform::layout::Page;
 
+use super::eservices::FileLine;
 use super::view::{StateView, descriptor_state, grouped, localize_error, policy_key, query};
 use super::{On, PageError, Pairs, Shell, render, see_other, value};
 use crate::error::InteropError;
@@ -111,6 +112,9 @@ pub struct VersionView {
     pub policy: &'static str,
     pub server_urls: Vec<String>,
     pub published_at: Option<String>,
+    /// Its interface and documents, each with its download link.
+    pub interface: Option<FileLine>,
+    pub docs: Vec<FileLine>,
 }
 
 /// The person's institution's agreement on the e-service, if one is alive.
@@ -188,6 +192,15 @@ async fn detail(
         policy: d.agreement_approval_policy,
         server_urls: d.server_urls.clone(),
         published_at: d.published_at.map(|t| Timestamp(t).for_people(lang)),
+        interface: d
+            .interface
+            .as_ref()
+            .map(|f| FileLine::of(&on, &catalog_version_path(&e.id, &d.id), f)),
+        docs: d
+            .docs
+            .iter()
+            .map(|f| FileLine::of(&on, &catalog_version_path(&e.id, &d.id), f))
+            .collect(),
     });
     let may_subscribe = rules::may_act_as_consumer(&on.member.roles);
     let own = e.producer_id == on.institution();
@@ -287,4 +300,29 @@ pub async fn subscribe(
         }
         Err(e) => Err(on.fail(e)),
     }
+}
+
+/// A version of the catalogue, whose files are downloaded under it.
+fn catalog_version_path(eservice_id: &str, descriptor_id: &str) -> String {
+    format!("/catalog/{eservice_id}/versions/{descriptor_id}")
+}
+
+/// `GET /catalog/{id}/versions/{descriptor_id}/documents/{document_id}`: a file of a version
+/// that left the draft, for anyone of the environment (the producer's own in any state).
+pub async fn document(
+    State(state): State<EnvState>,
+    on: On,
+    Path((id, descriptor_id, document_id)): Path<(String, String, String)>,
+) -> Result<Response, PageError> {
+    let (info, content) = crate::store::documents::content(
+        &state.platform.db,
+        state.env,
+        on.institution(),
+        &id,
+        &descriptor_id,
+        &document_id,
+    )
+    .await
+    .map_err(|e| on.fail(e))?;
+    Ok(crate::api::documents::file_response(&info, content))
 }

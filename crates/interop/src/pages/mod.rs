@@ -94,9 +94,6 @@ fn nav(base: &str, member: &Member, path: &str) -> Vec<NavItem> {
         ("/catalog", "interop.nav.catalog"),
         ("/agreements", "interop.nav.agreements"),
     ];
-    if producer {
-        items.push(("/agreements/received", "interop.nav.received"));
-    }
     items.push(("/purposes", "interop.nav.purposes"));
     // Clients and the debug tool: admin and security users (security ones see the clients
     // they belong to). Both lists share a path: their pages mark the right one.
@@ -105,8 +102,12 @@ fn nav(base: &str, member: &Member, path: &str) -> Vec<NavItem> {
         items.push(("/clients?kind=API", "interop.nav.clients_api"));
         items.push(("/tools/client-assertion", "interop.nav.debug"));
     }
+    // The producer's side ("Erogazione"): its e-services, the requests and the purposes on
+    // them.
     if producer {
         items.push(("/eservices", "interop.nav.eservices"));
+        items.push(("/agreements/received", "interop.nav.received"));
+        items.push(("/purposes/received", "interop.nav.purposes_received"));
     }
     let under = |href: &str| {
         let href = href.split('?').next().unwrap_or(href);
@@ -182,7 +183,7 @@ pub fn page_error(page: &Page, shell: Shell, base: &str, error: InteropError) ->
             t("interop.errors.not_found_message"),
         ),
         InteropError::Csrf => (t("error.csrf.title"), t("error.csrf.message")),
-        InteropError::Invalid(_) | InteropError::Conflict(..) => {
+        InteropError::Invalid(_) | InteropError::Rejected(..) | InteropError::Conflict(..) => {
             (t("interop.errors.refused_title"), error.to_string())
         }
         InteropError::Unavailable(_) | InteropError::Sql(_) | InteropError::Db(_) => {

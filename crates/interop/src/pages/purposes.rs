@@ -74,10 +74,34 @@ pub struct PurposesPage {
     page: Page,
     shell: Shell,
     mine: Vec<PurposeLine>,
-    /// Producers only.
-    received: Option<Vec<PurposeLine>>,
+    /// Producers only: where the purposes on their e-services are.
+    received_href: Option<String>,
     may_create: bool,
     new_href: String,
+    flash: Option<String>,
+}
+
+/// A version waiting for the producer, with what it asks and what is already granted.
+pub struct WaitingLine {
+    pub href: String,
+    pub title: String,
+    pub eservice: String,
+    pub consumer: String,
+    pub asked: String,
+    /// "1.000 of 10.000" in the person's words; `None` without an agreement.
+    pub granted_to_consumer: Option<String>,
+    pub granted_total: Option<String>,
+    /// Whether activating it goes over a limit (the producer decides anyway).
+    pub over: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "purposes_received.html")]
+pub struct ReceivedPage {
+    page: Page,
+    shell: Shell,
+    waiting: Vec<WaitingLine>,
+    all: Vec<PurposeLine>,
     flash: Option<String>,
 }
 
@@ -131,14 +155,8 @@ pub async fn list(
         .await
         .map_err(|e| on.fail(e))?;
     let mine = lines(&state, &on, &mine, false).await?;
-    let received = if rules::may_manage_eservices(&on.member.roles) {
-        let list = purposes::list(db, state.env, on.institution(), true)
-            .await
-            .map_err(|e| on.fail(e))?;
-        Some(lines(&state, &on, &list, true).await?)
-    } else {
-        None
-    };
+    let received_href =
+        rules::may_manage_eservices(&on.member.roles).then(|| on.href("/purposes/received"));
     let flash = flash(&on.page, &q);
     let may_create = rules::may_act_as_consumer(&on.member.roles);
     let new_href = on.href("/purposes/new");
@@ -148,9 +166,79 @@ pub async fn list(
             page,
             shell,
             mine,
-            received,
+            received_href,
             may_create,
             new_href,
+            flash,
+        },
+        StatusCode::OK,
+    ))
+}
+
+/// `GET /purposes/received` ("Finalità ricevute", admin or api): the versions waiting for
+/// the producer with the quota figures beside each, then every purpose on its e-services.
+pub async fn received(
+    State(state): State<EnvState>,
+    on: On,
+    q: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Response, PageError> {
+    if !rules::may_manage_eservices(&on.member.roles) {
+        return Err(on.fail(InteropError::Forbidden(
+            on.page.t("interop.eservices.producers_only").to_string(),
+        )));
+    }
+    let q = query(q);
+    let db = &state.platform.db;
+    let list = purposes::list(db, state.env, on.institution(), true)
+        .await
+        .map_err(|e| on.fail(e))?;
+    let all = lines(&state, &on, &list, true).await?;
+    let lang = on.page.lang;
+    let mut waiting = Vec::new();
+    for (p, line) in list.iter().zip(&all) {
+        let Some(v) = p
+            .versions
+            .iter()
+            .find(|v| v.state_value == PurposeVersionState::WaitingForApproval)
+        else {
+            continue;
+        };
+        let quota = purposes::quota(db, state.env, p)
+            .await
+            .map_err(|e| on.fail(e))?;
+        let of = |n: i64, max: i64| {
+            tr(
+                on.page.t("interop.purposes.quota_of"),
+                &[("n", &grouped(lang, n)), ("max", &grouped(lang, max))],
+            )
+        };
+        waiting.push(WaitingLine {
+            href: line.href.clone(),
+            title: p.title.clone(),
+            eservice: p.eservice_name.clone(),
+            consumer: line.consumer.clone(),
+            asked: grouped(lang, v.daily_calls),
+            granted_to_consumer: quota.map(|q| of(q.granted_to_consumer, q.per_consumer)),
+            granted_total: quota.map(|q| of(q.granted_total, q.total)),
+            over: quota.is_some_and(|q| {
+                purpose::over_quota(
+                    q.granted_to_consumer,
+                    q.granted_total,
+                    v.daily_calls,
+                    q.per_consumer,
+                    q.total,
+                )
+            }),
+        });
+    }
+    let flash = flash(&on.page, &q);
+    let On { page, shell, .. } = on;
+    Ok(render(
+        ReceivedPage {
+            page,
+            shell,
+            waiting,
+            all,
             flash,
         },
         StatusCode::OK,

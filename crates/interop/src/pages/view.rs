@@ -206,7 +206,7 @@ pub fn localize_field(page: &Page, message: &str) -> String {
 /// catalogue has one, else the model's.
 pub fn localize_error(page: &Page, error: &InteropError) -> String {
     match error {
-        InteropError::Conflict(code, message) => {
+        InteropError::Conflict(code, message) | InteropError::Rejected(code, message) => {
             let key = format!("interop.refusals.{code}");
             if page.catalogue.contains(&key) {
                 page.t(&key).to_string()
@@ -243,6 +243,7 @@ pub fn shown_in_place(error: &InteropError) -> bool {
     matches!(
         error,
         InteropError::Conflict(..)
+            | InteropError::Rejected(..)
             | InteropError::Invalid(_)
             | InteropError::Forbidden(_)
             | InteropError::Refused(_)

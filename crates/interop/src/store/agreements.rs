@@ -7,9 +7,11 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::catalogue::{self, EService};
+use super::notices;
 use super::{Shared, Tenant, corrupt, lock, new_id};
 use crate::error::InteropError;
 use crate::model::agreement::{self, Change};
+use crate::model::notice::{Event, Kind};
 use crate::model::{
     self as rules, AgreementFacts, AgreementState, DescriptorState, Environment, RejectionReason,
 };
@@ -250,11 +252,14 @@ async fn write(
     Ok(())
 }
 
-/// Applies `action` by the caller's institution, as the side it is on.
+/// Applies `action` by the caller's institution (person `user_id`), as the side it is on; a
+/// request that waits for the producer, and the producer's decisions, are told
+/// ([`notices::tell`]) in the same transaction.
 pub async fn act(
     db: &Db,
     env: Environment,
     caller: &str,
+    user_id: &str,
     id: &str,
     action: Action,
 ) -> Result<Agreement, InteropError> {
@@ -263,6 +268,17 @@ pub async fn act(
     let facts = a.facts();
     let side =
         rules::side_of(caller, &a.consumer_id, &a.producer_id).ok_or(InteropError::NotFound)?;
+    let reason = match &action {
+        Action::Reject(r) => r.as_str().to_string(),
+        _ => String::new(),
+    };
+    let told = match (&action, side) {
+        (Action::Approve, _) => Some(Kind::AgreementApproved),
+        (Action::Reject(_), _) => Some(Kind::AgreementRejected),
+        (Action::Suspend, rules::Side::Producer) => Some(Kind::AgreementSuspended),
+        (Action::Activate, rules::Side::Producer) => Some(Kind::AgreementReactivated),
+        _ => None,
+    };
     let (change, column) = match action {
         Action::Submit => {
             rules::require_consumer(caller, &a.consumer_id)?;
@@ -296,6 +312,28 @@ pub async fn act(
         }
     };
     write(&mut tx, id, &change, column).await?;
+    let told = told.or((change.state == AgreementState::Pending
+        && facts.state != AgreementState::Pending)
+        .then_some(Kind::AgreementWaiting));
+    if let Some(kind) = told
+        && !facts.producer_is_consumer()
+    {
+        let event = Event {
+            kind,
+            env,
+            eservice: &a.eservice_name,
+            version: &a.descriptor_version,
+            purpose: "",
+            producer: &a.producer_name,
+            consumer: &a.consumer_name,
+            reason: &reason,
+        };
+        let by = notices::By {
+            institution_id: caller,
+            user_id,
+        };
+        notices::tell(&mut tx, by, id, &event, &a.producer_id, &a.consumer_id).await?;
+    }
     tx.commit().await?;
     get(db, env, caller, id).await
 }

@@ -5,12 +5,16 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::documents::{self, DocumentInfo};
+use super::notices;
 use super::{Tenant, corrupt, lock, new_id};
 use crate::error::InteropError;
 use crate::model::descriptor::{self, DescriptorFacts, PreviousFacts};
 use crate::model::{
-    AgreementApprovalPolicy, DescriptorInput, DescriptorState, EServiceInput, Environment, eservice,
+    AgreementApprovalPolicy, DescriptorInput, DescriptorState, EServiceInput, Environment,
+    Technology, eservice,
 };
+use serde_json::json;
 
 /// A version of an e-service.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -27,7 +31,12 @@ pub struct Descriptor {
     pub daily_calls_per_consumer: i64,
     pub daily_calls_total: i64,
     pub agreement_approval_policy: &'static str,
+    /// From the interface: its OpenAPI `servers` or WSDL addresses.
     pub server_urls: Vec<String>,
+    /// The interface (OpenAPI or WSDL), once uploaded.
+    pub interface: Option<DocumentInfo>,
+    /// The other documents, oldest first.
+    pub docs: Vec<DocumentInfo>,
     pub created_at: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub published_at: Option<i64>,
@@ -57,6 +66,9 @@ pub struct EService {
     pub description: String,
     pub technology: String,
     pub mode: String,
+    /// Whether it handles personal data (absent: not said yet; needed to publish).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub personal_data: Option<bool>,
     pub created_at: i64,
     pub descriptors: Vec<Descriptor>,
 }
@@ -72,6 +84,10 @@ impl EService {
 
     pub fn descriptor(&self, id: &str) -> Option<&Descriptor> {
         self.descriptors.iter().find(|d| d.id == id)
+    }
+
+    pub fn technology(&self) -> Technology {
+        Technology::parse(&self.technology).unwrap_or(Technology::Rest)
     }
 }
 
@@ -96,6 +112,8 @@ fn descriptor_row(r: &AnyRow) -> Result<Descriptor, sqlx::Error> {
         daily_calls_total: r.try_get("daily_calls_total")?,
         agreement_approval_policy: policy.as_str(),
         server_urls: json_list(&r.try_get::<String, _>("server_urls")?)?,
+        interface: None,
+        docs: Vec::new(),
         created_at: r.try_get("created_at")?,
         published_at: r.try_get("published_at")?,
         suspended_at: r.try_get("suspended_at")?,
@@ -113,18 +131,15 @@ const DESCRIPTOR_COLUMNS: &str = "d.id, d.eservice_id, d.version, d.description,
     d.deprecated_at, d.archived_at";
 
 const ESERVICE_COLUMNS: &str = "e.id, e.producer_id, e.name, e.description, e.technology, \
-    e.mode, e.created_at, COALESCE(i.name, '') AS producer_name";
+    e.mode, e.personal_data, e.created_at, COALESCE(i.name, '') AS producer_name";
 
 const ESERVICE_FROM: &str = "interop_eservices e LEFT JOIN interop_institutions i \
     ON i.env = e.env AND i.id = e.producer_id";
 
-async fn with_descriptors<'e, E>(
-    executor: E,
+async fn with_descriptors(
+    pool: &sqlx::AnyPool,
     rows: Vec<AnyRow>,
-) -> Result<Vec<EService>, InteropError>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
+) -> Result<Vec<EService>, InteropError> {
     let mut out: Vec<EService> = Vec::with_capacity(rows.len());
     for r in &rows {
         out.push(EService {
@@ -135,6 +150,9 @@ where
             description: r.try_get("description")?,
             technology: r.try_get("technology")?,
             mode: r.try_get("mode")?,
+            personal_data: r
+                .try_get::<Option<i64>, _>("personal_data")?
+                .map(|v| v != 0),
             created_at: r.try_get("created_at")?,
             descriptors: Vec::new(),
         });
@@ -152,11 +170,25 @@ where
     for e in &out {
         q = q.bind(e.id.clone());
     }
-    for r in q.fetch_all(executor).await? {
+    for r in q.fetch_all(pool).await? {
         let eservice_id: String = r.try_get("eservice_id")?;
         let d = descriptor_row(&r)?;
         if let Some(e) = out.iter_mut().find(|e| e.id == eservice_id) {
             e.descriptors.push(d);
+        }
+    }
+    let ids: Vec<&str> = out
+        .iter()
+        .flat_map(|e| e.descriptors.iter().map(|d| d.id.as_str()))
+        .collect();
+    let mut files = documents::of_descriptors(pool, &ids).await?;
+    for d in out.iter_mut().flat_map(|e| e.descriptors.iter_mut()) {
+        for f in files.remove(&d.id).unwrap_or_default() {
+            if f.kind_value == crate::model::document::DocumentKind::Interface {
+                d.interface = Some(f);
+            } else {
+                d.docs.push(f);
+            }
         }
     }
     Ok(out)
@@ -230,25 +262,34 @@ fn taken(e: sqlx::Error) -> InteropError {
         && (d.is_unique_violation() || d.code().is_some_and(|c| c == "23505" || c == "2067"))
     {
         return InteropError::Conflict(
-            "eservice_name_taken",
+            eservice::NAME_TAKEN,
             "the institution already has an e-service with this name".into(),
         );
     }
     InteropError::Sql(e)
 }
 
-/// Creates an e-service (no version yet).
+fn flag(value: Option<bool>) -> Option<i64> {
+    value.map(i64::from)
+}
+
+/// Creates an e-service, with its first version as a draft when `first` is given (both or
+/// neither).
 pub async fn create(
     db: &Db,
     env: Environment,
     producer: &Tenant,
+    user_id: &str,
     input: &EServiceInput,
+    first: Option<&DescriptorInput>,
 ) -> Result<EService, InteropError> {
     let id = new_id();
     let now = now_millis();
+    let mut tx = db.begin().await?;
     sqlx::query(
         "INSERT INTO interop_eservices (id, env, producer_id, name, name_key, description, \
-         technology, mode, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+         technology, mode, personal_data, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
     )
     .bind(&id)
     .bind(env.as_str())
@@ -258,11 +299,51 @@ pub async fn create(
     .bind(&input.description)
     .bind(input.technology.as_str())
     .bind(input.mode.as_str())
+    .bind(flag(input.personal_data))
     .bind(now)
-    .execute(db.writer())
+    .execute(&mut *tx)
     .await
     .map_err(taken)?;
+    if let Some(first) = first {
+        insert_draft(&mut tx, &id, 1, first).await?;
+    }
+    let by = notices::By {
+        institution_id: &producer.institution_id,
+        user_id,
+    };
+    let details = json!({"env": env.as_str(), "eservice": input.name});
+    notices::record(&mut tx, by, "interop.eservice.created", &id, details).await?;
+    tx.commit().await?;
     eservice(db, env, &id).await?.ok_or(InteropError::NotFound)
+}
+
+/// Inserts a draft version numbered `version`.
+async fn insert_draft(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    eservice_id: &str,
+    version: i64,
+    input: &DescriptorInput,
+) -> Result<String, InteropError> {
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO interop_descriptors (id, eservice_id, version, description, state, audience, \
+         voucher_lifespan, daily_calls_per_consumer, daily_calls_total, \
+         agreement_approval_policy, server_urls, created_at) \
+         VALUES ($1, $2, $3, $4, 'DRAFT', $5, $6, $7, $8, $9, '[]', $10)",
+    )
+    .bind(&id)
+    .bind(eservice_id)
+    .bind(version)
+    .bind(input.description.as_deref())
+    .bind(list_json(&input.audience))
+    .bind(input.voucher_lifespan)
+    .bind(input.daily_calls_per_consumer)
+    .bind(input.daily_calls_total)
+    .bind(input.agreement_approval_policy.as_str())
+    .bind(now_millis())
+    .execute(&mut **tx)
+    .await?;
+    Ok(id)
 }
 
 /// The producer's own e-service, or not found (another institution's is never shown as such).
@@ -286,24 +367,80 @@ pub async fn update(
     id: &str,
     input: &EServiceInput,
 ) -> Result<EService, InteropError> {
-    let e = own(db, env, producer_id, id).await?;
-    let states: Vec<DescriptorState> = e.descriptors.iter().map(|d| d.state_value).collect();
+    let mut tx = db.begin().await?;
+    lock_own(db, &mut tx, env, producer_id, id).await?;
+    let all = versions_in(&mut tx, id).await?;
+    let states: Vec<DescriptorState> = all.iter().map(|d| d.state_value).collect();
     eservice::update_allowed(&states)?;
+    let technology: String =
+        sqlx::query_scalar("SELECT technology FROM interop_eservices WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+    if technology != input.technology.as_str() {
+        documents::drop_draft_interfaces(&mut tx, id).await?;
+    }
     sqlx::query(
         "UPDATE interop_eservices SET name = $1, name_key = $2, description = $3, \
-         technology = $4, mode = $5, updated_at = $6 WHERE id = $7 AND env = $8",
+         technology = $4, mode = $5, personal_data = $6, updated_at = $7 \
+         WHERE id = $8 AND env = $9",
     )
     .bind(&input.name)
     .bind(input.name_key())
     .bind(&input.description)
     .bind(input.technology.as_str())
     .bind(input.mode.as_str())
+    .bind(flag(input.personal_data))
     .bind(now_millis())
     .bind(id)
     .bind(env.as_str())
-    .execute(db.writer())
+    .execute(&mut *tx)
     .await
     .map_err(taken)?;
+    tx.commit().await?;
+    own(db, env, producer_id, id).await
+}
+
+/// What changes of an e-service once published: its name or its description.
+pub enum Retitle<'a> {
+    Name(&'a str),
+    Description(&'a str),
+}
+
+/// Changes the name or the description of the producer's e-service, in any state.
+pub async fn retitle(
+    db: &Db,
+    env: Environment,
+    producer_id: &str,
+    id: &str,
+    change: Retitle<'_>,
+) -> Result<EService, InteropError> {
+    own(db, env, producer_id, id).await?;
+    let (sql, value, key) = match change {
+        Retitle::Name(name) => (
+            "UPDATE interop_eservices SET name = $1, name_key = $2, updated_at = $3 \
+             WHERE id = $4 AND env = $5",
+            name,
+            eservice::name_key(name),
+        ),
+        // The description has no key: the name's stays as it is.
+        Retitle::Description(d) => (
+            "UPDATE interop_eservices SET description = $1, name_key = COALESCE($2, name_key), \
+             updated_at = $3 WHERE id = $4 AND env = $5",
+            d,
+            String::new(),
+        ),
+    };
+    let key = (!key.is_empty()).then_some(key);
+    sqlx::query(sql)
+        .bind(value.to_string())
+        .bind(key)
+        .bind(now_millis())
+        .bind(id)
+        .bind(env.as_str())
+        .execute(db.writer())
+        .await
+        .map_err(taken)?;
     own(db, env, producer_id, id).await
 }
 
@@ -318,6 +455,9 @@ pub async fn delete(
     let states: Vec<DescriptorState> = e.descriptors.iter().map(|d| d.state_value).collect();
     eservice::delete_allowed(&states)?;
     let mut tx = db.begin().await?;
+    for d in &e.descriptors {
+        documents::delete_all_of(&mut tx, &d.id).await?;
+    }
     sqlx::query("DELETE FROM interop_descriptors WHERE eservice_id = $1")
         .bind(id)
         .execute(&mut *tx)
@@ -337,7 +477,7 @@ fn list_json(v: &[String]) -> String {
 
 /// Locks the producer's e-service row for the transaction (two changes of its versions never
 /// interleave); another institution's e-service is not found.
-async fn lock_own(
+pub(super) async fn lock_own(
     db: &Db,
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     env: Environment,
@@ -380,26 +520,8 @@ pub async fn add_descriptor(
         .filter_map(|s| DescriptorState::parse(s))
         .collect();
     descriptor::can_add_draft(&states)?;
-    let id = new_id();
-    sqlx::query(
-        "INSERT INTO interop_descriptors (id, eservice_id, version, description, state, audience, \
-         voucher_lifespan, daily_calls_per_consumer, daily_calls_total, \
-         agreement_approval_policy, server_urls, created_at) \
-         VALUES ($1, $2, $3, $4, 'DRAFT', $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(&id)
-    .bind(eservice_id)
-    .bind(states.len() as i64 + 1)
-    .bind(input.description.as_deref())
-    .bind(list_json(&input.audience))
-    .bind(input.voucher_lifespan)
-    .bind(input.daily_calls_per_consumer)
-    .bind(input.daily_calls_total)
-    .bind(input.agreement_approval_policy.as_str())
-    .bind(list_json(&input.server_urls))
-    .bind(now_millis())
-    .execute(&mut *tx)
-    .await?;
+    let next = i64::try_from(states.len()).unwrap_or(i64::MAX - 1) + 1;
+    let id = insert_draft(&mut tx, eservice_id, next, input).await?;
     tx.commit().await?;
     own(db, env, producer_id, eservice_id)
         .await?
@@ -422,8 +544,8 @@ pub async fn update_descriptor(
     descriptor::edit_draft(d.state_value)?;
     let done = sqlx::query(
         "UPDATE interop_descriptors SET description = $1, audience = $2, voucher_lifespan = $3, \
-         daily_calls_per_consumer = $4, daily_calls_total = $5, agreement_approval_policy = $6, \
-         server_urls = $7 WHERE id = $8 AND state = 'DRAFT'",
+         daily_calls_per_consumer = $4, daily_calls_total = $5, agreement_approval_policy = $6 \
+         WHERE id = $7 AND state = 'DRAFT'",
     )
     .bind(input.description.as_deref())
     .bind(list_json(&input.audience))
@@ -431,7 +553,6 @@ pub async fn update_descriptor(
     .bind(input.daily_calls_per_consumer)
     .bind(input.daily_calls_total)
     .bind(input.agreement_approval_policy.as_str())
-    .bind(list_json(&input.server_urls))
     .bind(descriptor_id)
     .execute(db.writer())
     .await?;
@@ -448,22 +569,63 @@ pub async fn update_descriptor(
         .ok_or(InteropError::NotFound)
 }
 
-/// Deletes a draft version.
+/// What deleting a draft did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DraftDeleted {
+    /// The e-service keeps its other versions.
+    Version,
+    /// It was the e-service's only version: the e-service went with it.
+    EService,
+}
+
+/// Deletes a draft version with its files; the e-service too when the draft was all it had.
 pub async fn delete_descriptor(
     db: &Db,
     env: Environment,
     producer_id: &str,
     eservice_id: &str,
     descriptor_id: &str,
-) -> Result<(), InteropError> {
-    let e = own(db, env, producer_id, eservice_id).await?;
-    let d = e.descriptor(descriptor_id).ok_or(InteropError::NotFound)?;
+) -> Result<DraftDeleted, InteropError> {
+    let mut tx = db.begin().await?;
+    lock_own(db, &mut tx, env, producer_id, eservice_id).await?;
+    let all = versions_in(&mut tx, eservice_id).await?;
+    let d = all
+        .iter()
+        .find(|d| d.id == descriptor_id)
+        .ok_or(InteropError::NotFound)?;
     descriptor::delete_draft(d.state_value)?;
+    documents::delete_all_of(&mut tx, descriptor_id).await?;
     sqlx::query("DELETE FROM interop_descriptors WHERE id = $1 AND state = 'DRAFT'")
         .bind(descriptor_id)
-        .execute(db.writer())
+        .execute(&mut *tx)
         .await?;
-    Ok(())
+    let outcome = if all.len() == 1 {
+        sqlx::query("DELETE FROM interop_eservices WHERE id = $1 AND env = $2")
+            .bind(eservice_id)
+            .bind(env.as_str())
+            .execute(&mut *tx)
+            .await?;
+        DraftDeleted::EService
+    } else {
+        DraftDeleted::Version
+    };
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// The details of a version's activity record: the e-service's name (as it is now) and the
+/// version's number.
+async fn version_details(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    env: Environment,
+    eservice_id: &str,
+    version: &str,
+) -> Result<serde_json::Value, InteropError> {
+    let name: String = sqlx::query_scalar("SELECT name FROM interop_eservices WHERE id = $1")
+        .bind(eservice_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(json!({"env": env.as_str(), "eservice": name, "version": version}))
 }
 
 /// The e-service's versions, read in the transaction that locked it.
@@ -502,6 +664,7 @@ pub async fn publish(
     db: &Db,
     env: Environment,
     producer_id: &str,
+    user_id: &str,
     eservice_id: &str,
     descriptor_id: &str,
 ) -> Result<Descriptor, InteropError> {
@@ -534,9 +697,22 @@ pub async fn publish(
         )),
         None => None,
     };
+    let has_interface: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM interop_documents WHERE descriptor_id = $1 AND kind = 'INTERFACE'",
+    )
+    .bind(descriptor_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let personal_data: Option<i64> =
+        sqlx::query_scalar("SELECT personal_data FROM interop_eservices WHERE id = $1")
+            .bind(eservice_id)
+            .fetch_one(&mut *tx)
+            .await?;
     let plan = descriptor::publish(
         &DescriptorFacts {
             state: draft.state_value,
+            has_interface: has_interface > 0,
+            personal_data: personal_data.map(|v| v != 0),
             audience: draft.audience.clone(),
             daily_calls_per_consumer: draft.daily_calls_per_consumer,
             daily_calls_total: draft.daily_calls_total,
@@ -564,6 +740,19 @@ pub async fn publish(
         .execute(&mut *tx)
         .await?;
     }
+    let by = notices::By {
+        institution_id: producer_id,
+        user_id,
+    };
+    let details = version_details(&mut tx, env, eservice_id, &draft.version).await?;
+    notices::record(
+        &mut tx,
+        by,
+        "interop.descriptor.published",
+        descriptor_id,
+        details,
+    )
+    .await?;
     tx.commit().await?;
     own(db, env, producer_id, eservice_id)
         .await?
@@ -577,6 +766,7 @@ pub async fn set_suspended(
     db: &Db,
     env: Environment,
     producer_id: &str,
+    user_id: &str,
     eservice_id: &str,
     descriptor_id: &str,
     suspend: bool,
@@ -608,6 +798,73 @@ pub async fn set_suspended(
         .bind(descriptor_id)
         .execute(&mut *tx)
         .await?;
+    let by = notices::By {
+        institution_id: producer_id,
+        user_id,
+    };
+    let details = version_details(&mut tx, env, eservice_id, &d.version).await?;
+    let action = if suspend {
+        "interop.descriptor.suspended"
+    } else {
+        "interop.descriptor.reactivated"
+    };
+    notices::record(&mut tx, by, action, descriptor_id, details).await?;
+    tx.commit().await?;
+    own(db, env, producer_id, eservice_id)
+        .await?
+        .descriptor(descriptor_id)
+        .cloned()
+        .ok_or(InteropError::NotFound)
+}
+
+/// What changes in a version consumers use.
+pub enum InPlace {
+    /// The voucher's lifespan and the daily calls.
+    Limits(descriptor::PublishedUpdate),
+    /// How new requests are approved.
+    Policy(AgreementApprovalPolicy),
+}
+
+/// Changes a published (suspended, deprecated) version in place.
+pub async fn update_in_place(
+    db: &Db,
+    env: Environment,
+    producer_id: &str,
+    eservice_id: &str,
+    descriptor_id: &str,
+    change: &InPlace,
+) -> Result<Descriptor, InteropError> {
+    let mut tx = db.begin().await?;
+    lock_own(db, &mut tx, env, producer_id, eservice_id).await?;
+    let all = versions_in(&mut tx, eservice_id).await?;
+    let d = all
+        .iter()
+        .find(|d| d.id == descriptor_id)
+        .ok_or(InteropError::NotFound)?;
+    descriptor::update_published(d.state_value)?;
+    match change {
+        InPlace::Limits(u) => {
+            sqlx::query(
+                "UPDATE interop_descriptors SET voucher_lifespan = $1, \
+                 daily_calls_per_consumer = $2, daily_calls_total = $3 WHERE id = $4",
+            )
+            .bind(u.voucher_lifespan)
+            .bind(u.daily_calls_per_consumer)
+            .bind(u.daily_calls_total)
+            .bind(descriptor_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        InPlace::Policy(p) => {
+            sqlx::query(
+                "UPDATE interop_descriptors SET agreement_approval_policy = $1 WHERE id = $2",
+            )
+            .bind(p.as_str())
+            .bind(descriptor_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
     tx.commit().await?;
     own(db, env, producer_id, eservice_id)
         .await?

@@ -12,6 +12,8 @@ use crate::model::{Environment, Role};
 pub mod agreements;
 pub mod catalogue;
 pub mod clients;
+pub mod documents;
+pub mod notices;
 pub mod purposes;
 pub mod tokens;
 
@@ -161,10 +163,10 @@ pub async fn record_entry(
     write_institution(&mut *tx, env, tenant, now).await?;
     sqlx::query(
         "INSERT INTO interop_people (env, institution_id, user_id, name, family_name, roles, \
-         entered_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         entered_at, email) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
          ON CONFLICT (env, institution_id, user_id) DO UPDATE SET name = excluded.name, \
          family_name = excluded.family_name, roles = excluded.roles, \
-         entered_at = excluded.entered_at",
+         entered_at = excluded.entered_at, email = excluded.email",
     )
     .bind(env.as_str())
     .bind(&tenant.institution_id)
@@ -173,6 +175,7 @@ pub async fn record_entry(
     .bind(&session.claims.family_name)
     .bind(roles.join(","))
     .bind(now)
+    .bind(session.claims.email.as_deref())
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;

@@ -6,8 +6,10 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
+use super::notices;
 use super::{Shared, Tenant, corrupt, new_id};
 use crate::error::InteropError;
+use crate::model::notice::{Event, Kind};
 use crate::model::purpose::{self, VersionChange};
 use crate::model::{
     self as rules, AgreementState, Environment, PurposeFacts, PurposeInput, PurposeVersionState,
@@ -175,12 +177,15 @@ pub async fn list(
 
 /// The consumer's latest agreement state on the e-service and its version's quota limits
 /// (`dailyCallsPerConsumer`, `dailyCallsTotal`).
-async fn agreement_of(
-    tx: &mut Transaction<'static, Any>,
+async fn agreement_of<'e, E>(
+    executor: E,
     env: Environment,
     consumer_id: &str,
     eservice_id: &str,
-) -> Result<Option<(AgreementState, i64, i64, String)>, InteropError> {
+) -> Result<Option<(AgreementState, i64, i64, String)>, InteropError>
+where
+    E: sqlx::Executor<'e, Database = Any>,
+{
     let row = sqlx::query(
         "SELECT a.state, d.daily_calls_per_consumer, d.daily_calls_total, a.producer_id \
          FROM interop_agreements a JOIN interop_descriptors d ON d.id = a.descriptor_id \
@@ -191,7 +196,7 @@ async fn agreement_of(
     .bind(env.as_str())
     .bind(consumer_id)
     .bind(eservice_id)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(executor)
     .await?;
     Ok(match row {
         Some(r) => {
@@ -228,7 +233,7 @@ pub async fn create(
 ) -> Result<Purpose, InteropError> {
     let mut tx = db.begin().await?;
     let agreement =
-        agreement_of(&mut tx, env, &consumer.institution_id, &input.eservice_id).await?;
+        agreement_of(&mut *tx, env, &consumer.institution_id, &input.eservice_id).await?;
     purpose::require_active_agreement(agreement.as_ref().map(|a| a.0))?;
     let producer_id = agreement.map(|a| a.3).unwrap_or_default();
     let id = new_id();
@@ -311,17 +316,16 @@ async fn locked(
     Ok(p)
 }
 
-/// Whether `requested` more daily calls on the e-service go over its version's quotas, not
-/// counting `except` (the purpose's own current version, which the new one replaces).
-async fn over_quota(
-    tx: &mut Transaction<'static, Any>,
+/// The daily calls already granted on the purpose's e-service (ACTIVE versions), to its
+/// consumer and to all, not counting the purpose's own (which a new version replaces).
+async fn granted<'e, E>(
+    executor: E,
     env: Environment,
     p: &Purpose,
-    requested: i64,
-) -> Result<bool, InteropError> {
-    let (_, per_consumer, total, _) = agreement_of(tx, env, &p.consumer_id, &p.eservice_id)
-        .await?
-        .ok_or(InteropError::NotFound)?;
+) -> Result<(i64, i64), InteropError>
+where
+    E: sqlx::Executor<'e, Database = Any>,
+{
     let sums = sqlx::query(
         // SUM of a BIGINT is a NUMERIC on PostgreSQL: cast it back.
         "SELECT CAST(COALESCE(SUM(CASE WHEN p.consumer_id = $3 THEN v.daily_calls ELSE 0 END), 0) \
@@ -333,10 +337,51 @@ async fn over_quota(
     .bind(&p.eservice_id)
     .bind(&p.consumer_id)
     .bind(&p.id)
-    .fetch_one(&mut **tx)
+    .fetch_one(executor)
     .await?;
-    let mine: i64 = sums.try_get("mine")?;
-    let all: i64 = sums.try_get("all_calls")?;
+    Ok((sums.try_get("mine")?, sums.try_get("all_calls")?))
+}
+
+/// The figures a producer weighs a waiting version by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quota {
+    /// The version's limits: per consumer and in total.
+    pub per_consumer: i64,
+    pub total: i64,
+    /// Already granted to this consumer by its other purposes, and to all consumers.
+    pub granted_to_consumer: i64,
+    pub granted_total: i64,
+}
+
+/// The quota figures of a purpose: `None` when its consumer has no agreement on the
+/// e-service any more.
+pub async fn quota(db: &Db, env: Environment, p: &Purpose) -> Result<Option<Quota>, InteropError> {
+    let Some((_, per_consumer, total, _)) =
+        agreement_of(db.reader(), env, &p.consumer_id, &p.eservice_id).await?
+    else {
+        return Ok(None);
+    };
+    let (granted_to_consumer, granted_total) = granted(db.reader(), env, p).await?;
+    Ok(Some(Quota {
+        per_consumer,
+        total,
+        granted_to_consumer,
+        granted_total,
+    }))
+}
+
+/// Whether `requested` more daily calls on the e-service go over its version's quotas, not
+/// counting `except` (the purpose's own current version, which the new one replaces).
+async fn over_quota(
+    tx: &mut Transaction<'static, Any>,
+    env: Environment,
+    p: &Purpose,
+    requested: i64,
+) -> Result<bool, InteropError> {
+    let (_, per_consumer, total, _) = agreement_of(&mut **tx, env, &p.consumer_id, &p.eservice_id)
+        .await?
+        .ok_or(InteropError::NotFound)?;
+    let (mine, all) = granted(&mut **tx, env, p).await?;
     Ok(purpose::over_quota(
         mine,
         all,
@@ -398,11 +443,40 @@ pub enum VersionAction {
     Reject(RejectionReason),
 }
 
-/// Applies `action` to version `version_id` by the caller's institution.
+/// Tells `kind` about purpose `p` ([`notices::tell`]), in the change's transaction.
+async fn tell(
+    tx: &mut Transaction<'static, Any>,
+    env: Environment,
+    by: notices::By<'_>,
+    p: &Purpose,
+    kind: Kind,
+    reason: &str,
+) -> Result<(), InteropError> {
+    if p.producer_id == p.consumer_id {
+        return Ok(());
+    }
+    let (producer, consumer) = notices::names(tx, env, &p.producer_id, &p.consumer_id).await?;
+    let event = Event {
+        kind,
+        env,
+        eservice: &p.eservice_name,
+        version: "",
+        purpose: &p.title,
+        producer: &producer,
+        consumer: &consumer,
+        reason,
+    };
+    notices::tell(tx, by, &p.id, &event, &p.producer_id, &p.consumer_id).await?;
+    Ok(())
+}
+
+/// Applies `action` to version `version_id` by the caller's institution (person `user_id`); a
+/// version that waits for the producer, and the producer's decisions, are told.
 pub async fn act(
     db: &Db,
     env: Environment,
     caller: &str,
+    user_id: &str,
     id: &str,
     version_id: &str,
     action: VersionAction,
@@ -411,6 +485,10 @@ pub async fn act(
     let p = locked(db, &mut tx, env, caller, id).await?;
     let side =
         rules::side_of(caller, &p.consumer_id, &p.producer_id).ok_or(InteropError::NotFound)?;
+    let by = notices::By {
+        institution_id: caller,
+        user_id,
+    };
     let version = p
         .versions
         .iter()
@@ -422,7 +500,7 @@ pub async fn act(
         VersionAction::Activate => match version.state_value {
             PurposeVersionState::Draft => {
                 rules::require_consumer(caller, &p.consumer_id)?;
-                let agreement = agreement_of(&mut tx, env, &p.consumer_id, &p.eservice_id).await?;
+                let agreement = agreement_of(&mut *tx, env, &p.consumer_id, &p.eservice_id).await?;
                 purpose::require_active_agreement(agreement.as_ref().map(|a| a.0))?;
                 if p.risk_analysis_form.is_none() {
                     return Err(InteropError::Conflict(
@@ -432,6 +510,9 @@ pub async fn act(
                 }
                 let over = over_quota(&mut tx, env, &p, version.daily_calls).await?;
                 let to = purpose::activate_draft(version.state_value, over)?;
+                if to == PurposeVersionState::WaitingForApproval {
+                    tell(&mut tx, env, by, &p, Kind::PurposeWaiting, "").await?;
+                }
                 apply(
                     &mut tx,
                     &[VersionChange {
@@ -448,10 +529,14 @@ pub async fn act(
                 rules::require_producer(caller, &p.producer_id)?;
                 let changes = purpose::approve_waiting(&facts, version_id)?;
                 apply(&mut tx, &changes, now).await?;
+                tell(&mut tx, env, by, &p, Kind::PurposeApproved, "").await?;
             }
             _ => {
                 let change = purpose::activate(&facts, side)?;
                 apply(&mut tx, &change.versions, now).await?;
+                if side == rules::Side::Producer {
+                    tell(&mut tx, env, by, &p, Kind::PurposeReactivated, "").await?;
+                }
                 set_flags(
                     &mut tx,
                     &p.id,
@@ -465,6 +550,9 @@ pub async fn act(
         VersionAction::Suspend => {
             let change = purpose::suspend(&facts, side)?;
             apply(&mut tx, &change.versions, now).await?;
+            if side == rules::Side::Producer {
+                tell(&mut tx, env, by, &p, Kind::PurposeSuspended, "").await?;
+            }
             set_flags(
                 &mut tx,
                 &p.id,
@@ -487,8 +575,10 @@ pub async fn act(
         }
         VersionAction::Reject(reason) => {
             rules::require_producer(caller, &p.producer_id)?;
+            let words = reason.as_str().to_string();
             let change = purpose::reject_waiting(&facts, version_id, reason)?;
             apply(&mut tx, &[change], now).await?;
+            tell(&mut tx, env, by, &p, Kind::PurposeRejected, &words).await?;
         }
     }
     sqlx::query("UPDATE interop_purposes SET updated_at = $1 WHERE id = $2")
@@ -506,6 +596,7 @@ pub async fn new_version(
     db: &Db,
     env: Environment,
     caller: &str,
+    user_id: &str,
     id: &str,
     daily_calls: i64,
 ) -> Result<Purpose, InteropError> {
@@ -517,6 +608,13 @@ pub async fn new_version(
     let now = now_millis();
     apply(&mut tx, &plan.changes, now).await?;
     insert_version(&mut tx, &p.id, plan.state, daily_calls, now).await?;
+    if plan.state == PurposeVersionState::WaitingForApproval {
+        let by = notices::By {
+            institution_id: caller,
+            user_id,
+        };
+        tell(&mut tx, env, by, &p, Kind::PurposeWaiting, "").await?;
+    }
     sqlx::query("UPDATE interop_purposes SET updated_at = $1 WHERE id = $2")
         .bind(now)
         .bind(&p.id)

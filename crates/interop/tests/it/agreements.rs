@@ -219,6 +219,54 @@ async fn manual_approval_pending_approved_rejected_deleted() {
             .contains("base giuridica")
     );
     assert_eq!(post(&app, &giulia, &id, "approve").await.0, 409);
+    // The request that waited was told to the Regione's admin, the refusal to the Comune's,
+    // by email through the outbox; the Regione's activity log has the decision.
+    let db = app.db.connect().await;
+    let mails = |to: &'static str| {
+        let db = db.clone();
+        async move {
+            sqlx::query_as::<_, (String, String)>(
+                "SELECT subject, body FROM outbox WHERE to_address = $1 \
+                 AND subject LIKE '%Interoperabilit%' ORDER BY created_at",
+            )
+            .bind(to)
+            .fetch_all(db.reader())
+            .await
+            .unwrap()
+        }
+    };
+    let to_regione = mails("giulia.verdi@regione.valdoro.it").await;
+    assert_eq!(
+        to_regione
+            .iter()
+            .map(|(s, _)| s.as_str())
+            .collect::<Vec<_>>(),
+        vec!["Una richiesta di fruizione attende la tua approvazione - Interoperabilità Collaudo"]
+    );
+    assert!(
+        to_regione[0].1.contains("Comune di Roccabella"),
+        "{}",
+        to_regione[0].1
+    );
+    let to_comune = mails("luca.neri@comune.roccabella.it").await;
+    assert_eq!(to_comune.len(), 1, "{to_comune:?}");
+    assert_eq!(
+        to_comune[0].0,
+        "Richiesta di fruizione rifiutata - Interoperabilità Collaudo"
+    );
+    assert!(to_comune[0].1.contains("Manca la base giuridica"));
+    let regione = crate::institution_id(&app, REGIONE).await;
+    let (actor, details): (String, String) = sqlx::query_as(
+        "SELECT actor, details FROM audit_log WHERE action = 'interop.agreement.rejected' \
+         AND institution_id = $1 AND target = $2",
+    )
+    .bind(&regione)
+    .bind(&id)
+    .fetch_one(db.reader())
+    .await
+    .unwrap();
+    assert_eq!(actor, crate::user_id(&app, &giulia).await);
+    assert!(details.contains("Comune di Roccabella"), "{details}");
 
     // A rejected one does not block a new request; a pending one can be deleted.
     let (s, a) = create(&app, &luca, &manual, &v1).await;

@@ -44,7 +44,7 @@ async fn descriptors_follow_their_state_machine_and_the_catalogue_shows_only_pub
         "{v}"
     );
 
-    let e = post_created(&app, &paolo, &base, &json!({"name": "Registro delle prove", "description": "Un e-service di prova per i test.", "technology": "REST"}))
+    let e = post_created(&app, &paolo, &base, &json!({"name": "Registro delle prove", "description": "Un e-service di prova per i test.", "technology": "REST", "personalData": false}))
     .await;
     let id = e["id"].as_str().unwrap();
     // One name per producer.
@@ -79,7 +79,7 @@ async fn descriptors_follow_their_state_machine_and_the_catalogue_shows_only_pub
     .await;
     assert_eq!(
         (s.as_u16(), v["code"].as_str()),
-        (409, Some("draft_already_exists")),
+        (400, Some("draftDescriptorAlreadyExists")),
         "{v}"
     );
     // Not in the catalogue while a draft; another institution does not see it.
@@ -92,12 +92,32 @@ async fn descriptors_follow_their_state_machine_and_the_catalogue_shows_only_pub
         404
     );
 
-    // Publishing needs an audience.
+    // Publishing needs an interface, then an audience.
     let publish = format!("{base}/{id}/descriptors/{d1}/publish");
     let (s, v) = call(&app, &paolo, "POST", &publish, None).await;
     assert_eq!(
         (s.as_u16(), v["code"].as_str()),
-        (409, Some("descriptor_audience_missing")),
+        (400, Some("eServiceDescriptorWithoutInterface")),
+        "{v}"
+    );
+    let (s, v) = crate::documents::upload(
+        &app,
+        &paolo,
+        &format!("{base}/{id}/descriptors/{d1}"),
+        "INTERFACE",
+        "Interfaccia",
+        (
+            "openapi.yaml",
+            "application/yaml",
+            crate::documents::openapi("https://api.example.it/v1").into_bytes(),
+        ),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    let (s, v) = call(&app, &paolo, "POST", &publish, None).await;
+    assert_eq!(
+        (s.as_u16(), v["code"].as_str()),
+        (400, Some("audienceCannotBeEmpty")),
         "{v}"
     );
     expect(
@@ -193,6 +213,23 @@ async fn descriptors_follow_their_state_machine_and_the_catalogue_shows_only_pub
     .await;
     let d2 = d2["id"].as_str().unwrap().to_string();
     assert_eq!(d2.len(), 36);
+    let (s, v) = crate::documents::upload(
+        &app,
+        &paolo,
+        &format!("{base}/{id}/descriptors/{d2}"),
+        "INTERFACE",
+        "Interfaccia",
+        (
+            "openapi.json",
+            "application/json",
+            json!({"openapi": "3.1.0", "info": {"title": "Registro", "version": "2"},
+                   "servers": [{"url": "https://api.example.it/v2"}], "paths": {}})
+            .to_string()
+            .into_bytes(),
+        ),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
     post_ok(
         &app,
         &paolo,

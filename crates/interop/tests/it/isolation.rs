@@ -19,6 +19,8 @@ use crate::{
 struct Ids {
     eservice: String,
     descriptor: String,
+    /// The published version's interface.
+    document: String,
     agreement: String,
     purpose: String,
     version: String,
@@ -46,6 +48,7 @@ fn fill(path: &str, ids: &Ids) -> String {
                 other => panic!("add a case for {{id}} after {other:?} in isolation.rs"),
             },
             "{descriptor_id}" => ids.descriptor.clone(),
+            "{document_id}" => ids.document.clone(),
             "{version_id}" => ids.version.clone(),
             "{purpose_id}" => ids.purpose.clone(),
             "{user_id}" => ids.user.clone(),
@@ -65,15 +68,30 @@ fn body(method: &str, path: &str, ids: &Ids) -> Option<Value> {
             "name": "Servizio di un estraneo", "description": "Scritto da chi non dovrebbe.",
             "technology": "REST",
         })),
+        ("POST", "/api/eservices/{id}/name/update") => {
+            Some(json!({ "name": "Servizio di un estraneo" }))
+        }
+        ("POST", "/api/eservices/{id}/description/update") => {
+            Some(json!({ "description": "Scritto da chi non dovrebbe." }))
+        }
+        ("POST", "/api/eservices/{id}/descriptors/{descriptor_id}/update") => Some(json!({
+            "voucherLifespan": 600, "dailyCallsPerConsumer": 1, "dailyCallsTotal": 1,
+        })),
+        (
+            "POST",
+            "/api/eservices/{id}/descriptors/{descriptor_id}/agreementApprovalPolicy/update",
+        ) => Some(json!({ "agreementApprovalPolicy": "MANUAL" })),
         ("POST", "/api/eservices/{id}/descriptors")
         | ("PUT", "/api/eservices/{id}/descriptors/{descriptor_id}") => Some(json!({
             "audience": ["x"], "voucherLifespan": 600, "dailyCallsPerConsumer": 1,
-            "dailyCallsTotal": 1, "agreementApprovalPolicy": "AUTOMATIC", "serverUrls": [],
+            "dailyCallsTotal": 1, "agreementApprovalPolicy": "AUTOMATIC",
         })),
         ("POST", "/api/agreements") => Some(json!({
             "eserviceId": ids.eservice, "descriptorId": ids.descriptor,
         })),
-        ("POST", "/api/agreements/{id}/reject") => Some(json!({ "reason": "Da un estraneo." })),
+        ("POST", "/api/agreements/{id}/reject") => {
+            Some(json!({ "reason": "Rifiutata da chi non dovrebbe." }))
+        }
         ("POST", "/api/purposes") => Some(json!({
             "eserviceId": ids.eservice, "title": "Finalità estranea",
             "description": "Scritta da chi non dovrebbe.", "isFreeOfCharge": false,
@@ -81,7 +99,7 @@ fn body(method: &str, path: &str, ids: &Ids) -> Option<Value> {
         })),
         ("POST", "/api/purposes/{id}/versions") => Some(json!({ "dailyCalls": 2 })),
         ("POST", "/api/purposes/{id}/versions/{version_id}/reject") => {
-            Some(json!({ "rejectionReason": "Da un estraneo." }))
+            Some(json!({ "rejectionReason": "Rifiutata da chi non dovrebbe." }))
         }
         ("POST", "/api/clientsConsumer") | ("POST", "/api/clientsApi") => {
             Some(json!({ "name": "Client di un estraneo" }))
@@ -168,9 +186,15 @@ async fn every_route_refuses_other_environments_other_institutions_and_anonymous
         "auth.uat.interop.pagopa.it/client-assertion",
         Some(&purpose),
     ));
+    let e = get_ok(&app, &luca, &format!("{COLL}/api/eservices/{eservice}")).await;
+    let document = e["descriptors"][0]["interface"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("SEND - UAT has its interface: {e}"))
+        .to_string();
     let ids = Ids {
         eservice,
         descriptor,
+        document,
         agreement,
         purpose,
         version: p["versions"][0]["id"].as_str().unwrap().to_string(),

@@ -7,8 +7,10 @@
 mod agreements;
 mod catalogue;
 mod clients;
+mod documents;
 mod isolation;
 mod openapi;
+mod producer_pages;
 mod purposes;
 mod sessions;
 mod tokens;
@@ -129,10 +131,25 @@ pub async fn user_id(app: &TestApp, token: &str) -> String {
     me["userId"].as_str().unwrap().to_string()
 }
 
-/// A new version of the e-service at `eservice` (its API path) with `body`, published: its id.
+/// A new version of the e-service at `eservice` (its API path) with `body`, given an OpenAPI
+/// interface and published: its id.
 pub async fn published_version(app: &TestApp, token: &str, eservice: &str, body: &Value) -> String {
     let d = post_created(app, token, &format!("{eservice}/descriptors"), body).await;
     let id = d["id"].as_str().unwrap().to_string();
+    let (status, v) = documents::upload(
+        app,
+        token,
+        &format!("{eservice}/descriptors/{id}"),
+        "INTERFACE",
+        "Interfaccia",
+        (
+            "openapi.yaml",
+            "application/yaml",
+            documents::openapi("https://api.example.it/v9").into_bytes(),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
     post_ok(app, token, &format!("{eservice}/descriptors/{id}/publish")).await;
     id
 }

@@ -133,6 +133,51 @@ async fn the_quota_rule_at_its_exact_boundary() {
     )
     .await;
     assert_eq!(received["results"].as_array().unwrap().len(), 3);
+    // "Finalità ricevute": the waiting one with its figures beside it (1 asked; 10,000 of
+    // 10,000 already granted to the Comune), then all three.
+    let html = crate::page(&s.app, &s.paolo, &format!("{COLL}/purposes/received")).await;
+    let text = testkit::visible_text(&html);
+    let waiting = text
+        .split("In attesa della tua approvazione")
+        .nth(1)
+        .and_then(|t| t.split("Tutte le finalità ricevute").next())
+        .unwrap_or_else(|| panic!("no waiting section: {text}"));
+    for words in [
+        "Notifiche anagrafiche",
+        "Comune di Roccabella",
+        "10.000 su 10.000",
+        "Oltre i limiti",
+        "Approva o rifiuta",
+    ] {
+        assert!(waiting.contains(words), "{words:?} not in {waiting}");
+    }
+    assert!(!waiting.contains("Notifiche dei tributi"), "{waiting}");
+    assert!(testkit::codes_in(&text).is_empty(), "{text}");
+    // Another producer has nothing waiting; the consumer's own list no longer mixes them in.
+    let html = crate::page(&s.app, &giulia, &format!("{COLL}/purposes/received")).await;
+    assert!(html.contains("Nessuna finalità attende la tua approvazione"));
+    // "Richieste ricevute" filters by state, e-service and consumer.
+    let html = crate::page(&s.app, &s.paolo, &format!("{COLL}/agreements/received")).await;
+    assert!(html.contains("Comune di Roccabella") && html.contains("data-testid=\"filters\""));
+    let html = crate::page(
+        &s.app,
+        &s.paolo,
+        &format!("{COLL}/agreements/received?state=ACTIVE"),
+    )
+    .await;
+    assert!(html.contains("Comune di Roccabella"), "{html}");
+    for filter in ["state=PENDING", "consumer=nessuno", "eservice=nessuno"] {
+        let html = crate::page(
+            &s.app,
+            &s.paolo,
+            &format!("{COLL}/agreements/received?{filter}"),
+        )
+        .await;
+        assert!(
+            html.contains("Nessuna richiesta corrisponde ai filtri scelti"),
+            "{filter}"
+        );
+    }
     let p = post_ok(&s.app, &s.paolo, &activate).await;
     assert_eq!(p["versions"][0]["state"], "ACTIVE");
 

@@ -2,12 +2,13 @@
 //!
 //! Each schema is one folder of `NNNN_description.sql` files under `migrations/`, embedded in
 //! the binary by [`schema!`](crate::schema). The SQL is portable (TEXT ids, BIGINT
-//! milliseconds, BOOLEAN, `$1` placeholders) but for one construct, which the engines spell
+//! milliseconds, BOOLEAN, `$1` placeholders) but for a few constructs, which the engines spell
 //! differently and which is translated here when the migration is resolved:
 //!
 //! | written (PostgreSQL)     | on SQLite                           |
 //! |--------------------------|-------------------------------------|
 //! | `BIGSERIAL PRIMARY KEY`  | `INTEGER PRIMARY KEY AUTOINCREMENT` |
+//! | `BYTEA`                  | `BLOB`                              |
 //!
 //! The checksum sqlx records for an applied migration is taken from the text each engine runs,
 //! so a translated file keeps the checksum the earlier per-engine folders gave it (a test holds
@@ -43,8 +44,10 @@ macro_rules! schema {
 }
 
 /// The spellings that differ, PostgreSQL's first.
-const DIALECT_SPELLINGS: &[(&str, &str)] =
-    &[("BIGSERIAL PRIMARY KEY", "INTEGER PRIMARY KEY AUTOINCREMENT")];
+const DIALECT_SPELLINGS: &[(&str, &str)] = &[
+    ("BIGSERIAL PRIMARY KEY", "INTEGER PRIMARY KEY AUTOINCREMENT"),
+    ("BYTEA", "BLOB"),
+];
 
 impl Schema {
     /// The migrator of this schema for one engine.
@@ -138,13 +141,15 @@ mod tests {
             (10, "3331ab438c67d2c4"),
             (11, "a09404ac79407323"),
         ];
-        for (dialect, io_services) in [
-            (Dialect::Sqlite, "639c549070ac6002"),
-            (Dialect::Postgres, "2564b3c47c4ed241"),
+        // The migrations a dialect's spelling changes: 7 and 12.
+        for (dialect, io_services, documents) in [
+            (Dialect::Sqlite, "639c549070ac6002", "c011aa7ba246f288"),
+            (Dialect::Postgres, "2564b3c47c4ed241", "e8ae8a8ca65e7072"),
         ] {
             let mut expected: Vec<(i64, String)> =
                 common.iter().map(|(v, c)| (*v, c.to_string())).collect();
             expected.insert(6, (7, io_services.to_string()));
+            expected.push((12, documents.to_string()));
             assert_eq!(
                 checksums(crate::db::MAIN_SCHEMA, dialect),
                 expected,

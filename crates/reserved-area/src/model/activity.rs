@@ -13,6 +13,7 @@ pub const KINDS: &[(&str, &str)] = &[
     ("user.", "ra.audit.kinds.users"),
     ("token.", "ra.audit.kinds.tokens"),
     ("io.", "ra.audit.kinds.io"),
+    ("interop.", "ra.audit.kinds.interop"),
     ("institution.", "ra.audit.kinds.institution"),
 ];
 
@@ -116,6 +117,85 @@ fn delegate(details: &Value) -> Named {
     }
 }
 
+/// Interoperability's records: (action code, message key). Their details name the environment
+/// (`env`), the e-service, the version, the purpose and the other side (`party`).
+const INTEROP: &[(&str, &str)] = &[
+    (
+        "interop.eservice.created",
+        "ra.activity.interop_eservice_created",
+    ),
+    (
+        "interop.descriptor.published",
+        "ra.activity.interop_descriptor_published",
+    ),
+    (
+        "interop.descriptor.suspended",
+        "ra.activity.interop_descriptor_suspended",
+    ),
+    (
+        "interop.descriptor.reactivated",
+        "ra.activity.interop_descriptor_reactivated",
+    ),
+    (
+        "interop.agreement.submitted",
+        "ra.activity.interop_agreement_submitted",
+    ),
+    (
+        "interop.agreement.approved",
+        "ra.activity.interop_agreement_approved",
+    ),
+    (
+        "interop.agreement.rejected",
+        "ra.activity.interop_agreement_rejected",
+    ),
+    (
+        "interop.agreement.suspended",
+        "ra.activity.interop_agreement_suspended",
+    ),
+    (
+        "interop.agreement.reactivated",
+        "ra.activity.interop_agreement_reactivated",
+    ),
+    (
+        "interop.purpose.submitted",
+        "ra.activity.interop_purpose_submitted",
+    ),
+    (
+        "interop.purpose.approved",
+        "ra.activity.interop_purpose_approved",
+    ),
+    (
+        "interop.purpose.rejected",
+        "ra.activity.interop_purpose_rejected",
+    ),
+    (
+        "interop.purpose.suspended",
+        "ra.activity.interop_purpose_suspended",
+    ),
+    (
+        "interop.purpose.reactivated",
+        "ra.activity.interop_purpose_reactivated",
+    ),
+];
+
+/// A recorded name, or the catalogue's words for a missing one.
+fn named(details: &Value, field: &str, missing: &'static str) -> Named {
+    match text(details, field) {
+        Some(v) => Named::Words(v.to_string()),
+        None => Named::Message(missing),
+    }
+}
+
+/// The environment of an Interoperability record, by the product's title.
+fn environment(catalogue: &Catalogue, details: &Value, lang: Lang) -> Named {
+    let id = match text(details, "env") {
+        Some("collaudo") => Some("prod-interop-coll"),
+        Some("produzione") => Some("prod-interop"),
+        _ => None,
+    };
+    product(catalogue, id, lang)
+}
+
 /// `e` told as a sentence in `lang`.
 pub fn describe(e: &Logged<'_>, catalogue: &Catalogue, lang: Lang) -> Sentence {
     let actor = || ("actor", person(e.actor, e.actor_name));
@@ -178,6 +258,34 @@ pub fn describe(e: &Logged<'_>, catalogue: &Catalogue, lang: Lang) -> Sentence {
                 ("delegate", delegate(e.details)),
             ],
         ),
+        action if action.starts_with("interop.") => {
+            match INTEROP.iter().find(|(code, _)| *code == action) {
+                Some((_, key)) => (
+                    *key,
+                    vec![
+                        actor(),
+                        (
+                            "eservice",
+                            named(e.details, "eservice", "ra.activity.an_eservice"),
+                        ),
+                        (
+                            "version",
+                            named(e.details, "version", "ra.activity.a_version"),
+                        ),
+                        (
+                            "purpose",
+                            named(e.details, "purpose", "ra.activity.a_purpose"),
+                        ),
+                        (
+                            "party",
+                            named(e.details, "party", "ra.activity.an_institution"),
+                        ),
+                        ("product", environment(catalogue, e.details, lang)),
+                    ],
+                ),
+                None => ("ra.activity.other", vec![actor()]),
+            }
+        }
         _ => ("ra.activity.other", vec![actor()]),
     };
     Sentence { key, args }
@@ -234,6 +342,39 @@ mod tests {
             en.args[3],
             ("product", Named::Words("Interoperability Test".into()))
         );
+    }
+
+    #[test]
+    fn interoperability_decisions_name_the_eservice_the_other_side_and_the_environment() {
+        let catalogue = Catalogue::default_catalogue().unwrap();
+        let details = json!({"env": "collaudo", "eservice": "Anagrafe sanitaria regionale",
+                             "version": "1", "party": "Comune di Roccabella"});
+        let s = describe(
+            &logged("interop.agreement.approved", &details),
+            &catalogue,
+            Lang::It,
+        );
+        assert_eq!(s.key, "ra.activity.interop_agreement_approved");
+        for arg in [
+            (
+                "eservice",
+                Named::Words("Anagrafe sanitaria regionale".into()),
+            ),
+            ("party", Named::Words("Comune di Roccabella".into())),
+            ("product", Named::Words("Interoperabilità Collaudo".into())),
+        ] {
+            assert!(s.args.contains(&arg), "{arg:?} in {:?}", s.args);
+        }
+        // Every Interoperability record has its own sentence; a missing name is said in words.
+        for (code, key) in INTEROP {
+            let s = describe(&logged(code, &json!({})), &catalogue, Lang::En);
+            assert_eq!(s.key, *key);
+            assert!(
+                s.args
+                    .contains(&("eservice", Named::Message("ra.activity.an_eservice")))
+            );
+        }
+        assert_eq!(kind("interop."), "interop.");
     }
 
     #[test]

@@ -295,7 +295,7 @@ pub(crate) async fn click(c: &fantoccini::Client, css: &str) {
         .unwrap();
 }
 
-async fn type_into(c: &fantoccini::Client, css: &str, text: &str) {
+pub(crate) async fn type_into(c: &fantoccini::Client, css: &str, text: &str) {
     c.find(fantoccini::Locator::Css(css))
         .await
         .unwrap_or_else(|e| panic!("{css}: {e}"))
@@ -685,7 +685,11 @@ async fn browser_import_from_the_developer_portal() {
 /// Mario (admin of Comune di Roccabella) adds Luca Neri as a user with "Interoperabilità
 /// Collaudo" / "Amministratore" through the pages ("Utenti", "Aggiungi utente"); the browser
 /// ends on the new user's page.
-async fn mario_adds_the_technician(c: &fantoccini::Client, app: &TestApp, browser: &Browser) {
+pub(crate) async fn mario_adds_the_technician(
+    c: &fantoccini::Client,
+    app: &TestApp,
+    browser: &Browser,
+) {
     use fantoccini::Locator::Css;
     login_as(c, app, MARIO).await;
     click_when_ready(c, "ul.cards a.btn-primary").await;
@@ -749,7 +753,7 @@ async fn mario_adds_the_technician(c: &fantoccini::Client, app: &TestApp, browse
 }
 
 /// Waits until the text of `css` is `expected` (pages reload after a form's POST).
-async fn wait_for_text(c: &fantoccini::Client, css: &str, expected: &str) {
+pub(crate) async fn wait_for_text(c: &fantoccini::Client, css: &str, expected: &str) {
     let mut last = String::new();
     for _ in 0..100 {
         if let Ok(e) = c.find(fantoccini::Locator::Css(css)).await
@@ -1093,7 +1097,7 @@ async fn browser_technician_requests_send_uat_and_activates_a_purpose() {
 }
 
 /// Scrolls the element `css` to the middle of the window (for a screenshot of it).
-async fn scroll_to(c: &fantoccini::Client, css: &str) {
+pub(crate) async fn scroll_to(c: &fantoccini::Client, css: &str) {
     c.execute(
         "document.querySelector(arguments[0]).scrollIntoView({block: 'center'})",
         vec![serde_json::json!(css)],
@@ -1140,7 +1144,7 @@ async fn full_page_screenshot(c: &fantoccini::Client, browser: &Browser, name: &
 }
 
 /// `method path` of the JSON API of Collaudo with a bearer token: the status and the body.
-async fn interop_call(
+pub(crate) async fn interop_call(
     app: &TestApp,
     token: &str,
     method: &str,
@@ -1166,7 +1170,7 @@ async fn interop_call(
 
 /// Answers that satisfy the current risk-analysis form: the first choice of every question
 /// that applies, a sentence for texts.
-async fn risk_answers(app: &TestApp, token: &str) -> serde_json::Value {
+pub(crate) async fn risk_answers(app: &TestApp, token: &str) -> serde_json::Value {
     let form = interop_call(app, token, "GET", "/api/purposes/riskAnalysis/form", None).await;
     testkit::interop::risk_answers(&form)
 }

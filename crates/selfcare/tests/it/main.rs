@@ -12,6 +12,7 @@ mod guide_import_en;
 mod import;
 mod openapi;
 mod process;
+mod producer;
 mod words;
 
 use std::path::Path;

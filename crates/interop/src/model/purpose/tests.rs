@@ -294,7 +294,7 @@ fn the_producer_approves_or_rejects_the_waiting_version() {
             vc("1", Suspended, Archived)
         ]
     );
-    let reason = RejectionReason::parse("rejectionReason", "Carico eccessivo").unwrap();
+    let reason = RejectionReason::of_purpose("rejectionReason", "Carico eccessivo").unwrap();
     let rejected = reject_waiting(&p, "2", reason.clone()).unwrap();
     assert_eq!(rejected.to, Rejected);
     assert_eq!(

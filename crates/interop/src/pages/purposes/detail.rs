@@ -347,14 +347,15 @@ pub async fn act(
         "suspend" => Some(Ok((VersionAction::Suspend, "purpose_suspended"))),
         "archive" => Some(Ok((VersionAction::Archive, "purpose_archived"))),
         "reject" => Some(
-            RejectionReason::parse("reason", &outcome.reason)
+            RejectionReason::of_purpose("reason", &outcome.reason)
                 .map(|reason| (VersionAction::Reject(reason), "purpose_rejected")),
         ),
         _ => None,
     };
+    let user = on.member.session.user_id();
     let result: Result<String, InteropError> = match (on_version, kind.as_str()) {
         (Some(Ok((action, done))), _) => {
-            purposes::act(db, state.env, &caller, &id, &version, action)
+            purposes::act(db, state.env, &caller, user, &id, &version, action)
                 .await
                 .map(|p| href(done_of(&p, &version, done)))
         }
@@ -365,7 +366,7 @@ pub async fn act(
                 None => json!({}),
             };
             match purpose::parse_new_version(&payload) {
-                Ok(calls) => purposes::new_version(db, state.env, &caller, &id, calls)
+                Ok(calls) => purposes::new_version(db, state.env, &caller, user, &id, calls)
                     .await
                     .map(|p| {
                         let waiting = p
@@ -387,7 +388,11 @@ pub async fn act(
         _ => Err(InteropError::invalid("action", "unknown action")),
     };
     match result {
-        Ok(to) => Ok(see_other(&to)),
+        Ok(to) => {
+            // A decision, or a request that waits, may have queued emails.
+            state.platform.mail.wake();
+            Ok(see_other(&to))
+        }
         Err(e) if shown_in_place(&e) => {
             let status = e.status();
             match &e {
