@@ -58,6 +58,14 @@ pub struct Member {
 }
 
 impl Member {
+    /// Who acts, for the activity log: the institution and the person.
+    pub fn by(&self) -> crate::store::notices::By<'_> {
+        crate::store::notices::By {
+            institution_id: &self.tenant.institution_id,
+            user_id: self.session.user_id(),
+        }
+    }
+
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }

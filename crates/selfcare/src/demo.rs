@@ -359,6 +359,8 @@ pub async fn seed_io(
 struct DemoEService {
     env: interop::model::Environment,
     producer: &'static str,
+    /// The producer's admin who publishes it (the activity log names them).
+    admin: &'static str,
     producer_name: &'static str,
     name: &'static str,
     description: &'static str,
@@ -371,6 +373,7 @@ const INTEROP_ESERVICES: &[DemoEService] = &[
     DemoEService {
         env: interop::model::Environment::Collaudo,
         producer: PAGOPA,
+        admin: PAOLO,
         producer_name: "PagoPA S.p.A.",
         name: "SEND - UAT (Piattaforma Notifiche)",
         description: "Le API di SEND, il Servizio Notifiche Digitali, nell'ambiente di collaudo: \
@@ -382,6 +385,7 @@ const INTEROP_ESERVICES: &[DemoEService] = &[
     DemoEService {
         env: interop::model::Environment::Collaudo,
         producer: REGIONE,
+        admin: GIULIA,
         producer_name: "Regione Valdoro",
         name: "Anagrafe sanitaria regionale",
         description: "Consultazione dell'iscrizione al servizio sanitario regionale e del medico \
@@ -442,6 +446,12 @@ pub async fn seed_interop(db: &Db) -> Result<(), interop::InteropError> {
             fiscal_code: e.producer.into(),
         };
         s::upsert_institution(db, e.env, &producer).await?;
+        let admin: String = sqlx::query_scalar("SELECT id FROM users WHERE fiscal_code = $1")
+            .bind(e.admin)
+            .fetch_optional(db.reader())
+            .await?
+            .unwrap_or_else(|| "demo".to_string());
+        let admin = admin.as_str();
         let existing = catalogue::of_producer(db, e.env, &producer.institution_id).await?;
         if existing.iter().any(|x| x.name == e.name) {
             continue;
@@ -459,7 +469,7 @@ pub async fn seed_interop(db: &Db) -> Result<(), interop::InteropError> {
             "agreementApprovalPolicy": e.policy,
         }))?;
         let created =
-            catalogue::create(db, e.env, &producer, "demo", &input, Some(&descriptor)).await?;
+            catalogue::create(db, e.env, &producer, admin, &input, Some(&descriptor)).await?;
         let Some(d) = created.descriptors.first() else {
             continue;
         };
@@ -478,7 +488,7 @@ pub async fn seed_interop(db: &Db) -> Result<(), interop::InteropError> {
                     bytes: &interface.2,
                 },
                 pretty_name: "Interfaccia OpenAPI",
-                user_id: "demo",
+                user_id: admin,
             },
         )
         .await?;
@@ -486,7 +496,7 @@ pub async fn seed_interop(db: &Db) -> Result<(), interop::InteropError> {
             db,
             e.env,
             &producer.institution_id,
-            "demo",
+            admin,
             &created.id,
             &d.id,
         )

@@ -144,7 +144,7 @@ pub async fn delete(
     documents::delete(
         &state.platform.db,
         state.env,
-        &m.tenant.institution_id,
+        m.by(),
         &id,
         &descriptor_id,
         &document_id,

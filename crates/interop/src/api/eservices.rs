@@ -194,7 +194,7 @@ pub async fn update_name(
     let e = catalogue::retitle(
         &state.platform.db,
         state.env,
-        &m.tenant.institution_id,
+        m.by(),
         &id,
         Retitle::Name(&name),
     )
@@ -214,7 +214,7 @@ pub async fn update_description(
     let e = catalogue::retitle(
         &state.platform.db,
         state.env,
-        &m.tenant.institution_id,
+        m.by(),
         &id,
         Retitle::Description(&description),
     )
@@ -245,14 +245,7 @@ pub async fn update_eservice(
 ) -> Result<Json<EService>, InteropError> {
     producer(&m)?;
     let input = check(&body, eservice::parse_eservice_update)?;
-    let e = catalogue::update(
-        &state.platform.db,
-        state.env,
-        &m.tenant.institution_id,
-        &id,
-        &input,
-    )
-    .await?;
+    let e = catalogue::update(&state.platform.db, state.env, m.by(), &id, &input).await?;
     Ok(Json(e))
 }
 
@@ -263,7 +256,7 @@ pub async fn delete_eservice(
     Path(id): Path<String>,
 ) -> Result<StatusCode, InteropError> {
     producer(&m)?;
-    catalogue::delete(&state.platform.db, state.env, &m.tenant.institution_id, &id).await?;
+    catalogue::delete(&state.platform.db, state.env, m.by(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -358,7 +351,7 @@ async fn in_place(
     let d = catalogue::update_in_place(
         &state.platform.db,
         state.env,
-        &m.tenant.institution_id,
+        m.by(),
         id,
         descriptor_id,
         &change,
@@ -376,14 +369,7 @@ pub async fn create_descriptor(
 ) -> Result<(StatusCode, Json<Descriptor>), InteropError> {
     producer(&m)?;
     let input = check(&body, descriptor::parse_descriptor)?;
-    let d = catalogue::add_descriptor(
-        &state.platform.db,
-        state.env,
-        &m.tenant.institution_id,
-        &id,
-        &input,
-    )
-    .await?;
+    let d = catalogue::add_descriptor(&state.platform.db, state.env, m.by(), &id, &input).await?;
     Ok((StatusCode::CREATED, Json(d)))
 }
 
@@ -399,7 +385,7 @@ pub async fn update_descriptor(
     let d = catalogue::update_descriptor(
         &state.platform.db,
         state.env,
-        &m.tenant.institution_id,
+        m.by(),
         &id,
         &descriptor_id,
         &input,
@@ -415,14 +401,8 @@ pub async fn delete_descriptor(
     Path((id, descriptor_id)): Path<(String, String)>,
 ) -> Result<StatusCode, InteropError> {
     producer(&m)?;
-    catalogue::delete_descriptor(
-        &state.platform.db,
-        state.env,
-        &m.tenant.institution_id,
-        &id,
-        &descriptor_id,
-    )
-    .await?;
+    catalogue::delete_descriptor(&state.platform.db, state.env, m.by(), &id, &descriptor_id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -6,7 +6,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::documents::{self, DocumentInfo};
-use super::notices;
+use super::notices::{self, By};
 use super::{Tenant, corrupt, lock, new_id};
 use crate::error::InteropError;
 use crate::model::descriptor::{self, DescriptorFacts, PreviousFacts};
@@ -363,10 +363,11 @@ pub async fn own(
 pub async fn update(
     db: &Db,
     env: Environment,
-    producer_id: &str,
+    by: By<'_>,
     id: &str,
     input: &EServiceInput,
 ) -> Result<EService, InteropError> {
+    let producer_id = by.institution_id;
     let mut tx = db.begin().await?;
     lock_own(db, &mut tx, env, producer_id, id).await?;
     let all = versions_in(&mut tx, id).await?;
@@ -397,6 +398,8 @@ pub async fn update(
     .execute(&mut *tx)
     .await
     .map_err(taken)?;
+    let details = version_details(&mut tx, env, id, "").await?;
+    notices::record(&mut tx, by, "interop.eservice.updated", id, details).await?;
     tx.commit().await?;
     own(db, env, producer_id, id).await
 }
@@ -411,10 +414,11 @@ pub enum Retitle<'a> {
 pub async fn retitle(
     db: &Db,
     env: Environment,
-    producer_id: &str,
+    by: By<'_>,
     id: &str,
     change: Retitle<'_>,
 ) -> Result<EService, InteropError> {
+    let producer_id = by.institution_id;
     own(db, env, producer_id, id).await?;
     let (sql, value, key) = match change {
         Retitle::Name(name) => (
@@ -432,25 +436,25 @@ pub async fn retitle(
         ),
     };
     let key = (!key.is_empty()).then_some(key);
+    let mut tx = db.begin().await?;
     sqlx::query(sql)
         .bind(value.to_string())
         .bind(key)
         .bind(now_millis())
         .bind(id)
         .bind(env.as_str())
-        .execute(db.writer())
+        .execute(&mut *tx)
         .await
         .map_err(taken)?;
+    let details = version_details(&mut tx, env, id, "").await?;
+    notices::record(&mut tx, by, "interop.eservice.updated", id, details).await?;
+    tx.commit().await?;
     own(db, env, producer_id, id).await
 }
 
 /// Deletes an e-service that was never published (with its draft).
-pub async fn delete(
-    db: &Db,
-    env: Environment,
-    producer_id: &str,
-    id: &str,
-) -> Result<(), InteropError> {
+pub async fn delete(db: &Db, env: Environment, by: By<'_>, id: &str) -> Result<(), InteropError> {
+    let producer_id = by.institution_id;
     let e = own(db, env, producer_id, id).await?;
     let states: Vec<DescriptorState> = e.descriptors.iter().map(|d| d.state_value).collect();
     eservice::delete_allowed(&states)?;
@@ -467,6 +471,8 @@ pub async fn delete(
         .bind(env.as_str())
         .execute(&mut *tx)
         .await?;
+    let details = json!({"env": env.as_str(), "eservice": e.name});
+    notices::record(&mut tx, by, "interop.eservice.deleted", id, details).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -503,10 +509,11 @@ pub(super) async fn lock_own(
 pub async fn add_descriptor(
     db: &Db,
     env: Environment,
-    producer_id: &str,
+    by: By<'_>,
     eservice_id: &str,
     input: &DescriptorInput,
 ) -> Result<Descriptor, InteropError> {
+    let producer_id = by.institution_id;
     let mut tx = db.begin().await?;
     // Lock the e-service so that two drafts cannot be added at once.
     lock_own(db, &mut tx, env, producer_id, eservice_id).await?;
@@ -522,6 +529,8 @@ pub async fn add_descriptor(
     descriptor::can_add_draft(&states)?;
     let next = i64::try_from(states.len()).unwrap_or(i64::MAX - 1) + 1;
     let id = insert_draft(&mut tx, eservice_id, next, input).await?;
+    let details = version_details(&mut tx, env, eservice_id, &next.to_string()).await?;
+    notices::record(&mut tx, by, "interop.descriptor.created", &id, details).await?;
     tx.commit().await?;
     own(db, env, producer_id, eservice_id)
         .await?
@@ -534,14 +543,16 @@ pub async fn add_descriptor(
 pub async fn update_descriptor(
     db: &Db,
     env: Environment,
-    producer_id: &str,
+    by: By<'_>,
     eservice_id: &str,
     descriptor_id: &str,
     input: &DescriptorInput,
 ) -> Result<Descriptor, InteropError> {
+    let producer_id = by.institution_id;
     let e = own(db, env, producer_id, eservice_id).await?;
     let d = e.descriptor(descriptor_id).ok_or(InteropError::NotFound)?;
     descriptor::edit_draft(d.state_value)?;
+    let mut tx = db.begin().await?;
     let done = sqlx::query(
         "UPDATE interop_descriptors SET description = $1, audience = $2, voucher_lifespan = $3, \
          daily_calls_per_consumer = $4, daily_calls_total = $5, agreement_approval_policy = $6 \
@@ -554,7 +565,7 @@ pub async fn update_descriptor(
     .bind(input.daily_calls_total)
     .bind(input.agreement_approval_policy.as_str())
     .bind(descriptor_id)
-    .execute(db.writer())
+    .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
         return Err(InteropError::Conflict(
@@ -562,6 +573,16 @@ pub async fn update_descriptor(
             "the version was published meanwhile".into(),
         ));
     }
+    let details = version_details(&mut tx, env, eservice_id, &d.version).await?;
+    notices::record(
+        &mut tx,
+        by,
+        "interop.descriptor.updated",
+        descriptor_id,
+        details,
+    )
+    .await?;
+    tx.commit().await?;
     own(db, env, producer_id, eservice_id)
         .await?
         .descriptor(descriptor_id)
@@ -582,10 +603,11 @@ pub enum DraftDeleted {
 pub async fn delete_descriptor(
     db: &Db,
     env: Environment,
-    producer_id: &str,
+    by: By<'_>,
     eservice_id: &str,
     descriptor_id: &str,
 ) -> Result<DraftDeleted, InteropError> {
+    let producer_id = by.institution_id;
     let mut tx = db.begin().await?;
     lock_own(db, &mut tx, env, producer_id, eservice_id).await?;
     let all = versions_in(&mut tx, eservice_id).await?;
@@ -599,6 +621,15 @@ pub async fn delete_descriptor(
         .bind(descriptor_id)
         .execute(&mut *tx)
         .await?;
+    let details = version_details(&mut tx, env, eservice_id, &d.version).await?;
+    notices::record(
+        &mut tx,
+        by,
+        "interop.descriptor.deleted",
+        descriptor_id,
+        details,
+    )
+    .await?;
     let outcome = if all.len() == 1 {
         sqlx::query("DELETE FROM interop_eservices WHERE id = $1 AND env = $2")
             .bind(eservice_id)
@@ -613,9 +644,9 @@ pub async fn delete_descriptor(
     Ok(outcome)
 }
 
-/// The details of a version's activity record: the e-service's name (as it is now) and the
-/// version's number.
-async fn version_details(
+/// The details of an activity record: the e-service's name (as it is now) and the version's
+/// number (none for a record of the e-service itself).
+pub(super) async fn version_details(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     env: Environment,
     eservice_id: &str,
@@ -625,7 +656,11 @@ async fn version_details(
         .bind(eservice_id)
         .fetch_one(&mut **tx)
         .await?;
-    Ok(json!({"env": env.as_str(), "eservice": name, "version": version}))
+    let mut details = json!({"env": env.as_str(), "eservice": name});
+    if !version.is_empty() {
+        details["version"] = json!(version);
+    }
+    Ok(details)
 }
 
 /// The e-service's versions, read in the transaction that locked it.
@@ -829,11 +864,12 @@ pub enum InPlace {
 pub async fn update_in_place(
     db: &Db,
     env: Environment,
-    producer_id: &str,
+    by: By<'_>,
     eservice_id: &str,
     descriptor_id: &str,
     change: &InPlace,
 ) -> Result<Descriptor, InteropError> {
+    let producer_id = by.institution_id;
     let mut tx = db.begin().await?;
     lock_own(db, &mut tx, env, producer_id, eservice_id).await?;
     let all = versions_in(&mut tx, eservice_id).await?;
@@ -865,6 +901,15 @@ pub async fn update_in_place(
             .await?;
         }
     }
+    let details = version_details(&mut tx, env, eservice_id, &d.version).await?;
+    notices::record(
+        &mut tx,
+        by,
+        "interop.descriptor.updated",
+        descriptor_id,
+        details,
+    )
+    .await?;
     tx.commit().await?;
     own(db, env, producer_id, eservice_id)
         .await?

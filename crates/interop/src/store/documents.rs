@@ -13,6 +13,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::catalogue::lock_own;
+use super::notices::{self, By};
 use super::{corrupt, new_id};
 use crate::error::InteropError;
 use crate::model::document::{self, DocumentKind, Upload};
@@ -209,6 +210,19 @@ pub async fn add(
     if kind == DocumentKind::Interface {
         set_server_urls(&mut tx, descriptor_id, &checked.server_urls).await?;
     }
+    record(
+        &mut tx,
+        env,
+        By {
+            institution_id: producer_id,
+            user_id: new.user_id,
+        },
+        eservice_id,
+        descriptor_id,
+        "interop.document.uploaded",
+        &pretty_name,
+    )
+    .await?;
     tx.commit().await?;
     Ok(DocumentInfo {
         id,
@@ -279,25 +293,24 @@ pub async fn content(
 pub async fn delete(
     db: &Db,
     env: Environment,
-    producer_id: &str,
+    by: By<'_>,
     eservice_id: &str,
     descriptor_id: &str,
     document_id: &str,
 ) -> Result<(), InteropError> {
+    let producer_id = by.institution_id;
     let mut tx = db.begin().await?;
     lock_own(db, &mut tx, env, producer_id, eservice_id).await?;
     let (state, _) = version_in(&mut tx, eservice_id, descriptor_id).await?;
-    let kind: Option<String> = sqlx::query_scalar(
-        "SELECT kind FROM interop_documents WHERE id = $1 AND descriptor_id = $2",
+    let kind: Option<(String, String)> = sqlx::query_as(
+        "SELECT kind, pretty_name FROM interop_documents WHERE id = $1 AND descriptor_id = $2",
     )
     .bind(document_id)
     .bind(descriptor_id)
     .fetch_optional(&mut *tx)
     .await?;
-    let kind = kind
-        .as_deref()
-        .and_then(DocumentKind::parse)
-        .ok_or(InteropError::NotFound)?;
+    let (kind, pretty_name) = kind.ok_or(InteropError::NotFound)?;
+    let kind = DocumentKind::parse(&kind).ok_or(InteropError::NotFound)?;
     descriptor::delete_document(state, kind)?;
     sqlx::query("DELETE FROM interop_documents WHERE id = $1")
         .bind(document_id)
@@ -306,7 +319,39 @@ pub async fn delete(
     if kind == DocumentKind::Interface {
         set_server_urls(&mut tx, descriptor_id, &[]).await?;
     }
+    record(
+        &mut tx,
+        env,
+        by,
+        eservice_id,
+        descriptor_id,
+        "interop.document.deleted",
+        &pretty_name,
+    )
+    .await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// The activity record of a file's upload or deletion: the e-service, the version, the file's
+/// name.
+async fn record(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    env: Environment,
+    by: By<'_>,
+    eservice_id: &str,
+    descriptor_id: &str,
+    action: &str,
+    pretty_name: &str,
+) -> Result<(), InteropError> {
+    let version: i64 = sqlx::query_scalar("SELECT version FROM interop_descriptors WHERE id = $1")
+        .bind(descriptor_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let mut details =
+        super::catalogue::version_details(tx, env, eservice_id, &version.to_string()).await?;
+    details["document"] = serde_json::json!(pretty_name);
+    notices::record(tx, by, action, descriptor_id, details).await?;
     Ok(())
 }
 

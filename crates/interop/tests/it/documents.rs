@@ -331,6 +331,29 @@ async fn every_upload_check_refuses_with_its_name_and_an_interface_gives_the_ser
     .await;
     let published = post_ok(&app, &paolo, &publish).await;
     assert_eq!(published["state"], "PUBLISHED");
+    // Each step is in PagoPA's activity log, told as a sentence.
+    let ra = testkit::logged_in(&app, PAOLO).await;
+    let pagopa = crate::institution_id(&app, PAGOPA).await;
+    let html = testkit::read_page(
+        &ra,
+        &app,
+        &format!("/dashboard/{pagopa}/audit?kind=interop."),
+    )
+    .await;
+    let log = testkit::visible_text(&html);
+    for words in [
+        "ha creato l'e-service « Registro delle prove » in Interoperabilità Collaudo",
+        "ha caricato « Interfaccia REST » nella versione 1 dell'e-service « Registro delle prove »",
+        "ha caricato « Manuale d'uso » nella versione 1",
+        // The demo's own e-service, published by PagoPA's admin.
+        "Paolo Esposito ha pubblicato la versione 1 dell'e-service « SEND - UAT (Piattaforma Notifiche) »",
+        "ha modificato la versione 1 dell'e-service « Registro delle prove »",
+        "ha modificato l'e-service « Registro delle prove »",
+        "ha pubblicato la versione 1 dell'e-service « Registro delle prove » in Interoperabilità Collaudo",
+    ] {
+        assert!(log.contains(words), "{words:?} not in {log}");
+    }
+    assert!(testkit::codes_in(&log).is_empty(), "{log}");
 
     // Published: consumers download the interface as it was uploaded.
     let r = app.get(&interface).bearer_auth(&luca).send().await.unwrap();

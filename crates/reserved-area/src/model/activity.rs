@@ -118,8 +118,37 @@ fn delegate(details: &Value) -> Named {
 }
 
 /// Interoperability's records: (action code, message key). Their details name the environment
-/// (`env`), the e-service, the version, the purpose and the other side (`party`).
+/// (`env`), the e-service, the version, the purpose, the file (`document`) and the other side
+/// (`party`).
 const INTEROP: &[(&str, &str)] = &[
+    (
+        "interop.eservice.updated",
+        "ra.activity.interop_eservice_updated",
+    ),
+    (
+        "interop.eservice.deleted",
+        "ra.activity.interop_eservice_deleted",
+    ),
+    (
+        "interop.descriptor.created",
+        "ra.activity.interop_descriptor_created",
+    ),
+    (
+        "interop.descriptor.updated",
+        "ra.activity.interop_descriptor_updated",
+    ),
+    (
+        "interop.descriptor.deleted",
+        "ra.activity.interop_descriptor_deleted",
+    ),
+    (
+        "interop.document.uploaded",
+        "ra.activity.interop_document_uploaded",
+    ),
+    (
+        "interop.document.deleted",
+        "ra.activity.interop_document_deleted",
+    ),
     (
         "interop.eservice.created",
         "ra.activity.interop_eservice_created",
@@ -279,6 +308,10 @@ pub fn describe(e: &Logged<'_>, catalogue: &Catalogue, lang: Lang) -> Sentence {
                         (
                             "party",
                             named(e.details, "party", "ra.activity.an_institution"),
+                        ),
+                        (
+                            "document",
+                            named(e.details, "document", "ra.activity.a_document"),
                         ),
                         ("product", environment(catalogue, e.details, lang)),
                     ],

@@ -203,6 +203,11 @@ pub async fn act(
     let db = &state.platform.db;
     let env = state.env;
     let me = on.institution().to_string();
+    let user = on.member.session.user_id().to_string();
+    let by = crate::store::notices::By {
+        institution_id: &me,
+        user_id: &user,
+    };
     let here = |done: &str| on.href(&format!("/eservices/{}?done={done}", e.id));
     let mut outcome = Outcome::default();
     let action = data.value("action").to_string();
@@ -219,7 +224,7 @@ pub async fn act(
                 }
                 Ok(name) => {
                     outcome.name = Some(raw);
-                    catalogue::retitle(db, env, &me, &e.id, Retitle::Name(&name))
+                    catalogue::retitle(db, env, by, &e.id, Retitle::Name(&name))
                         .await
                         .map(|_| here("eservice_renamed"))
                 }
@@ -239,7 +244,7 @@ pub async fn act(
                 }
                 Ok(d) => {
                     outcome.description = Some(raw);
-                    catalogue::retitle(db, env, &me, &e.id, Retitle::Description(&d))
+                    catalogue::retitle(db, env, by, &e.id, Retitle::Description(&d))
                         .await
                         .map(|_| here("eservice_described"))
                 }
@@ -254,7 +259,7 @@ pub async fn act(
                     outcome.edit = errors;
                     Err(InteropError::invalid("form", "refused"))
                 }
-                Ok(input) => catalogue::update(db, env, &me, &e.id, &input)
+                Ok(input) => catalogue::update(db, env, by, &e.id, &input)
                     .await
                     .map(|_| here("eservice_updated")),
             }
@@ -269,10 +274,10 @@ pub async fn act(
             );
             Err(InteropError::invalid("confirm", "confirm to delete"))
         }
-        "delete" => catalogue::delete(db, env, &me, &e.id)
+        "delete" => catalogue::delete(db, env, by, &e.id)
             .await
             .map(|()| on.href("/eservices?done=eservice_deleted")),
-        "new_version" => catalogue::add_descriptor(db, env, &me, &e.id, &next_version(&e))
+        "new_version" => catalogue::add_descriptor(db, env, by, &e.id, &next_version(&e))
             .await
             .map(|d| {
                 on.href(&format!(

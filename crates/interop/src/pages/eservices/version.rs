@@ -330,6 +330,10 @@ pub async fn version_act(
     let me = on.institution().to_string();
     let user = on.member.session.user_id().to_string();
     let user = user.as_str();
+    let by = crate::store::notices::By {
+        institution_id: &me,
+        user_id: user,
+    };
     let d_id = descriptor_id.as_str();
     let here = |done: &str| format!("{}?done={done}", on.href(&version_path(&e.id, d_id)));
     let mut outcome = Outcome::default();
@@ -344,7 +348,7 @@ pub async fn version_act(
                     outcome.errors = errors;
                     Err(InteropError::invalid("form", "refused"))
                 }
-                Ok(input) => catalogue::update_descriptor(db, env, &me, &e.id, d_id, &input)
+                Ok(input) => catalogue::update_descriptor(db, env, by, &e.id, d_id, &input)
                     .await
                     .map(|_| here("draft_saved")),
             }
@@ -362,7 +366,7 @@ pub async fn version_act(
                     outcome.errors = errors;
                     Err(InteropError::invalid("form", "refused"))
                 }
-                Ok(u) => catalogue::update_in_place(db, env, &me, &e.id, d_id, &InPlace::Limits(u))
+                Ok(u) => catalogue::update_in_place(db, env, by, &e.id, d_id, &InPlace::Limits(u))
                     .await
                     .map(|_| here("limits_updated")),
             }
@@ -374,7 +378,7 @@ pub async fn version_act(
                     outcome.errors = errors;
                     Err(InteropError::invalid("form", "refused"))
                 }
-                Ok(p) => catalogue::update_in_place(db, env, &me, &e.id, d_id, &InPlace::Policy(p))
+                Ok(p) => catalogue::update_in_place(db, env, by, &e.id, d_id, &InPlace::Policy(p))
                     .await
                     .map(|_| here("policy_updated")),
             }
@@ -394,7 +398,7 @@ pub async fn version_act(
                     })
                 })
         }
-        "delete" => catalogue::delete_descriptor(db, env, &me, &e.id, d_id)
+        "delete" => catalogue::delete_descriptor(db, env, by, &e.id, d_id)
             .await
             .map(|gone| match gone {
                 DraftDeleted::Version => {
@@ -409,7 +413,7 @@ pub async fn version_act(
                 .descriptor(d_id)
                 .and_then(|d| d.interface.as_ref())
                 .is_some_and(|f| f.id == doc);
-            documents::delete(db, env, &me, &e.id, d_id, doc)
+            documents::delete(db, env, by, &e.id, d_id, doc)
                 .await
                 .map(|()| {
                     here(if interface {
