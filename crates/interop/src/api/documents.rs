@@ -2,7 +2,7 @@
 //! `multipart/form-data` (`kind`, `prettyName`, `doc`) as on the real platform.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use platform::web::FormData;
@@ -58,14 +58,18 @@ fn read(form: &FormData) -> Result<(DocumentKind, &str, &platform::web::Upload),
     }
 }
 
-/// `POST /api/eservices/{id}/descriptors/{descriptor_id}/documents`
+/// `POST /api/eservices/{id}/descriptors/{descriptor_id}/documents`: the role is checked
+/// before the body (up to the upload limit) is read.
 pub async fn upload(
     State(state): State<EnvState>,
     m: Member,
     Path((id, descriptor_id)): Path<(String, String)>,
-    form: FormData,
+    request: Request,
 ) -> Result<(StatusCode, Json<DocumentInfo>), InteropError> {
     producer(&m)?;
+    let form = FormData::from_request(request, &())
+        .await
+        .map_err(|e| InteropError::invalid("body", e.0))?;
     let (kind, pretty_name, file) = read(&form)?;
     let d = documents::add(
         &state.platform.db,

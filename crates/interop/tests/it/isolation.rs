@@ -320,3 +320,41 @@ async fn the_openapi_document_describes_every_json_route_of_both_environments() 
         }
     }
 }
+
+/// The producer's side is for admins and API operators: a security operator is refused every
+/// change of e-services, versions and files in the API, and every producer page, before
+/// anything is looked up (the pages' forms are refused alike: they check the role first).
+#[tokio::test]
+async fn security_operators_touch_no_producer_route() {
+    let app = TestApp::spawn().await;
+    crate::give_anna_collaudo(&app, &["security"]).await;
+    let anna = member(&app, crate::ANNA, COMUNE, "prod-interop-coll").await;
+    let paolo = member(&app, PAOLO, PAGOPA, "prod-interop-coll").await;
+    let (eservice, descriptor) =
+        find(&app, &paolo, COLL, "SEND - UAT (Piattaforma Notifiche)").await;
+    let e = get_ok(&app, &paolo, &format!("{COLL}/api/eservices/{eservice}")).await;
+    let document = e["descriptors"][0]["interface"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut checked = 0;
+    for route in declared_routes() {
+        let api = route.path.starts_with("/api/eservices");
+        let page = route.path.starts_with("/eservices");
+        // API reads are the catalogue's; page forms need the page's CSRF token.
+        if !(api && route.method != "GET" || page && route.method == "GET") {
+            continue;
+        }
+        let path = route
+            .path
+            .replace("{id}", &eservice)
+            .replace("{descriptor_id}", &descriptor)
+            .replace("{document_id}", &document);
+        let url = format!("{COLL}{path}");
+        let body = json!({});
+        let (s, text) = send(&app, Some(&anna), route.method, &url, Some(&body)).await;
+        assert_eq!(s, 403, "security {} {url}: {text}", route.method);
+        checked += 1;
+    }
+    assert!(checked >= 18, "{checked} producer routes");
+}

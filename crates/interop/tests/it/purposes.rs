@@ -239,6 +239,35 @@ async fn the_quota_rule_at_its_exact_boundary() {
     .await;
     assert_eq!(p["versions"][2]["state"], "REJECTED");
     assert_eq!(p["versions"][1]["state"], "ACTIVE");
+    // Each version that waited was told to PagoPA's admin; the approval and the refusal to
+    // the Comune's.
+    let db = s.app.db.connect().await;
+    let subjects = |to: &'static str| {
+        let db = db.clone();
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "SELECT subject FROM outbox WHERE to_address = $1 \
+                 AND subject LIKE '%Interoperabilit%' ORDER BY created_at",
+            )
+            .bind(to)
+            .fetch_all(db.reader())
+            .await
+            .unwrap()
+        }
+    };
+    let waiting = "Una finalità attende la tua approvazione - Interoperabilità Collaudo";
+    assert_eq!(
+        subjects("paolo.esposito@pagopa.it").await,
+        vec![waiting.to_string(), waiting.to_string()]
+    );
+    let to_comune = subjects("luca.neri@comune.roccabella.it").await;
+    assert!(
+        to_comune.ends_with(&[
+            "Finalità approvata - Interoperabilità Collaudo".to_string(),
+            "Finalità rifiutata - Interoperabilità Collaudo".to_string(),
+        ]),
+        "{to_comune:?}"
+    );
     let (st, v) = call(
         &s.app,
         &s.luca,
