@@ -191,14 +191,16 @@ pub async fn update_name(
 ) -> Result<Json<EService>, InteropError> {
     producer(&m)?;
     let name = check(&body, eservice::parse_name)?;
-    let e = catalogue::retitle(
-        &state.platform.db,
-        state.env,
-        m.by(),
-        &id,
-        Retitle::Name(&name),
-    )
-    .await?;
+    retitle(&state, &m, &id, Retitle::Name(&name)).await
+}
+
+async fn retitle(
+    state: &EnvState,
+    m: &Member,
+    id: &str,
+    change: Retitle<'_>,
+) -> Result<Json<EService>, InteropError> {
+    let e = catalogue::retitle(&state.platform.db, state.env, m.by(), id, change).await?;
     Ok(Json(e))
 }
 
@@ -211,15 +213,7 @@ pub async fn update_description(
 ) -> Result<Json<EService>, InteropError> {
     producer(&m)?;
     let description = check(&body, eservice::parse_description)?;
-    let e = catalogue::retitle(
-        &state.platform.db,
-        state.env,
-        m.by(),
-        &id,
-        Retitle::Description(&description),
-    )
-    .await?;
-    Ok(Json(e))
+    retitle(&state, &m, &id, Retitle::Description(&description)).await
 }
 
 /// `GET /api/eservices/{id}`: any published e-service of the catalogue, or the caller's own in

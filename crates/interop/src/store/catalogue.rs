@@ -608,13 +608,8 @@ pub async fn delete_descriptor(
     descriptor_id: &str,
 ) -> Result<DraftDeleted, InteropError> {
     let producer_id = by.institution_id;
-    let mut tx = db.begin().await?;
-    lock_own(db, &mut tx, env, producer_id, eservice_id).await?;
-    let all = versions_in(&mut tx, eservice_id).await?;
-    let d = all
-        .iter()
-        .find(|d| d.id == descriptor_id)
-        .ok_or(InteropError::NotFound)?;
+    let (mut tx, all) = locked_versions(db, env, producer_id, eservice_id).await?;
+    let d = version_of(&all, descriptor_id)?;
     descriptor::delete_draft(d.state_value)?;
     documents::delete_all_of(&mut tx, descriptor_id).await?;
     sqlx::query("DELETE FROM interop_descriptors WHERE id = $1 AND state = 'DRAFT'")
@@ -663,6 +658,26 @@ pub(super) async fn version_details(
     Ok(details)
 }
 
+/// A transaction on the producer's e-service, locked, with its versions as they are in it.
+async fn locked_versions(
+    db: &Db,
+    env: Environment,
+    producer_id: &str,
+    eservice_id: &str,
+) -> Result<(sqlx::Transaction<'static, sqlx::Any>, Vec<Descriptor>), InteropError> {
+    let mut tx = db.begin().await?;
+    lock_own(db, &mut tx, env, producer_id, eservice_id).await?;
+    let all = versions_in(&mut tx, eservice_id).await?;
+    Ok((tx, all))
+}
+
+/// The version `id` among `all`, or not found.
+fn version_of<'a>(all: &'a [Descriptor], id: &str) -> Result<&'a Descriptor, InteropError> {
+    all.iter()
+        .find(|d| d.id == id)
+        .ok_or(InteropError::NotFound)
+}
+
 /// The e-service's versions, read in the transaction that locked it.
 async fn versions_in(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
@@ -703,13 +718,8 @@ pub async fn publish(
     eservice_id: &str,
     descriptor_id: &str,
 ) -> Result<Descriptor, InteropError> {
-    let mut tx = db.begin().await?;
-    lock_own(db, &mut tx, env, producer_id, eservice_id).await?;
-    let all = versions_in(&mut tx, eservice_id).await?;
-    let draft = all
-        .iter()
-        .find(|d| d.id == descriptor_id)
-        .ok_or(InteropError::NotFound)?;
+    let (mut tx, all) = locked_versions(db, env, producer_id, eservice_id).await?;
+    let draft = version_of(&all, descriptor_id)?;
     let previous = all
         .iter()
         .filter(|d| {
@@ -806,13 +816,8 @@ pub async fn set_suspended(
     descriptor_id: &str,
     suspend: bool,
 ) -> Result<Descriptor, InteropError> {
-    let mut tx = db.begin().await?;
-    lock_own(db, &mut tx, env, producer_id, eservice_id).await?;
-    let all = versions_in(&mut tx, eservice_id).await?;
-    let d = all
-        .iter()
-        .find(|d| d.id == descriptor_id)
-        .ok_or(InteropError::NotFound)?;
+    let (mut tx, all) = locked_versions(db, env, producer_id, eservice_id).await?;
+    let d = version_of(&all, descriptor_id)?;
     let now = now_millis();
     let (to, at) = if suspend {
         (descriptor::suspend(d.state_value)?, Some(now))
@@ -870,13 +875,8 @@ pub async fn update_in_place(
     change: &InPlace,
 ) -> Result<Descriptor, InteropError> {
     let producer_id = by.institution_id;
-    let mut tx = db.begin().await?;
-    lock_own(db, &mut tx, env, producer_id, eservice_id).await?;
-    let all = versions_in(&mut tx, eservice_id).await?;
-    let d = all
-        .iter()
-        .find(|d| d.id == descriptor_id)
-        .ok_or(InteropError::NotFound)?;
+    let (mut tx, all) = locked_versions(db, env, producer_id, eservice_id).await?;
+    let d = version_of(&all, descriptor_id)?;
     descriptor::update_published(d.state_value)?;
     match change {
         InPlace::Limits(u) => {

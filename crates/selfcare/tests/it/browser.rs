@@ -1168,6 +1168,45 @@ pub(crate) async fn interop_call(
     serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
 }
 
+/// A purpose of the caller's institution on `eservice` asking `daily_calls`, with a complete
+/// risk analysis, created and activated through the JSON API: its id and its first version's
+/// state (ACTIVE, or WAITING_FOR_APPROVAL over the quota).
+pub(crate) async fn activated_purpose(
+    app: &TestApp,
+    token: &str,
+    eservice: &str,
+    title: &str,
+    description: &str,
+    daily_calls: i64,
+) -> (String, String) {
+    let risk = risk_answers(app, token).await;
+    let p = interop_call(
+        app,
+        token,
+        "POST",
+        "/api/purposes",
+        Some(serde_json::json!({
+            "eserviceId": eservice, "title": title, "description": description,
+            "isFreeOfCharge": false, "dailyCalls": daily_calls, "riskAnalysisForm": risk,
+        })),
+    )
+    .await;
+    let purpose = p["id"].as_str().unwrap().to_string();
+    let p = interop_call(
+        app,
+        token,
+        "POST",
+        &format!(
+            "/api/purposes/{purpose}/versions/{}/activate",
+            p["versions"][0]["id"].as_str().unwrap()
+        ),
+        None,
+    )
+    .await;
+    let state = p["versions"][0]["state"].as_str().unwrap().to_string();
+    (purpose, state)
+}
+
 /// Answers that satisfy the current risk-analysis form: the first choice of every question
 /// that applies, a sentence for texts.
 pub(crate) async fn risk_answers(app: &TestApp, token: &str) -> serde_json::Value {
@@ -1237,32 +1276,16 @@ async fn browser_technician_completes_the_voucher() {
     )
     .await;
     assert_eq!(a["state"], "ACTIVE", "{a}");
-    let risk = risk_answers(&app, &luca).await;
-    let p = interop_call(
+    let (purpose, state) = activated_purpose(
         &app,
         &luca,
-        "POST",
-        "/api/purposes",
-        Some(json!({
-            "eserviceId": send_id, "title": "Notifiche atti del Comune",
-            "description": "Invio a valore legale degli atti del Comune ai cittadini.",
-            "isFreeOfCharge": false, "dailyCalls": 1000, "riskAnalysisForm": risk,
-        })),
+        &send_id,
+        "Notifiche atti del Comune",
+        "Invio a valore legale degli atti del Comune ai cittadini.",
+        1000,
     )
     .await;
-    let purpose = p["id"].as_str().unwrap().to_string();
-    let p = interop_call(
-        &app,
-        &luca,
-        "POST",
-        &format!(
-            "/api/purposes/{purpose}/versions/{}/activate",
-            p["versions"][0]["id"].as_str().unwrap()
-        ),
-        None,
-    )
-    .await;
-    assert_eq!(p["versions"][0]["state"], "ACTIVE", "{p}");
+    assert_eq!(state, "ACTIVE");
 
     // "Client e-service": the list is empty; "Crea nuovo client" with Luca checked.
     click_when_ready(c, "nav a[href='/interop/collaudo/clients?kind=CONSUMER']").await;

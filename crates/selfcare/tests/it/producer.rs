@@ -10,7 +10,7 @@ use testkit::browser::Browser;
 use testkit::demo::{COMUNE, GIULIA, LUCA};
 
 use crate::browser::{
-    click, click_when_ready, interop_call, login_as, mario_adds_the_technician, risk_answers,
+    activated_purpose, click, click_when_ready, interop_call, login_as, mario_adds_the_technician,
     scroll_to, text_of, type_into, wait_for_text,
 };
 
@@ -197,32 +197,16 @@ async fn browser_regione_publishes_an_eservice_and_approves_the_comune_from_its_
 
     // 4) The Comune's purpose asks 500 calls a day, over the 100 per consumer: it waits.
     let luca = api_session(&app, LUCA).await;
-    let risk = risk_answers(&app, &luca).await;
-    let p = interop_call(
+    let (purpose, state) = activated_purpose(
         &app,
         &luca,
-        "POST",
-        "/api/purposes",
-        Some(json!({
-            "eserviceId": eservice_id, "title": "Verifica delle esenzioni",
-            "description": "Verifica delle esenzioni dal ticket per i servizi sociali.",
-            "isFreeOfCharge": false, "dailyCalls": 500, "riskAnalysisForm": risk,
-        })),
+        &eservice_id,
+        "Verifica delle esenzioni",
+        "Verifica delle esenzioni dal ticket per i servizi sociali.",
+        500,
     )
     .await;
-    let purpose = p["id"].as_str().unwrap().to_string();
-    let p = interop_call(
-        &app,
-        &luca,
-        "POST",
-        &format!(
-            "/api/purposes/{purpose}/versions/{}/activate",
-            p["versions"][0]["id"].as_str().unwrap()
-        ),
-        None,
-    )
-    .await;
-    assert_eq!(p["versions"][0]["state"], "WAITING_FOR_APPROVAL", "{p}");
+    assert_eq!(state, "WAITING_FOR_APPROVAL");
 
     // 5) Giulia sees it in "Finalità ricevute" with the figures, and activates it.
     enter_collaudo(c, &app, GIULIA).await;
