@@ -869,7 +869,7 @@ paths: {}
         assert_eq!(c.content_type, "text/plain");
         assert!(c.server_urls.is_empty());
         let c = document(
-            "/home/mario/guida.md",
+            "/srv/portale/guida.md",
             "text/plain",
             "# Guida\nàèì".as_bytes(),
         )
