@@ -398,10 +398,21 @@ pub async fn update(
     .execute(&mut *tx)
     .await
     .map_err(taken)?;
+    updated(db, env, by, tx, id).await
+}
+
+/// Records the change of the e-service `id` in the activity log, commits, and reads it back.
+async fn updated(
+    db: &Db,
+    env: Environment,
+    by: By<'_>,
+    mut tx: sqlx::Transaction<'static, sqlx::Any>,
+    id: &str,
+) -> Result<EService, InteropError> {
     let details = version_details(&mut tx, env, id, "").await?;
     notices::record(&mut tx, by, "interop.eservice.updated", id, details).await?;
     tx.commit().await?;
-    own(db, env, producer_id, id).await
+    own(db, env, by.institution_id, id).await
 }
 
 /// What changes of an e-service once published: its name or its description.
@@ -425,17 +436,16 @@ pub async fn retitle(
             "UPDATE interop_eservices SET name = $1, name_key = $2, updated_at = $3 \
              WHERE id = $4 AND env = $5",
             name,
-            eservice::name_key(name),
+            Some(eservice::name_key(name)),
         ),
         // The description has no key: the name's stays as it is.
         Retitle::Description(d) => (
             "UPDATE interop_eservices SET description = $1, name_key = COALESCE($2, name_key), \
              updated_at = $3 WHERE id = $4 AND env = $5",
             d,
-            String::new(),
+            None,
         ),
     };
-    let key = (!key.is_empty()).then_some(key);
     let mut tx = db.begin().await?;
     sqlx::query(sql)
         .bind(value.to_string())
@@ -446,10 +456,7 @@ pub async fn retitle(
         .execute(&mut *tx)
         .await
         .map_err(taken)?;
-    let details = version_details(&mut tx, env, id, "").await?;
-    notices::record(&mut tx, by, "interop.eservice.updated", id, details).await?;
-    tx.commit().await?;
-    own(db, env, producer_id, id).await
+    updated(db, env, by, tx, id).await
 }
 
 /// Deletes an e-service that was never published (with its draft).

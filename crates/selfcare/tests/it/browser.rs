@@ -752,6 +752,23 @@ pub(crate) async fn mario_adds_the_technician(
     browser.screenshot("interop-seed-user-added").await;
 }
 
+/// Opens Collaudo's catalogue from the sidebar and searches it for `q`; returns once the
+/// results' page is shown (the list it replaces has links that go stale).
+pub(crate) async fn search_catalogue(c: &fantoccini::Client, q: &str) {
+    use fantoccini::Locator::Css;
+    click(c, "nav a[href='/interop/collaudo/catalog']").await;
+    c.wait()
+        .for_element(Css("[data-testid=catalog]"))
+        .await
+        .unwrap();
+    type_into(c, "#q", q).await;
+    click(c, "[data-testid=catalog-search] button[type=submit]").await;
+    c.wait()
+        .for_element(Css(&format!("input#q[value='{q}']")))
+        .await
+        .unwrap();
+}
+
 /// Waits until the text of `css` is `expected` (pages reload after a form's POST).
 pub(crate) async fn wait_for_text(c: &fantoccini::Client, css: &str, expected: &str) {
     let mut last = String::new();
@@ -823,17 +840,7 @@ async fn browser_technician_requests_send_uat_and_activates_a_purpose() {
     browser.screenshot("interop-seed-collaudo-home").await;
 
     // The catalogue: SEND - UAT is there, found by the search box.
-    click(c, "nav a[href='/interop/collaudo/catalog']").await;
-    c.wait()
-        .for_element(Css("[data-testid=catalog]"))
-        .await
-        .unwrap();
-    type_into(c, "#q", "send").await;
-    click(c, "[data-testid=catalog-search] button[type=submit]").await;
-    c.wait()
-        .for_element(Css("input#q[value='send']"))
-        .await
-        .unwrap();
+    search_catalogue(c, "send").await;
     let cards = c
         .find_all(Css("[data-testid=catalog] li.card h2 a"))
         .await

@@ -11,7 +11,7 @@ use testkit::demo::{COMUNE, GIULIA, LUCA};
 
 use crate::browser::{
     activated_purpose, click, click_when_ready, interop_call, login_as, mario_adds_the_technician,
-    scroll_to, text_of, type_into, wait_for_text,
+    scroll_to, search_catalogue, text_of, type_into, wait_for_text,
 };
 
 const NAME: &str = "Anagrafe delle esenzioni";
@@ -142,18 +142,7 @@ async fn browser_regione_publishes_an_eservice_and_approves_the_comune_from_its_
 
     // 2) Luca, for the Comune: finds it in the catalogue with its interface, and asks for it.
     let luca = enter_collaudo(c, &app, LUCA).await;
-    click(c, "nav a[href='/interop/collaudo/catalog']").await;
-    c.wait()
-        .for_element(Css("[data-testid=catalog]"))
-        .await
-        .unwrap();
-    type_into(c, "#q", "esenzioni").await;
-    click(c, "[data-testid=catalog-search] button[type=submit]").await;
-    // The results' page, not the list it replaces (whose links go stale).
-    c.wait()
-        .for_element(Css("input#q[value='esenzioni']"))
-        .await
-        .unwrap();
+    search_catalogue(c, "esenzioni").await;
     click_when_ready(c, "[data-testid=catalog] li.card h2 a").await;
     assert_eq!(text_of(c, "[data-testid=eservice-name]").await, NAME);
     assert_eq!(
