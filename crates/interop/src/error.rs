@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use platform::Problem;
 use platform::error::Common;
 
-use crate::model::{FieldError, Refusal, descriptor, document};
+use crate::model::{FieldError, Refusal, attribute, descriptor, document};
 
 #[derive(Debug, thiserror::Error)]
 pub enum InteropError {
@@ -53,13 +53,20 @@ const REJECTED: &[&str] = &[
     descriptor::PERSONAL_DATA_MISSING,
     descriptor::DAILY_CALLS_INCONSISTENT,
     descriptor::NOT_VALID,
+    attribute::MISSING_CERTIFIED,
+    attribute::SUBMISSION_FAILED,
+    attribute::ACTIVATION_FAILED,
+    attribute::NO_CONTACT_EMAIL,
 ];
 
 impl From<Refusal> for InteropError {
     fn from(r: Refusal) -> Self {
         match r.code {
             // The wrong side of an agreement or purpose: not a state, a right.
-            "not_the_consumer" | "not_the_producer" => InteropError::Refused(r),
+            "not_the_consumer"
+            | "not_the_producer"
+            | attribute::NOT_THE_CERTIFIER
+            | attribute::VERIFICATION_NOT_ALLOWED => InteropError::Refused(r),
             code if REJECTED.contains(&code) || document::CODES.contains(&code) => {
                 InteropError::Rejected(r.code, r.message)
             }
@@ -88,6 +95,11 @@ impl InteropError {
             },
             Self::Token(why) => Common::TokenRefused(why),
             Self::Forbidden(why) => Common::Forbidden(Some(why)),
+            // The real platform's named refusals keep their names.
+            Self::Refused(r) if r.code.starts_with("attribute") => Common::Denied {
+                code: r.code,
+                detail: &r.message,
+            },
             Self::Refused(r) => Common::Forbidden(Some(&r.message)),
             Self::NotFound => Common::NotFound,
             Self::Csrf => Common::Csrf,

@@ -164,6 +164,7 @@ fn environment(
         key_memo: platform::jwt::RsaKeyMemo::new(),
     });
     sweep_vouchers(&state);
+    apply_expiries(&state);
     let router: Router<EnvState> = platform::routes::RouteTable(routes::routes()).router();
     Ok(router.with_state(state))
 }
@@ -192,6 +193,33 @@ fn sweep_vouchers(state: &EnvState) {
                 Ok(n) if n > 0 => tracing::info!(records = n, "old voucher records deleted"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "voucher retention sweep failed"),
+            }
+        }
+    });
+}
+
+/// Draws the consequences of verified attributes that expired (their consumers' agreements
+/// recomputed), every minute, for as long as the environment's routes exist (produzione runs
+/// it for both environments). Every instance may run it: each expiry is applied once.
+fn apply_expiries(state: &EnvState) {
+    if state.env != Environment::Produzione {
+        return;
+    }
+    let weak = state.downgrade();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            let Some(state) = EnvState::upgrade(&weak) else {
+                return;
+            };
+            let now = platform::db::now_millis();
+            match store::attributes::apply_expiries(&state.platform.db, now).await {
+                Ok(n) if n > 0 => {
+                    tracing::info!(expiries = n, "expired verifications applied");
+                    state.platform.mail.wake();
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "expired verifications not applied"),
             }
         }
     });

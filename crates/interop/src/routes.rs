@@ -7,12 +7,14 @@ use axum::routing::{MethodRouter, delete, get, post, put};
 use platform::openapi::Op;
 use platform::routes::RouteTable;
 
-use crate::api::{self, agreements, clients, documents, eservices, purposes, session};
+use crate::api::{self, agreements, attributes, clients, documents, eservices, purposes, session};
+use crate::model::attribute::Requirements;
 use crate::model::risk_analysis::RiskAnalysisForm;
 use crate::model::token::TokenForm;
 use crate::pages;
 use crate::state::EnvState;
 use crate::store::agreements::Agreement;
+use crate::store::attributes::{Attribute, TenantAttributes};
 use crate::store::catalogue::{Descriptor, EService};
 use crate::store::clients::Client;
 use crate::store::documents::DocumentInfo;
@@ -73,6 +75,7 @@ fn param_description(name: &str) -> &'static str {
         "purpose_id" => "The purpose's id",
         "kid" => "The key's id (its RFC 7638 thumbprint)",
         "document_id" => "The file's id",
+        "attribute_id" => "The attribute's id",
         _ => "An id",
     }
 }
@@ -140,6 +143,27 @@ pub fn routes() -> Vec<Route> {
         ),
         Route::page("GET", "/agreements/{id}", Member, get(pages::agreements::show)),
         Route::page("POST", "/agreements/{id}", Member, post(pages::agreements::act)),
+        Route::page("GET", "/attributes", Member, get(pages::attributes::show)),
+        Route::page("POST", "/attributes", Member, post(pages::attributes::act)),
+        Route::page(
+            "GET",
+            "/attributes/registry",
+            Member,
+            get(pages::attributes::registry),
+        ),
+        Route::page(
+            "POST",
+            "/attributes/registry",
+            Member,
+            post(pages::attributes::create),
+        )
+        .creates(),
+        Route::page(
+            "GET",
+            "/attributes/registry/{id}",
+            Member,
+            get(pages::attributes::attribute),
+        ),
         Route::page("GET", "/purposes", Member, get(pages::purposes::list)),
         Route::page("GET", "/purposes/new", Member, get(pages::purposes::new_form)),
         Route::page(
@@ -427,6 +451,164 @@ pub fn routes() -> Vec<Route> {
             )
             .body::<eservices::PolicyUpdate>()
             .answer::<Descriptor>(200, "The version changed")
+            .errors(WRITE),
+        ),
+        json(
+            "POST",
+            "/api/eservices/{id}/descriptors/{descriptor_id}/attributes/update",
+            Member,
+            post(attributes::set_requirements),
+            op(
+                "Sets the attributes a draft version requires: certified, declared and verified \
+                 groups, every group must hold and one attribute of a group suffices (admin or api)",
+                "e-services",
+            )
+            .body::<Requirements>()
+            .answer::<Descriptor>(200, "The version changed")
+            .errors(WRITE),
+        ),
+        json(
+            "GET",
+            "/api/attributes",
+            Member,
+            get(attributes::list_attributes),
+            op("Searches the environment's attributes by kind and name", "attributes")
+                .query::<attributes::AttributeQuery>()
+                .answer::<attributes::Attributes>(200, "One page of attributes")
+                .errors(&[400, 401, 403]),
+        ),
+        json(
+            "GET",
+            "/api/attributes/{id}",
+            Member,
+            get(attributes::get_attribute),
+            op("One attribute", "attributes")
+                .answer::<Attribute>(200, "The attribute")
+                .errors(READ),
+        ),
+        json(
+            "POST",
+            "/api/attributes/declared",
+            Member,
+            post(attributes::create_declared),
+            op("Creates a declared attribute, its name unique (admin)", "attributes")
+                .body::<attributes::AttributeSeed>()
+                .answer::<Attribute>(201, "The attribute")
+                .errors(WRITE),
+        )
+        .creates(),
+        json(
+            "POST",
+            "/api/attributes/verified",
+            Member,
+            post(attributes::create_verified),
+            op("Creates a verified attribute, its name unique (admin)", "attributes")
+                .body::<attributes::AttributeSeed>()
+                .answer::<Attribute>(201, "The attribute")
+                .errors(WRITE),
+        )
+        .creates(),
+        json(
+            "POST",
+            "/api/attributes/certified",
+            Member,
+            post(attributes::create_certified),
+            op(
+                "Creates a certified attribute of the caller's origin (a certifier's admin)",
+                "attributes",
+            )
+            .body::<attributes::AttributeSeed>()
+            .answer::<Attribute>(201, "The attribute")
+            .errors(WRITE),
+        )
+        .creates(),
+        json(
+            "GET",
+            "/api/tenants/{id}/attributes",
+            Member,
+            get(attributes::tenant_attributes),
+            op(
+                "What an institution of the environment holds: certified, declared, verified",
+                "attributes",
+            )
+            .answer::<TenantAttributes>(200, "Its attributes")
+            .errors(READ),
+        ),
+        json(
+            "POST",
+            "/api/tenants/attributes/declared",
+            Member,
+            post(attributes::declare),
+            op("The caller's institution declares an attribute (admin)", "attributes")
+                .body::<attributes::AttributeRef>()
+                .answer::<TenantAttributes>(200, "The institution's attributes")
+                .errors(WRITE),
+        ),
+        json(
+            "DELETE",
+            "/api/tenants/attributes/declared/{id}",
+            Member,
+            delete(attributes::withdraw),
+            op("Withdraws a declaration (admin)", "attributes")
+                .answer::<TenantAttributes>(200, "The institution's attributes")
+                .errors(ACT),
+        ),
+        json(
+            "POST",
+            "/api/tenants/{id}/attributes/certified",
+            Member,
+            post(attributes::certify),
+            op(
+                "A certifier assigns a certified attribute of its origin (admin)",
+                "attributes",
+            )
+            .body::<attributes::AttributeRef>()
+            .answer::<TenantAttributes>(200, "The holder's attributes")
+            .errors(WRITE),
+        ),
+        json(
+            "DELETE",
+            "/api/tenants/{id}/attributes/certified/{attribute_id}",
+            Member,
+            delete(attributes::uncertify),
+            op("A certifier revokes a certified attribute (admin)", "attributes")
+                .answer::<TenantAttributes>(200, "The holder's attributes")
+                .errors(ACT),
+        ),
+        json(
+            "POST",
+            "/api/tenants/{id}/attributes/verified",
+            Member,
+            post(attributes::verify),
+            op(
+                "The producer verifies a consumer's attribute on a request that requires it, \
+                 optionally until a date (admin)",
+                "attributes",
+            )
+            .body::<attributes::VerificationSeed>()
+            .answer::<TenantAttributes>(200, "The consumer's attributes")
+            .errors(WRITE),
+        ),
+        json(
+            "DELETE",
+            "/api/tenants/{id}/attributes/verified/{attribute_id}",
+            Member,
+            delete(attributes::unverify),
+            op("The producer revokes its verification (admin)", "attributes")
+                .answer::<TenantAttributes>(200, "The consumer's attributes")
+                .errors(ACT),
+        ),
+        json(
+            "POST",
+            "/api/tenants/mails",
+            Member,
+            post(attributes::set_contact_email),
+            op(
+                "Sets the institution's contact email, needed to submit requests (admin)",
+                "attributes",
+            )
+            .body::<attributes::ContactEmail>()
+            .answer::<attributes::ContactEmail>(200, "The contact email")
             .errors(WRITE),
         ),
         json(

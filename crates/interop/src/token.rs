@@ -448,9 +448,11 @@ pub async fn diagnose(
     }
     let mut client_kind = None;
     let mut client_id = None;
+    let mut named_purpose = None;
     let failure = match rules::check_assertion(form, &state.policy, now) {
         Err(f) => Some(f),
         Ok(assertion) => {
+            named_purpose = assertion.purpose_id.clone();
             let facts = tokens::facts(
                 db,
                 state.env,
@@ -474,6 +476,17 @@ pub async fn diagnose(
                 }
             }
         }
+    };
+    // An agreement the platform suspended: name the attributes the consumer lacks.
+    let failure = match failure {
+        Some(f) if f.code == "agreement_not_active" => match named_purpose {
+            Some(p) => match tokens::platform_suspension(db, state.env, &p).await? {
+                Some(missing) => Some(rules::suspended_by_platform(&missing)),
+                None => Some(f),
+            },
+            None => Some(f),
+        },
+        other => other,
     };
     let mut steps = Vec::with_capacity(Step::ALL.len());
     let mut seen_failure = false;

@@ -33,6 +33,7 @@ pub const MAIN_SCHEMA: Schema = crate::schema!(
     "0010_interop_clients.sql",
     "0011_platform_once.sql",
     "0012_interop_documents.sql",
+    "0013_interop_attributes.sql",
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -132,6 +132,11 @@ pub enum Common<'a> {
     TokenRefused(&'a str),
     /// Known, but not allowed to; the reason when there is one to tell.
     Forbidden(Option<&'a str>),
+    /// Not allowed to, by a rule with the context's stable code (403).
+    Denied {
+        code: &'a str,
+        detail: &'a str,
+    },
     NotFound,
     Csrf,
     /// Fields that are not valid (`invalid_payload`, each named in `invalidParams`).
@@ -157,7 +162,7 @@ impl Common<'_> {
     pub fn status(&self) -> StatusCode {
         match self {
             Common::Unauthenticated { .. } | Common::TokenRefused(_) => StatusCode::UNAUTHORIZED,
-            Common::Forbidden(_) | Common::Csrf => StatusCode::FORBIDDEN,
+            Common::Forbidden(_) | Common::Denied { .. } | Common::Csrf => StatusCode::FORBIDDEN,
             Common::NotFound => StatusCode::NOT_FOUND,
             Common::Invalid(_) | Common::Rejected { .. } => StatusCode::BAD_REQUEST,
             Common::Conflict { .. } => StatusCode::CONFLICT,
@@ -175,6 +180,9 @@ impl Common<'_> {
             }
             Common::Forbidden(None) => Problem::forbidden(),
             Common::Forbidden(Some(why)) => Problem::forbidden().with_detail(*why),
+            Common::Denied { code, detail } => {
+                Problem::new(StatusCode::FORBIDDEN, code, "Forbidden").with_detail(*detail)
+            }
             Common::NotFound => Problem::not_found(),
             Common::Csrf => Problem::new(StatusCode::FORBIDDEN, "csrf", "Forbidden")
                 .with_detail("missing or wrong CSRF token"),

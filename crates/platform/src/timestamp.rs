@@ -53,6 +53,13 @@ impl Timestamp {
         }
     }
 
+    /// Reads an RFC 3339 instant with its offset (`2027-01-31T23:00:00Z`,
+    /// `2027-02-01T00:00:00+01:00`); `None` when it is not one.
+    pub fn parse_rfc3339(text: &str) -> Option<Self> {
+        let t: jiff::Timestamp = text.trim().parse().ok()?;
+        Some(Self(t.as_millisecond()))
+    }
+
     /// RFC 3339 in UTC with exactly three digits of milliseconds (`2023-01-22T00:00:00.123Z`),
     /// the IO platform's shape.
     pub fn rfc3339_millis(self) -> String {
@@ -115,6 +122,17 @@ impl utoipa::ToSchema for Timestamp {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3339_is_read_back_with_its_offset() {
+        let t = Timestamp(1_801_000_000_500);
+        assert_eq!(Timestamp::parse_rfc3339(&t.rfc3339()), Some(t));
+        assert_eq!(
+            Timestamp::parse_rfc3339("2027-02-01T00:00:00+01:00"),
+            Timestamp::parse_rfc3339("2027-01-31T23:00:00Z")
+        );
+        assert_eq!(Timestamp::parse_rfc3339("31/01/2027"), None);
+    }
 
     #[test]
     fn a_day_in_italy_starts_at_local_midnight_and_lasts_as_long_as_its_clocks_say() {

@@ -429,8 +429,39 @@ fn demo_interface(e: &DemoEService) -> (&'static str, &'static str, Vec<u8>) {
 }
 
 /// Interoperability's demo catalogue: published e-services in Collaudo (once).
+/// The IPA open data of institutions, as a small sample in the published layout: the demo
+/// institutions and a few hundred others.
+pub const IPA_SAMPLE: &[u8] = include_bytes!("../demo/ipa-enti.csv");
+
 pub async fn seed_interop(db: &Db) -> Result<(), interop::InteropError> {
-    use interop::store::{self as s, catalogue, documents};
+    use interop::store::{self as s, attributes, catalogue, documents};
+    // Every demo institution onboarded to an environment is known there, with a contact email.
+    for i in INSTITUTIONS {
+        let Some(institution_id): Option<String> =
+            sqlx::query_scalar("SELECT id FROM institutions WHERE tax_code = $1")
+                .bind(i.tax_code)
+                .fetch_optional(db.reader())
+                .await?
+        else {
+            continue;
+        };
+        for env in interop::model::Environment::ALL {
+            if !i.products.contains(&env.product_id()) {
+                continue;
+            }
+            let tenant = s::Tenant {
+                institution_id: institution_id.clone(),
+                name: i.name.into(),
+                fiscal_code: i.tax_code.into(),
+            };
+            s::upsert_institution(db, env, &tenant).await?;
+            attributes::ensure_contact_email(db, env, &institution_id, i.pec).await?;
+        }
+    }
+    // Their certified attributes, from IPA (a second start changes nothing).
+    let entries = interop::model::ipa::parse(IPA_SAMPLE)
+        .map_err(|e| interop::InteropError::Unavailable(format!("the IPA sample: {e}")))?;
+    interop::store::ipa::import(db, &entries).await?;
     for e in INTEROP_ESERVICES {
         let Some(institution_id): Option<String> =
             sqlx::query_scalar("SELECT id FROM institutions WHERE tax_code = $1")

@@ -112,6 +112,11 @@ enum Command {
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
     },
+    /// Interoperability: the IPA import of certified attributes, and certifiers.
+    Interop {
+        #[command(subcommand)]
+        action: InteropCommand,
+    },
     /// Bring a database's schema up to date and exit.
     Migrate {
         #[command(flatten)]
@@ -169,6 +174,52 @@ enum IoCommand {
     NewMasterKey { file: PathBuf },
     /// Re-encrypt every stored API key under the newest master key of io.master_key_files.
     Rekey {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum InteropCommand {
+    /// Read the IPA open-data file of institutions (its CSV or JSON layout) and bring the
+    /// certified attributes of origin IPA of both environments in step with it: what the file
+    /// yields is assigned, what it no longer yields is revoked; prints both. A second run with
+    /// the same file changes nothing.
+    ImportIpa {
+        /// The file (CSV with a header row, or JSON).
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Give an institution the certifier feature for an origin, or take it away.
+    Certifier {
+        #[command(subcommand)]
+        action: CertifierCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CertifierCommand {
+    /// The institution assigns and revokes the certified attributes of ORIGIN.
+    Grant {
+        /// produzione or collaudo.
+        #[arg(long)]
+        env: String,
+        /// The institution's tax code (or id), as the environment knows it.
+        #[arg(long)]
+        institution: String,
+        /// The origin it certifies for (not IPA, which is the import's).
+        #[arg(long)]
+        origin: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Take the feature away (what it assigned stays).
+    Revoke {
+        #[arg(long)]
+        env: String,
+        #[arg(long)]
+        institution: String,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -373,6 +424,55 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             listen,
             database_url,
         } => run_devportal(config, listen, database_url).await,
+        Command::Interop {
+            action: InteropCommand::ImportIpa { file, db },
+        } => {
+            let bytes =
+                std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let entries = interop::model::ipa::parse(&bytes)
+                .map_err(|e| format!("{}: {e}", file.display()))?;
+            let (_, db) = open_db(&db).await?;
+            let done = interop::store::ipa::import(&db, &entries).await;
+            db.close().await;
+            let report = done?;
+            for (what, lines) in [("assigned", &report.assigned), ("revoked", &report.revoked)] {
+                for l in lines {
+                    println!("{what}\t{}\t{}\t{}", l.env, l.institution, l.attribute);
+                }
+            }
+            println!(
+                "{} institutions in the file, {} on the platform; {} assigned, {} revoked",
+                report.entries,
+                report.matched,
+                report.assigned.len(),
+                report.revoked.len()
+            );
+            Ok(())
+        }
+        Command::Interop {
+            action: InteropCommand::Certifier { action },
+        } => {
+            let (env, institution, origin, db) = match action {
+                CertifierCommand::Grant {
+                    env,
+                    institution,
+                    origin,
+                    db,
+                } => (env, institution, Some(origin), db),
+                CertifierCommand::Revoke {
+                    env,
+                    institution,
+                    db,
+                } => (env, institution, None, db),
+            };
+            let env = interop::model::Environment::parse(&env)
+                .ok_or("--env must be produzione or collaudo")?;
+            let (_, db) = open_db(&db).await?;
+            let done = certifier(&db, env, &institution, origin.as_deref()).await;
+            db.close().await;
+            println!("{}", done?);
+            Ok(())
+        }
         Command::Migrate { db } => {
             let (_, db) = open_db(&db).await?;
             db.close().await;
@@ -380,6 +480,38 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
     }
+}
+
+/// Grants (with an origin) or revokes the certifier feature; what was done, in words.
+async fn certifier(
+    db: &Db,
+    env: interop::model::Environment,
+    institution: &str,
+    origin: Option<&str>,
+) -> Result<String, Box<dyn std::error::Error>> {
+    use interop::store::attributes;
+    let id = interop::store::institution_id(db, env, institution)
+        .await?
+        .ok_or_else(|| {
+            format!(
+                "{institution} is not an institution of {}: it enters the environment first",
+                env.as_str()
+            )
+        })?;
+    Ok(match origin {
+        Some(origin) => {
+            attributes::grant_certifier(db, env, &id, origin).await?;
+            format!("{institution} now certifies {origin} in {}", env.as_str())
+        }
+        None => {
+            let was = attributes::revoke_certifier(db, env, &id).await?;
+            if was {
+                format!("{institution} no longer certifies in {}", env.as_str())
+            } else {
+                format!("{institution} was not a certifier in {}", env.as_str())
+            }
+        }
+    })
 }
 
 async fn start(settings: Settings, mode: Mode) -> Result<(), Box<dyn std::error::Error>> {

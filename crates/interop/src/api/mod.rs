@@ -3,6 +3,7 @@
 //! answers (documented in [`crate::routes`]).
 
 pub mod agreements;
+pub mod attributes;
 pub mod clients;
 pub mod documents;
 pub mod eservices;

@@ -84,6 +84,12 @@ pub struct Institution {
     pub id: String,
     pub name: String,
     pub fiscal_code: String,
+    /// PA or GSP, as the last IPA import says; absent when IPA does not list it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// The contact email (CONTACT_EMAIL), needed to submit a request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact_email: Option<String>,
 }
 
 /// Who is calling, for which institution, in which environment.
@@ -101,8 +107,12 @@ pub struct Me {
 }
 
 /// `GET /api/me`: who is calling, for which institution, in which environment.
-pub async fn me(State(state): State<EnvState>, m: Member) -> axum::Json<Me> {
-    axum::Json(Me {
+pub async fn me(State(state): State<EnvState>, m: Member) -> Result<axum::Json<Me>, InteropError> {
+    let db = &state.platform.db;
+    let kind = crate::store::ipa::kind(db, &m.tenant.fiscal_code).await?;
+    let contact_email =
+        crate::store::attributes::contact_email(db, state.env, &m.tenant.institution_id).await?;
+    Ok(axum::Json(Me {
         environment: state.env.as_str(),
         user_id: m.session.user_id().to_string(),
         name: m.session.claims.name.clone(),
@@ -111,9 +121,11 @@ pub async fn me(State(state): State<EnvState>, m: Member) -> axum::Json<Me> {
             id: m.tenant.institution_id.clone(),
             name: m.tenant.name.clone(),
             fiscal_code: m.tenant.fiscal_code.clone(),
+            kind,
+            contact_email,
         },
         roles: m.roles.iter().map(|r| r.as_str()).collect(),
-    })
+    }))
 }
 
 /// The people who entered this environment for the caller's institution.

@@ -83,6 +83,8 @@ pub struct AgreementFacts {
     pub state: AgreementState,
     pub suspended_by_consumer: bool,
     pub suspended_by_producer: bool,
+    /// Set by the platform while the consumer's attributes do not hold.
+    pub suspended_by_platform: bool,
     pub consumer_id: String,
     pub producer_id: String,
 }
@@ -98,6 +100,7 @@ impl AgreementFacts {
             state: self.state,
             suspended_by_consumer: self.suspended_by_consumer,
             suspended_by_producer: self.suspended_by_producer,
+            suspended_by_platform: self.suspended_by_platform,
             rejection_reason: None,
         }
     }
@@ -117,6 +120,7 @@ pub struct Change {
     pub state: AgreementState,
     pub suspended_by_consumer: bool,
     pub suspended_by_producer: bool,
+    pub suspended_by_platform: bool,
     /// Set by [`reject`] only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rejection_reason: Option<String>,
@@ -156,6 +160,7 @@ pub fn can_create(
         state: AgreementState::Draft,
         suspended_by_consumer: false,
         suspended_by_producer: false,
+        suspended_by_platform: false,
         rejection_reason: None,
     })
 }
@@ -265,8 +270,15 @@ pub fn activate(facts: &AgreementFacts, side: Side) -> Result<Change, Refusal> {
             ),
         ));
     }
+    if !*own && facts.suspended_by_platform {
+        return Err(Refusal::new(
+            "agreement_suspended_by_platform",
+            "the platform suspended the agreement because the consumer's attributes no longer \
+             hold: it comes back by itself when they do",
+        ));
+    }
     *own = false;
-    if !other {
+    if !other && !facts.suspended_by_platform {
         change.state = AgreementState::Active;
     }
     Ok(change)
@@ -361,6 +373,7 @@ mod tests {
             state,
             suspended_by_consumer: by_consumer,
             suspended_by_producer: by_producer,
+            suspended_by_platform: false,
             consumer_id: "consumer".into(),
             producer_id: "producer".into(),
         }
@@ -375,6 +388,7 @@ mod tests {
             state,
             suspended_by_consumer: by_consumer,
             suspended_by_producer: by_producer,
+            suspended_by_platform: false,
             rejection_reason: None,
         }
     }

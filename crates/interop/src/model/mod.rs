@@ -10,10 +10,12 @@
 //! modules: `descriptor::publish`, `agreement::suspend`, `purpose::archive`.
 
 pub mod agreement;
+pub mod attribute;
 pub mod client;
 pub mod descriptor;
 pub mod document;
 pub mod eservice;
+pub mod ipa;
 pub mod key;
 pub mod notice;
 pub mod purpose;

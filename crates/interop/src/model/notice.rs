@@ -37,6 +37,11 @@ pub enum Kind {
     AgreementSuspended,
     /// The producer lifted its suspension.
     AgreementReactivated,
+    /// The platform suspended it: the consumer's attributes no longer hold (`reason` names
+    /// the missing ones).
+    AgreementSuspendedByPlatform,
+    /// The platform lifted its suspension: the attributes hold again.
+    AgreementReactivatedByPlatform,
     /// A purpose version over the quota waits for the producer.
     PurposeWaiting,
     PurposeApproved,
@@ -63,6 +68,8 @@ impl Kind {
             Kind::AgreementRejected => "interop.agreement.rejected",
             Kind::AgreementSuspended => "interop.agreement.suspended",
             Kind::AgreementReactivated => "interop.agreement.reactivated",
+            Kind::AgreementSuspendedByPlatform => "interop.agreement.platform_suspended",
+            Kind::AgreementReactivatedByPlatform => "interop.agreement.platform_reactivated",
             Kind::PurposeWaiting => "interop.purpose.submitted",
             Kind::PurposeApproved => "interop.purpose.approved",
             Kind::PurposeRejected => "interop.purpose.rejected",
@@ -81,14 +88,22 @@ impl Kind {
             | Kind::AgreementSuspended
             | Kind::PurposeApproved
             | Kind::PurposeRejected
-            | Kind::PurposeSuspended => Some(Audience::Consumer),
+            | Kind::PurposeSuspended
+            | Kind::AgreementSuspendedByPlatform
+            | Kind::AgreementReactivatedByPlatform => Some(Audience::Consumer),
             Kind::AgreementReactivated | Kind::PurposeReactivated => None,
         }
     }
 
     /// Whether the producer acted (else the consumer's request).
     pub fn by_producer(self) -> bool {
-        !matches!(self, Kind::AgreementWaiting | Kind::PurposeWaiting)
+        !matches!(
+            self,
+            Kind::AgreementWaiting
+                | Kind::PurposeWaiting
+                | Kind::AgreementSuspendedByPlatform
+                | Kind::AgreementReactivatedByPlatform
+        )
     }
 }
 
@@ -113,6 +128,14 @@ impl Event<'_> {
             "eservice": self.eservice,
             "party": party,
         });
+        if !self.reason.is_empty()
+            && matches!(
+                self.kind,
+                Kind::AgreementSuspendedByPlatform | Kind::AgreementReactivatedByPlatform
+            )
+        {
+            d["attributes"] = json!(self.reason);
+        }
         if !self.version.is_empty() {
             d["version"] = json!(self.version);
         }
@@ -156,6 +179,25 @@ impl Event<'_> {
                     "{} ha sospeso la richiesta di fruizione del tuo ente, {}, per l'e-service \
                      «{}»: finché resta sospesa, i voucher per questo e-service non sono emessi.",
                     self.producer, self.consumer, self.eservice
+                ),
+            ),
+            Kind::AgreementSuspendedByPlatform => (
+                "Richiesta di fruizione sospesa dalla piattaforma",
+                format!(
+                    "La richiesta di fruizione del tuo ente, {}, per l'e-service «{}» di {} è \
+                     sospesa perché l'ente non ha più gli attributi che la versione {} richiede: \
+                     {}. Finché resta sospesa, i voucher per questo e-service non sono emessi; \
+                     torna attiva da sola quando gli attributi sono di nuovo posseduti.",
+                    self.consumer, self.eservice, self.producer, self.version, self.reason
+                ),
+            ),
+            Kind::AgreementReactivatedByPlatform => (
+                "Richiesta di fruizione di nuovo attiva",
+                format!(
+                    "Il tuo ente, {}, possiede di nuovo gli attributi che l'e-service «{}» di {} \
+                     richiede: la piattaforma ha tolto la sua sospensione della richiesta di \
+                     fruizione.",
+                    self.consumer, self.eservice, self.producer
                 ),
             ),
             Kind::PurposeWaiting => (
@@ -203,6 +245,117 @@ impl Event<'_> {
     }
 }
 
+/// Something that happened to an institution's attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttributeChange {
+    /// A certifier (or the IPA import) assigned a certified attribute.
+    Assigned,
+    /// A certifier (or the IPA import) revoked it.
+    Revoked,
+    /// The institution declared it.
+    Declared,
+    /// The institution withdrew its declaration.
+    Withdrawn,
+    /// A producer verified it.
+    Verified,
+    /// A producer revoked its verification.
+    VerificationRevoked,
+}
+
+/// An attribute's change, with the names it is told by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttributeEvent<'a> {
+    pub change: AttributeChange,
+    pub env: Environment,
+    pub attribute: &'a str,
+    /// The institution that holds (or held) it.
+    pub holder: &'a str,
+    /// Who assigned, revoked or verified it: a certifier's or producer's name, `IPA` for the
+    /// import; the holder itself for a declaration.
+    pub by: &'a str,
+}
+
+impl AttributeChange {
+    pub fn action(self) -> &'static str {
+        match self {
+            AttributeChange::Assigned => "interop.attribute.assigned",
+            AttributeChange::Revoked => "interop.attribute.revoked",
+            AttributeChange::Declared => "interop.attribute.declared",
+            AttributeChange::Withdrawn => "interop.attribute.withdrawn",
+            AttributeChange::Verified => "interop.attribute.verified",
+            AttributeChange::VerificationRevoked => "interop.attribute.verification_revoked",
+        }
+    }
+
+    /// The holder's admins are told by email of what others did to its attributes; a
+    /// declaration is the institution's own act.
+    pub fn mailed(self) -> bool {
+        !matches!(self, AttributeChange::Declared | AttributeChange::Withdrawn)
+    }
+}
+
+impl AttributeEvent<'_> {
+    /// The activity-log record's details.
+    pub fn details(&self) -> Value {
+        json!({
+            "env": self.env.as_str(),
+            "attribute": self.attribute,
+            "party": if self.change.mailed() { self.holder } else { self.by },
+            "by": self.by,
+        })
+    }
+
+    /// The email to the holder's admins: subject and text.
+    pub fn email(&self) -> (String, String) {
+        let env = environment(self.env);
+        let (subject, what) = match self.change {
+            AttributeChange::Assigned => (
+                "Nuovo attributo certificato",
+                format!(
+                    "{} ha assegnato al tuo ente, {}, l'attributo certificato «{}».",
+                    self.by, self.holder, self.attribute
+                ),
+            ),
+            AttributeChange::Revoked => (
+                "Attributo certificato revocato",
+                format!(
+                    "{} ha revocato al tuo ente, {}, l'attributo certificato «{}». Le richieste \
+                     di fruizione che lo richiedono sono sospese finché l'ente non lo possiede \
+                     di nuovo.",
+                    self.by, self.holder, self.attribute
+                ),
+            ),
+            AttributeChange::Verified => (
+                "Attributo verificato",
+                format!(
+                    "{} ha verificato l'attributo «{}» del tuo ente, {}.",
+                    self.by, self.attribute, self.holder
+                ),
+            ),
+            AttributeChange::VerificationRevoked => (
+                "Verifica di un attributo revocata",
+                format!(
+                    "{} ha revocato la verifica dell'attributo «{}» del tuo ente, {}. Le \
+                     richieste di fruizione dei suoi e-service che lo richiedono sono sospese.",
+                    self.by, self.attribute, self.holder
+                ),
+            ),
+            AttributeChange::Declared | AttributeChange::Withdrawn => (
+                "Attributo dichiarato",
+                format!(
+                    "Il tuo ente, {}, ha cambiato la dichiarazione dell'attributo «{}».",
+                    self.holder, self.attribute
+                ),
+            ),
+        };
+        let text = format!(
+            "Gentile amministratore,\n\n{what}\n\nAmbiente: {env}. Accedi all'Area Riservata, \
+             poi a {env}, per i dettagli.\n"
+        );
+        (format!("{subject} - {env}"), text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,7 +373,9 @@ mod tests {
         }
     }
 
-    const ALL: [Kind; 10] = [
+    const ALL: [Kind; 12] = [
+        Kind::AgreementSuspendedByPlatform,
+        Kind::AgreementReactivatedByPlatform,
         Kind::AgreementWaiting,
         Kind::AgreementApproved,
         Kind::AgreementRejected,
@@ -266,6 +421,35 @@ mod tests {
         let (subject, text) = event(Kind::PurposeWaiting).email();
         assert!(subject.starts_with("Una finalità attende la tua approvazione"));
         assert!(text.contains("«Verifica delle esenzioni»") && text.contains("Finalità ricevute"));
+    }
+
+    #[test]
+    fn a_platform_suspension_names_the_missing_attributes() {
+        let mut e = event(Kind::AgreementSuspendedByPlatform);
+        e.reason = "Comuni e loro Consorzi e Associazioni";
+        let (subject, text) = e.email();
+        assert!(subject.starts_with("Richiesta di fruizione sospesa dalla piattaforma"));
+        assert!(
+            text.contains("Comuni e loro Consorzi e Associazioni"),
+            "{text}"
+        );
+        assert_eq!(
+            e.details()["attributes"],
+            "Comuni e loro Consorzi e Associazioni"
+        );
+        assert_eq!(e.details()["party"], "Regione Valdoro");
+        let a = AttributeEvent {
+            change: AttributeChange::Revoked,
+            env: Environment::Produzione,
+            attribute: "Comuni e loro Consorzi e Associazioni",
+            holder: "Comune di Roccabella",
+            by: "IPA",
+        };
+        assert_eq!(a.change.action(), "interop.attribute.revoked");
+        let (subject, text) = a.email();
+        assert_eq!(subject, "Attributo certificato revocato - Interoperabilità");
+        assert!(text.contains("IPA ha revocato al tuo ente, Comune di Roccabella"));
+        assert!(!AttributeChange::Declared.mailed());
     }
 
     #[test]

@@ -100,6 +100,7 @@ pub const FAILURE_CODES: &[&str] = &[
     "purpose_not_linked",
     "purpose_not_active",
     "agreement_not_active",
+    "agreement_suspended_by_platform",
     "eservice_not_active",
 ];
 
@@ -594,6 +595,15 @@ pub enum Grant {
     },
     /// The platform's own (m2m) token.
     Api,
+}
+
+/// The agreement is SUSPENDED by the platform: the consumer lacks `missing` (in words).
+pub fn suspended_by_platform(missing: &str) -> Failure {
+    states(
+        "agreement_suspended_by_platform",
+        format!("the platform suspended the agreement: the institution no longer has {missing}"),
+    )
+    .with("attributes", missing)
 }
 
 fn states(code: &'static str, reason: impl Into<String>) -> Failure {

@@ -14,15 +14,18 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use platform::layout::Page;
 
+use super::attributes::{self as words, Refused};
 use super::view::{
-    ActionButton, StateView, agreement_state, flash, localize_error, localize_field, policy_key,
-    query, shown_in_place,
+    ActionButton, FormErrors, StateView, agreement_state, flash, localize_field, policy_key, query,
+    shown_in_place,
 };
 use super::{On, PageError, Pairs, Shell, render, see_other, value};
 use crate::error::InteropError;
-use crate::model::{self as rules, AgreementApprovalPolicy, RejectionReason, agreement};
+use crate::model::attribute::{self as attribute_rules, AttributeKind, Requirements};
+use crate::model::{self as rules, AgreementApprovalPolicy, RejectionReason, Role, agreement};
 use crate::state::EnvState;
 use crate::store::agreements::{self, Action, Agreement};
+use crate::store::attributes;
 use crate::store::catalogue;
 
 /// One row of a table of agreements.
@@ -323,6 +326,16 @@ pub struct AgreementPage {
     state: StateView,
     suspended_by_consumer: bool,
     suspended_by_producer: bool,
+    suspended_by_platform: bool,
+    /// The consumer's: the attributes its institution lacks (MISSING_CERTIFIED_ATTRIBUTES, or
+    /// suspended by the platform), in words; and where to declare them when it can.
+    missing_note: Option<String>,
+    missing_link: Option<String>,
+    /// The producer's: the verified attributes the version requires, as they stand for the
+    /// consumer.
+    verifications: Vec<VerificationLine>,
+    /// The producer's admin verifies and revokes.
+    may_verify: bool,
     consumer_notes: Option<String>,
     rejection_reason: Option<String>,
     created: String,
@@ -332,17 +345,169 @@ pub struct AgreementPage {
     allowed: Allowed,
     purpose_href: Option<String>,
     flash: Option<String>,
-    error: Option<String>,
+    error: Option<Refused>,
     reason: String,
     reason_error: Option<String>,
+    /// The verification forms' errors, by field id (`expires-<attribute>`).
+    errors: FormErrors,
+}
+
+impl AgreementPage {
+    fn error_count(&self) -> String {
+        platform::layout::error_count(&self.page, self.errors.count())
+    }
+}
+
+/// A verified attribute the version requires, for the producer: how it stands for the
+/// consumer, and the fields of its forms.
+pub struct VerificationLine {
+    pub id: String,
+    pub name: String,
+    pub href: String,
+    pub state: String,
+    pub badge: &'static str,
+    /// A verification that counts now (it can be revoked).
+    pub live: bool,
+    pub expires_id: String,
+    pub expires_value: String,
 }
 
 /// What a failed action leaves on the page.
 #[derive(Default)]
 struct Outcome {
-    error: Option<String>,
+    error: Option<Refused>,
     reason: String,
     reason_error: Option<String>,
+    errors: FormErrors,
+    /// The expiry typed in a verification's form, by attribute.
+    expires: HashMap<String, String>,
+}
+
+/// The requirements of the agreement's version (none when it cannot be read).
+async fn requirements_of(state: &EnvState, a: &Agreement) -> Result<Requirements, InteropError> {
+    let e = catalogue::eservice(&state.platform.db, state.env, &a.eservice_id).await?;
+    Ok(e.as_ref()
+        .and_then(|e| e.descriptor(&a.descriptor_id))
+        .map(|d| d.attributes.clone())
+        .unwrap_or_default())
+}
+
+/// The consumer's note on what its institution lacks.
+async fn missing_note(
+    state: &EnvState,
+    on: &On,
+    a: &Agreement,
+    requirements: &Requirements,
+) -> Result<(Option<String>, Option<String>), InteropError> {
+    let missing_certified = a.state_value == rules::AgreementState::MissingCertifiedAttributes;
+    if !(missing_certified || a.suspended_by_platform) || requirements.is_empty() {
+        return Ok((None, None));
+    }
+    let held = words::held_for(state, &a.consumer_id, &a.producer_id).await?;
+    let verdict = attribute_rules::check(requirements, &held);
+    let names = words::names_of(state, requirements).await?;
+    let (key, kinds): (&str, &[AttributeKind]) = if missing_certified {
+        (
+            "interop.agreement.missing_certified_note",
+            &[AttributeKind::Certified],
+        )
+    } else {
+        ("interop.agreement.platform_note", &AttributeKind::ALL)
+    };
+    let list = words::missing_words(&on.page, &verdict.missing, kinds, &names);
+    if list.is_empty() {
+        return Ok((None, None));
+    }
+    let link = (!missing_certified && !verdict.declared).then(|| on.href("/attributes#declared"));
+    Ok((Some(on.page.tr(key, &[("names", &list)])), link))
+}
+
+/// The producer's view of the verified attributes the version requires.
+async fn verification_lines(
+    state: &EnvState,
+    on: &On,
+    a: &Agreement,
+    requirements: &Requirements,
+    typed: &HashMap<String, String>,
+) -> Result<Vec<VerificationLine>, InteropError> {
+    let ids = requirements.ids_of(AttributeKind::Verified);
+    let on_request = matches!(
+        a.state_value,
+        rules::AgreementState::Pending
+            | rules::AgreementState::Active
+            | rules::AgreementState::Suspended
+    );
+    if ids.is_empty()
+        || !on_request
+        || a.producer_id != on.institution()
+        || a.producer_id == a.consumer_id
+    {
+        return Ok(Vec::new());
+    }
+    let names = words::names_of(state, requirements).await?;
+    let all =
+        attributes::of_institution(state.platform.db.reader(), state.env, &a.consumer_id).await?;
+    let page = &on.page;
+    let at = |rfc3339: &str| {
+        Timestamp::parse_rfc3339(rfc3339)
+            .map_or_else(|| rfc3339.to_string(), |t| t.for_people(page.lang))
+    };
+    Ok(ids
+        .into_iter()
+        .map(|id| {
+            let mine = all
+                .verified
+                .iter()
+                .find(|v| v.attribute_id == id && v.verifier_id == a.producer_id);
+            let (state, badge, live) = match mine {
+                None => (
+                    page.t("interop.agreement.not_verified").to_string(),
+                    "badge",
+                    false,
+                ),
+                Some(v) => match (&v.revocation_date, v.valid, &v.expiration_date) {
+                    (Some(r), _, _) => (
+                        page.tr(
+                            "interop.agreement.verification_revoked",
+                            &[("date", &at(r))],
+                        ),
+                        "badge badge-danger",
+                        false,
+                    ),
+                    (None, true, Some(x)) => (
+                        page.tr("interop.agreement.verified_until", &[("date", &at(x))]),
+                        "badge badge-success",
+                        true,
+                    ),
+                    (None, true, None) => (
+                        page.t("interop.agreement.verified_forever").to_string(),
+                        "badge badge-success",
+                        true,
+                    ),
+                    (None, false, x) => (
+                        page.tr(
+                            "interop.agreement.verification_expired",
+                            &[("date", &x.as_deref().map(at).unwrap_or_default())],
+                        ),
+                        "badge badge-warning",
+                        false,
+                    ),
+                },
+            };
+            VerificationLine {
+                id: id.to_string(),
+                name: names
+                    .get(id)
+                    .map_or_else(|| id.to_string(), |x| x.name.clone()),
+                href: words::attribute_href(on, id),
+                state,
+                badge,
+                live,
+                expires_id: format!("expires-{id}"),
+                expires_value: typed.get(id).cloned().unwrap_or_default(),
+            }
+        })
+        .collect())
 }
 
 async fn detail(
@@ -373,6 +538,22 @@ async fn detail(
         .map(|d| policy_key(d.agreement_approval_policy));
     let allowed = allowed(&on, &a, newest);
     let as_consumer = a.consumer_id == on.institution();
+    let requirements = e
+        .as_ref()
+        .and_then(|e| e.descriptor(&a.descriptor_id))
+        .map(|d| d.attributes.clone())
+        .unwrap_or_default();
+    let (missing_note, missing_link) = if as_consumer {
+        missing_note(state, &on, &a, &requirements)
+            .await
+            .map_err(|e| on.fail(e))?
+    } else {
+        (None, None)
+    };
+    let verifications = verification_lines(state, &on, &a, &requirements, &outcome.expires)
+        .await
+        .map_err(|e| on.fail(e))?;
+    let may_verify = !verifications.is_empty() && on.member.has(Role::Admin);
     let purpose_href = (as_consumer && a.state_value == rules::AgreementState::Active)
         .then(|| on.href(&format!("/purposes/new?eserviceId={}", a.eservice_id)));
     let lang = on.page.lang;
@@ -399,6 +580,11 @@ async fn detail(
             state: agreement_state(a.state_value),
             suspended_by_consumer: a.suspended_by_consumer,
             suspended_by_producer: a.suspended_by_producer,
+            suspended_by_platform: a.suspended_by_platform,
+            missing_note,
+            missing_link,
+            verifications,
+            may_verify,
             consumer_notes: a.consumer_notes.clone(),
             rejection_reason: a.rejection_reason.clone(),
             created: Timestamp(a.created_at).for_people(lang),
@@ -411,6 +597,7 @@ async fn detail(
             error: outcome.error,
             reason: outcome.reason,
             reason_error: outcome.reason_error,
+            errors: outcome.errors,
         },
         status,
     ))
@@ -435,7 +622,8 @@ pub async fn show(
 }
 
 /// `POST /agreements/{id}` with `action` = submit, approve, reject (with `reason`), suspend,
-/// activate, archive, upgrade or delete.
+/// activate, archive, upgrade or delete; the producer's admin also verify (`attribute`,
+/// `expires`: a day, optional) and unverify (`attribute`) the consumer's verified attributes.
 pub async fn act(
     State(state): State<EnvState>,
     on: On,
@@ -454,7 +642,10 @@ pub async fn act(
     if !on.may_act_as_party(&a.consumer_id) {
         let message = on.page.t("interop.agreement.not_allowed").to_string();
         let outcome = Outcome {
-            error: Some(message),
+            error: Some(Refused {
+                message,
+                link: None,
+            }),
             ..Outcome::default()
         };
         return detail(
@@ -468,7 +659,76 @@ pub async fn act(
         .await;
     }
     let user = on.member.session.user_id();
+    let attribute = value(&pairs, "attribute").trim().to_string();
+    let expires_raw = value(&pairs, "expires").trim().to_string();
     let result: Result<String, InteropError> = match kind.as_str() {
+        "verify" | "unverify" => {
+            // The producer's admin, on a request it received.
+            if a.producer_id != caller || !on.member.has(Role::Admin) {
+                let outcome = Outcome {
+                    error: Some(Refused {
+                        message: on.page.t("interop.agreement.verify_admin_only").to_string(),
+                        link: None,
+                    }),
+                    ..Outcome::default()
+                };
+                return detail(
+                    &state,
+                    on,
+                    &id,
+                    HashMap::new(),
+                    outcome,
+                    StatusCode::FORBIDDEN,
+                )
+                .await;
+            }
+            let verified = kind == "verify";
+            // The end of the chosen day in Italy, in milliseconds.
+            let expires = match (verified, expires_raw.as_str()) {
+                (false, _) | (true, "") => None,
+                (true, raw) => match Timestamp::day_in_italy(raw) {
+                    Some((_, next)) => Some(next.millis() - 1),
+                    None => {
+                        let mut outcome = Outcome::default();
+                        outcome.errors.add(
+                            &format!("expires-{attribute}"),
+                            on.page.t("interop.agreement.expires_invalid").to_string(),
+                        );
+                        outcome
+                            .expires
+                            .insert(attribute.clone(), expires_raw.clone());
+                        return detail(
+                            &state,
+                            on,
+                            &id,
+                            HashMap::new(),
+                            outcome,
+                            StatusCode::BAD_REQUEST,
+                        )
+                        .await;
+                    }
+                },
+            };
+            attributes::verify(
+                db,
+                state.env,
+                on.member.by(),
+                &a.consumer_id,
+                &attribute,
+                Some(id.as_str()),
+                expires,
+                verified,
+            )
+            .await
+            .map(|()| {
+                let done = if verified {
+                    "attribute_verified"
+                } else {
+                    "verification_revoked"
+                };
+                on.href(&format!("/agreements/{id}?done={done}"))
+            })
+        }
         "delete" => agreements::delete(db, state.env, &caller, &id)
             .await
             .map(|()| on.href("/agreements?done=agreement_deleted")),
@@ -485,7 +745,7 @@ pub async fn act(
                 let outcome = Outcome {
                     reason_error: Some(localize_field(&on.page, &e.message)),
                     reason: reason_raw,
-                    error: None,
+                    ..Outcome::default()
                 };
                 return detail(
                     &state,
@@ -523,11 +783,36 @@ pub async fn act(
         }
         Err(e) if shown_in_place(&e) => {
             let status = e.status();
-            let outcome = Outcome {
-                error: Some(localize_error(&on.page, &e)),
+            let mut outcome = Outcome {
                 reason: reason_raw,
-                reason_error: None,
+                ..Outcome::default()
             };
+            let past = kind == "verify"
+                && matches!(&e, InteropError::Invalid(errs)
+                    if errs.iter().any(|x| x.field == "expirationDate"));
+            if past {
+                outcome.errors.add(
+                    &format!("expires-{attribute}"),
+                    on.page.t("interop.agreement.expires_past").to_string(),
+                );
+                outcome.expires.insert(attribute, expires_raw);
+            } else {
+                // A refusal about attributes names them.
+                let requirements = requirements_of(&state, &a)
+                    .await
+                    .map_err(|err| on.fail(err))?;
+                let explained = words::explain(
+                    &state,
+                    &on,
+                    &e,
+                    &a.consumer_id,
+                    &a.producer_id,
+                    &requirements,
+                )
+                .await
+                .map_err(|err| on.fail(err))?;
+                outcome.error = Some(explained.unwrap_or_else(|| Refused::of(&on.page, &e)));
+            }
             detail(&state, on, &id, HashMap::new(), outcome, status).await
         }
         Err(e) => Err(on.fail(e)),

@@ -13,11 +13,13 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use platform::layout::Page;
 
+use super::attributes::{self as words, Refused, RequirementsView};
 use super::eservices::FileLine;
 use super::view::{StateView, descriptor_state, grouped, localize_error, policy_key, query};
 use super::{On, PageError, Pairs, Shell, render, see_other, value};
 use crate::error::InteropError;
 use crate::model as rules;
+use crate::model::attribute::{self as attribute_rules, AttributeKind};
 use crate::state::EnvState;
 use crate::store::agreements;
 use crate::store::catalogue::{self, EService};
@@ -144,7 +146,12 @@ pub struct EServicePage {
     own: bool,
     notes: String,
     notes_error: Option<String>,
-    error: Option<String>,
+    error: Option<Refused>,
+    /// The attributes the active version requires, each marked for the person's institution
+    /// (not on its own e-service, which it uses without them).
+    requirements: Option<RequirementsView>,
+    /// The certified attributes the institution lacks, in words.
+    missing_certified: Option<String>,
 }
 
 async fn load(state: &EnvState, on: &On, id: &str) -> Result<EService, PageError> {
@@ -161,10 +168,45 @@ async fn detail(
     id: &str,
     notes: String,
     notes_error: Option<String>,
-    error: Option<String>,
+    error: Option<Refused>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let e = load(state, &on, id).await?;
+    let own = e.producer_id == on.institution();
+    let (requirements, missing_certified) = match e.latest_published() {
+        Some(d) => {
+            let names = words::names_of(state, &d.attributes)
+                .await
+                .map_err(|err| on.fail(err))?;
+            let held = if own {
+                None
+            } else {
+                Some(
+                    words::held_for(state, on.institution(), &e.producer_id)
+                        .await
+                        .map_err(|err| on.fail(err))?,
+                )
+            };
+            let view = RequirementsView::of(&on, &d.attributes, &names, held.as_ref());
+            let missing = held.as_ref().and_then(|h| {
+                let verdict = attribute_rules::check(&d.attributes, h);
+                (!verdict.certified).then(|| {
+                    let list = words::missing_words(
+                        &on.page,
+                        &verdict.missing,
+                        &[AttributeKind::Certified],
+                        &names,
+                    );
+                    on.page.tr(
+                        "interop.requirements.missing_certified",
+                        &[("names", &list)],
+                    )
+                })
+            });
+            (Some(view), missing)
+        }
+        None => (None, None),
+    };
     let lang = on.page.lang;
     let mine = agreements::list(&state.platform.db, state.env, on.institution(), false)
         .await
@@ -203,7 +245,6 @@ async fn detail(
             .collect(),
     });
     let may_subscribe = rules::may_act_as_consumer(&on.member.roles);
-    let own = e.producer_id == on.institution();
     let csrf = on.csrf();
     let On {
         page, shell, base, ..
@@ -227,6 +268,8 @@ async fn detail(
             notes,
             notes_error,
             error,
+            requirements,
+            missing_certified,
         },
         status,
     ))
@@ -253,13 +296,17 @@ pub async fn subscribe(
     let notes_raw = value(&pairs, "consumerNotes").to_string();
     if !rules::may_act_as_consumer(&on.member.roles) {
         let message = on.page.t("interop.catalog.admin_only").to_string();
+        let refused = Refused {
+            message,
+            link: None,
+        };
         return detail(
             &state,
             on,
             &id,
             notes_raw,
             None,
-            Some(message),
+            Some(refused),
             StatusCode::FORBIDDEN,
         )
         .await;
@@ -280,12 +327,13 @@ pub async fn subscribe(
             .await;
         }
     };
+    let descriptor_id = value(&pairs, "descriptorId").to_string();
     let created = agreements::create(
         &state.platform.db,
         state.env,
         &on.member.tenant,
         &id,
-        value(&pairs, "descriptorId"),
+        &descriptor_id,
         notes,
     )
     .await;
@@ -294,9 +342,30 @@ pub async fn subscribe(
             &on.href(&format!("/agreements/{}?done=agreement_created", a.id)),
         )),
         Err(e) if super::view::shown_in_place(&e) => {
-            let message = localize_error(&on.page, &e);
             let status = e.status();
-            detail(&state, on, &id, notes_raw, None, Some(message), status).await
+            // A refusal about attributes names them.
+            let found = load(&state, &on, &id).await?;
+            let chosen = found
+                .descriptor(&descriptor_id)
+                .or_else(|| found.latest_published());
+            let explained = match chosen {
+                Some(d) => words::explain(
+                    &state,
+                    &on,
+                    &e,
+                    on.institution(),
+                    &found.producer_id,
+                    &d.attributes,
+                )
+                .await
+                .map_err(|err| on.fail(err))?,
+                None => None,
+            };
+            let refused = explained.unwrap_or_else(|| Refused {
+                message: localize_error(&on.page, &e),
+                link: None,
+            });
+            detail(&state, on, &id, notes_raw, None, Some(refused), status).await
         }
         Err(e) => Err(on.fail(e)),
     }

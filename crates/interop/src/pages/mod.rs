@@ -4,6 +4,7 @@
 //! functions and model rules as the JSON API.
 
 pub mod agreements;
+pub mod attributes;
 pub mod catalog;
 pub mod clients;
 pub mod eservices;
@@ -84,7 +85,7 @@ pub fn env_shell(env: Environment, member: Option<&Member>, path: &str) -> Shell
     }
 }
 
-/// The left column: everyone sees the catalogue, their requests and purposes; producers
+/// The left column: everyone sees the catalogue, their requests, purposes and attributes; producers
 /// (admin or api) also the requests they received and their e-services. The current entry is
 /// the longest one the path falls under (`/agreements/received/...` is not "Le mie richieste").
 fn nav(base: &str, member: &Member, path: &str) -> Vec<NavItem> {
@@ -95,6 +96,8 @@ fn nav(base: &str, member: &Member, path: &str) -> Vec<NavItem> {
         ("/agreements", "interop.nav.agreements"),
     ];
     items.push(("/purposes", "interop.nav.purposes"));
+    // What the institution holds (certified, declared, verified) and its contact email.
+    items.push(("/attributes", "interop.nav.attributes"));
     // Clients and the debug tool: admin and security users (security ones see the clients
     // they belong to). Both lists share a path: their pages mark the right one.
     if crate::model::may_manage_keys(&member.roles) {

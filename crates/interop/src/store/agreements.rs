@@ -6,11 +6,13 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
+use super::attributes;
 use super::catalogue::{self, EService};
 use super::notices;
 use super::{Shared, Tenant, corrupt, lock, new_id};
 use crate::error::InteropError;
 use crate::model::agreement::{self, Change};
+use crate::model::attribute::{self, AttributeKind, Submission, Verdict};
 use crate::model::notice::{Event, Kind};
 use crate::model::{
     self as rules, AgreementFacts, AgreementState, DescriptorState, Environment, RejectionReason,
@@ -33,6 +35,8 @@ pub struct Agreement {
     pub state: &'static str,
     pub suspended_by_consumer: bool,
     pub suspended_by_producer: bool,
+    /// Set while the consumer's attributes do not hold.
+    pub suspended_by_platform: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub consumer_notes: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -49,6 +53,7 @@ impl Agreement {
             state: self.state_value,
             suspended_by_consumer: self.suspended_by_consumer,
             suspended_by_producer: self.suspended_by_producer,
+            suspended_by_platform: self.suspended_by_platform,
             consumer_id: self.consumer_id.clone(),
             producer_id: self.producer_id.clone(),
         }
@@ -56,7 +61,8 @@ impl Agreement {
 }
 
 const COLUMNS: &str = "a.id, a.eservice_id, a.descriptor_id, a.producer_id, a.consumer_id, \
-    a.state, a.suspended_by_consumer, a.suspended_by_producer, a.consumer_notes, \
+    a.state, a.suspended_by_consumer, a.suspended_by_producer, a.suspended_by_platform, \
+    a.consumer_notes, \
     a.rejection_reason, a.created_at, a.updated_at, e.name AS eservice_name, \
     d.version AS descriptor_version, COALESCE(p.name, '') AS producer_name, \
     COALESCE(c.name, '') AS consumer_name";
@@ -83,6 +89,7 @@ fn row(r: &AnyRow) -> Result<Agreement, sqlx::Error> {
         state: state_value.as_str(),
         suspended_by_consumer: r.try_get::<i64, _>("suspended_by_consumer")? != 0,
         suspended_by_producer: r.try_get::<i64, _>("suspended_by_producer")? != 0,
+        suspended_by_platform: r.try_get::<i64, _>("suspended_by_platform")? != 0,
         consumer_notes: r.try_get("consumer_notes")?,
         rejection_reason: r.try_get("rejection_reason")?,
         created_at: r.try_get("created_at")?,
@@ -180,8 +187,21 @@ pub async fn create(
         .filter_map(|s| AgreementState::parse(s))
         .collect();
     let change = agreement::can_create(&existing, chosen.state_value)?;
-    let id = new_id();
     let now = now_millis();
+    let self_consumption = e.producer_id == consumer.institution_id;
+    if !self_consumption {
+        let held =
+            attributes::held(&mut tx, env, &consumer.institution_id, &e.producer_id, now).await?;
+        let verdict = attribute::check(&chosen.attributes, &held);
+        if let Err(refusal) = attribute::can_create(&verdict, self_consumption) {
+            let names = missing_in_words(&mut tx, env, &verdict, AttributeKind::Certified).await?;
+            return Err(InteropError::Rejected(
+                refusal.code,
+                format!("{}: {names}", refusal.message),
+            ));
+        }
+    }
+    let id = new_id();
     sqlx::query(
         "INSERT INTO interop_agreements (id, env, eservice_id, descriptor_id, producer_id, \
          consumer_id, state, suspended_by_consumer, suspended_by_producer, consumer_notes, \
@@ -239,7 +259,7 @@ async fn write(
     sqlx::query(&format!(
         "UPDATE interop_agreements SET state = $1, suspended_by_consumer = $2, \
          suspended_by_producer = $3, rejection_reason = COALESCE($4, rejection_reason), \
-         updated_at = $6{stamp} WHERE id = $5"
+         updated_at = $6, suspended_by_platform = $7{stamp} WHERE id = $5"
     ))
     .bind(change.state.as_str())
     .bind(i64::from(change.suspended_by_consumer))
@@ -247,6 +267,7 @@ async fn write(
     .bind(change.rejection_reason.as_deref())
     .bind(id)
     .bind(now)
+    .bind(i64::from(change.suspended_by_platform))
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -288,7 +309,50 @@ pub async fn act(
             let d = e
                 .descriptor(&a.descriptor_id)
                 .ok_or(InteropError::NotFound)?;
-            let change = agreement::submit(&facts, d.policy, facts.producer_is_consumer())?;
+            let mut change = agreement::submit(&facts, d.policy, facts.producer_is_consumer())?;
+            if !facts.producer_is_consumer() {
+                let email = super::attributes::contact_email(db, env, &a.consumer_id).await?;
+                if email.is_none() {
+                    return Err(InteropError::Rejected(
+                        attribute::NO_CONTACT_EMAIL,
+                        "set the institution's contact email before submitting a request".into(),
+                    ));
+                }
+            }
+            let held = attributes::held(&mut tx, env, &a.consumer_id, &a.producer_id, now_millis())
+                .await?;
+            let verdict = attribute::check(&d.attributes, &held);
+            let automatic = d.policy == crate::model::AgreementApprovalPolicy::Automatic;
+            match attribute::submission(&verdict, automatic, facts.producer_is_consumer()) {
+                Ok(Submission::Active) => change.state = AgreementState::Active,
+                Ok(Submission::Pending) => change.state = AgreementState::Pending,
+                Ok(Submission::MissingCertified) => {
+                    // Kept in its new state, and refused: the consumer sees why.
+                    let missing =
+                        missing_in_words(&mut tx, env, &verdict, AttributeKind::Certified).await?;
+                    let kept = Change {
+                        state: AgreementState::MissingCertifiedAttributes,
+                        ..change
+                    };
+                    write(&mut tx, id, &kept, None).await?;
+                    tx.commit().await?;
+                    return Err(InteropError::Rejected(
+                        attribute::SUBMISSION_FAILED,
+                        format!(
+                            "the institution does not have the certified attributes the \
+                             version requires: {missing}"
+                        ),
+                    ));
+                }
+                Err(refusal) => {
+                    let missing =
+                        missing_in_words(&mut tx, env, &verdict, AttributeKind::Declared).await?;
+                    return Err(InteropError::Rejected(
+                        refusal.code,
+                        format!("{}: {missing}", refusal.message),
+                    ));
+                }
+            }
             let column = if change.state == AgreementState::Active {
                 "activated_at"
             } else {
@@ -298,7 +362,30 @@ pub async fn act(
         }
         Action::Approve => {
             rules::require_producer(caller, &a.producer_id)?;
-            (agreement::approve(&facts)?, Some("activated_at"))
+            let change = agreement::approve(&facts)?;
+            let e = catalogue::eservice(db, env, &a.eservice_id)
+                .await?
+                .ok_or(InteropError::NotFound)?;
+            let d = e
+                .descriptor(&a.descriptor_id)
+                .ok_or(InteropError::NotFound)?;
+            let held = attributes::held(&mut tx, env, &a.consumer_id, &a.producer_id, now_millis())
+                .await?;
+            let verdict = attribute::check(&d.attributes, &held);
+            if let Err(refusal) = attribute::can_approve(&verdict, facts.producer_is_consumer()) {
+                let mut missing = Vec::new();
+                for kind in AttributeKind::ALL {
+                    let words = missing_in_words(&mut tx, env, &verdict, kind).await?;
+                    if !words.is_empty() {
+                        missing.push(words);
+                    }
+                }
+                return Err(InteropError::Rejected(
+                    refusal.code,
+                    format!("{}: {}", refusal.message, missing.join("; ")),
+                ));
+            }
+            (change, Some("activated_at"))
         }
         Action::Reject(reason) => {
             rules::require_producer(caller, &a.producer_id)?;
@@ -382,8 +469,8 @@ pub async fn upgrade(
     sqlx::query(
         "INSERT INTO interop_agreements (id, env, eservice_id, descriptor_id, producer_id, \
          consumer_id, state, suspended_by_consumer, suspended_by_producer, consumer_notes, \
-         created_at, updated_at, activated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $11)",
+         created_at, updated_at, activated_at, suspended_by_platform) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $11, $12)",
     )
     .bind(&new_id)
     .bind(env.as_str())
@@ -396,6 +483,7 @@ pub async fn upgrade(
     .bind(i64::from(plan.new.suspended_by_producer))
     .bind(a.consumer_notes.as_deref())
     .bind(now)
+    .bind(i64::from(plan.new.suspended_by_platform))
     .execute(&mut *tx)
     .await?;
     // The old version, deprecated and now without agreements, is archived.
@@ -420,6 +508,33 @@ pub async fn upgrade(
             .execute(&mut *tx)
             .await?;
     }
+    // The newer version may ask for other attributes.
+    let by = notices::By {
+        institution_id: caller,
+        user_id: attributes::PLATFORM,
+    };
+    attributes::recompute(&mut tx, db, env, &a.consumer_id, by, now).await?;
     tx.commit().await?;
     get(db, env, caller, &new_id).await
+}
+
+/// The groups of `kind` that fail, in words ("A o B; C").
+async fn missing_in_words(
+    tx: &mut Transaction<'static, Any>,
+    env: Environment,
+    verdict: &Verdict,
+    kind: AttributeKind,
+) -> Result<String, sqlx::Error> {
+    let missing: Vec<(AttributeKind, Vec<String>)> = verdict
+        .missing
+        .iter()
+        .filter(|(k, _)| *k == kind)
+        .cloned()
+        .collect();
+    let ids: Vec<&str> = missing
+        .iter()
+        .flat_map(|(_, g)| g.iter().map(String::as_str))
+        .collect();
+    let names = attributes::by_ids(&mut **tx, env, &ids).await?;
+    Ok(attributes::missing_names(&missing, &names))
 }

@@ -9,6 +9,7 @@ use super::documents::{self, DocumentInfo};
 use super::notices::{self, By};
 use super::{Tenant, corrupt, lock, new_id};
 use crate::error::InteropError;
+use crate::model::attribute::Requirements;
 use crate::model::descriptor::{self, DescriptorFacts, PreviousFacts};
 use crate::model::{
     AgreementApprovalPolicy, DescriptorInput, DescriptorState, EServiceInput, Environment,
@@ -37,6 +38,8 @@ pub struct Descriptor {
     pub interface: Option<DocumentInfo>,
     /// The other documents, oldest first.
     pub docs: Vec<DocumentInfo>,
+    /// The attributes a consumer needs: groups of each kind.
+    pub attributes: Requirements,
     pub created_at: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub published_at: Option<i64>,
@@ -114,6 +117,8 @@ fn descriptor_row(r: &AnyRow) -> Result<Descriptor, sqlx::Error> {
         server_urls: json_list(&r.try_get::<String, _>("server_urls")?)?,
         interface: None,
         docs: Vec::new(),
+        attributes: Requirements::from_stored(&r.try_get::<String, _>("attributes")?)
+            .ok_or_else(|| corrupt("attributes"))?,
         created_at: r.try_get("created_at")?,
         published_at: r.try_get("published_at")?,
         suspended_at: r.try_get("suspended_at")?,
@@ -128,7 +133,7 @@ fn descriptor_row(r: &AnyRow) -> Result<Descriptor, sqlx::Error> {
 const DESCRIPTOR_COLUMNS: &str = "d.id, d.eservice_id, d.version, d.description, d.state, \
     d.audience, d.voucher_lifespan, d.daily_calls_per_consumer, d.daily_calls_total, \
     d.agreement_approval_policy, d.server_urls, d.created_at, d.published_at, d.suspended_at, \
-    d.deprecated_at, d.archived_at";
+    d.deprecated_at, d.archived_at, d.attributes";
 
 const ESERVICE_COLUMNS: &str = "e.id, e.producer_id, e.name, e.description, e.technology, \
     e.mode, e.personal_data, e.created_at, COALESCE(i.name, '') AS producer_name";
@@ -542,6 +547,51 @@ pub async fn add_descriptor(
     own(db, env, producer_id, eservice_id)
         .await?
         .descriptor(&id)
+        .cloned()
+        .ok_or(InteropError::NotFound)
+}
+
+/// Sets the attributes a draft version requires (read against the registry by
+/// [`super::attributes::parse_requirements`]).
+pub async fn set_requirements(
+    db: &Db,
+    env: Environment,
+    by: By<'_>,
+    eservice_id: &str,
+    descriptor_id: &str,
+    requirements: &Requirements,
+) -> Result<Descriptor, InteropError> {
+    let producer_id = by.institution_id;
+    let e = own(db, env, producer_id, eservice_id).await?;
+    let d = e.descriptor(descriptor_id).ok_or(InteropError::NotFound)?;
+    descriptor::edit_draft(d.state_value)?;
+    let mut tx = db.begin().await?;
+    let done = sqlx::query(
+        "UPDATE interop_descriptors SET attributes = $1 WHERE id = $2 AND state = 'DRAFT'",
+    )
+    .bind(requirements.to_stored())
+    .bind(descriptor_id)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(InteropError::Conflict(
+            "descriptor_not_draft",
+            "the version was published meanwhile".into(),
+        ));
+    }
+    let details = version_details(&mut tx, env, eservice_id, &d.version).await?;
+    notices::record(
+        &mut tx,
+        by,
+        "interop.descriptor.updated",
+        descriptor_id,
+        details,
+    )
+    .await?;
+    tx.commit().await?;
+    own(db, env, producer_id, eservice_id)
+        .await?
+        .descriptor(descriptor_id)
         .cloned()
         .ok_or(InteropError::NotFound)
 }

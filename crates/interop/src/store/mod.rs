@@ -10,9 +10,11 @@ use crate::error::InteropError;
 use crate::model::{Environment, Role};
 
 pub mod agreements;
+pub mod attributes;
 pub mod catalogue;
 pub mod clients;
 pub mod documents;
+pub mod ipa;
 pub mod notices;
 pub mod purposes;
 pub mod tokens;
@@ -161,6 +163,14 @@ pub async fn record_entry(
     let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
     let mut tx = db.begin().await?;
     write_institution(&mut *tx, env, tenant, now).await?;
+    ipa::sync(
+        &mut tx,
+        db,
+        env,
+        &tenant.institution_id,
+        &tenant.fiscal_code,
+    )
+    .await?;
     sqlx::query(
         "INSERT INTO interop_people (env, institution_id, user_id, name, family_name, roles, \
          entered_at, email) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
@@ -189,11 +199,21 @@ pub async fn upsert_institution(
     env: Environment,
     tenant: &Tenant,
 ) -> Result<(), InteropError> {
-    write_institution(db.writer(), env, tenant, now_millis()).await?;
+    let mut tx = db.begin().await?;
+    write_institution(&mut *tx, env, tenant, now_millis()).await?;
+    ipa::sync(
+        &mut tx,
+        db,
+        env,
+        &tenant.institution_id,
+        &tenant.fiscal_code,
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 
-async fn write_institution<'e, E>(
+pub(crate) async fn write_institution<'e, E>(
     executor: E,
     env: Environment,
     tenant: &Tenant,
@@ -252,6 +272,22 @@ pub(crate) fn role_list(stored: &str) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+/// The id of an institution of the environment named by its id or its tax code.
+pub async fn institution_id(
+    db: &Db,
+    env: Environment,
+    id_or_tax_code: &str,
+) -> Result<Option<String>, InteropError> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM interop_institutions WHERE env = $1 AND (id = $2 OR fiscal_code = $2) \
+         ORDER BY id LIMIT 1",
+    )
+    .bind(env.as_str())
+    .bind(id_or_tax_code.trim())
+    .fetch_optional(db.reader())
+    .await?)
 }
 
 /// An institution's name in the environment (producers shown in the catalogue).

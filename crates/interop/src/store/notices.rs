@@ -10,7 +10,7 @@ use serde_json::Value;
 use sqlx::{Any, Row, Transaction};
 
 use crate::model::Environment;
-use crate::model::notice::{Audience, Event};
+use crate::model::notice::{AttributeEvent, Audience, Event};
 
 /// Who acted: the institution and the person.
 #[derive(Debug, Clone, Copy)]
@@ -69,6 +69,34 @@ pub async fn tell(
         sent += 1;
     }
     Ok(sent)
+}
+
+/// Records an attribute's change in the actor's log and, when someone else acted, emails the
+/// holder's admins.
+pub async fn tell_attribute(
+    tx: &mut Transaction<'static, Any>,
+    by: By<'_>,
+    holder: &str,
+    target: &str,
+    event: &AttributeEvent<'_>,
+) -> Result<(), sqlx::Error> {
+    record(tx, by, event.change.action(), target, event.details()).await?;
+    if !event.change.mailed() {
+        return Ok(());
+    }
+    let (subject, text) = event.email();
+    for to in admins(tx, event.env, holder).await? {
+        mail::enqueue(
+            &mut **tx,
+            &OutgoingEmail {
+                to,
+                subject: subject.clone(),
+                text: text.clone(),
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// The names of the two sides, as the environment knows its institutions.

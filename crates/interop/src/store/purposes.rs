@@ -9,6 +9,7 @@ use sqlx::{Any, Row, Transaction};
 use super::notices;
 use super::{Shared, Tenant, corrupt, new_id};
 use crate::error::InteropError;
+use crate::model::attribute::{self, Held, Requirements};
 use crate::model::notice::{Event, Kind};
 use crate::model::purpose::{self, VersionChange};
 use crate::model::{
@@ -176,19 +177,17 @@ pub async fn list(
 }
 
 /// The consumer's latest agreement state on the e-service and its version's quota limits
-/// (`dailyCallsPerConsumer`, `dailyCallsTotal`).
-async fn agreement_of<'e, E>(
-    executor: E,
+/// (`dailyCallsPerConsumer`, `dailyCallsTotal`), the per-consumer one raised by the certified
+/// attributes the consumer holds ([`crate::model::attribute::quota`]).
+async fn agreement_of(
+    conn: &mut sqlx::AnyConnection,
     env: Environment,
     consumer_id: &str,
     eservice_id: &str,
-) -> Result<Option<(AgreementState, i64, i64, String)>, InteropError>
-where
-    E: sqlx::Executor<'e, Database = Any>,
-{
+) -> Result<Option<(AgreementState, i64, i64, String)>, InteropError> {
     let row = sqlx::query(
-        "SELECT a.state, d.daily_calls_per_consumer, d.daily_calls_total, a.producer_id \
-         FROM interop_agreements a JOIN interop_descriptors d ON d.id = a.descriptor_id \
+        "SELECT a.state, d.daily_calls_per_consumer, d.daily_calls_total, a.producer_id, \
+         d.attributes FROM interop_agreements a JOIN interop_descriptors d ON d.id = a.descriptor_id \
          WHERE a.env = $1 AND a.consumer_id = $2 AND a.eservice_id = $3 \
          AND a.state IN ('ACTIVE', 'SUSPENDED', 'PENDING', 'DRAFT') \
          ORDER BY a.updated_at DESC LIMIT 1",
@@ -196,14 +195,25 @@ where
     .bind(env.as_str())
     .bind(consumer_id)
     .bind(eservice_id)
-    .fetch_optional(executor)
+    .fetch_optional(&mut *conn)
     .await?;
     Ok(match row {
         Some(r) => {
             let state: String = r.try_get("state")?;
+            let stored: String = r.try_get("attributes")?;
+            let requirements = Requirements::from_stored(&stored).unwrap_or_default();
+            let mut per_consumer: i64 = r.try_get("daily_calls_per_consumer")?;
+            if !requirements.certified.is_empty() {
+                let held = Held {
+                    certified: super::attributes::certified_of(&mut *conn, env, consumer_id)
+                        .await?,
+                    ..Held::default()
+                };
+                per_consumer = attribute::quota(&requirements, &held, per_consumer);
+            }
             Some((
                 AgreementState::parse(&state).ok_or_else(|| corrupt("agreement state"))?,
-                r.try_get("daily_calls_per_consumer")?,
+                per_consumer,
                 r.try_get("daily_calls_total")?,
                 r.try_get("producer_id")?,
             ))
@@ -233,7 +243,7 @@ pub async fn create(
 ) -> Result<Purpose, InteropError> {
     let mut tx = db.begin().await?;
     let agreement =
-        agreement_of(&mut *tx, env, &consumer.institution_id, &input.eservice_id).await?;
+        agreement_of(&mut tx, env, &consumer.institution_id, &input.eservice_id).await?;
     purpose::require_active_agreement(agreement.as_ref().map(|a| a.0))?;
     let producer_id = agreement.map(|a| a.3).unwrap_or_default();
     let id = new_id();
@@ -356,8 +366,9 @@ pub struct Quota {
 /// The quota figures of a purpose: `None` when its consumer has no agreement on the
 /// e-service any more.
 pub async fn quota(db: &Db, env: Environment, p: &Purpose) -> Result<Option<Quota>, InteropError> {
+    let mut conn = db.reader().acquire().await?;
     let Some((_, per_consumer, total, _)) =
-        agreement_of(db.reader(), env, &p.consumer_id, &p.eservice_id).await?
+        agreement_of(&mut conn, env, &p.consumer_id, &p.eservice_id).await?
     else {
         return Ok(None);
     };
@@ -378,7 +389,7 @@ async fn over_quota(
     p: &Purpose,
     requested: i64,
 ) -> Result<bool, InteropError> {
-    let (_, per_consumer, total, _) = agreement_of(&mut **tx, env, &p.consumer_id, &p.eservice_id)
+    let (_, per_consumer, total, _) = agreement_of(tx, env, &p.consumer_id, &p.eservice_id)
         .await?
         .ok_or(InteropError::NotFound)?;
     let (mine, all) = granted(&mut **tx, env, p).await?;
@@ -500,7 +511,7 @@ pub async fn act(
         VersionAction::Activate => match version.state_value {
             PurposeVersionState::Draft => {
                 rules::require_consumer(caller, &p.consumer_id)?;
-                let agreement = agreement_of(&mut *tx, env, &p.consumer_id, &p.eservice_id).await?;
+                let agreement = agreement_of(&mut tx, env, &p.consumer_id, &p.eservice_id).await?;
                 purpose::require_active_agreement(agreement.as_ref().map(|a| a.0))?;
                 if p.risk_analysis_form.is_none() {
                     return Err(InteropError::Conflict(

@@ -349,6 +349,46 @@ pub async fn client_membership(
     Ok(found.map(|member| member == 1))
 }
 
+/// When the purpose's live agreement is suspended by the platform: the attributes its consumer
+/// lacks, in words ("A o B; C").
+pub async fn platform_suspension(
+    db: &Db,
+    env: Environment,
+    purpose_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<(String, String, String)> = sqlx::query_as(
+        "SELECT a.consumer_id, a.producer_id, d.attributes FROM interop_purposes p \
+         JOIN interop_agreements a ON a.env = p.env AND a.consumer_id = p.consumer_id \
+         AND a.eservice_id = p.eservice_id AND a.state = 'SUSPENDED' \
+         AND a.suspended_by_platform = 1 \
+         JOIN interop_descriptors d ON d.id = a.descriptor_id \
+         WHERE p.env = $1 AND p.id = $2",
+    )
+    .bind(env.as_str())
+    .bind(purpose_id)
+    .fetch_optional(db.reader())
+    .await?;
+    let Some((consumer, producer, stored)) = row else {
+        return Ok(None);
+    };
+    let requirements =
+        crate::model::attribute::Requirements::from_stored(&stored).unwrap_or_default();
+    let mut conn = db.reader().acquire().await?;
+    let now = platform::db::now_millis();
+    let held = super::attributes::held(&mut conn, env, &consumer, &producer, now).await?;
+    let verdict = crate::model::attribute::check(&requirements, &held);
+    let ids: Vec<&str> = verdict
+        .missing
+        .iter()
+        .flat_map(|(_, g)| g.iter().map(String::as_str))
+        .collect();
+    let names = super::attributes::by_ids(&mut *conn, env, &ids).await?;
+    Ok(Some(super::attributes::missing_names(
+        &verdict.missing,
+        &names,
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use super::v7_prefix;

@@ -27,6 +27,10 @@ struct Ids {
     client: String,
     kid: String,
     user: String,
+    /// A declared attribute the Comune created and declared.
+    attribute: String,
+    /// The Comune.
+    tenant: String,
     /// An assertion of the Comune's client, for the debug tool.
     assertion: String,
     /// A public key nobody uploaded yet.
@@ -45,6 +49,8 @@ fn fill(path: &str, ids: &Ids) -> String {
                 "agreements" => ids.agreement.clone(),
                 "purposes" => ids.purpose.clone(),
                 "clients" => ids.client.clone(),
+                "attributes" | "declared" | "registry" => ids.attribute.clone(),
+                "tenants" => ids.tenant.clone(),
                 other => panic!("add a case for {{id}} after {other:?} in isolation.rs"),
             },
             "{descriptor_id}" => ids.descriptor.clone(),
@@ -53,6 +59,7 @@ fn fill(path: &str, ids: &Ids) -> String {
             "{purpose_id}" => ids.purpose.clone(),
             "{user_id}" => ids.user.clone(),
             "{kid}" => ids.kid.clone(),
+            "{attribute_id}" => ids.attribute.clone(),
             s if s.starts_with('{') => panic!("add a case for {s} in isolation.rs"),
             s => s.to_string(),
         });
@@ -108,6 +115,17 @@ fn body(method: &str, path: &str, ids: &Ids) -> Option<Value> {
         ("POST", "/api/clients/{id}/keys") => Some(json!([{
             "key": ids.spare_key, "use": "SIG", "alg": "RS256", "name": "Chiave di un estraneo",
         }])),
+        ("POST", "/api/tenants/{id}/attributes/certified")
+        | ("POST", "/api/tenants/attributes/declared") => Some(json!({ "id": ids.attribute })),
+        ("POST", "/api/tenants/{id}/attributes/verified") => Some(json!({
+            "id": ids.attribute, "agreementId": ids.agreement,
+        })),
+        ("POST", "/api/attributes/declared") | ("POST", "/api/attributes/verified") => Some(
+            json!({ "name": "Attributo di un estraneo", "description": "Scritto da chi non dovrebbe." }),
+        ),
+        ("POST", "/api/tenants/mails") => {
+            Some(json!({ "kind": "CONTACT_EMAIL", "address": "estraneo@example.org" }))
+        }
         ("POST", "/api/tools/validateTokenGeneration") => Some(json!({
             "client_assertion": ids.assertion,
             "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
@@ -191,7 +209,28 @@ async fn every_route_refuses_other_environments_other_institutions_and_anonymous
         .as_str()
         .unwrap_or_else(|| panic!("SEND - UAT has its interface: {e}"))
         .to_string();
+    let attribute = post_created(
+        &app,
+        &luca,
+        &format!("{COLL}/api/attributes/declared"),
+        &json!({ "name": "Iscrizione all'albo del Comune", "description": "L'ente dichiara l'iscrizione all'albo." }),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    testkit::api::expect(
+        &app,
+        &luca,
+        "POST",
+        &format!("{COLL}/api/tenants/attributes/declared"),
+        Some(&json!({ "id": attribute })),
+        200,
+    )
+    .await;
     let ids = Ids {
+        attribute,
+        tenant: crate::institution_id(&app, COMUNE).await,
         eservice,
         descriptor,
         document,
@@ -266,9 +305,16 @@ async fn every_route_refuses_other_environments_other_institutions_and_anonymous
                 // Another institution: never a success on the Comune's things, never a leak.
                 let (s, text) = send(&app, Some(&giulia), route.method, &coll, body.as_ref()).await;
                 // The debug tool names the Comune's client through the assertion.
+                // The registry and what an institution holds are every member's to read; a
+                // declaration withdrawn is the caller's own.
+                let public_read = route.path.starts_with("/api/attributes/")
+                    || route.path == "/api/tenants/attributes/declared/{id}"
+                    || route.path.starts_with("/attributes/registry/")
+                    || (route.method == "GET" && route.path == "/api/tenants/{id}/attributes");
                 let names_target = (route.path.contains("{id}")
                     && !route.path.starts_with("/api/eservices")
-                    && !route.path.starts_with("/catalog"))
+                    && !route.path.starts_with("/catalog")
+                    && !public_read)
                     || route.path == "/api/tools/validateTokenGeneration";
                 // Refused (when it names the Comune's things), never a server error, never
                 // the secret: the answer `s`, `text` to `who` at `path`.

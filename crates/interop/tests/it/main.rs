@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod agreements;
+mod attribute_pages;
+mod attributes;
 mod catalogue;
 mod clients;
 mod documents;

@@ -150,6 +150,7 @@ mod tests {
                 common.iter().map(|(v, c)| (*v, c.to_string())).collect();
             expected.insert(6, (7, io_services.to_string()));
             expected.push((12, documents.to_string()));
+            expected.push((13, "e1056405b6e8f5a4".to_string()));
             assert_eq!(
                 checksums(crate::db::MAIN_SCHEMA, dialect),
                 expected,

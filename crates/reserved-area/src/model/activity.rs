@@ -205,6 +205,46 @@ const INTEROP: &[(&str, &str)] = &[
         "interop.purpose.reactivated",
         "ra.activity.interop_purpose_reactivated",
     ),
+    (
+        "interop.agreement.platform_suspended",
+        "ra.activity.interop_agreement_platform_suspended",
+    ),
+    (
+        "interop.agreement.platform_reactivated",
+        "ra.activity.interop_agreement_platform_reactivated",
+    ),
+    (
+        "interop.attribute.created",
+        "ra.activity.interop_attribute_created",
+    ),
+    (
+        "interop.attribute.assigned",
+        "ra.activity.interop_attribute_assigned",
+    ),
+    (
+        "interop.attribute.revoked",
+        "ra.activity.interop_attribute_revoked",
+    ),
+    (
+        "interop.attribute.declared",
+        "ra.activity.interop_attribute_declared",
+    ),
+    (
+        "interop.attribute.withdrawn",
+        "ra.activity.interop_attribute_withdrawn",
+    ),
+    (
+        "interop.attribute.verified",
+        "ra.activity.interop_attribute_verified",
+    ),
+    (
+        "interop.attribute.verification_revoked",
+        "ra.activity.interop_attribute_verification_revoked",
+    ),
+    (
+        "interop.tenant.contact_email",
+        "ra.activity.interop_tenant_contact_email",
+    ),
 ];
 
 /// A recorded name, or the catalogue's words for a missing one.
@@ -313,6 +353,15 @@ pub fn describe(e: &Logged<'_>, catalogue: &Catalogue, lang: Lang) -> Sentence {
                             "document",
                             named(e.details, "document", "ra.activity.a_document"),
                         ),
+                        (
+                            "attribute",
+                            named(e.details, "attribute", "ra.activity.an_attribute"),
+                        ),
+                        (
+                            "attributes",
+                            named(e.details, "attributes", "ra.activity.some_attributes"),
+                        ),
+                        ("by", named(e.details, "by", "ra.activity.an_institution")),
                         ("product", environment(catalogue, e.details, lang)),
                     ],
                 ),

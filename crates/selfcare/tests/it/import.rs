@@ -856,7 +856,10 @@ async fn demo_process(data_dir: &std::path::Path, db: &TestDb, portal_url: &str)
         ("SELFCARE_IO__IMPORT__LEASE_MS", "5000".to_string()),
         ("SELFCARE_IO__IMPORT__POLL_INTERVAL_MS", "100".to_string()),
         ("SELFCARE_IO__IMPORT__RETRY_BASE_MS", "100".to_string()),
-        ("SELFCARE_LOG__LEVEL", "warn".to_string()),
+        (
+            "SELFCARE_LOG__LEVEL",
+            "warn,io_backoffice::import=info".to_string(),
+        ),
     ];
     if db.is_postgres() {
         env.push(("SELFCARE_DATABASE__URL", db.url().to_string()));
@@ -876,6 +879,26 @@ async fn demo_process(data_dir: &std::path::Path, db: &TestDb, portal_url: &str)
         &env,
     )
     .await
+}
+
+/// The import's items counted by state, attempts and error: what a stalled import left.
+async fn items_by_state(db: &platform::db::Db) -> String {
+    let rows: Vec<(String, i64, Option<String>, i64)> = sqlx::query_as(
+        "SELECT status, attempts, error, COUNT(*) FROM io_import_items \
+         GROUP BY status, attempts, error ORDER BY status, attempts",
+    )
+    .fetch_all(db.reader())
+    .await
+    .unwrap();
+    rows.iter()
+        .map(|(s, a, e, n)| {
+            format!(
+                "{n} {s} after {a} attempts ({})",
+                e.as_deref().unwrap_or("-")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The main database of a demo process.
@@ -996,6 +1019,7 @@ async fn sigkill_in_the_middle_of_an_import_and_restart_imports_everything_once(
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    let first_said = first.stderr();
     first.kill().await;
     let done = scalar(
         &main,
@@ -1023,10 +1047,14 @@ async fn sigkill_in_the_middle_of_an_import_and_restart_imports_everything_once(
         if done == total {
             break;
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "only {done} of {total} done after the restart"
-        );
+        if tokio::time::Instant::now() >= deadline {
+            panic!(
+                "only {done} of {total} done after the restart\nitems: {}\nthe first process said:\n{}\nthe second process said:\n{}",
+                items_by_state(&main).await,
+                first_said,
+                second.stderr()
+            );
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_imported_once(&main, &portal_db, &before).await;

@@ -30,6 +30,7 @@ use crate::store::documents::DocumentInfo;
 
 mod create;
 mod page;
+mod requirements;
 mod version;
 
 pub use create::{create, new_form};

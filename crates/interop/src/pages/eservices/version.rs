@@ -7,10 +7,12 @@
 use axum::extract::Path;
 use platform::web::NotAForm;
 
+use super::requirements;
 use super::*;
 use crate::api::documents::file_response;
 use crate::model::DescriptorState;
 use crate::model::document::{DocumentKind, Upload};
+use crate::pages::attributes::RequirementsView;
 use crate::pages::see_other;
 use crate::pages::view::{NextStep, localize_error, shown_in_place};
 use crate::store::catalogue::{DraftDeleted, InPlace};
@@ -24,6 +26,8 @@ struct Outcome {
     form: Option<VersionForm>,
     interface_name: String,
     document_name: String,
+    /// What was typed in the requirements' editor, by field id.
+    typed: HashMap<String, String>,
     status: Option<StatusCode>,
 }
 
@@ -66,6 +70,9 @@ pub struct VersionPage {
     summary: ErrorSummary,
     next: Option<NextStep>,
     flash: Option<String>,
+    /// The attributes the version requires (with the draft's editor).
+    requirements: RequirementsView,
+    registry_href: String,
 }
 
 impl VersionPage {
@@ -131,6 +138,7 @@ fn detail(
     d: &Descriptor,
     q: &HashMap<String, String>,
     outcome: Outcome,
+    requirements: RequirementsView,
 ) -> Response {
     let lang = on.page.lang;
     let s = d.state_value;
@@ -184,6 +192,8 @@ fn detail(
         summary,
         next,
         flash: flash(&on.page, q),
+        requirements,
+        registry_href: on.href("/attributes/registry"),
         eservice_href,
         page: on.page,
         shell: on.shell,
@@ -219,7 +229,15 @@ pub async fn version(
     let d = e
         .descriptor(&descriptor_id)
         .ok_or_else(|| on.fail(InteropError::NotFound))?;
-    Ok(detail(on, &e, d, &query(q), Outcome::default()))
+    let requirements = requirements::view(&state, &on, d, &HashMap::new()).await?;
+    Ok(detail(
+        on,
+        &e,
+        d,
+        &query(q),
+        Outcome::default(),
+        requirements,
+    ))
 }
 
 /// Where a refusal of the version's lifecycle is shown: next to the field it is about (the
@@ -313,8 +331,9 @@ async fn upload(
 }
 
 /// `POST /eservices/{id}/versions/{descriptor_id}` with `action` = edit, publish, delete,
-/// suspend, activate, limits, policy, upload (multipart: `kind`, `prettyName`, `doc`) or
-/// delete_document (`document`).
+/// suspend, activate, limits, policy, upload (multipart: `kind`, `prettyName`, `doc`),
+/// delete_document (`document`), requirement_add or requirement_remove (the attributes the
+/// draft requires: [`requirements::change`]).
 pub async fn version_act(
     State(state): State<EnvState>,
     on: On,
@@ -407,6 +426,20 @@ pub async fn version_act(
                 DraftDeleted::EService => on.href("/eservices?done=eservice_deleted"),
             }),
         "upload" => upload(&state, &on, &e, d_id, &data, &mut outcome).await,
+        "requirement_add" | "requirement_remove" => {
+            requirements::change(
+                &state,
+                &on,
+                by,
+                &e,
+                d_id,
+                &action,
+                &data,
+                &mut outcome.errors,
+                &mut outcome.typed,
+            )
+            .await
+        }
         "delete_document" => {
             let doc = data.value("document");
             let interface = e
@@ -462,7 +495,8 @@ pub async fn version_act(
             None => outcome.errors.general.push(message),
         }
     }
-    Ok(detail(on, &e, d, &HashMap::new(), outcome))
+    let requirements = requirements::view(&state, &on, d, &outcome.typed).await?;
+    Ok(detail(on, &e, d, &HashMap::new(), outcome, requirements))
 }
 
 /// `GET /eservices/{id}/versions/{descriptor_id}/documents/{document_id}`: a file of the
