@@ -41,14 +41,18 @@ async fn api_session(app: &TestApp, fiscal_code: &str) -> String {
 }
 
 /// Replaces what the field `css` holds (a form's default) with `text`.
-async fn replace(c: &fantoccini::Client, css: &str, text: &str) {
+pub(crate) async fn replace(c: &fantoccini::Client, css: &str, text: &str) {
     c.find(Css(css)).await.unwrap().clear().await.unwrap();
     type_into(c, css, text).await;
 }
 
 /// Logs `fiscal_code` in and enters Interoperabilità Collaudo: the session token of Collaudo
 /// (the cookie, also a bearer token for its JSON API).
-async fn enter_collaudo(c: &fantoccini::Client, app: &TestApp, fiscal_code: &str) -> String {
+pub(crate) async fn enter_collaudo(
+    c: &fantoccini::Client,
+    app: &TestApp,
+    fiscal_code: &str,
+) -> String {
     login_as(c, app, fiscal_code).await;
     click_when_ready(c, "li[data-product='prod-interop'] a.btn-primary").await;
     click_when_ready(c, "a[data-env='test']").await;
