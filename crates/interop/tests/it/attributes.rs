@@ -139,10 +139,14 @@ async fn refused(
 
 /// Posts a fresh assertion of Luca's client to the token endpoint: the status and the body.
 async fn voucher(app: &TestApp, client: &str, key: &ClientKey, purpose: &str) -> (u16, Value) {
+    voucher_at(&app.url, client, key, purpose).await
+}
+
+/// The same, to the instance at `base_url`.
+async fn voucher_at(base_url: &str, client: &str, key: &ClientKey, purpose: &str) -> (u16, Value) {
     let assertion = key.assertion(&assertion_claims(client, AUDIENCE, Some(purpose)));
-    let r = app
-        .client
-        .post(app.url(&format!("{COLL}/token.oauth2")))
+    let r = testkit::client()
+        .post(format!("{base_url}{COLL}/token.oauth2"))
         .form(&token_form(Some(client), &assertion))
         .send()
         .await
@@ -175,14 +179,15 @@ async fn an_ipa_import_that_drops_the_comunes_category_suspends_its_agreement_an
         &paolo,
         "Notifiche per i Comuni",
         "AUTOMATIC",
-        json!({"certified": [[{"id": l6, "explicitAttributeVerification": false}]]}),
+        json!({"certified": [[{"id": l6, "explicitAttributeVerification": false, "dailyCallsPerConsumer": 500}]]}),
     )
     .await;
     // The Comune, a Comune in IPA, asks and is ACTIVE at once.
     let (id, a) = crate::submitted_agreement(&app, &luca, &eservice, &descriptor).await;
     assert_eq!(a["state"], "ACTIVE", "{a}");
     let (purpose, _, state) =
-        crate::purpose(&app, &luca, &eservice, "Notifiche ai residenti", 10, false).await;
+        crate::purpose(&app, &luca, &eservice, "Notifiche ai residenti", 300, false).await;
+    // 300 calls a day: over the version's 100 per consumer, within the 500 of those holding L6.
     assert_eq!(state, "ACTIVE");
     let me = get_ok(&app, &luca, &format!("{COLL}/api/me")).await;
     let c = post_created(
@@ -734,4 +739,88 @@ async fn a_certifier_assigns_and_revokes_the_attributes_of_its_origin_only() {
             .await
             .unwrap()
     );
+}
+
+#[tokio::test]
+async fn a_platform_suspension_through_one_instance_is_honoured_by_the_next_token_request_to_the_other()
+ {
+    let a = TestApp::spawn().await;
+    give_luca_collaudo(&a, "admin").await;
+    let luca = member(&a, LUCA, COMUNE, "prod-interop-coll").await;
+    let giulia = member(&a, GIULIA, REGIONE, "prod-interop-coll").await;
+    let declared = post_created(
+        &a,
+        &giulia,
+        &format!("{COLL}/api/attributes/declared"),
+        &json!({"name": "Adesione al sistema regionale", "description": "L'ente dichiara di aver aderito al sistema."}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (eservice, descriptor) = eservice_requiring(
+        &a,
+        &giulia,
+        "Sistema regionale",
+        "AUTOMATIC",
+        json!({"declared": [[{"id": declared}]]}),
+    )
+    .await;
+    let declare = format!("{COLL}/api/tenants/attributes/declared");
+    post_ok_with(&a, &luca, &declare, &json!({"id": declared})).await;
+    let (_, agreement) = crate::submitted_agreement(&a, &luca, &eservice, &descriptor).await;
+    assert_eq!(agreement["state"], "ACTIVE", "{agreement}");
+    let (purpose, _, state) =
+        crate::purpose(&a, &luca, &eservice, "Servizi regionali", 10, false).await;
+    assert_eq!(state, "ACTIVE");
+    let me = get_ok(&a, &luca, &format!("{COLL}/api/me")).await;
+    let c = post_created(
+        &a,
+        &luca,
+        &format!("{COLL}/api/clientsConsumer"),
+        &json!({"name": "Client regionale", "members": [me["userId"]]}),
+    )
+    .await;
+    let client = c["id"].as_str().unwrap().to_string();
+    let key = ClientKey::generate();
+    post_created(
+        &a,
+        &luca,
+        &format!("{COLL}/api/clients/{client}/keys"),
+        &key_upload(&key.upload_b64(), "Chiave"),
+    )
+    .await;
+    link_purpose(&a, &luca, &client, &purpose).await;
+    let b = a.another_instance().await;
+    let (status, v) = voucher_at(&b.url, &client, &key, &purpose).await;
+    assert_eq!(status, 200, "{v}");
+    // Withdrawn through A: B refuses the very next request; declared through B: A issues.
+    expect(
+        &a,
+        &luca,
+        "DELETE",
+        &format!("{declare}/{declared}"),
+        None,
+        200,
+    )
+    .await;
+    let (status, v) = voucher_at(&b.url, &client, &key, &purpose).await;
+    assert_eq!(
+        status, 400,
+        "after the platform's suspension, B answered {v}"
+    );
+    let r = testkit::client()
+        .post(format!("{}{declare}", b.url))
+        .bearer_auth(&luca)
+        .json(&json!({"id": declared}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (status, v) = voucher_at(&a.url, &client, &key, &purpose).await;
+    assert_eq!(
+        status, 200,
+        "after the declaration through B, A answered {v}"
+    );
+    b.stop().await;
 }

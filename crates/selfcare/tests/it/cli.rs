@@ -297,3 +297,116 @@ async fn serve_without_master_keys_names_the_setting() {
     assert!(err.contains("`io.master_key_files`"), "{err}");
     assert!(err.contains("io new-master-key"), "{err}");
 }
+
+#[tokio::test]
+async fn the_ipa_import_assigns_revokes_and_changes_nothing_the_second_time() {
+    let db = TestDb::new().await;
+    let url = db.url();
+    let out = run_binary(bin(), &["migrate", "--database-url", url], &[]).await;
+    assert!(out.status.success());
+    let conn = db.connect().await;
+    sqlx::query(
+        "INSERT INTO interop_institutions (env, id, name, fiscal_code, updated_at) \
+         VALUES ('collaudo', 'i-comune', 'Comune di Roccabella', '00123456782', 0)",
+    )
+    .execute(conn.writer())
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/demo/ipa-enti.csv");
+    let run = |file: String| async move {
+        let out = run_binary(
+            bin(),
+            &["interop", "import-ipa", &file, "--database-url", url],
+            &[],
+        )
+        .await;
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (ok, text, err) = run(sample.to_string()).await;
+    assert!(ok, "{err}");
+    assert!(
+        text.contains(
+            "assigned\tcollaudo\tComune di Roccabella\tComuni e loro Consorzi e Associazioni"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 on the platform; 3 assigned, 0 revoked"),
+        "{text}"
+    );
+    let (ok, text, _) = run(sample.to_string()).await;
+    assert!(ok);
+    assert!(text.contains("0 assigned, 0 revoked"), "{text}");
+    // A file where the Comune is in another category: L6 goes, L4 comes.
+    let moved = std::fs::read_to_string(sample).unwrap().replace(
+        "\"00123456782\",\"Pubbliche Amministrazioni\",\"L6\"",
+        "\"00123456782\",\"Pubbliche Amministrazioni\",\"L4\"",
+    );
+    let file = dir.path().join("enti.csv");
+    std::fs::write(&file, moved).unwrap();
+    let (ok, text, err) = run(file.display().to_string()).await;
+    assert!(ok, "{err}");
+    assert!(
+        text.contains(
+            "revoked\tcollaudo\tComune di Roccabella\tComuni e loro Consorzi e Associazioni"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("1 assigned, 1 revoked"), "{text}");
+    // Not an IPA file: refused, naming what is wrong.
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "nome,cognome\nMario,Rossi\n").unwrap();
+    let (ok, _, err) = run(bad.display().to_string()).await;
+    assert!(!ok);
+    assert!(err.contains("bad.csv"), "{err}");
+    // A certifier, by its tax code.
+    let out = run_binary(
+        bin(),
+        &[
+            "interop",
+            "certifier",
+            "grant",
+            "--env",
+            "collaudo",
+            "--institution",
+            "00123456782",
+            "--origin",
+            "ANPR",
+            "--database-url",
+            url,
+        ],
+        &[],
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("now certifies ANPR in collaudo"));
+    let out = run_binary(
+        bin(),
+        &[
+            "interop",
+            "certifier",
+            "grant",
+            "--env",
+            "produzione",
+            "--institution",
+            "00123456782",
+            "--origin",
+            "ANPR",
+            "--database-url",
+            url,
+        ],
+        &[],
+    )
+    .await;
+    assert!(!out.status.success(), "not an institution of produzione");
+    conn.close().await;
+}
