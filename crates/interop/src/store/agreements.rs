@@ -303,13 +303,8 @@ pub async fn act(
     let (change, column) = match action {
         Action::Submit => {
             rules::require_consumer(caller, &a.consumer_id)?;
-            let e = catalogue::eservice(db, env, &a.eservice_id)
-                .await?
-                .ok_or(InteropError::NotFound)?;
-            let d = e
-                .descriptor(&a.descriptor_id)
-                .ok_or(InteropError::NotFound)?;
-            let mut change = agreement::submit(&facts, d.policy, facts.producer_is_consumer())?;
+            let (policy, verdict) = standing(db, &mut tx, env, &a).await?;
+            let mut change = agreement::submit(&facts, policy, facts.producer_is_consumer())?;
             if !facts.producer_is_consumer() {
                 let email = super::attributes::contact_email(db, env, &a.consumer_id).await?;
                 if email.is_none() {
@@ -319,10 +314,7 @@ pub async fn act(
                     ));
                 }
             }
-            let held = attributes::held(&mut tx, env, &a.consumer_id, &a.producer_id, now_millis())
-                .await?;
-            let verdict = attribute::check(&d.attributes, &held);
-            let automatic = d.policy == crate::model::AgreementApprovalPolicy::Automatic;
+            let automatic = policy == crate::model::AgreementApprovalPolicy::Automatic;
             match attribute::submission(&verdict, automatic, facts.producer_is_consumer()) {
                 Ok(Submission::Active) => change.state = AgreementState::Active,
                 Ok(Submission::Pending) => change.state = AgreementState::Pending,
@@ -363,15 +355,7 @@ pub async fn act(
         Action::Approve => {
             rules::require_producer(caller, &a.producer_id)?;
             let change = agreement::approve(&facts)?;
-            let e = catalogue::eservice(db, env, &a.eservice_id)
-                .await?
-                .ok_or(InteropError::NotFound)?;
-            let d = e
-                .descriptor(&a.descriptor_id)
-                .ok_or(InteropError::NotFound)?;
-            let held = attributes::held(&mut tx, env, &a.consumer_id, &a.producer_id, now_millis())
-                .await?;
-            let verdict = attribute::check(&d.attributes, &held);
+            let (_, verdict) = standing(db, &mut tx, env, &a).await?;
             if let Err(refusal) = attribute::can_approve(&verdict, facts.producer_is_consumer()) {
                 let mut missing = Vec::new();
                 for kind in AttributeKind::ALL {
@@ -516,6 +500,24 @@ pub async fn upgrade(
     attributes::recompute(&mut tx, db, env, &a.consumer_id, by, now).await?;
     tx.commit().await?;
     get(db, env, caller, &new_id).await
+}
+
+/// The agreement's version's approval policy, and how its requirements stand for the consumer
+/// now (in the action's transaction).
+async fn standing(
+    db: &Db,
+    tx: &mut Transaction<'static, Any>,
+    env: Environment,
+    a: &Agreement,
+) -> Result<(crate::model::AgreementApprovalPolicy, Verdict), InteropError> {
+    let e = catalogue::eservice(db, env, &a.eservice_id)
+        .await?
+        .ok_or(InteropError::NotFound)?;
+    let d = e
+        .descriptor(&a.descriptor_id)
+        .ok_or(InteropError::NotFound)?;
+    let held = attributes::held(tx, env, &a.consumer_id, &a.producer_id, now_millis()).await?;
+    Ok((d.policy, attribute::check(&d.attributes, &held)))
 }
 
 /// The groups of `kind` that fail, in words ("A o B; C").

@@ -1147,7 +1147,7 @@ pub async fn set_contact_email(
     let email = platform::types::Email::parse(email.trim())
         .map_err(|_| InteropError::invalid("address", "is not a valid email address"))?;
     let mut tx = db.begin().await?;
-    super::write_institution(&mut *tx, env, tenant, now_millis()).await?;
+    super::know_institution(&mut tx, db, env, tenant, now_millis()).await?;
     sqlx::query("UPDATE interop_institutions SET contact_email = $1 WHERE env = $2 AND id = $3")
         .bind(email.as_str())
         .bind(env.as_str())

@@ -561,39 +561,12 @@ pub async fn set_requirements(
     descriptor_id: &str,
     requirements: &Requirements,
 ) -> Result<Descriptor, InteropError> {
-    let producer_id = by.institution_id;
-    let e = own(db, env, producer_id, eservice_id).await?;
-    let d = e.descriptor(descriptor_id).ok_or(InteropError::NotFound)?;
-    descriptor::edit_draft(d.state_value)?;
-    let mut tx = db.begin().await?;
-    let done = sqlx::query(
+    let update = sqlx::query(
         "UPDATE interop_descriptors SET attributes = $1 WHERE id = $2 AND state = 'DRAFT'",
     )
     .bind(requirements.to_stored())
-    .bind(descriptor_id)
-    .execute(&mut *tx)
-    .await?;
-    if done.rows_affected() == 0 {
-        return Err(InteropError::Conflict(
-            "descriptor_not_draft",
-            "the version was published meanwhile".into(),
-        ));
-    }
-    let details = version_details(&mut tx, env, eservice_id, &d.version).await?;
-    notices::record(
-        &mut tx,
-        by,
-        "interop.descriptor.updated",
-        descriptor_id,
-        details,
-    )
-    .await?;
-    tx.commit().await?;
-    own(db, env, producer_id, eservice_id)
-        .await?
-        .descriptor(descriptor_id)
-        .cloned()
-        .ok_or(InteropError::NotFound)
+    .bind(descriptor_id);
+    change_draft(db, env, by, eservice_id, descriptor_id, update).await
 }
 
 /// Changes a draft version.
@@ -605,12 +578,7 @@ pub async fn update_descriptor(
     descriptor_id: &str,
     input: &DescriptorInput,
 ) -> Result<Descriptor, InteropError> {
-    let producer_id = by.institution_id;
-    let e = own(db, env, producer_id, eservice_id).await?;
-    let d = e.descriptor(descriptor_id).ok_or(InteropError::NotFound)?;
-    descriptor::edit_draft(d.state_value)?;
-    let mut tx = db.begin().await?;
-    let done = sqlx::query(
+    let update = sqlx::query(
         "UPDATE interop_descriptors SET description = $1, audience = $2, voucher_lifespan = $3, \
          daily_calls_per_consumer = $4, daily_calls_total = $5, agreement_approval_policy = $6 \
          WHERE id = $7 AND state = 'DRAFT'",
@@ -621,9 +589,27 @@ pub async fn update_descriptor(
     .bind(input.daily_calls_per_consumer)
     .bind(input.daily_calls_total)
     .bind(input.agreement_approval_policy.as_str())
-    .bind(descriptor_id)
-    .execute(&mut *tx)
-    .await?;
+    .bind(descriptor_id);
+    change_draft(db, env, by, eservice_id, descriptor_id, update).await
+}
+
+/// Runs `update` (an UPDATE of the draft `descriptor_id`, `... AND state = 'DRAFT'`) on the
+/// producer's own draft, records the change and reads the version back; a version published
+/// meanwhile is refused.
+async fn change_draft<'q>(
+    db: &Db,
+    env: Environment,
+    by: By<'_>,
+    eservice_id: &str,
+    descriptor_id: &str,
+    update: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+) -> Result<Descriptor, InteropError> {
+    let producer_id = by.institution_id;
+    let e = own(db, env, producer_id, eservice_id).await?;
+    let d = e.descriptor(descriptor_id).ok_or(InteropError::NotFound)?;
+    descriptor::edit_draft(d.state_value)?;
+    let mut tx = db.begin().await?;
+    let done = update.execute(&mut *tx).await?;
     if done.rows_affected() == 0 {
         return Err(InteropError::Conflict(
             "descriptor_not_draft",

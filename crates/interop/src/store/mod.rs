@@ -162,15 +162,7 @@ pub async fn record_entry(
     let now = now_millis();
     let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
     let mut tx = db.begin().await?;
-    write_institution(&mut *tx, env, tenant, now).await?;
-    ipa::sync(
-        &mut tx,
-        db,
-        env,
-        &tenant.institution_id,
-        &tenant.fiscal_code,
-    )
-    .await?;
+    know_institution(&mut tx, db, env, tenant, now).await?;
     sqlx::query(
         "INSERT INTO interop_people (env, institution_id, user_id, name, family_name, roles, \
          entered_at, email) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
@@ -200,20 +192,25 @@ pub async fn upsert_institution(
     tenant: &Tenant,
 ) -> Result<(), InteropError> {
     let mut tx = db.begin().await?;
-    write_institution(&mut *tx, env, tenant, now_millis()).await?;
-    ipa::sync(
-        &mut tx,
-        db,
-        env,
-        &tenant.institution_id,
-        &tenant.fiscal_code,
-    )
-    .await?;
+    know_institution(&mut tx, db, env, tenant, now_millis()).await?;
     tx.commit().await?;
     Ok(())
 }
 
-pub(crate) async fn write_institution<'e, E>(
+/// Records (or refreshes) the institution and, the first time, gives it the certified
+/// attributes of the last IPA import, in the caller's transaction.
+pub(crate) async fn know_institution(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    db: &Db,
+    env: Environment,
+    tenant: &Tenant,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    write_institution(&mut **tx, env, tenant, now).await?;
+    ipa::sync(tx, db, env, &tenant.institution_id, &tenant.fiscal_code).await
+}
+
+async fn write_institution<'e, E>(
     executor: E,
     env: Environment,
     tenant: &Tenant,

@@ -5,7 +5,7 @@
 //! verification of an attribute on a received request.
 
 use reqwest::{Client, Response, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 use testkit::{TestApp, hidden_field, links, visible_text};
 
 use crate::{
@@ -65,26 +65,6 @@ fn location(r: &Response) -> String {
     r.headers()["location"].to_str().unwrap().to_string()
 }
 
-/// The id of the environment's attribute named `name` of `kind`, through the API.
-async fn attribute_id(app: &TestApp, token: &str, kind: &str, name: &str) -> String {
-    let q: String = form_urlencoded::byte_serialize(name.as_bytes()).collect();
-    let page = get_ok(
-        app,
-        token,
-        &format!("{COLL}/api/attributes?kind={kind}&q={q}"),
-    )
-    .await;
-    page["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["name"] == name)
-        .unwrap_or_else(|| panic!("no {kind} attribute {name}: {page}"))["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 /// A declared or verified attribute created through the API: its id.
 async fn new_attribute(app: &TestApp, token: &str, kind: &str, name: &str) -> String {
     let a = post_created(
@@ -95,59 +75,6 @@ async fn new_attribute(app: &TestApp, token: &str, kind: &str, name: &str) -> St
     )
     .await;
     a["id"].as_str().unwrap().to_string()
-}
-
-/// A published e-service of `producer` (a bearer token) requiring `attributes`: its id and its
-/// version's id.
-async fn published_requiring(
-    app: &TestApp,
-    producer: &str,
-    name: &str,
-    attributes: &Value,
-) -> (String, String) {
-    let e = post_created(
-        app,
-        producer,
-        &format!("{COLL}/api/eservices"),
-        &json!({
-            "name": name, "description": "Un e-service che chiede degli attributi.",
-            "technology": "REST", "mode": "DELIVER", "personalData": false,
-            "descriptor": {
-                "audience": ["https://api.example.it/attributi"], "voucherLifespan": 600,
-                "dailyCallsPerConsumer": 100, "dailyCallsTotal": 1000,
-                "agreementApprovalPolicy": "AUTOMATIC",
-            },
-        }),
-    )
-    .await;
-    let id = e["id"].as_str().unwrap().to_string();
-    let d = e["descriptors"][0]["id"].as_str().unwrap().to_string();
-    let version = format!("{COLL}/api/eservices/{id}/descriptors/{d}");
-    expect(
-        app,
-        producer,
-        "POST",
-        &format!("{version}/attributes/update"),
-        Some(attributes),
-        200,
-    )
-    .await;
-    let (status, v) = crate::documents::upload(
-        app,
-        producer,
-        &version,
-        "INTERFACE",
-        "Interfaccia",
-        (
-            "openapi.yaml",
-            "application/yaml",
-            crate::documents::openapi("https://api.example.it/attributi/v1").into_bytes(),
-        ),
-    )
-    .await;
-    assert_eq!(status, 201, "{v}");
-    post_ok(app, producer, &format!("{version}/publish")).await;
-    (id, d)
 }
 
 /// Posts the agreement page's "Inoltra la richiesta" at `path` with a bearer token.
@@ -510,8 +437,9 @@ async fn the_producer_edits_the_groups_of_a_draft_and_sees_them_once_published()
     let id = e["id"].as_str().unwrap();
     let d = e["descriptors"][0]["id"].as_str().unwrap();
     let version = format!("{COLL}/eservices/{id}/versions/{d}");
-    let l6 = attribute_id(&app, &paolo, "CERTIFIED", L6).await;
-    let pa = attribute_id(&app, &paolo, "CERTIFIED", "Pubbliche Amministrazioni").await;
+    let l6 = crate::attributes::attribute(&app, &paolo, "CERTIFIED", L6).await;
+    let pa =
+        crate::attributes::attribute(&app, &paolo, "CERTIFIED", "Pubbliche Amministrazioni").await;
 
     // The draft's editor offers the registry's names while typing.
     let html = open(&browser, &app, &version).await;
@@ -680,14 +608,15 @@ async fn the_catalogue_marks_held_and_missing_attributes_and_names_them_when_it_
     let paolo = member(&app, PAOLO, PAGOPA, "prod-interop-coll").await;
     let luca = member(&app, LUCA, COMUNE, "prod-interop-coll").await;
     let giulia = member(&app, GIULIA, REGIONE, "prod-interop-coll").await;
-    let l6 = attribute_id(&app, &paolo, "CERTIFIED", L6).await;
+    let l6 = crate::attributes::attribute(&app, &paolo, "CERTIFIED", L6).await;
     let declared = new_attribute(&app, &paolo, "declared", "Adesione alla convenzione").await;
     let verified = new_attribute(&app, &paolo, "verified", "Nulla osta del garante").await;
-    let (eservice, descriptor) = published_requiring(
+    let (eservice, descriptor) = crate::attributes::eservice_requiring(
         &app,
         &paolo,
         "Servizio per i Comuni",
-        &json!({
+        "AUTOMATIC",
+        json!({
             "certified": [[{"id": l6}]],
             "declared": [[{"id": declared}]],
             "verified": [[{"id": verified}]],
@@ -776,11 +705,12 @@ async fn the_producer_verifies_an_attribute_on_a_received_request_before_approvi
     let paolo = member(&app, PAOLO, PAGOPA, "prod-interop-coll").await;
     let luca = member(&app, LUCA, COMUNE, "prod-interop-coll").await;
     let verified = new_attribute(&app, &paolo, "verified", "Idoneità verificata").await;
-    let (eservice, descriptor) = published_requiring(
+    let (eservice, descriptor) = crate::attributes::eservice_requiring(
         &app,
         &paolo,
         "Servizio da verificare",
-        &json!({ "verified": [[{"id": verified}]] }),
+        "AUTOMATIC",
+        json!({ "verified": [[{"id": verified}]] }),
     )
     .await;
     let (agreement, a) = crate::submitted_agreement(&app, &luca, &eservice, &descriptor).await;
@@ -881,11 +811,12 @@ async fn a_refused_submission_says_what_to_put_right_and_where() {
     let paolo = member(&app, PAOLO, PAGOPA, "prod-interop-coll").await;
     let luca = member(&app, LUCA, COMUNE, "prod-interop-coll").await;
     let declared = new_attribute(&app, &paolo, "declared", "Adesione al protocollo").await;
-    let (eservice, descriptor) = published_requiring(
+    let (eservice, descriptor) = crate::attributes::eservice_requiring(
         &app,
         &paolo,
         "Servizio con dichiarazione",
-        &json!({ "declared": [[{"id": declared}]] }),
+        "AUTOMATIC",
+        json!({ "declared": [[{"id": declared}]] }),
     )
     .await;
     // Created from the catalogue (nothing certified is required).

@@ -18,7 +18,7 @@ const IPA_SAMPLE: &[u8] = include_bytes!("../../../selfcare/demo/ipa-enti.csv");
 const AUDIENCE: &str = "auth.uat.interop.pagopa.it/client-assertion";
 
 /// The id of the environment's attribute named `name` of `kind`.
-async fn attribute(app: &TestApp, token: &str, kind: &str, name: &str) -> String {
+pub(crate) async fn attribute(app: &TestApp, token: &str, kind: &str, name: &str) -> String {
     let q: String = form_urlencoded::byte_serialize(name.as_bytes()).collect();
     let page = get_ok(
         app,
@@ -39,7 +39,7 @@ async fn attribute(app: &TestApp, token: &str, kind: &str, name: &str) -> String
 
 /// A published e-service of `producer` requiring `attributes`, with `policy`: its id and its
 /// version's id.
-async fn eservice_requiring(
+pub(crate) async fn eservice_requiring(
     app: &TestApp,
     producer: &str,
     name: &str,

@@ -12,16 +12,16 @@ use crate::browser::{
     click, click_when_ready, login_as, mario_adds_the_technician, search_catalogue, text_of,
     type_into, wait_for_text,
 };
-use crate::producer::{enter_collaudo, replace};
+use crate::producer::{enter_collaudo, fill_new_eservice, upload_interface_and_publish};
 
 const NAME: &str = "Fascicolo dei servizi comunali";
 const L6: &str = "Comuni e loro Consorzi e Associazioni";
+const SERVER: &str = "https://api.collaudo.regione.valdoro.it/fascicolo/v1";
 const DECLARED: &str = "Adesione al patto per la sanità digitale";
 
 fn openapi() -> String {
     format!(
-        "openapi: 3.0.3\ninfo:\n  title: {NAME}\n  version: 1.0.0\nservers:\n  - url: \
-         https://api.collaudo.regione.valdoro.it/fascicolo/v1\npaths:\n  /fascicoli/{{id}}:\n    \
+        "openapi: 3.0.3\ninfo:\n  title: {NAME}\n  version: 1.0.0\nservers:\n  - url: {SERVER}\npaths:\n  /fascicoli/{{id}}:\n    \
          get:\n      operationId: getFascicolo\n      parameters:\n        - name: id\n          \
          in: path\n          required: true\n          schema:\n            type: string\n      \
          responses:\n        '200':\n          description: Il fascicolo\n"
@@ -74,59 +74,20 @@ async fn browser_the_comune_declares_and_is_active_while_pagopa_lacks_the_certif
     wait_for_text(c, "[data-testid=attribute-name]", DECLARED).await;
 
     // ...and an e-service whose version requires it and the Comuni's certified attribute.
-    click_when_ready(c, "nav a[href='/interop/collaudo/eservices']").await;
-    click_when_ready(c, "[data-testid=new-eservice]").await;
-    c.wait()
-        .for_element(Css("[data-testid=eservice-form]"))
-        .await
-        .unwrap();
-    type_into(c, "#name", NAME).await;
-    type_into(
+    fill_new_eservice(
         c,
-        "#description",
+        NAME,
         "Il fascicolo dei servizi sociali e sanitari che la Regione offre ai Comuni.",
-    )
-    .await;
-    click(c, "#technology").await;
-    click(c, "#mode").await;
-    click(c, "#personalData").await;
-    type_into(
-        c,
-        "#audience",
         "https://api.collaudo.regione.valdoro.it/fascicolo",
+        "#agreementApprovalPolicy", // automatica
     )
     .await;
-    replace(c, "#voucherMinutes", "10").await;
-    replace(c, "#dailyCallsPerConsumer", "100").await;
-    replace(c, "#dailyCallsTotal", "1000").await;
-    click(c, "#agreementApprovalPolicy").await; // automatica
     click(c, "[data-testid=create-eservice]").await;
     wait_for_text(c, "[data-testid=version-state][data-state=DRAFT]", "Bozza").await;
     require(c, "certified", L6).await;
     require(c, "declared", DECLARED).await;
     browser.screenshot("attributes-version-requirements").await;
-    let file = std::env::temp_dir().join(format!("fascicolo-{}.yaml", uuid::Uuid::new_v4()));
-    std::fs::write(&file, openapi()).unwrap();
-    type_into(c, "#interface-prettyName", "Interfaccia REST").await;
-    c.find(Css("#interface-doc"))
-        .await
-        .unwrap()
-        .send_keys(&file.display().to_string())
-        .await
-        .unwrap();
-    click(c, "[data-testid=upload-interface-submit]").await;
-    c.wait()
-        .for_element(Css("[data-testid=server-urls]"))
-        .await
-        .unwrap();
-    let _ = std::fs::remove_file(&file);
-    click(c, "[data-testid=action-publish]").await;
-    wait_for_text(
-        c,
-        "[data-testid=version-state][data-state=PUBLISHED]",
-        "Pubblicata",
-    )
-    .await;
+    upload_interface_and_publish(c, &browser, "fascicolo", &openapi(), SERVER).await;
 
     // 2) Luca, for the Comune: the catalogue says what it has and lacks.
     enter_collaudo(c, &app, LUCA).await;

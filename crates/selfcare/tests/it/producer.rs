@@ -67,6 +67,68 @@ pub(crate) async fn enter_collaudo(
         .to_string()
 }
 
+/// From "I miei e-service", "Crea e-service" filled for a REST e-service that delivers personal
+/// data, with a 10-minute voucher, 100 calls a day per consumer and 1000 in all; `policy` is
+/// the approval's radio button. Stops before creating it.
+pub(crate) async fn fill_new_eservice(
+    c: &fantoccini::Client,
+    name: &str,
+    description: &str,
+    audience: &str,
+    policy: &str,
+) {
+    click_when_ready(c, "nav a[href='/interop/collaudo/eservices']").await;
+    click_when_ready(c, "[data-testid=new-eservice]").await;
+    c.wait()
+        .for_element(Css("[data-testid=eservice-form]"))
+        .await
+        .unwrap();
+    type_into(c, "#name", name).await;
+    type_into(c, "#description", description).await;
+    click(c, "#technology").await; // REST
+    click(c, "#mode").await; // eroga dati
+    click(c, "#personalData").await; // sì
+    type_into(c, "#audience", audience).await;
+    // The lifespan is asked in minutes, as on the real platform.
+    replace(c, "#voucherMinutes", "10").await;
+    replace(c, "#dailyCallsPerConsumer", "100").await;
+    replace(c, "#dailyCallsTotal", "1000").await;
+    click(c, policy).await;
+}
+
+/// On a draft version's page: uploads `openapi` as the interface (its `server` shown), then
+/// publishes the version.
+pub(crate) async fn upload_interface_and_publish(
+    c: &fantoccini::Client,
+    browser: &Browser,
+    stem: &str,
+    openapi: &str,
+    server: &str,
+) {
+    let file = std::env::temp_dir().join(format!("{stem}-{}.yaml", uuid::Uuid::new_v4()));
+    std::fs::write(&file, openapi).unwrap();
+    type_into(c, "#interface-prettyName", "Interfaccia REST").await;
+    c.find(Css("#interface-doc"))
+        .await
+        .unwrap()
+        .send_keys(&file.display().to_string())
+        .await
+        .unwrap();
+    click(c, "[data-testid=upload-interface-submit]").await;
+    wait_for_text(c, "[data-testid=server-urls]", server).await;
+    browser
+        .screenshot(&format!("{stem}-version-interface"))
+        .await;
+    let _ = std::fs::remove_file(&file);
+    click(c, "[data-testid=action-publish]").await;
+    wait_for_text(
+        c,
+        "[data-testid=version-state][data-state=PUBLISHED]",
+        "Pubblicata",
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn browser_regione_publishes_an_eservice_and_approves_the_comune_from_its_received_lists() {
     let test =
@@ -82,33 +144,14 @@ async fn browser_regione_publishes_an_eservice_and_approves_the_comune_from_its_
 
     // 1) Giulia, for Regione Valdoro: "I miei e-service" → "Crea e-service".
     enter_collaudo(c, &app, GIULIA).await;
-    click_when_ready(c, "nav a[href='/interop/collaudo/eservices']").await;
-    click_when_ready(c, "[data-testid=new-eservice]").await;
-    c.wait()
-        .for_element(Css("[data-testid=eservice-form]"))
-        .await
-        .unwrap();
-    type_into(c, "#name", NAME).await;
-    type_into(
+    fill_new_eservice(
         c,
-        "#description",
+        NAME,
         "Le esenzioni dal ticket sanitario degli assistiti della Regione Valdoro.",
-    )
-    .await;
-    click(c, "#technology").await; // REST
-    click(c, "#mode").await; // eroga dati
-    click(c, "#personalData").await; // sì
-    type_into(
-        c,
-        "#audience",
         "https://api.collaudo.regione.valdoro.it/esenzioni",
+        "#agreementApprovalPolicy-MANUAL",
     )
     .await;
-    // The lifespan is asked in minutes, as on the real platform.
-    replace(c, "#voucherMinutes", "10").await;
-    replace(c, "#dailyCallsPerConsumer", "100").await;
-    replace(c, "#dailyCallsTotal", "1000").await;
-    click(c, "#agreementApprovalPolicy-MANUAL").await;
     browser.screenshot("producer-eservice-form").await;
     click(c, "[data-testid=create-eservice]").await;
 
@@ -118,26 +161,7 @@ async fn browser_regione_publishes_an_eservice_and_approves_the_comune_from_its_
         text_of(c, "[data-testid=lifespan]").await.trim(),
         "10 minuti"
     );
-    let file = std::env::temp_dir().join(format!("esenzioni-{}.yaml", uuid::Uuid::new_v4()));
-    std::fs::write(&file, openapi()).unwrap();
-    type_into(c, "#interface-prettyName", "Interfaccia REST").await;
-    c.find(Css("#interface-doc"))
-        .await
-        .unwrap()
-        .send_keys(&file.display().to_string())
-        .await
-        .unwrap();
-    click(c, "[data-testid=upload-interface-submit]").await;
-    wait_for_text(c, "[data-testid=server-urls]", SERVER).await;
-    browser.screenshot("producer-version-interface").await;
-    let _ = std::fs::remove_file(&file);
-    click(c, "[data-testid=action-publish]").await;
-    wait_for_text(
-        c,
-        "[data-testid=version-state][data-state=PUBLISHED]",
-        "Pubblicata",
-    )
-    .await;
+    upload_interface_and_publish(c, &browser, "esenzioni", &openapi(), SERVER).await;
     browser.screenshot("producer-version-published").await;
     let version_path = c.current_url().await.unwrap().path().to_string();
     // /interop/collaudo/eservices/{id}/versions/{descriptor}
