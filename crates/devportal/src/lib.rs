@@ -175,6 +175,7 @@ fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn(platform::http::run_to_completion))
         .layer(CatchPanicLayer::custom(|_| {
             platform::Problem::internal(&"a request handler panicked").into_response()
         }))

@@ -83,6 +83,7 @@ pub fn finish(routes: Router, platform: &Platform, layout: LayoutInfo) -> Router
             security_headers(https, req, next)
         }))
         .layer(middleware::from_fn(problem_for_plain_refusals))
+        .layer(middleware::from_fn(run_to_completion))
         .layer(CatchPanicLayer::custom(|_| {
             Problem::internal(&"a request handler panicked").into_response()
         }))
@@ -156,6 +157,18 @@ struct BodyLimits {
     upload: usize,
 }
 
+/// Runs the request's handler on a task of its own, so that a caller who hangs up does not
+/// stop it half-way: it finishes (commits or rolls back) and its answer is dropped. A
+/// transaction's future dropped in the middle of its `BEGIN` can leave an SQLite connection
+/// inside the transaction (sqlx issue #3932), and the one writer of the database with it.
+pub async fn run_to_completion(request: Request, next: Next) -> Response {
+    match tokio::spawn(next.run(request)).await {
+        Ok(response) => response,
+        // The handler panicked: the same answer as `CatchPanicLayer`'s.
+        Err(_) => Problem::internal(&"a request handler panicked").into_response(),
+    }
+}
+
 /// Answers 413 to a body declared larger than its limit, and cuts one that grows past it
 /// (the extractors then answer 413 too).
 async fn limit_body(limits: BodyLimits, request: Request, next: Next) -> Response {
@@ -206,4 +219,58 @@ async fn security_headers(https: bool, request: Request, next: Next) -> Response
         );
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use axum::body::Body;
+    use tokio::sync::Notify;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    /// A caller that hangs up (its request's future dropped) does not stop the handler: it
+    /// runs to its end.
+    #[tokio::test]
+    async fn a_handler_runs_to_its_end_when_the_caller_hangs_up() {
+        let started = Arc::new(Notify::new());
+        let go_on = Arc::new(Notify::new());
+        let finished = Arc::new(AtomicBool::new(false));
+        let (s, g, f) = (started.clone(), go_on.clone(), finished.clone());
+        let app = Router::new()
+            .route(
+                "/write",
+                post(move || {
+                    let (s, g, f) = (s.clone(), g.clone(), f.clone());
+                    async move {
+                        s.notify_one();
+                        g.notified().await;
+                        f.store(true, Ordering::SeqCst);
+                        "done"
+                    }
+                }),
+            )
+            .layer(middleware::from_fn(run_to_completion));
+        let request = Request::builder()
+            .method("POST")
+            .uri("/write")
+            .body(Body::empty())
+            .unwrap();
+        let call = tokio::spawn(app.oneshot(request));
+        started.notified().await;
+        // The caller goes away while the handler is in the middle.
+        call.abort();
+        assert!(call.await.unwrap_err().is_cancelled());
+        go_on.notify_one();
+        for _ in 0..1000 {
+            if finished.load(Ordering::SeqCst) {
+                return;
+            }
+            tokio::task::yield_now().await;
+        }
+        panic!("the handler was stopped with its caller");
+    }
 }

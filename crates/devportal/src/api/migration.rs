@@ -207,11 +207,7 @@ pub async fn freeze(
     Path((fc, delegate_id, service_id)): Path<(String, String, String)>,
 ) -> Result<Json<FreezeBody>, DevportalError> {
     check_fc(&fc)?;
-    // The step runs to its end even when the caller hangs up (an importer killed mid-call):
-    // a transaction dropped half-way must not be left to the connection's next user.
-    let db = state.db.clone();
-    let (f, d, s) = (fc.clone(), delegate_id.clone(), service_id.clone());
-    let stored = detached(async move { store::freeze(&db, &f, &d, &s).await }).await?;
+    let stored = store::freeze(&state.db, &fc, &delegate_id, &service_id).await?;
     let frozen_at = stored.frozen_at.ok_or_else(|| {
         DevportalError::Corrupt(format!("service {service_id}: not frozen after the freeze"))
     })?;
@@ -245,22 +241,10 @@ pub async fn transfer(
     Path((fc, delegate_id, service_id)): Path<(String, String, String)>,
 ) -> Result<Json<TransferBody>, DevportalError> {
     check_fc(&fc)?;
-    let db = state.db.clone();
-    let (f, d, s) = (fc.clone(), delegate_id.clone(), service_id.clone());
-    let at = detached(async move { store::transfer(&db, &f, &d, &s).await }).await?;
+    let at = store::transfer(&state.db, &fc, &delegate_id, &service_id).await?;
     tracing::info!(service = %service_id, delegate = %delegate_id, "service transferred");
     Ok(Json(TransferBody {
         transferred: true,
         transferred_at: Timestamp(at).rfc3339(),
     }))
-}
-
-/// Runs a step on its own task, so that it finishes (commits or rolls back) even when the
-/// request that started it is dropped.
-async fn detached<T: Send + 'static>(
-    step: impl std::future::Future<Output = Result<T, DevportalError>> + Send + 'static,
-) -> Result<T, DevportalError> {
-    tokio::spawn(step)
-        .await
-        .map_err(|e| DevportalError::Corrupt(format!("an import step stopped: {e}")))?
 }
