@@ -185,18 +185,15 @@ fn id_of(body: &AttributeRef) -> Result<String, InteropError> {
         .ok_or_else(|| InteropError::invalid("id", "is required"))
 }
 
-async fn own_attributes(
+/// After a change of `holder`'s attributes: the emails it queued are sent, and the caller reads
+/// what the holder now has.
+async fn after_change(
     state: &EnvState,
-    m: &Member,
+    holder: &str,
 ) -> Result<Json<TenantAttributes>, InteropError> {
     state.platform.mail.wake();
     Ok(Json(
-        attributes::of_institution(
-            state.platform.db.reader(),
-            state.env,
-            &m.tenant.institution_id,
-        )
-        .await?,
+        attributes::of_institution(state.platform.db.reader(), state.env, holder).await?,
     ))
 }
 
@@ -209,7 +206,7 @@ pub async fn declare(
     admin(&m)?;
     let id = id_of(&body)?;
     attributes::declare(&state.platform.db, state.env, m.by(), &id, true).await?;
-    own_attributes(&state, &m).await
+    after_change(&state, &m.tenant.institution_id).await
 }
 
 /// `DELETE /api/tenants/attributes/declared/{id}`: withdraws the declaration.
@@ -220,7 +217,7 @@ pub async fn withdraw(
 ) -> Result<Json<TenantAttributes>, InteropError> {
     admin(&m)?;
     attributes::declare(&state.platform.db, state.env, m.by(), &id, false).await?;
-    own_attributes(&state, &m).await
+    after_change(&state, &m.tenant.institution_id).await
 }
 
 /// `POST /api/tenants/{id}/attributes/certified {id}`: a certifier assigns an attribute of
@@ -235,10 +232,7 @@ pub async fn certify(
     let id = id_of(&body)?;
     let db = &state.platform.db;
     attributes::certify(db, state.env, m.by(), &holder, &id, true).await?;
-    state.platform.mail.wake();
-    Ok(Json(
-        attributes::of_institution(db.reader(), state.env, &holder).await?,
-    ))
+    after_change(&state, &holder).await
 }
 
 /// `DELETE /api/tenants/{id}/attributes/certified/{attribute_id}`: the certifier revokes it.
@@ -250,10 +244,7 @@ pub async fn uncertify(
     admin(&m)?;
     let db = &state.platform.db;
     attributes::certify(db, state.env, m.by(), &holder, &attribute_id, false).await?;
-    state.platform.mail.wake();
-    Ok(Json(
-        attributes::of_institution(db.reader(), state.env, &holder).await?,
-    ))
+    after_change(&state, &holder).await
 }
 
 /// A producer's verification: the attribute, the request it is made on, an optional expiry.
@@ -301,10 +292,7 @@ pub async fn verify(
         true,
     )
     .await?;
-    state.platform.mail.wake();
-    Ok(Json(
-        attributes::of_institution(db.reader(), state.env, &consumer).await?,
-    ))
+    after_change(&state, &consumer).await
 }
 
 /// `DELETE /api/tenants/{id}/attributes/verified/{attribute_id}`: the producer revokes its
@@ -327,10 +315,7 @@ pub async fn unverify(
         false,
     )
     .await?;
-    state.platform.mail.wake();
-    Ok(Json(
-        attributes::of_institution(db.reader(), state.env, &consumer).await?,
-    ))
+    after_change(&state, &consumer).await
 }
 
 /// The institution's contact email.
