@@ -34,6 +34,7 @@ use platform::rate_limit::RateLimiter;
 
 use crate::model::Environment;
 use crate::model::token::Policy;
+use crate::model::token::dpop::DpopPolicy;
 use crate::state::{EnvState, Inner, Limits};
 
 /// This context's messages, in Italian and English.
@@ -148,6 +149,17 @@ fn environment(
             strict: all.token.strict_claims,
             max_lifetime_secs: all.token.max_assertion_lifetime_secs,
         },
+        dpop: DpopPolicy {
+            htu: settings.token_url.clone().unwrap_or_else(|| {
+                format!(
+                    "{}/interop/{}/token.oauth2",
+                    platform.public_url,
+                    env.as_str()
+                )
+            }),
+            future_leeway_secs: all.token.dpop_iat_leeway_secs,
+            max_age_secs: all.token.dpop_max_age_secs,
+        },
         max_keys_per_client: all.max_keys_per_client,
         limits: Limits {
             by_address: RateLimiter::new(
@@ -170,22 +182,30 @@ fn environment(
 }
 
 /// Deletes voucher records past `interop.token.voucher_retention_days` and expired `jti`s,
-/// hourly, for as long as the environment's routes exist (only produzione sweeps: the tables
-/// are shared by both environments).
+/// hourly, and the DPoP proofs' `jti`s (kept for a minute each, but one per DPoP voucher)
+/// every minute, for as long as the environment's routes exist (only produzione sweeps: the
+/// tables are shared by both environments).
 fn sweep_vouchers(state: &EnvState) {
     if state.env != Environment::Produzione {
         return;
     }
     let weak = state.downgrade();
     tokio::spawn(async move {
-        let mut wait = Duration::from_secs(300);
+        // The first full sweep five minutes after the start, then every hour.
+        let mut minutes: u64 = 55;
         loop {
-            tokio::time::sleep(wait).await;
-            wait = Duration::from_secs(3600);
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            minutes += 1;
             let Some(state) = EnvState::upgrade(&weak) else {
                 return;
             };
             let now = platform::jwt::now_secs();
+            if !minutes.is_multiple_of(60) {
+                if let Err(e) = store::tokens::sweep_dpop_jtis(&state.platform.db, now).await {
+                    tracing::warn!(error = %e, "DPoP jti sweep failed");
+                }
+                continue;
+            }
             let keep = i64::from(state.token.voucher_retention_days) * 86_400;
             match store::tokens::sweep(&state.platform.db, &state.voucher_store, now - keep, now)
                 .await

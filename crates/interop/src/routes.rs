@@ -19,6 +19,7 @@ use crate::store::catalogue::{Descriptor, EService};
 use crate::store::clients::Client;
 use crate::store::documents::DocumentInfo;
 use crate::store::purposes::Purpose;
+use crate::token::DebugRequest;
 use crate::token::{self, Diagnosis, TokenProblem, TokenResponse};
 
 /// Who may call a route: the tenant-isolation test reads this table.
@@ -103,6 +104,18 @@ pub fn routes() -> Vec<Route> {
                 .answer::<session::JwkSet>(200, "The keys"),
         ),
         json(
+            "GET",
+            "/keys/{kid}",
+            Public,
+            get(session::client_key),
+            op(
+                "A client's public key by its kid: what a producer checks a consumer's tracking evidence (AUDIT_REST_02) with",
+                "keys",
+            )
+            .answer::<session::ClientPublicKey>(200, "The key and its client")
+            .errors(&[404]),
+        ),
+        json(
             "POST",
             "/token.oauth2",
             Token,
@@ -112,7 +125,16 @@ pub fn routes() -> Vec<Route> {
                     "The reference's `createToken` (`authorizationServerApi.yml`): a form \
                      with the client assertion; every refusal is the same opaque 400. The \
                      answers carry `Cache-Control: no-cache, no-store` and the \
-                     `X-Rate-Limit-Limit`, `-Remaining`, `-Interval` headers.",
+                     `X-Rate-Limit-Limit`, `-Remaining`, `-Interval` headers. With a `DPoP` \
+                     proof (RFC 9449) the voucher is bound to the proof's key (`cnf.jkt`) and \
+                     the answer's `token_type` is `DPoP`.",
+                )
+                .header(
+                    "DPoP",
+                    false,
+                    "A DPoP proof (RFC 9449): header exactly {typ: dpop+jwt, alg: RS256 or \
+                     ES256, jwk}, payload exactly {htm: POST, htu: this endpoint's URL, iat, \
+                     jti}; each jti once",
                 )
                 .body_as::<TokenForm>("application/x-www-form-urlencoded")
                 .answer::<TokenResponse>(200, "The voucher")
@@ -1015,8 +1037,11 @@ pub fn routes() -> Vec<Route> {
                 "Debug tool: runs the token endpoint's checks on an assertion of the institution's own client and names the first that fails (admin, security)",
                 "vouchers",
             )
-            .description("The body is the token endpoint's form, or JSON with the same fields.")
-            .body::<TokenForm>()
+            .description(
+                "The body is the token endpoint's form, or JSON with the same fields, and \
+                 `dpop_proof`: the DPoP proof the request would send in its `DPoP` header.",
+            )
+            .body::<DebugRequest>()
             .answer::<Diagnosis>(200, "Each step PASSED, FAILED or SKIPPED")
             .errors(&[400, 401, 403, 404]),
         ),

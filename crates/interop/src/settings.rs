@@ -44,6 +44,11 @@ pub struct TokenSettings {
     pub platform_token_lifespan_secs: i64,
     /// Voucher records older than this are deleted (days).
     pub voucher_retention_days: u32,
+    /// A DPoP proof's `iat` may be this many seconds ahead of the server's clock.
+    pub dpop_iat_leeway_secs: i64,
+    /// A DPoP proof older than this (seconds since its `iat`) is refused; its `jti` is kept
+    /// as long, across instances.
+    pub dpop_max_age_secs: i64,
 }
 
 impl Default for TokenSettings {
@@ -57,6 +62,8 @@ impl Default for TokenSettings {
             rate_limit_interval_ms: 1_000,
             platform_token_lifespan_secs: 600,
             voucher_retention_days: 90,
+            dpop_iat_leeway_secs: 10,
+            dpop_max_age_secs: 60,
         }
     }
 }
@@ -78,6 +85,9 @@ pub struct EnvironmentSettings {
     pub signing_key_files: Vec<PathBuf>,
     /// The `aud` of the platform tokens issued to API clients.
     pub platform_token_audience: String,
+    /// The token endpoint's URL as clients call it, which a DPoP proof's `htu` must be
+    /// exactly; by default `<http.public_url>/interop/<environment>/token.oauth2`.
+    pub token_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -91,6 +101,7 @@ impl Default for Settings {
                 issuer: None,
                 signing_key_files: Vec::new(),
                 platform_token_audience: "m2m.interop.pagopa.it".into(),
+                token_url: None,
             },
             collaudo: EnvironmentSettings {
                 client_assertion_audience: "auth.uat.interop.pagopa.it/client-assertion".into(),
@@ -98,6 +109,7 @@ impl Default for Settings {
                 issuer: None,
                 signing_key_files: Vec::new(),
                 platform_token_audience: "m2m.uat.interop.pagopa.it".into(),
+                token_url: None,
             },
             jwks_url: None,
             max_keys_per_client: 100,

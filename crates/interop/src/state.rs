@@ -11,6 +11,7 @@ use platform::rate_limit::RateLimiter;
 
 use crate::model::Environment;
 use crate::model::token::Policy;
+use crate::model::token::dpop::DpopPolicy;
 use crate::settings::{EnvironmentSettings, TokenSettings};
 use crate::store::tokens::VoucherRecord;
 
@@ -32,6 +33,8 @@ pub struct Inner {
     pub token: TokenSettings,
     /// What the token endpoint accepts in client assertions.
     pub policy: Policy,
+    /// What it accepts in DPoP proofs.
+    pub dpop: DpopPolicy,
     /// Keys a client holds at most.
     pub max_keys_per_client: usize,
     /// The token endpoint's rate limits (counted in this process).

@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use crate::model::Role;
 use crate::model::client::{ClientKind, may_see};
+use crate::model::token::dpop::{self, Confirmation, Proof};
 use crate::model::token::{
     self as rules, Assertion, Failure, Grant, IssuedClaims, KeyFacts, PlatformClaims, Step,
     TokenForm, VoucherClaims, VoucherHeader,
@@ -128,7 +129,8 @@ fn failed(env: &str, why: &dyn std::fmt::Display) -> Response {
 pub struct TokenResponse<'a> {
     /// The voucher (a JWS).
     access_token: &'a str,
-    /// `Bearer`.
+    /// `Bearer`, or `DPoP` when the request carried a DPoP proof (the voucher is then bound to
+    /// the proof's key: its `cnf.jkt`).
     #[schema(example = "Bearer")]
     token_type: &'static str,
     /// Seconds.
@@ -143,19 +145,27 @@ enum Claims<'a> {
     Api(PlatformClaims<'a>),
 }
 
-/// Everything the checks concluded: the assertion, its key and what to issue.
+/// Everything the checks concluded: the DPoP proof (its `jti` not yet used), the assertion,
+/// its key and what to issue.
 pub struct Checked<'a> {
+    pub proof: Option<Proof>,
     pub assertion: Assertion<'a>,
     pub key: KeyFacts,
     pub grant: Grant,
 }
 
-/// The checks of the spec in order; the debug tool runs the same function.
+/// The checks of the spec in order (the DPoP proof's `jti` excepted: it is used last, after
+/// the rate limit).
 pub async fn check<'a>(
     state: &EnvState,
     form: &'a TokenForm,
+    dpop: &[&[u8]],
     now: i64,
 ) -> Result<Result<Checked<'a>, Failure>, sqlx::Error> {
+    let proof = match dpop::check_dpop(dpop, &state.dpop, now) {
+        Ok(p) => p,
+        Err(f) => return Ok(Err(f)),
+    };
     let assertion = match rules::check_assertion(form, &state.policy, now) {
         Ok(a) => a,
         Err(f) => return Ok(Err(f)),
@@ -191,6 +201,7 @@ pub async fn check<'a>(
         return Ok(Err(replayed()));
     }
     Ok(Ok(Checked {
+        proof,
         assertion,
         key,
         grant,
@@ -212,6 +223,7 @@ fn replayed() -> Failure {
 pub async fn token(
     State(state): State<EnvState>,
     ClientAddr(addr): ClientAddr,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let env = state.env.as_str();
@@ -221,7 +233,12 @@ pub async fn token(
     }
     let form = TokenForm::parse(&body);
     let now = now_secs();
-    let checked = match check(&state, &form, now).await {
+    let proofs: Vec<&[u8]> = headers
+        .get_all(dpop::HEADER)
+        .iter()
+        .map(HeaderValue::as_bytes)
+        .collect();
+    let checked = match check(&state, &form, &proofs, now).await {
         Ok(Ok(c)) => c,
         Ok(Err(failure)) => return refused(env, &failure),
         Err(e) => return failed(env, &e),
@@ -230,6 +247,16 @@ pub async fn token(
     if !by_consumer.allowed {
         return too_many(&by_consumer);
     }
+    if let Some(proof) = &checked.proof {
+        match tokens::use_dpop_jti(&state.platform.db, state.env, &proof.jti, proof.keep_until)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => return refused(env, &dpop::replayed()),
+            Err(e) => return failed(env, &e),
+        }
+    }
+    let cnf = checked.proof.as_ref().map(|p| Confirmation { jkt: &p.jkt });
     let Some(signing) = state.keys.as_ref().and_then(|k| k.active()) else {
         return failed(
             env,
@@ -289,6 +316,7 @@ pub async fn token(
                 consumer_id,
                 eservice_id,
                 descriptor_id,
+                cnf: cnf.clone(),
             }),
             record(
                 ClientKind::Consumer,
@@ -306,6 +334,7 @@ pub async fn token(
                     issued: issued(audience, lifespan),
                     organization_id: consumer_id,
                     role: "m2m",
+                    cnf: cnf.clone(),
                 }),
                 record(ClientKind::Api, audience, lifespan, None),
                 lifespan,
@@ -327,7 +356,11 @@ pub async fn token(
     }
     let body = TokenResponse {
         access_token: &signed,
-        token_type: "Bearer",
+        token_type: if checked.proof.is_some() {
+            "DPoP"
+        } else {
+            "Bearer"
+        },
         expires_in: lifespan,
     };
     let body = match serde_json::to_vec(&body) {
@@ -347,6 +380,34 @@ pub async fn token(
     );
     rate_headers(headers, &by_consumer);
     response
+}
+
+/// What the debug tool checks: the token request's form, and the DPoP proof its `DPoP` header
+/// would carry.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[schema(as = InteropDebugRequest)]
+pub struct DebugRequest {
+    #[serde(flatten)]
+    pub form: TokenForm,
+    /// The DPoP proof the token request sends in its `DPoP` header (RFC 9449), if any: the
+    /// proof's checks are reported as the step `dpopProofValidation`.
+    #[schema(nullable = false)]
+    pub dpop_proof: Option<String>,
+}
+
+impl DebugRequest {
+    /// Reads an `application/x-www-form-urlencoded` body: the token form's fields and
+    /// `dpop_proof`.
+    pub fn parse(body: &[u8]) -> Self {
+        let dpop_proof = form_urlencoded::parse(body)
+            .find(|(k, _)| k == "dpop_proof")
+            .map(|(_, v)| v.into_owned())
+            .filter(|v| !v.trim().is_empty());
+        Self {
+            form: TokenForm::parse(body),
+            dpop_proof,
+        }
+    }
 }
 
 /// What the debug tool reports: the client's kind when known, and each step PASSED, FAILED
@@ -409,14 +470,15 @@ pub struct Inspector<'a> {
     pub roles: &'a [Role],
 }
 
-/// Runs the token endpoint's checks on `form` for an institution's technician (nothing is
-/// issued or recorded, the `jti` is not consumed). An assertion that names a client or key
-/// the inspector may not see (another institution's, or for a security user a client they
-/// are not a member of) is "not found".
+/// Runs the token endpoint's checks on `form` and the DPoP proof, if any, for an
+/// institution's technician (nothing is issued or recorded, no `jti` is consumed). An
+/// assertion that names a client or key the inspector may not see (another institution's, or
+/// for a security user a client they are not a member of) is "not found".
 pub async fn diagnose(
     state: &EnvState,
     inspector: &Inspector<'_>,
     form: &TokenForm,
+    dpop_proof: Option<&str>,
 ) -> Result<Result<Diagnosis, NotYours>, sqlx::Error> {
     let now = now_secs();
     let db = &state.platform.db;
@@ -449,7 +511,13 @@ pub async fn diagnose(
     let mut client_kind = None;
     let mut client_id = None;
     let mut named_purpose = None;
+    let proofs: Vec<&[u8]> = dpop_proof.map(str::as_bytes).into_iter().collect();
+    let (proof, dpop_failure) = match dpop::check_dpop(&proofs, &state.dpop, now) {
+        Ok(p) => (p, None),
+        Err(f) => (None, Some(f)),
+    };
     let failure = match rules::check_assertion(form, &state.policy, now) {
+        _ if dpop_failure.is_some() => dpop_failure,
         Err(f) => Some(f),
         Ok(assertion) => {
             named_purpose = assertion.purpose_id.clone();
@@ -472,7 +540,20 @@ pub async fn diagnose(
                     let replay = failure.is_none()
                         && state.token.jti_replay_check
                         && tokens::jti_used(db, state.env, &key.client_id, &assertion.jti).await?;
-                    if replay { Some(replayed()) } else { failure }
+                    // The proof's jti last, as the endpoint checks it.
+                    let proof_replay = failure.is_none()
+                        && !replay
+                        && match &proof {
+                            Some(p) => tokens::dpop_jti_used(db, state.env, &p.jti).await?,
+                            None => false,
+                        };
+                    if replay {
+                        Some(replayed())
+                    } else if proof_replay {
+                        Some(dpop::replayed())
+                    } else {
+                        failure
+                    }
                 }
             }
         }
@@ -491,6 +572,9 @@ pub async fn diagnose(
     let mut steps = Vec::with_capacity(Step::ALL.len());
     let mut seen_failure = false;
     for step in Step::ALL {
+        if step == Step::DpopProofValidation && dpop_proof.is_none() {
+            continue;
+        }
         let report = match &failure {
             Some(f) if f.step == step => {
                 seen_failure = true;

@@ -34,6 +34,7 @@ pub const MAIN_SCHEMA: Schema = crate::schema!(
     "0011_platform_once.sql",
     "0012_interop_documents.sql",
     "0013_interop_attributes.sql",
+    "0014_interop_dpop.sql",
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

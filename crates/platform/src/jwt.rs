@@ -4,7 +4,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
+use aws_lc_rs::signature::{
+    ECDSA_P256_SHA256_FIXED, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents,
+    UnparsedPublicKey,
+};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
@@ -143,6 +146,24 @@ impl<'a> Unverified<'a> {
             return Err(JwtError::Algorithm);
         }
         key.verify_sig(self.signed.as_bytes(), &self.signature)
+            .map_err(|_| JwtError::Signature)
+    }
+
+    /// Checks that the token is ES256 and its signature (`r || s`, 64 bytes) verifies with the
+    /// P-256 key (`x`, `y`: 32 bytes each, big-endian).
+    pub fn verify_es256(&self, x: &[u8], y: &[u8]) -> Result<(), JwtError> {
+        if self.alg() != Some("ES256") {
+            return Err(JwtError::Algorithm);
+        }
+        if x.len() != 32 || y.len() != 32 {
+            return Err(JwtError::UnknownKey);
+        }
+        let mut point = Vec::with_capacity(65);
+        point.push(0x04);
+        point.extend_from_slice(x);
+        point.extend_from_slice(y);
+        UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point)
+            .verify(self.signed.as_bytes(), &self.signature)
             .map_err(|_| JwtError::Signature)
     }
 

@@ -111,8 +111,37 @@ impl SigningKey {
 /// RFC 7638 thumbprint of an RSA JWK: SHA-256 of `{"e","kty","n"}`, base64url (43 chars).
 pub fn jwk_thumbprint(n_b64: &str, e_b64: &str) -> String {
     let canonical = format!(r#"{{"e":"{e_b64}","kty":"RSA","n":"{n_b64}"}}"#);
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, canonical.as_bytes());
+    sha256_base64url(canonical.as_bytes())
+}
+
+fn sha256_base64url(bytes: &[u8]) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
     URL_SAFE_NO_PAD.encode(digest.as_ref())
+}
+
+/// The JWK thumbprint of RFC 7638: base64url SHA-256 of the key's required members in
+/// lexicographic order (`{"e","kty","n"}` for RSA, `{"crv","kty","x","y"}` for EC), with no
+/// white space. `None` for another key type or a member missing or not a string.
+pub fn thumbprint(jwk: &Value) -> Option<String> {
+    let member = |name: &str| jwk.get(name).and_then(Value::as_str);
+    // Each value written as JSON writes a string (escapes included); the members in
+    // lexicographic order, whatever order a map would keep.
+    let quoted = |v: &str| serde_json::to_string(v).ok();
+    let canonical = match member("kty")? {
+        "RSA" => format!(
+            r#"{{"e":{},"kty":"RSA","n":{}}}"#,
+            quoted(member("e")?)?,
+            quoted(member("n")?)?
+        ),
+        "EC" => format!(
+            r#"{{"crv":{},"kty":"EC","x":{},"y":{}}}"#,
+            quoted(member("crv")?)?,
+            quoted(member("x")?)?,
+            quoted(member("y")?)?
+        ),
+        _ => return None,
+    };
+    Some(sha256_base64url(canonical.as_bytes()))
 }
 
 /// The key ring: the first key signs, all verify.
@@ -234,6 +263,17 @@ mod tests {
         assert_eq!(
             jwk_thumbprint(n, "AQAB"),
             "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+        );
+        // From the whole JWK: its other members do not count.
+        let jwk = json!({"kty": "RSA", "n": n, "e": "AQAB", "alg": "RS256", "kid": "2011-04-29"});
+        assert_eq!(
+            thumbprint(&jwk).as_deref(),
+            Some("NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs")
+        );
+        assert_eq!(thumbprint(&json!({"kty": "oct", "k": "x"})), None);
+        assert_eq!(
+            thumbprint(&json!({"kty": "EC", "crv": "P-256", "x": "a"})),
+            None
         );
     }
 

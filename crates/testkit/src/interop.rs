@@ -57,6 +57,21 @@ impl ClientKey {
         platform::jwt::sign_with_header(self.keys.active().unwrap(), header, claims).unwrap()
     }
 
+    /// The public key alone, `{kty, n, e}`: a DPoP proof's `jwk`.
+    pub fn public_jwk(&self) -> Value {
+        let jwk = self.jwk();
+        json!({"kty": "RSA", "n": jwk["n"], "e": jwk["e"]})
+    }
+
+    /// A DPoP proof (RFC 9449) signed with this key: header `{typ: dpop+jwt, alg: RS256,
+    /// jwk}` and `claims`.
+    pub fn dpop_proof(&self, claims: &Value) -> String {
+        self.sign(
+            &json!({"typ": "dpop+jwt", "alg": "RS256", "jwk": self.public_jwk()}),
+            claims,
+        )
+    }
+
     /// A client assertion: header `{alg: RS256, typ: JWT, kid}` and `claims`.
     pub fn assertion(&self, claims: &Value) -> String {
         self.sign(
@@ -64,6 +79,16 @@ impl ClientKey {
             claims,
         )
     }
+}
+
+/// The claims of a fresh DPoP proof for `method` and `url`: `iat` now, a new `jti`.
+pub fn dpop_claims(method: &str, url: &str) -> Value {
+    json!({
+        "htm": method,
+        "htu": url,
+        "iat": platform::jwt::now_secs(),
+        "jti": uuid::Uuid::new_v4().to_string(),
+    })
 }
 
 /// The claims of a valid client assertion for `client_id`, valid for ten minutes.

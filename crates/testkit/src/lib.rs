@@ -362,7 +362,13 @@ impl TestApp {
     /// A second instance of the server on the same database, started as `serve` starts it
     /// (its own listener, pool and state; no demo data of its own).
     pub async fn another_instance(&self) -> Instance {
+        self.another_instance_with(Box::new(|_| {})).await
+    }
+
+    /// The same, with `change` made to its settings.
+    pub async fn another_instance_with(&self, change: SettingsChange) -> Instance {
         let mut settings = test_settings(&self.db);
+        change(&mut settings);
         settings
             .http
             .public_url

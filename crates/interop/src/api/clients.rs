@@ -13,11 +13,10 @@ use super::check;
 use crate::auth::Member;
 use crate::error::InteropError;
 use crate::model::client::{self as rules, ClientInput, ClientKind};
-use crate::model::token::TokenForm;
 use crate::model::{Role, uuid_shape};
 use crate::state::EnvState;
 use crate::store::clients::{self, Caller, Client, Key};
-use crate::token::{self, NotYours};
+use crate::token::{self, DebugRequest, NotYours};
 
 pub fn caller(m: &Member) -> Caller<'_> {
     Caller {
@@ -302,15 +301,15 @@ pub fn may_debug(m: &Member) -> Result<(), InteropError> {
 
 /// Reads the debug tool's request: a form (as sent to the token endpoint) or JSON with the
 /// same fields.
-fn debug_form(headers: &HeaderMap, body: &Bytes) -> Result<TokenForm, InteropError> {
+fn debug_form(headers: &HeaderMap, body: &Bytes) -> Result<DebugRequest, InteropError> {
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|t| t.starts_with("application/json"));
     if !json {
-        return Ok(TokenForm::parse(body));
+        return Ok(DebugRequest::parse(body));
     }
-    platform::web::parse_json::<TokenForm>(body).map_err(|e| InteropError::Invalid(vec![e]))
+    platform::web::parse_json::<DebugRequest>(body).map_err(|e| InteropError::Invalid(vec![e]))
 }
 
 /// `POST /api/tools/validateTokenGeneration`: the token endpoint's checks on a pasted
@@ -322,8 +321,9 @@ pub async fn validate_token_generation(
     body: Bytes,
 ) -> Result<Json<token::Diagnosis>, InteropError> {
     may_debug(&m)?;
-    let form = debug_form(&headers, &body)?;
-    match token::diagnose(&state, &inspector(&m), &form).await? {
+    let request = debug_form(&headers, &body)?;
+    let proof = request.dpop_proof.as_deref();
+    match token::diagnose(&state, &inspector(&m), &request.form, proof).await? {
         Ok(d) => Ok(Json(d)),
         Err(NotYours::NotFound) => Err(InteropError::NotFound),
     }

@@ -1,7 +1,7 @@
 //! The environment's session for scripts, who is calling, the people of the institution and
 //! the vouchers' public keys.
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use platform::web::Json;
@@ -35,6 +35,44 @@ pub async fn jwks(State(state): State<EnvState>) -> Response {
         axum::Json(JwkSet { keys }),
     )
         .into_response()
+}
+
+/// A client's public key, as the keys endpoint gives it (the real platform's `GET /keys/{kid}`
+/// answer): producers check an `Agid-JWT-TrackingEvidence` (AUDIT_REST_02) with it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = InteropClientPublicKey)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientPublicKey {
+    /// The client the key belongs to.
+    pub client_id: String,
+    /// The key as a JWK: `{kty: RSA, kid, use: sig, alg: RS256, n, e}`.
+    #[schema(value_type = Object)]
+    pub jwk: Value,
+}
+
+/// `GET /keys/{kid}`: a client's public key by its `kid`, in this environment (public, like
+/// the JWKS: the key is public, and a producer checks its consumers' tracking evidence with
+/// it).
+pub async fn client_key(
+    State(state): State<EnvState>,
+    Path(kid): Path<String>,
+) -> Result<Response, InteropError> {
+    let kid = kid.trim();
+    let facts = crate::store::tokens::facts(&state.platform.db, state.env, kid, None).await?;
+    let Some(key) = facts.key else {
+        return Err(InteropError::NotFound);
+    };
+    let body = ClientPublicKey {
+        client_id: key.client_id,
+        jwk: serde_json::json!({
+            "kty": "RSA", "kid": kid, "use": "sig", "alg": "RS256", "n": key.n, "e": key.e,
+        }),
+    };
+    Ok((
+        [(header::CACHE_CONTROL, "public, max-age=60")],
+        axum::Json(body),
+    )
+        .into_response())
 }
 
 /// `POST /api/session`: an identity token of the environment's product.

@@ -15,11 +15,15 @@ pub const GRANT_TYPE: &str = "client_credentials";
 /// Client assertions larger than this are refused unread.
 pub const MAX_ASSERTION_BYTES: usize = platform::jwt::MAX_TOKEN_BYTES;
 
-/// The four steps of the check, as the debug tool reports them.
+pub mod dpop;
+
+/// The steps of the check, as the debug tool reports them (the DPoP proof's only when the
+/// request carries one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[schema(as = InteropStep)]
 #[serde(rename_all = "camelCase")]
 pub enum Step {
+    DpopProofValidation,
     ClientAssertionValidation,
     PublicKeyRetrieve,
     ClientAssertionSignatureVerification,
@@ -27,7 +31,8 @@ pub enum Step {
 }
 
 impl Step {
-    pub const ALL: [Step; 4] = [
+    pub const ALL: [Step; 5] = [
+        Step::DpopProofValidation,
         Step::ClientAssertionValidation,
         Step::PublicKeyRetrieve,
         Step::ClientAssertionSignatureVerification,
@@ -36,6 +41,7 @@ impl Step {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            Step::DpopProofValidation => "dpopProofValidation",
             Step::ClientAssertionValidation => "clientAssertionValidation",
             Step::PublicKeyRetrieve => "publicKeyRetrieve",
             Step::ClientAssertionSignatureVerification => "clientAssertionSignatureVerification",
@@ -66,6 +72,17 @@ impl Failure {
 
 /// Every code a check gives (the pages have words for each).
 pub const FAILURE_CODES: &[&str] = &[
+    "dpop_malformed",
+    "dpop_invalid_header",
+    "dpop_algorithm_not_allowed",
+    "dpop_invalid_jwk",
+    "dpop_invalid_signature",
+    "dpop_invalid_claims",
+    "dpop_htm_mismatch",
+    "dpop_htu_mismatch",
+    "dpop_iat_in_future",
+    "dpop_expired",
+    "dpop_jti_already_used",
     "assertion_type_missing",
     "invalid_assertion_type",
     "grant_type_missing",
@@ -735,6 +752,9 @@ pub struct VoucherClaims<'a> {
     pub eservice_id: &'a str,
     #[serde(rename = "descriptorId")]
     pub descriptor_id: &'a str,
+    /// The key a DPoP-bound voucher is bound to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<dpop::Confirmation<'a>>,
 }
 
 /// The claims of the platform's token for API clients.
@@ -745,6 +765,9 @@ pub struct PlatformClaims<'a> {
     #[serde(rename = "organizationId")]
     pub organization_id: &'a str,
     pub role: &'static str,
+    /// The key a DPoP-bound token is bound to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<dpop::Confirmation<'a>>,
 }
 
 #[cfg(test)]

@@ -50,6 +50,7 @@ pub struct DebugPage {
     client_id: String,
     assertion_type: String,
     grant_type: String,
+    dpop_proof: String,
     verdict: Option<Verdict>,
     /// The assertion names another institution's client or key, or none that exists.
     not_found: bool,
@@ -58,6 +59,7 @@ pub struct DebugPage {
 
 fn step_label(step: Step) -> &'static str {
     match step {
+        Step::DpopProofValidation => "interop.debug.step_dpop",
         Step::ClientAssertionValidation => "interop.debug.step_validation",
         Step::PublicKeyRetrieve => "interop.debug.step_key",
         Step::ClientAssertionSignatureVerification => "interop.debug.step_signature",
@@ -124,6 +126,7 @@ struct Typed {
     client_id: String,
     assertion_type: String,
     grant_type: String,
+    dpop_proof: String,
 }
 
 fn tool_page(
@@ -147,6 +150,7 @@ fn tool_page(
             client_id: typed.client_id,
             assertion_type: typed.assertion_type,
             grant_type: typed.grant_type,
+            dpop_proof: typed.dpop_proof,
             verdict,
             not_found,
             errors,
@@ -165,6 +169,7 @@ pub async fn debug_form(on: On) -> Result<Response, PageError> {
             client_id: String::new(),
             assertion_type: ASSERTION_TYPE.to_string(),
             grant_type: GRANT_TYPE.to_string(),
+            dpop_proof: String::new(),
         },
         None,
         false,
@@ -174,7 +179,7 @@ pub async fn debug_form(on: On) -> Result<Response, PageError> {
 }
 
 /// `POST /tools/client-assertion`: `client_assertion`, `client_id` (optional),
-/// `client_assertion_type` and `grant_type` (filled in) run through the token endpoint's
+/// `client_assertion_type` and `grant_type` (filled in), and the DPoP proof (optional), run through the token endpoint's
 /// checks; nothing is issued.
 pub async fn debug_check(
     State(state): State<EnvState>,
@@ -188,6 +193,7 @@ pub async fn debug_check(
         client_id: value(&pairs, "client_id").trim().to_string(),
         assertion_type: value(&pairs, "client_assertion_type").trim().to_string(),
         grant_type: value(&pairs, "grant_type").trim().to_string(),
+        dpop_proof: value(&pairs, "dpop_proof").trim().to_string(),
     };
     if typed.assertion.is_empty() {
         let mut errors = FormErrors::default();
@@ -211,7 +217,8 @@ pub async fn debug_check(
         client_assertion_type: optional(&typed.assertion_type),
         grant_type: optional(&typed.grant_type),
     };
-    let diagnosis = token::diagnose(&state, &inspector(&on.member), &form)
+    let proof = optional(&typed.dpop_proof);
+    let diagnosis = token::diagnose(&state, &inspector(&on.member), &form, proof.as_deref())
         .await
         .map_err(|e| on.fail(e.into()))?;
     Ok(match diagnosis {

@@ -173,6 +173,49 @@ pub async fn jti_used(
     Ok(found.is_some())
 }
 
+/// Records that a DPoP proof's `jti` was used in `env` until `keep_until`; `false` if it
+/// already was (by this instance or another on the same database).
+pub async fn use_dpop_jti(
+    db: &Db,
+    env: Environment,
+    jti: &str,
+    keep_until: i64,
+) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO interop_dpop_jtis (env, jti, expires_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (env, jti) DO NOTHING",
+    )
+    .bind(env.as_str())
+    .bind(jti)
+    .bind(keep_until)
+    .execute(db.writer())
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+/// Deletes the DPoP proofs' `jti`s kept until before `now` (also done by [`sweep`]).
+pub async fn sweep_dpop_jtis(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query("DELETE FROM interop_dpop_jtis WHERE expires_at < $1")
+            .bind(now)
+            .execute(db.writer())
+            .await?
+            .rows_affected(),
+    )
+}
+
+/// Whether a DPoP proof's `jti` was already used in `env` (the debug tool's look).
+pub async fn dpop_jti_used(db: &Db, env: Environment, jti: &str) -> Result<bool, sqlx::Error> {
+    let found: Option<String> =
+        sqlx::query_scalar("SELECT jti FROM interop_dpop_jtis WHERE env = $1 AND jti = $2")
+            .bind(env.as_str())
+            .bind(jti)
+            .fetch_optional(db.reader())
+            .await?;
+    Ok(found.is_some())
+}
+
 /// One issued voucher, as recorded before it is returned.
 #[derive(Debug, Clone)]
 pub struct VoucherRecord {
@@ -258,10 +301,12 @@ pub async fn sweep(db: &Db, vouchers: &Db, before: i64, now: i64) -> Result<u64,
     .execute(vouchers.writer())
     .await?
     .rows_affected();
-    sqlx::query("DELETE FROM interop_assertion_jtis WHERE expires_at < $1")
-        .bind(now)
-        .execute(db.writer())
-        .await?;
+    for table in ["interop_assertion_jtis", "interop_dpop_jtis"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE expires_at < $1"))
+            .bind(now)
+            .execute(db.writer())
+            .await?;
+    }
     Ok(gone)
 }
 

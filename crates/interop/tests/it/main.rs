@@ -15,6 +15,7 @@ mod openapi;
 mod producer_pages;
 mod purposes;
 mod sessions;
+mod dpop;
 mod tokens;
 mod vouchers;
 

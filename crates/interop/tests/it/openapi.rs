@@ -13,6 +13,7 @@ fn json_routes() -> BTreeSet<(String, String)> {
         for r in declared_routes() {
             if r.path.starts_with("/api/")
                 || r.path == "/.well-known/jwks.json"
+                || r.path == "/keys/{kid}"
                 || r.access == Access::Token
             {
                 out.insert((r.method.to_string(), format!("/interop/{env}{}", r.path)));
@@ -83,7 +84,7 @@ fn the_document_has_every_json_route_of_the_table_with_its_schemas() {
     let documented: BTreeSet<(String, String)> =
         platform::openapi::operations(&api).into_iter().collect();
     assert_eq!(documented, json_routes());
-    assert_eq!(documented.len(), 2 * 73, "both environments' operations");
+    assert_eq!(documented.len(), 2 * 74, "both environments' operations");
 
     let doc = serde_json::to_value(&api).unwrap();
     for (method, path) in &documented {
@@ -137,6 +138,19 @@ fn the_document_has_every_json_route_of_the_table_with_its_schemas() {
     assert!(
         token["requestBody"]["content"]["application/x-www-form-urlencoded"].is_object(),
         "{token}"
+    );
+    // The DPoP header (RFC 9449), and the debug tool's field for its proof.
+    assert!(
+        token["parameters"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|p| p["name"] == "DPoP" && p["in"] == "header")),
+        "{token}"
+    );
+    let debug = &doc["paths"]["/interop/collaudo/api/tools/validateTokenGeneration"]["post"];
+    let body = schemas_of(&doc, &debug["requestBody"]["content"]);
+    assert!(
+        body.iter().any(|b| b.to_string().contains("dpop_proof")),
+        "{debug}"
     );
     let props = &doc["components"]["schemas"]["InteropTokenResponse"]["properties"];
     for field in ["access_token", "token_type", "expires_in"] {

@@ -20,7 +20,7 @@ use crate::{
     post_created, post_ok, published_version, purpose, send_agreement, user_id,
 };
 
-const AUD: &str = "auth.uat.interop.pagopa.it/client-assertion";
+pub(crate) const AUD: &str = "auth.uat.interop.pagopa.it/client-assertion";
 const PROD_AUD: &str = "auth.interop.pagopa.it/client-assertion";
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// The audiences and lifespan of the version of SEND - UAT the tests subscribe to.
@@ -30,28 +30,28 @@ const AUDIENCES: [&str; 2] = [
 ];
 const LIFESPAN: i64 = 900;
 
-type Form = Vec<(&'static str, String)>;
+pub(crate) type Form = Vec<(&'static str, String)>;
 
 /// Luca (Comune, admin in Collaudo) with an ACTIVE agreement on version 2 of SEND - UAT (two
 /// audiences, vouchers of 900 s), an ACTIVE purpose, and a CONSUMER client with a key and the
 /// purpose linked.
-struct Setup {
-    app: TestApp,
-    luca: String,
-    luca_id: String,
-    paolo: String,
-    comune: String,
-    pagopa: String,
-    send: String,
-    descriptor: String,
-    agreement: String,
-    purpose: String,
-    version: String,
-    client: String,
-    key: ClientKey,
+pub(crate) struct Setup {
+    pub(crate) app: TestApp,
+    pub(crate) luca: String,
+    pub(crate) luca_id: String,
+    pub(crate) paolo: String,
+    pub(crate) comune: String,
+    pub(crate) pagopa: String,
+    pub(crate) send: String,
+    pub(crate) descriptor: String,
+    pub(crate) agreement: String,
+    pub(crate) purpose: String,
+    pub(crate) version: String,
+    pub(crate) client: String,
+    pub(crate) key: ClientKey,
 }
 
-async fn setup(options: Options) -> Setup {
+pub(crate) async fn setup(options: Options) -> Setup {
     let app = TestApp::spawn_with(options).await;
     give_luca_collaudo(&app, "admin").await;
     let luca = member(&app, LUCA, COMUNE, "prod-interop-coll").await;
@@ -122,23 +122,23 @@ impl Setup {
     }
 
     /// The token request of a valid assertion, changed by `change`.
-    fn form_with(&self, change: impl FnOnce(&mut Value)) -> Form {
+    pub(crate) fn form_with(&self, change: impl FnOnce(&mut Value)) -> Form {
         let mut claims = self.claims();
         change(&mut claims);
         token_form(Some(&self.client), &self.key.assertion(&claims))
     }
 
-    fn valid(&self) -> Form {
+    pub(crate) fn valid(&self) -> Form {
         self.form_with(|_| {})
     }
 }
 
 /// The answer of the token endpoint.
-struct Reply {
-    status: u16,
-    headers: HeaderMap,
-    body: Value,
-    text: String,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Value,
+    pub(crate) text: String,
 }
 
 impl Reply {
@@ -151,7 +151,7 @@ impl Reply {
     }
 }
 
-fn encode(form: &[(&str, String)]) -> String {
+pub(crate) fn encode(form: &[(&str, String)]) -> String {
     form_urlencoded::Serializer::new(String::new())
         .extend_pairs(form)
         .finish()
@@ -177,7 +177,7 @@ async fn token_at(app: &TestApp, base: &str, form: &[(&str, String)]) -> Reply {
     }
 }
 
-async fn token(app: &TestApp, form: &[(&str, String)]) -> Reply {
+pub(crate) async fn token(app: &TestApp, form: &[(&str, String)]) -> Reply {
     token_at(app, COLL, form).await
 }
 
@@ -190,7 +190,11 @@ async fn issued(app: &TestApp, form: &[(&str, String)], what: &str) -> Value {
 
 /// The debug tool on the same fields, as JSON, called with `token`: the status, the body and
 /// its text.
-async fn debug(app: &TestApp, token: &str, form: &[(&str, String)]) -> (u16, Value, String) {
+pub(crate) async fn debug(
+    app: &TestApp,
+    token: &str,
+    form: &[(&str, String)],
+) -> (u16, Value, String) {
     let mut body = serde_json::Map::new();
     for (k, v) in form {
         body.entry(k.to_string()).or_insert_with(|| json!(v));
@@ -213,7 +217,7 @@ async fn debug(app: &TestApp, token: &str, form: &[(&str, String)]) -> (u16, Val
 }
 
 /// The opaque refusal, whatever the reason.
-fn assert_opaque(r: &Reply, what: &str) {
+pub(crate) fn assert_opaque(r: &Reply, what: &str) {
     assert_eq!(r.status, 400, "{what}: {}", r.text);
     assert_eq!(
         r.header("content-type"),
@@ -277,7 +281,7 @@ fn keys_of(v: &Value) -> BTreeSet<&str> {
 }
 
 /// The voucher's header and claims, its signature checked with the environment's JWKS.
-async fn open_voucher(app: &TestApp, access_token: &str) -> (Value, Value) {
+pub(crate) async fn open_voucher(app: &TestApp, access_token: &str) -> (Value, Value) {
     let t = Unverified::parse(access_token).unwrap();
     let kid = t.kid().unwrap().to_string();
     let jwks: Value = app

@@ -151,6 +151,7 @@ mod tests {
             expected.insert(6, (7, io_services.to_string()));
             expected.push((12, documents.to_string()));
             expected.push((13, "e1056405b6e8f5a4".to_string()));
+            expected.push((14, "ec2c2335c4eb8a86".to_string()));
             assert_eq!(
                 checksums(crate::db::MAIN_SCHEMA, dialect),
                 expected,

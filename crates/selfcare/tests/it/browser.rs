@@ -1533,6 +1533,8 @@ async fn browser_technician_completes_the_voucher() {
     };
     let script = text_content("[data-testid=script]").await;
     let curl = text_content("[data-testid=curl]").await;
+    let dpop_script = text_content("[data-testid=dpop-script]").await;
+    let dpop_curl = text_content("[data-testid=dpop-curl]").await;
     let installed = |program: &str, arg: &str| {
         std::process::Command::new(program)
             .arg(arg)
@@ -1559,6 +1561,32 @@ async fn browser_technician_completes_the_voucher() {
         let answer: Value =
             serde_json::from_str(&answer).unwrap_or_else(|e| panic!("{e}: {answer}"));
         assert_eq!(answer["token_type"], "Bearer", "{answer}");
+        // The page's DPoP proof, made by its script (xxd too), gets a voucher bound to it.
+        if installed("xxd", "-v") {
+            let out = tokio::process::Command::new("bash")
+                .arg("-c")
+                .arg(format!(
+                    "set -e\n{script}\n{dpop_script}\n{dpop_curl} --silent --max-time 30"
+                ))
+                .current_dir(dir.path())
+                .output()
+                .await
+                .unwrap();
+            let answer = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success(),
+                "{answer} {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let answer: Value =
+                serde_json::from_str(&answer).unwrap_or_else(|e| panic!("{e}: {answer}"));
+            assert_eq!(answer["token_type"], "DPoP", "{answer}");
+        } else {
+            testkit::skipped(
+                test,
+                "xxd is not installed: the page's DPoP script was not run",
+            );
+        }
     } else {
         testkit::skipped(
             test,

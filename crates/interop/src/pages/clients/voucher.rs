@@ -36,6 +36,8 @@ pub struct VoucherPage {
     payload_json: String,
     script: String,
     curl: String,
+    dpop_script: String,
+    dpop_curl: String,
 }
 
 /// A JSON object with its members in the given order, one a line.
@@ -99,6 +101,30 @@ pub fn shell_script(
     lines.join("\n")
 }
 
+/// A DPoP proof (RFC 9449) for the token request, made with the shell and OpenSSL only: an
+/// RSA key of the caller's own in `dpop.pem` (made at the first run), its public part in the
+/// header's `jwk`, a fresh `iat` and `jti` at each run.
+pub fn dpop_script(comment: &str, token_url: &str) -> String {
+    [
+        format!("# {comment}"),
+        format!("TOKEN_URL={}", sh_quote(token_url)),
+        "[ -f dpop.pem ] || openssl genrsa -out dpop.pem 2048 2>/dev/null".to_string(),
+        "b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }".to_string(),
+        "N=$(openssl rsa -in dpop.pem -noout -modulus | cut -d= -f2 | xxd -r -p | b64url)"
+            .to_string(),
+        "DPOP_HEADER=$(printf '{\"typ\":\"dpop+jwt\",\"alg\":\"RS256\",\"jwk\":{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"AQAB\"}}' \\"
+            .to_string(),
+        "  \"$N\" | b64url)".to_string(),
+        "DPOP_PAYLOAD=$(printf '{\"htm\":\"POST\",\"htu\":\"%s\",\"iat\":%s,\"jti\":\"%s\"}' \\"
+            .to_string(),
+        "  \"$TOKEN_URL\" \"$(date +%s)\" \"$(openssl rand -hex 16)\" | b64url)".to_string(),
+        "DPOP_SIGNATURE=$(printf '%s.%s' \"$DPOP_HEADER\" \"$DPOP_PAYLOAD\" |".to_string(),
+        "  openssl dgst -sha256 -sign dpop.pem | b64url)".to_string(),
+        "DPOP=\"$DPOP_HEADER.$DPOP_PAYLOAD.$DPOP_SIGNATURE\"".to_string(),
+    ]
+    .join("\n")
+}
+
 /// `GET /clients/{id}/voucher?purpose=<purposeId>`: what to put in the client assertion for
 /// this client (and purpose), and how to ask for the voucher.
 pub async fn voucher(
@@ -156,11 +182,8 @@ pub async fn voucher(
         .first()
         .map_or_else(|| "<kid>".to_string(), |k| k.kid.clone());
     let audience = state.policy.audience.clone();
-    let token_url = format!(
-        "{}{}/token.oauth2",
-        state.platform.public_url.trim_end_matches('/'),
-        on.base
-    );
+    // The URL a DPoP proof's htu must be, exactly (`interop.<env>.token_url`).
+    let token_url = state.dpop.htu.clone();
     let jti = uuid::Uuid::new_v4().to_string();
     let iat = platform::jwt::now_secs();
     let exp = iat + 600;
@@ -238,6 +261,8 @@ pub async fn voucher(
          -d 'grant_type={GRANT_TYPE}'",
         id = c.id,
     );
+    let dpop_script = dpop_script(on.page.t("interop.voucher.dpop_script_comment"), &token_url);
+    let dpop_curl = curl.replacen(" \\\n", " \\\n  -H \"DPoP: $DPOP\" \\\n", 1);
     let client_href = on.href(&format!("/clients/{}", c.id));
     let keys_href = format!("{client_href}#keys");
     let debug_href = on.href("/tools/client-assertion");
@@ -268,6 +293,8 @@ pub async fn voucher(
             payload_json,
             script,
             curl,
+            dpop_script,
+            dpop_curl,
         },
         if not_linked {
             StatusCode::NOT_FOUND
