@@ -369,16 +369,21 @@ struct DemoEService {
     policy: &'static str,
 }
 
+/// The name of the demo's SEND e-service in Collaudo (the seed guide's).
+pub const SEND_UAT: &str = "SEND - UAT (Piattaforma Notifiche)";
+/// Its audience, as its vouchers carry it.
+pub const SEND_UAT_AUDIENCE: &str = "https://api.uat.notifichedigitali.it";
+
 const INTEROP_ESERVICES: &[DemoEService] = &[
     DemoEService {
         env: interop::model::Environment::Collaudo,
         producer: PAGOPA,
         admin: PAOLO,
         producer_name: "PagoPA S.p.A.",
-        name: "SEND - UAT (Piattaforma Notifiche)",
+        name: SEND_UAT,
         description: "Le API di SEND, il Servizio Notifiche Digitali, nell'ambiente di collaudo: \
                       invio e consultazione delle notifiche a valore legale.",
-        audience: "https://api.uat.notifichedigitali.it",
+        audience: SEND_UAT_AUDIENCE,
         server_url: "https://api.uat.notifichedigitali.it/delivery",
         policy: "AUTOMATIC",
     },

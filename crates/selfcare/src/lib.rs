@@ -6,6 +6,8 @@
 pub mod app;
 pub mod demo;
 pub mod demo_devportal;
+pub mod demo_gateway;
+pub mod gateway;
 pub mod settings;
 
 pub use app::{App, StartError};

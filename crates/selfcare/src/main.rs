@@ -64,6 +64,26 @@ enum Command {
         /// 127.0.0.1:8081] (setting `devportal.listen`).
         #[arg(long, value_name = "ADDR:PORT")]
         devportal_listen: Option<std::net::SocketAddr>,
+        /// Also start the voucher gateway here (e.g. 127.0.0.1:8082), in front of a small demo
+        /// e-service for "SEND - UAT" in Collaudo: the voucher of "Genera voucher" calls it end
+        /// to end. Off unless given.
+        #[arg(long, value_name = "ADDR:PORT")]
+        gateway_listen: Option<std::net::SocketAddr>,
+    },
+    /// Producers: run the voucher gateway in front of an e-service. Every request's voucher
+    /// is verified (the environment's keys, issuer, audience, e-service, producer, DPoP,
+    /// AUDIT_REST_02) before it is forwarded, with the verified claims in X-Pdnd-* headers;
+    /// a refusal is a 401 that never reaches the e-service (settings `gateway.*`).
+    Gateway {
+        /// A TOML configuration file.
+        #[arg(long, short = 'c', value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Address and port to listen on (setting `gateway.listen`).
+        #[arg(long, value_name = "ADDR:PORT")]
+        listen: Option<String>,
+        /// The e-service: http://<host>:<port>[/<path>] (setting `gateway.upstream`).
+        #[arg(long, value_name = "URL")]
+        upstream: Option<String>,
     },
     /// Platform operators: add an institution.
     Institution {
@@ -246,8 +266,8 @@ async fn open_db(args: &DbArgs) -> Result<(Settings, Db), Box<dyn std::error::Er
     let settings = Settings::load(
         args.config.as_deref(),
         &Overrides {
-            listen: None,
             database_url: args.database_url.clone(),
+            ..Overrides::default()
         },
     )?;
     platform::telemetry::init(&settings.log)?;
@@ -294,28 +314,35 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 &Overrides {
                     listen,
                     database_url,
+                    ..Overrides::default()
                 },
             )?;
-            start(settings, Mode::Serve).await
+            start(settings, Mode::Serve, None).await
         }
         Command::Demo {
             listen,
             data_dir,
             config,
             devportal_listen,
+            gateway_listen,
         } => {
             let mut settings = Settings::load(
                 config.as_deref(),
                 &Overrides {
                     listen,
-                    database_url: None,
+                    ..Overrides::default()
                 },
             )?;
             if let Some(addr) = devportal_listen {
                 settings.devportal.listen = addr;
             }
-            start(settings, Mode::Demo { data_dir }).await
+            start(settings, Mode::Demo { data_dir }, gateway_listen).await
         }
+        Command::Gateway {
+            config,
+            listen,
+            upstream,
+        } => run_gateway(config, listen, upstream).await,
         Command::Institution {
             action:
                 InstitutionCommand::Add {
@@ -514,11 +541,28 @@ async fn certifier(
     })
 }
 
-async fn start(settings: Settings, mode: Mode) -> Result<(), Box<dyn std::error::Error>> {
+async fn start(
+    settings: Settings,
+    mode: Mode,
+    gateway_listen: Option<std::net::SocketAddr>,
+) -> Result<(), Box<dyn std::error::Error>> {
     platform::telemetry::init(&settings.log)?;
     let demo = matches!(mode, Mode::Demo { .. });
     let stop = platform::server::shutdown_signal()?;
+    let interop_settings = settings.interop.clone();
     let app = App::start(settings, mode).await?;
+    let gateway = match gateway_listen.filter(|_| demo) {
+        Some(listen) => {
+            match selfcare::demo_gateway::start(&app, &interop_settings, listen).await {
+                Ok(g) => Some(g),
+                Err(e) => {
+                    let _ = app.stop().await;
+                    return Err(e.into());
+                }
+            }
+        }
+        None => None,
+    };
     let base = app.public_url().to_string();
     // The first line is for people and for the tests that start this binary.
     println!("listening on http://{}", app.addr());
@@ -535,6 +579,17 @@ async fn start(settings: Settings, mode: Mode) -> Result<(), Box<dyn std::error:
             println!("  Developer Portal {}/ (legacy)", portal.url());
         }
         println!("  Public keys     {base}/.well-known/jwks.json");
+        match &gateway {
+            Some(g) => println!(
+                "  Gateway         {}/ (SEND - UAT in Collaudo: call it with Authorization: \
+                 Bearer <the voucher of \"Genera voucher\">)",
+                g.url()
+            ),
+            None => println!(
+                "  Gateway         off (--gateway-listen 127.0.0.1:8082 puts the voucher \
+                 gateway in front of a demo SEND - UAT)"
+            ),
+        }
         println!();
         println!("Demo identities (log in with the test identity provider):");
         for person in selfcare::demo::PEOPLE {
@@ -556,7 +611,35 @@ async fn start(settings: Settings, mode: Mode) -> Result<(), Box<dyn std::error:
         println!();
         println!("Press Ctrl-C to stop.");
     }
-    app.run_until(stop).await?;
+    stop.await;
+    if let Some(gateway) = gateway {
+        gateway.stop().await;
+    }
+    app.stop().await?;
+    Ok(())
+}
+
+/// `selfcare gateway`: the voucher gateway in front of an e-service.
+async fn run_gateway(
+    config: Option<PathBuf>,
+    listen: Option<String>,
+    upstream: Option<String>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let settings = Settings::load(
+        config.as_deref(),
+        &Overrides {
+            gateway_listen: listen,
+            gateway_upstream: upstream,
+            ..Overrides::default()
+        },
+    )?;
+    platform::telemetry::init(&settings.log)?;
+    settings.gateway.check()?;
+    let stop = platform::server::shutdown_signal()?;
+    let gateway = selfcare::gateway::Gateway::start(&settings.gateway).await?;
+    // The first line is for people and for the tests that start this binary.
+    println!("listening on http://{}", gateway.addr());
+    gateway.run_until(stop).await?;
     Ok(())
 }
 

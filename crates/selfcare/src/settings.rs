@@ -19,6 +19,8 @@ pub struct Settings {
     pub devportal: devportal::Settings,
     pub interop: interop::Settings,
     pub mail: platform::mail::MailSettings,
+    /// `selfcare gateway`, the voucher gateway a producer runs in front of its e-service.
+    pub gateway: crate::gateway::GatewaySettings,
 }
 
 /// How the app is started: `serve` needs everything configured; `demo` makes what is missing.
@@ -33,6 +35,10 @@ pub enum Mode {
 pub struct Overrides {
     pub listen: Option<String>,
     pub database_url: Option<String>,
+    /// `--listen` of `selfcare gateway` (setting `gateway.listen`).
+    pub gateway_listen: Option<String>,
+    /// `--upstream` of `selfcare gateway` (setting `gateway.upstream`).
+    pub gateway_upstream: Option<String>,
 }
 
 impl Settings {
@@ -48,6 +54,12 @@ impl Settings {
         }
         if let Some(url) = &overrides.database_url {
             loader = loader.set("database.url", url);
+        }
+        if let Some(listen) = &overrides.gateway_listen {
+            loader = loader.set("gateway.listen", listen);
+        }
+        if let Some(upstream) = &overrides.gateway_upstream {
+            loader = loader.set("gateway.upstream", upstream);
         }
         loader.extract()
     }
