@@ -17,6 +17,7 @@ use clap::{Parser, Subcommand};
 use futures::StreamExt;
 use serde_json::{Value, json};
 
+mod gateway;
 mod token;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -75,6 +76,22 @@ enum Scenario {
         #[arg(long)]
         commit_interval_ms: Option<u64>,
     },
+    /// The voucher gateway (`selfcare gateway`): GET requests with valid Bearer vouchers of
+    /// SEND - UAT through the gateway, its runtime on one worker thread pinned to the first
+    /// CPU, to an e-service that answers at once; against the same e-service called directly.
+    /// Full load (closed loop over CONNECTIONS keep-alive connections), then both paced at the
+    /// same rate for the latency the gateway adds. The e-service and the load generator share
+    /// the last CPU in both phases.
+    Gateway {
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+        /// Seconds of each measured phase.
+        #[arg(long, default_value_t = 10)]
+        duration: u64,
+        /// Distinct vouchers, used in turn.
+        #[arg(long, default_value_t = 20)]
+        vouchers: usize,
+    },
 }
 
 const KEY: &str = "loadgen-migration-key-0123456789";
@@ -110,6 +127,26 @@ fn main() -> std::process::ExitCode {
             }
         };
     }
+    // So does the gateway scenario.
+    if let Scenario::Gateway {
+        connections,
+        duration,
+        vouchers,
+    } = cli.scenario
+    {
+        let options = gateway::Options {
+            connections: connections.max(1),
+            duration: Duration::from_secs(duration.max(1)),
+            vouchers: vouchers.max(1),
+        };
+        return match gateway::run(&options) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("loadgen: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -128,7 +165,7 @@ fn main() -> std::process::ExitCode {
                 workers,
                 database_url,
             } => import(delegates, services, workers, database_url).await,
-            Scenario::Token { .. } => Ok(()),
+            Scenario::Token { .. } | Scenario::Gateway { .. } => Ok(()),
         }
     });
     match result {

@@ -87,6 +87,10 @@ pub struct GatewaySettings {
     pub keys_url: Option<String>,
     /// The longest a fetch of keys may take, in seconds.
     pub fetch_timeout_secs: u64,
+    /// Bearer vouchers (without DPoP or tracking evidence) kept once verified, until they
+    /// expire, so that a voucher reused for its lifespan is verified once; 0: every request
+    /// verified.
+    pub verified_cache_entries: usize,
     /// The gateway's liveness path (`GET`, not forwarded); empty: none, the path is forwarded.
     pub health_path: String,
     /// The gateway's Prometheus metrics (`GET`, not forwarded); empty: none.
@@ -116,6 +120,7 @@ impl Default for GatewaySettings {
             require_tracking_evidence: false,
             keys_url: None,
             fetch_timeout_secs: verifier.fetch_timeout.as_secs(),
+            verified_cache_entries: 10_000,
             health_path: "/healthz".into(),
             metrics_path: "/metrics".into(),
             shutdown_timeout_secs: 30,
@@ -314,6 +319,7 @@ struct GatewayMetrics {
     refused: IntCounterVec,
     upstream_errors: IntCounterVec,
     jwks_fetches: IntGauge,
+    cached: IntCounter,
 }
 
 impl GatewayMetrics {
@@ -342,6 +348,12 @@ impl GatewayMetrics {
             "gateway_jwks_fetches",
             "Fetches of the environment's JWKS since the start",
         )?;
+        let cached = IntCounter::new(
+            "gateway_requests_cached_total",
+            "Accepted requests whose Bearer voucher had been verified before (not verified again \
+             until it expires)",
+        )?;
+        registry.register(Box::new(cached.clone()))?;
         registry.register(Box::new(accepted.clone()))?;
         registry.register(Box::new(refused.clone()))?;
         registry.register(Box::new(upstream_errors.clone()))?;
@@ -352,6 +364,7 @@ impl GatewayMetrics {
             refused,
             upstream_errors,
             jwks_fetches,
+            cached,
         })
     }
 
@@ -375,6 +388,7 @@ const PDND_PREFIX: &str = "x-pdnd-";
 /// Everything a request needs, shared by the connections.
 struct Shared {
     verifier: Verifier,
+    cache: VerifiedCache,
     client: Client<HttpConnector, Body>,
     upstream: Upstream,
     /// Without its trailing `/`.
@@ -433,6 +447,10 @@ impl Gateway {
         let own = |p: &str| (!p.is_empty()).then(|| p.to_string());
         let shared = Arc::new(Shared {
             verifier,
+            cache: VerifiedCache::new(
+                settings.verified_cache_entries,
+                i64::try_from(settings.leeway_secs).unwrap_or(0),
+            ),
             client,
             upstream,
             public_url: public_url.clone(),
@@ -507,14 +525,125 @@ async fn handle(
     if let Some(own) = shared.own_route(&parts) {
         return own;
     }
-    let (dpop, verified) = shared.verify(&parts).await;
-    match verified {
-        Ok(verified) => {
+    let (dpop, passed) = shared.verify(&parts).await;
+    match passed {
+        Ok(passed) => {
             shared.metrics.accepted.inc();
-            shared.forward(parts, body, &verified, peer).await
+            shared.forward(parts, body, &passed, peer).await
         }
         Err(error) => shared.refuse(&error, dpop, &parts),
     }
+}
+
+/// What a voucher that passed puts in the forwarded request: its claims as headers.
+struct Passed {
+    headers: [(HeaderName, HeaderValue); 7],
+    /// The voucher's `exp`.
+    expires_at: i64,
+}
+
+impl Passed {
+    fn new(v: &Verified) -> Result<Passed, VerifyError> {
+        let header = |name: &'static str, value: &str| {
+            HeaderValue::from_str(value)
+                .map(|value| (HeaderName::from_static(name), value))
+                .map_err(|_| {
+                    VerifyError::Malformed(format!("a claim cannot be sent as the header {name}"))
+                })
+        };
+        Ok(Passed {
+            headers: [
+                header("x-pdnd-purpose-id", &v.purpose_id)?,
+                header("x-pdnd-consumer-id", &v.consumer_id)?,
+                header("x-pdnd-client-id", &v.client_id)?,
+                header("x-pdnd-eservice-id", &v.eservice_id)?,
+                header("x-pdnd-descriptor-id", &v.descriptor_id)?,
+                header("x-pdnd-producer-id", &v.producer_id)?,
+                header("x-pdnd-voucher-id", &v.voucher_id)?,
+            ],
+            expires_at: v.expires_at,
+        })
+    }
+}
+
+/// Bearer vouchers verified, by their text, until they expire (as the verifier counts it:
+/// `exp` plus the leeway). Only vouchers whose verdict depends on nothing but their text and
+/// the time are kept: sent as Bearer without a DPoP proof and without a tracking evidence, and
+/// passed (so bound to no key, and without `digest`: a voucher with one always needs its
+/// evidence). At most `max` entries: when full, the expired ones go (at most once a second),
+/// else any one.
+struct VerifiedCache {
+    max: usize,
+    leeway: i64,
+    inner: std::sync::Mutex<CacheInner>,
+}
+
+#[derive(Default)]
+struct CacheInner {
+    map: std::collections::HashMap<Box<str>, Arc<Passed>>,
+    swept_at: i64,
+}
+
+impl VerifiedCache {
+    fn new(max: usize, leeway: i64) -> Self {
+        Self {
+            max,
+            leeway,
+            inner: std::sync::Mutex::new(CacheInner::default()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn get(&self, token: &str, now: i64) -> Option<Arc<Passed>> {
+        if self.max == 0 {
+            return None;
+        }
+        let mut inner = self.lock();
+        let fresh = inner
+            .map
+            .get(token)
+            .map(|p| (now < p.expires_at.saturating_add(self.leeway), p.clone()));
+        match fresh {
+            Some((true, passed)) => Some(passed),
+            Some((false, _)) => {
+                inner.map.remove(token);
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn insert(&self, token: &str, passed: Arc<Passed>, now: i64) {
+        if self.max == 0 {
+            return;
+        }
+        let mut inner = self.lock();
+        if inner.map.len() >= self.max {
+            if inner.swept_at != now {
+                inner.swept_at = now;
+                let leeway = self.leeway;
+                inner
+                    .map
+                    .retain(|_, p| now < p.expires_at.saturating_add(leeway));
+            }
+            if inner.map.len() >= self.max
+                && let Some(any) = inner.map.keys().next().cloned()
+            {
+                inner.map.remove(&any);
+            }
+        }
+        inner.map.insert(token.into(), passed);
+    }
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
 }
 
 /// The one value of the header `name`: `Err` when there are several.
@@ -612,7 +741,7 @@ impl Shared {
 
     /// The verifier's answer on the request's headers, and whether a refusal is told with the
     /// `DPoP` scheme (the request used it, or the voucher is bound to a key).
-    async fn verify(&self, parts: &Parts) -> (bool, Result<Verified, VerifyError>) {
+    async fn verify(&self, parts: &Parts) -> (bool, Result<Arc<Passed>, VerifyError>) {
         let headers = &parts.headers;
         let Ok(authorization) = single(headers, &header::AUTHORIZATION) else {
             return (
@@ -639,6 +768,20 @@ impl Shared {
                 )),
             );
         };
+        // A Bearer voucher alone: verified once, then taken from the cache until it expires.
+        let now = now_secs();
+        let cacheable = match (authorization, dpop, tracking_evidence) {
+            (Some(a), None, None) => a
+                .get(..7)
+                .filter(|s| s.eq_ignore_ascii_case("Bearer "))
+                .and_then(|_| a.get(7..))
+                .map(str::trim),
+            _ => None,
+        };
+        if let Some(passed) = cacheable.and_then(|token| self.cache.get(token, now)) {
+            self.metrics.cached.inc();
+            return (false, Ok(passed));
+        }
         let path_and_query = parts.uri.path_and_query().map_or("/", PathAndQuery::as_str);
         let url = format!("{}{path_and_query}", self.public_url);
         let result = self
@@ -654,7 +797,14 @@ impl Shared {
         let bound = dpop_scheme
             || matches!(result, Err(VerifyError::DpopBoundUsedAsBearer))
             || matches!(&result, Ok(v) if v.dpop);
-        (bound, result)
+        let passed = result.and_then(|v| {
+            let passed = Arc::new(Passed::new(&v)?);
+            if let Some(token) = cacheable.filter(|_| !v.dpop) {
+                self.cache.insert(token, passed.clone(), now);
+            }
+            Ok(passed)
+        });
+        (bound, passed)
     }
 
     /// A `401` with its challenge, or a `503` when the fault is not the caller's.
@@ -705,26 +855,9 @@ impl Shared {
         &self,
         mut parts: Parts,
         body: Body,
-        verified: &Verified,
+        passed: &Passed,
         peer: SocketAddr,
     ) -> Response {
-        let mut claims = Vec::with_capacity(7);
-        for (name, value) in [
-            ("x-pdnd-purpose-id", &verified.purpose_id),
-            ("x-pdnd-consumer-id", &verified.consumer_id),
-            ("x-pdnd-client-id", &verified.client_id),
-            ("x-pdnd-eservice-id", &verified.eservice_id),
-            ("x-pdnd-descriptor-id", &verified.descriptor_id),
-            ("x-pdnd-producer-id", &verified.producer_id),
-            ("x-pdnd-voucher-id", &verified.voucher_id),
-        ] {
-            let Ok(value) = HeaderValue::from_str(value) else {
-                let error =
-                    VerifyError::Malformed(format!("a claim cannot be sent as the header {name}"));
-                return self.refuse(&error, verified.dpop, &parts);
-            };
-            claims.push((HeaderName::from_static(name), value));
-        }
         let headers = &mut parts.headers;
         let host = headers.remove(header::HOST);
         strip_hop_by_hop(headers);
@@ -738,8 +871,8 @@ impl Shared {
         for name in forged {
             headers.remove(name);
         }
-        for (name, value) in claims {
-            headers.insert(name, value);
+        for (name, value) in &passed.headers {
+            headers.insert(name.clone(), value.clone());
         }
         let client_ip = peer.ip().to_string();
         let forwarded_for = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
@@ -880,6 +1013,63 @@ mod tests {
             quoted("the voucher's typ is \"JWT\" \\ è\r\n"),
             "the voucher's typ is \\\"JWT\\\" \\\\ ???"
         );
+    }
+
+    fn passed(expires_at: i64) -> Arc<Passed> {
+        let v = Verified {
+            purpose_id: "p".into(),
+            consumer_id: "c".into(),
+            client_id: "k".into(),
+            eservice_id: "e".into(),
+            descriptor_id: "d".into(),
+            producer_id: "r".into(),
+            voucher_id: "j".into(),
+            expires_at,
+            dpop: false,
+        };
+        Arc::new(Passed::new(&v).unwrap())
+    }
+
+    #[test]
+    fn verified_vouchers_are_kept_until_they_expire_and_the_cache_is_bounded() {
+        let cache = VerifiedCache::new(2, 5);
+        cache.insert("a", passed(100), 50);
+        assert!(cache.get("a", 104).is_some());
+        // exp + leeway reached: gone, as the verifier would refuse it.
+        assert!(cache.get("a", 105).is_none());
+        assert!(cache.get("a", 50).is_none(), "removed once expired");
+        cache.insert("a", passed(100), 50);
+        cache.insert("b", passed(100), 50);
+        cache.insert("c", passed(100), 51);
+        assert_eq!(cache.lock().map.len(), 2);
+        assert!(cache.get("c", 60).is_some());
+        // When full, the expired entries go first.
+        let cache = VerifiedCache::new(2, 0);
+        cache.insert("old", passed(10), 5);
+        cache.insert("new", passed(100), 5);
+        cache.insert("newer", passed(100), 20);
+        assert!(cache.get("new", 20).is_some() && cache.get("newer", 20).is_some());
+        // Off.
+        let off = VerifiedCache::new(0, 5);
+        off.insert("a", passed(100), 50);
+        assert!(off.get("a", 50).is_none());
+    }
+
+    #[test]
+    fn claims_that_are_no_header_values_are_refused() {
+        let mut v = Verified {
+            purpose_id: "p".into(),
+            consumer_id: "c".into(),
+            client_id: "k".into(),
+            eservice_id: "e".into(),
+            descriptor_id: "d".into(),
+            producer_id: "r".into(),
+            voucher_id: "j".into(),
+            expires_at: 0,
+            dpop: false,
+        };
+        v.voucher_id = "a\r\nX-Pdnd-Purpose-Id: forged".into();
+        assert!(matches!(Passed::new(&v), Err(VerifyError::Malformed(_))));
     }
 
     #[test]

@@ -949,6 +949,8 @@ async fn gateway_forwards_good_vouchers_and_refuses_bad_ones_before_the_upstream
     assert_eq!(upstream.count().await, count);
     for line in [
         "gateway_requests_accepted_total 4",
+        // The good voucher's second and third calls: verified once.
+        "gateway_requests_cached_total 2",
         "gateway_requests_refused_total{reason=\"missing_authorization\"} 1",
         "gateway_requests_refused_total{reason=\"eservice\"} 1",
         "gateway_requests_refused_total{reason=\"expired\"} 1",
