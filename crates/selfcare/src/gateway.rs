@@ -283,11 +283,11 @@ impl Upstream {
                 PathAndQuery::try_from(format!("{}{pq}", self.prefix))?
             }
         };
-        Uri::builder()
-            .scheme(Scheme::HTTP)
-            .authority(self.authority.clone())
-            .path_and_query(path_and_query)
-            .build()
+        let mut parts = axum::http::uri::Parts::default();
+        parts.scheme = Some(Scheme::HTTP);
+        parts.authority = Some(self.authority.clone());
+        parts.path_and_query = Some(path_and_query);
+        Ok(Uri::from_parts(parts)?)
     }
 }
 
@@ -580,8 +580,22 @@ struct VerifiedCache {
 
 #[derive(Default)]
 struct CacheInner {
-    map: std::collections::HashMap<Box<str>, Arc<Passed>>,
+    /// By the voucher's last [`KEY_BYTES`] characters (its signature's: as random as the
+    /// signature, and hashed in a few nanoseconds where the whole voucher took a microsecond),
+    /// with the whole voucher compared on a hit.
+    map: std::collections::HashMap<Box<[u8]>, Kept>,
     swept_at: i64,
+}
+
+/// A voucher kept, whole, and what it passed as.
+type Kept = (Box<str>, Arc<Passed>);
+
+/// How much of a voucher's end keys the cache.
+const KEY_BYTES: usize = 32;
+
+fn cache_key(token: &str) -> &[u8] {
+    let bytes = token.as_bytes();
+    &bytes[bytes.len().saturating_sub(KEY_BYTES)..]
 }
 
 impl VerifiedCache {
@@ -601,18 +615,21 @@ impl VerifiedCache {
         if self.max == 0 {
             return None;
         }
+        let key = cache_key(token);
         let mut inner = self.lock();
-        let fresh = inner
-            .map
-            .get(token)
-            .map(|p| (now < p.expires_at.saturating_add(self.leeway), p.clone()));
+        let fresh = match inner.map.get(key) {
+            Some((kept, passed)) if **kept == *token => (
+                now < passed.expires_at.saturating_add(self.leeway),
+                passed.clone(),
+            ),
+            _ => return None,
+        };
         match fresh {
-            Some((true, passed)) => Some(passed),
-            Some((false, _)) => {
-                inner.map.remove(token);
+            (true, passed) => Some(passed),
+            (false, _) => {
+                inner.map.remove(key);
                 None
             }
-            None => None,
         }
     }
 
@@ -627,7 +644,7 @@ impl VerifiedCache {
                 let leeway = self.leeway;
                 inner
                     .map
-                    .retain(|_, p| now < p.expires_at.saturating_add(leeway));
+                    .retain(|_, (_, p)| now < p.expires_at.saturating_add(leeway));
             }
             if inner.map.len() >= self.max
                 && let Some(any) = inner.map.keys().next().cloned()
@@ -635,7 +652,9 @@ impl VerifiedCache {
                 inner.map.remove(&any);
             }
         }
-        inner.map.insert(token.into(), passed);
+        inner
+            .map
+            .insert(cache_key(token).into(), (token.into(), passed));
     }
 }
 
@@ -1049,6 +1068,12 @@ mod tests {
         cache.insert("new", passed(100), 5);
         cache.insert("newer", passed(100), 20);
         assert!(cache.get("new", 20).is_some() && cache.get("newer", 20).is_some());
+        // The same end, another voucher: a miss, never the other's claims.
+        let cache = VerifiedCache::new(10, 0);
+        let end = "x".repeat(KEY_BYTES);
+        cache.insert(&format!("one.{end}"), passed(100), 5);
+        assert!(cache.get(&format!("two.{end}"), 5).is_none());
+        assert!(cache.get(&format!("one.{end}"), 5).is_some());
         // Off.
         let off = VerifiedCache::new(0, 5);
         off.insert("a", passed(100), 50);

@@ -128,6 +128,16 @@ fn cpu_of(
         .sum()
 }
 
+/// CPU time of the calling thread so far.
+fn this_thread_cpu() -> Duration {
+    Duration::from_nanos(
+        std::fs::read_to_string("/proc/thread-self/schedstat")
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+            .unwrap_or(0),
+    )
+}
+
 /// Busy and total jiffies of each CPU (`/proc/stat`).
 fn cpu_times() -> Vec<(u64, u64)> {
     let Ok(text) = std::fs::read_to_string("/proc/stat") else {
@@ -427,10 +437,10 @@ async fn paced(
 
 /// Raw RSA-2048 PKCS#1 SHA-256 verifications per second on the first of `cpus` (aws-lc-rs,
 /// which the gateway's verifier uses): the cost floor of one request.
-fn raw_verify_rate(cpus: &[usize]) -> Result<f64, Error> {
+fn raw_verify_rate(cpus: &[usize]) -> Result<(f64, f64), Error> {
     let cpus: Vec<usize> = cpus.iter().copied().take(1).collect();
     let thread = std::thread::Builder::new().name("reference".into()).spawn(
-        move || -> Result<f64, Error> {
+        move || -> Result<(f64, f64), Error> {
             pin(&cpus);
             let pair = RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| "no RSA key")?;
             // About a voucher's signing input.
@@ -448,13 +458,18 @@ fn raw_verify_rate(cpus: &[usize]) -> Result<f64, Error> {
                 pair.public_key().as_ref().to_vec(),
             );
             let started = Instant::now();
+            let cpu = this_thread_cpu();
             let mut n = 0u64;
             while started.elapsed() < REFERENCE {
                 key.verify(&message, &signature)
                     .map_err(|_| "verification failed")?;
                 n += 1;
             }
-            Ok(n as f64 / started.elapsed().as_secs_f64())
+            let cpu = this_thread_cpu().saturating_sub(cpu).as_secs_f64();
+            Ok((
+                n as f64 / started.elapsed().as_secs_f64(),
+                n as f64 / cpu.max(1e-9),
+            ))
         },
     )?;
     thread.join().map_err(|_| "the reference thread panicked")?
@@ -481,10 +496,10 @@ fn verifier_rate(
     cpus: &[usize],
     config: voucher_verifier::Config,
     tokens: Vec<String>,
-) -> Result<f64, Error> {
+) -> Result<(f64, f64), Error> {
     let cpus: Vec<usize> = cpus.iter().copied().take(1).collect();
     let thread = std::thread::Builder::new().name("reference".into()).spawn(
-        move || -> Result<f64, Error> {
+        move || -> Result<(f64, f64), Error> {
             pin(&cpus);
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -497,12 +512,17 @@ fn verifier_rate(
                     check(&verifier, h).await?;
                 }
                 let started = Instant::now();
+                let cpu = this_thread_cpu();
                 let mut n = 0usize;
                 while started.elapsed() < REFERENCE {
                     check(&verifier, &headers[n % headers.len()]).await?;
                     n += 1;
                 }
-                Ok(n as f64 / started.elapsed().as_secs_f64())
+                let cpu = this_thread_cpu().saturating_sub(cpu).as_secs_f64();
+                Ok((
+                    n as f64 / started.elapsed().as_secs_f64(),
+                    n as f64 / cpu.max(1e-9),
+                ))
             })
         },
     )?;
@@ -803,11 +823,16 @@ pub fn run(options: &Options) -> Result<(), Error> {
         );
     }
     println!(
-        "  references on {}: RSA-2048 PKCS#1 SHA-256 verifications (aws-lc-rs) {reference:.0}/s; \
-         the verifier alone (voucher_verifier::Verifier::verify, keys cached) {verifier:.0}/s = \
-         {:.1} µs each",
+        "  references on {}: RSA-2048 PKCS#1 SHA-256 verifications (aws-lc-rs) {:.0}/s ({:.0}/s \
+         of CPU time, {:.1} µs each); the verifier alone (voucher_verifier::Verifier::verify, \
+         keys cached) {:.0}/s ({:.0}/s of CPU time, {:.1} µs each)",
         describe(&gateway_cpus),
-        1e6 / verifier.max(1e-9)
+        reference.0,
+        reference.1,
+        1e6 / reference.1.max(1e-9),
+        verifier.0,
+        verifier.1,
+        1e6 / verifier.1.max(1e-9)
     );
     let (verified_accepted, cached_accepted, hits) = accepted;
     let through_verified = warm[1].ok + full[1].ok + paced_phases[1].ok;
