@@ -35,6 +35,8 @@ pub struct Options {
 
 const WARMUP: Duration = Duration::from_secs(1);
 const REFERENCE: Duration = Duration::from_secs(2);
+/// The phase of one request at a time.
+const SINGLE: Duration = Duration::from_secs(2);
 /// The gateway passes at least this share of the direct rate, on one core.
 const TARGET_RATIO: f64 = 0.5;
 /// The gateway adds at most this at p50.
@@ -726,6 +728,17 @@ pub fn run(options: &Options) -> Result<(), Error> {
         let (u, h) = (url.clone(), headers.clone());
         paced_phases.push(on_load(&load_cpus, move || paced(u, h, rate, c, d))?);
     }
+    // One request at a time: the hop's own latency, without any queue.
+    let mut single = Vec::new();
+    for (name, url) in [
+        ("direct", &direct),
+        ("gateway (every voucher verified)", &verified_url),
+        ("gateway (vouchers verified once)", &cached_url),
+    ] {
+        println!("gateway: one connection, {name}, {} s…", SINGLE.as_secs());
+        let (u, h) = (url.clone(), headers.clone());
+        single.push(on_load(&load_cpus, move || closed_loop(u, h, 1, SINGLE))?);
+    }
 
     println!("gateway: references on the gateway's core: RSA-2048 verifications, the verifier…");
     let reference = raw_verify_rate(&gateway_cpus)?;
@@ -822,6 +835,31 @@ pub fn run(options: &Options) -> Result<(), Error> {
             }
         );
     }
+    println!("  one request at a time (one connection):");
+    for (name, phase) in names.iter().zip(&single) {
+        let added = phase
+            .percentile(0.5)
+            .saturating_sub(single[0].percentile(0.5));
+        println!(
+            "    {name:<24} p50 {}  p99 {}  ({:.0} requests/s){}",
+            ms(phase.percentile(0.5)),
+            ms(phase.percentile(0.99)),
+            phase.rate(),
+            if phase.gateway_cpu.is_zero() {
+                String::new()
+            } else {
+                format!(
+                    "; added p50 +{} → {}",
+                    ms(added),
+                    if added <= TARGET_ADDED_P50 {
+                        "met"
+                    } else {
+                        "NOT met"
+                    }
+                )
+            }
+        );
+    }
     println!(
         "  references on {}: RSA-2048 PKCS#1 SHA-256 verifications (aws-lc-rs) {:.0}/s ({:.0}/s \
          of CPU time, {:.1} µs each); the verifier alone (voucher_verifier::Verifier::verify, \
@@ -835,9 +873,14 @@ pub fn run(options: &Options) -> Result<(), Error> {
         1e6 / verifier.1.max(1e-9)
     );
     let (verified_accepted, cached_accepted, hits) = accepted;
-    let through_verified = warm[1].ok + full[1].ok + paced_phases[1].ok;
-    let through_cached = warm[2].ok + full[2].ok + paced_phases[2].ok;
-    let all: Vec<&Phase> = warm.iter().chain(&full).chain(&paced_phases).collect();
+    let through_verified = warm[1].ok + full[1].ok + paced_phases[1].ok + single[1].ok;
+    let through_cached = warm[2].ok + full[2].ok + paced_phases[2].ok + single[2].ok;
+    let all: Vec<&Phase> = warm
+        .iter()
+        .chain(&full)
+        .chain(&paced_phases)
+        .chain(&single)
+        .collect();
     let failures: usize = all.iter().map(|p| p.failed).sum();
     println!(
         "  accepted: {verified_accepted} by the verifying gateway ({through_verified} 200s), \
