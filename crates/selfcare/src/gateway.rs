@@ -236,6 +236,8 @@ impl GatewaySettings {
             require_tracking_evidence: self.require_tracking_evidence,
             keys_url: optional(&self.keys_url),
             fetch_timeout: Duration::from_secs(self.fetch_timeout_secs.max(1)),
+            // After a failed JWKS fetch: retried after the library's default (5 s).
+            ..voucher_verifier::Config::default()
         })
     }
 

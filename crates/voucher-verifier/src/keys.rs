@@ -14,12 +14,16 @@ use crate::{Config, VerifyError};
 struct Keys {
     by_kid: HashMap<String, DecodingKey>,
     fetched_at: Option<Instant>,
+    /// Why the last fetch failed (the keys it had before are kept).
+    failure: Option<String>,
 }
 
 pub(crate) struct KeyCache {
     http: reqwest::Client,
     url: String,
     refetch: Duration,
+    /// After a failed fetch, the next may come this soon.
+    retry: Duration,
     keys: RwLock<Keys>,
     /// One fetch at a time.
     fetching: Mutex<()>,
@@ -27,14 +31,21 @@ pub(crate) struct KeyCache {
 }
 
 impl KeyCache {
-    pub(crate) fn new(http: reqwest::Client, url: String, refetch: Duration) -> Self {
+    pub(crate) fn new(
+        http: reqwest::Client,
+        url: String,
+        refetch: Duration,
+        retry: Duration,
+    ) -> Self {
         Self {
             http,
             url,
             refetch,
+            retry: retry.min(refetch),
             keys: RwLock::new(Keys {
                 by_kid: HashMap::new(),
                 fetched_at: None,
+                failure: None,
             }),
             fetching: Mutex::new(()),
             fetches: AtomicU64::new(0),
@@ -46,7 +57,8 @@ impl KeyCache {
     }
 
     /// The key named `kid`: from the cache, else from a new fetch when the last one is older
-    /// than the refetch interval.
+    /// than the refetch interval (the retry interval, when it failed). While a failed fetch
+    /// cannot be retried yet, a kid not in the cache is `KeysUnavailable`, not unknown.
     pub(crate) async fn key(&self, kid: &str) -> Result<DecodingKey, VerifyError> {
         if let Some(k) = self.keys.read().await.by_kid.get(kid) {
             return Ok(k.clone());
@@ -57,14 +69,34 @@ impl KeyCache {
             if let Some(k) = keys.by_kid.get(kid) {
                 return Ok(k.clone());
             }
-            if keys.fetched_at.is_some_and(|t| t.elapsed() < self.refetch) {
-                return Err(VerifyError::UnknownKey(kid.to_string()));
+            let wait = if keys.failure.is_some() {
+                self.retry
+            } else {
+                self.refetch
+            };
+            if keys.fetched_at.is_some_and(|t| t.elapsed() < wait) {
+                return Err(match &keys.failure {
+                    Some(why) => VerifyError::KeysUnavailable(why.clone()),
+                    None => VerifyError::UnknownKey(kid.to_string()),
+                });
             }
         }
         let fetched = self.fetch().await;
         let mut keys = self.keys.write().await;
         keys.fetched_at = Some(Instant::now());
-        keys.by_kid = fetched?;
+        match fetched {
+            Ok(by_kid) => {
+                keys.by_kid = by_kid;
+                keys.failure = None;
+            }
+            Err(e) => {
+                keys.failure = Some(match &e {
+                    VerifyError::KeysUnavailable(why) => why.clone(),
+                    other => other.to_string(),
+                });
+                return Err(e);
+            }
+        }
         keys.by_kid
             .get(kid)
             .cloned()
@@ -113,12 +145,20 @@ impl KeyCache {
             jwk: Jwk,
         }
         let url = format!("{}/{kid}", keys_url.trim_end_matches('/'));
-        let key: ClientKey = self
+        let response = self
             .http
             .get(&url)
             .send()
             .await
-            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| VerifyError::KeysUnavailable(e.to_string()))?;
+        // No such key: the evidence is not signed by a key of this environment.
+        if response.status() == reqwest::StatusCode::NOT_FOUND {
+            return Err(invalid(format!(
+                "no key of this environment has the kid {kid}"
+            )));
+        }
+        let key: ClientKey = response
+            .error_for_status()
             .map_err(|e| VerifyError::KeysUnavailable(e.to_string()))?
             .json()
             .await

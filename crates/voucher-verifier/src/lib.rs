@@ -78,6 +78,9 @@ pub struct Config {
     pub dpop_max_age: Duration,
     /// The shortest time between two fetches of the JWKS.
     pub refetch_interval: Duration,
+    /// After a fetch of the JWKS failed, the shortest time before the next (at most
+    /// `refetch_interval`); meanwhile a voucher whose key is not cached is `KeysUnavailable`.
+    pub retry_after_failure: Duration,
     /// Refuse vouchers without a `digest` (AUDIT_REST_02 for every call).
     pub require_tracking_evidence: bool,
     /// The platform's keys endpoint (`GET <keys_url>/<kid>` → `{clientId, jwk}`): when set, the
@@ -99,6 +102,7 @@ impl Default for Config {
             leeway: Duration::from_secs(5),
             dpop_max_age: Duration::from_secs(60),
             refetch_interval: Duration::from_secs(60),
+            retry_after_failure: Duration::from_secs(5),
             require_tracking_evidence: false,
             keys_url: None,
             fetch_timeout: Duration::from_secs(5),
@@ -223,7 +227,12 @@ impl Verifier {
             .build()
             .map_err(|e| VerifyError::Config(format!("HTTP client: {e}")))?;
         Ok(Self {
-            keys: keys::KeyCache::new(http, config.jwks_url.clone(), config.refetch_interval),
+            keys: keys::KeyCache::new(
+                http,
+                config.jwks_url.clone(),
+                config.refetch_interval,
+                config.retry_after_failure,
+            ),
             proofs: replay::Seen::default(),
             config,
         })

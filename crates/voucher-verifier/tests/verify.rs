@@ -85,7 +85,15 @@ async fn serve(env: Env) -> String {
             "/.well-known/jwks.json",
             get(|State(env): State<Env>| async move {
                 env.fetches.fetch_add(1, Ordering::SeqCst);
-                axum::Json(env.jwks.lock().unwrap().clone())
+                // A null set: the JWKS is down.
+                let jwks = env.jwks.lock().unwrap().clone();
+                match jwks {
+                    Value::Null => (
+                        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                        axum::Json(jwks),
+                    ),
+                    _ => (axum::http::StatusCode::OK, axum::Json(jwks)),
+                }
             }),
         )
         .route(
@@ -455,4 +463,62 @@ async fn a_key_rotation_is_followed_and_unknown_kids_do_not_flood_the_jwks() {
         .await
         .unwrap();
     assert_eq!(v.jwks_fetches(), 2);
+}
+
+#[tokio::test]
+async fn while_the_jwks_is_down_vouchers_are_unverifiable_not_refused_and_fetches_stay_few() {
+    let w = world().await;
+    *w.env.jwks.lock().unwrap() = Value::Null;
+    let mut config = w.config();
+    config.refetch_interval = Duration::from_secs(3600);
+    config.retry_after_failure = Duration::from_secs(3600);
+    let v = Verifier::new(config).unwrap();
+    let auth = bearer(&w.voucher(&w.claims()));
+    // The outage: every voucher is "keys unavailable" (a 503 for a gateway, not a 401), and a
+    // flood of them fetches once.
+    for _ in 0..20 {
+        let e = check(&v, &auth, None, None).await.unwrap_err();
+        assert_eq!(e.reason(), "keys_unavailable", "{e}");
+        assert_eq!(e.oauth_error(), None);
+    }
+    assert_eq!(v.jwks_fetches(), 1);
+    // Back up: retried at once here (no retry interval), verified.
+    *w.env.jwks.lock().unwrap() = json!({"keys": [w.platform.jwk.clone()]});
+    let mut config = w.config();
+    config.refetch_interval = Duration::from_secs(3600);
+    config.retry_after_failure = Duration::ZERO;
+    let v = Verifier::new(config).unwrap();
+    *w.env.jwks.lock().unwrap() = Value::Null;
+    assert_eq!(
+        check(&v, &auth, None, None).await.unwrap_err().reason(),
+        "keys_unavailable"
+    );
+    *w.env.jwks.lock().unwrap() = json!({"keys": [w.platform.jwk.clone()]});
+    check(&v, &auth, None, None).await.unwrap();
+    assert_eq!(v.jwks_fetches(), 2);
+    // Down again: the keys already fetched keep verifying.
+    *w.env.jwks.lock().unwrap() = Value::Null;
+    check(&v, &auth, None, None).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_tracking_evidence_signed_under_an_unknown_kid_is_refused_not_unavailable() {
+    let w = world().await;
+    let v = Verifier::new(w.config()).unwrap();
+    let stranger = Key::new();
+    let evidence = stranger.sign(
+        &json!({"alg": "RS256", "typ": "JWT", "kid": stranger.kid}),
+        &json!({"userID": "x"}),
+    );
+    let digest: String = Sha256::digest(evidence.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut claims = w.claims();
+    claims["digest"] = json!({"alg": "SHA256", "value": digest});
+    let e = check(&v, &bearer(&w.voucher(&claims)), None, Some(&evidence))
+        .await
+        .unwrap_err();
+    assert_eq!(e.reason(), "tracking_evidence", "{e}");
+    assert_eq!(e.oauth_error(), Some("invalid_token"));
 }

@@ -10,12 +10,12 @@ mod attributes;
 mod catalogue;
 mod clients;
 mod documents;
+mod dpop;
 mod isolation;
 mod openapi;
 mod producer_pages;
 mod purposes;
 mod sessions;
-mod dpop;
 mod tokens;
 mod vouchers;
 
