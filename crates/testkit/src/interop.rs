@@ -91,6 +91,43 @@ pub fn dpop_claims(method: &str, url: &str) -> Value {
     })
 }
 
+/// Whether Python's jwcrypto is here for [`jwcrypto_proof`] (see [`crate::python_with`]).
+pub fn jwcrypto_available(test: &str) -> bool {
+    crate::python_with(
+        test,
+        &["jwcrypto"],
+        "python3 -m pip install jwcrypto==1.5.6",
+    )
+}
+
+/// A DPoP proof made by jwcrypto (`crates/testkit/dpop_proof.py`) with the P-256 key in
+/// `key_file` (made at the first call) for `method` and `url`, with `ath` when `token` is
+/// given: the proof and jwcrypto's RFC 7638 thumbprint of the key.
+pub async fn jwcrypto_proof(
+    key_file: &std::path::Path,
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+) -> (String, String) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/dpop_proof.py");
+    let mut command = tokio::process::Command::new("python3");
+    command.arg(script).arg(key_file).arg(method).arg(url);
+    if let Some(t) = token {
+        command.arg(t);
+    }
+    let out = command.output().await.expect("run python3");
+    assert!(
+        out.status.success(),
+        "dpop_proof.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("dpop_proof.py's JSON");
+    (
+        v["proof"].as_str().unwrap_or_default().to_string(),
+        v["jkt"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
 /// The claims of a valid client assertion for `client_id`, valid for ten minutes.
 pub fn assertion_claims(client_id: &str, audience: &str, purpose_id: Option<&str>) -> Value {
     let now = platform::jwt::now_secs();

@@ -62,6 +62,30 @@ pub fn outside_program(program: &str, test: &str, install_hint: &str) -> Option<
     found
 }
 
+/// Whether `python3` can import every one of `modules`. When not, the test is skipped with a
+/// clear message — or fails, when `SELFCARE_E2E=1` says it must run.
+pub fn python_with(test: &str, modules: &[&str], hint: &str) -> bool {
+    let found = std::process::Command::new("python3")
+        .args(["-c", &format!("import {}", modules.join(", "))])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        assert!(
+            !e2e_required(),
+            "{test}: python3 with {modules:?} is required ({E2E_VAR}=1) but missing; {hint}"
+        );
+        skipped(
+            test,
+            &format!(
+                "python3 with {modules:?} is missing ({hint}); set {E2E_VAR}=1 to make this a failure"
+            ),
+        );
+    }
+    found
+}
+
 /// Says that `test` was skipped and why, on the terminal: libtest captures `eprintln!` of
 /// passing tests, but not direct writes to stderr.
 pub fn skipped(test: &str, why: &str) {

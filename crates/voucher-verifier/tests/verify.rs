@@ -144,6 +144,17 @@ async fn world() -> World {
 }
 
 impl World {
+    /// Valid claims whose `digest` (AUDIT_REST_02) is the hex SHA-256 of `evidence`.
+    fn claims_with_digest_of(&self, evidence: &str) -> Value {
+        let digest: String = Sha256::digest(evidence.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let mut claims = self.claims();
+        claims["digest"] = json!({"alg": "SHA256", "value": digest});
+        claims
+    }
+
     fn config(&self) -> Config {
         Config {
             jwks_url: format!("{}/.well-known/jwks.json", self.base),
@@ -372,12 +383,7 @@ async fn the_tracking_evidence_must_match_the_digest_and_be_the_clients() {
         &json!({"alg": "RS256", "typ": "JWT", "kid": w.client.kid}),
         &json!({"userID": "operatore-7", "userLocation": "sportello-1", "LoA": "substantial"}),
     );
-    let digest: String = Sha256::digest(evidence.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let mut claims = w.claims();
-    claims["digest"] = json!({"alg": "SHA256", "value": digest});
+    let claims = w.claims_with_digest_of(&evidence);
     let auth = bearer(&w.voucher(&claims));
     check(&v, &auth, None, Some(&evidence)).await.unwrap();
     assert_eq!(
@@ -401,12 +407,7 @@ async fn the_tracking_evidence_must_match_the_digest_and_be_the_clients() {
         &json!({"alg": "RS256", "typ": "JWT", "kid": w.client.kid}),
         &json!({"userID": "x"}),
     );
-    let digest: String = Sha256::digest(forged.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let mut claims = w.claims();
-    claims["digest"] = json!({"alg": "SHA256", "value": digest});
+    let claims = w.claims_with_digest_of(&forged);
     let e = check(&v, &bearer(&w.voucher(&claims)), None, Some(&forged))
         .await
         .unwrap_err();
@@ -510,12 +511,7 @@ async fn a_tracking_evidence_signed_under_an_unknown_kid_is_refused_not_unavaila
         &json!({"alg": "RS256", "typ": "JWT", "kid": stranger.kid}),
         &json!({"userID": "x"}),
     );
-    let digest: String = Sha256::digest(evidence.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let mut claims = w.claims();
-    claims["digest"] = json!({"alg": "SHA256", "value": digest});
+    let claims = w.claims_with_digest_of(&evidence);
     let e = check(&v, &bearer(&w.voucher(&claims)), None, Some(&evidence))
         .await
         .unwrap_err();

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use platform::jwt::now_secs;
 use serde_json::{Value, json};
-use testkit::interop::{ClientKey, dpop_claims};
+use testkit::interop::{ClientKey, dpop_claims, jwcrypto_available, jwcrypto_proof};
 use testkit::{Options, TestApp};
 
 use crate::COLL;
@@ -245,64 +245,17 @@ async fn a_proofs_jti_is_used_once_across_instances_and_swept_after_its_window()
     db.close().await;
 }
 
-/// Runs `tests/dpop_proof.py` (jwcrypto): the proof and jwcrypto's thumbprint of its key.
-async fn python_proof(
-    key_file: &std::path::Path,
-    method: &str,
-    url: &str,
-    token: Option<&str>,
-) -> (String, String) {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/dpop_proof.py");
-    let mut command = tokio::process::Command::new("python3");
-    command.arg(script).arg(key_file).arg(method).arg(url);
-    if let Some(t) = token {
-        command.arg(t);
-    }
-    let out = command.output().await.unwrap();
-    assert!(
-        out.status.success(),
-        "dpop_proof.py: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    (
-        v["proof"].as_str().unwrap().to_string(),
-        v["jkt"].as_str().unwrap().to_string(),
-    )
-}
-
-/// Whether Python with jwcrypto is here; skipped with a message (or a failure when
-/// `SELFCARE_E2E=1`) when not.
-fn jwcrypto(test: &str) -> bool {
-    if testkit::outside_program("python3", test, "install Python 3").is_none() {
-        return false;
-    }
-    let ok = std::process::Command::new("python3")
-        .args(["-c", "import jwcrypto"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            !testkit::e2e_required(),
-            "{test}: jwcrypto is required (SELFCARE_E2E=1): pip install jwcrypto==1.5.6"
-        );
-        testkit::skipped(
-            test,
-            "jwcrypto is not installed (pip install jwcrypto==1.5.6)",
-        );
-    }
-    ok
-}
-
 #[tokio::test]
 async fn a_proof_made_by_jwcrypto_gets_a_voucher_that_the_verifier_library_accepts() {
-    if !jwcrypto("a_proof_made_by_jwcrypto_gets_a_voucher_that_the_verifier_library_accepts") {
+    if !jwcrypto_available(
+        "a_proof_made_by_jwcrypto_gets_a_voucher_that_the_verifier_library_accepts",
+    ) {
         return;
     }
     let s = setup(with_token_url()).await;
     let dir = tempfile::tempdir().unwrap();
     let key_file = dir.path().join("dpop-key.json");
-    let (proof, jkt) = python_proof(&key_file, "POST", TOKEN_URL, None).await;
+    let (proof, jkt) = jwcrypto_proof(&key_file, "POST", TOKEN_URL, None).await;
     let r = token(&s, &[&proof]).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["token_type"], "DPoP");
@@ -325,7 +278,7 @@ async fn a_proof_made_by_jwcrypto_gets_a_voucher_that_the_verifier_library_accep
     };
     let verifier = voucher_verifier::Verifier::new(config).unwrap();
     let url = "https://api.uat.notifichedigitali.it/delivery/notifications/sent";
-    let (call_proof, _) = python_proof(&key_file, "GET", url, Some(&voucher)).await;
+    let (call_proof, _) = jwcrypto_proof(&key_file, "GET", url, Some(&voucher)).await;
     let authorization = format!("DPoP {voucher}");
     let request = voucher_verifier::Request {
         method: "GET",
@@ -343,7 +296,7 @@ async fn a_proof_made_by_jwcrypto_gets_a_voucher_that_the_verifier_library_accep
     assert_eq!(again.reason(), "dpop_replay", "{again}");
     // The DPoP voucher used as a Bearer one: refused.
     let bearer = format!("Bearer {voucher}");
-    let (call_proof, _) = python_proof(&key_file, "GET", url, Some(&voucher)).await;
+    let (call_proof, _) = jwcrypto_proof(&key_file, "GET", url, Some(&voucher)).await;
     let err = verifier
         .verify(&voucher_verifier::Request {
             authorization: Some(&bearer),

@@ -2,20 +2,20 @@
 
 use super::*;
 
-pub(super) struct ClientKey {
-    pub(super) id: String,
-    pub(super) kid: String,
-    pub(super) pair: RsaKeyPair,
+pub(crate) struct ClientKey {
+    pub(crate) id: String,
+    pub(crate) kid: String,
+    pub(crate) pair: RsaKeyPair,
     /// The base64url header of its assertions.
-    pub(super) header: String,
+    pub(crate) header: String,
 }
 
-pub(super) fn new_key_pair() -> Result<RsaKeyPair, Error> {
+pub(crate) fn new_key_pair() -> Result<RsaKeyPair, Error> {
     RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| "cannot generate an RSA key".into())
 }
 
 /// The upload form of the public half: the base64 of its `PUBLIC KEY` PEM; and its kid.
-pub(super) fn public_upload(pair: &RsaKeyPair) -> Result<(String, String), Error> {
+pub(crate) fn public_upload(pair: &RsaKeyPair) -> Result<(String, String), Error> {
     let der = pair
         .public_key()
         .as_der()
@@ -33,7 +33,7 @@ pub(super) fn public_upload(pair: &RsaKeyPair) -> Result<(String, String), Error
     Ok((STANDARD.encode(pem), platform::keys::jwk_thumbprint(&n, &e)))
 }
 
-pub(super) fn rs256(pair: &RsaKeyPair, message: &[u8]) -> Result<Vec<u8>, Error> {
+pub(crate) fn rs256(pair: &RsaKeyPair, message: &[u8]) -> Result<Vec<u8>, Error> {
     let mut signature = vec![0u8; pair.public_modulus_len()];
     pair.sign(
         &RSA_PKCS1_SHA256,
@@ -46,7 +46,7 @@ pub(super) fn rs256(pair: &RsaKeyPair, message: &[u8]) -> Result<Vec<u8>, Error>
 }
 
 /// A token request's form with a fresh assertion of `key` (distinct `jti`, `exp` an hour on).
-pub(super) fn token_request(key: &ClientKey, purpose_id: &str, now: i64) -> Result<Bytes, Error> {
+pub(crate) fn token_request(key: &ClientKey, purpose_id: &str, now: i64) -> Result<Bytes, Error> {
     let claims = json!({
         "iss": key.id, "sub": key.id, "aud": AUDIENCE,
         "jti": uuid::Uuid::new_v4().simple().to_string(),

@@ -125,7 +125,7 @@ pub(super) fn client(connections: usize) -> Result<reqwest::Client, Error> {
 }
 
 /// `POST url` with a form body (a token request).
-pub(super) fn post_form(http: &reqwest::Client, url: &str, body: Bytes) -> reqwest::RequestBuilder {
+pub(crate) fn post_form(http: &reqwest::Client, url: &str, body: Bytes) -> reqwest::RequestBuilder {
     http.post(url)
         .header(
             reqwest::header::CONTENT_TYPE,

@@ -50,9 +50,9 @@ pub struct Options {
 }
 
 mod cores;
-mod keys;
-mod load;
-mod prepare;
+pub(crate) mod keys;
+pub(crate) mod load;
+pub(crate) mod prepare;
 mod probe;
 mod server;
 

@@ -41,14 +41,37 @@ pub(super) async fn comune_id(
         .to_string())
 }
 
+/// The Comune's ACTIVE purpose on SEND - UAT in Collaudo, and Luca's way in.
+pub(crate) struct ActivePurpose {
+    /// Luca's Collaudo session (`Authorization: Bearer`).
+    pub(crate) luca: String,
+    pub(crate) user_id: String,
+    pub(crate) eservice: String,
+    pub(crate) purpose_id: String,
+}
+
+impl ActivePurpose {
+    /// A call to Collaudo's JSON API as Luca.
+    pub(crate) fn api(
+        &self,
+        http: &reqwest::Client,
+        base: &str,
+        method: reqwest::Method,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
+        http.request(method, format!("{base}{COLL}/api{path}"))
+            .bearer_auth(&self.luca)
+    }
+}
+
 /// Mario gives Luca admin on Interoperabilità Collaudo; Luca enters Collaudo for the Comune;
-/// an ACTIVE agreement and purpose on SEND - UAT; `clients` consumer clients with Luca as
-/// member, an uploaded RSA-2048 key each and the purpose linked.
-pub(super) async fn prepare(
+/// an ACTIVE agreement on SEND - UAT and an ACTIVE purpose named `title`.
+pub(crate) async fn active_purpose(
     http: &reqwest::Client,
     base: &str,
-    clients: usize,
-) -> Result<Prepared, Error> {
+    title: &str,
+) -> Result<ActivePurpose, Error> {
+    use reqwest::Method;
     let mario = session_token(http, base, MARIO).await?;
     let comune = comune_id(http, base, &mario).await?;
     json_of(
@@ -76,15 +99,16 @@ pub(super) async fn prepare(
             .json(&json!({ "identity_token": identity["token"] })),
     )
     .await?;
-    let luca = r["token"]
-        .as_str()
-        .ok_or("no Collaudo session")?
-        .to_string();
-    let api = |method: reqwest::Method, path: &str| {
-        http.request(method, format!("{base}{COLL}/api{path}"))
-            .bearer_auth(&luca)
+    let mut active = ActivePurpose {
+        luca: r["token"]
+            .as_str()
+            .ok_or("no Collaudo session")?
+            .to_string(),
+        user_id: String::new(),
+        eservice: String::new(),
+        purpose_id: String::new(),
     };
-    use reqwest::Method;
+    let api = |method: Method, path: &str| active.api(http, base, method, path);
 
     let catalog = json_of(api(Method::GET, "/catalog?q=SEND")).await?;
     let send = catalog["results"]
@@ -114,7 +138,7 @@ pub(super) async fn prepare(
     let risk = risk_answers(&form)?;
     let p = json_of(api(Method::POST, "/purposes").json(&json!({
         "eserviceId": eservice,
-        "title": "Notifiche degli atti (loadgen)",
+        "title": title,
         "description": "Invio delle notifiche degli atti del Comune.",
         "isFreeOfCharge": false,
         "dailyCalls": 1000,
@@ -137,9 +161,57 @@ pub(super) async fn prepare(
         )
         .into());
     }
-
     let me = json_of(api(Method::GET, "/me")).await?;
     let user_id = me["userId"].as_str().ok_or("no user id")?.to_string();
+    active.user_id = user_id;
+    active.eservice = eservice;
+    active.purpose_id = purpose_id;
+    Ok(active)
+}
+
+/// A consumer client `name` with Luca as member, the public half of `pair` uploaded and the
+/// purpose linked: its id and the key's kid.
+pub(crate) async fn consumer_client(
+    http: &reqwest::Client,
+    base: &str,
+    active: &ActivePurpose,
+    pair: &RsaKeyPair,
+    name: &str,
+) -> Result<(String, String), Error> {
+    use reqwest::Method;
+    let api = |method: Method, path: &str| active.api(http, base, method, path);
+    let c = json_of(api(Method::POST, "/clientsConsumer").json(&json!({
+        "name": name,
+        "description": "Client di un benchmark",
+        "members": [active.user_id],
+    })))
+    .await?;
+    let id = c["id"].as_str().ok_or("no client id")?.to_string();
+    let (upload, kid) = public_upload(pair)?;
+    let added = json_of(
+        api(Method::POST, &format!("/clients/{id}/keys")).json(&json!([{
+            "key": upload, "use": "SIG", "alg": "RS256", "name": format!("Chiave di {name}"),
+        }])),
+    )
+    .await?;
+    if added["keys"][0]["kid"].as_str().is_some_and(|k| k != kid) {
+        return Err(format!("the platform gave the key kid {}", added["keys"][0]["kid"]).into());
+    }
+    json_of(
+        api(Method::POST, &format!("/clients/{id}/purposes"))
+            .json(&json!({ "purposeId": active.purpose_id })),
+    )
+    .await?;
+    Ok((id, kid))
+}
+
+/// [`active_purpose`], then `clients` consumer clients with an RSA-2048 key each.
+pub(super) async fn prepare(
+    http: &reqwest::Client,
+    base: &str,
+    clients: usize,
+) -> Result<Prepared, Error> {
+    let active = active_purpose(http, base, "Notifiche degli atti (loadgen)").await?;
     // RSA key generation is slow: on every core, while nothing is measured.
     let pairs: Vec<RsaKeyPair> = {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -167,28 +239,12 @@ pub(super) async fn prepare(
     };
     let mut keys = Vec::with_capacity(clients);
     for (i, pair) in pairs.into_iter().enumerate() {
-        let c = json_of(api(Method::POST, "/clientsConsumer").json(&json!({
-            "name": format!("Client di carico {i:03}"),
-            "description": "Client del benchmark del token endpoint",
-            "members": [user_id],
-        })))
-        .await?;
-        let id = c["id"].as_str().ok_or("no client id")?.to_string();
-        let (upload, kid) = public_upload(&pair)?;
-        let added = json_of(
-            api(Method::POST, &format!("/clients/{id}/keys")).json(&json!([{
-                "key": upload, "use": "SIG", "alg": "RS256", "name": format!("Chiave {i:03}"),
-            }])),
-        )
-        .await?;
-        if added["keys"][0]["kid"].as_str().is_some_and(|k| k != kid) {
-            return Err(
-                format!("the platform gave the key kid {}", added["keys"][0]["kid"]).into(),
-            );
-        }
-        json_of(
-            api(Method::POST, &format!("/clients/{id}/purposes"))
-                .json(&json!({ "purposeId": purpose_id })),
+        let (id, kid) = consumer_client(
+            http,
+            base,
+            &active,
+            &pair,
+            &format!("Client di carico {i:03}"),
         )
         .await?;
         let header = URL_SAFE_NO_PAD.encode(serde_json::to_vec(
@@ -201,7 +257,10 @@ pub(super) async fn prepare(
             header,
         });
     }
-    Ok(Prepared { purpose_id, keys })
+    Ok(Prepared {
+        purpose_id: active.purpose_id,
+        keys,
+    })
 }
 
 /// Answers that satisfy the current risk-analysis form: the first choice of every question

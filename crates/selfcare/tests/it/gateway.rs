@@ -31,31 +31,6 @@ fn script(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Whether `python3` can import `modules`: skipped (or failed under `SELFCARE_E2E=1`) when not.
-fn python_with(test: &str, modules: &[&str], hint: &str) -> bool {
-    let found = std::process::Command::new("python3")
-        .args(["-c", &format!("import {}", modules.join(", "))])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        assert!(
-            !testkit::e2e_required(),
-            "{test}: python3 with {modules:?} is required ({}=1) but missing; {hint}",
-            testkit::E2E_VAR
-        );
-        testkit::skipped(
-            test,
-            &format!(
-                "python3 with {modules:?} is missing ({hint}); set {}=1 to make this a failure",
-                testkit::E2E_VAR
-            ),
-        );
-    }
-    found
-}
-
 // ---- the processes ----
 
 /// The e-service behind the gateway: a Python process that counts what reaches it.
@@ -194,6 +169,35 @@ async fn json_of(r: reqwest::RequestBuilder) -> Value {
     serde_json::from_str(&text).unwrap_or(Value::Null)
 }
 
+/// The Reserved Area session of the person `fiscal_code` (test identity provider).
+async fn ra_session(http: &reqwest::Client, base: &str, fiscal_code: &str) -> String {
+    json_of(
+        http.post(format!("{base}/auth/test-idp/token"))
+            .json(&json!({ "fiscal_number": fiscal_code })),
+    )
+    .await["sessionToken"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The id of the institution named `name` among those `session` sees.
+async fn institution_id(http: &reqwest::Client, base: &str, session: &str, name: &str) -> String {
+    let list = json_of(
+        http.get(format!("{base}/v2/institutions"))
+            .bearer_auth(session),
+    )
+    .await;
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == name)
+        .unwrap_or_else(|| panic!("{name} not in {list}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 /// A session of Collaudo of the person `fiscal_code` for the institution named `institution`.
 async fn collaudo_session(
     http: &reqwest::Client,
@@ -201,28 +205,8 @@ async fn collaudo_session(
     fiscal_code: &str,
     institution: &str,
 ) -> String {
-    let session = json_of(
-        http.post(format!("{base}/auth/test-idp/token"))
-            .json(&json!({ "fiscal_number": fiscal_code })),
-    )
-    .await["sessionToken"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let list = json_of(
-        http.get(format!("{base}/v2/institutions"))
-            .bearer_auth(&session),
-    )
-    .await;
-    let id = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["name"] == institution)
-        .unwrap_or_else(|| panic!("{institution} not in {list}"))["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let session = ra_session(http, base, fiscal_code).await;
+    let id = institution_id(http, base, &session, institution).await;
     let identity = json_of(
         http.get(format!(
             "{base}/v2/token/exchange?institutionId={id}&productId=prod-interop-coll"
@@ -260,28 +244,8 @@ impl World {
         let http = testkit::client();
         let base = demo.url.clone();
         // Mario makes Luca admin of Interoperabilità Collaudo for the Comune (the guide's step 1).
-        let mario = json_of(
-            http.post(format!("{base}/auth/test-idp/token"))
-                .json(&json!({ "fiscal_number": testkit::demo::MARIO })),
-        )
-        .await["sessionToken"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let institutions = json_of(
-            http.get(format!("{base}/v2/institutions"))
-                .bearer_auth(&mario),
-        )
-        .await;
-        let comune = institutions
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|i| i["name"] == "Comune di Roccabella")
-            .unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let mario = ra_session(&http, &base, testkit::demo::MARIO).await;
+        let comune = institution_id(&http, &base, &mario, "Comune di Roccabella").await;
         json_of(
             http.post(format!(
                 "{base}/v2/institutions/{comune}/products/prod-interop-coll/users"
@@ -601,7 +565,7 @@ fn received<'a>(echo: &'a Value, name: &str) -> Vec<&'a str> {
 #[tokio::test]
 async fn gateway_forwards_good_vouchers_and_refuses_bad_ones_before_the_upstream() {
     let test = "gateway_forwards_good_vouchers_and_refuses_bad_ones_before_the_upstream";
-    if !python_with(test, &["http.server"], "install python3") {
+    if !testkit::python_with(test, &["http.server"], "install python3") {
         return;
     }
     let world = World::new().await;
@@ -1005,44 +969,10 @@ fn free_addr() -> std::net::SocketAddr {
     listener.local_addr().unwrap()
 }
 
-/// A DPoP proof by jwcrypto (`tests/gateway/dpop_proof.py`) with the key in `key_file`: the
-/// proof and the key's thumbprint.
-async fn jwcrypto_proof(
-    key_file: &Path,
-    method: &str,
-    url: &str,
-    token: Option<&str>,
-) -> (String, String) {
-    let mut command = tokio::process::Command::new("python3");
-    command
-        .arg(script("dpop_proof.py"))
-        .arg(key_file)
-        .arg(method)
-        .arg(url);
-    if let Some(t) = token {
-        command.arg(t);
-    }
-    let out = command.output().await.unwrap();
-    assert!(
-        out.status.success(),
-        "dpop_proof.py: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    (
-        v["proof"].as_str().unwrap().to_string(),
-        v["jkt"].as_str().unwrap().to_string(),
-    )
-}
-
 #[tokio::test]
 async fn gateway_takes_a_dpop_voucher_only_with_its_proof_for_this_request() {
     let test = "gateway_takes_a_dpop_voucher_only_with_its_proof_for_this_request";
-    if !python_with(
-        test,
-        &["jwcrypto"],
-        "python3 -m pip install jwcrypto==1.5.6",
-    ) {
+    if !testkit::interop::jwcrypto_available(test) {
         return;
     }
     let world = World::new().await;
@@ -1052,7 +982,7 @@ async fn gateway_takes_a_dpop_voucher_only_with_its_proof_for_this_request() {
 
     // A DPoP voucher, obtained with a proof made by jwcrypto.
     let token_url = format!("{}{COLL}/token.oauth2", world.base());
-    let (proof, jkt) = jwcrypto_proof(&key_file, "POST", &token_url, None).await;
+    let (proof, jkt) = testkit::interop::jwcrypto_proof(&key_file, "POST", &token_url, None).await;
     let answer = world.token(&world.purpose, None, Some(&proof)).await;
     assert_eq!(answer["token_type"], "DPoP", "{answer}");
     let voucher = answer["access_token"].as_str().unwrap().to_string();
@@ -1063,7 +993,7 @@ async fn gateway_takes_a_dpop_voucher_only_with_its_proof_for_this_request() {
     let url = gw.url("/v1/notifiche/42");
 
     // With a proof for this request, by the voucher's key: forwarded, without the proof.
-    let (proof, _) = jwcrypto_proof(&key_file, "GET", &url, Some(&voucher)).await;
+    let (proof, _) = testkit::interop::jwcrypto_proof(&key_file, "GET", &url, Some(&voucher)).await;
     let r = send(
         http.get(&url)
             .header("Authorization", format!("DPoP {voucher}"))
@@ -1103,7 +1033,9 @@ async fn gateway_takes_a_dpop_voucher_only_with_its_proof_for_this_request() {
     );
 
     // A proof for another URL.
-    let (proof, _) = jwcrypto_proof(&key_file, "GET", &gw.url("/v1/altro"), Some(&voucher)).await;
+    let (proof, _) =
+        testkit::interop::jwcrypto_proof(&key_file, "GET", &gw.url("/v1/altro"), Some(&voucher))
+            .await;
     let r = send(
         http.get(&url)
             .header("Authorization", format!("DPoP {voucher}"))
@@ -1121,7 +1053,7 @@ async fn gateway_takes_a_dpop_voucher_only_with_its_proof_for_this_request() {
     .await;
 
     // The DPoP voucher used as a Bearer one, with a valid proof or none.
-    let (proof, _) = jwcrypto_proof(&key_file, "GET", &url, Some(&voucher)).await;
+    let (proof, _) = testkit::interop::jwcrypto_proof(&key_file, "GET", &url, Some(&voucher)).await;
     let r = send(http.get(&url).bearer_auth(&voucher).header("DPoP", &proof)).await;
     assert_refused(
         &r,

@@ -1,18 +1,16 @@
 #!/usr/bin/env python3
-"""A DPoP proof (RFC 9449) made by jwcrypto, a library outside this workspace, for the
-gateway's tests: the voucher it binds is obtained from the token endpoint and then used
-through the gateway with proofs made here.
+"""Makes a DPoP proof (RFC 9449) with jwcrypto, a library outside this workspace, so that the
+tests check the token endpoint, the verifier and the gateway against proofs they did not make
+themselves (`testkit::interop::jwcrypto_proof` runs it).
 
     dpop_proof.py KEY_FILE METHOD URL [ACCESS_TOKEN]
 
-KEY_FILE holds a P-256 private JWK, made at the first call. Prints one JSON line:
-{"proof": "<compact JWS>", "jkt": "<the key's RFC 7638 thumbprint, by jwcrypto>"}. The proof's
-header is exactly {typ, alg, jwk} with jwk {kty, crv, x, y}; its payload {htm, htu, iat, jti}
-and, with ACCESS_TOKEN, ath (base64url of its SHA-256).
+KEY_FILE holds a P-256 private JWK; it is made at the first call. Prints one JSON line:
+{"proof": "<the proof>", "jkt": "<the key's RFC 7638 thumbprint, by jwcrypto>"}.
 """
 
-import base64
 import hashlib
+import base64
 import json
 import os
 import sys
