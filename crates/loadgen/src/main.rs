@@ -18,6 +18,7 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 
 mod gateway;
+mod seed;
 mod token;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -34,6 +35,27 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Scenario {
+    /// Not a benchmark: writes a national-scale dataset (institutions, people and roles, IO
+    /// services and keys, Interoperability, activity log, vouchers, the legacy Developer
+    /// Portal) with multi-row INSERTs, deterministic from SEED; prints the time per part, the
+    /// rows per table and the database's size.
+    Seed {
+        /// `national`, or a fraction of it (e.g. 0.01).
+        #[arg(long, default_value = "national", value_parser = seed::parse_scale)]
+        scale: f64,
+        #[arg(long)]
+        database_url: String,
+        /// The Developer Portal's own database (default on SQLite: `<main>.devportal.db`
+        /// beside the main file; on PostgreSQL not seeded without it).
+        #[arg(long)]
+        devportal_database_url: Option<String>,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The master key that seals the IO API keys: the app's `io.master_key_files` (created
+        /// when missing).
+        #[arg(long, default_value = "data/master.key")]
+        master_key_file: std::path::PathBuf,
+    },
     /// The import from the legacy Developer Portal: DELEGATES × SERVICES services of one
     /// institution, imported end to end over HTTP. Reference: the same number of freeze and
     /// transfer calls made straight to a second portal, with the same concurrency.
@@ -165,6 +187,22 @@ fn main() -> std::process::ExitCode {
                 workers,
                 database_url,
             } => import(delegates, services, workers, database_url).await,
+            Scenario::Seed {
+                scale,
+                database_url,
+                devportal_database_url,
+                seed,
+                master_key_file,
+            } => {
+                seed::run(&seed::Options {
+                    scale,
+                    database_url,
+                    devportal_database_url,
+                    seed,
+                    master_key_file,
+                })
+                .await
+            }
             Scenario::Token { .. } | Scenario::Gateway { .. } => Ok(()),
         }
     });
