@@ -18,7 +18,11 @@ const L6: &str = "Comuni e loro Consorzi e Associazioni";
 
 /// A browser of `fiscal_code` that entered Interoperabilità Collaudo for the institution
 /// `tax_code` from the Reserved Area.
-async fn browser_in_collaudo(app: &TestApp, fiscal_code: &str, tax_code: &str) -> Client {
+pub(crate) async fn browser_in_collaudo(
+    app: &TestApp,
+    fiscal_code: &str,
+    tax_code: &str,
+) -> Client {
     let browser = testkit::logged_in(app, fiscal_code).await;
     let iid = institution_id(app, tax_code).await;
     let entry = testkit::read_page(
@@ -39,14 +43,14 @@ async fn browser_in_collaudo(app: &TestApp, fiscal_code: &str, tax_code: &str) -
 }
 
 /// The page at `path` (under the server), asserting a 200: its HTML.
-async fn open(browser: &Client, app: &TestApp, path: &str) -> String {
+pub(crate) async fn open(browser: &Client, app: &TestApp, path: &str) -> String {
     let r = browser.get(app.url(path)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK, "GET {path}");
     r.text().await.unwrap()
 }
 
 /// Posts `fields` to `path` with the CSRF token of the page `form` (HTML).
-async fn post(
+pub(crate) async fn post(
     browser: &Client,
     app: &TestApp,
     path: &str,

@@ -9,10 +9,11 @@ use std::time::Duration;
 use platform::jwt::now_secs;
 use serde_json::{Value, json};
 use testkit::interop::{ClientKey, dpop_claims, jwcrypto_available, jwcrypto_proof};
-use testkit::{Options, TestApp};
+use testkit::{Options, TestApp, visible_text};
 
-use crate::COLL;
+use crate::attribute_pages::{browser_in_collaudo, open, post};
 use crate::tokens::{Reply, Setup, assert_opaque, encode, open_voucher, setup};
+use crate::{COLL, COMUNE, LUCA};
 
 /// The token URL both environments' proofs name (`interop.collaudo.token_url`), as a real
 /// installation behind its own host names would configure it.
@@ -332,4 +333,66 @@ async fn the_keys_endpoint_gives_a_clients_public_key_by_its_kid() {
         let r = app.client.get(app.url(&path)).send().await.unwrap();
         assert_eq!(r.status(), 404, "{path}");
     }
+}
+
+/// "Verifica client assertion", the page: the DPoP proof's field, and its step in words.
+#[tokio::test]
+async fn the_debug_page_checks_a_dpop_proof_and_says_what_is_wrong_in_words() {
+    let s = setup(with_token_url()).await;
+    let browser = browser_in_collaudo(&s.app, LUCA, COMUNE).await;
+    let path = format!("{COLL}/tools/client-assertion");
+    let form = open(&browser, &s.app, &path).await;
+    assert!(form.contains(r#"name="dpop_proof""#), "no DPoP field");
+    let assertion = s.valid();
+    let assertion = &assertion
+        .iter()
+        .find(|(k, _)| *k == "client_assertion")
+        .unwrap()
+        .1;
+    let dpop = ClientKey::generate();
+    let check = |proof: String| {
+        let (browser, app, path, form, assertion) = (&browser, &s.app, &path, &form, assertion);
+        async move {
+            let r = post(
+                browser,
+                app,
+                path,
+                form,
+                &[
+                    ("client_assertion", assertion),
+                    (
+                        "client_assertion_type",
+                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                    ),
+                    ("grant_type", "client_credentials"),
+                    ("dpop_proof", &proof),
+                ],
+            )
+            .await;
+            assert_eq!(r.status(), 200);
+            r.text().await.unwrap()
+        }
+    };
+    // A proof for GET: the DPoP step fails, in words; the others are skipped.
+    let mut claims = dpop_claims("POST", TOKEN_URL);
+    claims["htm"] = json!("GET");
+    let html = check(dpop.dpop_proof(&claims)).await;
+    assert!(
+        html.contains(r#"data-step="dpopProofValidation" data-result="FAILED""#),
+        "{html}"
+    );
+    assert!(html.contains(r#"data-step="clientAssertionValidation" data-result="SKIPPED""#));
+    let text = visible_text(&html);
+    assert!(text.contains("Validazione della prova DPoP"), "{text}");
+    assert!(
+        text.contains("L'htm della prova DPoP deve essere POST"),
+        "{text}"
+    );
+    // A good one: every step passes, the DPoP one first.
+    let html = check(dpop.dpop_proof(&dpop_claims("POST", TOKEN_URL))).await;
+    assert!(
+        html.contains(r#"data-testid="verdict" data-result="PASSED""#),
+        "{html}"
+    );
+    assert!(html.contains(r#"data-step="dpopProofValidation" data-result="PASSED""#));
 }
