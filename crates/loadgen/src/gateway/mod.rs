@@ -92,27 +92,7 @@ fn describe(cpus: &[usize]) -> String {
 
 /// CPU time of each thread of this process so far (ns), by thread id, with its name.
 fn thread_cpu() -> HashMap<u64, (String, u64)> {
-    let mut out = HashMap::new();
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return out;
-    };
-    for task in tasks.flatten() {
-        let Some(tid) = task
-            .file_name()
-            .to_str()
-            .and_then(|t| t.parse::<u64>().ok())
-        else {
-            continue;
-        };
-        let path = task.path();
-        let name = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
-        let ns = std::fs::read_to_string(path.join("schedstat"))
-            .ok()
-            .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
-            .unwrap_or(0);
-        out.insert(tid, (name.trim().to_string(), ns));
-    }
-    out
+    crate::token::cores::thread_cpu()
 }
 
 /// CPU time used between two readings by the threads whose name starts with `prefix`.

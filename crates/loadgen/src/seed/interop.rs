@@ -3,11 +3,6 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use aws_lc_rs::encoding::AsDer;
-use aws_lc_rs::rsa::KeySize;
-use aws_lc_rs::signature::{KeyPair, RsaKeyPair};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use interop::model::document::{self, DocumentKind, Upload};
 use interop::model::eservice::Technology;
 use interop::model::ipa::{self, Entry};
@@ -28,19 +23,8 @@ pub(crate) async fn voucher_store(db: &Db) -> Result<Db, DbError> {
 
 /// A public key as a person uploads it: the base64 of its PEM.
 fn new_public_key() -> Result<String, Error> {
-    let key = RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| "cannot generate an RSA key")?;
-    let der = key
-        .public_key()
-        .as_der()
-        .map_err(|_| "cannot encode a public key")?;
-    let body = STANDARD.encode(der.as_ref());
-    let mut pem = String::from("-----BEGIN PUBLIC KEY-----\n");
-    for line in body.as_bytes().chunks(64) {
-        pem.push_str(std::str::from_utf8(line)?);
-        pem.push('\n');
-    }
-    pem.push_str("-----END PUBLIC KEY-----\n");
-    Ok(STANDARD.encode(pem))
+    let pair = crate::token::keys::new_key_pair()?;
+    Ok(crate::token::keys::public_upload(&pair)?.0)
 }
 
 pub(crate) async fn seed(

@@ -137,7 +137,7 @@ pub(super) fn is_server_thread(name: &str) -> bool {
 
 /// CPU time of each thread of this process so far (ns, `/proc/self/task/*/schedstat`), by
 /// thread id, with the thread's name.
-pub(super) fn thread_cpu() -> std::collections::HashMap<u64, (String, u64)> {
+pub(crate) fn thread_cpu() -> std::collections::HashMap<u64, (String, u64)> {
     let mut out = std::collections::HashMap::new();
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
         return out;

@@ -49,7 +49,7 @@ pub struct Options {
     pub commit_interval_ms: Option<u64>,
 }
 
-mod cores;
+pub(crate) mod cores;
 pub(crate) mod keys;
 pub(crate) mod load;
 pub(crate) mod prepare;
