@@ -50,35 +50,13 @@ fn ms(d: Duration) -> String {
 // ---- cores and threads ----
 
 /// The CPUs this process may run on.
-#[allow(unsafe_code)]
 fn allowed_cpus() -> Vec<usize> {
-    // SAFETY: `set` is a plain bitset the call fills in; its size is passed along.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
-            return Vec::new();
-        }
-        (0..libc::CPU_SETSIZE as usize)
-            .filter(|&c| libc::CPU_ISSET(c, &set))
-            .collect()
-    }
+    crate::token::cores::allowed_cpus()
 }
 
 /// Pins the calling thread (and the threads it starts from now on) to `cpus`.
-#[allow(unsafe_code)]
 fn pin(cpus: &[usize]) -> bool {
-    if cpus.is_empty() {
-        return false;
-    }
-    // SAFETY: `set` is a plain bitset built here; its size is passed along; pid 0 is this
-    // thread.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        for &c in cpus {
-            libc::CPU_SET(c, &mut set);
-        }
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
-    }
+    crate::token::cores::pin(cpus)
 }
 
 fn describe(cpus: &[usize]) -> String {
@@ -112,12 +90,7 @@ fn cpu_of(
 
 /// CPU time of the calling thread so far.
 fn this_thread_cpu() -> Duration {
-    Duration::from_nanos(
-        std::fs::read_to_string("/proc/thread-self/schedstat")
-            .ok()
-            .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
-            .unwrap_or(0),
-    )
+    crate::token::cores::this_thread_cpu()
 }
 
 /// Busy and total jiffies of each CPU (`/proc/stat`).

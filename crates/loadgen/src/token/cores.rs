@@ -4,7 +4,7 @@ use super::*;
 
 /// The CPUs this process may run on.
 #[allow(unsafe_code)]
-pub(super) fn allowed_cpus() -> Vec<usize> {
+pub(crate) fn allowed_cpus() -> Vec<usize> {
     // SAFETY: `set` is a plain bitset the call fills in; its size is passed along.
     unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
@@ -19,7 +19,7 @@ pub(super) fn allowed_cpus() -> Vec<usize> {
 
 /// Pins the calling thread (and the threads it starts from now on) to `cpus`.
 #[allow(unsafe_code)]
-pub(super) fn pin(cpus: &[usize]) -> bool {
+pub(crate) fn pin(cpus: &[usize]) -> bool {
     if cpus.is_empty() {
         return false;
     }
@@ -192,7 +192,7 @@ pub(super) struct ServerCpu {
 }
 
 /// CPU time of the calling thread so far.
-pub(super) fn this_thread_cpu() -> Duration {
+pub(crate) fn this_thread_cpu() -> Duration {
     Duration::from_nanos(
         std::fs::read_to_string("/proc/thread-self/schedstat")
             .ok()
