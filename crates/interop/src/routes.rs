@@ -298,8 +298,9 @@ pub fn routes() -> Vec<Route> {
                 "The people who entered this environment for the caller's institution, with their roles",
                 "session",
             )
+            .query::<api::PageQuery>()
             .answer::<session::People>(200, "The people")
-            .errors(&[401, 403]),
+            .errors(&[400, 401, 403]),
         ),
         json(
             "GET",
@@ -308,6 +309,7 @@ pub fn routes() -> Vec<Route> {
             get(eservices::catalog),
             op("The published e-services; `q` searches their names", "catalogue")
                 .query::<eservices::CatalogQuery>()
+                .query::<api::PageQuery>()
                 .answer::<eservices::Catalog>(200, "The catalogue")
                 .errors(&[400, 401, 403]),
         ),
@@ -320,8 +322,9 @@ pub fn routes() -> Vec<Route> {
                 "The caller's institution's e-services (producer side)",
                 "e-services",
             )
+            .query::<api::PageQuery>()
             .answer::<eservices::EServices>(200, "The e-services")
-            .errors(&[401, 403]),
+            .errors(&[400, 401, 403]),
         ),
         json(
             "POST",
@@ -693,6 +696,7 @@ pub fn routes() -> Vec<Route> {
                 "agreements",
             )
             .query::<api::SideQuery>()
+            .query::<api::PageQuery>()
             .answer::<agreements::Agreements>(200, "The agreements")
             .errors(&[400, 401, 403]),
         ),
@@ -796,6 +800,7 @@ pub fn routes() -> Vec<Route> {
                 "purposes",
             )
             .query::<api::SideQuery>()
+            .query::<api::PageQuery>()
             .answer::<purposes::Purposes>(200, "The purposes")
             .errors(&[400, 401, 403]),
         ),
@@ -911,6 +916,7 @@ pub fn routes() -> Vec<Route> {
                 "clients",
             )
             .query::<clients::ClientsQuery>()
+            .query::<api::PageQuery>()
             .answer::<clients::Clients>(200, "The clients")
             .errors(&[400, 401, 403]),
         ),
@@ -989,9 +995,10 @@ pub fn routes() -> Vec<Route> {
             "/api/clients/{id}/keys",
             Member,
             get(clients::list_keys),
-            op("The client's public keys", "clients")
+            op("The client's public keys, oldest first", "clients")
+                .query::<api::PageQuery>()
                 .answer::<clients::Keys>(200, "The keys")
-                .errors(READ),
+                .errors(&[400, 401, 403, 404]),
         ),
         json(
             "POST",

@@ -18,6 +18,7 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 
 mod gateway;
+mod national;
 mod seed;
 mod token;
 
@@ -114,6 +115,29 @@ enum Scenario {
         #[arg(long, default_value_t = 20)]
         vouchers: usize,
     },
+    /// Issue #25's pages, lists and APIs on a database written by `loadgen seed`: the app
+    /// started as `selfcare serve` on it (test identity provider on), its runtime on one worker
+    /// thread pinned to the first CPU, the load generator on the other. Each scenario is a
+    /// closed loop over CONNECTIONS keep-alive connections for DURATION seconds after 1 s of
+    /// warm-up, beside the same server's `GET /healthz` measured the same way right before it;
+    /// every answer must have the expected status and content.
+    National {
+        #[arg(long)]
+        database_url: String,
+        /// The master key file the seed sealed the API keys with.
+        #[arg(long, default_value = "data/master.key")]
+        master_key_file: std::path::PathBuf,
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+        /// Seconds of each measured phase (the reference's and the scenario's).
+        #[arg(long, default_value_t = 5)]
+        duration: u64,
+        /// Scenarios to run, comma-separated (default: all): login, users-page, users-api,
+        /// users-search, users-late, audit, io-services, io-search, io-late, io-service,
+        /// manage-get, manage-list, exchange, catalogue, agreements, purposes.
+        #[arg(long)]
+        only: Option<String>,
+    },
 }
 
 const KEY: &str = "loadgen-migration-key-0123456789";
@@ -169,6 +193,40 @@ fn main() -> std::process::ExitCode {
             }
         };
     }
+    // So does the national one.
+    if let Scenario::National {
+        database_url,
+        master_key_file,
+        connections,
+        duration,
+        only,
+    } = cli.scenario
+    {
+        let only = match national::parse_only(only.as_deref().unwrap_or("")) {
+            Ok(only) => only,
+            Err(e) => {
+                eprintln!("loadgen: {e}");
+                return std::process::ExitCode::FAILURE;
+            }
+        };
+        let options = national::Options {
+            database_url,
+            master_key_file,
+            connections: connections.max(1),
+            duration: Duration::from_secs(duration.max(1)),
+            warmup: Duration::from_secs(1),
+            only,
+            sign_reference: Duration::from_secs(3),
+            verbose: true,
+        };
+        return match national::run(&options) {
+            Ok(_) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("loadgen: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -203,7 +261,7 @@ fn main() -> std::process::ExitCode {
                 })
                 .await
             }
-            Scenario::Token { .. } | Scenario::Gateway { .. } => Ok(()),
+            Scenario::Token { .. } | Scenario::Gateway { .. } | Scenario::National { .. } => Ok(()),
         }
     });
     match result {

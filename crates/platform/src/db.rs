@@ -14,6 +14,7 @@ use sqlx::{Any, AnyPool, Connection, Executor, Transaction};
 use crate::config::DatabaseSettings;
 
 pub mod hot;
+pub mod plan;
 pub mod schema;
 
 pub use schema::Schema;
@@ -35,6 +36,9 @@ pub const MAIN_SCHEMA: Schema = crate::schema!(
     "0012_interop_documents.sql",
     "0013_interop_attributes.sql",
     "0014_interop_dpop.sql",
+    "0015_reserved_area_members.sql",
+    "0016_interop_lists.sql",
+    "0017_io_service_search.sql",
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

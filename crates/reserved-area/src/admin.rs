@@ -143,10 +143,10 @@ pub async fn onboard(
     let mut tx = db.begin().await?;
     store::set_onboarding(&mut tx, &institution.id, &product.id, "ACTIVE").await?;
     let user = store::upsert_user(&mut tx, code.as_str(), name, family_name).await?;
-    store::set_email(&mut tx, &user.id, &institution.id, email.as_str()).await?;
+    store::set_email(&mut tx, &user, &institution.id, email.as_str()).await?;
     store::add_role(
         &mut tx,
-        &user.id,
+        &user,
         &institution.id,
         &product.id,
         party_role.as_str(),

@@ -216,8 +216,12 @@ fn table() -> RouteTable<Access, RaState> {
             Institution,
             get(users::list_users),
             Op::new(
-                "The institution's users with their roles, filtered (ADMIN only)",
+                "The institution's users with their roles, filtered and paged (ADMIN only)",
                 "users",
+            )
+            .description(
+                "People in family-name order, `size` (1-100, default 20) per `page` (from 0). \
+                 The response header `X-Total-Count` gives how many people match in all.",
             )
             .path_param("institution_id", INSTITUTION_ID)
             .query::<users::UsersQuery>()

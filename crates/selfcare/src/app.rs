@@ -270,6 +270,8 @@ impl App {
         };
         let db = Db::connect(&database_url, &settings.database).await?;
         db.migrate().await?;
+        reserved_area::store::fill_member_keys(&db).await?;
+        io_backoffice::store::fill_search_keys(&db).await?;
         let keys = SigningKeys::load(&settings.signing.key_files)?;
         let catalogue = Arc::new(Catalogue::build(&MESSAGES)?);
         let metrics = Metrics::new()?;

@@ -228,11 +228,11 @@ pub async fn seed(db: &Db) -> Result<(), sqlx::Error> {
             let Some(institution_id) = ids.get(m.institution) else {
                 continue;
             };
-            store::set_email(&mut tx, &user.id, institution_id, m.email).await?;
+            store::set_email(&mut tx, &user, institution_id, m.email).await?;
             for DemoRole(product, party_role, product_role) in m.roles {
                 store::add_role(
                     &mut tx,
-                    &user.id,
+                    &user,
                     institution_id,
                     product,
                     party_role,
@@ -314,7 +314,8 @@ pub async fn seed_io(
     };
     io_backoffice::store::upsert_institution(db, &tenant).await?;
     io_backoffice::store::ensure_manage_subscription(db, ring, &tenant.institution_id).await?;
-    let (_, count) = io_backoffice::store::list_services(db, &tenant.institution_id, 1, 0).await?;
+    let (_, count) =
+        io_backoffice::store::list_services(db, &tenant.institution_id, "", 1, 0).await?;
     if count > 0 {
         return Ok(());
     }

@@ -11,6 +11,7 @@ pub mod api;
 pub mod browser;
 pub mod demo;
 pub mod interop;
+pub mod plans;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

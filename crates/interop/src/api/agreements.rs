@@ -7,34 +7,43 @@ use platform::web::{self, Query};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{SideQuery, consumer_admin, party};
+use super::{PageQuery, SideQuery, consumer_admin, party};
 use crate::auth::Member;
 use crate::error::InteropError;
 use crate::model::{self as rules, RejectionReason};
 use crate::state::EnvState;
 use crate::store::agreements::{self, Action, Agreement};
 
-/// The caller's agreements, on the side asked for.
+/// A window of the caller's agreements on the side asked for, newest first.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = InteropAgreements)]
+#[serde(rename_all = "camelCase")]
 pub struct Agreements {
     pub results: Vec<Agreement>,
+    /// How many agreements the side has in all.
+    pub total_count: i64,
 }
 
-/// `GET /api/agreements?role=consumer|producer`
+/// `GET /api/agreements?role=consumer|producer&offset=&limit=`
 pub async fn list_agreements(
     State(state): State<EnvState>,
     m: Member,
     Query(q): Query<SideQuery>,
+    Query(page): Query<PageQuery>,
 ) -> Result<Json<Agreements>, InteropError> {
-    let results = agreements::list(
+    let side = q.side()?;
+    let found = agreements::page(
         &state.platform.db,
         state.env,
         &m.tenant.institution_id,
-        q.as_producer()?,
+        side,
+        page.window()?,
     )
     .await?;
-    Ok(Json(Agreements { results }))
+    Ok(Json(Agreements {
+        results: found.results,
+        total_count: found.total_count,
+    }))
 }
 
 /// A new agreement on a published version of an e-service.

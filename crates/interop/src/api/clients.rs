@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use super::check;
+use super::{PageQuery, check};
 use crate::auth::Member;
 use crate::error::InteropError;
 use crate::model::client::{self as rules, ClientInput, ClientKind};
@@ -84,14 +84,16 @@ pub struct ClientsQuery {
 #[serde(rename_all = "camelCase")]
 pub struct Clients {
     pub results: Vec<Client>,
-    pub total_count: usize,
+    /// How many clients the caller may see in all.
+    pub total_count: i64,
 }
 
-/// `GET /api/clients?kind=CONSUMER|API`
+/// `GET /api/clients?kind=CONSUMER|API&offset=&limit=`
 pub async fn list(
     State(state): State<EnvState>,
     m: Member,
     Query(q): Query<ClientsQuery>,
+    Query(page): Query<PageQuery>,
 ) -> Result<Json<Clients>, InteropError> {
     let kind = match q.kind.as_deref() {
         None | Some("") => None,
@@ -100,10 +102,17 @@ pub async fn list(
                 .ok_or_else(|| InteropError::invalid("kind", "must be CONSUMER or API"))?,
         ),
     };
-    let results = clients::list(&state.platform.db, state.env, caller(&m), kind).await?;
+    let found = clients::page(
+        &state.platform.db,
+        state.env,
+        caller(&m),
+        kind,
+        page.window()?,
+    )
+    .await?;
     Ok(Json(Clients {
-        total_count: results.len(),
-        results,
+        results: found.results,
+        total_count: found.total_count,
     }))
 }
 
@@ -193,18 +202,26 @@ pub async fn unlink_purpose(
 /// A client's public keys.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = InteropKeys)]
+#[serde(rename_all = "camelCase")]
 pub struct Keys {
     pub keys: Vec<Key>,
+    /// How many keys the client has in all (in the answer to an upload: how many were added).
+    pub total_count: i64,
 }
 
-/// `GET /api/clients/{id}/keys`
+/// `GET /api/clients/{id}/keys?offset=&limit=`
 pub async fn list_keys(
     State(state): State<EnvState>,
     m: Member,
     Path(id): Path<String>,
+    Query(page): Query<PageQuery>,
 ) -> Result<Json<Keys>, InteropError> {
-    let keys = clients::list_keys(&state.platform.db, state.env, caller(&m), &id).await?;
-    Ok(Json(Keys { keys }))
+    let window = page.window()?;
+    let found = clients::keys_page(&state.platform.db, state.env, caller(&m), &id, window).await?;
+    Ok(Json(Keys {
+        keys: found.results,
+        total_count: found.total_count,
+    }))
 }
 
 /// One public key to upload.
@@ -248,7 +265,14 @@ pub async fn add_keys(
         state.max_keys_per_client,
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(Keys { keys: added })))
+    let total_count = i64::try_from(added.len()).unwrap_or(i64::MAX);
+    Ok((
+        StatusCode::CREATED,
+        Json(Keys {
+            keys: added,
+            total_count,
+        }),
+    ))
 }
 
 /// A public key with its JWK.

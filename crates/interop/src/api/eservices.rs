@@ -7,18 +7,19 @@ use platform::web::{self, Query};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{check, producer};
+use super::{PageQuery, check, producer};
 use crate::auth::Member;
 use crate::error::InteropError;
 use crate::model::{descriptor, eservice};
 use crate::state::EnvState;
 use crate::store::catalogue::{self, Descriptor, EService, InPlace, Retitle};
 
-/// `GET /api/catalog?q=`
+/// `GET /api/catalog?q=&offset=&limit=`
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CatalogQuery {
-    /// Searches the e-services' names (at most 60 characters).
+    /// Searches the e-services' names (at most 60 characters): each word of the search starts
+    /// a word of the name, in any case ("anag" finds "ANPR - Anagrafe nazionale").
     pub q: Option<String>,
 }
 
@@ -37,27 +38,30 @@ pub struct CatalogItem {
     pub active_descriptor: Option<Descriptor>,
 }
 
-/// The published e-services.
+/// A window of the published e-services, by name.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = InteropCatalog)]
 #[serde(rename_all = "camelCase")]
 pub struct Catalog {
     pub results: Vec<CatalogItem>,
-    pub total_count: usize,
+    /// How many e-services match in all.
+    pub total_count: i64,
 }
 
-/// `GET /api/catalog?q=`: the published e-services of the environment.
+/// `GET /api/catalog?q=&offset=&limit=`: the published e-services of the environment.
 pub async fn catalog(
     State(state): State<EnvState>,
     _m: Member,
     Query(q): Query<CatalogQuery>,
+    Query(page): Query<PageQuery>,
 ) -> Result<Json<Catalog>, InteropError> {
     let q = q.q.as_deref();
     if q.is_some_and(|q| q.chars().count() > 60) {
         return Err(InteropError::invalid("q", "at most 60 characters"));
     }
-    let list = catalogue::catalog(&state.platform.db, state.env, q).await?;
-    let results: Vec<CatalogItem> = list
+    let found = catalogue::catalog_page(&state.platform.db, state.env, q, page.window()?).await?;
+    let results: Vec<CatalogItem> = found
+        .results
         .iter()
         .map(|e| CatalogItem {
             id: e.id.clone(),
@@ -70,26 +74,38 @@ pub async fn catalog(
         })
         .collect();
     Ok(Json(Catalog {
-        total_count: results.len(),
+        total_count: found.total_count,
         results,
     }))
 }
 
-/// The caller's institution's e-services.
+/// A window of the caller's institution's e-services, by name.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = InteropEServices)]
+#[serde(rename_all = "camelCase")]
 pub struct EServices {
     pub results: Vec<EService>,
+    /// How many e-services the institution has in all.
+    pub total_count: i64,
 }
 
-/// `GET /api/eservices`: the caller's institution's e-services (producer side).
+/// `GET /api/eservices?offset=&limit=`: the caller's institution's e-services (producer side).
 pub async fn eservices(
     State(state): State<EnvState>,
     m: Member,
+    Query(page): Query<PageQuery>,
 ) -> Result<Json<EServices>, InteropError> {
-    let results =
-        catalogue::of_producer(&state.platform.db, state.env, &m.tenant.institution_id).await?;
-    Ok(Json(EServices { results }))
+    let found = catalogue::producer_page(
+        &state.platform.db,
+        state.env,
+        &m.tenant.institution_id,
+        page.window()?,
+    )
+    .await?;
+    Ok(Json(EServices {
+        results: found.results,
+        total_count: found.total_count,
+    }))
 }
 
 /// A new e-service, or the whole new content of one (`PUT`).

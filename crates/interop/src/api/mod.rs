@@ -17,6 +17,7 @@ use utoipa::IntoParams;
 use crate::auth::Member;
 use crate::error::InteropError;
 use crate::model::{self as rules, FieldError};
+use crate::store::Window;
 
 /// The model's checks on a typed request: the body arrives through `platform::web::Json` in a
 /// lenient shape (every field optional, texts as texts, numbers as numbers), and the model
@@ -58,6 +59,42 @@ pub fn party(m: &Member, consumer_id: &str) -> Result<(), InteropError> {
     }
 }
 
+/// `?offset=&limit=`: the window of a list, as the real platform's API pages its lists.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// The results to skip: 0 (the default) to 100000.
+    pub offset: Option<i64>,
+    /// The results to return: 1 to 100 (50 when absent).
+    pub limit: Option<i64>,
+}
+
+impl PageQuery {
+    /// The window asked for; a value out of range is refused with every problem named.
+    pub fn window(&self) -> Result<Window, InteropError> {
+        let mut errors = Vec::new();
+        let limit = self.limit.unwrap_or(Window::DEFAULT_LIMIT);
+        if !(1..=Window::MAX_LIMIT).contains(&limit) {
+            errors.push(FieldError::new(
+                "limit",
+                format!("must be between 1 and {}", Window::MAX_LIMIT),
+            ));
+        }
+        let offset = self.offset.unwrap_or(0);
+        if !(0..=Window::MAX_OFFSET).contains(&offset) {
+            errors.push(FieldError::new(
+                "offset",
+                format!("must be between 0 and {}", Window::MAX_OFFSET),
+            ));
+        }
+        if errors.is_empty() {
+            Ok(Window::new(limit, offset))
+        } else {
+            Err(InteropError::Invalid(errors))
+        }
+    }
+}
+
 /// `?role=consumer` (the default) or `?role=producer`: which side's list.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -68,6 +105,11 @@ pub struct SideQuery {
 }
 
 impl SideQuery {
+    /// The side asked for.
+    pub fn side(&self) -> Result<crate::store::Side, InteropError> {
+        self.as_producer().map(crate::store::Side::of)
+    }
+
     pub fn as_producer(&self) -> Result<bool, InteropError> {
         match self.role.as_deref() {
             None | Some("consumer") => Ok(false),

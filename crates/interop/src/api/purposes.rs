@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::{SideQuery, check, consumer_admin, party};
+use super::{PageQuery, SideQuery, check, consumer_admin, party};
 use crate::auth::Member;
 use crate::error::InteropError;
 use crate::model::{RejectionReason, purpose as rules, risk_analysis};
@@ -20,27 +20,36 @@ pub async fn risk_analysis_form(_m: Member) -> Json<risk_analysis::RiskAnalysisF
     Json(risk_analysis::current_form())
 }
 
-/// The caller's purposes, on the side asked for.
+/// A window of the caller's purposes on the side asked for, newest first.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = InteropPurposes)]
+#[serde(rename_all = "camelCase")]
 pub struct Purposes {
     pub results: Vec<Purpose>,
+    /// How many purposes the side has in all.
+    pub total_count: i64,
 }
 
-/// `GET /api/purposes?role=consumer|producer`
+/// `GET /api/purposes?role=consumer|producer&offset=&limit=`
 pub async fn list_purposes(
     State(state): State<EnvState>,
     m: Member,
     Query(q): Query<SideQuery>,
+    Query(page): Query<PageQuery>,
 ) -> Result<Json<Purposes>, InteropError> {
-    let results = purposes::list(
+    let side = q.side()?;
+    let found = purposes::page(
         &state.platform.db,
         state.env,
         &m.tenant.institution_id,
-        q.as_producer()?,
+        side,
+        page.window()?,
     )
     .await?;
-    Ok(Json(Purposes { results }))
+    Ok(Json(Purposes {
+        results: found.results,
+        total_count: found.total_count,
+    }))
 }
 
 /// A new purpose, on an e-service the consumer has an ACTIVE agreement with.

@@ -169,15 +169,29 @@ pub async fn me(State(state): State<EnvState>, m: Member) -> Result<axum::Json<M
 /// The people who entered this environment for the caller's institution.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = InteropPeople)]
+#[serde(rename_all = "camelCase")]
 pub struct People {
     pub users: Vec<Person>,
+    /// How many people the institution has in all.
+    pub total_count: i64,
 }
 
-/// `GET /api/users`: the people who entered this environment for the caller's institution.
+/// `GET /api/users?offset=&limit=`: the people who entered this environment for the caller's
+/// institution, by name.
 pub async fn people(
     State(state): State<EnvState>,
     m: Member,
+    platform::web::Query(page): platform::web::Query<super::PageQuery>,
 ) -> Result<axum::Json<People>, InteropError> {
-    let users = store::people(&state.platform.db, state.env, &m.tenant.institution_id).await?;
-    Ok(axum::Json(People { users }))
+    let found = store::people_page(
+        &state.platform.db,
+        state.env,
+        &m.tenant.institution_id,
+        page.window()?,
+    )
+    .await?;
+    Ok(axum::Json(People {
+        users: found.results,
+        total_count: found.total_count,
+    }))
 }

@@ -87,6 +87,69 @@ pub fn name_key(name: &str) -> String {
     name.trim().to_lowercase()
 }
 
+/// The longest word of a name the catalogue's search keeps (a name has at most
+/// [`NAME_MAX`] characters).
+pub const WORD_MAX: usize = NAME_MAX;
+
+/// A character of a name as a word holds it: a-z and 0-9 (upper case lowered, the accented
+/// vowels of Italian folded); `None` for a character that separates words. The migration
+/// `0016_interop_lists.sql` splits the names already stored the same way.
+fn word_char(c: char) -> Option<char> {
+    match c {
+        'a'..='z' | '0'..='9' => Some(c),
+        'A'..='Z' => Some(c.to_ascii_lowercase()),
+        'à' | 'á' | 'À' | 'Á' => Some('a'),
+        'è' | 'é' | 'È' | 'É' => Some('e'),
+        'ì' | 'í' | 'Ì' | 'Í' => Some('i'),
+        'ò' | 'ó' | 'Ò' | 'Ó' => Some('o'),
+        'ù' | 'ú' | 'Ù' | 'Ú' => Some('u'),
+        _ => None,
+    }
+}
+
+/// The words of an e-service's name, each once, as the catalogue's search finds them:
+/// "ANPR - Anagrafe nazionale" has `anpr`, `anagrafe`, `nazionale`.
+pub fn name_words(name: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    for c in name.chars().chain(std::iter::once(' ')) {
+        match word_char(c) {
+            Some(c) => word.push(c),
+            None if word.is_empty() => {}
+            None => {
+                let w: String = word.chars().take(WORD_MAX).collect();
+                if !words.contains(&w) {
+                    words.push(w);
+                }
+                word.clear();
+            }
+        }
+    }
+    words
+}
+
+/// The range of words that start with `prefix` (a word of [`name_words`]): `[prefix, upper)`,
+/// with `upper` the first string after every word with the prefix, in any collation that
+/// orders digits before letters (C and the usual locales): the prefix with its trailing `z`s
+/// dropped and its last character raised (`9` to `a`), or `z`s longer than any word.
+pub fn prefix_range(prefix: &str) -> (String, String) {
+    let mut upper: Vec<char> = prefix.chars().collect();
+    while upper.last() == Some(&'z') {
+        upper.pop();
+    }
+    let upper = match upper.pop() {
+        Some(last) => {
+            let next = match last {
+                '9' => 'a',
+                c => char::from_u32(u32::from(c) + 1).unwrap_or('z'),
+            };
+            upper.into_iter().chain(std::iter::once(next)).collect()
+        }
+        None => "z".repeat(WORD_MAX + 1),
+    };
+    (prefix.to_string(), upper)
+}
+
 /// Reads a new e-service: `name` 5..=60 characters, `description` 10..=400, `technology`
 /// REST|SOAP, `mode` RECEIVE|DELIVER (RECEIVE when absent), `personalData` true|false or
 /// absent. Texts are trimmed. Every problem is reported.
@@ -279,5 +342,35 @@ mod tests {
                 "eservice_already_published"
             );
         }
+    }
+
+    #[test]
+    fn a_name_has_the_words_the_catalogue_finds() {
+        assert_eq!(
+            name_words("ANPR - Anagrafe nazionale"),
+            vec!["anpr", "anagrafe", "nazionale"]
+        );
+        assert_eq!(
+            name_words("Città dell'ÀRTE 2024, città"),
+            vec!["citta", "dell", "arte", "2024"]
+        );
+        assert!(name_words(" -- ").is_empty());
+    }
+
+    #[test]
+    fn a_prefix_ranges_over_the_words_it_starts() {
+        assert_eq!(prefix_range("anag"), ("anag".into(), "anah".into()));
+        assert_eq!(prefix_range("a9"), ("a9".into(), "aa".into()));
+        assert_eq!(prefix_range("anaz"), ("anaz".into(), "anb".into()));
+        let (low, high) = prefix_range("zz");
+        assert_eq!(low, "zz");
+        assert_eq!(high, "z".repeat(WORD_MAX + 1));
+        for word in ["anag", "anagrafe", "anagz", "anag9"] {
+            let (low, high) = prefix_range("anag");
+            assert!(low.as_str() <= word && word < high.as_str(), "{word}");
+        }
+        let (low, high) = prefix_range("anag");
+        assert!(!(low.as_str() <= "anah" && "anah" < high.as_str()));
+        assert!(!(low.as_str() <= "ana" && "ana" < high.as_str()));
     }
 }

@@ -24,6 +24,7 @@ use crate::error::InteropError;
 use crate::model::attribute::{self as attribute_rules, AttributeKind, Requirements};
 use crate::model::{self as rules, AgreementApprovalPolicy, RejectionReason, Role, agreement};
 use crate::state::EnvState;
+use crate::store::Side;
 use crate::store::agreements::{self, Action, Agreement};
 use crate::store::attributes;
 use crate::store::catalogue;
@@ -131,6 +132,7 @@ pub struct AgreementsPage {
     filters: Option<Filters>,
     flash: Option<String>,
     catalog_href: String,
+    pager: platform::paging::Pager,
 }
 
 async fn list(
@@ -139,16 +141,41 @@ async fn list(
     received: bool,
     q: HashMap<String, String>,
 ) -> Result<Response, PageError> {
-    let rows = agreements::list(&state.platform.db, state.env, on.institution(), received)
-        .await
-        .map_err(|e| on.fail(e))?;
-    let lang = on.page.lang;
-    let (filters, rows) = if received {
-        let (f, kept) = Filters::apply(&on.page, on.href("/agreements/received"), &rows, &q);
-        (Some(f), kept)
+    let number = super::view::page_number(&q);
+    let window = super::view::page_window(number);
+    let db = &state.platform.db;
+    let (rows, filters, total, filter_pairs) = if received {
+        // The filters offer what the requests received have: read on the producer's index
+        // range, then the window of those kept.
+        let all = agreements::list(db, state.env, on.institution(), true)
+            .await
+            .map_err(|e| on.fail(e))?;
+        let (f, kept) = Filters::apply(&on.page, on.href("/agreements/received"), &all, &q);
+        let total = i64::try_from(kept.len()).unwrap_or(i64::MAX);
+        let start = usize::try_from(window.offset).unwrap_or(usize::MAX);
+        let size = usize::try_from(window.limit).unwrap_or(0);
+        let shown: Vec<Agreement> = kept.into_iter().skip(start).take(size).cloned().collect();
+        let pairs: Vec<(&str, String)> = ["state", "eservice", "consumer"]
+            .into_iter()
+            .map(|k| (k, q.get(k).cloned().unwrap_or_default()))
+            .collect();
+        (shown, Some(f), total, pairs)
     } else {
-        (None, rows.iter().collect())
+        let found = agreements::page(db, state.env, on.institution(), Side::Consumer, window)
+            .await
+            .map_err(|e| on.fail(e))?;
+        (found.results, None, found.total_count, Vec::new())
     };
+    let base_href = on.href(if received {
+        "/agreements/received"
+    } else {
+        "/agreements"
+    });
+    let pager = super::view::pager(number, total, |n| {
+        let pairs: Vec<(&str, &str)> = filter_pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        super::view::list_href(&base_href, &pairs, n)
+    });
+    let lang = on.page.lang;
     let lines = rows
         .iter()
         .map(|a| AgreementLine {
@@ -176,6 +203,7 @@ async fn list(
             filters,
             flash,
             catalog_href,
+            pager,
         },
         StatusCode::OK,
     ))

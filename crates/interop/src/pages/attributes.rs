@@ -711,13 +711,6 @@ pub struct KindChoice {
     pub selected: bool,
 }
 
-/// The way through the pages of results.
-pub struct Pager {
-    pub position: String,
-    pub previous: Option<String>,
-    pub next: Option<String>,
-}
-
 /// What was typed in the creation form.
 #[derive(Default)]
 pub struct NewAttribute {
@@ -741,7 +734,7 @@ pub struct RegistryPage {
     q_error: Option<String>,
     lines: Vec<RegistryLine>,
     total: i64,
-    pager: Option<Pager>,
+    pager: platform::paging::Pager,
     admin: bool,
     form: NewAttribute,
     errors: FormErrors,
@@ -845,18 +838,8 @@ async fn registry_page(
             origin: a.origin,
         })
         .collect();
-    let pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
-    let pager = (pages > 1).then(|| Pager {
-        position: on.page.tr(
-            "interop.attributes.page_of",
-            &[
-                ("n", &filter.number.to_string()),
-                ("pages", &pages.to_string()),
-            ],
-        ),
-        previous: (filter.number > 1).then(|| filter.href(&on, (filter.number - 1).min(pages))),
-        next: (filter.number < pages).then(|| filter.href(&on, filter.number + 1)),
-    });
+    let pager =
+        platform::paging::Pager::new(filter.number, PAGE_SIZE, total, |n| filter.href(&on, n));
     let admin = only_admin(&on);
     let csrf = on.csrf();
     let action = on.href("/attributes/registry");

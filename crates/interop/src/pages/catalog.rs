@@ -15,7 +15,7 @@ use platform::layout::Page;
 
 use super::attributes::{self as words, Refused, RequirementsView};
 use super::eservices::FileLine;
-use super::view::{StateView, descriptor_state, grouped, localize_error, policy_key, query};
+use super::view::{self, StateView, descriptor_state, grouped, localize_error, policy_key, query};
 use super::{On, PageError, Pairs, Shell, render, see_other, value};
 use crate::error::InteropError;
 use crate::model as rules;
@@ -47,15 +47,20 @@ pub struct CatalogPage {
     q: String,
     q_error: Option<String>,
     lines: Vec<CatalogLine>,
+    /// How many e-services match in all.
+    total: i64,
+    pager: platform::paging::Pager,
 }
 
-/// `GET /catalog?q=`
+/// `GET /catalog?q=&page=`: 20 a page.
 pub async fn list(
     State(state): State<EnvState>,
     on: On,
     q: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Response, PageError> {
-    let q = query(q).get("q").cloned().unwrap_or_default();
+    let q = query(q);
+    let number = view::page_number(&q);
+    let q = q.get("q").cloned().unwrap_or_default();
     let (search, q_error) = if q.trim().chars().count() > Q_MAX {
         (
             None,
@@ -67,13 +72,24 @@ pub async fn list(
     } else {
         (Some(q.trim().to_string()), None)
     };
-    let list = match &search {
-        Some(s) => catalogue::catalog(&state.platform.db, state.env, Some(s))
-            .await
-            .map_err(|e| on.fail(e))?,
-        None => Vec::new(),
+    let found = match &search {
+        Some(s) => catalogue::catalog_page(
+            &state.platform.db,
+            state.env,
+            Some(s),
+            view::page_window(number),
+        )
+        .await
+        .map_err(|e| on.fail(e))?,
+        None => catalogue_none(),
     };
-    let lines = list
+    let base_href = on.href("/catalog");
+    let pager = view::pager(number, found.total_count, |n| {
+        view::list_href(&base_href, &[("q", q.as_str())], n)
+    });
+    let total = found.total_count;
+    let lines = found
+        .results
         .iter()
         .map(|e| CatalogLine {
             href: on.href(&format!("/catalog/{}", e.id)),
@@ -95,9 +111,18 @@ pub async fn list(
             q,
             q_error,
             lines,
+            total,
+            pager,
         },
         StatusCode::OK,
     ))
+}
+
+fn catalogue_none() -> crate::store::Paged<EService> {
+    crate::store::Paged {
+        results: Vec::new(),
+        total_count: 0,
+    }
 }
 
 /// The active version of an e-service as its page shows it.

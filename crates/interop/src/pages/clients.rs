@@ -144,6 +144,7 @@ pub struct ClientsPage {
     people: Vec<PersonOption>,
     errors: FormErrors,
     flash: Option<String>,
+    pager: platform::paging::Pager,
 }
 
 impl ClientsPage {
@@ -158,14 +159,27 @@ async fn list_page(
     kind: ClientKind,
     form: Option<ClientForm>,
     errors: FormErrors,
-    flash: Option<String>,
+    q: &HashMap<String, String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
     mark_nav(&mut on, kind);
+    let flash = flash(&on.page, q);
+    let number = super::view::page_number(q);
     let db = &state.platform.db;
-    let list = clients::list(db, state.env, caller(&on.member), Some(kind))
-        .await
-        .map_err(|e| on.fail(e))?;
+    let found = clients::page(
+        db,
+        state.env,
+        caller(&on.member),
+        Some(kind),
+        super::view::page_window(number),
+    )
+    .await
+    .map_err(|e| on.fail(e))?;
+    let base_href = on.href("/clients");
+    let pager = super::view::pager(number, found.total_count, |n| {
+        super::view::list_href(&base_href, &[("kind", kind.as_str())], n)
+    });
+    let list = found.results;
     let since = platform::jwt::now_secs() - VOUCHER_DAYS * 86_400;
     let counts = crate::store::tokens::counts_by_client(
         &state.voucher_store,
@@ -237,6 +251,7 @@ async fn list_page(
             people,
             errors,
             flash,
+            pager,
         },
         status,
     ))
@@ -262,14 +277,13 @@ pub async fn list(
     require_keys_role(&on)?;
     let q = query(q);
     let kind = kind_of(q.get("kind").map(String::as_str));
-    let flash = flash(&on.page, &q);
     list_page(
         &state,
         on,
         kind,
         None,
         FormErrors::default(),
-        flash,
+        &q,
         StatusCode::OK,
     )
     .await
@@ -310,8 +324,9 @@ pub async fn create(
     let payload = json!({
         "name": form.name, "description": form.description, "members": form.members,
     });
+    let none = HashMap::new();
     let failed = |on: On, form: ClientForm, errors: FormErrors, status: StatusCode| {
-        list_page(&state, on, kind, Some(form), errors, None, status)
+        list_page(&state, on, kind, Some(form), errors, &none, status)
     };
     let input = match ClientInput::parse(&payload) {
         Ok(input) => input,

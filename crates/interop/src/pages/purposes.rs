@@ -79,6 +79,7 @@ pub struct PurposesPage {
     may_create: bool,
     new_href: String,
     flash: Option<String>,
+    pager: platform::paging::Pager,
 }
 
 /// A version waiting for the producer, with what it asks and what is already granted.
@@ -151,10 +152,21 @@ pub async fn list(
 ) -> Result<Response, PageError> {
     let q = query(q);
     let db = &state.platform.db;
-    let mine = purposes::list(db, state.env, on.institution(), false)
-        .await
-        .map_err(|e| on.fail(e))?;
-    let mine = lines(&state, &on, &mine, false).await?;
+    let number = super::view::page_number(&q);
+    let found = purposes::page(
+        db,
+        state.env,
+        on.institution(),
+        crate::store::Side::Consumer,
+        super::view::page_window(number),
+    )
+    .await
+    .map_err(|e| on.fail(e))?;
+    let base_href = on.href("/purposes");
+    let pager = super::view::pager(number, found.total_count, |n| {
+        super::view::list_href(&base_href, &[], n)
+    });
+    let mine = lines(&state, &on, &found.results, false).await?;
     let received_href =
         rules::may_manage_eservices(&on.member.roles).then(|| on.href("/purposes/received"));
     let flash = flash(&on.page, &q);
@@ -170,6 +182,7 @@ pub async fn list(
             may_create,
             new_href,
             flash,
+            pager,
         },
         StatusCode::OK,
     ))

@@ -371,3 +371,46 @@ impl NextStep {
         }
     }
 }
+
+/// How many rows a page of a list shows.
+pub const PAGE_SIZE: i64 = 20;
+
+/// The page `?page=` asks for: 1 when absent or not a number, at most as far as a window may
+/// start ([`crate::store::Window::MAX_OFFSET`]).
+pub fn page_number(q: &HashMap<String, String>) -> i64 {
+    q.get("page")
+        .and_then(|p| p.trim().parse::<i64>().ok())
+        .unwrap_or(1)
+        .clamp(1, crate::store::Window::MAX_OFFSET / PAGE_SIZE + 1)
+}
+
+/// The window of the page `number`.
+pub fn page_window(number: i64) -> crate::store::Window {
+    crate::store::Window::page(number, PAGE_SIZE)
+}
+
+/// The pager of a list of `total` rows shown at page `number` (the platform's
+/// `pager.html`); `href` is the list's address at a page, with the filters applied.
+pub fn pager(number: i64, total: i64, href: impl Fn(i64) -> String) -> platform::paging::Pager {
+    platform::paging::Pager::new(number, PAGE_SIZE, total, href)
+}
+
+/// The address `base` with the `filters` that have a value and the page `number` (left out
+/// for the first).
+pub fn list_href(base: &str, filters: &[(&str, &str)], number: i64) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (key, value) in filters {
+        if !value.trim().is_empty() {
+            query.append_pair(key, value.trim());
+        }
+    }
+    if number > 1 {
+        query.append_pair("page", &number.to_string());
+    }
+    let query = query.finish();
+    if query.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{query}")
+    }
+}

@@ -9,7 +9,7 @@ use sqlx::{Any, Row, Transaction};
 use super::attributes;
 use super::catalogue::{self, EService};
 use super::notices;
-use super::{Shared, Tenant, corrupt, lock, new_id};
+use super::{Paged, Shared, Side, Tenant, Window, corrupt, lock, new_id};
 use crate::error::InteropError;
 use crate::model::agreement::{self, Change};
 use crate::model::attribute::{self, AttributeKind, Submission, Verdict};
@@ -98,10 +98,11 @@ fn row(r: &AnyRow) -> Result<Agreement, sqlx::Error> {
     })
 }
 
-const SHARED: Shared = Shared {
+pub(crate) const SHARED: Shared = Shared {
     columns: COLUMNS,
     from: FROM,
     alias: "a",
+    table: "interop_agreements",
 };
 
 /// One agreement the caller's institution is a party to (any other is not found).
@@ -127,11 +128,30 @@ pub async fn list(
     institution_id: &str,
     as_producer: bool,
 ) -> Result<Vec<Agreement>, InteropError> {
-    let rows = SHARED.of_side(db, env, institution_id, as_producer).await?;
+    let rows = SHARED
+        .all_of_side(db, env, institution_id, Side::of(as_producer))
+        .await?;
     rows.iter()
         .map(row)
         .collect::<Result<_, _>>()
         .map_err(Into::into)
+}
+
+/// A window of the agreements of the institution on `side`, newest first, and their total.
+pub async fn page(
+    db: &Db,
+    env: Environment,
+    institution_id: &str,
+    side: Side,
+    window: Window,
+) -> Result<Paged<Agreement>, InteropError> {
+    let (rows, total_count) = SHARED
+        .of_side(db, env, institution_id, side, window)
+        .await?;
+    Ok(Paged {
+        results: rows.iter().map(row).collect::<Result<_, _>>()?,
+        total_count,
+    })
 }
 
 /// Creates a draft on the e-service's latest published version; refused while the consumer has

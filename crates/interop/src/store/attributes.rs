@@ -76,28 +76,39 @@ pub async fn search(
 ) -> Result<(Vec<Attribute>, i64), InteropError> {
     let pattern = format!("%{}%", like_escape(&rules::name_key(q)));
     let kind = kind.map(|k| k.as_str()).unwrap_or("");
-    let filter = "env = $1 AND ($2 = '' OR kind = $2) AND name_key LIKE $3 ESCAPE '\\'";
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM interop_attributes WHERE {filter} \
-         ORDER BY name_key, id LIMIT $4 OFFSET $5"
-    ))
-    .bind(env.as_str())
-    .bind(kind)
-    .bind(&pattern)
-    .bind(limit.clamp(1, 200))
-    .bind(offset.max(0))
-    .fetch_all(db.reader())
-    .await?;
-    let total: i64 = sqlx::query_scalar(&format!(
-        "SELECT COUNT(*) FROM interop_attributes WHERE {filter}"
-    ))
-    .bind(env.as_str())
-    .bind(kind)
-    .bind(&pattern)
-    .fetch_one(db.reader())
-    .await?;
+    let (page_sql, count_sql) = search_sql(!kind.is_empty());
+    let rows = sqlx::query(&page_sql)
+        .bind(env.as_str())
+        .bind(kind)
+        .bind(&pattern)
+        .bind(limit.clamp(1, 200))
+        .bind(offset.max(0))
+        .fetch_all(db.reader())
+        .await?;
+    let total: i64 = sqlx::query_scalar(&count_sql)
+        .bind(env.as_str())
+        .bind(kind)
+        .bind(&pattern)
+        .fetch_one(db.reader())
+        .await?;
     let list = rows.iter().map(attribute).collect::<Result<_, _>>()?;
     Ok((list, total))
+}
+
+/// The statements of [`search`]: a window (`$1` the environment, `$2` the kind or `''`, `$3`
+/// the LIKE pattern, `$4` the limit, `$5` the offset) and its total (`$1` to `$3`); with a
+/// kind (`of_kind`) they walk the index `(env, kind, name_key)`, without one
+/// `(env, name_key, id)`, in the page's order either way.
+pub fn search_sql(of_kind: bool) -> (String, String) {
+    let kind = if of_kind { "kind = $2" } else { "$2 = ''" };
+    let filter = format!("env = $1 AND {kind} AND name_key LIKE $3 ESCAPE '\\'");
+    (
+        format!(
+            "SELECT {COLUMNS} FROM interop_attributes WHERE {filter} \
+             ORDER BY name_key, id LIMIT $4 OFFSET $5"
+        ),
+        format!("SELECT COUNT(*) FROM interop_attributes WHERE {filter}"),
+    )
 }
 
 fn like_escape(s: &str) -> String {

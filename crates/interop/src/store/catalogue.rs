@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 
 use super::documents::{self, DocumentInfo};
 use super::notices::{self, By};
-use super::{Tenant, corrupt, lock, new_id};
+use super::{Paged, Tenant, Window, corrupt, lock, new_id};
 use crate::error::InteropError;
 use crate::model::attribute::Requirements;
 use crate::model::descriptor::{self, DescriptorFacts, PreviousFacts};
@@ -235,31 +235,173 @@ pub async fn of_producer(
     with_descriptors(db.reader(), rows).await
 }
 
-/// The catalogue: e-services with a PUBLISHED version, whose name contains `q` (any case).
-pub async fn catalog(
+/// The statement of a window of a producer's e-services, by name: `$1` the environment, `$2`
+/// the producer, `$3` the limit, `$4` the offset (the unique index on
+/// `(env, producer_id, name_key)` answers it).
+pub fn producer_page_sql() -> String {
+    format!(
+        "SELECT {ESERVICE_COLUMNS} FROM {ESERVICE_FROM} WHERE e.env = $1 AND e.producer_id = $2 \
+         ORDER BY e.name_key LIMIT $3 OFFSET $4"
+    )
+}
+
+/// How many e-services a producer has: `$1` the environment, `$2` the producer.
+pub const PRODUCER_COUNT: &str =
+    "SELECT COUNT(*) FROM interop_eservices e WHERE e.env = $1 AND e.producer_id = $2";
+
+/// A window of the e-services a producer made, by name, and their total.
+pub async fn producer_page(
+    db: &Db,
+    env: Environment,
+    producer_id: &str,
+    window: Window,
+) -> Result<Paged<EService>, InteropError> {
+    let rows = sqlx::query(&producer_page_sql())
+        .bind(env.as_str())
+        .bind(producer_id)
+        .bind(window.limit)
+        .bind(window.offset)
+        .fetch_all(db.reader())
+        .await?;
+    let results = with_descriptors(db.reader(), rows).await?;
+    let total_count = super::count(db, PRODUCER_COUNT, &[env.as_str(), producer_id]).await?;
+    Ok(Paged {
+        results,
+        total_count,
+    })
+}
+
+/// The most words of a search the catalogue reads (the rest are left out).
+pub const SEARCH_WORDS_MAX: usize = 4;
+
+/// The condition of the catalogue: the e-services of the environment (`$1`) with a PUBLISHED
+/// version, and for each of `words` words of the search one of the name's words in the range
+/// `[$k, $k+1)` (`$2`, `$3` for the first word, and so on).
+///
+/// With words, the matching words lead: `e.env || ''` and `e.in_catalogue + 0` keep either
+/// engine from walking the whole catalogue in name order instead, so a search reads the
+/// ranges of its words and the e-services they name, whatever the catalogue's size.
+fn catalog_where(words: usize) -> String {
+    let mut sql = String::from(if words == 0 {
+        "WHERE e.env = $1 AND e.in_catalogue = 1"
+    } else {
+        "WHERE e.env || '' = $1 AND e.in_catalogue + 0 = 1"
+    });
+    for i in 0..words {
+        let (low, high) = (2 + 2 * i, 3 + 2 * i);
+        sql.push_str(&format!(
+            " AND e.id IN (SELECT w.eservice_id FROM interop_eservice_words w \
+             WHERE w.env = $1 AND w.word >= ${low} AND w.word < ${high})"
+        ));
+    }
+    sql
+}
+
+/// The statement of a window of the catalogue with `words` words searched (0: all of it), by
+/// name: after the words' bounds, the limit and the offset. The index
+/// `interop_eservices_catalogue` answers it, and the words' primary key each word.
+pub fn catalog_page_sql(words: usize) -> String {
+    let (limit, offset) = (2 + 2 * words, 3 + 2 * words);
+    format!(
+        "SELECT {ESERVICE_COLUMNS} FROM {ESERVICE_FROM} {} \
+         ORDER BY e.name_key, e.id LIMIT ${limit} OFFSET ${offset}",
+        catalog_where(words)
+    )
+}
+
+/// How many e-services [`catalog_page_sql`] has in all (the same placeholders but the last
+/// two).
+pub fn catalog_count_sql(words: usize) -> String {
+    format!(
+        "SELECT COUNT(*) FROM interop_eservices e {}",
+        catalog_where(words)
+    )
+}
+
+/// The words of a search, each as the range of the names' words it starts
+/// ([`eservice::prefix_range`]), at most [`SEARCH_WORDS_MAX`].
+pub fn search_ranges(q: &str) -> Vec<(String, String)> {
+    eservice::name_words(q)
+        .iter()
+        .take(SEARCH_WORDS_MAX)
+        .map(|w| eservice::prefix_range(w))
+        .collect()
+}
+
+/// A window of the catalogue: the e-services with a PUBLISHED version whose name has, for
+/// each word of `q`, a word starting with it (any case, accents of Italian folded: "anag"
+/// finds "ANPR - Anagrafe nazionale"), by name, and their total.
+pub async fn catalog_page(
     db: &Db,
     env: Environment,
     q: Option<&str>,
-) -> Result<Vec<EService>, InteropError> {
-    let pattern = format!(
-        "%{}%",
-        q.unwrap_or("")
-            .trim()
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    );
-    let rows = sqlx::query(&format!(
-        "SELECT {ESERVICE_COLUMNS} FROM {ESERVICE_FROM} WHERE e.env = $1 \
-         AND e.name_key LIKE $2 ESCAPE '\\' AND EXISTS (SELECT 1 FROM interop_descriptors d \
-         WHERE d.eservice_id = e.id AND d.state = 'PUBLISHED') ORDER BY e.name_key, e.id"
-    ))
-    .bind(env.as_str())
-    .bind(pattern)
-    .fetch_all(db.reader())
+    window: Window,
+) -> Result<Paged<EService>, InteropError> {
+    let ranges = search_ranges(q.unwrap_or(""));
+    let mut binds: Vec<&str> = vec![env.as_str()];
+    for (low, high) in &ranges {
+        binds.push(low);
+        binds.push(high);
+    }
+    let sql = catalog_page_sql(ranges.len());
+    let mut query = sqlx::query(&sql);
+    for b in &binds {
+        query = query.bind(b.to_string());
+    }
+    let rows = query
+        .bind(window.limit)
+        .bind(window.offset)
+        .fetch_all(db.reader())
+        .await?;
+    let results = with_descriptors(db.reader(), rows).await?;
+    let total_count = super::count(db, &catalog_count_sql(ranges.len()), &binds).await?;
+    Ok(Paged {
+        results,
+        total_count,
+    })
+}
+
+/// Writes the words of the e-service's name ([`eservice::name_words`]) in the transaction
+/// that creates or renames it, in place of those it had.
+async fn write_words(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    env: Environment,
+    eservice_id: &str,
+    name: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM interop_eservice_words WHERE eservice_id = $1")
+        .bind(eservice_id)
+        .execute(&mut **tx)
+        .await?;
+    for word in eservice::name_words(name) {
+        sqlx::query(
+            "INSERT INTO interop_eservice_words (env, word, eservice_id) VALUES ($1, $2, $3) \
+             ON CONFLICT (env, word, eservice_id) DO NOTHING",
+        )
+        .bind(env.as_str())
+        .bind(word)
+        .bind(eservice_id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Marks whether the e-service is in the catalogue (has a PUBLISHED version), in the
+/// transaction that changed a version's state.
+pub(super) async fn refresh_in_catalogue(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    eservice_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE interop_eservices SET in_catalogue = CASE WHEN EXISTS (SELECT 1 \
+         FROM interop_descriptors d WHERE d.eservice_id = $1 AND d.state = 'PUBLISHED') \
+         THEN 1 ELSE 0 END WHERE id = $1",
+    )
+    .bind(eservice_id)
+    .execute(&mut **tx)
     .await?;
-    with_descriptors(db.reader(), rows).await
+    Ok(())
 }
 
 fn taken(e: sqlx::Error) -> InteropError {
@@ -309,6 +451,7 @@ pub async fn create(
     .execute(&mut *tx)
     .await
     .map_err(taken)?;
+    write_words(&mut tx, env, &id, &input.name).await?;
     if let Some(first) = first {
         insert_draft(&mut tx, &id, 1, first).await?;
     }
@@ -403,6 +546,7 @@ pub async fn update(
     .execute(&mut *tx)
     .await
     .map_err(taken)?;
+    write_words(&mut tx, env, id, &input.name).await?;
     updated(db, env, by, tx, id).await
 }
 
@@ -454,13 +598,16 @@ pub async fn retitle(
     let mut tx = db.begin().await?;
     sqlx::query(sql)
         .bind(value.to_string())
-        .bind(key)
+        .bind(key.clone())
         .bind(now_millis())
         .bind(id)
         .bind(env.as_str())
         .execute(&mut *tx)
         .await
         .map_err(taken)?;
+    if key.is_some() {
+        write_words(&mut tx, env, id, value).await?;
+    }
     updated(db, env, by, tx, id).await
 }
 
@@ -475,6 +622,10 @@ pub async fn delete(db: &Db, env: Environment, by: By<'_>, id: &str) -> Result<(
         documents::delete_all_of(&mut tx, &d.id).await?;
     }
     sqlx::query("DELETE FROM interop_descriptors WHERE eservice_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM interop_eservice_words WHERE eservice_id = $1")
         .bind(id)
         .execute(&mut *tx)
         .await?;
@@ -669,6 +820,10 @@ pub async fn delete_descriptor(
     )
     .await?;
     let outcome = if all.len() == 1 {
+        sqlx::query("DELETE FROM interop_eservice_words WHERE eservice_id = $1")
+            .bind(eservice_id)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM interop_eservices WHERE id = $1 AND env = $2")
             .bind(eservice_id)
             .bind(env.as_str())
@@ -828,6 +983,7 @@ pub async fn publish(
         .execute(&mut *tx)
         .await?;
     }
+    refresh_in_catalogue(&mut tx, eservice_id).await?;
     let by = notices::By {
         institution_id: producer_id,
         user_id,
@@ -881,6 +1037,7 @@ pub async fn set_suspended(
         .bind(descriptor_id)
         .execute(&mut *tx)
         .await?;
+    refresh_in_catalogue(&mut tx, eservice_id).await?;
     let by = notices::By {
         institution_id: producer_id,
         user_id,

@@ -8,7 +8,7 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::{corrupt, lock, new_id, role_list};
+use super::{Paged, Window, corrupt, lock, new_id, role_list};
 use crate::error::InteropError;
 use crate::model::client::{self as rules, ClientInput, ClientKind, KEY_ALG, KEY_USE, KeyInput};
 use crate::model::{AgreementState, Environment, PurposeVersionState, Role, purpose};
@@ -358,32 +358,73 @@ pub async fn get(
     Ok(readable(db, env, caller, id).await?.1)
 }
 
-/// The clients of the caller's institution it may see, newest first; `kind` filters.
-pub async fn list(
+/// The statement of a window of an institution's clients, newest first: `$1` the
+/// environment, `$2` the institution, `$3` the kind (`''` for any), `$4` the member the
+/// caller must be among (`''` for an admin, who sees them all), `$5` the limit, `$6` the
+/// offset (the index `interop_clients_consumer_page` answers it).
+pub fn page_sql() -> String {
+    format!(
+        "SELECT {CLIENT_COLUMNS} FROM interop_clients c {CLIENTS_WHERE} \
+         ORDER BY c.created_at DESC, c.id DESC LIMIT $5 OFFSET $6"
+    )
+}
+
+/// How many clients [`page_sql`] has in all: `$1` to `$4` as there.
+pub fn count_sql() -> String {
+    format!("SELECT COUNT(*) FROM interop_clients c {CLIENTS_WHERE}")
+}
+
+const CLIENTS_WHERE: &str = "WHERE c.env = $1 AND c.consumer_id = $2 \
+    AND ($3 = '' OR c.kind = $3) AND ($4 = '' OR EXISTS (SELECT 1 FROM interop_client_members m \
+    WHERE m.client_id = c.id AND m.user_id = $4))";
+
+/// A window of the institution's clients the caller may see ([`rules::may_see`]: admins all
+/// of them, `security` users those they belong to), newest first, and their total.
+pub async fn page(
     db: &Db,
     env: Environment,
     caller: Caller<'_>,
     kind: Option<ClientKind>,
-) -> Result<Vec<Client>, InteropError> {
+    window: Window,
+) -> Result<Paged<Client>, InteropError> {
+    let member = if rules::may_see(caller.roles, false) {
+        ""
+    } else if rules::may_see(caller.roles, true) {
+        caller.user_id
+    } else {
+        return Ok(Paged {
+            results: Vec::new(),
+            total_count: 0,
+        });
+    };
+    let kind = kind.map_or("", ClientKind::as_str);
     let mut conn = db.reader().acquire().await?;
-    let rows = sqlx::query(&format!(
-        "SELECT {CLIENT_COLUMNS} FROM interop_clients WHERE env = $1 AND consumer_id = $2 \
-         AND ($3 = '' OR kind = $3) ORDER BY created_at DESC, id"
-    ))
-    .bind(env.as_str())
-    .bind(caller.institution_id)
-    .bind(kind.map_or("", ClientKind::as_str))
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut out = Vec::with_capacity(rows.len());
+    let rows = sqlx::query(&page_sql())
+        .bind(env.as_str())
+        .bind(caller.institution_id)
+        .bind(kind)
+        .bind(member)
+        .bind(window.limit)
+        .bind(window.offset)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut results = Vec::with_capacity(rows.len());
     for r in &rows {
         let mut c = client_row(r)?;
         fill(&mut conn, &mut c).await?;
-        if rules::may_see(caller.roles, c.members.iter().any(|m| m == caller.user_id)) {
-            out.push(c);
-        }
+        results.push(c);
     }
-    Ok(out)
+    drop(conn);
+    let total_count = super::count(
+        db,
+        &count_sql(),
+        &[env.as_str(), caller.institution_id, kind, member],
+    )
+    .await?;
+    Ok(Paged {
+        results,
+        total_count,
+    })
 }
 
 /// Deletes a client with its keys, members and links (admins).
@@ -609,6 +650,44 @@ pub async fn list_keys(
     .fetch_all(&mut *conn)
     .await?;
     Ok(rows.iter().map(key_row).collect::<Result<_, _>>()?)
+}
+
+/// The statement of a window of a client's keys, oldest first: `$1` the client, `$2` the
+/// limit, `$3` the offset (the index `interop_client_keys_page` answers it).
+pub fn keys_page_sql() -> String {
+    format!(
+        "SELECT {KEY_COLUMNS} FROM interop_client_keys WHERE client_id = $1 \
+         ORDER BY created_at, kid LIMIT $2 OFFSET $3"
+    )
+}
+
+/// How many keys a client has: `$1` the client.
+pub const KEYS_COUNT: &str = "SELECT COUNT(*) FROM interop_client_keys WHERE client_id = $1";
+
+/// A window of the keys of a client the caller may see, oldest first, and their total.
+pub async fn keys_page(
+    db: &Db,
+    env: Environment,
+    caller: Caller<'_>,
+    id: &str,
+    window: Window,
+) -> Result<Paged<Key>, InteropError> {
+    let (mut conn, c) = readable(db, env, caller, id).await?;
+    let rows = sqlx::query(&keys_page_sql())
+        .bind(&c.id)
+        .bind(window.limit)
+        .bind(window.offset)
+        .fetch_all(&mut *conn)
+        .await?;
+    let results = rows.iter().map(key_row).collect::<Result<_, _>>()?;
+    let total_count: i64 = sqlx::query_scalar(KEYS_COUNT)
+        .bind(&c.id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(Paged {
+        results,
+        total_count,
+    })
 }
 
 /// One key of a client the caller may see.

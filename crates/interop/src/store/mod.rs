@@ -16,8 +16,72 @@ pub mod clients;
 pub mod documents;
 pub mod ipa;
 pub mod notices;
+mod plans;
 pub mod purposes;
 pub mod tokens;
+
+pub use plans::list_statements;
+
+/// The window of a list a request reads: `limit` rows after the first `offset`, in the
+/// database (`LIMIT $n OFFSET $m`), with an index range behind the statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl Window {
+    /// The most rows a window holds (as the real platform's API).
+    pub const MAX_LIMIT: i64 = 100;
+    /// The last row a window may start at: an offset is read through, so it is bounded.
+    pub const MAX_OFFSET: i64 = 100_000;
+    /// The rows of a window when none is asked for.
+    pub const DEFAULT_LIMIT: i64 = 50;
+
+    /// A window within the bounds (the API refuses a value outside them before this).
+    pub fn new(limit: i64, offset: i64) -> Self {
+        Window {
+            limit: limit.clamp(1, Self::MAX_LIMIT),
+            offset: offset.clamp(0, Self::MAX_OFFSET),
+        }
+    }
+
+    /// The page `number` (from 1) of `size` rows.
+    pub fn page(number: i64, size: i64) -> Self {
+        let size = size.clamp(1, Self::MAX_LIMIT);
+        Window::new(size, number.max(1).saturating_sub(1).saturating_mul(size))
+    }
+
+    /// The first window: what the pages that pick among a short list show.
+    pub fn first() -> Self {
+        Window::new(Self::MAX_LIMIT, 0)
+    }
+}
+
+/// One window of a list and how many rows the whole list has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paged<T> {
+    pub results: Vec<T>,
+    pub total_count: i64,
+}
+
+impl<T> Paged<T> {
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Paged<U> {
+        Paged {
+            results: self.results.into_iter().map(f).collect(),
+            total_count: self.total_count,
+        }
+    }
+}
+
+/// The number a `SELECT COUNT(*)` statement answers.
+pub(crate) async fn count(db: &Db, sql: &str, binds: &[&str]) -> Result<i64, sqlx::Error> {
+    let mut q = sqlx::query_scalar::<_, i64>(sql);
+    for b in binds {
+        q = q.bind(b.to_string());
+    }
+    q.fetch_one(db.reader()).await
+}
 
 /// A new id: a random UUID, as on the real platform (purposes and clients are named by UUIDs in
 /// client assertions).
@@ -43,6 +107,33 @@ pub(crate) struct Shared {
     pub columns: &'static str,
     pub from: &'static str,
     pub alias: &'static str,
+    /// The table of the record itself (the totals read it alone).
+    pub table: &'static str,
+}
+
+/// A side of a record two institutions share: the caller's institution as the consumer or as
+/// the producer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Consumer,
+    Producer,
+}
+
+impl Side {
+    pub fn of(as_producer: bool) -> Self {
+        if as_producer {
+            Side::Producer
+        } else {
+            Side::Consumer
+        }
+    }
+
+    fn column(self) -> &'static str {
+        match self {
+            Side::Consumer => "consumer_id",
+            Side::Producer => "producer_id",
+        }
+    }
 }
 
 impl Shared {
@@ -88,6 +179,7 @@ impl Shared {
             columns,
             from,
             alias: t,
+            ..
         } = self;
         sqlx::query(&format!(
             "SELECT {columns} FROM {from} WHERE {t}.env = $1 AND {t}.id = $2 \
@@ -100,33 +192,72 @@ impl Shared {
         .await
     }
 
-    /// The records of the institution as the consumer, or (`as_producer`) as the producer,
-    /// newest first.
+    /// The statement of the records of one side, newest first: `$1` the environment, `$2`
+    /// the institution (an index on `(env, <side>, updated_at, id)` answers it).
+    fn side_sql(&self, side: Side) -> String {
+        let Shared {
+            columns,
+            from,
+            alias: t,
+            ..
+        } = self;
+        let side = side.column();
+        format!(
+            "SELECT {columns} FROM {from} WHERE {t}.env = $1 AND {t}.{side} = $2 \
+             ORDER BY {t}.updated_at DESC, {t}.id DESC"
+        )
+    }
+
+    /// The statement of a window of the records of one side, newest first: `$1` the
+    /// environment, `$2` the institution, `$3` the limit, `$4` the offset.
+    pub fn page_sql(&self, side: Side) -> String {
+        format!("{} LIMIT $3 OFFSET $4", self.side_sql(side))
+    }
+
+    /// The statement of how many records a side has: `$1` the environment, `$2` the
+    /// institution.
+    pub fn count_sql(&self, side: Side) -> String {
+        let Shared {
+            alias: t, table, ..
+        } = self;
+        let side = side.column();
+        format!("SELECT COUNT(*) FROM {table} {t} WHERE {t}.env = $1 AND {t}.{side} = $2")
+    }
+
+    /// A window of the records of the institution on `side`, newest first, and their total.
     pub async fn of_side(
         &self,
         db: &Db,
         env: Environment,
         institution_id: &str,
-        as_producer: bool,
+        side: Side,
+        window: Window,
+    ) -> Result<(Vec<sqlx::any::AnyRow>, i64), sqlx::Error> {
+        let rows = sqlx::query(&self.page_sql(side))
+            .bind(env.as_str())
+            .bind(institution_id)
+            .bind(window.limit)
+            .bind(window.offset)
+            .fetch_all(db.reader())
+            .await?;
+        let total = count(db, &self.count_sql(side), &[env.as_str(), institution_id]).await?;
+        Ok((rows, total))
+    }
+
+    /// Every record of the institution on `side`, newest first (the pages that pick among
+    /// an institution's own agreements and purposes; an index range all the same).
+    pub async fn all_of_side(
+        &self,
+        db: &Db,
+        env: Environment,
+        institution_id: &str,
+        side: Side,
     ) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error> {
-        let Shared {
-            columns,
-            from,
-            alias: t,
-        } = self;
-        let side = if as_producer {
-            "producer_id"
-        } else {
-            "consumer_id"
-        };
-        sqlx::query(&format!(
-            "SELECT {columns} FROM {from} WHERE {t}.env = $1 AND {t}.{side} = $2 \
-             ORDER BY {t}.updated_at DESC, {t}.id"
-        ))
-        .bind(env.as_str())
-        .bind(institution_id)
-        .fetch_all(db.reader())
-        .await
+        sqlx::query(&self.side_sql(side))
+            .bind(env.as_str())
+            .bind(institution_id)
+            .fetch_all(db.reader())
+            .await
     }
 }
 
@@ -234,32 +365,68 @@ where
     Ok(())
 }
 
-/// The people who entered the environment for the institution, by name.
+/// The people of an institution, by name: `$1` the environment, `$2` the institution (the
+/// index `interop_people_by_name` answers it).
+const PEOPLE: &str = "SELECT user_id, name, family_name, roles, entered_at \
+    FROM interop_people WHERE env = $1 AND institution_id = $2 \
+    ORDER BY family_name, name, user_id";
+
+/// The statement of a window of the people of an institution: `$3` the limit, `$4` the
+/// offset.
+pub fn people_page_sql() -> String {
+    format!("{PEOPLE} LIMIT $3 OFFSET $4")
+}
+
+/// How many people an institution has: `$1` the environment, `$2` the institution.
+pub const PEOPLE_COUNT: &str =
+    "SELECT COUNT(*) FROM interop_people WHERE env = $1 AND institution_id = $2";
+
+fn person(r: &sqlx::any::AnyRow) -> Result<Person, sqlx::Error> {
+    let roles: String = r.try_get("roles")?;
+    Ok(Person {
+        user_id: r.try_get("user_id")?,
+        name: r.try_get("name")?,
+        family_name: r.try_get("family_name")?,
+        roles: role_list(&roles),
+        entered_at: r.try_get("entered_at")?,
+    })
+}
+
+/// A window of the people who entered the environment for the institution, by name.
+pub async fn people_page(
+    db: &Db,
+    env: Environment,
+    institution_id: &str,
+    window: Window,
+) -> Result<Paged<Person>, InteropError> {
+    let rows = sqlx::query(&people_page_sql())
+        .bind(env.as_str())
+        .bind(institution_id)
+        .bind(window.limit)
+        .bind(window.offset)
+        .fetch_all(db.reader())
+        .await?;
+    let results = rows.iter().map(person).collect::<Result<Vec<_>, _>>()?;
+    let total_count = count(db, PEOPLE_COUNT, &[env.as_str(), institution_id]).await?;
+    Ok(Paged {
+        results,
+        total_count,
+    })
+}
+
+/// Every person of the institution, by name (the pages that pick a client's members; an
+/// index range all the same).
 pub async fn people(
     db: &Db,
     env: Environment,
     institution_id: &str,
 ) -> Result<Vec<Person>, InteropError> {
-    let rows = sqlx::query(
-        "SELECT user_id, name, family_name, roles, entered_at FROM interop_people \
-         WHERE env = $1 AND institution_id = $2 ORDER BY family_name, name, user_id",
-    )
-    .bind(env.as_str())
-    .bind(institution_id)
-    .fetch_all(db.reader())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            let roles: String = r.try_get("roles")?;
-            Ok(Person {
-                user_id: r.try_get("user_id")?,
-                name: r.try_get("name")?,
-                family_name: r.try_get("family_name")?,
-                roles: role_list(&roles),
-                entered_at: r.try_get("entered_at")?,
-            })
-        })
-        .collect()
+    let rows = sqlx::query(PEOPLE)
+        .bind(env.as_str())
+        .bind(institution_id)
+        .fetch_all(db.reader())
+        .await?;
+    Ok(rows.iter().map(person).collect::<Result<Vec<_>, _>>()?)
 }
 
 /// The roles stored as one comma-separated column.

@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::notices;
-use super::{Shared, Tenant, corrupt, new_id};
+use super::{Paged, Shared, Side, Tenant, Window, corrupt, new_id};
 use crate::error::InteropError;
 use crate::model::attribute::{self, Held, Requirements};
 use crate::model::notice::{Event, Kind};
@@ -136,10 +136,11 @@ where
     .collect()
 }
 
-const SHARED: Shared = Shared {
+pub(crate) const SHARED: Shared = Shared {
     columns: COLUMNS,
     from: FROM,
     alias: "p",
+    table: "interop_purposes",
 };
 
 /// One purpose the caller's institution is a party to (consumer or producer).
@@ -166,14 +167,37 @@ pub async fn list(
     institution_id: &str,
     as_producer: bool,
 ) -> Result<Vec<Purpose>, InteropError> {
-    let rows = SHARED.of_side(db, env, institution_id, as_producer).await?;
+    let rows = SHARED
+        .all_of_side(db, env, institution_id, Side::of(as_producer))
+        .await?;
+    with_versions(db, &rows).await
+}
+
+async fn with_versions(db: &Db, rows: &[AnyRow]) -> Result<Vec<Purpose>, InteropError> {
     let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
+    for r in rows {
         let mut p = purpose_row(r)?;
         p.versions = versions(db.reader(), &p.id).await?;
         out.push(p);
     }
     Ok(out)
+}
+
+/// A window of the purposes of the institution on `side`, newest first, and their total.
+pub async fn page(
+    db: &Db,
+    env: Environment,
+    institution_id: &str,
+    side: Side,
+    window: Window,
+) -> Result<Paged<Purpose>, InteropError> {
+    let (rows, total_count) = SHARED
+        .of_side(db, env, institution_id, side, window)
+        .await?;
+    Ok(Paged {
+        results: with_versions(db, &rows).await?,
+        total_count,
+    })
 }
 
 /// The consumer's latest agreement state on the e-service and its version's quota limits

@@ -13,6 +13,8 @@ mod documents;
 mod dpop;
 mod isolation;
 mod openapi;
+mod paging;
+mod plans;
 mod producer_pages;
 mod purposes;
 mod sessions;

@@ -406,6 +406,7 @@ pub async fn list_services<C: Caller>(
     let (rows, count) = store::list_services(
         &state.platform.db,
         &c.tenant().institution_id,
+        "",
         limit,
         offset,
     )

@@ -502,7 +502,6 @@ mod tests {
             include_str!("view.rs"),
             include_str!("../../templates/overview.html"),
             include_str!("../../templates/services.html"),
-            include_str!("../../templates/pager.html"),
             include_str!("../../templates/service_form.html"),
             include_str!("../../templates/service_detail.html"),
             include_str!("../../templates/service_data.html"),

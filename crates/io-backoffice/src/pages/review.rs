@@ -9,7 +9,7 @@ use axum::response::Response;
 use platform::layout::Page;
 
 use super::form::{localize, localize_conflict};
-use super::view::{Paging, ServiceView, paged};
+use super::view::{ServiceView, paged};
 use super::{Op, PageError, PostedForm, QueryString, Shell, query, render, see_other, value};
 use crate::error::IoError;
 use crate::model::Lifecycle;
@@ -34,7 +34,7 @@ pub struct QueuePage {
     page: Page,
     shell: Shell,
     lines: Vec<QueueLine>,
-    paging: Paging,
+    pager: platform::paging::Pager,
     flash: Option<&'static str>,
 }
 
@@ -46,7 +46,7 @@ pub async fn queue(
 ) -> Result<Response, PageError> {
     let q = query(q);
     let db = &state.platform.db;
-    let (rows, paging) = paged(&q, &op.page, "/io/review", PAGE_SIZE, |limit, offset| {
+    let (rows, pager) = paged(&q, &[], PAGE_SIZE, |limit, offset| {
         store::review_queue(db, limit, offset)
     })
     .await
@@ -74,7 +74,7 @@ pub async fn queue(
                     review_comment: r.review_comment.clone(),
                 })
                 .collect(),
-            paging,
+            pager,
             flash,
             page,
             shell,

@@ -10,7 +10,7 @@ use platform::Timestamp;
 use platform::layout::Page;
 
 use super::form::{FormErrors, META_FIELDS, ServiceForm, localize_conflict, place_errors, tr};
-use super::view::{HistoryLine, KeysView, Paging, ServiceLine, ServiceView, paged};
+use super::view::{HistoryLine, KeysView, ServiceLine, ServiceView, paged};
 use super::{Bo, PageError, PostedForm, QueryString, Shell, query, render, see_other, value};
 use crate::error::IoError;
 use crate::model::{self, Action, KeyType, Lifecycle, PayloadKind, ServiceData, TOPICS, Topic};
@@ -28,11 +28,14 @@ pub struct ServicesPage {
     page: Page,
     shell: Shell,
     lines: Vec<ServiceLine>,
-    paging: Paging,
+    pager: platform::paging::Pager,
+    /// The search typed (part of a service's name).
+    search: String,
     flash: Option<&'static str>,
 }
 
-/// `GET /io/services?page=N`
+/// `GET /io/services?q=&page=N`: the institution's services, last changed first, those whose
+/// name contains `q` (any case, accents, spaces and punctuation ignored) when one is given.
 pub async fn list(
     State(state): State<IoState>,
     bo: Bo,
@@ -41,8 +44,9 @@ pub async fn list(
     let q = query(q);
     let db = &state.platform.db;
     let institution = &bo.user.tenant.institution_id;
-    let (rows, paging) = paged(&q, &bo.page, "/io/services", PAGE_SIZE, |limit, offset| {
-        store::list_services(db, institution, limit, offset)
+    let search = q.get("q").cloned().unwrap_or_default();
+    let (rows, pager) = paged(&q, &[("q", &search)], PAGE_SIZE, |limit, offset| {
+        store::list_services(db, institution, &search, limit, offset)
     })
     .await
     .map_err(|e| bo.fail(e))?;
@@ -55,7 +59,8 @@ pub async fn list(
     Ok(render(
         ServicesPage {
             lines: rows.iter().map(|r| ServiceLine::of(r, lang)).collect(),
-            paging,
+            pager,
+            search,
             flash,
             page,
             shell,

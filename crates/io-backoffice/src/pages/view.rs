@@ -3,9 +3,9 @@
 use std::collections::HashMap;
 
 use platform::i18n::Lang;
-use platform::layout::Page;
+use platform::paging::Pager;
 
-use super::form::{META_FIELDS, tr};
+use super::form::META_FIELDS;
 use crate::error::IoError;
 use crate::model::{self, KeyType, Lifecycle, Publication, Scope};
 use crate::secrets::ApiKey;
@@ -283,54 +283,31 @@ impl KeysView {
     }
 }
 
-/// Where a paged list stands, for its pager (`pager.html`).
-pub struct Paging {
-    /// The list's address; the pager's links add `?page=N`.
-    pub href: &'static str,
-    /// The page shown, from 1.
-    pub number: i64,
-    pub pages: i64,
-    /// How many items there are in all.
-    pub count: i64,
-    /// "pagina X di Y".
-    pub position: String,
-}
-
-/// The page of a list at `href` that the query's `page` asks for, `size` items a page (past
-/// the end: the last one); `fetch(limit, offset)` gives a page of items and how many there are.
+/// The page of a list that the query's `page` asks for, `size` items a page (past the end:
+/// the last one), and its pager, whose links keep the list's `filters` (name, value);
+/// `fetch(limit, offset)` gives a page of items and how many there are.
 pub async fn paged<T, F>(
     q: &HashMap<String, String>,
-    page: &Page,
-    href: &'static str,
+    filters: &[(&str, &str)],
     size: i64,
     fetch: impl Fn(i64, i64) -> F,
-) -> Result<(Vec<T>, Paging), IoError>
+) -> Result<(Vec<T>, Pager), IoError>
 where
     F: Future<Output = Result<(Vec<T>, i64), IoError>>,
 {
-    let asked = q
-        .get("page")
-        .and_then(|p| p.trim().parse::<i64>().ok())
-        .filter(|p| (1..=1_000_000).contains(p))
-        .unwrap_or(1);
+    let asked = platform::paging::page_number(q.get("page").map(String::as_str));
     let (mut items, count) = fetch(size, (asked - 1) * size).await?;
-    let pages = ((count + size - 1) / size).max(1);
-    let number = asked.min(pages);
-    if number != asked {
-        items = fetch(size, (number - 1) * size).await?.0;
-    }
-    let position = tr(
-        page.t("io.services.position"),
-        &[("page", &number.to_string()), ("pages", &pages.to_string())],
-    );
-    let paging = Paging {
-        href,
-        number,
-        pages,
-        count,
-        position,
+    let href = |n: i64| {
+        let n = n.to_string();
+        let mut pairs = filters.to_vec();
+        pairs.push(("page", &n));
+        format!("?{}", platform::paging::query_string(&pairs))
     };
-    Ok((items, paging))
+    let pager = Pager::new(asked, size, count, href);
+    if pager.number != asked {
+        items = fetch(size, (pager.number - 1) * size).await?.0;
+    }
+    Ok((items, pager))
 }
 
 #[cfg(test)]

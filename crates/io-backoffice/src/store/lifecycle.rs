@@ -83,7 +83,8 @@ impl<'t> Change<'t> {
             "UPDATE io_services SET status = $1, status_reason = $2, data = $3, version = $4, \
              updated_at = $5, \
              approved_data = CASE WHEN $6 = 1 THEN $3 ELSE approved_data END, \
-             approved_version = CASE WHEN $6 = 1 THEN $4 ELSE approved_version END \
+             approved_version = CASE WHEN $6 = 1 THEN $4 ELSE approved_version END, \
+             search_key = $8 \
              WHERE id = $7",
         )
         .bind(to.as_str())
@@ -93,6 +94,7 @@ impl<'t> Change<'t> {
         .bind(self.now)
         .bind(i64::from(approved))
         .bind(self.id)
+        .bind(super::services::search_key(data))
         .execute(&mut **self.tx)
         .await?;
         self.history("lifecycle", to.as_str(), reason, version, data)
@@ -328,24 +330,43 @@ pub async fn explain(db: &Db, tenant: &Tenant, id: &str, comment: &str) -> Resul
     .await
 }
 
+const REVIEW_QUEUE_COUNT_SQL: &str = "SELECT COUNT(*) FROM io_services WHERE status = 'submitted'";
+
+fn review_queue_sql() -> String {
+    format!(
+        "SELECT {SERVICE_COLUMNS} FROM {SERVICE_FROM} WHERE s.status = 'submitted' \
+         ORDER BY s.submitted_at, s.id LIMIT $1 OFFSET $2"
+    )
+}
+
+/// The statements of the review queue, as the store runs them, with sample values.
+pub(super) fn review_list_statements() -> Vec<platform::db::plan::ListStatement> {
+    use platform::db::plan::{Arg, ListStatement};
+    vec![
+        ListStatement::new(
+            "io.review.page",
+            review_queue_sql(),
+            vec![Arg::Int(20), Arg::Int(1000)],
+        )
+        .paged(),
+        ListStatement::new("io.review.count", REVIEW_QUEUE_COUNT_SQL, vec![]),
+    ]
+}
+
 /// Submitted services of every institution, oldest submission first.
 pub async fn review_queue(
     db: &Db,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<ServiceRow>, i64), IoError> {
-    let count: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM io_services WHERE status = 'submitted'")
-            .fetch_one(db.reader())
-            .await?;
-    let rows = sqlx::query(&format!(
-        "SELECT {SERVICE_COLUMNS} FROM {SERVICE_FROM} WHERE s.status = 'submitted' \
-         ORDER BY s.submitted_at, s.id LIMIT $1 OFFSET $2"
-    ))
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(db.reader())
-    .await?;
+    let count: i64 = sqlx::query_scalar(REVIEW_QUEUE_COUNT_SQL)
+        .fetch_one(db.reader())
+        .await?;
+    let rows = sqlx::query(&review_queue_sql())
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(db.reader())
+        .await?;
     Ok((
         rows.iter().map(service_row).collect::<Result<_, _>>()?,
         count,

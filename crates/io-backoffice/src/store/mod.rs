@@ -86,3 +86,11 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
         _ => false,
     }
 }
+
+/// The statements of App IO's lists, as the store runs them, with sample values: the
+/// query-plan tests (`tests/it/plans.rs`) check that an index answers each.
+pub fn list_statements() -> Vec<platform::db::plan::ListStatement> {
+    let mut out = services::service_list_statements();
+    out.extend(lifecycle::review_list_statements());
+    out
+}

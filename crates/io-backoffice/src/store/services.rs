@@ -1,5 +1,6 @@
 //! The services as stored: create, read, list, edit, delete, logo and history.
 
+use platform::db::plan::{Arg, ListStatement};
 use platform::db::{Db, now_millis};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -142,8 +143,8 @@ pub async fn insert_service(
     sqlx::query(
         "INSERT INTO io_services (id, institution_id, version, status, data, approved_data, \
          approved_version, publication, published_data, published_version, published_name_key, \
-         published_at, source, created_at, updated_at) \
-         VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
+         published_at, source, created_at, updated_at, search_key) \
+         VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)",
     )
     .bind(id)
     .bind(&tenant.institution_id)
@@ -158,6 +159,7 @@ pub async fn insert_service(
     .bind(publication.map(|_| now))
     .bind(imported.map(|i| i.source))
     .bind(now)
+    .bind(search_key(data))
     .execute(&mut **tx)
     .await?;
     let mut c = Change::new(tx, id, actor, now);
@@ -178,31 +180,101 @@ pub async fn insert_service(
     .await
 }
 
-/// The services of an institution (deleted ones excluded), most recently changed first.
+/// The key the list's search reads: the service's name, folded.
+/// A name that folds to nothing gets `-`, which no search matches and which tells a filled
+/// row from one to fill.
+pub fn search_key(data: &ServiceData) -> String {
+    name_search_key(&data.name)
+}
+
+fn name_search_key(name: &str) -> String {
+    match platform::search::fold(name) {
+        k if k.is_empty() => "-".to_string(),
+        k => k,
+    }
+}
+
+/// `$1` the institution, `$2` `%<folded search>%` or '' for every service.
+const SERVICES_WHERE: &str = "s.institution_id = $1 AND s.status <> 'deleted' \
+     AND ($2 = '' OR s.search_key LIKE $2)";
+
+fn services_count_sql() -> String {
+    format!("SELECT COUNT(*) FROM io_services s WHERE {SERVICES_WHERE}")
+}
+
+fn services_page_sql() -> String {
+    format!(
+        "SELECT {SERVICE_COLUMNS} FROM {SERVICE_FROM} WHERE {SERVICES_WHERE} \
+         ORDER BY s.updated_at DESC, s.id LIMIT $3 OFFSET $4"
+    )
+}
+
+/// The pattern of a search: its folded text anywhere in the key ('' for no search).
+fn search_pattern(search: &str) -> String {
+    let folded = platform::search::fold(search);
+    if folded.is_empty() {
+        String::new()
+    } else {
+        format!("%{folded}%")
+    }
+}
+
+/// A page of the institution's services (deleted ones excluded), last changed first, those
+/// whose name contains `search` (folded: any case, accents, spaces and punctuation ignored)
+/// when it is not empty; and how many there are in all. The index on
+/// `(institution_id, updated_at)` gives the order; the search thins the walk.
 pub async fn list_services(
     db: &Db,
     institution_id: &str,
+    search: &str,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<ServiceRow>, i64), IoError> {
-    let count: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM io_services WHERE institution_id = $1 AND status <> 'deleted'",
-    )
-    .bind(institution_id)
-    .fetch_one(db.reader())
-    .await?;
-    let rows = sqlx::query(&format!(
-        "SELECT {SERVICE_COLUMNS} FROM {SERVICE_FROM} \
-         WHERE s.institution_id = $1 AND s.status <> 'deleted' \
-         ORDER BY s.updated_at DESC, s.id LIMIT $2 OFFSET $3"
-    ))
-    .bind(institution_id)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(db.reader())
-    .await?;
+    let pattern = search_pattern(search);
+    let count: i64 = sqlx::query_scalar(&services_count_sql())
+        .bind(institution_id)
+        .bind(&pattern)
+        .fetch_one(db.reader())
+        .await?;
+    let rows = sqlx::query(&services_page_sql())
+        .bind(institution_id)
+        .bind(&pattern)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(db.reader())
+        .await?;
     let services = rows.iter().map(service_row).collect::<Result<_, _>>()?;
     Ok((services, count))
+}
+
+const UNSEARCHABLE_SQL: &str = "SELECT id, data FROM io_services WHERE search_key = '' LIMIT 500";
+
+/// Gives every service that has none its [`search_key`] (rows written before the key
+/// existed), a batch at a time; returns how many it gave. Run at start.
+pub async fn fill_search_keys(db: &Db) -> Result<u64, platform::db::DbError> {
+    let mut filled = 0;
+    loop {
+        let rows = sqlx::query(UNSEARCHABLE_SQL).fetch_all(db.reader()).await?;
+        if rows.is_empty() {
+            return Ok(filled);
+        }
+        let mut tx = db.begin().await?;
+        for r in &rows {
+            let id: String = r.try_get("id")?;
+            let data: String = r.try_get("data")?;
+            let name = serde_json::from_str::<serde_json::Value>(&data)
+                .ok()
+                .and_then(|v| v.get("name").and_then(|n| n.as_str()).map(str::to_string))
+                .unwrap_or_default();
+            sqlx::query("UPDATE io_services SET search_key = $1 WHERE id = $2")
+                .bind(name_search_key(&name))
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        filled += rows.len() as u64;
+    }
 }
 
 /// How many services of an institution are in each lifecycle state (deleted ones excluded),
@@ -361,6 +433,13 @@ pub struct HistoryItem {
     pub at: i64,
 }
 
+fn history_sql(cmp: &str, order: &str) -> String {
+    format!(
+        "SELECT id, kind, status, reason, version, data, actor, at FROM io_service_history \
+         WHERE service_id = $1 AND id {cmp} $2 ORDER BY id {order} LIMIT $3"
+    )
+}
+
 /// A page of a service's history: `limit` records before (DESC) or after (ASC) the
 /// continuation token, and the token of the next page if there is one.
 pub async fn history(
@@ -376,15 +455,12 @@ pub async fn history(
         (">", "ASC")
     };
     let bound = after.unwrap_or(if descending { i64::MAX } else { 0 });
-    let rows = sqlx::query(&format!(
-        "SELECT id, kind, status, reason, version, data, actor, at FROM io_service_history \
-         WHERE service_id = $1 AND id {cmp} $2 ORDER BY id {order} LIMIT $3"
-    ))
-    .bind(service_id)
-    .bind(bound)
-    .bind(limit + 1)
-    .fetch_all(db.reader())
-    .await?;
+    let rows = sqlx::query(&history_sql(cmp, order))
+        .bind(service_id)
+        .bind(bound)
+        .bind(limit + 1)
+        .fetch_all(db.reader())
+        .await?;
     let mut items = Vec::new();
     for r in &rows {
         items.push(HistoryItem {
@@ -405,4 +481,43 @@ pub async fn history(
         None
     };
     Ok((items, next))
+}
+
+/// The statements of the services lists, as the store runs them, with sample values.
+pub(super) fn service_list_statements() -> Vec<ListStatement> {
+    let page = |pattern: &str| {
+        vec![
+            Arg::from("inst-1"),
+            Arg::from(pattern),
+            Arg::Int(10),
+            Arg::Int(3000),
+        ]
+    };
+    vec![
+        ListStatement::new("io.services.page", services_page_sql(), page("")).paged(),
+        ListStatement::new(
+            "io.services.count",
+            services_count_sql(),
+            vec![Arg::from("inst-1"), Arg::from("")],
+        ),
+        ListStatement::new(
+            "io.services.search.page",
+            services_page_sql(),
+            page("%tari%"),
+        )
+        .paged(),
+        ListStatement::new(
+            "io.services.search.count",
+            services_count_sql(),
+            vec![Arg::from("inst-1"), Arg::from("%tari%")],
+        ),
+        ListStatement::new(
+            "io.services.history",
+            history_sql("<", "DESC"),
+            vec![Arg::from("svc-1"), Arg::Int(1000), Arg::Int(21)],
+        )
+        .paged(),
+        ListStatement::new("io.services.unsearchable", UNSEARCHABLE_SQL, vec![])
+            .reading_partial_index("io_services_unsearchable"),
+    ]
 }

@@ -12,6 +12,7 @@ mod isolation;
 mod keys;
 mod lifecycle;
 mod pagination;
+mod plans;
 mod review;
 mod sessions;
 mod validation;

@@ -14,6 +14,27 @@ use serde_json::json;
 use super::{Bulk, EPOCH, Institution, Options, Rng, V, flush_full, scaled, t};
 use crate::Error;
 
+/// What the seeded e-services are about (their names begin with one, then a number and the
+/// producer's IPA code), so that the catalogue's search finds some and not others.
+const ESERVICE_TOPICS: &[&str] = &[
+    "Anagrafe nazionale",
+    "Verifica residenza",
+    "Consultazione tributi",
+    "Notifiche digitali",
+    "Pagamenti TARI",
+    "Certificati anagrafici",
+    "Stato civile",
+    "Iscrizioni scolastiche",
+    "Protocollo informatico",
+    "Albo pretorio",
+    "Permessi di sosta",
+    "Fascicolo sanitario",
+    "Bonus sociali",
+    "Catasto e immobili",
+    "Contributi previdenziali",
+    "Registro imprese",
+];
+
 const ENV: &str = "produzione";
 
 /// The voucher records' store, as the app opens it.
@@ -212,8 +233,10 @@ pub(crate) async fn seed(
             "personal_data",
             "created_at",
             "updated_at",
+            "in_catalogue",
         ],
     );
+    let mut words = Bulk::new("interop_eservice_words", &["env", "word", "eservice_id"]);
     let mut descriptors = Bulk::new(
         "interop_descriptors",
         &[
@@ -263,7 +286,12 @@ pub(crate) async fn seed(
         let created = at + 86_400_000 + k as i64 * 1_000;
         let id = rng.uuid();
         let descriptor = rng.uuid();
-        let name = format!("E-service {} di {}", per_producer[p], producer.ipa_code);
+        let name = format!(
+            "{} {} - {}",
+            ESERVICE_TOPICS[k % ESERVICE_TOPICS.len()],
+            per_producer[p],
+            producer.ipa_code
+        );
         eservices
             .push(
                 &mut tx,
@@ -282,9 +310,14 @@ pub(crate) async fn seed(
                     V::I(0),
                     V::I(created),
                     V::I(created),
+                    // Every seeded e-service has a PUBLISHED version: it is in the catalogue.
+                    V::I(1),
                 ],
             )
             .await?;
+        for word in interop::model::eservice::name_words(&name) {
+            words.push(&mut tx, vec![t(ENV), t(word), t(&id)]).await?;
+        }
         let server = format!(
             "https://api.{}.example.it/eservice/{}/v1",
             producer.ipa_code, per_producer[p]
@@ -348,11 +381,11 @@ pub(crate) async fn seed(
         published.push((id, descriptor, p, audience));
         flush_full(
             &mut tx,
-            &mut [&mut eservices, &mut descriptors, &mut documents],
+            &mut [&mut eservices, &mut words, &mut descriptors, &mut documents],
         )
         .await?;
     }
-    for b in [&mut eservices, &mut descriptors, &mut documents] {
+    for b in [&mut eservices, &mut words, &mut descriptors, &mut documents] {
         b.flush(&mut tx).await?;
     }
 
@@ -683,6 +716,7 @@ pub(crate) async fn seed(
     counts.push(("interop_institutions", tenants.rows));
     counts.push(("interop_people", people.rows));
     counts.push(("interop_eservices", eservices.rows));
+    counts.push(("interop_eservice_words", words.rows));
     counts.push(("interop_descriptors", descriptors.rows));
     counts.push(("interop_documents", documents.rows));
     counts.push(("interop_agreements", agreements.rows));

@@ -97,6 +97,9 @@ pub(crate) async fn seed(
             "published_at",
             "created_at",
             "updated_at",
+            "submitted_at",
+            "status_reason",
+            "search_key",
         ],
     );
     let mut history = Bulk::new(
@@ -164,8 +167,16 @@ pub(crate) async fn seed(
                 }
                 checked = true;
             }
-            // Nine in ten approved and published, the others drafts.
-            let published = rng.below(10) != 0;
+            // Nine in ten approved and published; of the others, a few waiting for review
+            // (the operators' queue), a few rejected, the rest drafts.
+            let roll = rng.below(100);
+            let published = roll >= 10;
+            let status = match roll {
+                0..=2 => "submitted",
+                3 => "rejected",
+                4..=9 => "draft",
+                _ => "approved",
+            };
             let some = |v: V| if published { v } else { V::NullT };
             services
                 .push(
@@ -174,7 +185,7 @@ pub(crate) async fn seed(
                         t(&id),
                         t(&i.id),
                         V::I(1),
-                        t(if published { "approved" } else { "draft" }),
+                        t(status),
                         t(&json),
                         some(t(&json)),
                         if published { V::I(1) } else { V::NullI },
@@ -185,6 +196,17 @@ pub(crate) async fn seed(
                         if published { V::I(created) } else { V::NullI },
                         V::I(created),
                         V::I(created),
+                        if status == "submitted" {
+                            V::I(created)
+                        } else {
+                            V::NullI
+                        },
+                        if status == "rejected" {
+                            t("Il nome non descrive il servizio.")
+                        } else {
+                            V::NullT
+                        },
+                        t(io_backoffice::store::search_key(&data)),
                     ],
                 )
                 .await?;
@@ -194,7 +216,7 @@ pub(crate) async fn seed(
                     vec![
                         t(&id),
                         t("lifecycle"),
-                        t(if published { "approved" } else { "draft" }),
+                        t(status),
                         V::I(1),
                         t(&json),
                         t(&i.admin_user),

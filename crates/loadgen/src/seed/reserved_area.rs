@@ -226,6 +226,7 @@ pub(crate) async fn seed(
             "email",
             "created_at",
             "updated_at",
+            "sort_key",
         ],
     );
     let mut roles = Bulk::new(
@@ -295,6 +296,14 @@ pub(crate) async fn seed(
                     )),
                     V::I(at),
                     V::I(at),
+                    t(reserved_area::store::member_key(
+                        &reserved_area::store::User {
+                            id: uid.clone(),
+                            fiscal_code: fc.clone(),
+                            name: given.to_string(),
+                            family_name: family.to_string(),
+                        },
+                    )),
                 ],
             )
             .await?;

@@ -130,14 +130,37 @@ async fn a_tiny_seed_is_served_by_the_real_app() {
         .as_str()
         .expect("session token")
         .to_string();
-    let listed = ok_json(
-        app.get(&format!("/v2/users/institution/{institution}"))
-            .bearer_auth(&session),
-        "users",
-    )
-    .await;
-    let listed_users = listed.as_array().map_or(0, Vec::len) as i64;
-    assert_eq!(listed_users, users, "{listed}");
+    // Every one of them, a page of 100 at a time, in family-name order.
+    let mut listed_users = Vec::new();
+    for page in 0.. {
+        let r = app
+            .get(&format!("/v2/users/institution/{institution}"))
+            .query(&[("size", "100"), ("page", &page.to_string())])
+            .bearer_auth(&session)
+            .send()
+            .await
+            .expect("users");
+        assert_eq!(r.status(), 200);
+        let total: i64 = r.headers()["x-total-count"]
+            .to_str()
+            .expect("a total")
+            .parse()
+            .expect("a number");
+        assert_eq!(total, users);
+        let listed: Value = r.json().await.expect("users");
+        let listed = listed.as_array().cloned().unwrap_or_default();
+        if listed.is_empty() {
+            break;
+        }
+        listed_users.extend(listed);
+    }
+    assert_eq!(listed_users.len() as i64, users);
+    let fold = |u: &Value, field: &str| platform::search::fold(u[field].as_str().unwrap_or(""));
+    let keys: Vec<(String, String)> = listed_users
+        .iter()
+        .map(|u| (fold(u, "surname"), fold(u, "name")))
+        .collect();
+    assert!(keys.windows(2).all(|w| w[0] <= w[1]), "{keys:?}");
 
     // The IO back-office lists its services.
     let io = back_office(&app, &session, &institution, "prod-io", "/io").await;
@@ -236,14 +259,22 @@ async fn a_tiny_seed_is_served_by_the_real_app() {
         "produzione",
     )
     .await;
+    // The search by the words of a name: its topic and its producer's IPA code.
+    let (topic, _) = name.split_once(' ').expect("a seeded name has words");
+    let ipa_code = name
+        .rsplit(' ')
+        .next()
+        .expect("a seeded name ends with an IPA code");
     let found = ok_json(
-        app.get(&format!(
-            "/interop/produzione/api/catalog?q={}",
-            name.replace(' ', "+")
-        ))
-        .bearer_auth(&interop),
+        app.get("/interop/produzione/api/catalog")
+            .query(&[("q", format!("{topic} {ipa_code}"))])
+            .bearer_auth(&interop),
         "catalogue search",
     )
     .await;
     assert!(found.to_string().contains(&name), "{found}");
+    assert!(
+        found["totalCount"].as_i64() < Some(seeded),
+        "the search filters: {found}"
+    );
 }

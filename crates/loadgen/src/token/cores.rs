@@ -36,13 +36,13 @@ pub(crate) fn pin(cpus: &[usize]) -> bool {
 
 /// Where each part runs: the server's runtime (and every thread it starts: SQLite's connection
 /// threads too) on the first `server_threads` CPUs, the load generator on the remaining ones.
-pub(super) struct Placement {
-    pub(super) server: Vec<usize>,
-    pub(super) load: Vec<usize>,
+pub(crate) struct Placement {
+    pub(crate) server: Vec<usize>,
+    pub(crate) load: Vec<usize>,
 }
 
 impl Placement {
-    pub(super) fn new(server_threads: usize) -> Placement {
+    pub(crate) fn new(server_threads: usize) -> Placement {
         let cpus = allowed_cpus();
         if cpus.len() > server_threads {
             Placement {
@@ -57,7 +57,7 @@ impl Placement {
         }
     }
 
-    pub(super) fn describe(cpus: &[usize]) -> String {
+    pub(crate) fn describe(cpus: &[usize]) -> String {
         if cpus.is_empty() {
             "not pinned".into()
         } else {
@@ -69,7 +69,7 @@ impl Placement {
 
 /// Jiffies of one CPU (`/proc/stat`).
 #[derive(Clone, Copy)]
-pub(super) struct CpuTimes {
+pub(crate) struct CpuTimes {
     /// Not idle: this machine's work, and the time the hypervisor gave to others (steal).
     pub(super) busy: u64,
     pub(super) steal: u64,
@@ -77,7 +77,7 @@ pub(super) struct CpuTimes {
 }
 
 /// The jiffies of each CPU.
-pub(super) fn cpu_times() -> Vec<CpuTimes> {
+pub(crate) fn cpu_times() -> Vec<CpuTimes> {
     let Ok(text) = std::fs::read_to_string("/proc/stat") else {
         return Vec::new();
     };
@@ -202,7 +202,7 @@ pub(crate) fn this_thread_cpu() -> Duration {
 }
 
 /// Runs `f` on a current-thread runtime in a new thread pinned to `cpus`.
-pub(super) fn on_cpus<T, F>(
+pub(crate) fn on_cpus<T, F>(
     name: &str,
     cpus: &[usize],
     f: impl FnOnce() -> F + Send + 'static,

@@ -105,6 +105,11 @@ pub(super) fn presign(
 /// [`REFERENCE`], with the library the server uses: per second of wall-clock time, and per
 /// second of the thread's CPU time (which other processes on the machine do not lower).
 pub(super) fn raw_sign_rate(cpus: &[usize]) -> Result<(f64, f64), Error> {
+    raw_sign_rate_for(cpus, REFERENCE)
+}
+
+/// [`raw_sign_rate`] measured for `length`.
+pub(crate) fn raw_sign_rate_for(cpus: &[usize], length: Duration) -> Result<(f64, f64), Error> {
     let cpus: Vec<usize> = cpus.iter().copied().take(1).collect();
     let thread = std::thread::Builder::new().name("reference".into()).spawn(
         move || -> Result<(f64, f64), Error> {
@@ -116,7 +121,7 @@ pub(super) fn raw_sign_rate(cpus: &[usize]) -> Result<(f64, f64), Error> {
             let started = Instant::now();
             let cpu = this_thread_cpu();
             let mut n = 0u64;
-            while started.elapsed() < REFERENCE {
+            while started.elapsed() < length {
                 rs256(&pair, &message)?;
                 n += 1;
             }

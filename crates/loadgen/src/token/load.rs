@@ -3,23 +3,23 @@
 use super::*;
 
 #[derive(Default)]
-pub(super) struct Phase {
-    pub(super) ok: usize,
-    pub(super) failed: usize,
+pub(crate) struct Phase {
+    pub(crate) ok: usize,
+    pub(crate) failed: usize,
     /// The first failures, as `status: body`.
-    pub(super) failures: Vec<String>,
+    pub(crate) failures: Vec<String>,
     /// Latency of each 200, in microseconds.
-    pub(super) latencies: Vec<u32>,
-    pub(super) elapsed: Duration,
+    pub(crate) latencies: Vec<u32>,
+    pub(crate) elapsed: Duration,
     /// The pre-signed requests ran out before the time did.
     pub(super) exhausted: bool,
     /// Largest delay of a paced request behind its schedule.
     pub(super) max_lag: Duration,
     /// Busy share of each CPU.
-    pub(super) cpu: Vec<(f64, f64)>,
+    pub(crate) cpu: Vec<(f64, f64)>,
     /// CPU time of the server's threads, and of SQLite's among them.
-    pub(super) server_cpu: Duration,
-    pub(super) sqlite_cpu: Duration,
+    pub(crate) server_cpu: Duration,
+    pub(crate) sqlite_cpu: Duration,
     pub(super) writer_cpu: Duration,
     /// Group commits of voucher records during the phase.
     pub(super) commits: u64,
@@ -33,7 +33,7 @@ pub(super) struct Phase {
 }
 
 impl Phase {
-    pub(super) fn merge(&mut self, other: Phase) {
+    pub(crate) fn merge(&mut self, other: Phase) {
         self.ok += other.ok;
         self.failed += other.failed;
         for f in other.failures {
@@ -45,7 +45,7 @@ impl Phase {
         self.exhausted |= other.exhausted;
     }
 
-    pub(super) fn rate(&self) -> f64 {
+    pub(crate) fn rate(&self) -> f64 {
         self.ok as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
 
@@ -54,7 +54,7 @@ impl Phase {
         self.ok as f64 / self.server_cpu.as_secs_f64().max(1e-9)
     }
 
-    pub(super) fn finish(
+    pub(crate) fn finish(
         &mut self,
         started: Instant,
         cpu: &[CpuTimes],
@@ -68,7 +68,7 @@ impl Phase {
     }
 
     /// "CPU0 100% (stolen 0.0%), CPU1 35% (stolen 0.0%), server 99% of its CPU(s) (…)".
-    pub(super) fn describe_cpu(&self, server_cpus: &[usize]) -> String {
+    pub(crate) fn describe_cpu(&self, server_cpus: &[usize]) -> String {
         let secs = self.elapsed.as_secs_f64().max(1e-9);
         let mut parts: Vec<String> = self
             .cpu
@@ -97,7 +97,7 @@ impl Phase {
         parts.join(", ")
     }
 
-    pub(super) fn percentile(&self, p: f64) -> Duration {
+    pub(crate) fn percentile(&self, p: f64) -> Duration {
         sorted_percentile(&self.latencies, p)
     }
 }
@@ -117,7 +117,7 @@ pub(super) fn percentile(latencies: &mut [u32], p: f64) -> Duration {
     sorted_percentile(latencies, p)
 }
 
-pub(super) fn client(connections: usize) -> Result<reqwest::Client, Error> {
+pub(crate) fn client(connections: usize) -> Result<reqwest::Client, Error> {
     Ok(reqwest::Client::builder()
         .pool_max_idle_per_host(connections)
         .tcp_nodelay(true)
@@ -155,7 +155,7 @@ pub(super) async fn one(
     }
 }
 
-pub(super) fn record(phase: &mut Phase, result: Result<Duration, String>) {
+pub(crate) fn record(phase: &mut Phase, result: Result<Duration, String>) {
     match result {
         Ok(latency) => {
             phase.ok += 1;

@@ -54,7 +54,7 @@ pub(crate) mod keys;
 pub(crate) mod load;
 pub(crate) mod prepare;
 mod probe;
-mod server;
+pub(crate) mod server;
 
 use cores::*;
 use keys::*;

@@ -2,19 +2,29 @@
 
 use super::*;
 
-pub(super) struct Server {
-    pub(super) addr: std::net::SocketAddr,
-    pub(super) runtime: tokio::runtime::Handle,
-    pub(super) db: Db,
-    pub(super) vouchers: interop::Vouchers,
-    pub(super) stop: Option<tokio::sync::oneshot::Sender<()>>,
-    pub(super) thread: Option<std::thread::JoinHandle<Result<(), Error>>>,
+pub(crate) struct Server {
+    pub(crate) addr: std::net::SocketAddr,
+    pub(crate) runtime: tokio::runtime::Handle,
+    pub(crate) db: Db,
+    pub(crate) vouchers: interop::Vouchers,
+    pub(crate) stop: Option<tokio::sync::oneshot::Sender<()>>,
+    pub(crate) thread: Option<std::thread::JoinHandle<Result<(), Error>>>,
 }
 
 impl Server {
-    pub(super) fn start(
+    pub(crate) fn start(
         settings: selfcare::Settings,
         data_dir: std::path::PathBuf,
+        threads: usize,
+        cpus: &[usize],
+    ) -> Result<Server, Error> {
+        Self::start_in(settings, selfcare::Mode::Demo { data_dir }, threads, cpus)
+    }
+
+    /// The app in `mode` (the demo, or `serve` on a database of one's own).
+    pub(crate) fn start_in(
+        settings: selfcare::Settings,
+        mode: selfcare::Mode,
         threads: usize,
         cpus: &[usize],
     ) -> Result<Server, Error> {
@@ -31,16 +41,13 @@ impl Server {
                     .build()?;
                 let handle = runtime.handle().clone();
                 runtime.block_on(async move {
-                    let app =
-                        match selfcare::App::start(settings, selfcare::Mode::Demo { data_dir })
-                            .await
-                        {
-                            Ok(app) => app,
-                            Err(e) => {
-                                let _ = ready_tx.send(Err(e.to_string()));
-                                return Ok(());
-                            }
-                        };
+                    let app = match selfcare::App::start(settings, mode).await {
+                        Ok(app) => app,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e.to_string()));
+                            return Ok(());
+                        }
+                    };
                     let _ = ready_tx.send(Ok((
                         app.addr(),
                         handle,
@@ -66,7 +73,7 @@ impl Server {
     }
 
     /// Runs `f` on the server's runtime (its cores) and waits for it.
-    pub(super) fn run<T: Send + 'static>(
+    pub(crate) fn run<T: Send + 'static>(
         &self,
         f: impl std::future::Future<Output = Result<T, Error>> + Send + 'static,
     ) -> Result<T, Error> {
@@ -78,7 +85,7 @@ impl Server {
             .map_err(|_| "a task on the server's runtime failed")?
     }
 
-    pub(super) fn stop(mut self) -> Result<(), Error> {
+    pub(crate) fn stop(mut self) -> Result<(), Error> {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }

@@ -145,12 +145,8 @@ pub async fn add_member(
         None => Vec::new(),
     };
     let person_grants = access::grants_of(&rows, institution_id);
-    let members = store::members(db, institution_id).await?;
-    let (admins, person_is_admin) = admins_of(
-        &members,
-        &input.product_id,
-        known.as_ref().map(|p| p.id.as_str()),
-    );
+    let holders = store::party_roles_on_product(db, institution_id, &input.product_id).await?;
+    let (admins, person_is_admin) = admins_of(&holders, known.as_ref().map(|p| p.id.as_str()));
     let valid = users::validate_new_user(
         input,
         &state.catalogue,
@@ -169,11 +165,11 @@ pub async fn add_member(
         &valid.family_name,
     )
     .await?;
-    store::set_email(&mut tx, &person.id, institution_id, valid.email.as_str()).await?;
+    store::set_email(&mut tx, &person, institution_id, valid.email.as_str()).await?;
     for product_role in &valid.product_roles {
         store::add_role(
             &mut tx,
-            &person.id,
+            &person,
             institution_id,
             &valid.product_id,
             valid.party_role.as_str(),
@@ -232,20 +228,18 @@ pub async fn add_user(
 }
 
 /// How many people are ACTIVE or SUSPENDED admins of `product_id`, and whether `person` is one.
-fn admins_of(members: &[Member], product_id: &str, person: Option<&str>) -> (usize, bool) {
-    let is_admin = |m: &Member| {
-        m.roles.iter().any(|r| {
-            r.product_id == product_id
-                && (r.status == "ACTIVE" || r.status == "SUSPENDED")
-                && r.party_role
-                    .parse::<model::PartyRole>()
-                    .is_ok_and(|p| p.authority() == Authority::Admin)
+fn admins_of(holders: &[(String, String)], person: Option<&str>) -> (usize, bool) {
+    let admins: std::collections::BTreeSet<&str> = holders
+        .iter()
+        .filter(|(_, party_role)| {
+            party_role
+                .parse::<model::PartyRole>()
+                .is_ok_and(|p| p.authority() == Authority::Admin)
         })
-    };
-    let admins = members.iter().filter(|m| is_admin(m)).count();
-    let person_is_admin =
-        person.is_some_and(|id| members.iter().any(|m| m.user.id == id && is_admin(m)));
-    (admins, person_is_admin)
+        .map(|(user_id, _)| user_id.as_str())
+        .collect();
+    let person_is_admin = person.is_some_and(|id| admins.contains(id));
+    (admins.len(), person_is_admin)
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -487,6 +481,13 @@ fn view(m: Member, keep: impl Fn(&store::RoleRow) -> bool) -> UserView {
     }
 }
 
+/// The largest page of a users list, and the page size when none is asked for.
+pub const MAX_PAGE_SIZE: i64 = 100;
+pub const DEFAULT_PAGE_SIZE: i64 = 20;
+/// The deepest page one can ask for: far beyond the largest institution, and bounded so
+/// that no request walks an index without end.
+pub const MAX_OFFSET: i64 = 100_000;
+
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
@@ -496,9 +497,19 @@ pub struct UsersQuery {
     /// Party roles, comma-separated (MANAGER, DELEGATE, SUB_DELEGATE, OPERATOR).
     #[serde(default)]
     pub roles: Option<String>,
-    /// Product roles, comma-separated (admin, operator, api, security).
+    /// Product roles, comma-separated (admin, operator, api, security), at most 8.
     #[serde(default)]
     pub product_roles: Option<String>,
+    /// A fiscal code (that person), or the start of a family name (any case, accents
+    /// ignored).
+    #[serde(default)]
+    pub search: Option<String>,
+    /// The page, from 0.
+    #[serde(default)]
+    pub page: Option<i64>,
+    /// People per page: 1 to 100, 20 when absent.
+    #[serde(default)]
+    pub size: Option<i64>,
 }
 
 fn list(s: &Option<String>) -> Vec<String> {
@@ -511,31 +522,91 @@ fn list(s: &Option<String>) -> Vec<String> {
         .collect()
 }
 
-/// The institution's users with their roles, filtered (ADMIN only).
+fn bad_query(field: &'static str, detail: &str) -> RaError {
+    RaError::BadRequest {
+        code: "invalid_query",
+        field,
+        detail: detail.to_string(),
+    }
+}
+
+/// The search of a users list: a fiscal code names one person (nobody when unknown), other
+/// text is the start of a family name.
+pub async fn member_search(
+    db: &platform::db::Db,
+    text: &str,
+) -> Result<store::MemberSearch, RaError> {
+    let text = text.trim();
+    if let Ok(code) = FiscalCode::parse(text) {
+        let id = store::user_by_fiscal_code(db.reader(), code.as_str())
+            .await?
+            .map(|u| u.id)
+            // Nobody has this id: the list is empty.
+            .unwrap_or_else(|| "-".into());
+        return Ok(store::MemberSearch::Person(id));
+    }
+    let prefix = platform::search::fold(text);
+    Ok(if prefix.is_empty() {
+        store::MemberSearch::Everyone
+    } else {
+        store::MemberSearch::FamilyName(prefix)
+    })
+}
+
+/// The institution's users with their roles, filtered and paged (ADMIN only); the header
+/// `X-Total-Count` says how many people the whole list holds.
 pub async fn list_users(
     State(state): State<RaState>,
     user: ApiUser,
     Path(institution_id): Path<String>,
     Query(q): Query<UsersQuery>,
-) -> Result<Json<UserList>, RaError> {
+) -> Result<Response, RaError> {
     let access = access::load(&state, &user.session, &institution_id).await?;
     if !access.authority.can(model::Action::ListProductUsers) {
         return Err(RaError::Forbidden);
     }
+    let size = q.size.unwrap_or(DEFAULT_PAGE_SIZE);
+    if !(1..=MAX_PAGE_SIZE).contains(&size) {
+        return Err(bad_query("size", "size must be between 1 and 100"));
+    }
+    let page = q.page.unwrap_or(0);
+    let offset = page
+        .checked_mul(size)
+        .filter(|o| (0..=MAX_OFFSET).contains(o));
+    let Some(offset) = offset else {
+        return Err(bad_query(
+            "page",
+            "page must be 0 or more, and page × size at most 100000",
+        ));
+    };
     let (roles, product_roles) = (list(&q.roles), list(&q.product_roles));
+    if roles.len() > store::MAX_PARTY_ROLE_FILTERS {
+        return Err(bad_query("roles", "at most 4 roles"));
+    }
+    if product_roles.len() > store::MAX_PRODUCT_ROLE_FILTERS {
+        return Err(bad_query("productRoles", "at most 8 product roles"));
+    }
+    let db = &state.platform.db;
+    let filter = store::MemberFilter {
+        product_id: q.product_id.clone().unwrap_or_default(),
+        party_roles: roles.clone(),
+        product_roles: product_roles.clone(),
+        search: member_search(db, q.search.as_deref().unwrap_or("")).await?,
+    };
     let keep = |r: &store::RoleRow| {
         q.product_id.as_deref().is_none_or(|p| r.product_id == p)
             && (roles.is_empty() || roles.contains(&r.party_role))
             && (product_roles.is_empty() || product_roles.contains(&r.product_role))
     };
-    let members = store::members(&state.platform.db, &institution_id).await?;
-    Ok(Json(UserList(
+    let (members, total) = store::members_page(db, &institution_id, &filter, size, offset).await?;
+    let list = UserList(
         members
             .into_iter()
             .map(|m| view(m, keep))
             .filter(|v| !v.products.is_empty())
             .collect(),
-    )))
+    );
+    Ok(([("x-total-count", total.to_string())], Json(list)).into_response())
 }
 
 /// One user of the institution (ADMIN, or the person themselves).
@@ -549,10 +620,8 @@ pub async fn get_user(
     if !own && !access.authority.can(model::Action::ListProductUsers) {
         return Err(RaError::Forbidden);
     }
-    let members = store::members(&state.platform.db, &institution_id).await?;
-    members
-        .into_iter()
-        .find(|m| m.user.id == user_id)
+    store::member(&state.platform.db, &institution_id, &user_id)
+        .await?
         .map(|m| Json(view(m, |_| true)))
         .ok_or(RaError::NotFound)
 }
@@ -581,10 +650,13 @@ pub async fn check_user(
         return Err(RaError::Forbidden);
     }
     let code = fiscal_code(&body.fiscal_code)?;
-    let members = store::members(&state.platform.db, &institution_id).await?;
-    let onboarded = members.iter().any(|m| {
-        m.user.fiscal_code == code.as_str() && m.roles.iter().any(|r| r.product_id == product_id)
-    });
+    let db = &state.platform.db;
+    let onboarded = match store::user_by_fiscal_code(db.reader(), code.as_str()).await? {
+        Some(person) => store::member(db, &institution_id, &person.id)
+            .await?
+            .is_some_and(|m| m.roles.iter().any(|r| r.product_id == product_id)),
+        None => false,
+    };
     Ok(Json(CheckUserAnswer {
         is_user_onboarded: onboarded,
     }))

@@ -131,6 +131,18 @@ impl PartyRole {
 }
 
 impl Authority {
+    /// The party roles that carry this authority.
+    pub fn party_roles(self) -> &'static [PartyRole] {
+        match self {
+            Authority::Admin => &[
+                PartyRole::Manager,
+                PartyRole::Delegate,
+                PartyRole::SubDelegate,
+            ],
+            Authority::Limited => &[PartyRole::Operator],
+        }
+    }
+
     /// The party role given to someone added from the dashboard: MANAGER and DELEGATE are set
     /// only by onboarding.
     pub fn party_role_for_dashboard(self) -> PartyRole {

@@ -253,7 +253,7 @@ pub async fn audit(
             &state.platform.db,
             &institution_id,
             filter,
-            i64::from(q.page) * PAGE_SIZE,
+            i64::from(q.page).min(platform::paging::MAX_PAGE) * PAGE_SIZE,
             PAGE_SIZE + 1,
         )
         .await

@@ -167,7 +167,15 @@ pub struct ListQuery {
     pub product: String,
     #[serde(default)]
     pub role: String,
+    /// A fiscal code, or the start of a family name.
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub page: Option<String>,
 }
+
+/// People per page of the users list.
+pub const PAGE_SIZE: i64 = 20;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "users.html")]
@@ -178,9 +186,12 @@ pub struct UsersPage {
     products: ProductTitles,
     product: String,
     role: String,
+    q: String,
+    pager: platform::paging::Pager,
 }
 
-/// `GET /dashboard/{institution_id}/users`
+/// `GET /dashboard/{institution_id}/users`: the people of the institution by family name,
+/// a page at a time, filtered by product, authority and a search.
 pub async fn list(
     State(state): State<RaState>,
     user: PageUser,
@@ -189,20 +200,63 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> Result<Response, PageFailure> {
     let (page, a) = admin_page(&state, &user, page, &institution_id).await?;
-    let mut members = store::members(&state.platform.db, &institution_id)
-        .await
-        .map_err(RaError::from)
-        .on_page(&page)?;
+    let db = &state.platform.db;
+    let authority = q.role.parse::<Authority>().ok();
+    let filter = store::MemberFilter {
+        product_id: q.product.clone(),
+        party_roles: authority
+            .map(|a| {
+                a.party_roles()
+                    .iter()
+                    .map(|r| r.as_str().to_string())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        product_roles: Vec::new(),
+        search: users_api::member_search(db, &q.q).await.on_page(&page)?,
+    };
+    let asked = platform::paging::page_number(q.page.as_deref());
+    let fetch = |number: i64| {
+        store::members_page(
+            db,
+            &institution_id,
+            &filter,
+            PAGE_SIZE,
+            (number - 1) * PAGE_SIZE,
+        )
+    };
+    let (mut members, total) = fetch(asked).await.map_err(RaError::from).on_page(&page)?;
+    let href = |n: i64| {
+        let n = n.to_string();
+        format!(
+            "?{}",
+            platform::paging::query_string(&[
+                ("product", &q.product),
+                ("role", &q.role),
+                ("q", &q.q),
+                ("page", &n),
+            ])
+        )
+    };
+    let pager = platform::paging::Pager::new(asked, PAGE_SIZE, total, href);
+    if pager.number != asked {
+        // Past the end: the last page.
+        members = fetch(pager.number)
+            .await
+            .map_err(RaError::from)
+            .on_page(&page)?
+            .0;
+    }
     for m in &mut members {
         m.roles.retain(|r| {
             (q.product.is_empty() || r.product_id == q.product)
-                && (q.role.is_empty()
-                    || r.party_role
+                && authority.is_none_or(|want| {
+                    r.party_role
                         .parse::<model::PartyRole>()
-                        .is_ok_and(|p| p.authority().as_str() == q.role))
+                        .is_ok_and(|p| p.authority() == want)
+                })
         });
     }
-    members.retain(|m| !m.roles.is_empty());
     let products = ProductTitles::of(&state, &page);
     Ok(UsersPage {
         page,
@@ -211,6 +265,8 @@ pub async fn list(
         products,
         product: q.product,
         role: q.role,
+        q: q.q,
+        pager,
     }
     .into_response())
 }
@@ -254,12 +310,10 @@ async fn detail_page(
     let a = admin_access(state, user, institution_id)
         .await
         .on_page(&page)?;
-    let member = store::members(&state.platform.db, institution_id)
+    let member = store::member(&state.platform.db, institution_id, user_id)
         .await
         .map_err(RaError::from)
         .on_page(&page)?
-        .into_iter()
-        .find(|m| m.user.id == user_id)
         .ok_or(RaError::NotFound)
         .on_page(&page)?;
     let products = ProductTitles::of(state, &page);

@@ -31,6 +31,19 @@ pub struct TrailFilter {
     pub before: Option<i64>,
 }
 
+/// A page of an institution's trail: `$1` the institution, `$2` the action's prefix and `%`,
+/// `$3` a person or '', `$4`..`$5` the period, `$6` and `$7` limit and offset.
+pub(super) const AUDIT_TRAIL_SQL: &str = "SELECT a.id, a.at, a.action, COALESCE(a.actor, '') AS actor, \
+     u.name || ' ' || u.family_name AS actor_name, \
+     COALESCE(a.target, '') AS target, t.name || ' ' || t.family_name AS target_name, \
+     a.details, COALESCE(a.client_addr, '') AS client_addr \
+     FROM audit_log a \
+     LEFT JOIN users u ON u.id = a.actor \
+     LEFT JOIN users t ON t.id = a.target \
+     WHERE a.institution_id = $1 AND a.action LIKE $2 \
+     AND ($3 = '' OR a.actor = $3 OR a.target = $3) AND a.at >= $4 AND a.at < $5 \
+     ORDER BY a.at DESC, a.id DESC LIMIT $6 OFFSET $7";
+
 /// The institution's trail, newest first: `limit` records of `filter` after skipping `offset`.
 /// The index on `(institution_id, at)` gives the order; the filters only thin the walk.
 pub async fn audit_trail(
@@ -40,27 +53,16 @@ pub async fn audit_trail(
     offset: i64,
     limit: i64,
 ) -> Result<Vec<AuditEntry>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT a.id, a.at, a.action, COALESCE(a.actor, '') AS actor, \
-         u.name || ' ' || u.family_name AS actor_name, \
-         COALESCE(a.target, '') AS target, t.name || ' ' || t.family_name AS target_name, \
-         a.details, COALESCE(a.client_addr, '') AS client_addr \
-         FROM audit_log a \
-         LEFT JOIN users u ON u.id = a.actor \
-         LEFT JOIN users t ON t.id = a.target \
-         WHERE a.institution_id = $1 AND a.action LIKE $2 \
-         AND ($3 = '' OR a.actor = $3 OR a.target = $3) AND a.at >= $4 AND a.at < $5 \
-         ORDER BY a.at DESC, a.id DESC LIMIT $6 OFFSET $7",
-    )
-    .bind(institution_id)
-    .bind(format!("{}%", filter.kind.replace(['%', '_'], "")))
-    .bind(filter.person.as_deref().unwrap_or(""))
-    .bind(filter.since.unwrap_or(i64::MIN))
-    .bind(filter.before.unwrap_or(i64::MAX))
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(db.reader())
-    .await?;
+    let rows = sqlx::query(AUDIT_TRAIL_SQL)
+        .bind(institution_id)
+        .bind(format!("{}%", filter.kind.replace(['%', '_'], "")))
+        .bind(filter.person.as_deref().unwrap_or(""))
+        .bind(filter.since.unwrap_or(i64::MIN))
+        .bind(filter.before.unwrap_or(i64::MAX))
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(db.reader())
+        .await?;
     rows.iter().map(AuditEntry::from_row).collect()
 }
 

@@ -48,16 +48,21 @@ where
     row.as_ref().map(Institution::from_row).transpose()
 }
 
-/// The institutions where the person holds any role (of any status), by name.
-pub async fn institutions_of_user(db: &Db, user_id: &str) -> Result<Vec<Institution>, sqlx::Error> {
-    let rows = sqlx::query(&format!(
+/// The institutions where the person (`$1`) holds any role (of any status), by name.
+pub(super) fn institutions_of_user_sql() -> String {
+    format!(
         "SELECT {INSTITUTION_COLUMNS} FROM institutions WHERE id IN \
          (SELECT DISTINCT institution_id FROM product_roles WHERE user_id = $1) \
          ORDER BY description"
-    ))
-    .bind(user_id)
-    .fetch_all(db.reader())
-    .await?;
+    )
+}
+
+/// The institutions where the person holds any role (of any status), by name.
+pub async fn institutions_of_user(db: &Db, user_id: &str) -> Result<Vec<Institution>, sqlx::Error> {
+    let rows = sqlx::query(&institutions_of_user_sql())
+        .bind(user_id)
+        .fetch_all(db.reader())
+        .await?;
     rows.iter().map(Institution::from_row).collect()
 }
 

@@ -77,25 +77,80 @@ pub async fn is_platform_operator(db: &Db, user_id: &str) -> Result<bool, sqlx::
     Ok(hit.is_some())
 }
 
+/// Records the person's work email for the institution (putting them on its users list).
 pub async fn set_email(
     tx: &mut Transaction<'static, Any>,
-    user_id: &str,
+    user: &User,
     institution_id: &str,
     email: &str,
 ) -> Result<(), sqlx::Error> {
     let now = now_millis();
     sqlx::query(
-        "INSERT INTO user_institutions (user_id, institution_id, email, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $4) ON CONFLICT (user_id, institution_id) \
+        "INSERT INTO user_institutions (user_id, institution_id, email, created_at, updated_at, \
+         sort_key) VALUES ($1, $2, $3, $4, $4, $5) ON CONFLICT (user_id, institution_id) \
          DO UPDATE SET email = excluded.email, updated_at = excluded.updated_at",
     )
-    .bind(user_id)
+    .bind(&user.id)
     .bind(institution_id)
     .bind(email)
     .bind(now)
+    .bind(member_key(user))
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// Puts the person on the institution's users list, with no work email, if not there yet.
+pub(super) async fn join_institution(
+    tx: &mut Transaction<'static, Any>,
+    user: &User,
+    institution_id: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO user_institutions (user_id, institution_id, email, created_at, updated_at, \
+         sort_key) VALUES ($1, $2, '', $3, $3, $4) ON CONFLICT (user_id, institution_id) \
+         DO NOTHING",
+    )
+    .bind(&user.id)
+    .bind(institution_id)
+    .bind(now)
+    .bind(member_key(user))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub(super) const UNKEYED_SQL: &str = "SELECT u.id, u.fiscal_code, u.name, u.family_name, \
+     ui.institution_id FROM user_institutions ui JOIN users u ON u.id = ui.user_id \
+     WHERE ui.sort_key = '' LIMIT 1000";
+
+/// Gives every row of `user_institutions` that has none its [`member_key`] (the rows written
+/// before the key existed), a batch at a time; returns how many it gave. Run at start.
+pub async fn fill_member_keys(db: &Db) -> Result<u64, platform::db::DbError> {
+    let mut filled = 0;
+    loop {
+        let rows = sqlx::query(UNKEYED_SQL).fetch_all(db.reader()).await?;
+        if rows.is_empty() {
+            return Ok(filled);
+        }
+        let mut tx = db.begin().await?;
+        for r in &rows {
+            let user = User::from_row(r)?;
+            let institution_id: String = r.try_get("institution_id")?;
+            sqlx::query(
+                "UPDATE user_institutions SET sort_key = $1 \
+                 WHERE user_id = $2 AND institution_id = $3",
+            )
+            .bind(member_key(&user))
+            .bind(&user.id)
+            .bind(&institution_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        filled += rows.len() as u64;
+    }
 }
 
 pub async fn grant_operator(

@@ -9,7 +9,9 @@ mod home;
 mod isolation;
 mod login;
 mod oidc;
+mod plans;
 mod users;
+mod users_paging;
 
 pub use testkit::demo::{
     ANNA, COMUNE, GIULIA, LUCA, MARIO, PAGOPA, PAOLO, REGIONE, institution_id, session_token,

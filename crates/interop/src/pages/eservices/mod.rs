@@ -619,20 +619,33 @@ pub struct EServicesPage {
     new_href: String,
     lines: Vec<EServiceLine>,
     flash: Option<String>,
+    pager: platform::paging::Pager,
 }
 
-/// `GET /eservices` (admin or api).
+/// `GET /eservices?page=` (admin or api): 20 a page, by name.
 pub async fn list(
     State(state): State<EnvState>,
     on: On,
     q: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Response, PageError> {
     require_producer(&on)?;
-    let list = catalogue::of_producer(&state.platform.db, state.env, on.institution())
-        .await
-        .map_err(|e| on.fail(e))?;
+    let q = query(q);
+    let number = super::view::page_number(&q);
+    let found = catalogue::producer_page(
+        &state.platform.db,
+        state.env,
+        on.institution(),
+        super::view::page_window(number),
+    )
+    .await
+    .map_err(|e| on.fail(e))?;
+    let base_href = on.href("/eservices");
+    let pager = super::view::pager(number, found.total_count, |n| {
+        super::view::list_href(&base_href, &[], n)
+    });
     let lang = on.page.lang;
-    let lines = list
+    let lines = found
+        .results
         .iter()
         .map(|e| EServiceLine {
             id: e.id.clone(),
@@ -662,7 +675,7 @@ pub async fn list(
                 .collect(),
         })
         .collect();
-    let flash = flash(&on.page, &query(q));
+    let flash = flash(&on.page, &q);
     let new_href = on.href("/eservices/new");
     let On { page, shell, .. } = on;
     Ok(render(
@@ -672,6 +685,7 @@ pub async fn list(
             new_href,
             lines,
             flash,
+            pager,
         },
         StatusCode::OK,
     ))

@@ -1,0 +1,33 @@
+//! Every list of Interoperability is answered by an index range, never by reading a whole
+//! table: the plan of each statement the store runs, on the engine under test.
+
+testkit::plan_tests!(interop::store::list_statements();
+    catalogue_all => "interop.catalogue.all",
+    catalogue_all_count => "interop.catalogue.all.count",
+    catalogue_search => "interop.catalogue.search",
+    catalogue_search_count => "interop.catalogue.search.count",
+    catalogue_search_words => "interop.catalogue.search_words",
+    catalogue_search_words_count => "interop.catalogue.search_words.count",
+    eservices_producer => "interop.eservices.producer",
+    eservices_producer_count => "interop.eservices.producer.count",
+    clients => "interop.clients",
+    clients_count => "interop.clients.count",
+    clients_member => "interop.clients.member",
+    clients_member_count => "interop.clients.member.count",
+    client_keys => "interop.clients.keys",
+    client_keys_count => "interop.clients.keys.count",
+    people => "interop.people",
+    people_count => "interop.people.count",
+    agreements_consumer => "interop.agreements.consumer",
+    agreements_consumer_count => "interop.agreements.consumer.count",
+    agreements_producer => "interop.agreements.producer",
+    agreements_producer_count => "interop.agreements.producer.count",
+    purposes_consumer => "interop.purposes.consumer",
+    purposes_consumer_count => "interop.purposes.consumer.count",
+    purposes_producer => "interop.purposes.producer",
+    purposes_producer_count => "interop.purposes.producer.count",
+    attributes_search => "interop.attributes.search",
+    attributes_search_count => "interop.attributes.search.count",
+    attributes_search_any_kind => "interop.attributes.search.any_kind",
+    attributes_search_any_kind_count => "interop.attributes.search.any_kind.count",
+);

@@ -1,0 +1,9 @@
+-- The search by name of an institution's IO services (issue #25, national scale).
+--
+-- search_key: the service's name (its current data) folded to a-z0-9
+-- (platform::search::fold), written with the data; the list's search is a substring of it,
+-- read along the index of the institution's services. Rows written before it existed get it
+-- at the next start (io_backoffice::store::fill_search_keys, through the partial index below,
+-- empty once they are filled).
+ALTER TABLE io_services ADD COLUMN search_key TEXT NOT NULL DEFAULT '';
+CREATE INDEX io_services_unsearchable ON io_services (id) WHERE search_key = '';
