@@ -54,7 +54,7 @@ pub fn named(lists: &[ListStatement], name: &str) -> ListStatement {
 pub fn assert_all_tested(lists: &[ListStatement], tested: &[&str]) {
     let missing: Vec<&str> = lists
         .iter()
-        .map(|s| s.name)
+        .map(|s| s.name.as_ref())
         .filter(|name| !tested.contains(name))
         .collect();
     assert!(missing.is_empty(), "lists without a plan test: {missing:?}");

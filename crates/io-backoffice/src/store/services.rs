@@ -202,10 +202,13 @@ fn services_count_sql() -> String {
     format!("SELECT COUNT(*) FROM io_services s WHERE {SERVICES_WHERE}")
 }
 
+/// The page's ids from the index `io_services_listed` alone, then their rows.
 fn services_page_sql() -> String {
     format!(
-        "SELECT {SERVICE_COLUMNS} FROM {SERVICE_FROM} WHERE {SERVICES_WHERE} \
-         ORDER BY s.updated_at DESC, s.id LIMIT $3 OFFSET $4"
+        "SELECT {SERVICE_COLUMNS} FROM (SELECT s.id FROM io_services s WHERE {SERVICES_WHERE} \
+         ORDER BY s.updated_at DESC, s.id DESC LIMIT $3 OFFSET $4) p \
+         JOIN io_services s ON s.id = p.id JOIN io_institutions i ON i.id = s.institution_id \
+         ORDER BY s.updated_at DESC, s.id DESC"
     )
 }
 
@@ -221,8 +224,8 @@ fn search_pattern(search: &str) -> String {
 
 /// A page of the institution's services (deleted ones excluded), last changed first, those
 /// whose name contains `search` (folded: any case, accents, spaces and punctuation ignored)
-/// when it is not empty; and how many there are in all. The index on
-/// `(institution_id, updated_at)` gives the order; the search thins the walk.
+/// when it is not empty; and how many there are in all. The index `io_services_listed`
+/// gives the order and answers the filters; the search thins the walk.
 pub async fn list_services(
     db: &Db,
     institution_id: &str,

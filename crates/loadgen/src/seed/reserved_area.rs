@@ -227,6 +227,7 @@ pub(crate) async fn seed(
             "created_at",
             "updated_at",
             "sort_key",
+            "listed",
         ],
     );
     let mut roles = Bulk::new(
@@ -304,6 +305,8 @@ pub(crate) async fn seed(
                             family_name: family.to_string(),
                         },
                     )),
+                    // Every seeded role is ACTIVE: everyone is on the list.
+                    V::I(1),
                 ],
             )
             .await?;

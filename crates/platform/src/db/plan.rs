@@ -39,8 +39,8 @@ impl From<i64> for Arg {
 /// One list's statement, exactly as the store runs it, with values for its placeholders.
 #[derive(Debug, Clone)]
 pub struct ListStatement {
-    /// What the list is, e.g. `reserved_area.users.page`.
-    pub name: &'static str,
+    /// What the list is, e.g. `reserved_area.users.all.page`.
+    pub name: std::borrow::Cow<'static, str>,
     pub sql: String,
     pub args: Vec<Arg>,
     /// Partial indexes the statement may read whole: each holds only the rows still to be
@@ -52,9 +52,13 @@ pub struct ListStatement {
 }
 
 impl ListStatement {
-    pub fn new(name: &'static str, sql: impl Into<String>, args: Vec<Arg>) -> Self {
+    pub fn new(
+        name: impl Into<std::borrow::Cow<'static, str>>,
+        sql: impl Into<String>,
+        args: Vec<Arg>,
+    ) -> Self {
         ListStatement {
-            name,
+            name: name.into(),
             sql: sql.into(),
             args,
             partial_indexes: Vec::new(),

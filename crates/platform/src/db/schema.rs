@@ -152,9 +152,9 @@ mod tests {
             expected.push((12, documents.to_string()));
             expected.push((13, "e1056405b6e8f5a4".to_string()));
             expected.push((14, "ec2c2335c4eb8a86".to_string()));
-            expected.push((15, "a6a0829c61193227".to_string()));
+            expected.push((15, "916d573df898c62e".to_string()));
             expected.push((16, "f4d4f64c08e97d1b".to_string()));
-            expected.push((17, "566928880c8a0db7".to_string()));
+            expected.push((17, "c7fe6b24a7d97a68".to_string()));
             assert_eq!(
                 checksums(crate::db::MAIN_SCHEMA, dialect),
                 expected,

@@ -53,6 +53,25 @@ pub async fn add_role(
     .bind(now)
     .execute(&mut **tx)
     .await?;
+    refresh_listed(tx, &user.id, institution_id).await
+}
+
+/// Whether the person is on the institution's users list (`user_institutions.listed`):
+/// recomputed from their roles, in the transaction that changed them.
+async fn refresh_listed(
+    tx: &mut Transaction<'static, Any>,
+    user_id: &str,
+    institution_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE user_institutions SET listed = CASE WHEN EXISTS (SELECT 1 FROM product_roles r \
+         WHERE r.user_id = $1 AND r.institution_id = $2 AND r.status <> 'DELETED') \
+         THEN 1 ELSE 0 END WHERE user_id = $1 AND institution_id = $2",
+    )
+    .bind(user_id)
+    .bind(institution_id)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -108,33 +127,47 @@ pub fn member_key(user: &User) -> String {
 
 /// The rows of `user_institutions` (alias `ui`) a users list shows. `$1` the institution;
 /// `$2`, `$3` the search (a key range, or a user id); `$4` the product; `$5`..`$8` party
-/// roles; `$9`..`$16` product roles (each list: empty strings for none).
-fn member_where(search: &MemberSearch) -> String {
+/// roles; `$9`..`$16` product roles (each list: empty strings for none). Without a filter on
+/// roles (`filtered` false, every one of `$4`..`$16` empty) the flag `listed` answers alone,
+/// read from the index; with one, each person's roles are looked at.
+fn member_where(search: &MemberSearch, filtered: bool) -> String {
     let scope = match search {
         MemberSearch::Everyone => "$2 = '' AND $3 = ''",
         MemberSearch::FamilyName(_) => "ui.sort_key >= $2 AND ui.sort_key < $3",
         MemberSearch::Person(_) => "ui.user_id = $2 AND $3 = ''",
     };
-    format!(
-        "ui.institution_id = $1 AND {scope} AND EXISTS (SELECT 1 FROM product_roles r \
+    let roles = if filtered {
+        "EXISTS (SELECT 1 FROM product_roles r \
          WHERE r.user_id = ui.user_id AND r.institution_id = ui.institution_id \
          AND r.status <> 'DELETED' AND ($4 = '' OR r.product_id = $4) \
          AND ($5 = '' OR r.party_role IN ($5, $6, $7, $8)) \
          AND ($9 = '' OR r.product_role IN ($9, $10, $11, $12, $13, $14, $15, $16)))"
-    )
+    } else {
+        "($4 || $5 || $6 || $7 || $8 || $9 || $10 || $11 || $12 || $13 || $14 || $15 || $16) = ''"
+    };
+    format!("ui.institution_id = $1 AND ui.listed = 1 AND {scope} AND {roles}")
+}
+
+impl MemberFilter {
+    /// Whether the list filters on roles.
+    fn on_roles(&self) -> bool {
+        !(self.product_id.is_empty()
+            && self.party_roles.is_empty()
+            && self.product_roles.is_empty())
+    }
 }
 
 /// How many people a users list holds.
-fn members_count_sql(search: &MemberSearch) -> String {
+fn members_count_sql(search: &MemberSearch, filtered: bool) -> String {
     format!(
         "SELECT COUNT(*) FROM user_institutions ui WHERE {}",
-        member_where(search)
+        member_where(search, filtered)
     )
 }
 
 /// One page of a users list: the people (`$17` of them from the `$18`th), each with every
 /// role of theirs on the institution but the DELETED ones.
-fn members_page_sql(search: &MemberSearch) -> String {
+fn members_page_sql(search: &MemberSearch, filtered: bool) -> String {
     format!(
         "SELECT u.id, u.fiscal_code, u.name, u.family_name, p.email, \
          r.institution_id, r.product_id, r.party_role, r.product_role, r.status \
@@ -144,7 +177,7 @@ fn members_page_sql(search: &MemberSearch) -> String {
          JOIN product_roles r ON r.user_id = p.user_id AND r.institution_id = $1 \
          AND r.status <> 'DELETED' \
          ORDER BY p.sort_key, r.product_id, r.product_role",
-        member_where(search)
+        member_where(search, filtered)
     )
 }
 
@@ -214,15 +247,21 @@ pub async fn members_page(
     offset: i64,
 ) -> Result<(Vec<Member>, i64), sqlx::Error> {
     let args = member_args(institution_id, filter);
-    let total: i64 = bind_all(sqlx::query(&members_count_sql(&filter.search)), &args)
-        .fetch_one(db.reader())
-        .await?
-        .try_get(0)?;
+    let total: i64 = bind_all(
+        sqlx::query(&members_count_sql(&filter.search, filter.on_roles())),
+        &args,
+    )
+    .fetch_one(db.reader())
+    .await?
+    .try_get(0)?;
     let mut page_args = args;
     page_args.extend([Arg::Int(size), Arg::Int(offset)]);
-    let rows = bind_all(sqlx::query(&members_page_sql(&filter.search)), &page_args)
-        .fetch_all(db.reader())
-        .await?;
+    let rows = bind_all(
+        sqlx::query(&members_page_sql(&filter.search, filter.on_roles())),
+        &page_args,
+    )
+    .fetch_all(db.reader())
+    .await?;
     Ok((group_members(rows)?, total))
 }
 
@@ -272,44 +311,58 @@ const PARTY_ROLES_ON_PRODUCT_SQL: &str = "SELECT DISTINCT user_id, party_role FR
 /// The statements of the Reserved Area's lists, as the store runs them, with sample values:
 /// the query-plan tests check that an index answers each.
 pub fn member_list_statements() -> Vec<ListStatement> {
-    let filtered = MemberFilter {
+    let roles = MemberFilter {
         product_id: "prod-io".into(),
         party_roles: vec!["MANAGER".into(), "DELEGATE".into()],
         product_roles: vec!["admin".into()],
         search: MemberSearch::Everyone,
     };
-    let searches = [
+    let rossi = || MemberSearch::FamilyName("rossi".into());
+    let lists = [
+        ("all.page", "all.count", MemberSearch::Everyone, false),
+        ("search.page", "search.count", rossi(), false),
         (
-            "reserved_area.users.page",
-            "reserved_area.users.count",
-            MemberSearch::Everyone,
-        ),
-        (
-            "reserved_area.users.search.page",
-            "reserved_area.users.search.count",
-            MemberSearch::FamilyName("rossi".into()),
-        ),
-        (
-            "reserved_area.users.person.page",
-            "reserved_area.users.person.count",
+            "person.page",
+            "person.count",
             MemberSearch::Person("0b0b".into()),
+            false,
+        ),
+        (
+            "filtered.all.page",
+            "filtered.all.count",
+            MemberSearch::Everyone,
+            true,
+        ),
+        (
+            "filtered.search.page",
+            "filtered.search.count",
+            rossi(),
+            true,
         ),
     ];
     let mut out = Vec::new();
-    for (page, count, search) in searches {
+    for (page, count, search, filtered) in lists {
         let filter = MemberFilter {
             search: search.clone(),
-            ..filtered.clone()
+            ..if filtered {
+                roles.clone()
+            } else {
+                MemberFilter::default()
+            }
         };
+        let (page, count) = (
+            format!("reserved_area.users.{page}"),
+            format!("reserved_area.users.{count}"),
+        );
         let args = member_args("inst-1", &filter);
         out.push(ListStatement::new(
             count,
-            members_count_sql(&search),
+            members_count_sql(&search, filtered),
             args.clone(),
         ));
         let mut page_args = args;
         page_args.extend([Arg::Int(20), Arg::Int(4000)]);
-        out.push(ListStatement::new(page, members_page_sql(&search), page_args).paged());
+        out.push(ListStatement::new(page, members_page_sql(&search, filtered), page_args).paged());
     }
     out.push(ListStatement::new(
         "reserved_area.users.member",
@@ -353,6 +406,7 @@ pub async fn set_role_status(
         .await?;
         changed += done.rows_affected();
     }
+    refresh_listed(tx, user_id, institution_id).await?;
     Ok(changed)
 }
 
