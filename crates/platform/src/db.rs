@@ -39,6 +39,7 @@ pub const MAIN_SCHEMA: Schema = crate::schema!(
     "0015_reserved_area_members.sql",
     "0016_interop_lists.sql",
     "0017_io_service_search.sql",
+    "0018_interop_catalogue_search.sql",
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -91,62 +91,29 @@ pub fn name_key(name: &str) -> String {
 /// [`NAME_MAX`] characters).
 pub const WORD_MAX: usize = NAME_MAX;
 
-/// A character of a name as a word holds it: a-z and 0-9 (upper case lowered, the accented
-/// vowels of Italian folded); `None` for a character that separates words. The migration
-/// `0016_interop_lists.sql` splits the names already stored the same way.
-fn word_char(c: char) -> Option<char> {
-    match c {
-        'a'..='z' | '0'..='9' => Some(c),
-        'A'..='Z' => Some(c.to_ascii_lowercase()),
-        'à' | 'á' | 'À' | 'Á' => Some('a'),
-        'è' | 'é' | 'È' | 'É' => Some('e'),
-        'ì' | 'í' | 'Ì' | 'Í' => Some('i'),
-        'ò' | 'ó' | 'Ò' | 'Ó' => Some('o'),
-        'ù' | 'ú' | 'Ù' | 'Ú' => Some('u'),
-        _ => None,
-    }
-}
-
 /// The words of an e-service's name, each once, as the catalogue's search finds them:
-/// "ANPR - Anagrafe nazionale" has `anpr`, `anagrafe`, `nazionale`.
+/// "ANPR - Anagrafe nazionale" has `anpr`, `anagrafe`, `nazionale`. A word is a run of letters
+/// and digits, folded as every search key is ([`platform::search::fold`]: lower case, accents
+/// dropped); apostrophes, spaces and signs separate words ("dell'Anagrafe" has `dell` and
+/// `anagrafe`). The migration `0016_interop_lists.sql` split the names already stored the same
+/// way for the vowels of Italian.
 pub fn name_words(name: &str) -> Vec<String> {
     let mut words: Vec<String> = Vec::new();
-    let mut word = String::new();
-    for c in name.chars().chain(std::iter::once(' ')) {
-        match word_char(c) {
-            Some(c) => word.push(c),
-            None if word.is_empty() => {}
-            None => {
-                let w: String = word.chars().take(WORD_MAX).collect();
-                if !words.contains(&w) {
-                    words.push(w);
-                }
-                word.clear();
-            }
+    for raw in name.split(|c: char| !c.is_alphanumeric()) {
+        let w: String = platform::search::fold(raw).chars().take(WORD_MAX).collect();
+        if !w.is_empty() && !words.contains(&w) {
+            words.push(w);
         }
     }
     words
 }
 
-/// The range of words that start with `prefix` (a word of [`name_words`]): `[prefix, upper)`,
-/// with `upper` the first string after every word with the prefix, in any collation that
-/// orders digits before letters (C and the usual locales): the prefix with its trailing `z`s
-/// dropped and its last character raised (`9` to `a`), or `z`s longer than any word.
+/// The range of words that start with `prefix` (a word of [`name_words`]): `[prefix, upper)`
+/// ([`platform::search::prefix_upper_bound`]), or up to `z`s longer than any word for a
+/// prefix of only `z`s.
 pub fn prefix_range(prefix: &str) -> (String, String) {
-    let mut upper: Vec<char> = prefix.chars().collect();
-    while upper.last() == Some(&'z') {
-        upper.pop();
-    }
-    let upper = match upper.pop() {
-        Some(last) => {
-            let next = match last {
-                '9' => 'a',
-                c => char::from_u32(u32::from(c) + 1).unwrap_or('z'),
-            };
-            upper.into_iter().chain(std::iter::once(next)).collect()
-        }
-        None => "z".repeat(WORD_MAX + 1),
-    };
+    let upper =
+        platform::search::prefix_upper_bound(prefix).unwrap_or_else(|| "z".repeat(WORD_MAX + 1));
     (prefix.to_string(), upper)
 }
 
@@ -355,6 +322,8 @@ mod tests {
             vec!["citta", "dell", "arte", "2024"]
         );
         assert!(name_words(" -- ").is_empty());
+        // Folded as every search key is, a non-Latin word left out.
+        assert_eq!(name_words("Façade Straße 日本"), vec!["facade", "strasse"]);
     }
 
     #[test]

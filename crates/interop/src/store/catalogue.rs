@@ -274,48 +274,59 @@ pub async fn producer_page(
 /// The most words of a search the catalogue reads (the rest are left out).
 pub const SEARCH_WORDS_MAX: usize = 4;
 
-/// The condition of the catalogue: the e-services of the environment (`$1`) with a PUBLISHED
-/// version, and for each of `words` words of the search one of the name's words in the range
-/// `[$k, $k+1)` (`$2`, `$3` for the first word, and so on).
-///
-/// With words, the matching words lead: `e.env || ''` and `e.in_catalogue + 0` keep either
-/// engine from walking the whole catalogue in name order instead, so a search reads the
-/// ranges of its words and the e-services they name, whatever the catalogue's size.
-fn catalog_where(words: usize) -> String {
-    let mut sql = String::from(if words == 0 {
-        "WHERE e.env = $1 AND e.in_catalogue = 1"
-    } else {
-        "WHERE e.env || '' = $1 AND e.in_catalogue + 0 = 1"
-    });
-    for i in 0..words {
+/// The e-services of a search of `words` words (1 or more): `eservice_id` and `name_key`, each
+/// once, of the catalogue of the environment (`$1`) whose name has, for each word of the
+/// search, a word in the range `[$k, $k+1)` (`$2`, `$3` for the first word, and so on). The
+/// first word's range of the index `interop_eservice_words_catalogue` holds all it reads;
+/// every further word is a range of the words' primary key.
+fn search_matches(words: usize) -> String {
+    let mut sql = String::from(
+        "SELECT w.eservice_id, w.name_key FROM interop_eservice_words w \
+         WHERE w.env = $1 AND w.in_catalogue = 1 AND w.word >= $2 AND w.word < $3",
+    );
+    for i in 1..words {
         let (low, high) = (2 + 2 * i, 3 + 2 * i);
         sql.push_str(&format!(
-            " AND e.id IN (SELECT w.eservice_id FROM interop_eservice_words w \
-             WHERE w.env = $1 AND w.word >= ${low} AND w.word < ${high})"
+            " AND w.eservice_id IN (SELECT o.eservice_id FROM interop_eservice_words o \
+             WHERE o.env = $1 AND o.word >= ${low} AND o.word < ${high})"
         ));
     }
+    // A prefix can match two words of one name.
+    sql.push_str(" GROUP BY w.name_key, w.eservice_id");
     sql
 }
 
 /// The statement of a window of the catalogue with `words` words searched (0: all of it), by
-/// name: after the words' bounds, the limit and the offset. The index
-/// `interop_eservices_catalogue` answers it, and the words' primary key each word.
+/// name: after the words' bounds, the limit and the offset. The whole catalogue is a range of
+/// the index `interop_eservices_catalogue` in its order; a search sorts its matches' keys
+/// ([`search_matches`]), then reads the window's e-services.
 pub fn catalog_page_sql(words: usize) -> String {
     let (limit, offset) = (2 + 2 * words, 3 + 2 * words);
+    if words == 0 {
+        return format!(
+            "SELECT {ESERVICE_COLUMNS} FROM {ESERVICE_FROM} \
+             WHERE e.env = $1 AND e.in_catalogue = 1 \
+             ORDER BY e.name_key, e.id LIMIT ${limit} OFFSET ${offset}"
+        );
+    }
+    // CROSS JOIN: SQLite joins in the order written, from the window's keys.
     format!(
-        "SELECT {ESERVICE_COLUMNS} FROM {ESERVICE_FROM} {} \
-         ORDER BY e.name_key, e.id LIMIT ${limit} OFFSET ${offset}",
-        catalog_where(words)
+        "SELECT {ESERVICE_COLUMNS} FROM ({} ORDER BY w.name_key, w.eservice_id \
+         LIMIT ${limit} OFFSET ${offset}) k CROSS JOIN {ESERVICE_FROM} \
+         WHERE e.id = k.eservice_id ORDER BY k.name_key, k.eservice_id",
+        search_matches(words)
     )
 }
 
 /// How many e-services [`catalog_page_sql`] has in all (the same placeholders but the last
 /// two).
 pub fn catalog_count_sql(words: usize) -> String {
-    format!(
-        "SELECT COUNT(*) FROM interop_eservices e {}",
-        catalog_where(words)
-    )
+    if words == 0 {
+        return "SELECT COUNT(*) FROM interop_eservices e \
+                WHERE e.env = $1 AND e.in_catalogue = 1"
+            .to_string();
+    }
+    format!("SELECT COUNT(*) FROM ({}) m", search_matches(words))
 }
 
 /// The words of a search, each as the range of the names' words it starts
@@ -362,7 +373,8 @@ pub async fn catalog_page(
 }
 
 /// Writes the words of the e-service's name ([`eservice::name_words`]) in the transaction
-/// that creates or renames it, in place of those it had.
+/// that creates or renames it, in place of those it had, after its row: each word carries its
+/// name key and whether it is in the catalogue ([`refresh_in_catalogue`] keeps the latter).
 async fn write_words(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     env: Environment,
@@ -375,7 +387,9 @@ async fn write_words(
         .await?;
     for word in eservice::name_words(name) {
         sqlx::query(
-            "INSERT INTO interop_eservice_words (env, word, eservice_id) VALUES ($1, $2, $3) \
+            "INSERT INTO interop_eservice_words (env, word, eservice_id, name_key, in_catalogue) \
+             SELECT $1, $2, e.id, e.name_key, e.in_catalogue FROM interop_eservices e \
+             WHERE e.id = $3 \
              ON CONFLICT (env, word, eservice_id) DO NOTHING",
         )
         .bind(env.as_str())
@@ -397,6 +411,13 @@ pub(super) async fn refresh_in_catalogue(
         "UPDATE interop_eservices SET in_catalogue = CASE WHEN EXISTS (SELECT 1 \
          FROM interop_descriptors d WHERE d.eservice_id = $1 AND d.state = 'PUBLISHED') \
          THEN 1 ELSE 0 END WHERE id = $1",
+    )
+    .bind(eservice_id)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "UPDATE interop_eservice_words SET in_catalogue = (SELECT e.in_catalogue \
+         FROM interop_eservices e WHERE e.id = $1) WHERE eservice_id = $1",
     )
     .bind(eservice_id)
     .execute(&mut **tx)

@@ -178,6 +178,11 @@ pub fn list_statements() -> Vec<ListStatement> {
             env_and(INSTITUTION),
         ));
     }
+    out.push(ListStatement::new(
+        "interop.purposes.versions",
+        purposes::versions_of_sql(3),
+        ["p-1", "p-2", "p-3"].into_iter().map(Arg::from).collect(),
+    ));
     for (of_kind, kind, page, count) in [
         (
             true,

@@ -173,14 +173,43 @@ pub async fn list(
     with_versions(db, &rows).await
 }
 
+/// The purposes of `rows` with their versions, read in one statement for all of them (a
+/// page's worth of ids at a time).
 async fn with_versions(db: &Db, rows: &[AnyRow]) -> Result<Vec<Purpose>, InteropError> {
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let mut p = purpose_row(r)?;
-        p.versions = versions(db.reader(), &p.id).await?;
-        out.push(p);
+    let mut out = rows
+        .iter()
+        .map(purpose_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    for chunk in out.chunks_mut(VERSIONS_CHUNK) {
+        let sql = versions_of_sql(chunk.len());
+        let mut q = sqlx::query(&sql);
+        for p in chunk.iter() {
+            q = q.bind(p.id.clone());
+        }
+        for r in q.fetch_all(db.reader()).await? {
+            let purpose_id: String = r.try_get("purpose_id")?;
+            let v = version_row(&r)?;
+            if let Some(p) = chunk.iter_mut().find(|p| p.id == purpose_id) {
+                p.versions.push(v);
+            }
+        }
     }
     Ok(out)
+}
+
+/// The most purposes whose versions one statement reads (a page holds at most 100).
+const VERSIONS_CHUNK: usize = 100;
+
+/// The versions of `n` purposes (`$1`..`$n`), each purpose's in the order of [`versions`]. The
+/// index `interop_purpose_versions_purpose` answers it.
+pub fn versions_of_sql(n: usize) -> String {
+    let placeholders: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
+    format!(
+        "SELECT purpose_id, id, state, daily_calls, rejection_reason, created_at, \
+         first_activation_at FROM interop_purpose_versions WHERE purpose_id IN ({}) \
+         ORDER BY purpose_id, created_at, id",
+        placeholders.join(", ")
+    )
 }
 
 /// A window of the purposes of the institution on `side`, newest first, and their total.

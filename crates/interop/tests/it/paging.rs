@@ -125,14 +125,26 @@ async fn the_catalogue_is_paged_and_searched_by_the_start_of_any_word() {
         &paolo,
         "POST",
         &format!("{base}/{id}/name/update"),
-        Some(&json!({"name": "Archivio delle verifiche"})),
+        Some(&json!({"name": "Archivio delle verifiche e dei verbali"})),
     )
     .await;
     assert_eq!(s, 200, "renaming: {v}");
     let v = get_ok(&app, &paolo, &format!("{catalog}?q=prov")).await;
     assert_eq!(v["totalCount"], 0, "{v}");
     let v = get_ok(&app, &paolo, &format!("{catalog}?q=verif")).await;
-    assert_eq!(names(&v), vec!["Archivio delle verifiche"], "{v}");
+    assert_eq!(
+        names(&v),
+        vec!["Archivio delle verifiche e dei verbali"],
+        "{v}"
+    );
+    // Two words of the name start with "ver": the e-service is found once.
+    let v = get_ok(&app, &paolo, &format!("{catalog}?q=ver")).await;
+    assert_eq!(
+        names(&v),
+        vec!["Archivio delle verifiche e dei verbali"],
+        "{v}"
+    );
+    assert_eq!(v["totalCount"], 1, "{v}");
 }
 
 #[tokio::test]

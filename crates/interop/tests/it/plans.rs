@@ -26,6 +26,7 @@ testkit::plan_tests!(interop::store::list_statements();
     purposes_consumer_count => "interop.purposes.consumer.count",
     purposes_producer => "interop.purposes.producer",
     purposes_producer_count => "interop.purposes.producer.count",
+    purposes_versions => "interop.purposes.versions",
     attributes_search => "interop.attributes.search",
     attributes_search_count => "interop.attributes.search.count",
     attributes_search_any_kind => "interop.attributes.search.any_kind",

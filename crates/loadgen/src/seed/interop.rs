@@ -236,7 +236,10 @@ pub(crate) async fn seed(
             "in_catalogue",
         ],
     );
-    let mut words = Bulk::new("interop_eservice_words", &["env", "word", "eservice_id"]);
+    let mut words = Bulk::new(
+        "interop_eservice_words",
+        &["env", "word", "eservice_id", "name_key", "in_catalogue"],
+    );
     let mut descriptors = Bulk::new(
         "interop_descriptors",
         &[
@@ -300,7 +303,7 @@ pub(crate) async fn seed(
                     t(ENV),
                     t(&producer.id),
                     t(&name),
-                    t(name.trim().to_lowercase()),
+                    t(interop::model::eservice::name_key(&name)),
                     t(format!(
                         "Le API dell'e-service {} di {}.",
                         per_producer[p], producer.name
@@ -316,7 +319,18 @@ pub(crate) async fn seed(
             )
             .await?;
         for word in interop::model::eservice::name_words(&name) {
-            words.push(&mut tx, vec![t(ENV), t(word), t(&id)]).await?;
+            words
+                .push(
+                    &mut tx,
+                    vec![
+                        t(ENV),
+                        t(word),
+                        t(&id),
+                        t(interop::model::eservice::name_key(&name)),
+                        V::I(1),
+                    ],
+                )
+                .await?;
         }
         let server = format!(
             "https://api.{}.example.it/eservice/{}/v1",

@@ -155,6 +155,7 @@ mod tests {
             expected.push((15, "916d573df898c62e".to_string()));
             expected.push((16, "f4d4f64c08e97d1b".to_string()));
             expected.push((17, "c7fe6b24a7d97a68".to_string()));
+            expected.push((18, "eef88914c8d53eb5".to_string()));
             assert_eq!(
                 checksums(crate::db::MAIN_SCHEMA, dialect),
                 expected,
