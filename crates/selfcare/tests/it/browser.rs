@@ -1779,3 +1779,95 @@ async fn browser_technician_completes_the_voucher() {
     browser.screenshot("interop-voucher-client-en").await;
     browser.close().await;
 }
+
+/// The users page of an institution with more people than a page shows, in a real browser and
+/// in both languages: the pager moves through the pages and the search narrows the list, with
+/// the words of each language (the screenshots are the national-scale lists looked at).
+#[tokio::test]
+async fn browser_users_page_is_paged_and_searched_in_both_languages() {
+    let test = "browser_users_page_is_paged_and_searched_in_both_languages";
+    let Some(browser) = Browser::start(test).await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let comune = testkit::demo::institution_id(&app, testkit::demo::COMUNE).await;
+    let token = testkit::demo::session_token(&app, MARIO).await;
+    // 22 more people: 24 with the demo's two, more than the 20 of a page.
+    let families = [
+        "Rossi", "Bianchi", "Rossini", "Verdi", "Ferrari", "Rosà", "Esposito", "Colombo", "Ricci",
+        "Marino", "Greco", "Bruno", "Gallo", "Conti", "De Luca", "Mancini", "Costa", "Giordano",
+        "Rizzo", "Lombardi", "Moretti", "Barbieri",
+    ];
+    for (i, family) in families.iter().enumerate() {
+        use platform::types::FiscalCode;
+        let first15 = format!(
+            "{}{}80A{:02}H501",
+            FiscalCode::surname_code_of(family),
+            FiscalCode::name_code_of("Carla"),
+            1 + i
+        );
+        let code = format!(
+            "{first15}{}",
+            FiscalCode::check_character(&first15).unwrap()
+        );
+        let r = app
+            .post(&format!("/v2/institutions/{comune}/products/prod-io/users"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({
+                "name": "Carla", "surname": family, "taxCode": code,
+                "email": format!("persona{i}@comune.roccabella.it"),
+                "role": "OPERATOR", "productRoles": ["operator"]
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            r.status().is_success(),
+            "{family}: {}",
+            r.text().await.unwrap()
+        );
+    }
+    let c = &browser.client;
+    login_as(c, &app, MARIO).await;
+    c.goto(&app.url(&format!("/dashboard/{comune}/users")))
+        .await
+        .unwrap();
+    assert_eq!(text_of(c, "[data-testid=position]").await, "Pagina 1 di 2");
+    let source = c.source().await.unwrap();
+    assert!(source.contains("Utenti trovati: 24"), "{source}");
+    full_page_screenshot(c, &browser, "users-paged-it").await;
+
+    click(c, "button[value=en]").await;
+    c.wait()
+        .for_element(fantoccini::Locator::Css("html[lang=en]"))
+        .await
+        .unwrap();
+    assert_eq!(text_of(c, "[data-testid=position]").await, "Page 1 of 2");
+    click(c, "[data-testid=next-page]").await;
+    wait_for_text(c, "[data-testid=position]", "Page 2 of 2").await;
+    let source = c.source().await.unwrap();
+    assert!(source.contains("Users found: 24"), "{source}");
+    assert!(
+        source.contains("Verdi") && !source.contains("Barbieri"),
+        "{source}"
+    );
+    full_page_screenshot(c, &browser, "users-paged-en-2").await;
+
+    // A search from the field: the start of a family name, accents folded.
+    type_into(c, "#q", "ros").await;
+    click(c, "form.filters button[type=submit]").await;
+    // Rosà, Carla and Mario Rossi, Rossini.
+    let mut text = String::new();
+    for _ in 0..100 {
+        text = text_of(c, "main").await;
+        if text.contains("Users found: 4") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(text.contains("Users found: 4"), "{text}");
+    assert!(text.contains("Rossini") && text.contains("Rosà"), "{text}");
+    assert!(!text.contains("Verdi"), "{text}");
+    full_page_screenshot(c, &browser, "users-searched-en").await;
+    browser.close().await;
+}
