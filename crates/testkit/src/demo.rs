@@ -133,3 +133,44 @@ pub async fn identity_token(
             panic!("{fiscal_code} may not enter {product} of {tax_code}: {status}")
         })
 }
+
+/// A valid fiscal code of `family` `given`, born in Rome, told apart from the others of the
+/// same names by `i` (the day of birth, so `i` < 31).
+pub fn fiscal_code_of(family: &str, given: &str, i: usize) -> String {
+    use platform::types::FiscalCode;
+    let first15 = format!(
+        "{}{}80A{:02}H501",
+        FiscalCode::surname_code_of(family),
+        FiscalCode::name_code_of(given),
+        1 + i
+    );
+    let check = FiscalCode::check_character(&first15).expect("a well-formed fiscal code");
+    format!("{first15}{check}")
+}
+
+/// Adds, with the session `token` of an admin of `institution`, an operator of App IO for
+/// each of `families`: Carla, with [`fiscal_code_of`] her position and the e-mail
+/// `persona{i}@comune.roccabella.it`.
+pub async fn add_operators(app: &TestApp, token: &str, institution: &str, families: &[&str]) {
+    for (i, family) in families.iter().enumerate() {
+        let given = "Carla";
+        let r = app
+            .post(&format!(
+                "/v2/institutions/{institution}/products/prod-io/users"
+            ))
+            .bearer_auth(token)
+            .json(&json!({
+                "name": given, "surname": family, "taxCode": fiscal_code_of(family, given, i),
+                "email": format!("persona{i}@comune.roccabella.it"),
+                "role": "OPERATOR", "productRoles": ["operator"]
+            }))
+            .send()
+            .await
+            .expect("the users API answers");
+        assert!(
+            r.status().is_success(),
+            "{family}: {}",
+            r.text().await.unwrap_or_default()
+        );
+    }
+}

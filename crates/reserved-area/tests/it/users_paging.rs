@@ -1,10 +1,10 @@
 //! The users list at scale: paged by family name in the database, searched by the start of a
 //! family name or by fiscal code, as JSON and as a page.
 
-use platform::types::FiscalCode;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use testkit::TestApp;
+use testkit::demo::fiscal_code_of as code_for;
 
 use crate::{COMUNE, MARIO, browser, institution_id, session_token};
 
@@ -16,41 +16,11 @@ const FAMILIES: &[&str] = &[
     "Rizzo", "Lombardi", "Moretti", "Barbieri", "Fontana", "Santoro", "Mariani",
 ];
 
-/// A valid fiscal code of `family` `given`, told apart by `i`.
-fn code_for(family: &str, given: &str, i: usize) -> String {
-    let first15 = format!(
-        "{}{}80A{:02}H501",
-        FiscalCode::surname_code_of(family),
-        FiscalCode::name_code_of(given),
-        1 + i
-    );
-    let check = FiscalCode::check_character(&first15).unwrap();
-    format!("{first15}{check}")
-}
-
 /// The Comune with the demo's two people and 25 more, operators of App IO.
 async fn comune_of_27(app: &TestApp) -> (String, String) {
     let comune = institution_id(app, COMUNE).await;
     let mario = session_token(app, MARIO).await;
-    for (i, family) in FAMILIES.iter().enumerate() {
-        let given = "Carla";
-        let r = app
-            .post(&format!("/v2/institutions/{comune}/products/prod-io/users"))
-            .bearer_auth(&mario)
-            .json(&json!({
-                "name": given, "surname": family, "taxCode": code_for(family, given, i),
-                "email": format!("persona{i}@comune.roccabella.it"),
-                "role": "OPERATOR", "productRoles": ["operator"]
-            }))
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            r.status().is_success(),
-            "{family}: {}",
-            r.text().await.unwrap()
-        );
-    }
+    testkit::demo::add_operators(app, &mario, &comune, FAMILIES).await;
     (comune, mario)
 }
 

@@ -1798,35 +1798,7 @@ async fn browser_users_page_is_paged_and_searched_in_both_languages() {
         "Marino", "Greco", "Bruno", "Gallo", "Conti", "De Luca", "Mancini", "Costa", "Giordano",
         "Rizzo", "Lombardi", "Moretti", "Barbieri",
     ];
-    for (i, family) in families.iter().enumerate() {
-        use platform::types::FiscalCode;
-        let first15 = format!(
-            "{}{}80A{:02}H501",
-            FiscalCode::surname_code_of(family),
-            FiscalCode::name_code_of("Carla"),
-            1 + i
-        );
-        let code = format!(
-            "{first15}{}",
-            FiscalCode::check_character(&first15).unwrap()
-        );
-        let r = app
-            .post(&format!("/v2/institutions/{comune}/products/prod-io/users"))
-            .bearer_auth(&token)
-            .json(&serde_json::json!({
-                "name": "Carla", "surname": family, "taxCode": code,
-                "email": format!("persona{i}@comune.roccabella.it"),
-                "role": "OPERATOR", "productRoles": ["operator"]
-            }))
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            r.status().is_success(),
-            "{family}: {}",
-            r.text().await.unwrap()
-        );
-    }
+    testkit::demo::add_operators(&app, &token, &comune, &families).await;
     let c = &browser.client;
     login_as(c, &app, MARIO).await;
     c.goto(&app.url(&format!("/dashboard/{comune}/users")))
