@@ -364,6 +364,13 @@ fn sqlite_reason(e: &sqlx::Error) -> String {
     }
 }
 
+/// The placeholders of an `IN (…)` list of `n` values numbered from `$first`:
+/// `placeholders(2, 3)` is `$2, $3, $4`.
+pub fn placeholders(first: usize, n: usize) -> String {
+    let list: Vec<String> = (first..first + n).map(|i| format!("${i}")).collect();
+    list.join(", ")
+}
+
 /// Milliseconds since the Unix epoch: the portable timestamp of every table.
 pub fn now_millis() -> i64 {
     let now = time::OffsetDateTime::now_utc();
@@ -373,6 +380,12 @@ pub fn now_millis() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn in_lists_number_their_placeholders_from_the_first() {
+        assert_eq!(placeholders(2, 3), "$2, $3, $4");
+        assert_eq!(placeholders(1, 1), "$1");
+    }
 
     #[test]
     fn sqlite_urls_name_their_file() {

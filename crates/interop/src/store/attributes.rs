@@ -129,10 +129,9 @@ where
     if ids.is_empty() {
         return Ok(BTreeMap::new());
     }
-    let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
     let sql = format!(
         "SELECT {COLUMNS} FROM interop_attributes WHERE env = $1 AND id IN ({})",
-        placeholders.join(", ")
+        platform::db::placeholders(2, ids.len())
     );
     let mut q = sqlx::query(&sql).bind(env.as_str());
     for id in ids {

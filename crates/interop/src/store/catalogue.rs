@@ -165,11 +165,10 @@ async fn with_descriptors(
     if out.is_empty() {
         return Ok(out);
     }
-    let placeholders: Vec<String> = (1..=out.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
         "SELECT {DESCRIPTOR_COLUMNS} FROM interop_descriptors d WHERE d.eservice_id IN ({}) \
          ORDER BY d.version",
-        placeholders.join(", ")
+        platform::db::placeholders(1, out.len())
     );
     let mut q = sqlx::query(&sql);
     for e in &out {

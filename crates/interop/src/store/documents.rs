@@ -77,11 +77,10 @@ pub async fn of_descriptors(
     if ids.is_empty() {
         return Ok(out);
     }
-    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
         "SELECT {COLUMNS} FROM interop_documents WHERE descriptor_id IN ({}) \
          ORDER BY uploaded_at, id",
-        placeholders.join(", ")
+        platform::db::placeholders(1, ids.len())
     );
     let mut q = sqlx::query(&sql);
     for id in ids {

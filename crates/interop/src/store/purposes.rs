@@ -124,16 +124,13 @@ async fn versions<'e, E>(executor: E, purpose_id: &str) -> Result<Vec<Version>, 
 where
     E: sqlx::Executor<'e, Database = Any>,
 {
-    sqlx::query(
-        "SELECT id, state, daily_calls, rejection_reason, created_at, first_activation_at \
-         FROM interop_purpose_versions WHERE purpose_id = $1 ORDER BY created_at, id",
-    )
-    .bind(purpose_id)
-    .fetch_all(executor)
-    .await?
-    .iter()
-    .map(version_row)
-    .collect()
+    sqlx::query(&versions_of_sql(1))
+        .bind(purpose_id)
+        .fetch_all(executor)
+        .await?
+        .iter()
+        .map(version_row)
+        .collect()
 }
 
 pub(crate) const SHARED: Shared = Shared {
@@ -200,15 +197,14 @@ async fn with_versions(db: &Db, rows: &[AnyRow]) -> Result<Vec<Purpose>, Interop
 /// The most purposes whose versions one statement reads (a page holds at most 100).
 const VERSIONS_CHUNK: usize = 100;
 
-/// The versions of `n` purposes (`$1`..`$n`), each purpose's in the order of [`versions`]. The
+/// The versions of `n` purposes (`$1`..`$n`), each purpose's oldest first. The
 /// index `interop_purpose_versions_purpose` answers it.
 pub fn versions_of_sql(n: usize) -> String {
-    let placeholders: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
     format!(
         "SELECT purpose_id, id, state, daily_calls, rejection_reason, created_at, \
          first_activation_at FROM interop_purpose_versions WHERE purpose_id IN ({}) \
          ORDER BY purpose_id, created_at, id",
-        placeholders.join(", ")
+        platform::db::placeholders(1, n)
     )
 }
 

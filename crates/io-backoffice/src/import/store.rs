@@ -222,11 +222,10 @@ pub async fn complete(db: &Db, items: &[&Item]) -> Result<(), IoError> {
     if items.is_empty() {
         return Ok(());
     }
-    let placeholders: Vec<String> = (0..items.len()).map(|i| format!("${}", i + 2)).collect();
     let sql = format!(
         "UPDATE io_import_items SET status = 'completed', lease_until = NULL, error = NULL, \
          updated_at = $1 WHERE status <> 'completed' AND id IN ({})",
-        placeholders.join(", ")
+        platform::db::placeholders(2, items.len())
     );
     let mut q = sqlx::query(&sql).bind(now_millis());
     for item in items {
