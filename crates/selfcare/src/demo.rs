@@ -467,7 +467,7 @@ pub async fn seed_interop(db: &Db) -> Result<(), interop::InteropError> {
     // Their certified attributes, from IPA (a second start changes nothing).
     let entries = interop::model::ipa::parse(IPA_SAMPLE)
         .map_err(|e| interop::InteropError::Unavailable(format!("the IPA sample: {e}")))?;
-    interop::store::ipa::import(db, &entries).await?;
+    interop::store::ipa::add(db, &entries).await?;
     for e in INTEROP_ESERVICES {
         let Some(institution_id): Option<String> =
             sqlx::query_scalar("SELECT id FROM institutions WHERE tax_code = $1")

@@ -110,6 +110,71 @@ pub async fn import(db: &Db, entries: &[Entry]) -> Result<Report, InteropError> 
     Ok(report)
 }
 
+/// Adds `entries` to the registry without replacing it: an entry whose fiscal code or IPA code
+/// the registry already holds is left as it is, and only the institutions of the entries added
+/// are brought in step. For a sample laid over a registry imported from the full file (the
+/// demo's), where [`import`] would revoke the attributes of everyone the sample leaves out.
+pub async fn add(db: &Db, entries: &[Entry]) -> Result<Report, InteropError> {
+    let now = now_millis();
+    let mut added = Vec::new();
+    let mut tx = db.begin().await?;
+    for e in entries {
+        let done = sqlx::query(
+            "INSERT INTO interop_ipa (fiscal_code, ipa_code, name, category, typology, kind, \
+             imported_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        )
+        .bind(&e.fiscal_code)
+        .bind(&e.ipa_code)
+        .bind(&e.name)
+        .bind(&e.category)
+        .bind(&e.typology)
+        .bind(ipa::kind_of(e).as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() > 0 {
+            added.push(e);
+        }
+    }
+    tx.commit().await?;
+
+    let mut report = Report {
+        entries: entries.len(),
+        ..Report::default()
+    };
+    for entry in added {
+        let id: Option<String> =
+            sqlx::query_scalar("SELECT id FROM institutions WHERE tax_code = $1")
+                .bind(&entry.fiscal_code)
+                .fetch_optional(db.reader())
+                .await?;
+        let Some(id) = id else { continue };
+        for env in Environment::ALL {
+            let name: Option<String> = sqlx::query_scalar(
+                "SELECT name FROM interop_institutions WHERE env = $1 AND id = $2",
+            )
+            .bind(env.as_str())
+            .bind(&id)
+            .fetch_optional(db.reader())
+            .await?;
+            let Some(name) = name else { continue };
+            report.matched += 1;
+            let expected = ipa::attributes_of(entry);
+            let mut tx = db.begin().await?;
+            let (assigned, revoked) = bring_in_step(&mut tx, db, env, &id, &expected, now).await?;
+            tx.commit().await?;
+            let line = |attribute: String| Line {
+                env: env.as_str(),
+                institution: name.clone(),
+                attribute,
+            };
+            report.assigned.extend(assigned.into_iter().map(line));
+            report.revoked.extend(revoked.into_iter().map(line));
+        }
+    }
+    Ok(report)
+}
+
 /// Brings one institution in step with the registry as last imported, in the caller's
 /// transaction (its first entry in an environment).
 pub async fn sync(

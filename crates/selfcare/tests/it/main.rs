@@ -9,6 +9,7 @@ mod attributes;
 mod browser;
 mod cli;
 mod config_doc;
+mod demo_seed;
 mod gateway;
 mod guide_import_en;
 mod import;
