@@ -6,8 +6,10 @@ use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 
+use std::sync::LazyLock;
+
+use crate::db::hot::{HotRow, Param, Sql};
 use crate::db::{Db, now_millis};
 use crate::revocation;
 
@@ -157,25 +159,38 @@ fn into_sqlx(e: crate::db::DbError) -> sqlx::Error {
     }
 }
 
-const SELECT: &str = "SELECT sid, user_id, fiscal_code, name, family_name, spid_level, csrf, \
-                      created_at, last_seen_at, expires_at FROM sessions";
+/// The columns of a session, then `WHERE` the key: every request reads one (a point read by
+/// a unique index, on the native driver; on SQLite on the calling thread).
+macro_rules! select_session {
+    ($key:literal) => {
+        concat!(
+            "SELECT sid, user_id, fiscal_code, name, family_name, spid_level, csrf, \
+             created_at, last_seen_at, expires_at FROM sessions WHERE ",
+            $key,
+            " = $1 AND ended_at IS NULL"
+        )
+    };
+}
 
-fn from_row(row: &sqlx::any::AnyRow) -> Result<(Session, i64), sqlx::Error> {
+static BY_SECRET: LazyLock<Sql> = LazyLock::new(|| Sql::new(select_session!("secret_hash")));
+static BY_SID: LazyLock<Sql> = LazyLock::new(|| Sql::new(select_session!("sid")));
+
+fn from_row(row: &dyn HotRow) -> Result<(Session, i64), sqlx::Error> {
     Ok((
         Session {
-            sid: row.try_get("sid")?,
+            sid: row.required_text("sid")?,
             identity: Identity {
-                user_id: row.try_get("user_id")?,
-                fiscal_code: row.try_get("fiscal_code")?,
-                name: row.try_get("name")?,
-                family_name: row.try_get("family_name")?,
-                spid_level: row.try_get("spid_level")?,
+                user_id: row.required_text("user_id")?,
+                fiscal_code: row.required_text("fiscal_code")?,
+                name: row.required_text("name")?,
+                family_name: row.required_text("family_name")?,
+                spid_level: row.required_text("spid_level")?,
             },
-            csrf: row.try_get("csrf")?,
-            created_at: row.try_get("created_at")?,
-            expires_at: row.try_get("expires_at")?,
+            csrf: row.required_text("csrf")?,
+            created_at: row.required_int("created_at")?,
+            expires_at: row.required_int("expires_at")?,
         },
-        row.try_get("last_seen_at")?,
+        row.required_int("last_seen_at")?,
     ))
 }
 
@@ -185,14 +200,13 @@ pub async fn find(
     secret: &SessionSecret,
     settings: &SessionSettings,
 ) -> Result<Option<Session>, sqlx::Error> {
-    let row = sqlx::query(&format!(
-        "{SELECT} WHERE secret_hash = $1 AND ended_at IS NULL"
-    ))
-    .bind(secret.hash())
-    .fetch_optional(db.reader())
-    .await?;
-    let Some(row) = row else { return Ok(None) };
-    alive(db, from_row(&row)?, settings).await
+    let hash = secret.hash();
+    let found = db
+        .hot()
+        .fetch_optional(&BY_SECRET, &[Param::text(&hash)], from_row)
+        .await?;
+    let Some(found) = found else { return Ok(None) };
+    alive(db, found, settings).await
 }
 
 /// The live session with public id `sid` (for session tokens, which carry it).
@@ -201,12 +215,12 @@ pub async fn find_by_sid(
     sid: &str,
     settings: &SessionSettings,
 ) -> Result<Option<Session>, sqlx::Error> {
-    let row = sqlx::query(&format!("{SELECT} WHERE sid = $1 AND ended_at IS NULL"))
-        .bind(sid)
-        .fetch_optional(db.reader())
+    let found = db
+        .hot()
+        .fetch_optional(&BY_SID, &[Param::text(sid)], from_row)
         .await?;
-    let Some(row) = row else { return Ok(None) };
-    alive(db, from_row(&row)?, settings).await
+    let Some(found) = found else { return Ok(None) };
+    alive(db, found, settings).await
 }
 
 async fn alive(

@@ -1,8 +1,10 @@
 //! Subscriptions and their key pairs (encrypted under the key ring), and the addresses a key
 //! may be used from.
 
+use std::sync::LazyLock;
+
+use platform::db::hot::{HotRow, Param, Sql};
 use platform::db::{Db, now_millis};
-use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::{Tenant, corrupt, is_unique_violation};
@@ -125,12 +127,12 @@ pub struct Subscription {
     pub cidrs: Vec<String>,
 }
 
-pub(crate) fn subscription_row(r: &AnyRow) -> Result<Subscription, sqlx::Error> {
-    let kind: String = r.try_get("kind")?;
-    let cidrs: String = r.try_get("cidrs")?;
+pub(crate) fn subscription_row<R: HotRow + ?Sized>(r: &R) -> Result<Subscription, sqlx::Error> {
+    let kind = r.required_text("kind")?;
+    let cidrs = r.required_text("cidrs")?;
     Ok(Subscription {
-        id: r.try_get("id")?,
-        institution_id: r.try_get("institution_id")?,
+        id: r.required_text("id")?,
+        institution_id: r.required_text("institution_id")?,
         kind: SubscriptionKind::parse(&kind).ok_or_else(|| corrupt("subscription kind"))?,
         cidrs: serde_json::from_str(&cidrs).map_err(|_| corrupt("cidrs"))?,
     })
@@ -238,24 +240,31 @@ pub struct KeyOwner {
 }
 
 pub async fn key_owner(db: &Db, key: &ApiKey) -> Result<Option<KeyOwner>, IoError> {
-    let row = sqlx::query(
-        "SELECT s.id, s.institution_id, s.kind, s.cidrs, i.name, i.fiscal_code \
-         FROM io_api_keys k JOIN io_subscriptions s ON s.id = k.subscription_id \
-         JOIN io_institutions i ON i.id = s.institution_id WHERE k.key_hash = $1",
-    )
-    .bind(key.hash())
-    .fetch_optional(db.reader())
-    .await?;
-    let Some(r) = row else { return Ok(None) };
-    let subscription = subscription_row(&r)?;
-    Ok(Some(KeyOwner {
-        tenant: Tenant {
-            institution_id: subscription.institution_id.clone(),
-            name: r.try_get("name")?,
-            fiscal_code: r.try_get("fiscal_code")?,
-        },
-        subscription,
-    }))
+    // Every call of the manage and service APIs starts here: a point read by the key's hash
+    // (unique index), on the native driver (on the calling thread on SQLite).
+    static OWNER: LazyLock<Sql> = LazyLock::new(|| {
+        Sql::new(
+            "SELECT s.id, s.institution_id, s.kind, s.cidrs, i.name, i.fiscal_code \
+             FROM io_api_keys k JOIN io_subscriptions s ON s.id = k.subscription_id \
+             JOIN io_institutions i ON i.id = s.institution_id WHERE k.key_hash = $1",
+        )
+    });
+    let hash = key.hash();
+    let owner = db
+        .hot()
+        .fetch_optional(&OWNER, &[Param::text(&hash)], |r| {
+            let subscription = subscription_row(r)?;
+            Ok(KeyOwner {
+                tenant: Tenant {
+                    institution_id: subscription.institution_id.clone(),
+                    name: r.required_text("name")?,
+                    fiscal_code: r.required_text("fiscal_code")?,
+                },
+                subscription,
+            })
+        })
+        .await?;
+    Ok(owner)
 }
 
 /// Re-encrypts every stored key under the newest master key; returns how many changed.

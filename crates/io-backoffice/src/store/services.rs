@@ -1,8 +1,10 @@
 //! The services as stored: create, read, list, edit, delete, logo and history.
 
+use std::sync::LazyLock;
+
+use platform::db::hot::{HotRow, Param, Sql};
 use platform::db::plan::{Arg, ListStatement};
 use platform::db::{Db, now_millis};
-use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use super::keys::insert_subscription;
@@ -63,33 +65,35 @@ pub(crate) const SERVICE_COLUMNS: &str = "s.id, s.institution_id, s.version, s.s
 pub(crate) const SERVICE_FROM: &str =
     "io_services s JOIN io_institutions i ON i.id = s.institution_id";
 
-pub(crate) fn service_row(row: &AnyRow) -> Result<ServiceRow, sqlx::Error> {
-    let status: String = row.try_get("status")?;
-    let publication: Option<String> = row.try_get("publication")?;
+/// A row of [`SERVICE_COLUMNS`], from sqlx or from a hot read.
+pub(crate) fn service_row<R: HotRow + ?Sized>(row: &R) -> Result<ServiceRow, sqlx::Error> {
+    let status = row.required_text("status")?;
+    let publication = row.text_named("publication")?;
+    let institution_id = row.required_text("institution_id")?;
     Ok(ServiceRow {
-        id: row.try_get("id")?,
-        institution_id: row.try_get("institution_id")?,
-        version: row.try_get("version")?,
+        id: row.required_text("id")?,
+        version: row.required_int("version")?,
         status: Lifecycle::parse(&status).ok_or_else(|| corrupt("status"))?,
-        status_reason: row.try_get("status_reason")?,
-        auto_publish: row.try_get::<i64, _>("auto_publish")? != 0,
-        data: document(Some(row.try_get("data")?))?.ok_or_else(|| corrupt("data"))?,
-        approved_data: document(row.try_get("approved_data")?)?,
-        approved_version: row.try_get("approved_version")?,
-        review_comment: row.try_get("review_comment")?,
+        status_reason: row.text_named("status_reason")?,
+        auto_publish: row.required_int("auto_publish")? != 0,
+        data: document(Some(row.required_text("data")?))?.ok_or_else(|| corrupt("data"))?,
+        approved_data: document(row.text_named("approved_data")?)?,
+        approved_version: row.int_named("approved_version")?,
+        review_comment: row.text_named("review_comment")?,
         publication: publication.as_deref().and_then(Publication::parse),
-        published_data: document(row.try_get("published_data")?)?,
-        published_version: row.try_get("published_version")?,
-        published_at: row.try_get("published_at")?,
-        source: row.try_get("source")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-        submitted_at: row.try_get("submitted_at")?,
+        published_data: document(row.text_named("published_data")?)?,
+        published_version: row.int_named("published_version")?,
+        published_at: row.int_named("published_at")?,
+        source: row.text_named("source")?,
+        created_at: row.required_int("created_at")?,
+        updated_at: row.required_int("updated_at")?,
+        submitted_at: row.int_named("submitted_at")?,
         tenant: Tenant {
-            institution_id: row.try_get("institution_id")?,
-            name: row.try_get("institution_name")?,
-            fiscal_code: row.try_get("institution_fiscal_code")?,
+            institution_id: institution_id.clone(),
+            name: row.required_text("institution_name")?,
+            fiscal_code: row.required_text("institution_fiscal_code")?,
         },
+        institution_id,
     })
 }
 
@@ -317,15 +321,19 @@ pub async fn get_service(
     institution_id: &str,
     id: &str,
 ) -> Result<Option<ServiceRow>, IoError> {
-    let row = sqlx::query(&format!(
-        "SELECT {SERVICE_COLUMNS} FROM {SERVICE_FROM} \
-         WHERE s.id = $1 AND s.institution_id = $2 AND s.status <> 'deleted'"
-    ))
-    .bind(id)
-    .bind(institution_id)
-    .fetch_optional(db.reader())
-    .await?;
-    Ok(row.as_ref().map(service_row).transpose()?)
+    // The manage API's read of one service: a point read by primary key, on the native
+    // driver (on the calling thread on SQLite).
+    static ONE: LazyLock<Sql> = LazyLock::new(|| {
+        Sql::new(format!(
+            "SELECT {SERVICE_COLUMNS} FROM {SERVICE_FROM} \
+             WHERE s.id = $1 AND s.institution_id = $2 AND s.status <> 'deleted'"
+        ))
+    });
+    let params = [Param::text(id), Param::text(institution_id)];
+    Ok(db
+        .hot()
+        .fetch_optional(&ONE, &params, |r| service_row(r))
+        .await?)
 }
 
 /// A service of any institution, deleted ones included (review queue, imports, service API).

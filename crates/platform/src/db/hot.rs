@@ -31,21 +31,20 @@ use sqlx::{Postgres, Row as _};
 /// A statement in both spellings; build it once (a `static` `LazyLock`).
 #[derive(Debug)]
 pub struct Sql {
-    postgres: &'static str,
+    postgres: Cow<'static, str>,
     sqlite: String,
 }
 
 impl Sql {
     /// `sql` uses `$1`, `$2`, … (and no `$` elsewhere, e.g. in literals).
-    pub fn new(sql: &'static str) -> Self {
-        Self {
-            postgres: sql,
-            sqlite: sql.replace('$', "?"),
-        }
+    pub fn new(sql: impl Into<Cow<'static, str>>) -> Self {
+        let postgres = sql.into();
+        let sqlite = postgres.replace('$', "?");
+        Self { postgres, sqlite }
     }
 
-    pub fn postgres(&self) -> &'static str {
-        self.postgres
+    pub fn postgres(&self) -> &str {
+        &self.postgres
     }
 
     pub fn sqlite(&self) -> &str {
@@ -89,10 +88,30 @@ impl rusqlite::ToSql for Param<'_> {
     }
 }
 
-/// One row of a hot query, read by column index.
+/// One row of a query, read by column index or name: a hot query's row (SQLite's or
+/// PostgreSQL's native one) or an `AnyRow`, so that one decoder serves both paths.
 pub trait HotRow {
     fn text(&self, index: usize) -> Result<Option<String>, sqlx::Error>;
     fn int(&self, index: usize) -> Result<Option<i64>, sqlx::Error>;
+    fn text_named(&self, name: &str) -> Result<Option<String>, sqlx::Error>;
+    fn int_named(&self, name: &str) -> Result<Option<i64>, sqlx::Error>;
+
+    /// The text of the column `name`, which must not be NULL.
+    fn required_text(&self, name: &str) -> Result<String, sqlx::Error> {
+        self.text_named(name)?.ok_or_else(|| null_in(name))
+    }
+
+    /// The integer of the column `name`, which must not be NULL.
+    fn required_int(&self, name: &str) -> Result<i64, sqlx::Error> {
+        self.int_named(name)?.ok_or_else(|| null_in(name))
+    }
+}
+
+fn null_in(name: &str) -> sqlx::Error {
+    sqlx::Error::ColumnDecode {
+        index: name.to_string(),
+        source: "NULL where a value is required".into(),
+    }
 }
 
 /// A failure of the SQLite driver, as the `sqlx::Error` every store returns.
@@ -115,6 +134,21 @@ impl HotRow for rusqlite::Row<'_> {
     fn int(&self, index: usize) -> Result<Option<i64>, sqlx::Error> {
         self.get(index).map_err(|e| decode_error(index, e))
     }
+
+    fn text_named(&self, name: &str) -> Result<Option<String>, sqlx::Error> {
+        self.get(name).map_err(|e| named_decode_error(name, e))
+    }
+
+    fn int_named(&self, name: &str) -> Result<Option<i64>, sqlx::Error> {
+        self.get(name).map_err(|e| named_decode_error(name, e))
+    }
+}
+
+fn named_decode_error(name: &str, e: rusqlite::Error) -> sqlx::Error {
+    sqlx::Error::ColumnDecode {
+        index: name.to_string(),
+        source: Box::new(e),
+    }
 }
 
 impl HotRow for PgRow {
@@ -124,6 +158,32 @@ impl HotRow for PgRow {
 
     fn int(&self, index: usize) -> Result<Option<i64>, sqlx::Error> {
         self.try_get(index)
+    }
+
+    fn text_named(&self, name: &str) -> Result<Option<String>, sqlx::Error> {
+        self.try_get(name)
+    }
+
+    fn int_named(&self, name: &str) -> Result<Option<i64>, sqlx::Error> {
+        self.try_get(name)
+    }
+}
+
+impl HotRow for sqlx::any::AnyRow {
+    fn text(&self, index: usize) -> Result<Option<String>, sqlx::Error> {
+        self.try_get(index)
+    }
+
+    fn int(&self, index: usize) -> Result<Option<i64>, sqlx::Error> {
+        self.try_get(index)
+    }
+
+    fn text_named(&self, name: &str) -> Result<Option<String>, sqlx::Error> {
+        self.try_get(name)
+    }
+
+    fn int_named(&self, name: &str) -> Result<Option<i64>, sqlx::Error> {
+        self.try_get(name)
     }
 }
 
@@ -238,17 +298,34 @@ impl HotDb {
         match &*self.inner {
             Native::Sqlite(readers) => readers.fetch_optional(sql, params, decode),
             Native::Postgres(pool) => {
-                let mut query = sqlx::query::<Postgres>(sql.postgres());
-                for p in params {
-                    query = match p {
-                        Param::Text(t) => query.bind(t.as_deref()),
-                        Param::Int(i) => query.bind(*i),
-                    };
-                }
+                let query = pg_query(sql, params);
                 match query.fetch_optional(pool).await? {
                     Some(row) => decode(&row).map(Some),
                     None => Ok(None),
                 }
+            }
+        }
+    }
+
+    /// Runs a query and decodes every row with `decode`. On SQLite it runs on the calling
+    /// thread: only for indexed reads of a few rows (a person's roles, say).
+    pub async fn fetch_all<T>(
+        &self,
+        sql: &Sql,
+        params: &[Param<'_>],
+        mut decode: impl FnMut(&dyn HotRow) -> Result<T, sqlx::Error>,
+    ) -> Result<Vec<T>, sqlx::Error> {
+        match &*self.inner {
+            Native::Sqlite(readers) => {
+                let reader = readers.take()?;
+                let result = SqliteReaders::run_all(&reader.conn, sql, params, &mut decode);
+                readers.give_back(reader);
+                result
+            }
+            Native::Postgres(pool) => {
+                let query = pg_query(sql, params);
+                let rows = query.fetch_all(pool).await?;
+                rows.iter().map(|row| decode(row)).collect()
             }
         }
     }
@@ -284,13 +361,33 @@ impl HotDb {
     }
 }
 
+/// `sql` with `params` bound, for the PostgreSQL pool.
+fn pg_query<'q>(
+    sql: &'q Sql,
+    params: &'q [Param<'_>],
+) -> sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments> {
+    let mut query = sqlx::query::<Postgres>(sql.postgres());
+    for p in params {
+        query = match p {
+            Param::Text(t) => query.bind(t.as_deref()),
+            Param::Int(i) => query.bind(*i),
+        };
+    }
+    query
+}
+
 /// The key of a remembered result: the statement (its `&'static` text, by address: the same
 /// text is the same statement) and its parameters, each with its length (so that no two
 /// different lists make the same key).
 fn remember_key(sql: &Sql, params: &[Param<'_>]) -> String {
     use std::fmt::Write as _;
     let mut key = String::with_capacity(160);
-    let _ = write!(key, "{:p}:{}", sql.postgres.as_ptr(), sql.postgres.len());
+    let _ = write!(
+        key,
+        "{:p}:{}",
+        sql.postgres().as_ptr(),
+        sql.postgres().len()
+    );
     for p in params {
         let _ = match p {
             Param::Text(Some(t)) => write!(key, "|t{}:{t}", t.len()),
@@ -383,6 +480,23 @@ impl SqliteReaders {
         // next use forgets this result.
         reader.remembered.insert(key, Arc::new(found.clone()));
         Ok(found)
+    }
+
+    fn run_all<T>(
+        conn: &rusqlite::Connection,
+        sql: &Sql,
+        params: &[Param<'_>],
+        decode: &mut impl FnMut(&dyn HotRow) -> Result<T, sqlx::Error>,
+    ) -> Result<Vec<T>, sqlx::Error> {
+        let mut statement = conn.prepare_cached(sql.sqlite()).map_err(sqlite_error)?;
+        let mut rows = statement
+            .query(rusqlite::params_from_iter(params))
+            .map_err(sqlite_error)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(sqlite_error)? {
+            out.push(decode(row)?);
+        }
+        Ok(out)
     }
 
     fn run<T>(

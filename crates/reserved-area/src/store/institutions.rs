@@ -22,14 +22,32 @@ pub struct Institution {
 const INSTITUTION_COLUMNS: &str = "id, description, tax_code, origin, origin_id, institution_type, \
      digital_address, address, zip_code, city, county, created_at, updated_at";
 
+/// One institution: read by every page of an institution, on the native driver.
 pub async fn institution(db: &Db, id: &str) -> Result<Option<Institution>, sqlx::Error> {
-    let row = sqlx::query(&format!(
-        "SELECT {INSTITUTION_COLUMNS} FROM institutions WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(db.reader())
-    .await?;
-    row.as_ref().map(Institution::from_row).transpose()
+    static ONE: LazyLock<Sql> = LazyLock::new(|| {
+        Sql::new(format!(
+            "SELECT {INSTITUTION_COLUMNS} FROM institutions WHERE id = $1"
+        ))
+    });
+    db.hot()
+        .fetch_optional(&ONE, &[Param::text(id)], |r| {
+            Ok(Institution {
+                id: r.required_text("id")?,
+                description: r.required_text("description")?,
+                tax_code: r.required_text("tax_code")?,
+                origin: r.required_text("origin")?,
+                origin_id: r.required_text("origin_id")?,
+                institution_type: r.required_text("institution_type")?,
+                digital_address: r.required_text("digital_address")?,
+                address: r.required_text("address")?,
+                zip_code: r.required_text("zip_code")?,
+                city: r.required_text("city")?,
+                county: r.required_text("county")?,
+                created_at: r.required_int("created_at")?,
+                updated_at: r.required_int("updated_at")?,
+            })
+        })
+        .await
 }
 
 pub async fn institution_by_tax_code<'e, E>(
@@ -71,15 +89,17 @@ pub async fn onboardings(
     db: &Db,
     institution_id: &str,
 ) -> Result<Vec<(String, String)>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT product_id, status FROM onboardings WHERE institution_id = $1 ORDER BY product_id",
-    )
-    .bind(institution_id)
-    .fetch_all(db.reader())
-    .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("product_id")?, r.try_get("status")?)))
-        .collect()
+    static ONBOARDINGS: LazyLock<Sql> = LazyLock::new(|| {
+        Sql::new(
+            "SELECT product_id, status FROM onboardings WHERE institution_id = $1 \
+             ORDER BY product_id",
+        )
+    });
+    db.hot()
+        .fetch_all(&ONBOARDINGS, &[Param::text(institution_id)], |r| {
+            Ok((r.required_text("product_id")?, r.required_text("status")?))
+        })
+        .await
 }
 
 /// Fields of a new institution.

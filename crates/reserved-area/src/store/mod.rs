@@ -1,5 +1,8 @@
 //! The Reserved Area's SQL: institutions, onboardings, people, roles, platform operators.
 
+use std::sync::LazyLock;
+
+use platform::db::hot::{Param, Sql};
 use platform::db::{Db, now_millis};
 use sqlx::{Any, Executor, FromRow, Row, Transaction};
 

@@ -13,16 +13,26 @@ pub struct RoleRow {
     pub status: String,
 }
 
-/// Every role of the person, on every institution.
+/// Every role of the person, on every institution: read by every page of an institution and
+/// every exchange, on the native driver (on SQLite on the calling thread; a person has a few).
 pub async fn roles_of_user(db: &Db, user_id: &str) -> Result<Vec<RoleRow>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT institution_id, product_id, party_role, product_role, status \
-         FROM product_roles WHERE user_id = $1 ORDER BY created_at",
-    )
-    .bind(user_id)
-    .fetch_all(db.reader())
-    .await?;
-    rows.iter().map(RoleRow::from_row).collect()
+    static ROLES: LazyLock<Sql> = LazyLock::new(|| {
+        Sql::new(
+            "SELECT institution_id, product_id, party_role, product_role, status \
+             FROM product_roles WHERE user_id = $1 ORDER BY created_at",
+        )
+    });
+    db.hot()
+        .fetch_all(&ROLES, &[Param::text(user_id)], |r| {
+            Ok(RoleRow {
+                institution_id: r.required_text("institution_id")?,
+                product_id: r.required_text("product_id")?,
+                party_role: r.required_text("party_role")?,
+                product_role: r.required_text("product_role")?,
+                status: r.required_text("status")?,
+            })
+        })
+        .await
 }
 
 /// Gives a role; an existing row for the same product role is left as it is. The person

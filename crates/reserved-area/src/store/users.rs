@@ -15,13 +15,15 @@ pub async fn email_of(
     user_id: &str,
     institution_id: &str,
 ) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT email FROM user_institutions WHERE user_id = $1 AND institution_id = $2",
-    )
-    .bind(user_id)
-    .bind(institution_id)
-    .fetch_optional(db.reader())
-    .await
+    static EMAIL: LazyLock<Sql> = LazyLock::new(|| {
+        Sql::new("SELECT email FROM user_institutions WHERE user_id = $1 AND institution_id = $2")
+    });
+    let params = [Param::text(user_id), Param::text(institution_id)];
+    let email = db
+        .hot()
+        .fetch_optional(&EMAIL, &params, |r| r.text_named("email"))
+        .await?;
+    Ok(email.flatten())
 }
 
 pub async fn user_by_fiscal_code<'e, E>(
