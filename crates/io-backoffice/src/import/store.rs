@@ -273,11 +273,13 @@ pub enum Copy {
     AlreadyThere,
 }
 
-/// What is known of a service id already in the back-office.
+/// Whether the service is already here, and whose. On a reading connection: what is committed
+/// is enough (a copy racing with this one is caught by the insert's unique key, and its winner
+/// is committed by then), and the single writing connection is left to the commits.
 async fn existing(db: &Db, id: &str) -> Result<Option<(String, Option<String>)>, IoError> {
     let row = sqlx::query("SELECT institution_id, source FROM io_services WHERE id = $1")
         .bind(id)
-        .fetch_optional(db.writer())
+        .fetch_optional(db.reader())
         .await?;
     Ok(row
         .map(|r| Ok::<_, sqlx::Error>((r.try_get("institution_id")?, r.try_get("source")?)))

@@ -241,7 +241,9 @@ pub struct KeyOwner {
 
 pub async fn key_owner(db: &Db, key: &ApiKey) -> Result<Option<KeyOwner>, IoError> {
     // Every call of the manage and service APIs starts here: a point read by the key's hash
-    // (unique index), on the native driver (on the calling thread on SQLite).
+    // (unique index), on the native driver (on the calling thread on SQLite), where a client
+    // presenting the same key again is answered from the connection's earlier read as long as
+    // nothing was committed since (`fetch_optional_remembered`).
     static OWNER: LazyLock<Sql> = LazyLock::new(|| {
         Sql::new(
             "SELECT s.id, s.institution_id, s.kind, s.cidrs, i.name, i.fiscal_code \
@@ -252,7 +254,7 @@ pub async fn key_owner(db: &Db, key: &ApiKey) -> Result<Option<KeyOwner>, IoErro
     let hash = key.hash();
     let owner = db
         .hot()
-        .fetch_optional(&OWNER, &[Param::text(&hash)], |r| {
+        .fetch_optional_remembered(&OWNER, &[Param::text(&hash)], |r| {
             let subscription = subscription_row(r)?;
             Ok(KeyOwner {
                 tenant: Tenant {
