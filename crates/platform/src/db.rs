@@ -40,6 +40,7 @@ pub const MAIN_SCHEMA: Schema = crate::schema!(
     "0016_interop_lists.sql",
     "0017_io_service_search.sql",
     "0018_interop_catalogue_search.sql",
+    "0019_io_import_claim.sql",
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 //! of a frozen service into the back-office.
 
 use platform::audit::{self, AuditEvent};
+use platform::db::plan::{Arg, ListStatement};
 use platform::db::{Db, Dialect, now_millis};
 use sqlx::{FromRow, Row};
 
@@ -192,6 +193,14 @@ pub async fn failed(db: &Db, institution_id: &str) -> Result<Vec<FailedItem>, Io
 
 /// Claims up to `n` due items: waiting, or processing with their lease run out (their worker
 /// died). PostgreSQL skips rows other instances are claiming; SQLite has one writer.
+/// The items due, in the order they are claimed: `$1` now, `$2` how many. The partial index
+/// `io_import_items_claim` holds exactly the items still to do, in this order, so a claim
+/// reads its few rows from the front of it however long the queue.
+const DUE_SQL: &str = "SELECT id FROM io_import_items \
+     WHERE status IN ('initial', 'processing') AND next_attempt_at <= $1 \
+     AND (lease_until IS NULL OR lease_until < $1) \
+     ORDER BY next_attempt_at, id LIMIT $2";
+
 pub async fn claim(db: &Db, lease_ms: u64, worker: &str, n: i64) -> Result<Vec<Item>, IoError> {
     let now = now_millis();
     let skip_locked = match db.dialect() {
@@ -199,21 +208,30 @@ pub async fn claim(db: &Db, lease_ms: u64, worker: &str, n: i64) -> Result<Vec<I
         Dialect::Sqlite => "",
     };
     let rows = sqlx::query(&format!(
-        "UPDATE io_import_items SET status = 'processing', lease_until = $1, \
-         attempts = attempts + 1, updated_at = $2, claimed_by = $3 \
-         WHERE id IN (SELECT id FROM io_import_items \
-            WHERE status IN ('initial', 'processing') AND next_attempt_at <= $2 \
-            AND (lease_until IS NULL OR lease_until < $2) \
-            ORDER BY next_attempt_at, id LIMIT $4{skip_locked}) \
+        "UPDATE io_import_items SET status = 'processing', lease_until = $3, \
+         attempts = attempts + 1, updated_at = $1, claimed_by = $4 \
+         WHERE id IN ({DUE_SQL}{skip_locked}) \
          RETURNING id, institution_id, fiscal_code, delegate_id, service_id, attempts"
     ))
-    .bind(now.saturating_add(i64::try_from(lease_ms).unwrap_or(i64::MAX)))
     .bind(now)
-    .bind(worker)
     .bind(n.max(1))
+    .bind(now.saturating_add(i64::try_from(lease_ms).unwrap_or(i64::MAX)))
+    .bind(worker)
     .fetch_all(db.writer())
     .await?;
     Ok(rows.iter().map(Item::from_row).collect::<Result<_, _>>()?)
+}
+
+/// The import's queue statement, for the query-plan tests.
+pub(crate) fn list_statements() -> Vec<ListStatement> {
+    vec![
+        ListStatement::new(
+            "io.import.due",
+            DUE_SQL,
+            vec![Arg::Int(1_700_000_000_000), Arg::Int(4)],
+        )
+        .paged(),
+    ]
 }
 
 /// The items are done, in one write. Another worker that ran one too (after a lease ran out)

@@ -92,5 +92,6 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
 pub fn list_statements() -> Vec<platform::db::plan::ListStatement> {
     let mut out = services::service_list_statements();
     out.extend(lifecycle::review_list_statements());
+    out.extend(crate::import::store::list_statements());
     out
 }

@@ -10,4 +10,5 @@ testkit::plan_tests!(io_backoffice::store::list_statements();
     services_unsearchable => "io.services.unsearchable",
     review_page => "io.review.page",
     review_count => "io.review.count",
+    import_due => "io.import.due",
 );

@@ -156,6 +156,7 @@ mod tests {
             expected.push((16, "f4d4f64c08e97d1b".to_string()));
             expected.push((17, "c7fe6b24a7d97a68".to_string()));
             expected.push((18, "eef88914c8d53eb5".to_string()));
+            expected.push((19, "032502016b47b830".to_string()));
             assert_eq!(
                 checksums(crate::db::MAIN_SCHEMA, dialect),
                 expected,
