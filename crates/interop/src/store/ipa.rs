@@ -95,16 +95,7 @@ pub async fn import(db: &Db, entries: &[Entry]) -> Result<Report, InteropError> 
             let entry = by_fiscal.get(fiscal_code.as_str()).copied();
             report.matched += usize::from(entry.is_some());
             let expected = entry.map(ipa::attributes_of).unwrap_or_default();
-            let mut tx = db.begin().await?;
-            let (assigned, revoked) = bring_in_step(&mut tx, db, env, &id, &expected, now).await?;
-            tx.commit().await?;
-            let line = |attribute: String| Line {
-                env: env.as_str(),
-                institution: name.clone(),
-                attribute,
-            };
-            report.assigned.extend(assigned.into_iter().map(line));
-            report.revoked.extend(revoked.into_iter().map(line));
+            step_one(db, env, &id, &name, &expected, now, &mut report).await?;
         }
     }
     Ok(report)
@@ -160,19 +151,34 @@ pub async fn add(db: &Db, entries: &[Entry]) -> Result<Report, InteropError> {
             let Some(name) = name else { continue };
             report.matched += 1;
             let expected = ipa::attributes_of(entry);
-            let mut tx = db.begin().await?;
-            let (assigned, revoked) = bring_in_step(&mut tx, db, env, &id, &expected, now).await?;
-            tx.commit().await?;
-            let line = |attribute: String| Line {
-                env: env.as_str(),
-                institution: name.clone(),
-                attribute,
-            };
-            report.assigned.extend(assigned.into_iter().map(line));
-            report.revoked.extend(revoked.into_iter().map(line));
+            step_one(db, env, &id, &name, &expected, now, &mut report).await?;
         }
     }
     Ok(report)
+}
+
+/// Brings the institution `id` (named `name`) in step with `expected` in a transaction of its
+/// own, and adds what changed to `report`.
+async fn step_one(
+    db: &Db,
+    env: Environment,
+    id: &str,
+    name: &str,
+    expected: &[Certified],
+    now: i64,
+    report: &mut Report,
+) -> Result<(), InteropError> {
+    let mut tx = db.begin().await?;
+    let (assigned, revoked) = bring_in_step(&mut tx, db, env, id, expected, now).await?;
+    tx.commit().await?;
+    let line = |attribute: String| Line {
+        env: env.as_str(),
+        institution: name.to_string(),
+        attribute,
+    };
+    report.assigned.extend(assigned.into_iter().map(line));
+    report.revoked.extend(revoked.into_iter().map(line));
+    Ok(())
 }
 
 /// Brings one institution in step with the registry as last imported, in the caller's

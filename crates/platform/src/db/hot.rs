@@ -151,41 +151,30 @@ fn named_decode_error(name: &str, e: rusqlite::Error) -> sqlx::Error {
     }
 }
 
-impl HotRow for PgRow {
-    fn text(&self, index: usize) -> Result<Option<String>, sqlx::Error> {
-        self.try_get(index)
-    }
+/// `HotRow` for the rows of sqlx (PostgreSQL's native ones, and `AnyRow`).
+macro_rules! sqlx_hot_row {
+    ($($row:ty),+) => {$(
+        impl HotRow for $row {
+            fn text(&self, index: usize) -> Result<Option<String>, sqlx::Error> {
+                self.try_get(index)
+            }
 
-    fn int(&self, index: usize) -> Result<Option<i64>, sqlx::Error> {
-        self.try_get(index)
-    }
+            fn int(&self, index: usize) -> Result<Option<i64>, sqlx::Error> {
+                self.try_get(index)
+            }
 
-    fn text_named(&self, name: &str) -> Result<Option<String>, sqlx::Error> {
-        self.try_get(name)
-    }
+            fn text_named(&self, name: &str) -> Result<Option<String>, sqlx::Error> {
+                self.try_get(name)
+            }
 
-    fn int_named(&self, name: &str) -> Result<Option<i64>, sqlx::Error> {
-        self.try_get(name)
-    }
+            fn int_named(&self, name: &str) -> Result<Option<i64>, sqlx::Error> {
+                self.try_get(name)
+            }
+        }
+    )+};
 }
 
-impl HotRow for sqlx::any::AnyRow {
-    fn text(&self, index: usize) -> Result<Option<String>, sqlx::Error> {
-        self.try_get(index)
-    }
-
-    fn int(&self, index: usize) -> Result<Option<i64>, sqlx::Error> {
-        self.try_get(index)
-    }
-
-    fn text_named(&self, name: &str) -> Result<Option<String>, sqlx::Error> {
-        self.try_get(name)
-    }
-
-    fn int_named(&self, name: &str) -> Result<Option<i64>, sqlx::Error> {
-        self.try_get(name)
-    }
-}
+sqlx_hot_row!(PgRow, sqlx::any::AnyRow);
 
 /// The native handle of a database; cheap to clone.
 #[derive(Clone)]
