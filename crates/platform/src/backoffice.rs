@@ -7,8 +7,10 @@ use axum::http::header::SET_COOKIE;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method};
 use axum::response::{IntoResponse, Redirect, Response};
-use sqlx::Row;
 
+use std::sync::LazyLock;
+
+use crate::db::hot::{Param, Sql};
 use crate::db::{Db, now_millis};
 use crate::identity::{IdentityClaims, IdentityVerifier, VerifyError};
 use crate::revocation;
@@ -282,23 +284,36 @@ pub async fn find(
     back_office: &str,
     secret: &SessionSecret,
 ) -> Result<Option<BackOfficeSession>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT product_id, claims, csrf, created_at, expires_at FROM backoffice_sessions \
-         WHERE secret_hash = $1 AND back_office = $2",
-    )
-    .bind(hash(secret))
-    .bind(back_office)
-    .fetch_optional(db.reader())
-    .await?;
-    let Some(row) = row else { return Ok(None) };
-    let expires_at: i64 = row.try_get("expires_at")?;
+    // Every request of a back-office starts here: a point read by the secret's hash, on the
+    // native driver (on SQLite on the calling thread).
+    static SESSION: LazyLock<Sql> = LazyLock::new(|| {
+        Sql::new(
+            "SELECT product_id, claims, csrf, created_at, expires_at FROM backoffice_sessions \
+             WHERE secret_hash = $1 AND back_office = $2",
+        )
+    });
+    let hashed = hash(secret);
+    let params = [Param::text(&hashed), Param::text(back_office)];
+    let row = db
+        .hot()
+        .fetch_optional(&SESSION, &params, |r| {
+            Ok((
+                r.required_text("product_id")?,
+                r.required_text("claims")?,
+                r.required_text("csrf")?,
+                r.required_int("created_at")?,
+                r.required_int("expires_at")?,
+            ))
+        })
+        .await?;
+    let Some((product_id, claims, csrf, created_at, expires_at)) = row else {
+        return Ok(None);
+    };
     if now_millis() >= expires_at {
         return Ok(None);
     }
-    let claims: IdentityClaims = serde_json::from_str(&row.try_get::<String, _>("claims")?)
-        .map_err(|e| sqlx::Error::Protocol(format!("claims: {e}")))?;
-    let created_at: i64 = row.try_get("created_at")?;
-    let product_id: String = row.try_get("product_id")?;
+    let claims: IdentityClaims =
+        serde_json::from_str(&claims).map_err(|e| sqlx::Error::Protocol(format!("claims: {e}")))?;
     let institution = claims
         .organization
         .as_ref()
@@ -318,7 +333,7 @@ pub async fn find(
     }
     Ok(Some(BackOfficeSession {
         claims,
-        csrf: row.try_get("csrf")?,
+        csrf,
         created_at,
         expires_at,
     }))
