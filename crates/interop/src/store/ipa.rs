@@ -57,21 +57,14 @@ pub async fn import(db: &Db, entries: &[Entry]) -> Result<Report, InteropError> 
         .execute(&mut *tx)
         .await?;
     for e in entries {
-        sqlx::query(
-            "INSERT INTO interop_ipa (fiscal_code, ipa_code, name, category, typology, kind, \
-             imported_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (fiscal_code) DO \
-             UPDATE SET ipa_code = excluded.ipa_code, name = excluded.name, \
+        write_entry(
+            &mut tx,
+            "(fiscal_code) DO UPDATE SET ipa_code = excluded.ipa_code, name = excluded.name, \
              category = excluded.category, typology = excluded.typology, kind = excluded.kind, \
              imported_at = excluded.imported_at",
+            e,
+            now,
         )
-        .bind(&e.fiscal_code)
-        .bind(&e.ipa_code)
-        .bind(&e.name)
-        .bind(&e.category)
-        .bind(&e.typology)
-        .bind(ipa::kind_of(e).as_str())
-        .bind(now)
-        .execute(&mut *tx)
         .await?;
     }
     tx.commit().await?;
@@ -110,20 +103,7 @@ pub async fn add(db: &Db, entries: &[Entry]) -> Result<Report, InteropError> {
     let mut added = Vec::new();
     let mut tx = db.begin().await?;
     for e in entries {
-        let done = sqlx::query(
-            "INSERT INTO interop_ipa (fiscal_code, ipa_code, name, category, typology, kind, \
-             imported_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
-        )
-        .bind(&e.fiscal_code)
-        .bind(&e.ipa_code)
-        .bind(&e.name)
-        .bind(&e.category)
-        .bind(&e.typology)
-        .bind(ipa::kind_of(e).as_str())
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() > 0 {
+        if write_entry(&mut tx, "DO NOTHING", e, now).await? > 0 {
             added.push(e);
         }
     }
@@ -155,6 +135,30 @@ pub async fn add(db: &Db, entries: &[Entry]) -> Result<Report, InteropError> {
         }
     }
     Ok(report)
+}
+
+/// Writes one registry entry; `on_conflict` says what an existing one becomes. The rows
+/// written.
+async fn write_entry(
+    tx: &mut Transaction<'static, Any>,
+    on_conflict: &str,
+    e: &Entry,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(&format!(
+        "INSERT INTO interop_ipa (fiscal_code, ipa_code, name, category, typology, kind, \
+         imported_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT {on_conflict}"
+    ))
+    .bind(&e.fiscal_code)
+    .bind(&e.ipa_code)
+    .bind(&e.name)
+    .bind(&e.category)
+    .bind(&e.typology)
+    .bind(ipa::kind_of(e).as_str())
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// Brings the institution `id` (named `name`) in step with `expected` in a transaction of its
