@@ -2,7 +2,7 @@
 
 use super::*;
 
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Institution {
     pub id: String,
     pub description: String,
@@ -30,24 +30,27 @@ pub async fn institution(db: &Db, id: &str) -> Result<Option<Institution>, sqlx:
         ))
     });
     db.hot()
-        .fetch_optional(&ONE, &[Param::text(id)], |r| {
-            Ok(Institution {
-                id: r.required_text("id")?,
-                description: r.required_text("description")?,
-                tax_code: r.required_text("tax_code")?,
-                origin: r.required_text("origin")?,
-                origin_id: r.required_text("origin_id")?,
-                institution_type: r.required_text("institution_type")?,
-                digital_address: r.required_text("digital_address")?,
-                address: r.required_text("address")?,
-                zip_code: r.required_text("zip_code")?,
-                city: r.required_text("city")?,
-                county: r.required_text("county")?,
-                created_at: r.required_int("created_at")?,
-                updated_at: r.required_int("updated_at")?,
-            })
-        })
+        .fetch_optional(&ONE, &[Param::text(id)], |r| institution_row(r))
         .await
+}
+
+/// A row of [`INSTITUTION_COLUMNS`], from sqlx or from a hot read.
+fn institution_row<R: HotRow + ?Sized>(r: &R) -> Result<Institution, sqlx::Error> {
+    Ok(Institution {
+        id: r.required_text("id")?,
+        description: r.required_text("description")?,
+        tax_code: r.required_text("tax_code")?,
+        origin: r.required_text("origin")?,
+        origin_id: r.required_text("origin_id")?,
+        institution_type: r.required_text("institution_type")?,
+        digital_address: r.required_text("digital_address")?,
+        address: r.required_text("address")?,
+        zip_code: r.required_text("zip_code")?,
+        city: r.required_text("city")?,
+        county: r.required_text("county")?,
+        created_at: r.required_int("created_at")?,
+        updated_at: r.required_int("updated_at")?,
+    })
 }
 
 pub async fn institution_by_tax_code<'e, E>(
@@ -63,7 +66,7 @@ where
     .bind(tax_code)
     .fetch_optional(executor)
     .await?;
-    row.as_ref().map(Institution::from_row).transpose()
+    row.as_ref().map(institution_row).transpose()
 }
 
 /// The institutions where the person (`$1`) holds any role (of any status), by name.
@@ -81,7 +84,7 @@ pub async fn institutions_of_user(db: &Db, user_id: &str) -> Result<Vec<Institut
         .bind(user_id)
         .fetch_all(db.reader())
         .await?;
-    rows.iter().map(Institution::from_row).collect()
+    rows.iter().map(institution_row).collect()
 }
 
 /// `(product_id, status)` of every onboarding of the institution.

@@ -2,7 +2,7 @@
 
 use std::sync::LazyLock;
 
-use platform::db::hot::{Param, Sql};
+use platform::db::hot::{HotRow, Param, Sql};
 use platform::db::{Db, now_millis};
 use sqlx::{Any, Executor, FromRow, Row, Transaction};
 

@@ -4,7 +4,7 @@ use super::*;
 use platform::db::plan::{Arg, ListStatement};
 
 /// One role of a person on one product of one institution, as stored.
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleRow {
     pub institution_id: String,
     pub product_id: String,
@@ -23,16 +23,19 @@ pub async fn roles_of_user(db: &Db, user_id: &str) -> Result<Vec<RoleRow>, sqlx:
         )
     });
     db.hot()
-        .fetch_all(&ROLES, &[Param::text(user_id)], |r| {
-            Ok(RoleRow {
-                institution_id: r.required_text("institution_id")?,
-                product_id: r.required_text("product_id")?,
-                party_role: r.required_text("party_role")?,
-                product_role: r.required_text("product_role")?,
-                status: r.required_text("status")?,
-            })
-        })
+        .fetch_all(&ROLES, &[Param::text(user_id)], |r| role_row(r))
         .await
+}
+
+/// A row of the role's five columns, from sqlx or from a hot read.
+fn role_row<R: HotRow + ?Sized>(r: &R) -> Result<RoleRow, sqlx::Error> {
+    Ok(RoleRow {
+        institution_id: r.required_text("institution_id")?,
+        product_id: r.required_text("product_id")?,
+        party_role: r.required_text("party_role")?,
+        product_role: r.required_text("product_role")?,
+        status: r.required_text("status")?,
+    })
 }
 
 /// Gives a role; an existing row for the same product role is left as it is. The person
@@ -236,7 +239,7 @@ fn group_members(rows: Vec<sqlx::any::AnyRow>) -> Result<Vec<Member>, sqlx::Erro
     let mut out: Vec<Member> = Vec::new();
     for r in rows {
         let id: String = r.try_get("id")?;
-        let role = RoleRow::from_row(&r)?;
+        let role = role_row(&r)?;
         match out.last_mut() {
             Some(last) if last.user.id == id => last.roles.push(role),
             _ => out.push(Member {
