@@ -137,6 +137,9 @@ enum Scenario {
         /// manage-get, manage-list, exchange, catalogue, agreements, purposes.
         #[arg(long)]
         only: Option<String>,
+        /// The app's `database.max_connections` (default: the app's default).
+        #[arg(long)]
+        max_connections: Option<u32>,
     },
 }
 
@@ -200,6 +203,7 @@ fn main() -> std::process::ExitCode {
         connections,
         duration,
         only,
+        max_connections,
     } = cli.scenario
     {
         let only = match national::parse_only(only.as_deref().unwrap_or("")) {
@@ -218,6 +222,7 @@ fn main() -> std::process::ExitCode {
             only,
             sign_reference: Duration::from_secs(3),
             verbose: true,
+            max_connections,
         };
         return match national::run(&options) {
             Ok(_) => std::process::ExitCode::SUCCESS,

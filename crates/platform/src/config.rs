@@ -157,7 +157,7 @@ impl HttpSettings {
 pub struct DatabaseSettings {
     /// `sqlite://path/to/file.db` or `postgres://user@host/db`.
     pub url: Option<String>,
-    /// Connections in the pool (PostgreSQL, and SQLite readers).
+    /// Connections in the pool (PostgreSQL; on SQLite the readers, at most two per CPU).
     pub max_connections: u32,
     /// How long a request waits for a free connection, in seconds.
     pub acquire_timeout_secs: u64,

@@ -173,8 +173,9 @@ impl Db {
             .connect_with(options.clone())
             .await
             .map_err(open_error)?;
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
         let read = AnyPoolOptions::new()
-            .max_connections(max_connections.max(1))
+            .max_connections(sqlite_readers(max_connections, cpus))
             .acquire_timeout(acquire)
             .after_connect(|conn, _| Box::pin(sqlite_setup(conn)))
             .connect_with(options)
@@ -343,6 +344,19 @@ fn pool_settings(settings: &DatabaseSettings) -> (u32, Duration, Duration) {
     )
 }
 
+/// Reading connections per CPU on SQLite.
+pub const SQLITE_READERS_PER_CPU: usize = 2;
+
+/// The reading connections of a SQLite database: `max_connections`, but no more than
+/// [`SQLITE_READERS_PER_CPU`] per CPU (at least 2). A SQLite read of cached pages is all CPU,
+/// so readers beyond the CPUs add no speed; and each keeps a page cache of its own, so that
+/// many readers each see a small share of the reads and find fewer pages in their cache (on
+/// the national dataset, one core: 16 readers made the lists' p99 a third longer than 2 or 4).
+pub fn sqlite_readers(max_connections: u32, cpus: usize) -> u32 {
+    let by_cpus = u32::try_from(cpus.saturating_mul(SQLITE_READERS_PER_CPU)).unwrap_or(u32::MAX);
+    max_connections.min(by_cpus.max(2)).max(1)
+}
+
 /// Every SQLite connection: WAL lets readers work beside the writer; FULL makes every commit
 /// durable; a busy wait instead of an immediate SQLITE_BUSY.
 async fn sqlite_setup(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
@@ -381,6 +395,16 @@ pub fn now_millis() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sqlite_readers_follow_the_cpus_within_the_setting() {
+        assert_eq!(sqlite_readers(16, 1), 2);
+        assert_eq!(sqlite_readers(16, 2), 4);
+        assert_eq!(sqlite_readers(16, 64), 16);
+        assert_eq!(sqlite_readers(3, 8), 3);
+        assert_eq!(sqlite_readers(1, 8), 1);
+        assert_eq!(sqlite_readers(0, 8), 1);
+    }
 
     #[test]
     fn in_lists_number_their_placeholders_from_the_first() {

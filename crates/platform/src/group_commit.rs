@@ -77,7 +77,9 @@ const QUEUE: usize = 8192;
 // serves many records (in the spirit of PostgreSQL's `commit_delay`, which waits only when
 // enough other transactions are running). A SQLite commit with `synchronous = FULL` costs
 // the writer far more CPU than one record (the flush above all). The load is the busy share of the runtime's workers (tokio's runtime metrics),
-// sampled at most every [`SAMPLE`].
+// sampled at most every [`SAMPLE`]. A paced pause ends early once every worker has parked:
+// with a bounded number of callers (a closed loop of 32 connections, say), all of them can be
+// waiting for the commit well before the interval is over, and the CPU would idle meanwhile.
 
 impl<T: GroupRecord> GroupCommit<T> {
     /// Starts the writer on `db`; `what` names the records in logs. On PostgreSQL it must be
@@ -251,6 +253,55 @@ impl Pace {
         }
         wait
     }
+}
+
+impl Pace {
+    /// How many times each of the runtime's workers has parked so far (none without a
+    /// runtime to watch).
+    fn parks(&self) -> Vec<u64> {
+        self.metrics.as_ref().map_or_else(Vec::new, |m| {
+            (0..m.num_workers())
+                .map(|w| m.worker_park_count(w))
+                .collect()
+        })
+    }
+
+    /// The pause `wait` before a paced commit, cut short once every worker of the runtime
+    /// has parked since it began: the runtime has run out of work, so the requests that could
+    /// join this commit are already in it (or waiting for it), and waiting longer would only
+    /// leave the CPU idle. Looks every [`PAUSE_STEP`].
+    fn pause_blocking(&self, wait: Duration) {
+        let before = self.parks();
+        let end = Instant::now() + wait;
+        while let Some(left) = end.checked_duration_since(Instant::now()) {
+            std::thread::sleep(left.min(PAUSE_STEP));
+            if ran_out_of_work(&before, &self.parks()) {
+                break;
+            }
+        }
+    }
+
+    /// [`Pace::pause_blocking`] for a writer that is a task of the watched runtime.
+    async fn pause(&self, wait: Duration) {
+        let before = self.parks();
+        let end = tokio::time::Instant::now() + wait;
+        while let Some(left) = end.checked_duration_since(tokio::time::Instant::now()) {
+            tokio::time::sleep(left.min(PAUSE_STEP)).await;
+            if ran_out_of_work(&before, &self.parks()) {
+                break;
+            }
+        }
+    }
+}
+
+/// How often a paced commit's pause looks whether the runtime has run out of work.
+pub const PAUSE_STEP: Duration = Duration::from_micros(500);
+
+/// Whether every worker has parked (found nothing to do) between the park counts `before`
+/// and `now`, taken from the same runtime. tokio publishes a worker's park count as it parks,
+/// so a count that grew means a park since `before` was read. No workers: never.
+pub fn ran_out_of_work(before: &[u64], now: &[u64]) -> bool {
+    !before.is_empty() && before.len() == now.len() && before.iter().zip(now).all(|(b, n)| n > b)
 }
 
 fn busy_now(metrics: &tokio::runtime::RuntimeMetrics) -> Busy {
@@ -449,7 +500,7 @@ fn sqlite_writer<T: GroupRecord>(
     let mut batch: Vec<Entry<T>> = Vec::with_capacity(GROUP_MAX);
     while let Some(first) = rx.blocking_recv() {
         if let Some(wait) = pace.next_commit() {
-            std::thread::sleep(wait);
+            pace.pause_blocking(wait);
         }
         batch.push(first);
         take_waiting(&mut rx, &mut batch);
@@ -501,7 +552,7 @@ async fn postgres_writer<T: GroupRecord>(
             break;
         };
         if let Some(wait) = pace.next_commit() {
-            tokio::time::sleep(wait).await;
+            pace.pause(wait).await;
         }
         batch.push(first);
         take_waiting(&mut rx, &mut batch);
@@ -617,6 +668,19 @@ mod tests {
         assert_eq!(pacing.next_commit(at(3200), busy(2310)), None);
         assert!(!pacing.pacing());
         assert_eq!(pacing.next_commit(at(3201), busy(2310)), None);
+    }
+
+    #[test]
+    fn a_pause_ends_once_every_worker_has_parked() {
+        assert!(ran_out_of_work(&[3], &[4]));
+        assert!(!ran_out_of_work(&[3], &[3]), "still working");
+        assert!(ran_out_of_work(&[3, 7], &[4, 9]));
+        assert!(!ran_out_of_work(&[3, 7], &[4, 7]), "one worker still busy");
+        assert!(
+            !ran_out_of_work(&[], &[]),
+            "no runtime watched: the whole pause"
+        );
+        assert!(!ran_out_of_work(&[3], &[4, 1]), "counts of another runtime");
     }
 
     #[test]

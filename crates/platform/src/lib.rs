@@ -34,6 +34,7 @@ pub mod shell;
 pub mod telemetry;
 pub mod timestamp;
 pub mod types;
+pub mod verified;
 pub mod web;
 
 mod state;

@@ -1,6 +1,8 @@
 //! Who is calling: the session, from the cookie (pages and APIs; unsafe methods then need the
 //! CSRF token) or from a session token in `Authorization: Bearer` (APIs).
 
+use std::sync::Arc;
+
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{Method, header};
@@ -47,27 +49,58 @@ pub fn session_token(state: &RaState, session: &Session) -> Result<String, RaErr
 }
 
 /// The session named by a bearer session token, if the token is ours, valid and its session
-/// alive. Identity tokens (other audience, `typ: ID`, other claims) are refused.
+/// alive. Identity tokens (other audience, `typ: ID`, other claims) are refused. A token that
+/// passed is kept by its text until its `exp` (`RaState::verified_tokens`), so that the token a
+/// caller sends with each request is verified once; the key that signed it must still be in the
+/// ring and the session alive at every use.
 async fn from_bearer(state: &RaState, token: &str) -> Result<Option<Session>, RaError> {
-    let Ok(parsed) = Unverified::parse(token) else {
-        return Ok(None);
+    let now = now_secs();
+    let passed = match state.verified_tokens.get(token, now) {
+        Some(passed) => passed,
+        None => {
+            let Some(passed) = verify_session_token(state, token, now) else {
+                return Ok(None);
+            };
+            let passed = Arc::new(passed);
+            let exp = passed.exp;
+            state
+                .verified_tokens
+                .insert(token, passed.clone(), exp, now);
+            passed
+        }
     };
-    let Some(key) = parsed.kid().and_then(|kid| state.platform.keys.by_kid(kid)) else {
-        return Ok(None);
-    };
-    let Some((n, e)) = jwt::rsa_components(key.jwk()) else {
-        return Ok(None);
-    };
-    let Ok(claims) = parsed.verify::<SessionClaims>(&n, &e) else {
-        return Ok(None);
-    };
-    if claims.aud != state.settings.session_token_audience
-        || claims.iss != state.platform.public_url
-        || claims.exp <= now_secs()
-    {
+    if state.platform.keys.by_kid(&passed.kid).is_none() {
         return Ok(None);
     }
-    Ok(session::find_by_sid(&state.platform.db, &claims.sid, &state.settings.session).await?)
+    Ok(session::find_by_sid(&state.platform.db, &passed.sid, &state.settings.session).await?)
+}
+
+/// What a session token that passed names: the key that signed it, its session and its expiry.
+pub struct VerifiedSessionToken {
+    kid: String,
+    sid: String,
+    exp: i64,
+}
+
+/// The session token `token` verified: signed by a key of the ring, ours (issuer and audience)
+/// and not expired at `now`.
+fn verify_session_token(state: &RaState, token: &str, now: i64) -> Option<VerifiedSessionToken> {
+    let parsed = Unverified::parse(token).ok()?;
+    let kid = parsed.kid()?;
+    let key = state.platform.keys.by_kid(kid)?;
+    let (n, e) = jwt::rsa_components(key.jwk())?;
+    let claims = parsed.verify::<SessionClaims>(&n, &e).ok()?;
+    if claims.aud != state.settings.session_token_audience
+        || claims.iss != state.platform.public_url
+        || claims.exp <= now
+    {
+        return None;
+    }
+    Some(VerifiedSessionToken {
+        kid: kid.to_string(),
+        sid: claims.sid,
+        exp: claims.exp,
+    })
 }
 
 /// The session cookie's secret, if the request carries one.

@@ -19,6 +19,7 @@ pub mod store;
 use platform::Platform;
 use platform::context::Started;
 use platform::i18n::Sources;
+use platform::verified::VerifiedCache;
 
 pub use error::RaError;
 pub use routes::{Access, RouteDecl, declared_routes, openapi};
@@ -78,6 +79,7 @@ pub fn start(
         settings: settings.clone(),
         catalogue,
         test_identities,
+        verified_tokens: VerifiedCache::new(state::VERIFIED_TOKENS),
     });
     Ok(Started::routes(routes::router().with_state(state)))
 }

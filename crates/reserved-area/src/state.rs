@@ -2,8 +2,10 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use platform::Platform;
+use platform::verified::VerifiedCache;
 use serde::Serialize;
 
+use crate::auth::VerifiedSessionToken;
 use crate::model::Catalogue;
 use crate::settings::Settings;
 
@@ -17,6 +19,9 @@ pub struct TestIdentity {
     pub description: String,
 }
 
+/// How many verified bearer session tokens are kept (a few hundred bytes each).
+pub const VERIFIED_TOKENS: usize = 10_000;
+
 #[derive(Clone)]
 pub struct RaState {
     inner: Arc<Inner>,
@@ -28,6 +33,8 @@ pub struct Inner {
     pub catalogue: Catalogue,
     pub test_identities: Vec<TestIdentity>,
     pub secure_cookies: bool,
+    /// Bearer session tokens that passed, by their text (`auth::from_bearer`).
+    pub verified_tokens: VerifiedCache<VerifiedSessionToken>,
 }
 
 impl RaState {

@@ -37,6 +37,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use platform::Problem;
 use platform::config::ConfigError;
+use platform::verified::VerifiedCache;
 use prometheus::{Encoder, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
@@ -390,7 +391,9 @@ const PDND_PREFIX: &str = "x-pdnd-";
 /// Everything a request needs, shared by the connections.
 struct Shared {
     verifier: Verifier,
-    cache: VerifiedCache,
+    cache: VerifiedCache<Passed>,
+    /// The verifier's leeway on `exp`, in seconds.
+    leeway: i64,
     client: Client<HttpConnector, Body>,
     upstream: Upstream,
     /// Without its trailing `/`.
@@ -449,10 +452,8 @@ impl Gateway {
         let own = |p: &str| (!p.is_empty()).then(|| p.to_string());
         let shared = Arc::new(Shared {
             verifier,
-            cache: VerifiedCache::new(
-                settings.verified_cache_entries,
-                i64::try_from(settings.leeway_secs).unwrap_or(0),
-            ),
+            cache: VerifiedCache::new(settings.verified_cache_entries),
+            leeway: i64::try_from(settings.leeway_secs).unwrap_or(0),
             client,
             upstream,
             public_url: public_url.clone(),
@@ -565,98 +566,6 @@ impl Passed {
             ],
             expires_at: v.expires_at,
         })
-    }
-}
-
-/// Bearer vouchers verified, by their text, until they expire (as the verifier counts it:
-/// `exp` plus the leeway). Only vouchers whose verdict depends on nothing but their text and
-/// the time are kept: sent as Bearer without a DPoP proof and without a tracking evidence, and
-/// passed (so bound to no key, and without `digest`: a voucher with one always needs its
-/// evidence). At most `max` entries: when full, the expired ones go (at most once a second),
-/// else any one.
-struct VerifiedCache {
-    max: usize,
-    leeway: i64,
-    inner: std::sync::Mutex<CacheInner>,
-}
-
-#[derive(Default)]
-struct CacheInner {
-    /// By the voucher's last [`KEY_BYTES`] characters (its signature's: as random as the
-    /// signature, and hashed in a few nanoseconds where the whole voucher took a microsecond),
-    /// with the whole voucher compared on a hit.
-    map: std::collections::HashMap<Box<[u8]>, Kept>,
-    swept_at: i64,
-}
-
-/// A voucher kept, whole, and what it passed as.
-type Kept = (Box<str>, Arc<Passed>);
-
-/// How much of a voucher's end keys the cache.
-const KEY_BYTES: usize = 32;
-
-fn cache_key(token: &str) -> &[u8] {
-    let bytes = token.as_bytes();
-    &bytes[bytes.len().saturating_sub(KEY_BYTES)..]
-}
-
-impl VerifiedCache {
-    fn new(max: usize, leeway: i64) -> Self {
-        Self {
-            max,
-            leeway,
-            inner: std::sync::Mutex::new(CacheInner::default()),
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn get(&self, token: &str, now: i64) -> Option<Arc<Passed>> {
-        if self.max == 0 {
-            return None;
-        }
-        let key = cache_key(token);
-        let mut inner = self.lock();
-        let fresh = match inner.map.get(key) {
-            Some((kept, passed)) if **kept == *token => (
-                now < passed.expires_at.saturating_add(self.leeway),
-                passed.clone(),
-            ),
-            _ => return None,
-        };
-        match fresh {
-            (true, passed) => Some(passed),
-            (false, _) => {
-                inner.map.remove(key);
-                None
-            }
-        }
-    }
-
-    fn insert(&self, token: &str, passed: Arc<Passed>, now: i64) {
-        if self.max == 0 {
-            return;
-        }
-        let mut inner = self.lock();
-        if inner.map.len() >= self.max {
-            if inner.swept_at != now {
-                inner.swept_at = now;
-                let leeway = self.leeway;
-                inner
-                    .map
-                    .retain(|_, (_, p)| now < p.expires_at.saturating_add(leeway));
-            }
-            if inner.map.len() >= self.max
-                && let Some(any) = inner.map.keys().next().cloned()
-            {
-                inner.map.remove(&any);
-            }
-        }
-        inner
-            .map
-            .insert(cache_key(token).into(), (token.into(), passed));
     }
 }
 
@@ -821,7 +730,9 @@ impl Shared {
         let passed = result.and_then(|v| {
             let passed = Arc::new(Passed::new(&v)?);
             if let Some(token) = cacheable.filter(|_| !v.dpop) {
-                self.cache.insert(token, passed.clone(), now);
+                // Kept until it expires as the verifier counts it: `exp` plus the leeway.
+                let dies_at = passed.expires_at.saturating_add(self.leeway);
+                self.cache.insert(token, passed.clone(), dies_at, now);
             }
             Ok(passed)
         });
@@ -1034,52 +945,6 @@ mod tests {
             quoted("the voucher's typ is \"JWT\" \\ è\r\n"),
             "the voucher's typ is \\\"JWT\\\" \\\\ ???"
         );
-    }
-
-    fn passed(expires_at: i64) -> Arc<Passed> {
-        let v = Verified {
-            purpose_id: "p".into(),
-            consumer_id: "c".into(),
-            client_id: "k".into(),
-            eservice_id: "e".into(),
-            descriptor_id: "d".into(),
-            producer_id: "r".into(),
-            voucher_id: "j".into(),
-            expires_at,
-            dpop: false,
-        };
-        Arc::new(Passed::new(&v).unwrap())
-    }
-
-    #[test]
-    fn verified_vouchers_are_kept_until_they_expire_and_the_cache_is_bounded() {
-        let cache = VerifiedCache::new(2, 5);
-        cache.insert("a", passed(100), 50);
-        assert!(cache.get("a", 104).is_some());
-        // exp + leeway reached: gone, as the verifier would refuse it.
-        assert!(cache.get("a", 105).is_none());
-        assert!(cache.get("a", 50).is_none(), "removed once expired");
-        cache.insert("a", passed(100), 50);
-        cache.insert("b", passed(100), 50);
-        cache.insert("c", passed(100), 51);
-        assert_eq!(cache.lock().map.len(), 2);
-        assert!(cache.get("c", 60).is_some());
-        // When full, the expired entries go first.
-        let cache = VerifiedCache::new(2, 0);
-        cache.insert("old", passed(10), 5);
-        cache.insert("new", passed(100), 5);
-        cache.insert("newer", passed(100), 20);
-        assert!(cache.get("new", 20).is_some() && cache.get("newer", 20).is_some());
-        // The same end, another voucher: a miss, never the other's claims.
-        let cache = VerifiedCache::new(10, 0);
-        let end = "x".repeat(KEY_BYTES);
-        cache.insert(&format!("one.{end}"), passed(100), 5);
-        assert!(cache.get(&format!("two.{end}"), 5).is_none());
-        assert!(cache.get(&format!("one.{end}"), 5).is_some());
-        // Off.
-        let off = VerifiedCache::new(0, 5);
-        off.insert("a", passed(100), 50);
-        assert!(off.get("a", 50).is_none());
     }
 
     #[test]

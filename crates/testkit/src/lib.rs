@@ -698,6 +698,11 @@ pub struct AppProcess {
     stderr: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
+/// How long a server started by a test may take to listen: a bound against a hang, generous
+/// because a CI machine runs many tests (and their Node and Python servers) at once on two
+/// cores.
+pub const START_WAIT: Duration = Duration::from_secs(60);
+
 impl AppProcess {
     /// Runs `selfcare serve` on `database_url`, with the test key and any `env`; waits until
     /// it listens.
@@ -736,12 +741,7 @@ impl AppProcess {
         for (k, v) in env {
             command.env(k, v);
         }
-        Self::spawn(
-            command,
-            &format!("selfcare {args:?}"),
-            Duration::from_secs(30),
-        )
-        .await
+        Self::spawn(command, &format!("selfcare {args:?}"), START_WAIT).await
     }
 
     /// Runs `command` (any server that prints `listening on http://...` on stdout, killed on

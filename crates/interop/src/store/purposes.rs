@@ -421,7 +421,9 @@ pub async fn quota(db: &Db, env: Environment, p: &Purpose) -> Result<Option<Quot
     else {
         return Ok(None);
     };
-    let (granted_to_consumer, granted_total) = granted(db.reader(), env, p).await?;
+    // On the same connection: a second one taken while holding this one could wait forever
+    // for a pool that callers like this one have emptied.
+    let (granted_to_consumer, granted_total) = granted(&mut *conn, env, p).await?;
     Ok(Some(Quota {
         per_consumer,
         total,

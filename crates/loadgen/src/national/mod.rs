@@ -70,6 +70,8 @@ pub struct Options {
     pub sign_reference: Duration,
     /// Print the progress and the table (the tests keep quiet).
     pub verbose: bool,
+    /// The app's `database.max_connections` (the app's default when `None`).
+    pub max_connections: Option<u32>,
 }
 
 /// Parses `--only`: names of [`SCENARIOS`], comma-separated.
@@ -291,6 +293,9 @@ fn settings(options: &Options, dir: &std::path::Path) -> Result<selfcare::Settin
     settings.http.listen = "127.0.0.1:0".parse()?;
     settings.http.public_url = Some("http://127.0.0.1".into());
     settings.database.url = Some(options.database_url.clone());
+    if let Some(n) = options.max_connections {
+        settings.database.max_connections = n;
+    }
     settings.mail.log_dir = Some(dir.join("mail"));
     let signing = dir.join("signing.pem");
     platform::keys::generate_pem_file(&signing)?;

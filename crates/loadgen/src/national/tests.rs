@@ -32,6 +32,7 @@ fn every_scenario_answers_on_a_tiny_seed() {
         only: Vec::new(),
         sign_reference: Duration::from_millis(100),
         verbose: false,
+        max_connections: None,
     })
     .unwrap_or_else(|e| panic!("{e}"));
     let names: Vec<&str> = outcomes.iter().map(|o| o.name.as_str()).collect();

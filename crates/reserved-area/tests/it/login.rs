@@ -213,6 +213,19 @@ async fn an_identity_token_is_not_a_session_token() {
     )
     .await;
     let identity = exchanged["token"].as_str().unwrap();
+    // The session token passed (and is kept as verified): another payload under its signature
+    // does not.
+    let (head, rest) = token.split_once('.').unwrap();
+    let (_, signature) = rest.split_once('.').unwrap();
+    let other_payload = identity.split('.').nth(1).unwrap();
+    let forged = format!("{head}.{other_payload}.{signature}");
+    let r = app
+        .get("/v2/institutions")
+        .bearer_auth(&forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let r = app
         .get("/v2/institutions")
         .bearer_auth(identity)

@@ -79,8 +79,7 @@ impl Provider {
         for (k, v) in env {
             command.env(k, v);
         }
-        let process =
-            AppProcess::spawn(command, "the OpenID provider", Duration::from_secs(20)).await;
+        let process = AppProcess::spawn(command, "the OpenID provider", testkit::START_WAIT).await;
         let provider = Provider {
             url: process.url.clone(),
             process,
@@ -92,7 +91,10 @@ impl Provider {
     async fn wait_for_discovery(&self) {
         let client = testkit::client();
         let discovery = format!("{}/.well-known/openid-configuration", self.url);
-        for _ in 0..100 {
+        // It listens before it has loaded its configuration; on a busy machine that can take
+        // a while.
+        let deadline = tokio::time::Instant::now() + testkit::START_WAIT;
+        while tokio::time::Instant::now() < deadline {
             if let Ok(r) = client.get(&discovery).send().await
                 && r.status() == StatusCode::OK
             {

@@ -589,11 +589,12 @@ async fn browser_import_from_the_developer_portal() {
         cb.click().await.unwrap();
     }
     click(c, "[data-testid=import-start]").await;
+    // The window's page shows the status too: wait for the form's answer, the overview.
+    wait_for_path(c, "/io").await;
     c.wait()
         .for_element(Css("[data-testid=import-status]"))
         .await
         .unwrap();
-    assert_eq!(c.current_url().await.unwrap().path(), "/io");
 
     // The status refreshes itself until both reach "Completato".
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
@@ -770,6 +771,20 @@ pub(crate) async fn search_catalogue(c: &fantoccini::Client, q: &str) {
 }
 
 /// Waits until the text of `css` is `expected` (pages reload after a form's POST).
+/// Waits until the browser is on `path` (after a form's submission or a link), failing the
+/// test when it does not get there.
+pub(crate) async fn wait_for_path(c: &fantoccini::Client, path: &str) {
+    let mut last = String::new();
+    for _ in 0..300 {
+        last = c.current_url().await.unwrap().path().to_string();
+        if last == path {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("expected to reach {path}, still on {last}");
+}
+
 pub(crate) async fn wait_for_text(c: &fantoccini::Client, css: &str, expected: &str) {
     let mut last = String::new();
     for _ in 0..100 {

@@ -43,12 +43,8 @@ impl Upstream {
     async fn start() -> Upstream {
         let mut command = tokio::process::Command::new("python3");
         command.arg(script("upstream.py"));
-        let process = AppProcess::spawn(
-            command,
-            "the upstream (upstream.py)",
-            Duration::from_secs(20),
-        )
-        .await;
+        let process =
+            AppProcess::spawn(command, "the upstream (upstream.py)", testkit::START_WAIT).await;
         Upstream {
             process,
             http: testkit::client(),
