@@ -256,12 +256,12 @@ impl Pace {
 }
 
 impl Pace {
-    /// How many times each of the runtime's workers has parked so far (none without a
-    /// runtime to watch).
+    /// Each of the runtime's workers' count of parks and unparks so far: odd while it is
+    /// parked (none without a runtime to watch).
     fn parks(&self) -> Vec<u64> {
         self.metrics.as_ref().map_or_else(Vec::new, |m| {
             (0..m.num_workers())
-                .map(|w| m.worker_park_count(w))
+                .map(|w| m.worker_park_unpark_count(w))
                 .collect()
         })
     }
@@ -297,11 +297,16 @@ impl Pace {
 /// How often a paced commit's pause looks whether the runtime has run out of work.
 pub const PAUSE_STEP: Duration = Duration::from_micros(500);
 
-/// Whether every worker has parked (found nothing to do) between the park counts `before`
-/// and `now`, taken from the same runtime. tokio publishes a worker's park count as it parks,
-/// so a count that grew means a park since `before` was read. No workers: never.
+/// Whether every worker has been parked (found nothing to do) at some moment from `before` to
+/// `now`, two readings of the workers' park-and-unpark counts of the same runtime. tokio
+/// publishes a worker's count as it parks and again as it wakes: odd while parked. A worker
+/// was working all along only if its count is even and unchanged. (A pause that begins while
+/// the workers are parked, every caller already waiting for the commit, ends at once.) No
+/// workers: never.
 pub fn ran_out_of_work(before: &[u64], now: &[u64]) -> bool {
-    !before.is_empty() && before.len() == now.len() && before.iter().zip(now).all(|(b, n)| n > b)
+    !before.is_empty()
+        && before.len() == now.len()
+        && before.iter().zip(now).all(|(b, n)| n % 2 == 1 || n != b)
 }
 
 fn busy_now(metrics: &tokio::runtime::RuntimeMetrics) -> Busy {
@@ -672,15 +677,21 @@ mod tests {
 
     #[test]
     fn a_pause_ends_once_every_worker_has_parked() {
-        assert!(ran_out_of_work(&[3], &[4]));
-        assert!(!ran_out_of_work(&[3], &[3]), "still working");
-        assert!(ran_out_of_work(&[3, 7], &[4, 9]));
-        assert!(!ran_out_of_work(&[3, 7], &[4, 7]), "one worker still busy");
+        assert!(!ran_out_of_work(&[4], &[4]), "working all along");
+        assert!(ran_out_of_work(&[4], &[5]), "parked now");
+        assert!(ran_out_of_work(&[4], &[6]), "parked and woke since");
+        assert!(ran_out_of_work(&[5], &[5]), "parked all along");
+        assert!(ran_out_of_work(&[5], &[6]), "parked at the start");
+        assert!(ran_out_of_work(&[4, 8], &[6, 9]));
+        assert!(
+            !ran_out_of_work(&[4, 8], &[6, 8]),
+            "one worker busy all along"
+        );
         assert!(
             !ran_out_of_work(&[], &[]),
             "no runtime watched: the whole pause"
         );
-        assert!(!ran_out_of_work(&[3], &[4, 1]), "counts of another runtime");
+        assert!(!ran_out_of_work(&[4], &[6, 1]), "counts of another runtime");
     }
 
     #[test]

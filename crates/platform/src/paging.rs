@@ -51,6 +51,21 @@ pub fn last_page(size: i64, total: i64) -> i64 {
     ((total.max(0) + size - 1) / size).max(1)
 }
 
+/// The window of `limit` items from the `offset`th of `total`, counted from the list's other
+/// end, when that walks fewer index entries: `Some((limit, offset))` for the same statement
+/// with its order reversed (its rows then put back in the list's order), `None` to read as
+/// asked. An offset walk costs as many entries as it skips, so a late page of a long list
+/// (its last one above all) is read from the end. The order must be total (a unique last
+/// key), so that both directions agree on which items a page holds.
+pub fn from_end(total: i64, limit: i64, offset: i64) -> Option<(i64, i64)> {
+    if limit <= 0 || offset < 0 || offset >= total {
+        return None;
+    }
+    let end = offset.saturating_add(limit).min(total);
+    let skipped_from_end = total - end;
+    (skipped_from_end < offset).then_some((end - offset, skipped_from_end))
+}
+
 /// `name=value` pairs as a query string, values encoded, empty values left out.
 pub fn query_string(pairs: &[(&str, &str)]) -> String {
     let mut out = form_urlencoded::Serializer::new(String::new());
@@ -65,6 +80,33 @@ pub fn query_string(pairs: &[(&str, &str)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn late_pages_are_read_from_the_end() {
+        // The last page, full or not: nothing skipped from the end.
+        assert_eq!(from_end(100, 10, 90), Some((10, 0)));
+        assert_eq!(from_end(95, 10, 90), Some((5, 0)));
+        // Past the middle: fewer entries skipped from the end.
+        assert_eq!(from_end(100, 10, 50), Some((10, 40)));
+        // Up to the middle: as asked.
+        assert_eq!(from_end(100, 10, 40), None);
+        assert_eq!(from_end(100, 10, 45), None);
+        assert_eq!(from_end(100, 10, 0), None);
+        // Nothing there, or nothing asked: as asked (an empty page).
+        assert_eq!(from_end(100, 10, 100), None);
+        assert_eq!(from_end(0, 10, 0), None);
+        assert_eq!(from_end(100, 0, 90), None);
+        assert_eq!(from_end(100, 10, -1), None);
+        // The same items either way: the window from the end covers [offset, offset + n).
+        for total in 0..40 {
+            for offset in 0..45 {
+                if let Some((n, skipped)) = from_end(total, 7, offset) {
+                    assert_eq!(total - skipped - n, offset, "{total} {offset}");
+                    assert_eq!(n, 7.min(total - offset), "{total} {offset}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn a_pager_links_its_neighbours_and_stays_in_range() {

@@ -206,11 +206,18 @@ fn services_count_sql() -> String {
     format!("SELECT COUNT(*) FROM io_services s WHERE {SERVICES_WHERE}")
 }
 
-/// The page's ids from the index `io_services_listed` alone, then their rows.
-fn services_page_sql() -> String {
+/// The page's ids from the index `io_services_listed` alone, then their rows. `from_end`:
+/// the ids counted from the list's end (`platform::paging::from_end`); the page itself is in
+/// the list's order either way.
+fn services_page_sql(from_end: bool) -> String {
+    let inner = if from_end {
+        "s.updated_at ASC, s.id ASC"
+    } else {
+        "s.updated_at DESC, s.id DESC"
+    };
     format!(
         "SELECT {SERVICE_COLUMNS} FROM (SELECT s.id FROM io_services s WHERE {SERVICES_WHERE} \
-         ORDER BY s.updated_at DESC, s.id DESC LIMIT $3 OFFSET $4) p \
+         ORDER BY {inner} LIMIT $3 OFFSET $4) p \
          JOIN io_services s ON s.id = p.id JOIN io_institutions i ON i.id = s.institution_id \
          ORDER BY s.updated_at DESC, s.id DESC"
     )
@@ -243,7 +250,9 @@ pub async fn list_services(
         .bind(&pattern)
         .fetch_one(db.reader())
         .await?;
-    let rows = sqlx::query(&services_page_sql())
+    let window = platform::paging::from_end(count, limit, offset);
+    let (limit, offset) = window.unwrap_or((limit, offset));
+    let rows = sqlx::query(&services_page_sql(window.is_some()))
         .bind(institution_id)
         .bind(&pattern)
         .bind(limit)
@@ -505,7 +514,13 @@ pub(super) fn service_list_statements() -> Vec<ListStatement> {
         ]
     };
     vec![
-        ListStatement::new("io.services.page", services_page_sql(), page("")).paged(),
+        ListStatement::new("io.services.page", services_page_sql(false), page("")).paged(),
+        ListStatement::new(
+            "io.services.page.from_end",
+            services_page_sql(true),
+            page(""),
+        )
+        .paged(),
         ListStatement::new(
             "io.services.count",
             services_count_sql(),
@@ -513,7 +528,13 @@ pub(super) fn service_list_statements() -> Vec<ListStatement> {
         ),
         ListStatement::new(
             "io.services.search.page",
-            services_page_sql(),
+            services_page_sql(false),
+            page("%tari%"),
+        )
+        .paged(),
+        ListStatement::new(
+            "io.services.search.page.from_end",
+            services_page_sql(true),
             page("%tari%"),
         )
         .paged(),

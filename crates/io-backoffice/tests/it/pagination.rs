@@ -100,6 +100,16 @@ async fn list_and_history_parameters_are_bounded() {
     let distinct: BTreeSet<String> = seen.iter().cloned().collect();
     assert_eq!(distinct.len(), seen.len(), "a service on two pages");
     assert!(ids.is_subset(&distinct));
+    // In the list's order, the late pages (read from the list's end) too.
+    let whole = get_ok(&app, &key, &format!("{MANAGE}/services?limit=100")).await;
+    let in_order: Vec<String> = whole["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!((5..=100).contains(&count), "{count}");
+    assert_eq!(seen, in_order);
     let v = get_ok(
         &app,
         &key,

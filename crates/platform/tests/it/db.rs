@@ -175,10 +175,10 @@ async fn group_commits_wait_for_more_records_only_when_the_runtime_is_saturated(
     assert_eq!(writer.paced_commits(), 0);
     db.close().await;
 
-    // An interval of an hour: a paced commit that waited it out would never come back in
-    // time.
+    // An interval of ten days: a paced commit that waited out even a small share of it would
+    // never come back in time.
     let paced = DatabaseSettings {
-        group_commit_interval_ms: 3_600_000,
+        group_commit_interval_ms: 864_000_000,
         ..Default::default()
     };
     let db = Db::connect(test_db.url(), &paced).await.unwrap();

@@ -179,20 +179,23 @@ fn members_count_sql(search: &MemberSearch, filtered: bool) -> String {
 }
 
 /// One page of a users list: the people (`$17` of them from the `$18`th), each with every
-/// role of theirs on the institution but the DELETED ones.
-fn members_page_sql(search: &MemberSearch, filtered: bool) -> String {
+/// role of theirs on the institution but the DELETED ones. `from_end`: the people counted
+/// from the list's end (`platform::paging::from_end`; the key is unique, it ends with the
+/// person's id); the page itself is in the list's order either way.
+fn members_page_sql(search: &MemberSearch, filtered: bool, from_end: bool) -> String {
     // CROSS JOIN: SQLite joins in the order written, from the page's people (its planner
     // would otherwise read every role of the institution first); PostgreSQL plans it freely.
     format!(
         "SELECT u.id, u.fiscal_code, u.name, u.family_name, p.email, \
          r.institution_id, r.product_id, r.party_role, r.product_role, r.status \
          FROM (SELECT ui.user_id, ui.email, ui.sort_key FROM user_institutions ui \
-         WHERE {} ORDER BY ui.sort_key LIMIT $17 OFFSET $18) p \
+         WHERE {} ORDER BY ui.sort_key{} LIMIT $17 OFFSET $18) p \
          CROSS JOIN users u CROSS JOIN product_roles r \
          WHERE u.id = p.user_id AND r.user_id = p.user_id AND r.institution_id = $1 \
          AND r.status <> 'DELETED' \
          ORDER BY p.sort_key, r.product_id, r.product_role",
-        member_where(search, filtered)
+        member_where(search, filtered),
+        if from_end { " DESC" } else { "" }
     )
 }
 
@@ -269,10 +272,16 @@ pub async fn members_page(
     .fetch_one(db.reader())
     .await?
     .try_get(0)?;
+    let window = platform::paging::from_end(total, size, offset);
+    let (size, offset) = window.unwrap_or((size, offset));
     let mut page_args = args;
     page_args.extend([Arg::Int(size), Arg::Int(offset)]);
     let rows = bind_all(
-        sqlx::query(&members_page_sql(&filter.search, filter.on_roles())),
+        sqlx::query(&members_page_sql(
+            &filter.search,
+            filter.on_roles(),
+            window.is_some(),
+        )),
         &page_args,
     )
     .fetch_all(db.reader())
@@ -377,7 +386,17 @@ pub fn member_list_statements() -> Vec<ListStatement> {
         ));
         let mut page_args = args;
         page_args.extend([Arg::Int(20), Arg::Int(4000)]);
-        out.push(ListStatement::new(page, members_page_sql(&search, filtered), page_args).paged());
+        out.push(
+            ListStatement::new(
+                format!("{page}.from_end"),
+                members_page_sql(&search, filtered, true),
+                page_args.clone(),
+            )
+            .paged(),
+        );
+        out.push(
+            ListStatement::new(page, members_page_sql(&search, filtered, false), page_args).paged(),
+        );
     }
     out.push(ListStatement::new(
         "reserved_area.users.member",
