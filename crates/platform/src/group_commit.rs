@@ -77,9 +77,10 @@ const QUEUE: usize = 8192;
 // serves many records (in the spirit of PostgreSQL's `commit_delay`, which waits only when
 // enough other transactions are running). A SQLite commit with `synchronous = FULL` costs
 // the writer far more CPU than one record (the flush above all). The load is the busy share of the runtime's workers (tokio's runtime metrics),
-// sampled at most every [`SAMPLE`]. A paced pause ends early once every worker has parked:
-// with a bounded number of callers (a closed loop of 32 connections, say), all of them can be
-// waiting for the commit well before the interval is over, and the CPU would idle meanwhile.
+// sampled at most every [`SAMPLE`]. On SQLite a paced pause ends early once every worker has
+// parked: the requests' reads there do not park the workers (they run on the calling thread),
+// so with a bounded number of callers (a closed loop of 32 connections, say) a park means that
+// all of them are waiting for the commit, and the CPU would idle for the rest of the pause.
 
 impl<T: GroupRecord> GroupCommit<T> {
     /// Starts the writer on `db`; `what` names the records in logs. On PostgreSQL it must be
@@ -273,23 +274,11 @@ impl Pace {
     fn pause_blocking(&self, wait: Duration) {
         let before = self.parks();
         let end = Instant::now() + wait;
-        while let Some(left) = end.checked_duration_since(Instant::now()) {
+        while !ran_out_of_work(&before, &self.parks()) {
+            let Some(left) = end.checked_duration_since(Instant::now()) else {
+                break;
+            };
             std::thread::sleep(left.min(PAUSE_STEP));
-            if ran_out_of_work(&before, &self.parks()) {
-                break;
-            }
-        }
-    }
-
-    /// [`Pace::pause_blocking`] for a writer that is a task of the watched runtime.
-    async fn pause(&self, wait: Duration) {
-        let before = self.parks();
-        let end = tokio::time::Instant::now() + wait;
-        while let Some(left) = end.checked_duration_since(tokio::time::Instant::now()) {
-            tokio::time::sleep(left.min(PAUSE_STEP)).await;
-            if ran_out_of_work(&before, &self.parks()) {
-                break;
-            }
         }
     }
 }
@@ -557,7 +546,11 @@ async fn postgres_writer<T: GroupRecord>(
             break;
         };
         if let Some(wait) = pace.next_commit() {
-            pace.pause(wait).await;
+            // The whole pause: a request's own reads on PostgreSQL park the workers too (they
+            // wait for the server's answers), so a park does not mean that every caller is
+            // waiting for this commit (ending the pause there made the exchange's commits
+            // several times as many, and the exchange slower).
+            tokio::time::sleep(wait).await;
         }
         batch.push(first);
         take_waiting(&mut rx, &mut batch);

@@ -141,9 +141,20 @@ const ESERVICE_COLUMNS: &str = "e.id, e.producer_id, e.name, e.description, e.te
 const ESERVICE_FROM: &str = "interop_eservices e LEFT JOIN interop_institutions i \
     ON i.env = e.env AND i.id = e.producer_id";
 
+/// Which versions of each e-service a list needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Versions {
+    /// Every version, each with its documents.
+    All,
+    /// Only the latest PUBLISHED version with its documents: all the catalogue shows
+    /// ([`EService::latest_published`]), without reading the others and their documents.
+    LatestPublished,
+}
+
 async fn with_descriptors(
     pool: &sqlx::AnyPool,
     rows: Vec<AnyRow>,
+    versions: Versions,
 ) -> Result<Vec<EService>, InteropError> {
     let mut out: Vec<EService> = Vec::with_capacity(rows.len());
     for r in &rows {
@@ -166,9 +177,13 @@ async fn with_descriptors(
         return Ok(out);
     }
     let sql = format!(
-        "SELECT {DESCRIPTOR_COLUMNS} FROM interop_descriptors d WHERE d.eservice_id IN ({}) \
+        "SELECT {DESCRIPTOR_COLUMNS} FROM interop_descriptors d WHERE d.eservice_id IN ({}){} \
          ORDER BY d.version",
-        platform::db::placeholders(1, out.len())
+        platform::db::placeholders(1, out.len()),
+        match versions {
+            Versions::All => "",
+            Versions::LatestPublished => " AND d.state = 'PUBLISHED'",
+        }
     );
     let mut q = sqlx::query(&sql);
     for e in &out {
@@ -179,6 +194,13 @@ async fn with_descriptors(
         let d = descriptor_row(&r)?;
         if let Some(e) = out.iter_mut().find(|e| e.id == eservice_id) {
             e.descriptors.push(d);
+        }
+    }
+    if versions == Versions::LatestPublished {
+        for e in &mut out {
+            let latest = e.descriptors.iter().map(|d| d.version_n).max();
+            e.descriptors.retain(|d| Some(d.version_n) == latest);
+            e.descriptors.truncate(1);
         }
     }
     let ids: Vec<&str> = out
@@ -211,7 +233,7 @@ pub async fn eservice(
     .bind(id)
     .fetch_all(db.reader())
     .await?;
-    Ok(with_descriptors(db.reader(), rows)
+    Ok(with_descriptors(db.reader(), rows, Versions::All)
         .await?
         .into_iter()
         .next())
@@ -231,7 +253,7 @@ pub async fn of_producer(
     .bind(producer_id)
     .fetch_all(db.reader())
     .await?;
-    with_descriptors(db.reader(), rows).await
+    with_descriptors(db.reader(), rows, Versions::All).await
 }
 
 /// The statement of a window of a producer's e-services, by name: `$1` the environment, `$2`
@@ -262,7 +284,7 @@ pub async fn producer_page(
         .bind(window.offset)
         .fetch_all(db.reader())
         .await?;
-    let results = with_descriptors(db.reader(), rows).await?;
+    let results = with_descriptors(db.reader(), rows, Versions::All).await?;
     let total_count = super::count(db, PRODUCER_COUNT, &[env.as_str(), producer_id]).await?;
     Ok(Paged {
         results,
@@ -340,7 +362,8 @@ pub fn search_ranges(q: &str) -> Vec<(String, String)> {
 
 /// A window of the catalogue: the e-services with a PUBLISHED version whose name has, for
 /// each word of `q`, a word starting with it (any case, accents of Italian folded: "anag"
-/// finds "ANPR - Anagrafe nazionale"), by name, and their total.
+/// finds "ANPR - Anagrafe nazionale"), by name, and their total. Each e-service comes with its
+/// latest PUBLISHED version only (with its documents): what the catalogue shows.
 pub async fn catalog_page(
     db: &Db,
     env: Environment,
@@ -363,7 +386,7 @@ pub async fn catalog_page(
         .bind(window.offset)
         .fetch_all(db.reader())
         .await?;
-    let results = with_descriptors(db.reader(), rows).await?;
+    let results = with_descriptors(db.reader(), rows, Versions::LatestPublished).await?;
     let total_count = super::count(db, &catalog_count_sql(ranges.len()), &binds).await?;
     Ok(Paged {
         results,
