@@ -1844,11 +1844,17 @@ async fn browser_users_page_is_paged_and_searched_in_both_languages() {
     type_into(c, "#q", "ros").await;
     click(c, "form.filters button[type=submit]").await;
     // Rosà, Carla and Mario Rossi, Rossini.
+    // The form's answer replaces the page while this looks: an element of the page before
+    // goes stale, and is looked for again.
     let mut text = String::new();
     for _ in 0..100 {
-        text = text_of(c, "main").await;
-        if text.contains("Users found: 4") {
-            break;
+        if let Ok(main) = c.find(fantoccini::Locator::Css("main")).await
+            && let Ok(t) = main.text().await
+        {
+            text = t;
+            if text.contains("Users found: 4") {
+                break;
+            }
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
