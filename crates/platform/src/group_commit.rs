@@ -254,9 +254,7 @@ impl Pace {
         }
         wait
     }
-}
 
-impl Pace {
     /// Each of the runtime's workers' count of parks and unparks so far: odd while it is
     /// parked (none without a runtime to watch).
     fn parks(&self) -> Vec<u64> {
